@@ -1,0 +1,179 @@
+import { GraphQLError } from "graphql";
+import { and, desc, eq, lte, sql } from "ponder";
+import { getAddress, isAddress, type Address, type PublicClient } from "viem";
+import type { ExposureConfig } from "../src/config/exposure-config";
+import type { MarkPrice, PositionRisk, PositionRow, PriceBook } from "../src/core/adapter";
+import { exposureTotals, type ExposureTotals } from "../src/core/exposure";
+import { assetDirectory } from "../src/core/assets";
+import { isStale } from "../src/core/marks";
+import { feedDirectory } from "../src/prices/feeds";
+import { adapterFor } from "../src/protocols";
+
+export type ExposureDeps = {
+  db: any;
+  schema: typeof import("../ponder.schema");
+  config: ExposureConfig;
+  publicClients: Record<string, PublicClient>;
+};
+
+export type BlockRef = { chainId: number; name: string; number: bigint; timestamp: bigint };
+export type AssessedPosition = { row: PositionRow; risk: PositionRisk; mark: MarkPrice | undefined };
+export type WalletExposure = {
+  address: Address;
+  blocks: BlockRef[];
+  positions: AssessedPosition[];
+  totals: ExposureTotals;
+  warnings: string[];
+};
+
+const userError = (message: string) => new GraphQLError(message, { extensions: { code: "BAD_USER_INPUT" } });
+
+export function parseWallet(address: string): Address {
+  if (!isAddress(address, { strict: false })) {
+    throw userError(`invalid address '${address.slice(0, 64)}': expected 0x followed by 40 hex digits`);
+  }
+  return getAddress(address);
+}
+
+/** Ponder's checkpoint string: 10 digits of timestamp, 16 of chain id, 16 of block number, ... */
+const decodeCheckpoint = (checkpoint: string) => ({
+  timestamp: BigInt(checkpoint.slice(0, 10)),
+  chainId: Number(checkpoint.slice(10, 26)),
+  number: BigInt(checkpoint.slice(26, 42)),
+});
+
+/** Latest indexed block per chain, read from ponder's own checkpoint table. */
+export async function chainHeads(deps: ExposureDeps): Promise<BlockRef[]> {
+  const result = await deps.db.execute(sql`SELECT chain_name, latest_checkpoint FROM _ponder_checkpoint`);
+  const rows: { chain_name: string; latest_checkpoint: string }[] = result.rows ?? result;
+  return rows
+    .map((r) => ({ name: r.chain_name, ...decodeCheckpoint(r.latest_checkpoint) }))
+    .sort((a, b) => a.chainId - b.chainId);
+}
+
+export async function resolveBlocks(deps: ExposureDeps, atBlock: bigint | null, chainId: number | null): Promise<BlockRef[]> {
+  const heads = await chainHeads(deps);
+  if (heads.length === 0) throw new GraphQLError("the indexer has not indexed any block yet: try again shortly");
+  if (chainId !== null && !heads.some((h) => h.chainId === chainId)) {
+    throw userError(`chain ${chainId} is not indexed (indexed: ${heads.map((h) => h.chainId).join(", ")})`);
+  }
+  const scoped = chainId === null ? heads : heads.filter((h) => h.chainId === chainId);
+  if (atBlock === null) return scoped;
+  if (scoped.length > 1) throw userError("atBlock needs chainId when more than one chain is indexed");
+  const head = scoped[0]!;
+  if (atBlock < 0n) throw userError(`atBlock must not be negative, got ${atBlock}`);
+  if (atBlock > head.number) {
+    throw userError(`block ${atBlock} is not indexed yet on chain ${head.chainId} (indexed up to ${head.number})`);
+  }
+  if (atBlock === head.number) return [head];
+  const client = deps.publicClients[head.name];
+  let timestamp: bigint;
+  try {
+    timestamp = (await client!.getBlock({ blockNumber: atBlock })).timestamp;
+  } catch (error) {
+    throw new GraphQLError(`cannot read block ${atBlock} of chain ${head.chainId} from its RPC: ${(error as Error).message.split("\n")[0]}`);
+  }
+  return [{ ...head, number: atBlock, timestamp }];
+}
+
+/** Open positions of `account` at the given blocks: current rows at the head, history snapshots before it. */
+async function positionsAt(deps: ExposureDeps, account: Address, blocks: BlockRef[], atHead: boolean): Promise<PositionRow[]> {
+  const { position, positionEvent: E } = deps.schema;
+  const lower = account.toLowerCase() as Address;
+  const perChain = await Promise.all(
+    blocks.map(async (block): Promise<PositionRow[]> => {
+      if (atHead) {
+        return deps.db
+          .select()
+          .from(position)
+          .where(and(eq(position.account, lower), eq(position.status, "open"), eq(position.chainId, block.chainId)));
+      }
+      return deps.db
+        .selectDistinctOn([E.positionId])
+        .from(E)
+        .where(and(eq(E.account, lower), eq(E.chainId, block.chainId), lte(E.blockNumber, block.number)))
+        .orderBy(E.positionId, desc(E.blockNumber), desc(E.logIndex));
+    }),
+  );
+  return perChain.flat().filter((r) => r.status === "open" && r.sizeUsd > 0n);
+}
+
+/** Latest oracle answer at or before each block for the assets the positions need. */
+async function priceBookFor(deps: ExposureDeps, rows: PositionRow[], blocks: BlockRef[]): Promise<PriceBook> {
+  const { priceUpdate: U } = deps.schema;
+  const feeds = feedDirectory(deps.config);
+  const blockOf = new Map(blocks.map((b) => [b.chainId, b]));
+  const wanted = new Map<string, { chainId: number; asset: Address }>();
+  for (const r of rows) {
+    for (const asset of [r.market, r.collateralToken]) wanted.set(`${r.chainId}:${asset.toLowerCase()}`, { chainId: r.chainId, asset });
+  }
+  const marks = new Map<string, MarkPrice>();
+  await Promise.all(
+    [...wanted.entries()].map(async ([key, { chainId, asset }]) => {
+      const block = blockOf.get(chainId)!;
+      const [latest] = await deps.db
+        .select()
+        .from(U)
+        .where(and(eq(U.chainId, chainId), eq(U.asset, asset.toLowerCase() as Address), lte(U.blockNumber, block.number)))
+        .orderBy(desc(U.blockNumber), desc(U.logIndex))
+        .limit(1);
+      if (!latest) return;
+      const feed = feeds.byAsset(chainId, asset);
+      marks.set(key, {
+        price: latest.price,
+        updatedAt: latest.updatedAt,
+        feed: latest.feed,
+        stale: feed === undefined || isStale(latest.updatedAt, block.timestamp, feed.heartbeatSeconds),
+      });
+    }),
+  );
+  return (chainId, asset) => marks.get(`${chainId}:${asset.toLowerCase()}`);
+}
+
+export async function walletExposure(
+  deps: ExposureDeps,
+  address: string,
+  atBlock: bigint | null,
+  chainId: number | null,
+): Promise<WalletExposure> {
+  const account = parseWallet(address);
+  const blocks = await resolveBlocks(deps, atBlock, chainId);
+  const rows = await positionsAt(deps, account, blocks, atBlock === null);
+  const prices = await priceBookFor(deps, rows, blocks);
+  const blockByChain = new Map(blocks.map((b) => [b.chainId, b.number]));
+  const assets = assetDirectory(deps.config);
+  const warnings: string[] = [];
+
+  const byProtocol = new Map<string, PositionRow[]>();
+  for (const row of rows) byProtocol.set(row.protocol, [...(byProtocol.get(row.protocol) ?? []), row]);
+  const assessed: AssessedPosition[] = [];
+  for (const [protocol, group] of byProtocol) {
+    const adapter = adapterFor(protocol);
+    if (!adapter) {
+      warnings.push(`${group.length} position(s) of unknown protocol '${protocol}' left out`);
+      continue;
+    }
+    const risks = await adapter.assess({ db: deps.db, schema: deps.schema, blockByChain, prices, config: deps.config }, group);
+    group.forEach((row, i) => assessed.push({ row, risk: risks[i]!, mark: prices(row.chainId, row.market) }));
+  }
+  assessed.sort((a, b) => {
+    const x = a.risk.notionalUsd ?? a.row.sizeUsd;
+    const y = b.risk.notionalUsd ?? b.row.sizeUsd;
+    return x === y ? a.row.positionId.localeCompare(b.row.positionId) : x > y ? -1 : 1;
+  });
+
+  const totals = exposureTotals(
+    assessed.map(({ row, risk }) => ({
+      asset: assets.symbol(row.chainId, row.market),
+      isLong: row.isLong,
+      notionalUsd: risk.notionalUsd,
+      collateralUsd: row.collateralUsd,
+      unrealizedPnlUsd: risk.unrealizedPnlUsd,
+      pendingFeesUsd: risk.pendingFeesUsd,
+      liquidationDistance: risk.liquidationDistance,
+      hasLiquidationPrice: risk.liquidationPrice !== null,
+    })),
+  );
+  for (const { row, risk } of assessed) for (const w of risk.warnings) warnings.push(`${row.positionId}: ${w}`);
+  return { address: account, blocks, positions: assessed, totals, warnings };
+}

@@ -1,0 +1,135 @@
+/** The exposure API's schema. Exact amounts are decimal strings; ratios for people are Float. */
+export const typeDefs = /* GraphQL */ `
+  """
+  Integer that may exceed 2^53 (block numbers, timestamps): a decimal string in results; a string or an integer in arguments.
+  """
+  scalar BigInt
+
+  type Query {
+    """
+    Exposure of one wallet across every indexed protocol and chain. Without atBlock, as of the latest
+    indexed block of each chain; with atBlock, as of that block (needs chainId when several chains are indexed).
+    """
+    wallet(address: String!, atBlock: BigInt, chainId: Int): WalletExposure!
+    "How far the indexer has got on each chain."
+    chains: [ChainStatus!]!
+  }
+
+  type ChainStatus {
+    chainId: Int!
+    name: String!
+    blockNumber: BigInt!
+    blockTimestamp: BigInt!
+  }
+
+  "The block an answer is for, per chain."
+  type BlockRef {
+    chainId: Int!
+    number: BigInt!
+    timestamp: BigInt!
+  }
+
+  type WalletExposure {
+    address: String!
+    blocks: [BlockRef!]!
+    "Open positions, largest notional first."
+    positions: [Position!]!
+    totals: ExposureTotals!
+  }
+
+  type ExposureTotals {
+    "Sum of |notional| over open positions (USD). Null when any position lacks a usable price."
+    grossNotionalUsd: String
+    "Long minus short notional per asset symbol."
+    netNotional: [AssetExposure!]!
+    "Sum of position collateral (USD), as each protocol values it."
+    totalCollateralUsd: String!
+    unrealizedPnlUsd: String
+    "Fees the protocols would charge to close everything now (funding, borrowing, closing fees)."
+    pendingFeesUsd: String
+    "Collateral + unrealised PnL - pending fees."
+    equityUsd: String
+    "Gross notional / equity. Null when equity is zero or negative, or unknown."
+    leverage: Float
+    "Smallest liquidationDistance over the open positions (isolated margin: the wallet's nearest liquidation)."
+    nearestLiquidationDistance: Float
+    "False when a figure above is null because a price is missing or stale."
+    complete: Boolean!
+    positionCount: Int!
+    warnings: [String!]!
+  }
+
+  type AssetExposure {
+    asset: String!
+    longUsd: String
+    shortUsd: String
+    netUsd: String
+  }
+
+  enum Side {
+    LONG
+    SHORT
+  }
+
+  type Asset {
+    chainId: Int!
+    address: String!
+    "Configured symbol, or null for a token missing from the config."
+    symbol: String
+    decimals: Int
+  }
+
+  type Price {
+    "USD per whole token."
+    usd: String!
+    updatedAt: BigInt!
+    feed: String!
+    "Older than the feed's heartbeat at the answered block: shown, but not used for any figure."
+    stale: Boolean!
+  }
+
+  type Collateral {
+    token: Asset!
+    "In whole tokens, at the collateral token's mark. Null without a usable price."
+    amount: String
+    usd: String!
+  }
+
+  type Position {
+    id: ID!
+    chainId: Int!
+    protocol: String!
+    "Contract holding the position (for GMX v1, the Vault)."
+    venue: String!
+    positionKey: String!
+    account: String!
+    market: Asset!
+    side: Side!
+    status: String!
+    "Size as the protocol records it (USD)."
+    sizeUsd: String!
+    "Size in whole index tokens."
+    sizeInTokens: String
+    "Size in tokens at the mark price (USD)."
+    notionalUsd: String
+    collateral: Collateral!
+    "Average entry price (USD per whole index token)."
+    entryPrice: String!
+    markPrice: Price
+    "Leverage as the protocol defines it (GMX v1: size / collateral)."
+    leverage: Float
+    unrealizedPnlUsd: String
+    realisedPnlUsd: String!
+    pendingFeesUsd: String
+    "Index price at which the protocol's own liquidation check trips (USD per whole token)."
+    liquidationPrice: String
+    "Fractional index price move from the mark to the liquidation price (0.1 = 10%); 0 or less: liquidatable now."
+    liquidationDistance: Float
+    liquidatableNow: Boolean
+    openedBlock: BigInt!
+    openedAt: BigInt!
+    updatedBlock: BigInt!
+    updatedAt: BigInt!
+    warnings: [String!]!
+  }
+`;

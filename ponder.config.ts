@@ -1,0 +1,24 @@
+import { createConfig } from "ponder";
+import { ChainlinkAggregatorAbi } from "./abis/ChainlinkAggregator";
+import { loadExposureConfig } from "./src/config/exposure-config";
+import { priceFeedContracts } from "./src/prices/feeds";
+import { gmxV1Contracts } from "./src/protocols/gmx-v1/contracts";
+
+// Chains, feeds and protocol deployments come from the JSON file named by EXPOSURE_CONFIG.
+const exposure = loadExposureConfig();
+
+export default createConfig({
+  database: process.env.DATABASE_URL
+    ? { kind: "postgres", connectionString: process.env.DATABASE_URL }
+    : { kind: "pglite", directory: process.env.PGLITE_DIR ?? ".ponder/pglite" },
+  chains: Object.fromEntries(
+    Object.entries(exposure.chains).map(([name, c]) => [
+      name,
+      { id: c.id, rpc: c.rpc, ...(c.pollingInterval === undefined ? {} : { pollingInterval: c.pollingInterval }) },
+    ]),
+  ),
+  contracts: {
+    PriceFeed: { abi: ChainlinkAggregatorAbi, chain: priceFeedContracts(exposure) },
+    ...gmxV1Contracts(exposure),
+  },
+});

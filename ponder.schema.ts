@@ -1,0 +1,53 @@
+import { index, onchainTable } from "ponder";
+import { positionColumns } from "./src/core/position-columns";
+
+/** Current state of every position, one row per protocol position key. */
+export const position = onchainTable(
+  "position",
+  (t) => ({ id: t.text().primaryKey(), ...positionColumns(t) }),
+  (table) => ({
+    byAccount: index().on(table.account, table.status),
+  }),
+);
+
+/** One row per position event, holding the deltas and the position's state after the event. */
+export const positionEvent = onchainTable(
+  "position_event",
+  (t) => ({
+    id: t.text().primaryKey(),
+    kind: t.text().notNull(),
+    blockNumber: t.bigint().notNull(),
+    logIndex: t.integer().notNull(),
+    transactionHash: t.hex().notNull(),
+    timestamp: t.bigint().notNull(),
+    sizeDeltaUsd: t.bigint(),
+    collateralDeltaUsd: t.bigint(),
+    price: t.bigint(),
+    feeUsd: t.bigint(),
+    ...positionColumns(t),
+  }),
+  (table) => ({
+    byAccountBlock: index().on(table.account, table.blockNumber),
+    byPositionBlock: index().on(table.positionId, table.blockNumber, table.logIndex),
+  }),
+);
+
+/** Oracle answers, last one per feed and block. `price` is USD per whole token, 1e30. */
+export const priceUpdate = onchainTable(
+  "price_update",
+  (t) => ({
+    id: t.text().primaryKey(),
+    chainId: t.integer().notNull(),
+    asset: t.hex().notNull(),
+    feed: t.hex().notNull(),
+    answer: t.bigint().notNull(),
+    price: t.bigint().notNull(),
+    roundId: t.bigint().notNull(),
+    updatedAt: t.bigint().notNull(),
+    blockNumber: t.bigint().notNull(),
+    logIndex: t.integer().notNull(),
+  }),
+  (table) => ({ byAsset: index().on(table.chainId, table.asset, table.blockNumber) }),
+);
+
+export * from "./src/protocols/gmx-v1/schema";

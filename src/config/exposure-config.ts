@@ -1,0 +1,134 @@
+import { readFileSync } from "node:fs";
+import { getAddress, isAddress, type Address } from "viem";
+
+/** One EVM chain to index. `rpc` may name an env var as `env:NAME`. */
+export type ChainSettings = { id: number; rpc: string; pollingInterval?: number };
+
+/** A token the service can price and name. */
+export type AssetSettings = { chain: string; address: Address; symbol: string; decimals: number };
+
+/** A Chainlink-style aggregator (the aggregator itself, not the proxy: only it emits events). */
+export type PriceFeedSettings = {
+  chain: string;
+  asset: Address;
+  address: Address;
+  decimals: number;
+  heartbeatSeconds: number;
+  startBlock: number;
+};
+
+export type ExposureConfig = {
+  chains: Record<string, ChainSettings>;
+  assets: AssetSettings[];
+  priceFeeds: PriceFeedSettings[];
+  /** Raw per-protocol sections; each adapter validates its own. */
+  protocols: Record<string, unknown>;
+};
+
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
+
+const fail = (where: string, what: string): never => {
+  throw new ConfigError(`config ${where}: ${what}`);
+};
+
+export const address = (value: unknown, where: string): Address =>
+  typeof value === "string" && isAddress(value, { strict: false })
+    ? getAddress(value)
+    : fail(where, `expected a 20-byte hex address, got ${JSON.stringify(value)}`);
+
+export const nonNegativeInt = (value: unknown, where: string): number =>
+  Number.isSafeInteger(value) && (value as number) >= 0
+    ? (value as number)
+    : fail(where, `expected a non-negative integer, got ${JSON.stringify(value)}`);
+
+const text = (value: unknown, where: string): string =>
+  typeof value === "string" && value.length > 0 ? value : fail(where, "expected a non-empty string");
+
+export const chainName = (value: unknown, chains: Record<string, ChainSettings>, where: string): string => {
+  const name = text(value, where);
+  return name in chains ? name : fail(where, `unknown chain '${name}' (configured: ${Object.keys(chains).join(", ")})`);
+};
+
+const list = (value: unknown, where: string): unknown[] =>
+  value === undefined ? [] : Array.isArray(value) ? value : fail(where, "expected an array");
+
+const object = (value: unknown, where: string): Record<string, unknown> =>
+  value !== null && typeof value === "object" && !Array.isArray(value)
+    ? (value as Record<string, unknown>)
+    : fail(where, "expected an object");
+
+/** `env:NAME` reads the RPC URL from the environment so secrets stay out of the file. */
+const resolveRpc = (rpc: string, where: string): string => {
+  if (!rpc.startsWith("env:")) return rpc;
+  const name = rpc.slice(4);
+  return process.env[name] ?? fail(where, `environment variable ${name} is not set`);
+};
+
+export function parseExposureConfig(raw: unknown): ExposureConfig {
+  const root = object(raw, "root");
+  const chains: Record<string, ChainSettings> = {};
+  for (const [name, value] of Object.entries(object(root.chains, "chains"))) {
+    const c = object(value, `chains.${name}`);
+    chains[name] = {
+      id: nonNegativeInt(c.id, `chains.${name}.id`),
+      rpc: resolveRpc(text(c.rpc, `chains.${name}.rpc`), `chains.${name}.rpc`),
+      pollingInterval: c.pollingInterval === undefined ? undefined : nonNegativeInt(c.pollingInterval, `chains.${name}.pollingInterval`),
+    };
+  }
+  if (Object.keys(chains).length === 0) fail("chains", "configure at least one chain");
+
+  const assets = list(root.assets, "assets").map((value, i) => {
+    const a = object(value, `assets[${i}]`);
+    return {
+      chain: chainName(a.chain, chains, `assets[${i}].chain`),
+      address: address(a.address, `assets[${i}].address`),
+      symbol: text(a.symbol, `assets[${i}].symbol`),
+      decimals: nonNegativeInt(a.decimals, `assets[${i}].decimals`),
+    };
+  });
+
+  const seenFeeds = new Set<string>();
+  const priceFeeds = list(root.priceFeeds, "priceFeeds").map((value, i) => {
+    const f = object(value, `priceFeeds[${i}]`);
+    const feed: PriceFeedSettings = {
+      chain: chainName(f.chain, chains, `priceFeeds[${i}].chain`),
+      asset: address(f.asset, `priceFeeds[${i}].asset`),
+      address: address(f.address, `priceFeeds[${i}].address`),
+      decimals: nonNegativeInt(f.decimals, `priceFeeds[${i}].decimals`),
+      heartbeatSeconds: nonNegativeInt(f.heartbeatSeconds, `priceFeeds[${i}].heartbeatSeconds`),
+      startBlock: nonNegativeInt(f.startBlock ?? 0, `priceFeeds[${i}].startBlock`),
+    };
+    if (!assets.some((a) => a.chain === feed.chain && a.address === feed.asset)) {
+      fail(`priceFeeds[${i}].asset`, `${feed.asset} is not listed in assets for chain ${feed.chain}`);
+    }
+    if (seenFeeds.has(`${feed.chain}:${feed.asset}`)) fail(`priceFeeds[${i}].asset`, `a second feed for ${feed.asset} on ${feed.chain}`);
+    seenFeeds.add(`${feed.chain}:${feed.asset}`);
+    return feed;
+  });
+
+  return { chains, assets, priceFeeds, protocols: root.protocols === undefined ? {} : object(root.protocols, "protocols") };
+}
+
+/** Path from EXPOSURE_CONFIG, else ./exposure.config.json. */
+export function exposureConfigPath(): string {
+  return process.env.EXPOSURE_CONFIG ?? "exposure.config.json";
+}
+
+export function loadExposureConfig(path = exposureConfigPath()): ExposureConfig {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch {
+    throw new ConfigError(
+      `cannot read the exposure config at '${path}': set EXPOSURE_CONFIG to a JSON file (see README, "Configuration"), or run 'npm start' for the local demo`,
+    );
+  }
+  try {
+    return parseExposureConfig(JSON.parse(text));
+  } catch (error) {
+    if (error instanceof SyntaxError) throw new ConfigError(`config file '${path}' is not valid JSON: ${error.message}`);
+    throw error;
+  }
+}

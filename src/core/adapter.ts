@@ -1,0 +1,76 @@
+import type { Address } from "viem";
+import type { ExposureConfig } from "../config/exposure-config";
+import type { PositionStatus } from "./position-columns";
+
+/** A position row as stored (current table or a history snapshot). */
+export type PositionRow = {
+  positionId: string;
+  chainId: number;
+  protocol: string;
+  venue: Address;
+  positionKey: `0x${string}`;
+  account: Address;
+  market: Address;
+  collateralToken: Address;
+  isLong: boolean;
+  sizeUsd: bigint;
+  sizeInTokens: bigint | null;
+  collateralUsd: bigint;
+  collateralAmount: bigint | null;
+  entryPrice: bigint;
+  realisedPnlUsd: bigint;
+  protocolState: Record<string, string>;
+  status: PositionStatus;
+  openedBlock: bigint;
+  openedAt: bigint;
+  updatedBlock: bigint;
+  updatedAt: bigint;
+};
+
+/** An oracle price as of the queried block. */
+export type MarkPrice = {
+  /** USD per whole token, 1e30. */
+  price: bigint;
+  updatedAt: bigint;
+  feed: Address;
+  /** Older than the feed's heartbeat at the queried block: shown, never used for figures. */
+  stale: boolean;
+};
+
+export type PriceBook = (chainId: number, asset: Address) => MarkPrice | undefined;
+
+/** What every adapter answers for one position at one block. */
+export type PositionRisk = {
+  sizeInTokens: bigint | null;
+  /** Current notional: size in tokens at the mark price. */
+  notionalUsd: bigint | null;
+  collateralAmount: bigint | null;
+  unrealizedPnlUsd: bigint | null;
+  /** Fees the protocol would charge to close now (funding, borrowing, closing fee). */
+  pendingFeesUsd: bigint | null;
+  leverage: number | null;
+  /** Index price (USD per whole token, 1e30) at which the protocol's own check liquidates. */
+  liquidationPrice: bigint | null;
+  /** Fractional move of the index price from the mark to the liquidation price (0.1 = 10%). */
+  liquidationDistance: number | null;
+  liquidatableNow: boolean | null;
+  warnings: string[];
+};
+
+export type AssessContext = {
+  /** Read-only drizzle handle on the indexed tables. */
+  db: any;
+  /** The tables of ponder.schema.ts. */
+  schema: typeof import("../../ponder.schema");
+  /** Block per chain the answer is for. */
+  blockByChain: Map<number, bigint>;
+  prices: PriceBook;
+  config: ExposureConfig;
+};
+
+export type ProtocolAdapter = {
+  /** Stable id stored in position.protocol and used in config under `protocols`. */
+  id: string;
+  /** Risk figures for open positions of this protocol (all rows share the adapter). */
+  assess(ctx: AssessContext, rows: PositionRow[]): Promise<PositionRisk[]>;
+};

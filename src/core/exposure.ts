@@ -1,0 +1,81 @@
+import { abs } from "./fixed";
+
+/** One assessed position, reduced to what wallet totals need. */
+export type ExposureItem = {
+  asset: string;
+  isLong: boolean;
+  notionalUsd: bigint | null;
+  collateralUsd: bigint;
+  unrealizedPnlUsd: bigint | null;
+  pendingFeesUsd: bigint | null;
+  liquidationDistance: number | null;
+  /** The position has a liquidation price, so a missing distance means "unknown", not "none". */
+  hasLiquidationPrice: boolean;
+};
+
+export type AssetExposure = { asset: string; longUsd: bigint | null; shortUsd: bigint | null; netUsd: bigint | null };
+
+export type ExposureTotals = {
+  grossNotionalUsd: bigint | null;
+  netNotional: AssetExposure[];
+  totalCollateralUsd: bigint;
+  unrealizedPnlUsd: bigint | null;
+  pendingFeesUsd: bigint | null;
+  /** collateral + unrealised PnL - fees to close: what the wallet would keep if it closed all now. */
+  equityUsd: bigint | null;
+  leverage: { numerator: bigint; denominator: bigint } | null;
+  nearestLiquidationDistance: number | null;
+  complete: boolean;
+};
+
+/** Sum that turns null when any part is unknown: a partial total would be a wrong number. */
+const sumKnown = (values: (bigint | null)[]): bigint | null =>
+  values.reduce<bigint | null>((acc, v) => (acc === null || v === null ? null : acc + v), 0n);
+
+export function exposureTotals(items: ExposureItem[]): ExposureTotals {
+  const byAsset = new Map<string, { long: (bigint | null)[]; short: (bigint | null)[] }>();
+  for (const item of items) {
+    const entry = byAsset.get(item.asset) ?? { long: [], short: [] };
+    (item.isLong ? entry.long : entry.short).push(item.notionalUsd);
+    byAsset.set(item.asset, entry);
+  }
+  const netNotional = [...byAsset.entries()]
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([asset, { long, short }]) => {
+      const longUsd = sumKnown(long);
+      const shortUsd = sumKnown(short);
+      return { asset, longUsd, shortUsd, netUsd: longUsd === null || shortUsd === null ? null : longUsd - shortUsd };
+    });
+
+  const grossNotionalUsd = sumKnown(items.map((i) => (i.notionalUsd === null ? null : abs(i.notionalUsd))));
+  const unrealizedPnlUsd = sumKnown(items.map((i) => i.unrealizedPnlUsd));
+  const pendingFeesUsd = sumKnown(items.map((i) => i.pendingFeesUsd));
+  const totalCollateralUsd = items.reduce((acc, i) => acc + i.collateralUsd, 0n);
+  const equityUsd =
+    unrealizedPnlUsd === null || pendingFeesUsd === null ? null : totalCollateralUsd + unrealizedPnlUsd - pendingFeesUsd;
+  // Wallet leverage = gross notional / equity; undefined when equity is gone.
+  const leverage =
+    grossNotionalUsd !== null && equityUsd !== null && equityUsd > 0n
+      ? { numerator: grossNotionalUsd, denominator: equityUsd }
+      : null;
+
+  const distances = items.filter((i) => i.hasLiquidationPrice || i.liquidationDistance !== null);
+  const unknownDistance = distances.some((i) => i.liquidationDistance === null);
+  const nearestLiquidationDistance =
+    unknownDistance || distances.length === 0
+      ? null
+      : distances.reduce((m, i) => Math.min(m, i.liquidationDistance!), Number.POSITIVE_INFINITY);
+
+  return {
+    grossNotionalUsd,
+    netNotional,
+    totalCollateralUsd,
+    unrealizedPnlUsd,
+    pendingFeesUsd,
+    equityUsd,
+    leverage,
+    nearestLiquidationDistance,
+    complete: grossNotionalUsd !== null && equityUsd !== null && !unknownDistance,
+  };
+}
+

@@ -1,0 +1,38 @@
+import type { PgColumnsBuilders } from "ponder";
+
+export type PositionStatus = "open" | "closed" | "liquidated";
+
+/**
+ * The common position model every adapter writes, shared by the current-state table and the
+ * per-event history (which keeps the post-state, so any block can be answered).
+ * USD amounts and prices are 1e30 fixed point; prices are USD per whole token.
+ */
+export const positionColumns = (t: PgColumnsBuilders) => ({
+  positionId: t.text().notNull(),
+  chainId: t.integer().notNull(),
+  protocol: t.text().notNull(),
+  /** The contract that holds the position (a GMX v1 Vault, ...). */
+  venue: t.hex().notNull(),
+  /** The protocol's own key for the position. */
+  positionKey: t.hex().notNull(),
+  account: t.hex().notNull(),
+  /** Index asset (token address on this chain). */
+  market: t.hex().notNull(),
+  collateralToken: t.hex().notNull(),
+  isLong: t.boolean().notNull(),
+  sizeUsd: t.bigint().notNull(),
+  /** Size in the index token's smallest units, where the protocol defines it. */
+  sizeInTokens: t.bigint(),
+  collateralUsd: t.bigint().notNull(),
+  /** Collateral in the collateral token's smallest units, where the protocol tracks it. */
+  collateralAmount: t.bigint(),
+  entryPrice: t.bigint().notNull(),
+  realisedPnlUsd: t.bigint().notNull(),
+  /** What the protocol's risk rule needs beyond the common fields, as decimal strings. */
+  protocolState: t.json().$type<Record<string, string>>().notNull(),
+  status: t.text().$type<PositionStatus>().notNull(),
+  openedBlock: t.bigint().notNull(),
+  openedAt: t.bigint().notNull(),
+  updatedBlock: t.bigint().notNull(),
+  updatedAt: t.bigint().notNull(),
+});

@@ -1,0 +1,112 @@
+import { and, desc, eq, lte } from "ponder";
+import type { AssessContext, PositionRisk, PositionRow } from "../../core/adapter";
+import { assetDirectory } from "../../core/assets";
+import { ratio } from "../../core/fixed";
+import { markWarning, usableMark } from "../../core/marks";
+import { toGmxV1Position } from "./normalise";
+import { liquidationPrice, liquidationState, marginFees, unrealizedPnl, type GmxV1VaultParams } from "./risk";
+
+/** Parameters and funding as of the queried block, memoised per query. */
+function inputsAt(ctx: AssessContext) {
+  const params = new Map<string, Promise<GmxV1VaultParams | undefined>>();
+  const funding = new Map<string, Promise<bigint | undefined>>();
+  const { gmxV1VaultParams: P, gmxV1FundingRate: F } = ctx.schema;
+
+  const paramsAt = (row: PositionRow, block: bigint) => {
+    const key = `${row.chainId}:${row.venue}`;
+    if (!params.has(key)) {
+      params.set(
+        key,
+        ctx.db
+          .select()
+          .from(P)
+          .where(and(eq(P.chainId, row.chainId), eq(P.vault, row.venue), lte(P.blockNumber, block)))
+          .orderBy(desc(P.blockNumber))
+          .limit(1)
+          .then((rows: GmxV1VaultParams[]) => rows[0]),
+      );
+    }
+    return params.get(key)!;
+  };
+
+  const fundingAt = (row: PositionRow, block: bigint) => {
+    const key = `${row.chainId}:${row.venue}:${row.collateralToken}`;
+    if (!funding.has(key)) {
+      funding.set(
+        key,
+        ctx.db
+          .select({ rate: F.cumulativeRate })
+          .from(F)
+          .where(and(eq(F.chainId, row.chainId), eq(F.vault, row.venue), eq(F.token, row.collateralToken), lte(F.blockNumber, block)))
+          .orderBy(desc(F.blockNumber))
+          .limit(1)
+          .then((rows: { rate: bigint }[]) => rows[0]?.rate),
+      );
+    }
+    return funding.get(key)!;
+  };
+  return { paramsAt, fundingAt };
+}
+
+/** Figures for open GMX v1 positions, each from the Vault's own rules (see ./risk.ts). */
+export async function assessGmxV1(ctx: AssessContext, rows: PositionRow[]): Promise<PositionRisk[]> {
+  const assets = assetDirectory(ctx.config);
+  const { paramsAt, fundingAt } = inputsAt(ctx);
+
+  return Promise.all(
+    rows.map(async (row): Promise<PositionRisk> => {
+      const block = ctx.blockByChain.get(row.chainId)!;
+      const warnings: string[] = [];
+      const p = toGmxV1Position(row);
+      const params = await paramsAt(row, block);
+      // The entry rate is the cumulative rate at the last update; a later indexed rate supersedes it.
+      const cumulative = (await fundingAt(row, block)) ?? p.entryFundingRate;
+      const mark = ctx.prices(row.chainId, row.market);
+      const markIssue = markWarning(mark, "index token");
+      if (markIssue) warnings.push(markIssue);
+      const price = usableMark(mark);
+
+      const collateralMark = usableMark(ctx.prices(row.chainId, row.collateralToken));
+      const collateralDecimals = assets.get(row.chainId, row.collateralToken)?.decimals;
+      // Vault.usdToTokenMin: usd * 10^decimals / price.
+      const collateralAmount =
+        collateralMark !== undefined && collateralDecimals !== undefined
+          ? (row.collateralUsd * 10n ** BigInt(collateralDecimals)) / collateralMark
+          : null;
+
+      const lev = row.collateralUsd > 0n ? ratio(row.sizeUsd, row.collateralUsd) : null;
+      if (row.collateralUsd === 0n) warnings.push("zero collateral: leverage undefined");
+
+      const common = {
+        sizeInTokens: row.sizeInTokens,
+        // Current notional = size in tokens at the mark = size * mark / averagePrice.
+        notionalUsd: price === undefined ? null : (row.sizeUsd * price) / row.entryPrice,
+        collateralAmount,
+        unrealizedPnlUsd: price === undefined ? null : unrealizedPnl(p, price),
+        leverage: lev,
+        warnings,
+      };
+      if (!params) {
+        warnings.push("no Vault parameters indexed at or before this block: liquidation price unknown");
+        return { ...common, pendingFeesUsd: null, liquidationPrice: null, liquidationDistance: null, liquidatableNow: null };
+      }
+
+      const liq = liquidationPrice(p, params, cumulative);
+      let liquidationDistance: number | null = null;
+      if (price !== undefined && liq.kind === "price") {
+        liquidationDistance = ratio(row.isLong ? price - liq.price : liq.price - price, price);
+      } else if (liq.kind === "always") {
+        liquidationDistance = 0;
+        warnings.push("fees and the leverage cap exceed the collateral: liquidatable at any price");
+      }
+
+      return {
+        ...common,
+        pendingFeesUsd: marginFees(p, params, cumulative),
+        liquidationPrice: liq.kind === "price" ? liq.price : null,
+        liquidationDistance,
+        liquidatableNow: price === undefined ? null : liquidationState(p, params, cumulative, price) !== 0,
+      };
+    }),
+  );
+}

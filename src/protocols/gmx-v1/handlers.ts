@@ -1,0 +1,181 @@
+import { ponder } from "ponder:registry";
+import { gmxV1FundingRate, gmxV1VaultParams, position, positionEvent } from "ponder:schema";
+import { toFunctionSelector, type Address, type Hex } from "viem";
+import { GmxV1VaultAbi } from "../../../abis/GmxV1Vault";
+import { loadExposureConfig } from "../../config/exposure-config";
+import { assetDirectory } from "../../core/assets";
+import type { PositionRow } from "../../core/adapter";
+import { encodeState, GMX_V1, gmxV1PositionId, sizeInTokens } from "./normalise";
+
+const assets = assetDirectory(loadExposureConfig());
+
+// A max-leverage liquidation (validateLiquidation state 2) emits DecreasePosition + ClosePosition and
+// no LiquidatePosition; only the transaction's selector tells it apart (Vault and PositionManager share it).
+const LIQUIDATE_SELECTOR = toFunctionSelector("liquidatePosition(address,address,address,bool,address)");
+const isLiquidationTx = (input: Hex | undefined) => input?.slice(0, 10).toLowerCase() === LIQUIDATE_SELECTOR;
+
+type Ctx = { db: any; chain: { id: number }; client: any };
+type Evt = {
+  log: { address: Address; logIndex: number };
+  block: { number: bigint; timestamp: bigint };
+  transaction: { hash: Hex; input?: Hex };
+};
+
+type Identity = { key: Hex; account: Address; collateralToken: Address; indexToken: Address; isLong: boolean };
+type Deltas = { sizeDeltaUsd?: bigint; collateralDeltaUsd?: bigint; price?: bigint; feeUsd?: bigint };
+
+const stateColumns = (row: PositionRow & { id?: string }): PositionRow => {
+  const { id: _id, ...state } = row;
+  return state;
+};
+
+/** History row: the deltas of this event and the position's state after it. */
+async function appendEvent(context: Ctx, event: Evt, row: PositionRow, kind: string, deltas: Deltas = {}) {
+  await context.db.insert(positionEvent).values({
+    id: `${context.chain.id}:${event.transaction.hash}:${event.log.logIndex}`,
+    kind,
+    blockNumber: event.block.number,
+    logIndex: event.log.logIndex,
+    transactionHash: event.transaction.hash,
+    timestamp: event.block.timestamp,
+    sizeDeltaUsd: deltas.sizeDeltaUsd ?? null,
+    collateralDeltaUsd: deltas.collateralDeltaUsd ?? null,
+    price: deltas.price ?? null,
+    feeUsd: deltas.feeUsd ?? null,
+    ...stateColumns(row),
+  });
+}
+
+/** Finds the position, opening a fresh row when the key is new or was closed before. */
+async function openOrLoad(context: Ctx, event: Evt, id: Identity): Promise<PositionRow> {
+  const positionId = gmxV1PositionId(context.chain.id, event.log.address, id.key);
+  const existing = (await context.db.find(position, { id: positionId })) as (PositionRow & { id: string }) | null;
+  if (existing && existing.status === "open") return stateColumns(existing);
+  const fresh: PositionRow = {
+    positionId,
+    chainId: context.chain.id,
+    protocol: GMX_V1,
+    venue: event.log.address,
+    positionKey: id.key,
+    account: id.account,
+    market: id.indexToken,
+    collateralToken: id.collateralToken,
+    isLong: id.isLong,
+    sizeUsd: 0n,
+    sizeInTokens: 0n,
+    collateralUsd: 0n,
+    collateralAmount: null,
+    entryPrice: 0n,
+    realisedPnlUsd: 0n,
+    protocolState: encodeState({ entryFundingRate: 0n, reserveAmount: 0n }),
+    status: "open",
+    openedBlock: event.block.number,
+    openedAt: event.block.timestamp,
+    updatedBlock: event.block.number,
+    updatedAt: event.block.timestamp,
+  };
+  await context.db.insert(position).values({ id: positionId, ...fresh }).onConflictDoUpdate(fresh);
+  return fresh;
+}
+
+async function loadOpen(context: Ctx, event: Evt, key: Hex): Promise<PositionRow | null> {
+  const positionId = gmxV1PositionId(context.chain.id, event.log.address, key);
+  const row = await context.db.find(position, { id: positionId });
+  return row ? stateColumns(row) : null;
+}
+
+async function save(context: Ctx, event: Evt, row: PositionRow, changes: Partial<PositionRow>): Promise<PositionRow> {
+  const next = { ...row, ...changes, updatedBlock: event.block.number, updatedAt: event.block.timestamp };
+  await context.db.update(position, { id: row.positionId }).set(next);
+  return next;
+}
+
+async function recordFundingRate(context: Ctx, vault: Address, token: Address, cumulativeRate: bigint, blockNumber: bigint) {
+  const row = { chainId: context.chain.id, vault, token, cumulativeRate, blockNumber };
+  await context.db
+    .insert(gmxV1FundingRate)
+    .values({ id: `${context.chain.id}:${vault.toLowerCase()}:${token.toLowerCase()}:${blockNumber}`, ...row })
+    .onConflictDoUpdate({ cumulativeRate });
+}
+
+/** The risk parameters have no events; read them from the Vault at each block with position activity. */
+async function recordVaultParams(context: Ctx, vault: Address, blockNumber: bigint) {
+  const id = `${context.chain.id}:${vault.toLowerCase()}:${blockNumber}`;
+  if (await context.db.find(gmxV1VaultParams, { id })) return;
+  const read = (functionName: "maxLeverage" | "liquidationFeeUsd" | "marginFeeBasisPoints") =>
+    context.client.readContract({ abi: GmxV1VaultAbi, address: vault, functionName, blockNumber }) as Promise<bigint>;
+  const [maxLeverage, liquidationFeeUsd, marginFeeBasisPoints] = await Promise.all([
+    read("maxLeverage"),
+    read("liquidationFeeUsd"),
+    read("marginFeeBasisPoints"),
+  ]);
+  await context.db
+    .insert(gmxV1VaultParams)
+    .values({ id, chainId: context.chain.id, vault, blockNumber, maxLeverage, liquidationFeeUsd, marginFeeBasisPoints });
+}
+
+const onSizeChange = (kind: "increase" | "decrease") =>
+  async ({ event, context }: { event: Evt & { args: any }; context: Ctx }) => {
+    const a = event.args;
+    const row = await openOrLoad(context, event, a);
+    const deltas = { sizeDeltaUsd: a.sizeDelta, collateralDeltaUsd: a.collateralDelta, price: a.price, feeUsd: a.fee };
+    const label = kind === "decrease" && isLiquidationTx(event.transaction.input) ? "liquidation-decrease" : kind;
+    await appendEvent(context, event, row, label, deltas);
+  };
+
+ponder.on("GmxV1Vault:IncreasePosition", onSizeChange("increase"));
+ponder.on("GmxV1Vault:DecreasePosition", onSizeChange("decrease"));
+
+ponder.on("GmxV1Vault:UpdatePosition", async ({ event, context }) => {
+  const row = await loadOpen(context, event, event.args.key);
+  if (!row) return; // The Vault always emits Increase/Decrease first; a bare update has no identity.
+  const a = event.args;
+  const decimals = assets.get(context.chain.id, row.market)?.decimals;
+  const next = await save(context, event, row, {
+    sizeUsd: a.size,
+    sizeInTokens: sizeInTokens(a.size, a.averagePrice, decimals),
+    collateralUsd: a.collateral,
+    entryPrice: a.averagePrice,
+    realisedPnlUsd: a.realisedPnl,
+    protocolState: encodeState({ entryFundingRate: a.entryFundingRate, reserveAmount: a.reserveAmount }),
+    status: "open",
+  });
+  // Vault.getEntryFundingRate is the collateral token's cumulative rate at this block.
+  await recordFundingRate(context, event.log.address, row.collateralToken, a.entryFundingRate, event.block.number);
+  await recordVaultParams(context, event.log.address, event.block.number);
+  await appendEvent(context, event, next, "update", { price: a.markPrice });
+});
+
+ponder.on("GmxV1Vault:ClosePosition", async ({ event, context }) => {
+  const row = await loadOpen(context, event, event.args.key);
+  if (!row) return;
+  const next = await save(context, event, row, {
+    sizeUsd: 0n,
+    sizeInTokens: 0n,
+    collateralUsd: 0n,
+    realisedPnlUsd: event.args.realisedPnl,
+    status: isLiquidationTx(event.transaction.input) ? "liquidated" : "closed",
+  });
+  await appendEvent(context, event, next, "close");
+});
+
+ponder.on("GmxV1Vault:LiquidatePosition", async ({ event, context }) => {
+  const a = event.args;
+  const row = await openOrLoad(context, event, a);
+  const next = await save(context, event, row, {
+    sizeUsd: 0n,
+    sizeInTokens: 0n,
+    collateralUsd: 0n,
+    realisedPnlUsd: a.realisedPnl,
+    status: "liquidated",
+  });
+  await appendEvent(context, event, next, "liquidate", {
+    sizeDeltaUsd: a.size,
+    collateralDeltaUsd: a.collateral,
+    price: a.markPrice,
+  });
+});
+
+ponder.on("GmxV1Vault:UpdateFundingRate", async ({ event, context }) => {
+  await recordFundingRate(context, event.log.address, event.args.token, event.args.fundingRate, event.block.number);
+});

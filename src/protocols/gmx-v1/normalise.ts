@@ -1,0 +1,27 @@
+import type { PositionRow } from "../../core/adapter";
+import type { GmxV1Position } from "./risk";
+
+export const GMX_V1 = "gmx-v1";
+
+/** Rows are keyed per deployment, as the Vault keys positions: keccak(account, collateral, index, isLong). */
+export const gmxV1PositionId = (chainId: number, vault: string, key: string) =>
+  `${chainId}:${GMX_V1}:${vault.toLowerCase()}:${key.toLowerCase()}`;
+
+/** GMX v1 has no size in tokens; it is size / averagePrice (USD 1e30 and USD-per-token 1e30). */
+export const sizeInTokens = (sizeUsd: bigint, averagePrice: bigint, indexDecimals: number | undefined): bigint | null =>
+  indexDecimals === undefined || averagePrice === 0n ? null : (sizeUsd * 10n ** BigInt(indexDecimals)) / averagePrice;
+
+export type GmxV1State = { entryFundingRate: bigint; reserveAmount: bigint };
+
+export const encodeState = (s: GmxV1State): Record<string, string> => ({
+  entryFundingRate: s.entryFundingRate.toString(),
+  reserveAmount: s.reserveAmount.toString(),
+});
+
+export const toGmxV1Position = (row: PositionRow): GmxV1Position => ({
+  size: row.sizeUsd,
+  collateral: row.collateralUsd,
+  averagePrice: row.entryPrice,
+  entryFundingRate: BigInt(row.protocolState.entryFundingRate ?? "0"),
+  isLong: row.isLong,
+});

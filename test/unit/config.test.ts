@@ -1,0 +1,52 @@
+import { describe, expect, it } from "vitest";
+import { parseExposureConfig } from "../../src/config/exposure-config";
+import { answerToPrice } from "../../src/prices/feeds";
+import { gmxV1Deployments } from "../../src/protocols/gmx-v1/contracts";
+
+const WETH = "0x82af49447d8a07e3bd95bd0d56f35241523fbab1";
+const base = {
+  chains: { arbitrum: { id: 42161, rpc: "http://127.0.0.1:1" } },
+  assets: [{ chain: "arbitrum", address: WETH, symbol: "ETH", decimals: 18 }],
+  priceFeeds: [{ chain: "arbitrum", asset: WETH, address: "0x3607e46698d218b3a5cae44bf381475c0a5e2ca7", decimals: 8, heartbeatSeconds: 86400, startBlock: 5 }],
+  protocols: { "gmx-v1": [{ chain: "arbitrum", vault: "0x489ee077994b6658eafa855c308275ead8097c4a", startBlock: 10 }] },
+};
+
+describe("exposure config", () => {
+  it("checksums addresses and keeps protocol sections for their adapters", () => {
+    const config = parseExposureConfig(base);
+    expect(config.assets[0]!.address).toBe("0x82aF49447D8a07e3bd95BD0d56f35241523fBab1");
+    expect(gmxV1Deployments(config)).toEqual([{ chain: "arbitrum", vault: "0x489ee077994B6658eAfA855C308275EAd8097C4A", startBlock: 10 }]);
+  });
+
+  it("says which field is wrong", () => {
+    expect(() => parseExposureConfig({ ...base, assets: [{ ...base.assets[0], address: "0x12" }] })).toThrow(
+      'config assets[0].address: expected a 20-byte hex address, got "0x12"',
+    );
+    expect(() => parseExposureConfig({ ...base, priceFeeds: [{ ...base.priceFeeds[0], chain: "base" }] })).toThrow(
+      "config priceFeeds[0].chain: unknown chain 'base' (configured: arbitrum)",
+    );
+    expect(() => parseExposureConfig({ ...base, priceFeeds: [{ ...base.priceFeeds[0], asset: base.priceFeeds[0]!.address }] })).toThrow(
+      "is not listed in assets",
+    );
+    expect(() => gmxV1Deployments(parseExposureConfig({ ...base, protocols: { "gmx-v1": [{ chain: "arbitrum", vault: "nope" }] } }))).toThrow(
+      "protocols.gmx-v1[0].vault",
+    );
+  });
+
+  it("reads RPC URLs from the environment with env:NAME", () => {
+    process.env.TEST_RPC_URL = "http://127.0.0.1:2";
+    const config = parseExposureConfig({ ...base, chains: { arbitrum: { id: 42161, rpc: "env:TEST_RPC_URL" } } });
+    expect(config.chains.arbitrum!.rpc).toBe("http://127.0.0.1:2");
+    expect(() => parseExposureConfig({ ...base, chains: { arbitrum: { id: 42161, rpc: "env:MISSING_RPC_URL_X" } } })).toThrow(
+      "environment variable MISSING_RPC_URL_X is not set",
+    );
+  });
+});
+
+describe("oracle answers to 1e30 USD prices", () => {
+  it("scales exactly from the feed's decimals", () => {
+    expect(answerToPrice(300_012_345_678n, 8)).toBe(3_000_123_456_780_000_000_000_000_000_000_000n);
+    expect(answerToPrice(1n, 30)).toBe(1n);
+    expect(answerToPrice(123n, 32)).toBe(1n);
+  });
+});
