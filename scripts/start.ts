@@ -1,0 +1,92 @@
+// `npm start`: a local demo end to end. Starts anvil, deploys the GMX v1 fixture, runs the
+// scenario simulator, indexes into embedded PGlite with `ponder start`, serves GraphQL, and keeps
+// prices moving so the answers change live. Ctrl-C stops everything.
+import { spawn } from "node:child_process";
+import { rmSync } from "node:fs";
+import { resolve } from "node:path";
+import { startAnvil } from "../test/chain/anvil";
+import { deployFixtures, setPrice } from "../test/chain/deploy";
+import { fixtureExposureConfig, writeExposureConfig } from "../test/chain/exposure-config";
+import { createRng } from "../test/chain/rng";
+import { simulate } from "../test/chain/simulate";
+
+const ROOT = resolve(import.meta.dirname, "..");
+const LOCAL = resolve(ROOT, ".local");
+const PORT = Number(process.env.PORT ?? 42069);
+const ANVIL_PORT = Number(process.env.ANVIL_PORT ?? 8545);
+const log = (msg: string) => console.log(`[exposure-demo] ${msg}`);
+
+const anvil = await startAnvil({ port: ANVIL_PORT });
+log(`anvil on ${anvil.rpcUrl}`);
+const deployment = await deployFixtures(anvil.rpcUrl);
+log(`GMX v1 fixture Vault at ${deployment.vault}`);
+const summary = await simulate(deployment, { wallets: 12, steps: 120, seed: 7 });
+log(`simulated ${summary.transactions} transactions over ${summary.wallets.length} wallets: ${JSON.stringify(summary.counts)}`);
+
+const configPath = resolve(LOCAL, "exposure.config.json");
+writeExposureConfig(configPath, fixtureExposureConfig(deployment));
+// The chain is new on every start, so the demo database is too.
+rmSync(resolve(LOCAL, "pglite"), { recursive: true, force: true });
+
+const ponder = spawn(resolve(ROOT, "node_modules/.bin/ponder"), ["start", "--schema", "demo", "--port", String(PORT)], {
+  cwd: ROOT,
+  stdio: "inherit",
+  env: { ...process.env, EXPOSURE_CONFIG: configPath, PGLITE_DIR: resolve(LOCAL, "pglite"), DATABASE_URL: "", PONDER_TELEMETRY_DISABLED: "true" },
+});
+
+let ticker: NodeJS.Timeout | undefined;
+const shutdown = async (code: number) => {
+  clearInterval(ticker);
+  ponder.kill("SIGTERM");
+  await anvil.stop();
+  process.exit(code);
+};
+process.on("SIGINT", () => void shutdown(0));
+process.on("SIGTERM", () => void shutdown(0));
+ponder.on("exit", (code) => {
+  log(`ponder exited with ${code}`);
+  void shutdown(code ?? 1);
+});
+
+const url = `http://127.0.0.1:${PORT}/exposure`;
+const wallet = summary.openPositions[0]?.account ?? summary.wallets[0];
+const exampleQuery = `{
+  wallet(address: "${wallet}") {
+    positions { protocol market { symbol } side sizeUsd notionalUsd collateral { usd } leverage
+                markPrice { usd stale } unrealizedPnlUsd liquidationPrice liquidationDistance }
+    totals { grossNotionalUsd netNotional { asset netUsd } totalCollateralUsd equityUsd leverage
+             nearestLiquidationDistance complete }
+  }
+}`;
+
+for (let i = 0; ; i++) {
+  try {
+    const ready = await fetch(`http://127.0.0.1:${PORT}/ready`);
+    if (ready.ok) break;
+  } catch {
+    // not listening yet
+  }
+  if (i > 600) {
+    log("the indexer did not become ready in 2 minutes");
+    await shutdown(1);
+  }
+  await new Promise((r) => setTimeout(r, 200));
+}
+
+const answer = await fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ query: exampleQuery }) });
+log(`GraphQL (GraphiQL in a browser): ${url}`);
+log(`example query:\n${exampleQuery}`);
+log(`its answer now:\n${JSON.stringify(await answer.json(), null, 2)}`);
+log(`wallets with activity: ${summary.wallets.join(", ")}`);
+log("prices keep moving every 5 s; Ctrl-C to stop");
+
+// Small seeded random walk of ETH and BTC so live indexing shows.
+const rng = createRng(11);
+const answers = { WETH: summary.prices.WETH, WBTC: summary.prices.WBTC };
+ticker = setInterval(() => {
+  for (const symbol of ["WETH", "WBTC"] as const) {
+    const moveBps = BigInt(Math.round((rng.next() - 0.5) * 100));
+    answers[symbol] = (answers[symbol] * (10_000n + moveBps)) / 10_000n;
+    setPrice(deployment, symbol, answers[symbol]).catch((e) => log(`price move failed: ${e.message}`));
+  }
+}, 5_000);

@@ -1,0 +1,30 @@
+import { mkdirSync, writeFileSync } from "node:fs";
+import { dirname } from "node:path";
+import type { Deployment, TokenSymbol } from "./deploy";
+
+/** Asset symbols the API groups exposure by (wrapped tokens count as their underlying). */
+export const ASSET_SYMBOL: Record<TokenSymbol, string> = { WETH: "ETH", WBTC: "BTC", USDC: "USDC", LINK: "LINK" };
+
+/** The exposure config (see README, "Configuration") for a fixture deployment on anvil. */
+export function fixtureExposureConfig(d: Deployment, opts: { heartbeatSeconds?: number } = {}) {
+  const tokens = Object.entries(d.tokens) as [TokenSymbol, Deployment["tokens"][TokenSymbol]][];
+  return {
+    chains: { anvil: { id: d.chainId, rpc: d.rpcUrl, pollingInterval: 100 } },
+    assets: tokens.map(([symbol, t]) => ({ chain: "anvil", address: t.address, symbol: ASSET_SYMBOL[symbol], decimals: t.decimals })),
+    priceFeeds: tokens.map(([, t]) => ({
+      chain: "anvil",
+      asset: t.address,
+      address: t.feed,
+      decimals: t.feedDecimals,
+      heartbeatSeconds: opts.heartbeatSeconds ?? 86_400,
+      // Feeds are deployed (and answer once) before the Vault.
+      startBlock: 0,
+    })),
+    protocols: { "gmx-v1": [{ chain: "anvil", vault: d.vault, startBlock: d.startBlock }] },
+  };
+}
+
+export function writeExposureConfig(path: string, config: object) {
+  mkdirSync(dirname(path), { recursive: true });
+  writeFileSync(path, `${JSON.stringify(config, null, 2)}\n`);
+}

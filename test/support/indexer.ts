@@ -1,0 +1,147 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { createServer } from "node:net";
+import pg from "pg";
+
+export type DatabaseKind = "pglite" | "postgres";
+export const POSTGRES_URL = process.env.TEST_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
+const ROOT = resolve(import.meta.dirname, "../..");
+
+export type IndexerOptions = {
+  configPath: string;
+  database: DatabaseKind;
+  /** Ponder schema; reuse one (with the same pgliteDir) to restart on the same tables. */
+  schema?: string;
+  pgliteDir?: string;
+};
+
+export type Indexer = {
+  url: string;
+  schema: string;
+  pgliteDir?: string;
+  query<T = any>(query: string, variables?: Record<string, unknown>): Promise<{ data?: T; errors?: { message: string }[] }>;
+  /** Resolves once the indexer's latest checkpoint on the chain reaches `block`. */
+  waitForBlock(block: bigint, timeoutMs?: number): Promise<void>;
+  stop(): Promise<void>;
+  kill(): Promise<void>;
+  logs(): string;
+};
+
+const freePort = () =>
+  new Promise<number>((ok, fail) => {
+    const s = createServer();
+    s.on("error", fail);
+    s.listen(0, "127.0.0.1", () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => ok(port));
+    });
+  });
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+let counter = 0;
+
+/** Runs `ponder start` on the project as a user would, against PGlite or Postgres. */
+export async function startIndexer(opts: IndexerOptions): Promise<Indexer> {
+  const schema = opts.schema ?? `t_${process.pid}_${Date.now().toString(36)}_${counter++}`;
+  const pgliteDir = opts.database === "pglite" ? (opts.pgliteDir ?? mkdtempSync(join(tmpdir(), "exposure-pglite-"))) : undefined;
+  const port = await freePort();
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    EXPOSURE_CONFIG: opts.configPath,
+    PONDER_TELEMETRY_DISABLED: "true",
+    PONDER_LOG_LEVEL: process.env.PONDER_LOG_LEVEL ?? "info",
+  };
+  delete env.DATABASE_URL;
+  delete env.DATABASE_PRIVATE_URL;
+  if (opts.database === "postgres") env.DATABASE_URL = POSTGRES_URL;
+  else env.PGLITE_DIR = pgliteDir;
+
+  let output = "";
+  const child: ChildProcess = spawn(join(ROOT, "node_modules/.bin/ponder"), ["start", "--schema", schema, "--port", String(port)], {
+    cwd: ROOT,
+    env,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  child.stdout!.on("data", (d) => (output += d));
+  child.stderr!.on("data", (d) => (output += d));
+  const exited = new Promise<void>((r) => child.once("exit", () => r()));
+  const url = `http://127.0.0.1:${port}`;
+
+  const query = async (q: string, variables?: Record<string, unknown>) => {
+    const res = await fetch(`${url}/exposure`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ query: q, variables }),
+    });
+    return res.json() as Promise<any>;
+  };
+
+  const indexer: Indexer = {
+    url,
+    schema,
+    pgliteDir,
+    query,
+    async waitForBlock(block, timeoutMs = 60_000) {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        if (child.exitCode !== null) throw new Error(`indexer exited (${child.exitCode}):\n${output.slice(-3000)}`);
+        try {
+          const r = await query("{ chains { blockNumber } }");
+          if (r.data && BigInt(r.data.chains[0]?.blockNumber ?? -1) >= block) return;
+        } catch {
+          // not serving yet
+        }
+        if (Date.now() > deadline) throw new Error(`indexer did not reach block ${block} in ${timeoutMs} ms:\n${output.slice(-3000)}`);
+        await sleep(150);
+      }
+    },
+    async stop() {
+      if (child.exitCode === null) child.kill("SIGTERM");
+      await Promise.race([exited, sleep(10_000).then(() => child.kill("SIGKILL"))]);
+      await exited;
+    },
+    async kill() {
+      if (child.exitCode === null) child.kill("SIGKILL");
+      await exited;
+    },
+    logs: () => output,
+  };
+  return indexer;
+}
+
+/** Every row of the indexed tables, sorted, for comparing two runs. */
+export async function dumpTables(database: DatabaseKind, schema: string, pgliteDir?: string): Promise<Record<string, unknown[]>> {
+  const tables = ["position", "position_event", "price_update", "gmx_v1_funding_rate", "gmx_v1_vault_params"];
+  const out: Record<string, unknown[]> = {};
+  if (database === "postgres") {
+    const client = new pg.Client({ connectionString: POSTGRES_URL });
+    await client.connect();
+    try {
+      for (const t of tables) out[t] = (await client.query(`SELECT * FROM "${schema}"."${t}" ORDER BY id`)).rows;
+    } finally {
+      await client.end();
+    }
+    return out;
+  }
+  const { PGlite } = await import("@electric-sql/pglite");
+  const db = new PGlite(pgliteDir!);
+  try {
+    for (const t of tables) out[t] = (await db.query(`SELECT * FROM "${schema}"."${t}" ORDER BY id`)).rows;
+  } finally {
+    await db.close();
+  }
+  return out;
+}
+
+export async function dropSchema(database: DatabaseKind, schema: string) {
+  if (database !== "postgres") return;
+  const client = new pg.Client({ connectionString: POSTGRES_URL });
+  await client.connect();
+  try {
+    await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+  } finally {
+    await client.end();
+  }
+}
