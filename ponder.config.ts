@@ -14,7 +14,12 @@ export default createConfig({
   chains: Object.fromEntries(
     Object.entries(exposure.chains).map(([name, c]) => [
       name,
-      { id: c.id, rpc: c.rpc, ...(c.pollingInterval === undefined ? {} : { pollingInterval: c.pollingInterval }) },
+      {
+        id: c.id,
+        rpc: c.rpc,
+        ...(c.pollingInterval === undefined ? {} : { pollingInterval: c.pollingInterval }),
+        ...(c.disableCache === undefined ? {} : { disableCache: c.disableCache }),
+      },
     ]),
   ),
   contracts: {

@@ -16,7 +16,7 @@ const PORT = Number(process.env.PORT ?? 42069);
 const ANVIL_PORT = Number(process.env.ANVIL_PORT ?? 8545);
 const log = (msg: string) => console.log(`[exposure-demo] ${msg}`);
 
-const anvil = await startAnvil({ port: ANVIL_PORT });
+const anvil = await startAnvil({ port: ANVIL_PORT, chainId: 31337 });
 log(`anvil on ${anvil.rpcUrl}`);
 const deployment = await deployFixtures(anvil.rpcUrl);
 log(`GMX v1 fixture Vault at ${deployment.vault}`);

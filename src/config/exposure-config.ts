@@ -1,8 +1,11 @@
 import { readFileSync } from "node:fs";
 import { getAddress, isAddress, type Address } from "viem";
 
-/** One EVM chain to index. `rpc` may name an env var as `env:NAME`. */
-export type ChainSettings = { id: number; rpc: string; pollingInterval?: number };
+/**
+ * One EVM chain to index. `rpc` may name an env var as `env:NAME`. `disableCache` turns off ponder's
+ * RPC cache, which Postgres shares by chain id: needed for throwaway chains such as anvil's 31337.
+ */
+export type ChainSettings = { id: number; rpc: string; pollingInterval?: number; disableCache?: boolean };
 
 /** A token the service can price and name. */
 export type AssetSettings = { chain: string; address: Address; symbol: string; decimals: number };
@@ -75,6 +78,7 @@ export function parseExposureConfig(raw: unknown): ExposureConfig {
       id: nonNegativeInt(c.id, `chains.${name}.id`),
       rpc: resolveRpc(text(c.rpc, `chains.${name}.rpc`), `chains.${name}.rpc`),
       pollingInterval: c.pollingInterval === undefined ? undefined : nonNegativeInt(c.pollingInterval, `chains.${name}.pollingInterval`),
+      disableCache: c.disableCache === undefined ? undefined : c.disableCache === true,
     };
   }
   if (Object.keys(chains).length === 0) fail("chains", "configure at least one chain");

@@ -17,8 +17,7 @@ export function fixtureExposureConfig(d: Deployment, opts: { heartbeatSeconds?: 
       address: t.feed,
       decimals: t.feedDecimals,
       heartbeatSeconds: opts.heartbeatSeconds ?? 86_400,
-      // Feeds are deployed (and answer once) before the Vault.
-      startBlock: 0,
+      startBlock: d.startBlock,
     })),
     protocols: { "gmx-v1": [{ chain: "anvil", vault: d.vault, startBlock: d.startBlock }] },
   };

@@ -1,0 +1,73 @@
+import { createHash } from "node:crypto";
+import { mkdir, readdir, readFile, rename, writeFile } from "node:fs/promises";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import solc from "solc";
+import type { Abi, Hex } from "viem";
+
+export type Artifact = { abi: Abi; bytecode: Hex };
+export type Artifacts = Record<string, Artifact>;
+
+const here = dirname(fileURLToPath(import.meta.url));
+const contractsDir = join(here, "contracts");
+const cacheDir = resolve(here, "../../node_modules/.cache/exposure-fixtures");
+
+const settings = {
+  optimizer: { enabled: true, runs: 200 },
+  outputSelection: { "*": { "*": ["abi", "evm.bytecode.object"] } },
+};
+
+type SolcOutput = {
+  errors?: { severity: "error" | "warning" | "info"; formattedMessage: string }[];
+  contracts?: Record<string, Record<string, { abi: Abi; evm: { bytecode: { object: string } } }>>;
+};
+
+// One compile per process even when several callers ask concurrently.
+let memo: Promise<Artifacts> | undefined;
+
+/** Compiles every .sol file in test/chain/contracts, keyed by contract name; cached on disk by content hash. */
+export function compileFixtures(): Promise<Artifacts> {
+  memo ??= compileUncached().catch((error) => {
+    memo = undefined;
+    throw error;
+  });
+  return memo;
+}
+
+async function compileUncached(): Promise<Artifacts> {
+  const files = (await readdir(contractsDir)).filter((f) => f.endsWith(".sol")).sort();
+  const sources: Record<string, { content: string }> = {};
+  for (const file of files) sources[file] = { content: await readFile(join(contractsDir, file), "utf8") };
+
+  const input = { language: "Solidity", sources, settings };
+  const hash = createHash("sha256").update(solc.version()).update(JSON.stringify(input)).digest("hex");
+  const cacheFile = join(cacheDir, `${hash}.json`);
+
+  try {
+    return JSON.parse(await readFile(cacheFile, "utf8")) as Artifacts;
+  } catch {
+    // cache miss: compile below
+  }
+
+  const output = JSON.parse(solc.compile(JSON.stringify(input))) as SolcOutput;
+  const errors = (output.errors ?? []).filter((e) => e.severity === "error");
+  if (errors.length > 0) {
+    throw new Error(`solc ${solc.version()} failed:\n${errors.map((e) => e.formattedMessage).join("\n")}`);
+  }
+
+  const artifacts: Artifacts = {};
+  for (const contracts of Object.values(output.contracts ?? {})) {
+    for (const [name, contract] of Object.entries(contracts)) {
+      // interfaces have no bytecode; they are not deployable artifacts
+      if (!contract.evm.bytecode.object) continue;
+      artifacts[name] = { abi: contract.abi, bytecode: `0x${contract.evm.bytecode.object}` };
+    }
+  }
+
+  // write-then-rename so a concurrent reader never sees a half-written file
+  await mkdir(cacheDir, { recursive: true });
+  const tmp = `${cacheFile}.${process.pid}.tmp`;
+  await writeFile(tmp, JSON.stringify(artifacts));
+  await rename(tmp, cacheFile);
+  return artifacts;
+}
