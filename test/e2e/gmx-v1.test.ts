@@ -201,6 +201,27 @@ describe.each(DATABASES)("GMX v1 end to end on %s", (database) => {
     expect(checked).toBeGreaterThan(2);
   });
 
+  it("indexes Chainlink AnswerUpdated and OCR NewTransmission answers at 1e30, served raw on ponder's /graphql", async () => {
+    // The OCR mock answers only through transmit(); the scenario never moves LINK.
+    const receipt = await setPrice(d, "LINK", 16_25000000n);
+    await indexer.waitForBlock(receipt.blockNumber);
+    for (const symbol of ["WETH", "LINK"] as const) {
+      const asset = d.tokens[symbol].address.toLowerCase();
+      const res = await fetch(`${indexer.url}/graphql`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({
+          query: `{ priceUpdates(where: { asset: "${asset}" }, orderBy: "blockNumber", orderDirection: "desc", limit: 1) { items { answer price } } }`,
+        }),
+      });
+      const [latest] = (await res.json()).data.priceUpdates.items;
+      const answer = await oracleAnswer(symbol);
+      expect(BigInt(latest.answer)).toBe(answer);
+      expect(BigInt(latest.price)).toBe(answer * ORACLE_UNIT);
+    }
+    expect(d.tokens.LINK.feedKind).toBe("ocr");
+  });
+
   it("rejects malformed input and hostile queries with clear errors", async () => {
     const bad = await indexer.query(`{ wallet(address: "0x123") { address } }`);
     expect(bad.errors?.[0]?.message).toBe("invalid address '0x123': expected 0x followed by 40 hex digits");
