@@ -2,6 +2,7 @@ import { createConfig } from "ponder";
 import { ChainlinkAggregatorAbi } from "./abis/ChainlinkAggregator";
 import { loadExposureConfig } from "./src/config/exposure-config";
 import { priceFeedContracts } from "./src/prices/feeds";
+import { aaveV3Contracts } from "./src/protocols/aave-v3/contracts";
 import { gmxV1Contracts } from "./src/protocols/gmx-v1/contracts";
 
 // Chains, feeds and protocol deployments come from the JSON file named by EXPOSURE_CONFIG.
@@ -25,5 +26,6 @@ export default createConfig({
   contracts: {
     PriceFeed: { abi: ChainlinkAggregatorAbi, chain: priceFeedContracts(exposure) },
     ...gmxV1Contracts(exposure),
+    ...aaveV3Contracts(exposure),
   },
 });

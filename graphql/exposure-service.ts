@@ -2,7 +2,7 @@ import { GraphQLError } from "graphql";
 import { and, desc, eq, lte, sql } from "ponder";
 import { getAddress, isAddress, type Address, type PublicClient } from "viem";
 import type { ExposureConfig } from "../src/config/exposure-config";
-import type { MarkPrice, PositionRisk, PositionRow, PriceBook } from "../src/core/adapter";
+import type { AccountRisk, MarkPrice, PositionRisk, PositionRow, PriceBook } from "../src/core/adapter";
 import { exposureTotals, type ExposureTotals } from "../src/core/exposure";
 import { assetDirectory } from "../src/core/assets";
 import { isStale } from "../src/core/marks";
@@ -22,6 +22,7 @@ export type WalletExposure = {
   address: Address;
   blocks: BlockRef[];
   positions: AssessedPosition[];
+  accounts: AccountRisk[];
   totals: ExposureTotals;
   warnings: string[];
 };
@@ -95,7 +96,7 @@ async function positionsAt(deps: ExposureDeps, account: Address, blocks: BlockRe
         .orderBy(E.positionId, desc(E.blockNumber), desc(E.logIndex));
     }),
   );
-  return perChain.flat().filter((r) => r.status === "open" && r.sizeUsd > 0n);
+  return perChain.flat().filter((r) => r.status === "open");
 }
 
 /** Latest oracle answer at or before each block for the assets the positions need. */
@@ -140,25 +141,27 @@ export async function walletExposure(
   const blocks = await resolveBlocks(deps, atBlock, chainId);
   const rows = await positionsAt(deps, account, blocks, atBlock === null);
   const prices = await priceBookFor(deps, rows, blocks);
-  const blockByChain = new Map(blocks.map((b) => [b.chainId, b.number]));
+  const blockByChain = new Map(blocks.map((b) => [b.chainId, { number: b.number, timestamp: b.timestamp }]));
   const assets = assetDirectory(deps.config);
   const warnings: string[] = [];
 
   const byProtocol = new Map<string, PositionRow[]>();
   for (const row of rows) byProtocol.set(row.protocol, [...(byProtocol.get(row.protocol) ?? []), row]);
   const assessed: AssessedPosition[] = [];
+  const accounts: AccountRisk[] = [];
   for (const [protocol, group] of byProtocol) {
     const adapter = adapterFor(protocol);
     if (!adapter) {
       warnings.push(`${group.length} position(s) of unknown protocol '${protocol}' left out`);
       continue;
     }
-    const risks = await adapter.assess({ db: deps.db, schema: deps.schema, blockByChain, prices, config: deps.config }, group);
-    group.forEach((row, i) => assessed.push({ row, risk: risks[i]!, mark: prices(row.chainId, row.market) }));
+    const result = await adapter.assess({ db: deps.db, schema: deps.schema, blockByChain, prices, config: deps.config }, group);
+    group.forEach((row, i) => assessed.push({ row, risk: result.positions[i]!, mark: prices(row.chainId, row.market) }));
+    accounts.push(...result.accounts);
   }
   assessed.sort((a, b) => {
-    const x = a.risk.notionalUsd ?? a.row.sizeUsd;
-    const y = b.risk.notionalUsd ?? b.row.sizeUsd;
+    const x = a.risk.notionalUsd ?? a.row.sizeUsd ?? 0n;
+    const y = b.risk.notionalUsd ?? b.row.sizeUsd ?? 0n;
     return x === y ? a.row.positionId.localeCompare(b.row.positionId) : x > y ? -1 : 1;
   });
 
@@ -167,13 +170,15 @@ export async function walletExposure(
       asset: assets.symbol(row.chainId, row.market),
       isLong: row.isLong,
       notionalUsd: risk.notionalUsd,
-      collateralUsd: row.collateralUsd,
+      collateralUsd: risk.collateralUsd,
       unrealizedPnlUsd: risk.unrealizedPnlUsd,
       pendingFeesUsd: risk.pendingFeesUsd,
+      equityUsd: risk.equityUsd,
       liquidationDistance: risk.liquidationDistance,
       hasLiquidationPrice: risk.liquidationPrice !== null,
     })),
   );
   for (const { row, risk } of assessed) for (const w of risk.warnings) warnings.push(`${row.positionId}: ${w}`);
-  return { address: account, blocks, positions: assessed, totals, warnings };
+  for (const a of accounts) for (const w of a.warnings) warnings.push(`${a.protocol} account at ${a.venue}: ${w}`);
+  return { address: account, blocks, positions: assessed, accounts, totals, warnings };
 }

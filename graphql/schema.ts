@@ -34,7 +34,26 @@ export const typeDefs = /* GraphQL */ `
     blocks: [BlockRef!]!
     "Open positions, largest notional first."
     positions: [Position!]!
+    "Cross-margined accounts (lending): health as the protocol computes it."
+    accounts: [MarginAccount!]!
     totals: ExposureTotals!
+  }
+
+  type MarginAccount {
+    protocol: String!
+    chainId: Int!
+    "The contract holding the account (for Aave v3, the Pool)."
+    venue: String!
+    "Health factor as a decimal (1.0 = liquidatable below); null when the account has no debt."
+    healthFactor: String
+    "Collateral valued as the protocol does (USD), before liquidation thresholds."
+    collateralUsd: String
+    debtUsd: String
+    "Collateral-weighted liquidation threshold (0.825 = 82.5%)."
+    liquidationThreshold: Float
+    "Uniform fractional drop of every collateral price that brings the health factor to 1 (debt prices held)."
+    collateralDropToLiquidation: Float
+    liquidatableNow: Boolean
   }
 
   type ExposureTotals {
@@ -42,12 +61,12 @@ export const typeDefs = /* GraphQL */ `
     grossNotionalUsd: String
     "Long minus short notional per asset symbol."
     netNotional: [AssetExposure!]!
-    "Sum of position collateral (USD), as each protocol values it."
-    totalCollateralUsd: String!
+    "Sum of position collateral (USD), as each protocol values it: perp margin, lending deposits used as collateral."
+    totalCollateralUsd: String
     unrealizedPnlUsd: String
     "Fees the protocols would charge to close everything now (funding, borrowing, closing fees)."
     pendingFeesUsd: String
-    "Collateral + unrealised PnL - pending fees."
+    "Sum of position equity: perps collateral + unrealised PnL - pending fees; deposits + value; debts - value."
     equityUsd: String
     "Gross notional / equity. Null when equity is zero or negative, or unknown."
     leverage: Float
@@ -90,9 +109,10 @@ export const typeDefs = /* GraphQL */ `
 
   type Collateral {
     token: Asset!
-    "In whole tokens, at the collateral token's mark. Null without a usable price."
+    "In whole tokens. Null without a usable price."
     amount: String
-    usd: String!
+    "Margin value in USD (lending: the deposit's value when used as collateral, else 0)."
+    usd: String
   }
 
   type Position {
@@ -106,21 +126,23 @@ export const typeDefs = /* GraphQL */ `
     market: Asset!
     side: Side!
     status: String!
-    "Size as the protocol records it (USD)."
-    sizeUsd: String!
+    "Size as the protocol records it (USD); null where it keeps size in tokens (lending)."
+    sizeUsd: String
     "Size in whole index tokens."
     sizeInTokens: String
     "Size in tokens at the mark price (USD)."
     notionalUsd: String
     collateral: Collateral!
-    "Average entry price (USD per whole index token)."
-    entryPrice: String!
+    "Average entry price (USD per whole index token); null for lending."
+    entryPrice: String
     markPrice: Price
     "Leverage as the protocol defines it (GMX v1: size / collateral)."
     leverage: Float
     unrealizedPnlUsd: String
-    realisedPnlUsd: String!
+    realisedPnlUsd: String
     pendingFeesUsd: String
+    "What closing this position now would leave: perp collateral + PnL - fees; deposit + value; debt - value."
+    equityUsd: String
     "Index price at which the protocol's own liquidation check trips (USD per whole token)."
     liquidationPrice: String
     "Fractional index price move from the mark to the liquidation price (0.1 = 10%); 0 or less: liquidatable now."

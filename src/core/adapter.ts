@@ -13,12 +13,12 @@ export type PositionRow = {
   market: Address;
   collateralToken: Address;
   isLong: boolean;
-  sizeUsd: bigint;
+  sizeUsd: bigint | null;
   sizeInTokens: bigint | null;
-  collateralUsd: bigint;
+  collateralUsd: bigint | null;
   collateralAmount: bigint | null;
-  entryPrice: bigint;
-  realisedPnlUsd: bigint;
+  entryPrice: bigint | null;
+  realisedPnlUsd: bigint | null;
   protocolState: Record<string, string>;
   status: PositionStatus;
   openedBlock: bigint;
@@ -44,6 +44,8 @@ export type PositionRisk = {
   sizeInTokens: bigint | null;
   /** Current notional: size in tokens at the mark price. */
   notionalUsd: bigint | null;
+  /** Value this position contributes as margin (USD); null when it needs a missing price. */
+  collateralUsd: bigint | null;
   collateralAmount: bigint | null;
   unrealizedPnlUsd: bigint | null;
   /** Fees the protocol would charge to close now (funding, borrowing, closing fee). */
@@ -54,16 +56,37 @@ export type PositionRisk = {
   /** Fractional move of the index price from the mark to the liquidation price (0.1 = 10%). */
   liquidationDistance: number | null;
   liquidatableNow: boolean | null;
+  /** What closing this position now would leave the wallet (perp: collateral + PnL - fees; deposit: +value; debt: -value). */
+  equityUsd: bigint | null;
   warnings: string[];
 };
+
+/** A cross-margined account (a lending position set): its health as the protocol computes it. */
+export type AccountRisk = {
+  protocol: string;
+  chainId: number;
+  venue: Address;
+  /** 1e18 = 1.0; null when the account has no debt (the protocol's "infinite"). */
+  healthFactor: bigint | null;
+  collateralUsd: bigint | null;
+  debtUsd: bigint | null;
+  /** Weighted liquidation threshold in basis points. */
+  liquidationThresholdBps: bigint | null;
+  /** Uniform fractional drop of all collateral prices that brings the health factor to 1. */
+  collateralDropToLiquidation: number | null;
+  liquidatableNow: boolean | null;
+  warnings: string[];
+};
+
+export type Assessment = { positions: PositionRisk[]; accounts: AccountRisk[] };
 
 export type AssessContext = {
   /** Read-only drizzle handle on the indexed tables. */
   db: any;
   /** The tables of ponder.schema.ts. */
   schema: typeof import("../../ponder.schema");
-  /** Block per chain the answer is for. */
-  blockByChain: Map<number, bigint>;
+  /** Block (number and timestamp) per chain the answer is for. */
+  blockByChain: Map<number, { number: bigint; timestamp: bigint }>;
   prices: PriceBook;
   config: ExposureConfig;
 };
@@ -71,6 +94,6 @@ export type AssessContext = {
 export type ProtocolAdapter = {
   /** Stable id stored in position.protocol and used in config under `protocols`. */
   id: string;
-  /** Risk figures for open positions of this protocol (all rows share the adapter). */
-  assess(ctx: AssessContext, rows: PositionRow[]): Promise<PositionRisk[]>;
+  /** Risk figures for one wallet's open positions of this protocol, in row order, and its margin accounts. */
+  assess(ctx: AssessContext, rows: PositionRow[]): Promise<Assessment>;
 };

@@ -5,9 +5,10 @@ export type ExposureItem = {
   asset: string;
   isLong: boolean;
   notionalUsd: bigint | null;
-  collateralUsd: bigint;
+  collateralUsd: bigint | null;
   unrealizedPnlUsd: bigint | null;
   pendingFeesUsd: bigint | null;
+  equityUsd: bigint | null;
   liquidationDistance: number | null;
   /** The position has a liquidation price, so a missing distance means "unknown", not "none". */
   hasLiquidationPrice: boolean;
@@ -18,10 +19,10 @@ export type AssetExposure = { asset: string; longUsd: bigint | null; shortUsd: b
 export type ExposureTotals = {
   grossNotionalUsd: bigint | null;
   netNotional: AssetExposure[];
-  totalCollateralUsd: bigint;
+  totalCollateralUsd: bigint | null;
   unrealizedPnlUsd: bigint | null;
   pendingFeesUsd: bigint | null;
-  /** collateral + unrealised PnL - fees to close: what the wallet would keep if it closed all now. */
+  /** Sum of each position's equity: what the wallet would keep if it closed everything now. */
   equityUsd: bigint | null;
   leverage: { numerator: bigint; denominator: bigint } | null;
   nearestLiquidationDistance: number | null;
@@ -50,9 +51,8 @@ export function exposureTotals(items: ExposureItem[]): ExposureTotals {
   const grossNotionalUsd = sumKnown(items.map((i) => (i.notionalUsd === null ? null : abs(i.notionalUsd))));
   const unrealizedPnlUsd = sumKnown(items.map((i) => i.unrealizedPnlUsd));
   const pendingFeesUsd = sumKnown(items.map((i) => i.pendingFeesUsd));
-  const totalCollateralUsd = items.reduce((acc, i) => acc + i.collateralUsd, 0n);
-  const equityUsd =
-    unrealizedPnlUsd === null || pendingFeesUsd === null ? null : totalCollateralUsd + unrealizedPnlUsd - pendingFeesUsd;
+  const totalCollateralUsd = sumKnown(items.map((i) => i.collateralUsd));
+  const equityUsd = sumKnown(items.map((i) => i.equityUsd));
   // Wallet leverage = gross notional / equity; undefined when equity is gone.
   const leverage =
     grossNotionalUsd !== null && equityUsd !== null && equityUsd > 0n

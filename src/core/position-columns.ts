@@ -20,14 +20,16 @@ export const positionColumns = (t: PgColumnsBuilders) => ({
   market: t.hex().notNull(),
   collateralToken: t.hex().notNull(),
   isLong: t.boolean().notNull(),
-  sizeUsd: t.bigint().notNull(),
+  /** Size in USD as the protocol records it; null where it keeps size in tokens (lending). */
+  sizeUsd: t.bigint(),
   /** Size in the index token's smallest units, where the protocol defines it. */
   sizeInTokens: t.bigint(),
-  collateralUsd: t.bigint().notNull(),
+  /** Collateral in USD as the protocol records it; null where it is valued at query time. */
+  collateralUsd: t.bigint(),
   /** Collateral in the collateral token's smallest units, where the protocol tracks it. */
   collateralAmount: t.bigint(),
-  entryPrice: t.bigint().notNull(),
-  realisedPnlUsd: t.bigint().notNull(),
+  entryPrice: t.bigint(),
+  realisedPnlUsd: t.bigint(),
   /** What the protocol's risk rule needs beyond the common fields, as decimal strings. */
   protocolState: t.json().$type<Record<string, string>>().notNull(),
   status: t.text().$type<PositionStatus>().notNull(),

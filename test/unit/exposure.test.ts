@@ -9,17 +9,23 @@ const item = (over: Partial<ExposureItem>): ExposureItem => ({
   collateralUsd: 100n * E30,
   unrealizedPnlUsd: 0n,
   pendingFeesUsd: 1n * E30,
+  equityUsd: null,
   liquidationDistance: 0.1,
   hasLiquidationPrice: true,
   ...over,
 });
+/** Perp equity: collateral + PnL - fees. */
+const perp = (over: Partial<ExposureItem>): ExposureItem => {
+  const i = item(over);
+  return { ...i, equityUsd: i.unrealizedPnlUsd === null ? null : i.collateralUsd! + i.unrealizedPnlUsd - i.pendingFeesUsd! };
+};
 
 describe("exposureTotals", () => {
   it("nets long against short per asset and sums gross, equity and leverage", () => {
     const t = exposureTotals([
-      item({ notionalUsd: 3_000n * E30, unrealizedPnlUsd: 50n * E30, liquidationDistance: 0.2 }),
-      item({ isLong: false, notionalUsd: 1_000n * E30, unrealizedPnlUsd: -20n * E30, liquidationDistance: 0.05 }),
-      item({ asset: "BTC", notionalUsd: 500n * E30, collateralUsd: 250n * E30, pendingFeesUsd: 0n, liquidationDistance: null, hasLiquidationPrice: false }),
+      perp({ notionalUsd: 3_000n * E30, unrealizedPnlUsd: 50n * E30, liquidationDistance: 0.2 }),
+      perp({ isLong: false, notionalUsd: 1_000n * E30, unrealizedPnlUsd: -20n * E30, liquidationDistance: 0.05 }),
+      perp({ asset: "BTC", notionalUsd: 500n * E30, collateralUsd: 250n * E30, pendingFeesUsd: 0n, liquidationDistance: null, hasLiquidationPrice: false }),
     ]);
     expect(t.netNotional).toEqual([
       { asset: "BTC", longUsd: 500n * E30, shortUsd: 0n, netUsd: 500n * E30 },
@@ -34,7 +40,7 @@ describe("exposureTotals", () => {
   });
 
   it("turns totals that need a missing price into null instead of a partial sum", () => {
-    const t = exposureTotals([item({}), item({ asset: "BTC", notionalUsd: null, unrealizedPnlUsd: null, liquidationDistance: null })]);
+    const t = exposureTotals([perp({}), perp({ asset: "BTC", notionalUsd: null, unrealizedPnlUsd: null, liquidationDistance: null })]);
     expect(t.grossNotionalUsd).toBeNull();
     expect(t.equityUsd).toBeNull();
     expect(t.leverage).toBeNull();
@@ -45,12 +51,12 @@ describe("exposureTotals", () => {
   });
 
   it("gives no leverage once equity is gone", () => {
-    const t = exposureTotals([item({ unrealizedPnlUsd: -200n * E30 })]);
+    const t = exposureTotals([perp({ unrealizedPnlUsd: -200n * E30 })]);
     expect(t.equityUsd).toBe(-101n * E30);
     expect(t.leverage).toBeNull();
   });
 
   it("is empty and complete for a wallet with nothing open", () => {
-    expect(exposureTotals([])).toMatchObject({ grossNotionalUsd: 0n, equityUsd: 0n, netNotional: [], nearestLiquidationDistance: null, complete: true });
+    expect(exposureTotals([])).toMatchObject({ grossNotionalUsd: 0n, equityUsd: 0n, totalCollateralUsd: 0n, netNotional: [], nearestLiquidationDistance: null, complete: true });
   });
 });

@@ -1,5 +1,5 @@
 import { and, desc, eq, lte } from "ponder";
-import type { AssessContext, PositionRisk, PositionRow } from "../../core/adapter";
+import type { Assessment, AssessContext, PositionRisk, PositionRow } from "../../core/adapter";
 import { assetDirectory } from "../../core/assets";
 import { ratio } from "../../core/fixed";
 import { markWarning, usableMark } from "../../core/marks";
@@ -49,13 +49,13 @@ function inputsAt(ctx: AssessContext) {
 }
 
 /** Figures for open GMX v1 positions, each from the Vault's own rules (see ./risk.ts). */
-export async function assessGmxV1(ctx: AssessContext, rows: PositionRow[]): Promise<PositionRisk[]> {
+export async function assessGmxV1(ctx: AssessContext, rows: PositionRow[]): Promise<Assessment> {
   const assets = assetDirectory(ctx.config);
   const { paramsAt, fundingAt } = inputsAt(ctx);
 
-  return Promise.all(
+  const positions = await Promise.all(
     rows.map(async (row): Promise<PositionRisk> => {
-      const block = ctx.blockByChain.get(row.chainId)!;
+      const block = ctx.blockByChain.get(row.chainId)!.number;
       const warnings: string[] = [];
       const p = toGmxV1Position(row);
       const params = await paramsAt(row, block);
@@ -71,24 +71,26 @@ export async function assessGmxV1(ctx: AssessContext, rows: PositionRow[]): Prom
       // Vault.usdToTokenMin: usd * 10^decimals / price.
       const collateralAmount =
         collateralMark !== undefined && collateralDecimals !== undefined
-          ? (row.collateralUsd * 10n ** BigInt(collateralDecimals)) / collateralMark
+          ? (p.collateral * 10n ** BigInt(collateralDecimals)) / collateralMark
           : null;
 
-      const lev = row.collateralUsd > 0n ? ratio(row.sizeUsd, row.collateralUsd) : null;
-      if (row.collateralUsd === 0n) warnings.push("zero collateral: leverage undefined");
+      const lev = p.collateral > 0n ? ratio(p.size, p.collateral) : null;
+      if (p.collateral === 0n) warnings.push("zero collateral: leverage undefined");
+      const pnl = price === undefined ? null : unrealizedPnl(p, price);
 
       const common = {
         sizeInTokens: row.sizeInTokens,
         // Current notional = size in tokens at the mark = size * mark / averagePrice.
-        notionalUsd: price === undefined ? null : (row.sizeUsd * price) / row.entryPrice,
+        notionalUsd: price === undefined ? null : (p.size * price) / p.averagePrice,
+        collateralUsd: p.collateral,
         collateralAmount,
-        unrealizedPnlUsd: price === undefined ? null : unrealizedPnl(p, price),
+        unrealizedPnlUsd: pnl,
         leverage: lev,
         warnings,
       };
       if (!params) {
         warnings.push("no Vault parameters indexed at or before this block: liquidation price unknown");
-        return { ...common, pendingFeesUsd: null, liquidationPrice: null, liquidationDistance: null, liquidatableNow: null };
+        return { ...common, pendingFeesUsd: null, equityUsd: null, liquidationPrice: null, liquidationDistance: null, liquidatableNow: null };
       }
 
       const liq = liquidationPrice(p, params, cumulative);
@@ -100,13 +102,17 @@ export async function assessGmxV1(ctx: AssessContext, rows: PositionRow[]): Prom
         warnings.push("fees and the leverage cap exceed the collateral: liquidatable at any price");
       }
 
+      const fees = marginFees(p, params, cumulative);
       return {
         ...common,
-        pendingFeesUsd: marginFees(p, params, cumulative),
+        pendingFeesUsd: fees,
+        equityUsd: pnl === null ? null : p.collateral + pnl - fees,
         liquidationPrice: liq.kind === "price" ? liq.price : null,
         liquidationDistance,
         liquidatableNow: price === undefined ? null : liquidationState(p, params, cumulative, price) !== 0,
       };
     }),
   );
+  // GMX v1 margin is isolated per position: no account-level health.
+  return { positions, accounts: [] };
 }

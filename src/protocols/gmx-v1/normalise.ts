@@ -19,9 +19,9 @@ export const encodeState = (s: GmxV1State): Record<string, string> => ({
 });
 
 export const toGmxV1Position = (row: PositionRow): GmxV1Position => ({
-  size: row.sizeUsd,
-  collateral: row.collateralUsd,
-  averagePrice: row.entryPrice,
+  size: row.sizeUsd ?? 0n,
+  collateral: row.collateralUsd ?? 0n,
+  averagePrice: row.entryPrice ?? 0n,
   entryFundingRate: BigInt(row.protocolState.entryFundingRate ?? "0"),
   isLong: row.isLong,
 });

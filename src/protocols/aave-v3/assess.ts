@@ -1,0 +1,142 @@
+import { and, desc, eq, lte } from "ponder";
+import type { AccountRisk, Assessment, AssessContext, PositionRisk, PositionRow } from "../../core/adapter";
+import { ratio, USD_DECIMALS } from "../../core/fixed";
+import { markWarning, usableMark } from "../../core/marks";
+import {
+  accountData,
+  decodeReserveConfiguration,
+  fromScaled,
+  HEALTH_FACTOR_LIQUIDATION_THRESHOLD,
+  liquidationPrice,
+  MAX_UINT256,
+  normalizedDebt,
+  normalizedIncome,
+  type EModeCategory,
+  type ReserveIndexes,
+  type UserReserve,
+} from "./math";
+import { decodeState } from "./normalise";
+
+// Aave's base currency is USD with 8 decimals; our marks are USD at 1e30.
+const BASE_DECIMALS = 8;
+const BASE_TO_USD = 10n ** BigInt(USD_DECIMALS - BASE_DECIMALS);
+
+const RATIO_SCALE = 10n ** 12n;
+
+type Reserve = ReserveIndexes & { configuration: bigint };
+
+/** Health, balances and per-asset liquidation prices of one wallet's Aave v3 accounts (one per Pool). */
+export async function assessAaveV3(ctx: AssessContext, rows: PositionRow[]): Promise<Assessment> {
+  const { aaveV3Reserve: R, aaveV3UserEMode: U, aaveV3EModeCategory: C } = ctx.schema;
+  const latest = async (table: any, where: any) => (await ctx.db.select().from(table).where(where).orderBy(desc(table.blockNumber)).limit(1))[0];
+
+  const risks = new Map<PositionRow, PositionRisk>();
+  const accounts: AccountRisk[] = [];
+  const byPool = new Map<string, PositionRow[]>();
+  for (const row of rows) byPool.set(`${row.chainId}:${row.venue}`, [...(byPool.get(`${row.chainId}:${row.venue}`) ?? []), row]);
+
+  for (const group of byPool.values()) {
+    const { chainId, venue: pool, account: user } = group[0]!;
+    const block = ctx.blockByChain.get(chainId)!;
+    const warnings: string[] = [];
+
+    const assets = [...new Set(group.map((r) => r.market))];
+    const reserves = new Map<string, Reserve | undefined>();
+    await Promise.all(
+      assets.map(async (asset) =>
+        reserves.set(asset, await latest(R, and(eq(R.chainId, chainId), eq(R.pool, pool), eq(R.asset, asset), lte(R.blockNumber, block.number)))),
+      ),
+    );
+    const userEMode = await latest(U, and(eq(U.chainId, chainId), eq(U.pool, pool), eq(U.user, user), lte(U.blockNumber, block.number)));
+    let eMode: { category: number; data: EModeCategory } | null = null;
+    if (userEMode && userEMode.category !== 0) {
+      const category = await latest(C, and(eq(C.chainId, chainId), eq(C.pool, pool), eq(C.category, userEMode.category), lte(C.blockNumber, block.number)));
+      if (category) eMode = { category: userEMode.category, data: category };
+      else warnings.push(`e-mode category ${userEMode.category} parameters not indexed: health factor unknown`);
+      if (category && BigInt(category.priceSource) !== 0n) warnings.push("e-mode price source is not followed: health factor may differ");
+    }
+
+    // Balances at the block's timestamp, then one reserve entry per asset for GenericLogic.
+    const perAsset = new Map<string, UserReserve>();
+    const amounts = new Map<PositionRow, bigint>();
+    let priced = eMode !== null || !userEMode || userEMode.category === 0;
+    for (const row of group) {
+      const reserve = reserves.get(row.market);
+      const mark = ctx.prices(chainId, row.market);
+      const issue = markWarning(mark, "reserve asset");
+      if (issue) warnings.push(`${row.market}: ${issue}`);
+      if (!reserve) {
+        warnings.push(`${row.market}: no reserve state indexed at this block`);
+        priced = false;
+        continue;
+      }
+      const state = decodeState(row);
+      const amount = row.isLong
+        ? fromScaled(state.scaledBalance, normalizedIncome(reserve, block.timestamp))
+        : fromScaled(state.scaledBalance, normalizedDebt(reserve, block.timestamp));
+      amounts.set(row, amount);
+      const price = usableMark(mark);
+      if (price === undefined) priced = false;
+      const entry = perAsset.get(row.market) ?? {
+        asset: row.market,
+        config: decodeReserveConfiguration(reserve.configuration),
+        price: price === undefined ? 0n : price / BASE_TO_USD,
+        supplied: 0n,
+        borrowed: 0n,
+        usingAsCollateral: false,
+      };
+      if (row.isLong) {
+        entry.supplied = amount;
+        entry.usingAsCollateral = state.usingAsCollateral;
+      } else {
+        entry.borrowed = amount;
+      }
+      perAsset.set(row.market, entry);
+    }
+    const inputs = [...perAsset.values()];
+    const data = priced ? accountData(inputs, eMode) : null;
+    const hasDebt = data !== null && data.healthFactor !== MAX_UINT256;
+
+    for (const row of group) {
+      const entry = perAsset.get(row.market);
+      const amount = amounts.get(row);
+      const mark = usableMark(ctx.prices(chainId, row.market));
+      const value = entry && amount !== undefined && mark !== undefined ? (amount * mark) / 10n ** BigInt(entry.config.decimals) : null;
+      const counts = row.isLong && entry !== undefined && entry.usingAsCollateral && entry.config.liquidationThreshold !== 0n;
+      const liq = hasDebt && entry ? liquidationPrice(inputs, eMode, row.market) : { kind: "none" as const };
+      // A deposit is exposed to its asset falling, a debt to it rising; only the side that moves HF toward 1 counts.
+      const relevant = liq.kind === "price" && (row.isLong ? liq.direction === "down" : liq.direction === "up");
+      const liqPrice = relevant && liq.kind === "price" ? liq.price * BASE_TO_USD : null;
+      risks.set(row, {
+        sizeInTokens: amount ?? null,
+        notionalUsd: value,
+        collateralUsd: value === null ? null : counts ? value : 0n,
+        collateralAmount: row.isLong ? (amount ?? null) : null,
+        unrealizedPnlUsd: value === null ? null : 0n,
+        pendingFeesUsd: value === null ? null : 0n,
+        leverage: null,
+        liquidationPrice: liqPrice,
+        liquidationDistance:
+          liqPrice !== null && mark !== undefined ? ratio(row.isLong ? mark - liqPrice : liqPrice - mark, mark) : null,
+        liquidatableNow: data === null ? null : hasDebt && data.healthFactor < HEALTH_FACTOR_LIQUIDATION_THRESHOLD,
+        equityUsd: value === null ? null : row.isLong ? value : -value,
+        warnings: [],
+      });
+    }
+
+    accounts.push({
+      protocol: group[0]!.protocol,
+      chainId,
+      venue: pool,
+      healthFactor: data === null || !hasDebt ? null : data.healthFactor,
+      collateralUsd: data === null ? null : data.totalCollateralBase * BASE_TO_USD,
+      debtUsd: data === null ? null : data.totalDebtBase * BASE_TO_USD,
+      liquidationThresholdBps: data === null ? null : data.avgLiquidationThreshold,
+      // Scaling every collateral price by (1 - d) scales HF by (1 - d): d = 1 - 1/HF.
+      collateralDropToLiquidation: data === null || !hasDebt ? null : 1 - Number((RATIO_SCALE * HEALTH_FACTOR_LIQUIDATION_THRESHOLD) / data.healthFactor) / 1e12,
+      liquidatableNow: data === null ? null : hasDebt && data.healthFactor < HEALTH_FACTOR_LIQUIDATION_THRESHOLD,
+      warnings,
+    });
+  }
+  return { positions: rows.map((r) => risks.get(r)!), accounts };
+}
