@@ -1,11 +1,14 @@
-// `npm start`: a local demo end to end. Starts anvil, deploys the GMX v1 fixture, runs the
-// scenario simulator, indexes into embedded PGlite with `ponder start`, serves GraphQL, and keeps
+// `npm start`: a local demo end to end. Starts anvil, deploys the GMX v1 and Aave v3 fixtures,
+// runs the scenario simulators, indexes into embedded PGlite with `ponder start`, serves GraphQL, and keeps
 // prices moving so the answers change live. Ctrl-C stops everything.
 import { spawn } from "node:child_process";
 import { rmSync } from "node:fs";
 import { resolve } from "node:path";
+import { deployAaveFixture } from "../test/chain/aave-deploy";
+import { simulateAave } from "../test/chain/aave-simulate";
 import { startAnvil } from "../test/chain/anvil";
-import { deployFixtures, setPrice } from "../test/chain/deploy";
+import { chainClients, read } from "../test/chain/clients";
+import { deployFixtures, fixtureAbis, setPrice, TOKEN_SYMBOLS } from "../test/chain/deploy";
 import { fixtureExposureConfig, writeExposureConfig } from "../test/chain/exposure-config";
 import { createRng } from "../test/chain/rng";
 import { simulate } from "../test/chain/simulate";
@@ -20,11 +23,22 @@ const anvil = await startAnvil({ port: ANVIL_PORT, chainId: 31337 });
 log(`anvil on ${anvil.rpcUrl}`);
 const deployment = await deployFixtures(anvil.rpcUrl);
 log(`GMX v1 fixture Vault at ${deployment.vault}`);
+const aave = await deployAaveFixture(deployment);
+log(`Aave v3 fixture Pool at ${aave.pool}`);
 const summary = await simulate(deployment, { wallets: 12, steps: 120, seed: 7 });
-log(`simulated ${summary.transactions} transactions over ${summary.wallets.length} wallets: ${JSON.stringify(summary.counts)}`);
+log(`GMX v1: ${summary.transactions} transactions over ${summary.wallets.length} wallets: ${JSON.stringify(summary.counts)}`);
+// Aave wallets start at the GMX ones, so some wallets hold perps and loans together.
+const lending = await simulateAave(deployment, aave, { wallets: 8, steps: 60, seed: 7, firstAccountIndex: 1 });
+log(`Aave v3: ${lending.wallets.length} wallets: ${JSON.stringify(lending.counts)}`);
+
+// The simulators warp time by hours: answer every feed again so no price starts out stale.
+for (const symbol of TOKEN_SYMBOLS) {
+  const feed = deployment.tokens[symbol].feed;
+  await setPrice(deployment, symbol, await read<bigint>(deployment.rpcUrl, { address: feed, abi: (await fixtureAbis()).aggregator, functionName: "latestAnswer" }));
+}
 
 const configPath = resolve(LOCAL, "exposure.config.json");
-writeExposureConfig(configPath, fixtureExposureConfig(deployment));
+writeExposureConfig(configPath, fixtureExposureConfig(deployment, { aave: { pool: aave.pool, startBlock: aave.startBlock } }));
 // The chain is new on every start, so the demo database is too.
 rmSync(resolve(LOCAL, "pglite"), { recursive: true, force: true });
 
@@ -49,11 +63,12 @@ ponder.on("exit", (code) => {
 });
 
 const url = `http://127.0.0.1:${PORT}/exposure`;
-const wallet = summary.openPositions[0]?.account ?? summary.wallets[0];
+const wallet = summary.openPositions.find((p) => lending.wallets.includes(p.account))?.account ?? summary.openPositions[0]?.account ?? summary.wallets[0];
 const exampleQuery = `{
   wallet(address: "${wallet}") {
-    positions { protocol market { symbol } side sizeUsd notionalUsd collateral { usd } leverage
-                markPrice { usd stale } unrealizedPnlUsd liquidationPrice liquidationDistance }
+    positions { protocol market { symbol } side sizeInTokens notionalUsd collateral { usd } leverage
+                markPrice { usd stale } unrealizedPnlUsd equityUsd liquidationPrice liquidationDistance }
+    accounts { protocol healthFactor collateralUsd debtUsd collateralDropToLiquidation }
     totals { grossNotionalUsd netNotional { asset netUsd } totalCollateralUsd equityUsd leverage
              nearestLiquidationDistance complete }
   }
@@ -73,11 +88,20 @@ for (let i = 0; ; i++) {
   await new Promise((r) => setTimeout(r, 200));
 }
 
+// /ready means the backfill reached the finalized block; the last blocks arrive through live sync.
+const head = await chainClients(anvil.rpcUrl).publicClient.getBlockNumber({ cacheTime: 0 });
+for (;;) {
+  const status = await fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ query: "{ chains { blockNumber } }" }) });
+  const indexed = (await status.json()).data?.chains?.[0]?.blockNumber;
+  if (indexed !== undefined && BigInt(indexed) >= head) break;
+  await new Promise((r) => setTimeout(r, 200));
+}
+
 const answer = await fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ query: exampleQuery }) });
 log(`GraphQL (GraphiQL in a browser): ${url}`);
 log(`example query:\n${exampleQuery}`);
 log(`its answer now:\n${JSON.stringify(await answer.json(), null, 2)}`);
-log(`wallets with activity: ${summary.wallets.join(", ")}`);
+log(`wallets with activity: ${[...new Set([...summary.wallets, ...lending.wallets])].join(", ")}`);
 log("prices keep moving every 5 s; Ctrl-C to stop");
 
 // Small seeded random walk of ETH and BTC so live indexing shows.

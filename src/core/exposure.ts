@@ -60,7 +60,8 @@ export function exposureTotals(items: ExposureItem[]): ExposureTotals {
       : null;
 
   const distances = items.filter((i) => i.hasLiquidationPrice || i.liquidationDistance !== null);
-  const unknownDistance = distances.some((i) => i.liquidationDistance === null);
+  // An unpriced position may be the nearest one: then the wallet's nearest distance is unknown.
+  const unknownDistance = distances.some((i) => i.liquidationDistance === null) || items.some((i) => i.notionalUsd === null);
   const nearestLiquidationDistance =
     unknownDistance || distances.length === 0
       ? null

@@ -71,3 +71,15 @@ async function compileUncached(): Promise<Artifacts> {
   await rename(tmp, cacheFile);
   return artifacts;
 }
+
+/** The named artifacts, failing clearly when one did not compile. */
+export async function pickArtifacts<const N extends string>(names: readonly N[]): Promise<Record<N, Artifact>> {
+  const all = await compileFixtures();
+  const picked = {} as Record<N, Artifact>;
+  for (const name of names) {
+    const artifact = all[name];
+    if (!artifact) throw new Error(`compiled fixtures lack ${name}`);
+    picked[name] = artifact;
+  }
+  return picked;
+}

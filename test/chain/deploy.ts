@@ -1,6 +1,6 @@
 import { parseUnits, type Abi, type Address, type TransactionReceipt } from "viem";
 import { anvilAccount, chainClients, deploy, send } from "./clients.js";
-import { compileFixtures, type Artifact } from "./compile.js";
+import { pickArtifacts, type Artifact } from "./compile.js";
 
 export type TokenSymbol = "WETH" | "WBTC" | "USDC" | "LINK";
 export type FeedKind = "chainlink" | "ocr";
@@ -26,18 +26,7 @@ export type Deployment = {
 export type FixtureAbis = { token: Abi; aggregator: Abi; ocrAggregator: Abi; vault: Abi };
 
 const CONTRACT_NAMES = ["MockToken", "MockAggregator", "MockOcrAggregator", "FixtureGmxV1Vault"] as const;
-type ContractName = (typeof CONTRACT_NAMES)[number];
-
-async function fixtureArtifacts(): Promise<Record<ContractName, Artifact>> {
-  const all = await compileFixtures();
-  const picked = {} as Record<ContractName, Artifact>;
-  for (const name of CONTRACT_NAMES) {
-    const artifact = all[name];
-    if (!artifact) throw new Error(`compiled fixtures lack ${name}`);
-    picked[name] = artifact;
-  }
-  return picked;
-}
+const fixtureArtifacts = () => pickArtifacts(CONTRACT_NAMES);
 
 export async function fixtureAbis(): Promise<FixtureAbis> {
   const a = await fixtureArtifacts();

@@ -5,8 +5,8 @@ import type { Deployment, TokenSymbol } from "./deploy";
 /** Asset symbols the API groups exposure by (wrapped tokens count as their underlying). */
 export const ASSET_SYMBOL: Record<TokenSymbol, string> = { WETH: "ETH", WBTC: "BTC", USDC: "USDC", LINK: "LINK" };
 
-/** The exposure config (see README, "Configuration") for a fixture deployment on anvil. */
-export function fixtureExposureConfig(d: Deployment, opts: { heartbeatSeconds?: number } = {}) {
+/** The exposure config (see README, "Configuration") for the fixture deployments on anvil. */
+export function fixtureExposureConfig(d: Deployment, opts: { heartbeatSeconds?: number; aave?: { pool: string; startBlock: number } } = {}) {
   const tokens = Object.entries(d.tokens) as [TokenSymbol, Deployment["tokens"][TokenSymbol]][];
   return {
     chains: { anvil: { id: d.chainId, rpc: d.rpcUrl, pollingInterval: 100 } },
@@ -19,7 +19,10 @@ export function fixtureExposureConfig(d: Deployment, opts: { heartbeatSeconds?: 
       heartbeatSeconds: opts.heartbeatSeconds ?? 86_400,
       startBlock: d.startBlock,
     })),
-    protocols: { "gmx-v1": [{ chain: "anvil", vault: d.vault, startBlock: d.startBlock }] },
+    protocols: {
+      "gmx-v1": [{ chain: "anvil", vault: d.vault, startBlock: d.startBlock }],
+      ...(opts.aave ? { "aave-v3": [{ chain: "anvil", pool: opts.aave.pool, startBlock: opts.aave.startBlock }] } : {}),
+    },
   };
 }
 

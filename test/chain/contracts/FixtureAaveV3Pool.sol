@@ -662,13 +662,10 @@ contract FixtureAaveV3Pool {
             uint256 flags = (userConfig >> (i * 2)) & 3;
             if (flags == 0) continue;
             address asset = _reservesList[i];
-            ReserveData storage r = _reserves[asset];
-            uint256 c = r.configuration;
-            uint256 unit = 10 ** _decimalsOf(c);
-            uint256 price = IFixtureAavePriceOracle(priceOracle).getAssetPrice(asset);
+            uint256 c = _reserves[asset].configuration;
+            (uint256 balance, uint256 debt) = _userValuesInBase(asset, user, flags, c);
 
             if (flags & 2 != 0 && _liquidationThresholdOf(c) != 0) {
-                uint256 balance = (_scaledSupply[asset][user].rayMul(_normalizedIncome(r)) * price) / unit;
                 a.totalCollateralBase += balance;
                 bool inEMode = category != 0 && _eModeCategoryOf(c) == category;
                 if (_ltvOf(c) != 0) {
@@ -678,12 +675,7 @@ contract FixtureAaveV3Pool {
                 }
                 a.liquidationThreshold += balance * (inEMode ? eModeThreshold : _liquidationThresholdOf(c));
             }
-
-            if (flags & 1 != 0) {
-                uint256 debt = _scaledDebt[asset][user];
-                if (debt != 0) debt = debt.rayMul(_normalizedDebt(r));
-                a.totalDebtBase += (debt * price) / unit;
-            }
+            a.totalDebtBase += debt;
         }
 
         if (a.totalCollateralBase != 0) {
@@ -696,6 +688,25 @@ contract FixtureAaveV3Pool {
         a.healthFactor = a.totalDebtBase == 0
             ? type(uint256).max
             : a.totalCollateralBase.percentMul(a.liquidationThreshold).wadDiv(a.totalDebtBase);
+    }
+
+    /// One reserve's collateral (if flagged and LT != 0) and debt (if flagged) of a user, in base currency.
+    function _userValuesInBase(address asset, address user, uint256 flags, uint256 c)
+        private
+        view
+        returns (uint256 balance, uint256 debt)
+    {
+        ReserveData storage r = _reserves[asset];
+        uint256 unit = 10 ** _decimalsOf(c);
+        uint256 price = IFixtureAavePriceOracle(priceOracle).getAssetPrice(asset);
+        if (flags & 2 != 0 && _liquidationThresholdOf(c) != 0) {
+            balance = (_scaledSupply[asset][user].rayMul(_normalizedIncome(r)) * price) / unit;
+        }
+        if (flags & 1 != 0) {
+            debt = _scaledDebt[asset][user];
+            if (debt != 0) debt = debt.rayMul(_normalizedDebt(r));
+            debt = (debt * price) / unit;
+        }
     }
 
     // ================================================================ validation
