@@ -3,12 +3,29 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { startAnvil, type AnvilHandle } from "../chain/anvil";
-import { anvilAccount, chainClients } from "../chain/clients";
-import { deployFixtures, setPrice, type Deployment } from "../chain/deploy";
+import type { HDAccount } from "viem/accounts";
+import { deployAaveFixture, fixtureAaveAbis, fundGas, type AaveDeployment } from "../chain/aave-deploy";
+import { simulateAave } from "../chain/aave-simulate";
+import { anvilAccount, chainClients, send } from "../chain/clients";
+import { deployFixtures, fixtureAbis, setPrice, type Deployment } from "../chain/deploy";
 import { fixtureExposureConfig, writeExposureConfig } from "../chain/exposure-config";
 import { simulate } from "../chain/simulate";
 import { DATABASES } from "../support/databases";
 import { dropSchema, dumpTables, startIndexer, type Indexer } from "../support/indexer";
+
+/** A 5x GMX long and an Aave USDC deposit for `trader`: seven transactions. */
+async function openOnBothProtocols(d: Deployment, a: AaveDeployment, trader: HDAccount) {
+  const [abis, aaveAbis] = await Promise.all([fixtureAbis(), fixtureAaveAbis()]);
+  const owner = anvilAccount(0);
+  const weth = d.tokens.WETH.address;
+  const usdc = d.tokens.USDC.address;
+  await send(d.rpcUrl, owner, { address: weth, abi: abis.token, functionName: "mint", args: [trader.address, 10n ** 18n] });
+  await send(d.rpcUrl, trader, { address: weth, abi: abis.token, functionName: "transfer", args: [d.vault, 10n ** 18n] });
+  await send(d.rpcUrl, trader, { address: d.vault, abi: abis.vault, functionName: "increasePosition", args: [trader.address, weth, weth, 15_000n * 10n ** 30n, true] });
+  await send(d.rpcUrl, owner, { address: usdc, abi: abis.token, functionName: "mint", args: [trader.address, 1_000n * 10n ** 6n] });
+  await send(d.rpcUrl, trader, { address: usdc, abi: abis.token, functionName: "approve", args: [a.pool, 1_000n * 10n ** 6n] });
+  await send(d.rpcUrl, trader, { address: a.pool, abi: aaveAbis.pool, functionName: "supply", args: [usdc, 1_000n * 10n ** 6n, trader.address, 0] });
+}
 
 // Both runs must end with identical tables: the interrupted or reorged one and a fresh one over the final chain.
 describe.each(DATABASES)("indexing consistency on %s", (database) => {
@@ -26,10 +43,12 @@ describe.each(DATABASES)("indexing consistency on %s", (database) => {
   const setUp = async () => {
     anvil = await startAnvil();
     const d = await deployFixtures(anvil.rpcUrl);
+    const a = await deployAaveFixture(d);
     await simulate(d, { wallets: 4, steps: 25, seed: 5 });
+    await simulateAave(d, a, { wallets: 3, steps: 15, seed: 5 });
     const configPath = join(mkdtempSync(join(tmpdir(), "exposure-cfg-")), "exposure.config.json");
-    writeExposureConfig(configPath, fixtureExposureConfig(d));
-    return { d, configPath, rpc: chainClients(d.rpcUrl).publicClient };
+    writeExposureConfig(configPath, fixtureExposureConfig(d, { aave: { pool: a.pool, startBlock: a.startBlock } }));
+    return { d, a, configPath, rpc: chainClients(d.rpcUrl).publicClient };
   };
   const start = async (opts: Parameters<typeof startIndexer>[0]) => {
     const indexer = await startIndexer(opts);
@@ -50,27 +69,33 @@ describe.each(DATABASES)("indexing consistency on %s", (database) => {
   };
 
   it("follows a reorg: rows of the dropped blocks are gone, the new blocks' are in", async () => {
-    const { d, configPath, rpc } = await setUp();
+    const { d, a, configPath, rpc } = await setUp();
     const live = await start({ configPath, database });
-    await live.waitForBlock(await rpc.getBlockNumber(), 120_000);
+    await live.waitForBlock(await rpc.getBlockNumber({ cacheTime: 0 }), 120_000);
 
-    const wallets = [1, 2, 3, 4, 5].map((i) => anvilAccount(i).address);
+    // A fresh trader whose whole history lives on the branch that gets dropped.
+    const trader = anvilAccount(45);
+    await fundGas(d.rpcUrl, trader.address);
+    const wallets = [1, 2, 3].map((i) => anvilAccount(i).address).concat(trader.address);
     const keysBefore = await Promise.all(wallets.map((w) => positionKeys(live, w)));
+    const forkPoint = await rpc.getBlockNumber({ cacheTime: 0 });
     const snapshot = await rpc.request({ method: "evm_snapshot" as any, params: [] as any });
-    const dropped = await simulate(d, { wallets: 5, steps: 10, seed: 101 });
-    const droppedHead = await rpc.getBlockNumber();
+    await openOnBothProtocols(d, a, trader);
+    const droppedHead = await rpc.getBlockNumber({ cacheTime: 0 });
+    // Ponder follows reorgs shallower than its finality depth (30 blocks on an unknown chain).
+    expect(droppedHead - forkPoint).toBeLessThan(30n);
     await live.waitForBlock(droppedHead);
     const keysOnDroppedBranch = await Promise.all(wallets.map((w) => positionKeys(live, w)));
-    expect(dropped.openPositions.length).toBeGreaterThan(0);
+    expect(keysOnDroppedBranch.at(-1)!.length).toBe(2); // a GMX long and an Aave deposit
     expect(keysOnDroppedBranch).not.toEqual(keysBefore);
 
     expect(await rpc.request({ method: "evm_revert" as any, params: [snapshot] as any })).toBe(true);
     // A different, longer branch: other prices, no trades.
-    const blocksToOutgrow = Number(droppedHead - (await rpc.getBlockNumber())) + 3;
+    const blocksToOutgrow = Number(droppedHead - (await rpc.getBlockNumber({ cacheTime: 0 }))) + 3;
     for (let i = 0; i < blocksToOutgrow; i++) {
       await setPrice(d, "WETH", 2_900_00000000n - BigInt(i) * 1_00000000n);
     }
-    const head = await rpc.getBlockNumber();
+    const head = await rpc.getBlockNumber({ cacheTime: 0 });
     expect(head).toBeGreaterThan(droppedHead);
     await live.waitForBlock(head);
     expect(live.logs()).toContain("Reorged block");
@@ -80,18 +105,19 @@ describe.each(DATABASES)("indexing consistency on %s", (database) => {
     const afterReorg = await dumpTables(database, live.schema, live.pgliteDir);
     expect(afterReorg).toEqual(await freshTables(configPath, head));
     expect(afterReorg.price_update!.length).toBeGreaterThan(0);
+    expect(afterReorg.aave_v3_reserve!.length).toBeGreaterThan(0);
   });
 
   it("recovers from kill -9 during indexing and restarts on the same tables", async () => {
-    const { d, configPath, rpc } = await setUp();
+    const { d, a, configPath, rpc } = await setUp();
     const first = await start({ configPath, database });
-    await first.waitForBlock(await rpc.getBlockNumber(), 120_000);
+    await first.waitForBlock(await rpc.getBlockNumber({ cacheTime: 0 }), 120_000);
     // Trades arrive while it indexes live; kill it without warning in the middle.
-    const trading = simulate(d, { wallets: 5, steps: 30, seed: 77 });
+    const trading = simulate(d, { wallets: 5, steps: 30, seed: 77 }).then(() => simulateAave(d, a, { wallets: 2, steps: 10, seed: 77 }));
     await new Promise((r) => setTimeout(r, 1_500));
     await first.kill();
     await trading;
-    const head = await rpc.getBlockNumber();
+    const head = await rpc.getBlockNumber({ cacheTime: 0 });
 
     const restarted = await start({ configPath, database, schema: first.schema, pgliteDir: first.pgliteDir });
     await restarted.waitForBlock(head, 120_000);

@@ -86,7 +86,7 @@ describe.each(DATABASES)("GMX v1 end to end on %s", (database) => {
     const configPath = join(mkdtempSync(join(tmpdir(), "exposure-cfg-")), "exposure.config.json");
     writeExposureConfig(configPath, fixtureExposureConfig(d));
     indexer = await startIndexer({ configPath, database });
-    await indexer.waitForBlock(await client().getBlockNumber(), 120_000);
+    await indexer.waitForBlock(await client().getBlockNumber({ cacheTime: 0 }), 120_000);
   }, 240_000);
 
   afterAll(async () => {
@@ -247,7 +247,7 @@ describe.each(DATABASES)("GMX v1 end to end on %s", (database) => {
     const rpc = chainClients(d.rpcUrl).publicClient;
     await rpc.request({ method: "evm_increaseTime" as any, params: [2 * 86_400] as any });
     await rpc.request({ method: "evm_mine" as any, params: [] as any });
-    await indexer.waitForBlock(await rpc.getBlockNumber());
+    await indexer.waitForBlock(await rpc.getBlockNumber({ cacheTime: 0 }));
     const w = await wallet(account);
     expect(w.positions.length).toBeGreaterThan(0);
     for (const p of w.positions) {

@@ -113,7 +113,17 @@ export async function startIndexer(opts: IndexerOptions): Promise<Indexer> {
 
 /** Every row of the indexed tables, sorted, for comparing two runs. */
 export async function dumpTables(database: DatabaseKind, schema: string, pgliteDir?: string): Promise<Record<string, unknown[]>> {
-  const tables = ["position", "position_event", "price_update", "gmx_v1_funding_rate", "gmx_v1_vault_params"];
+  const tables = [
+    "position",
+    "position_event",
+    "price_update",
+    "gmx_v1_funding_rate",
+    "gmx_v1_vault_params",
+    "aave_v3_reserve",
+    "aave_v3_reserve_current",
+    "aave_v3_emode_category",
+    "aave_v3_user_emode",
+  ];
   const out: Record<string, unknown[]> = {};
   if (database === "postgres") {
     const client = new pg.Client({ connectionString: POSTGRES_URL });
