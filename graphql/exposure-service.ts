@@ -3,6 +3,7 @@ import { and, desc, eq, lte, sql } from "ponder";
 import { getAddress, isAddress, type Address, type PublicClient } from "viem";
 import type { ExposureConfig } from "../src/config/exposure-config";
 import type { AccountRisk, MarkPrice, PositionRisk, PositionRow, PriceBook } from "../src/core/adapter";
+import type { TaggedItem } from "../src/core/breakdown";
 import { exposureTotals, type ExposureTotals } from "../src/core/exposure";
 import { assetDirectory } from "../src/core/assets";
 import { isStale } from "../src/core/marks";
@@ -23,6 +24,7 @@ export type WalletExposure = {
   blocks: BlockRef[];
   positions: AssessedPosition[];
   accounts: AccountRisk[];
+  items: TaggedItem[];
   totals: ExposureTotals;
   warnings: string[];
 };
@@ -131,18 +133,11 @@ async function priceBookFor(deps: ExposureDeps, rows: PositionRow[], blocks: Blo
   return (chainId, asset) => marks.get(`${chainId}:${asset.toLowerCase()}`);
 }
 
-export async function walletExposure(
-  deps: ExposureDeps,
-  address: string,
-  atBlock: bigint | null,
-  chainId: number | null,
-): Promise<WalletExposure> {
-  const account = parseWallet(address);
-  const blocks = await resolveBlocks(deps, atBlock, chainId);
-  const rows = await positionsAt(deps, account, blocks, atBlock === null);
+/** Per-wallet work shared by `wallet` and `portfolio`: positions, accounts and totals at given blocks. */
+async function assessWallet(deps: ExposureDeps, account: Address, blocks: BlockRef[], atHead: boolean): Promise<WalletExposure> {
+  const rows = await positionsAt(deps, account, blocks, atHead);
   const prices = await priceBookFor(deps, rows, blocks);
   const blockByChain = new Map(blocks.map((b) => [b.chainId, { number: b.number, timestamp: b.timestamp }]));
-  const assets = assetDirectory(deps.config);
   const warnings: string[] = [];
 
   const byProtocol = new Map<string, PositionRow[]>();
@@ -159,26 +154,103 @@ export async function walletExposure(
     group.forEach((row, i) => assessed.push({ row, risk: result.positions[i]!, mark: prices(row.chainId, row.market) }));
     accounts.push(...result.accounts);
   }
-  assessed.sort((a, b) => {
-    const x = a.risk.notionalUsd ?? a.row.sizeUsd ?? 0n;
-    const y = b.risk.notionalUsd ?? b.row.sizeUsd ?? 0n;
-    return x === y ? a.row.positionId.localeCompare(b.row.positionId) : x > y ? -1 : 1;
-  });
-
-  const totals = exposureTotals(
-    assessed.map(({ row, risk }) => ({
-      asset: assets.symbol(row.chainId, row.market),
-      isLong: row.isLong,
-      notionalUsd: risk.notionalUsd,
-      collateralUsd: risk.collateralUsd,
-      unrealizedPnlUsd: risk.unrealizedPnlUsd,
-      pendingFeesUsd: risk.pendingFeesUsd,
-      equityUsd: risk.equityUsd,
-      liquidationDistance: risk.liquidationDistance,
-      hasLiquidationPrice: risk.liquidationPrice !== null,
-    })),
-  );
+  assessed.sort(byNotionalDesc);
   for (const { row, risk } of assessed) for (const w of risk.warnings) warnings.push(`${row.positionId}: ${w}`);
   for (const a of accounts) for (const w of a.warnings) warnings.push(`${a.protocol} account at ${a.venue}: ${w}`);
-  return { address: account, blocks, positions: assessed, accounts, totals, warnings };
+  const items = exposureItems(deps, assessed);
+  return { address: account, blocks, positions: assessed, accounts, items, totals: exposureTotals(items), warnings };
+}
+
+const byNotionalDesc = (a: AssessedPosition, b: AssessedPosition) => {
+  const x = a.risk.notionalUsd ?? a.row.sizeUsd ?? 0n;
+  const y = b.risk.notionalUsd ?? b.row.sizeUsd ?? 0n;
+  return x === y ? a.row.positionId.localeCompare(b.row.positionId) : x > y ? -1 : 1;
+};
+
+function exposureItems(deps: ExposureDeps, assessed: AssessedPosition[]): TaggedItem[] {
+  const assets = assetDirectory(deps.config);
+  return assessed.map(({ row, risk }) => ({
+    positionId: row.positionId,
+    protocol: row.protocol,
+    chainId: row.chainId,
+    wallet: row.account,
+    asset: assets.symbol(row.chainId, row.market),
+    isLong: row.isLong,
+    notionalUsd: risk.notionalUsd,
+    collateralUsd: risk.collateralUsd,
+    unrealizedPnlUsd: risk.unrealizedPnlUsd,
+    pendingFeesUsd: risk.pendingFeesUsd,
+    equityUsd: risk.equityUsd,
+    liquidationDistance: risk.liquidationDistance,
+    hasLiquidationPrice: risk.liquidationPrice !== null,
+  }));
+}
+
+export async function walletExposure(
+  deps: ExposureDeps,
+  address: string,
+  atBlock: bigint | null,
+  chainId: number | null,
+): Promise<WalletExposure> {
+  const account = parseWallet(address);
+  const blocks = await resolveBlocks(deps, atBlock, chainId);
+  return assessWallet(deps, account, blocks, atBlock === null);
+}
+
+/** At most this many wallets per portfolio query: beyond it, ask for a named portfolio in pages. */
+export const MAX_PORTFOLIO_WALLETS = 500;
+
+export type PortfolioExposure = {
+  name: string | null;
+  wallets: WalletExposure[];
+  blocks: BlockRef[];
+  positions: AssessedPosition[];
+  accounts: (AccountRisk & { account: Address })[];
+  items: TaggedItem[];
+  totals: ExposureTotals;
+  warnings: string[];
+};
+
+/** One answer for a group of wallets: a configured portfolio by name, or an explicit list. */
+export async function portfolioExposure(
+  deps: ExposureDeps,
+  selector: { name?: string | null; wallets?: string[] | null },
+  atBlock: bigint | null,
+  chainId: number | null,
+): Promise<PortfolioExposure> {
+  const byName = selector.name !== undefined && selector.name !== null;
+  const byList = selector.wallets !== undefined && selector.wallets !== null;
+  if (byName === byList) throw userError("portfolio takes either name or wallets, not both or neither");
+  let addresses: Address[];
+  if (byName) {
+    const configured = deps.config.portfolios[selector.name!];
+    if (!configured) {
+      const known = Object.keys(deps.config.portfolios);
+      throw userError(`unknown portfolio '${selector.name!.slice(0, 64)}' (configured: ${known.length ? known.join(", ") : "none"})`);
+    }
+    addresses = configured;
+  } else {
+    addresses = [...new Set(selector.wallets!.map(parseWallet))];
+  }
+  if (addresses.length === 0) throw userError("portfolio needs at least one wallet");
+  if (addresses.length > MAX_PORTFOLIO_WALLETS) throw userError(`portfolio has ${addresses.length} wallets; at most ${MAX_PORTFOLIO_WALLETS} per query`);
+
+  const blocks = await resolveBlocks(deps, atBlock, chainId);
+  const wallets: WalletExposure[] = [];
+  // A few wallets at a time keeps the database pool free for other queries.
+  for (let i = 0; i < addresses.length; i += 8) {
+    wallets.push(...(await Promise.all(addresses.slice(i, i + 8).map((a) => assessWallet(deps, a, blocks, atBlock === null)))));
+  }
+  const positions = wallets.flatMap((w) => w.positions).sort(byNotionalDesc);
+  const items = wallets.flatMap((w) => w.items);
+  return {
+    name: byName ? selector.name! : null,
+    wallets,
+    blocks,
+    positions,
+    accounts: wallets.flatMap((w) => w.accounts.map((a) => ({ ...a, account: w.address }))),
+    items,
+    totals: exposureTotals(items),
+    warnings: wallets.flatMap((w) => w.warnings.map((x) => `${w.address}: ${x}`)),
+  };
 }

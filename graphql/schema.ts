@@ -11,8 +11,64 @@ export const typeDefs = /* GraphQL */ `
     indexed block of each chain; with atBlock, as of that block (needs chainId when several chains are indexed).
     """
     wallet(address: String!, atBlock: BigInt, chainId: Int): WalletExposure!
+    """
+    One answer for a group of wallets: a portfolio named in the config (portfolios), or an explicit
+    list (at most 500). Totals are computed over all positions together, with breakdowns.
+    """
+    portfolio(name: String, wallets: [String!], atBlock: BigInt, chainId: Int): PortfolioExposure!
+    "The portfolios named in the config."
+    portfolios: [PortfolioInfo!]!
     "How far the indexer has got on each chain."
     chains: [ChainStatus!]!
+  }
+
+  type PortfolioInfo {
+    name: String!
+    wallets: [String!]!
+  }
+
+  type PortfolioExposure {
+    "The configured name, or null for an explicit wallet list."
+    name: String
+    wallets: [String!]!
+    blocks: [BlockRef!]!
+    totals: ExposureTotals!
+    byAsset: [Breakdown!]!
+    byProtocol: [Breakdown!]!
+    "Keyed by chain id."
+    byChain: [Breakdown!]!
+    byWallet: [Breakdown!]!
+    concentration: Concentration!
+    "Open positions of every wallet, largest notional first."
+    positions: [Position!]!
+    accounts: [MarginAccount!]!
+  }
+
+  "Totals of one slice of a portfolio, computed as wallet totals are."
+  type Breakdown {
+    key: String!
+    positionCount: Int!
+    totals: ExposureTotals!
+  }
+
+  type Concentration {
+    largestPosition: PositionConcentration
+    largestAsset: AssetConcentration
+  }
+
+  type PositionConcentration {
+    positionId: String!
+    "Absolute notional (USD)."
+    notionalUsd: String!
+    "Share of the portfolio's gross notional (0..1); null when that is unknown."
+    share: Float
+  }
+
+  type AssetConcentration {
+    asset: String!
+    "Gross (long + short) notional in the asset (USD)."
+    grossUsd: String!
+    share: Float
   }
 
   type ChainStatus {
@@ -40,6 +96,8 @@ export const typeDefs = /* GraphQL */ `
   }
 
   type MarginAccount {
+    "The wallet (set in portfolio answers)."
+    account: String
     protocol: String!
     chainId: Int!
     "The contract holding the account (for Aave v3, the Pool)."

@@ -26,6 +26,8 @@ export type ExposureConfig = {
   priceFeeds: PriceFeedSettings[];
   /** Raw per-protocol sections; each adapter validates its own. */
   protocols: Record<string, unknown>;
+  /** Named groups of wallets (a DAO treasury, a fund's wallets), queryable as one. */
+  portfolios: Record<string, Address[]>;
 };
 
 export class ConfigError extends Error {
@@ -112,7 +114,22 @@ export function parseExposureConfig(raw: unknown): ExposureConfig {
     return feed;
   });
 
-  return { chains, assets, priceFeeds, protocols: root.protocols === undefined ? {} : object(root.protocols, "protocols") };
+  const portfolios: Record<string, Address[]> = {};
+  for (const [name, value] of Object.entries(root.portfolios === undefined ? {} : object(root.portfolios, "portfolios"))) {
+    const wallets = list(object(value, `portfolios.${name}`).wallets, `portfolios.${name}.wallets`).map((w, i) =>
+      address(w, `portfolios.${name}.wallets[${i}]`),
+    );
+    if (wallets.length === 0) fail(`portfolios.${name}.wallets`, "list at least one wallet");
+    portfolios[name] = [...new Set(wallets)];
+  }
+
+  return {
+    chains,
+    assets,
+    priceFeeds,
+    protocols: root.protocols === undefined ? {} : object(root.protocols, "protocols"),
+    portfolios,
+  };
 }
 
 /** Path from EXPOSURE_CONFIG, else ./exposure.config.json. */

@@ -6,7 +6,10 @@ import type { Deployment, TokenSymbol } from "./deploy";
 export const ASSET_SYMBOL: Record<TokenSymbol, string> = { WETH: "ETH", WBTC: "BTC", USDC: "USDC", LINK: "LINK" };
 
 /** The exposure config (see README, "Configuration") for the fixture deployments on anvil. */
-export function fixtureExposureConfig(d: Deployment, opts: { heartbeatSeconds?: number; aave?: { pool: string; startBlock: number } } = {}) {
+export function fixtureExposureConfig(
+  d: Deployment,
+  opts: { heartbeatSeconds?: number; aave?: { pool: string; startBlock: number }; portfolios?: Record<string, string[]> } = {},
+) {
   const tokens = Object.entries(d.tokens) as [TokenSymbol, Deployment["tokens"][TokenSymbol]][];
   return {
     chains: { anvil: { id: d.chainId, rpc: d.rpcUrl, pollingInterval: 100 } },
@@ -23,6 +26,7 @@ export function fixtureExposureConfig(d: Deployment, opts: { heartbeatSeconds?: 
       "gmx-v1": [{ chain: "anvil", vault: d.vault, startBlock: d.startBlock }],
       ...(opts.aave ? { "aave-v3": [{ chain: "anvil", pool: opts.aave.pool, startBlock: opts.aave.startBlock }] } : {}),
     },
+    portfolios: Object.fromEntries(Object.entries(opts.portfolios ?? {}).map(([name, wallets]) => [name, { wallets }])),
   };
 }
 

@@ -69,7 +69,14 @@ describe.each(DATABASES)("Aave v3 end to end on %s", (database) => {
     ({ wallets } = await simulateAave(d, a, { wallets: 5, steps: 40, seed: 9 }));
     const configPath = join(mkdtempSync(join(tmpdir(), "exposure-cfg-")), "exposure.config.json");
     // Feeds stay quiet while the test moves time by days: a heartbeat longer than that.
-    writeExposureConfig(configPath, fixtureExposureConfig(d, { heartbeatSeconds: 30 * 86_400, aave: { pool: a.pool, startBlock: a.startBlock } }));
+    writeExposureConfig(
+      configPath,
+      fixtureExposureConfig(d, {
+        heartbeatSeconds: 30 * 86_400,
+        aave: { pool: a.pool, startBlock: a.startBlock },
+        portfolios: { treasury: [...gmx.wallets, ...wallets] },
+      }),
+    );
     indexer = await startIndexer({ configPath, database });
     await indexer.waitForBlock(await rpc().getBlockNumber({ cacheTime: 0 }), 120_000);
   }, 300_000);
@@ -141,6 +148,79 @@ describe.each(DATABASES)("Aave v3 end to end on %s", (database) => {
         expect(parseUnits(p.sizeInTokens, d.tokens[symbol].decimals)).toBe(amount);
       }
     }
+  });
+
+  it("answers a portfolio with totals equal to the sum of its wallets' and consistent breakdowns", async () => {
+    const block = await rpc().getBlockNumber({ cacheTime: 0 });
+    await indexer.waitForBlock(block);
+    const members = [...new Set([...gmx.wallets, ...wallets])];
+    const totalsFields = "grossNotionalUsd totalCollateralUsd equityUsd complete positionCount netNotional { asset netUsd }";
+    const r = await indexer.query(
+      `query ($atBlock: BigInt) { portfolio(name: "treasury", atBlock: $atBlock) {
+        name wallets totals { ${totalsFields} }
+        byProtocol { key positionCount totals { grossNotionalUsd equityUsd } }
+        byAsset { key totals { netNotional { asset netUsd } } }
+        byWallet { key totals { equityUsd } }
+        concentration { largestPosition { positionId notionalUsd share } largestAsset { asset grossUsd share } }
+      } }`,
+      { atBlock: block.toString() },
+    );
+    expect(r.errors).toBeUndefined();
+    const p = r.data.portfolio;
+    expect(p.wallets).toEqual(members);
+
+    let gross = 0n, collateral = 0n, equity = 0n, count = 0;
+    const net = new Map<string, bigint>();
+    const protocolGross = new Map<string, bigint>();
+    const assetGross = new Map<string, bigint>();
+    let largest = { id: "", notional: -1n };
+    for (const member of members) {
+      const w = (await indexer.query(`query ($a: String!, $b: BigInt) { wallet(address: $a, atBlock: $b) {
+        totals { ${totalsFields} } positions { id protocol notionalUsd market { symbol } } } }`, { a: member, b: block.toString() })).data.wallet;
+      expect(w.totals.complete).toBe(true);
+      gross += usd(w.totals.grossNotionalUsd);
+      collateral += usd(w.totals.totalCollateralUsd);
+      equity += usd(w.totals.equityUsd);
+      count += w.totals.positionCount;
+      for (const n of w.totals.netNotional) net.set(n.asset, (net.get(n.asset) ?? 0n) + usd(n.netUsd));
+      for (const pos of w.positions) {
+        const size = usd(pos.notionalUsd) < 0n ? -usd(pos.notionalUsd) : usd(pos.notionalUsd);
+        protocolGross.set(pos.protocol, (protocolGross.get(pos.protocol) ?? 0n) + size);
+        assetGross.set(pos.market.symbol, (assetGross.get(pos.market.symbol) ?? 0n) + size);
+        if (size > largest.notional) largest = { id: pos.id, notional: size };
+      }
+      expect(p.byWallet.find((b: any) => b.key === member).totals.equityUsd).toBe(w.totals.equityUsd);
+    }
+    expect(usd(p.totals.grossNotionalUsd)).toBe(gross);
+    expect(usd(p.totals.totalCollateralUsd)).toBe(collateral);
+    expect(usd(p.totals.equityUsd)).toBe(equity);
+    expect(p.totals.positionCount).toBe(count);
+    expect(Object.fromEntries(p.totals.netNotional.map((n: any) => [n.asset, usd(n.netUsd)]))).toEqual(Object.fromEntries(net));
+    expect(Object.fromEntries(p.byProtocol.map((b: any) => [b.key, usd(b.totals.grossNotionalUsd)]))).toEqual(Object.fromEntries(protocolGross));
+    expect(p.byProtocol.map((b: any) => b.key)).toEqual(["aave-v3", "gmx-v1"]);
+    expect(p.concentration.largestPosition.positionId).toBe(largest.id);
+    expect(usd(p.concentration.largestPosition.notionalUsd)).toBe(largest.notional);
+    const [topAsset, topGross] = [...assetGross.entries()].sort((x, y) => (y[1] > x[1] ? 1 : y[1] < x[1] ? -1 : 0))[0]!;
+    expect(p.concentration.largestAsset.asset).toBe(topAsset);
+    expect(p.concentration.largestAsset.share).toBeCloseTo(Number((topGross * 10n ** 12n) / gross) / 1e12, 12);
+
+    // The same wallets listed explicitly give the same answer.
+    const listed = await indexer.query(`query ($w: [String!], $b: BigInt) { portfolio(wallets: $w, atBlock: $b) { name totals { equityUsd grossNotionalUsd } } }`, {
+      w: members,
+      b: block.toString(),
+    });
+    expect(listed.data.portfolio).toEqual({ name: null, totals: { equityUsd: p.totals.equityUsd, grossNotionalUsd: p.totals.grossNotionalUsd } });
+  });
+
+  it("rejects unknown portfolios and ambiguous selectors", async () => {
+    expect((await indexer.query(`{ portfolio(name: "nope") { name } }`)).errors?.[0]?.message).toBe("unknown portfolio 'nope' (configured: treasury)");
+    expect((await indexer.query(`{ portfolio(name: "treasury", wallets: []) { name } }`)).errors?.[0]?.message).toBe(
+      "portfolio takes either name or wallets, not both or neither",
+    );
+    expect((await indexer.query(`{ portfolio(wallets: ["0x1"]) { name } }`)).errors?.[0]?.message).toBe(
+      "invalid address '0x1': expected 0x followed by 40 hex digits",
+    );
+    expect((await indexer.query(`{ portfolios { name wallets } }`)).data.portfolios[0].name).toBe("treasury");
   });
 
   it("nets an Aave debt against a GMX perp of the same asset in net notional", async () => {

@@ -50,3 +50,16 @@ describe("oracle answers to 1e30 USD prices", () => {
     expect(answerToPrice(123n, 32)).toBe(1n);
   });
 });
+
+describe("portfolios in the config", () => {
+  it("checksums and de-duplicates wallets, and rejects empty or malformed groups", () => {
+    const treasury = ["0x70997970c51812dc3a010c7d01b50e0d17dc79c8", "0x70997970C51812dc3A010C7d01b50e0d17dc79C8", "0x3c44cdddb6a900fa2b585dd299e03d12fa4293bc"];
+    const config = parseExposureConfig({ ...base, portfolios: { treasury: { wallets: treasury } } });
+    expect(config.portfolios).toEqual({
+      treasury: ["0x70997970C51812dc3A010C7d01b50e0d17dc79C8", "0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC"],
+    });
+    expect(() => parseExposureConfig({ ...base, portfolios: { empty: { wallets: [] } } })).toThrow("config portfolios.empty.wallets: list at least one wallet");
+    expect(() => parseExposureConfig({ ...base, portfolios: { bad: { wallets: ["0xnope"] } } })).toThrow("config portfolios.bad.wallets[0]");
+    expect(parseExposureConfig(base).portfolios).toEqual({});
+  });
+});
