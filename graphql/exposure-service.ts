@@ -133,13 +133,16 @@ async function priceBookFor(deps: ExposureDeps, rows: PositionRow[], blocks: Blo
   return (chainId, asset) => marks.get(`${chainId}:${asset.toLowerCase()}`);
 }
 
-/** Per-wallet work shared by `wallet` and `portfolio`: positions, accounts and totals at given blocks. */
-async function assessWallet(deps: ExposureDeps, account: Address, blocks: BlockRef[], atHead: boolean): Promise<WalletExposure> {
+/** What a wallet holds at the given blocks, and the prices its positions need. */
+async function loadWallet(deps: ExposureDeps, account: Address, blocks: BlockRef[], atHead: boolean) {
   const rows = await positionsAt(deps, account, blocks, atHead);
-  const prices = await priceBookFor(deps, rows, blocks);
+  return { rows, prices: await priceBookFor(deps, rows, blocks) };
+}
+
+/** Runs each protocol's own risk rule over the rows with the given prices. */
+async function assessRows(deps: ExposureDeps, account: Address, rows: PositionRow[], prices: PriceBook, blocks: BlockRef[]): Promise<WalletExposure> {
   const blockByChain = new Map(blocks.map((b) => [b.chainId, { number: b.number, timestamp: b.timestamp }]));
   const warnings: string[] = [];
-
   const byProtocol = new Map<string, PositionRow[]>();
   for (const row of rows) byProtocol.set(row.protocol, [...(byProtocol.get(row.protocol) ?? []), row]);
   const assessed: AssessedPosition[] = [];
@@ -159,6 +162,12 @@ async function assessWallet(deps: ExposureDeps, account: Address, blocks: BlockR
   for (const a of accounts) for (const w of a.warnings) warnings.push(`${a.protocol} account at ${a.venue}: ${w}`);
   const items = exposureItems(deps, assessed);
   return { address: account, blocks, positions: assessed, accounts, items, totals: exposureTotals(items), warnings };
+}
+
+/** Per-wallet work shared by `wallet` and `portfolio`: positions, accounts and totals at given blocks. */
+async function assessWallet(deps: ExposureDeps, account: Address, blocks: BlockRef[], atHead: boolean): Promise<WalletExposure> {
+  const { rows, prices } = await loadWallet(deps, account, blocks, atHead);
+  return assessRows(deps, account, rows, prices, blocks);
 }
 
 const byNotionalDesc = (a: AssessedPosition, b: AssessedPosition) => {
@@ -211,13 +220,10 @@ export type PortfolioExposure = {
   warnings: string[];
 };
 
-/** One answer for a group of wallets: a configured portfolio by name, or an explicit list. */
-export async function portfolioExposure(
-  deps: ExposureDeps,
-  selector: { name?: string | null; wallets?: string[] | null },
-  atBlock: bigint | null,
-  chainId: number | null,
-): Promise<PortfolioExposure> {
+export type WalletSelector = { name?: string | null; wallets?: string[] | null };
+
+/** The wallets a `name` or `wallets` argument stands for, validated. */
+function selectWallets(deps: ExposureDeps, selector: WalletSelector): { name: string | null; addresses: Address[] } {
   const byName = selector.name !== undefined && selector.name !== null;
   const byList = selector.wallets !== undefined && selector.wallets !== null;
   if (byName === byList) throw userError("portfolio takes either name or wallets, not both or neither");
@@ -234,17 +240,34 @@ export async function portfolioExposure(
   }
   if (addresses.length === 0) throw userError("portfolio needs at least one wallet");
   if (addresses.length > MAX_PORTFOLIO_WALLETS) throw userError(`portfolio has ${addresses.length} wallets; at most ${MAX_PORTFOLIO_WALLETS} per query`);
+  return { name: byName ? selector.name! : null, addresses };
+}
 
+/** Runs `work` over the wallets a few at a time, which keeps the database pool free for other queries. */
+async function eachWallet<T>(addresses: Address[], work: (a: Address) => Promise<T>): Promise<T[]> {
+  const out: T[] = [];
+  for (let i = 0; i < addresses.length; i += 8) out.push(...(await Promise.all(addresses.slice(i, i + 8).map(work))));
+  return out;
+}
+
+/** One answer for a group of wallets: a configured portfolio by name, or an explicit list. */
+export async function portfolioExposure(
+  deps: ExposureDeps,
+  selector: WalletSelector,
+  atBlock: bigint | null,
+  chainId: number | null,
+): Promise<PortfolioExposure> {
+  const { name, addresses } = selectWallets(deps, selector);
   const blocks = await resolveBlocks(deps, atBlock, chainId);
-  const wallets: WalletExposure[] = [];
-  // A few wallets at a time keeps the database pool free for other queries.
-  for (let i = 0; i < addresses.length; i += 8) {
-    wallets.push(...(await Promise.all(addresses.slice(i, i + 8).map((a) => assessWallet(deps, a, blocks, atBlock === null)))));
-  }
+  const wallets = await eachWallet(addresses, (a) => assessWallet(deps, a, blocks, atBlock === null));
+  return combine(name, wallets, blocks);
+}
+
+function combine(name: string | null, wallets: WalletExposure[], blocks: BlockRef[]): PortfolioExposure {
   const positions = wallets.flatMap((w) => w.positions).sort(byNotionalDesc);
   const items = wallets.flatMap((w) => w.items);
   return {
-    name: byName ? selector.name! : null,
+    name,
     wallets,
     blocks,
     positions,
@@ -253,4 +276,50 @@ export async function portfolioExposure(
     totals: exposureTotals(items),
     warnings: wallets.flatMap((w) => w.warnings.map((x) => `${w.address}: ${x}`)),
   };
+}
+
+/** A price shock: a fractional move (1e18 = +100%) or an exact price (USD 1e30) for one asset symbol. */
+export type Shock = { asset: string; move?: bigint; price?: bigint };
+export type StressPoint = { shocks: Shock[]; exposure: PortfolioExposure };
+
+/** Most shocked points one stress query may evaluate. */
+export const MAX_STRESS_POINTS = 201;
+
+/**
+ * Re-runs every protocol's own risk rule with shocked marks, once per scenario: positions and
+ * protocol parameters stay as of the block, only prices move. Cross-margined accounts (Aave) see
+ * all their shocked prices at once.
+ */
+export async function stressExposure(
+  deps: ExposureDeps,
+  selector: WalletSelector,
+  scenarios: Shock[][],
+  atBlock: bigint | null,
+  chainId: number | null,
+): Promise<{ base: PortfolioExposure; points: StressPoint[] }> {
+  if (scenarios.length > MAX_STRESS_POINTS) throw userError(`at most ${MAX_STRESS_POINTS} stress points per query, got ${scenarios.length}`);
+  const { name, addresses } = selectWallets(deps, selector);
+  const blocks = await resolveBlocks(deps, atBlock, chainId);
+  const loaded = await eachWallet(addresses, async (a) => ({ address: a, ...(await loadWallet(deps, a, blocks, atBlock === null)) }));
+  const assets = assetDirectory(deps.config);
+  const evaluate = async (shocks: Shock[]) =>
+    combine(
+      name,
+      await eachWallet(addresses, async (address) => {
+        const w = loaded.find((l) => l.address === address)!;
+        const shocked: PriceBook = (chainId, asset) => {
+          const mark = w.prices(chainId, asset);
+          const shock = shocks.find((s) => s.asset === assets.symbol(chainId, asset));
+          if (!mark || !shock) return mark;
+          const price = shock.price ?? (mark.price * (10n ** 18n + shock.move!)) / 10n ** 18n;
+          return { ...mark, price: price > 0n ? price : 0n };
+        };
+        return assessRows(deps, address, w.rows, shocked, blocks);
+      }),
+      blocks,
+    );
+  const base = await evaluate([]);
+  const points: StressPoint[] = [];
+  for (const shocks of scenarios) points.push({ shocks, exposure: await evaluate(shocks) });
+  return { base, points };
 }

@@ -1,10 +1,21 @@
-import { formatUnits, type Address } from "viem";
+import { GraphQLError } from "graphql";
+import { formatUnits, parseUnits, type Address } from "viem";
 import { assetDirectory } from "../src/core/assets";
 import { formatUsd, ratio } from "../src/core/fixed";
 import type { AccountRisk } from "../src/core/adapter";
 import { breakdownBy, concentration, type TaggedItem } from "../src/core/breakdown";
 import type { ExposureTotals } from "../src/core/exposure";
-import { chainHeads, portfolioExposure, walletExposure, type AssessedPosition, type BlockRef, type ExposureDeps } from "./exposure-service";
+import {
+  chainHeads,
+  portfolioExposure,
+  stressExposure,
+  walletExposure,
+  type AssessedPosition,
+  type BlockRef,
+  type ExposureDeps,
+  type PortfolioExposure,
+  type Shock,
+} from "./exposure-service";
 import { BigIntScalar } from "./scalars";
 
 const usd = (value: bigint | null | undefined) => (value === null || value === undefined ? null : formatUsd(value));
@@ -37,6 +48,43 @@ const account = (a: AccountRisk & { account?: string }) => ({
 });
 
 const blockRefs = (blocks: BlockRef[]) => blocks.map((b) => ({ chainId: b.chainId, number: b.number, timestamp: b.timestamp }));
+
+const bad = (message: string) => new GraphQLError(message, { extensions: { code: "BAD_USER_INPUT" } });
+
+/** A fractional move as a decimal string ("-0.25" = -25%), exact to 18 places, above -100%. */
+function parseMove(text: string): bigint {
+  if (!/^-?\d{1,6}(\.\d{1,18})?$/.test(text)) throw bad(`move '${text.slice(0, 40)}' is not a decimal fraction like "-0.25"`);
+  const move = parseUnits(text, 18);
+  if (move <= -(10n ** 18n)) throw bad(`move ${text} would take the price to zero or below`);
+  return move;
+}
+
+function parsePrice(text: string): bigint {
+  if (!/^\d{1,30}(\.\d{1,30})?$/.test(text)) throw bad(`price '${text.slice(0, 40)}' is not a positive USD decimal`);
+  const price = parseUnits(text, 30);
+  if (price === 0n) throw bad("a shocked price must be positive");
+  return price;
+}
+
+type ShockSeries = { asset: string; moves?: string[] | null; prices?: string[] | null };
+
+/** One point per move or price of each series (that asset alone); with `joint`, the i-th moves of all series together. */
+export function stressScenarios(series: ShockSeries[], joint: boolean): Shock[][] {
+  const points: Shock[][] = [];
+  for (const s of series) {
+    for (const m of s.moves ?? []) points.push([{ asset: s.asset, move: parseMove(m) }]);
+    for (const p of s.prices ?? []) points.push([{ asset: s.asset, price: parsePrice(p) }]);
+  }
+  if (joint) {
+    const length = series[0]?.moves?.length ?? 0;
+    if (series.some((s) => (s.moves?.length ?? 0) !== length)) throw bad("joint shocks need the same number of moves in every series");
+    for (let i = 0; i < length; i++) points.push(series.map((s) => ({ asset: s.asset, move: parseMove(s.moves![i]!) })));
+  }
+  return points;
+}
+
+const abs = (v: bigint | null) => (v === null ? null : v < 0n ? -v : v);
+const sumOrNull = (values: (bigint | null)[]) => values.reduce<bigint | null>((acc, v) => (acc === null || v === null ? null : acc + v), 0n);
 
 const breakdowns = (items: TaggedItem[], keyOf: (i: TaggedItem) => string) =>
   breakdownBy(items, keyOf).map((b) => ({ key: b.key, positionCount: b.positionCount, totals: totals(b.totals, b.positionCount, []) }));
@@ -87,6 +135,19 @@ export function createResolvers(deps: ExposureDeps) {
     warnings: risk.warnings,
   });
 
+  const stressPoint = (shocks: Shock[], p: PortfolioExposure, base: PortfolioExposure) => {
+    const hit = p.positions.filter((x) => x.risk.liquidatableNow === true);
+    return {
+      shocks: shocks.map((s) => ({ asset: s.asset, move: s.move === undefined ? null : formatUnits(s.move, 18), priceUsd: usd(s.price) })),
+      totals: totals(p.totals, p.positions.length, p.warnings),
+      pnlUsd: p.totals.equityUsd === null || base.totals.equityUsd === null ? null : formatUsd(p.totals.equityUsd - base.totals.equityUsd),
+      liquidatable: hit.map(position),
+      liquidatableNotionalUsd: usd(sumOrNull(hit.map((x) => abs(x.risk.notionalUsd)))),
+      liquidatableCollateralUsd: usd(sumOrNull(hit.map((x) => x.risk.collateralUsd))),
+      accounts: p.accounts.map(account),
+    };
+  };
+
   return {
     BigInt: BigIntScalar,
     Query: {
@@ -101,6 +162,37 @@ export function createResolvers(deps: ExposureDeps) {
           accounts: w.accounts.map(account),
           totals: totals(w.totals, w.positions.length, w.warnings),
         };
+      },
+      stress: async (
+        _: unknown,
+        args: { portfolio?: string | null; wallets?: string[] | null; shocks: ShockSeries[]; joint?: boolean | null; atBlock?: bigint | null; chainId?: number | null },
+      ) => {
+        const scenarios = stressScenarios(args.shocks, args.joint ?? false);
+        const { base, points } = await stressExposure(deps, { name: args.portfolio, wallets: args.wallets }, scenarios, args.atBlock ?? null, args.chainId ?? null);
+        return {
+          blocks: blockRefs(base.blocks),
+          base: stressPoint([], base, base),
+          points: points.map((p) => stressPoint(p.shocks, p.exposure, base)),
+        };
+      },
+      ladder: async (
+        _: unknown,
+        args: { portfolio?: string | null; wallets?: string[] | null; asset: string; steps?: number | null; atBlock?: bigint | null; chainId?: number | null },
+      ) => {
+        const steps = args.steps ?? 50;
+        if (!Number.isInteger(steps) || steps < 1 || steps > 100) throw bad("steps must be a whole number from 1 to 100");
+        const moves = Array.from({ length: steps }, (_, i) => i + 1).flatMap((pct) => [-pct, pct]).sort((x, y) => x - y);
+        const scenarios = moves.map((pct) => [{ asset: args.asset, move: (BigInt(pct) * 10n ** 18n) / 100n }]);
+        const { points } = await stressExposure(deps, { name: args.portfolio, wallets: args.wallets }, scenarios, args.atBlock ?? null, args.chainId ?? null);
+        return points.map((p, i) => {
+          const hit = p.exposure.positions.filter((x) => x.risk.liquidatableNow === true);
+          return {
+            move: moves[i]! / 100,
+            liquidatableCount: hit.length,
+            liquidatableNotionalUsd: usd(sumOrNull(hit.map((x) => abs(x.risk.notionalUsd)))),
+            liquidatableCollateralUsd: usd(sumOrNull(hit.map((x) => x.risk.collateralUsd))),
+          };
+        });
       },
       portfolios: () => Object.entries(deps.config.portfolios).map(([name, wallets]) => ({ name, wallets })),
       portfolio: async (

@@ -18,8 +18,58 @@ export const typeDefs = /* GraphQL */ `
     portfolio(name: String, wallets: [String!], atBlock: BigInt, chainId: Int): PortfolioExposure!
     "The portfolios named in the config."
     portfolios: [PortfolioInfo!]!
+    """
+    Price shocks on a portfolio or wallet list: each point re-runs every protocol's own risk rule with
+    shocked marks (positions and parameters as of the block). At most 201 points.
+    """
+    stress(portfolio: String, wallets: [String!], shocks: [ShockSeries!]!, joint: Boolean = false, atBlock: BigInt, chainId: Int): StressResult!
+    "Liquidation ladder: what becomes liquidatable as one asset moves in 1% steps down and up (steps: 1..100, default 50)."
+    ladder(portfolio: String, wallets: [String!], asset: String!, steps: Int = 50, atBlock: BigInt, chainId: Int): [LadderStep!]!
     "How far the indexer has got on each chain."
     chains: [ChainStatus!]!
+  }
+
+  "Shocks of one asset (by symbol): each move or price is a point with that asset alone moved."
+  input ShockSeries {
+    asset: String!
+    "Fractional moves as decimal strings: -0.5 is -50%."
+    moves: [String!]
+    "Exact prices in USD per whole token."
+    prices: [String!]
+  }
+
+  type StressResult {
+    blocks: [BlockRef!]!
+    "The unshocked answer."
+    base: StressPoint!
+    "Single-asset points in the order given, then (joint) the i-th moves of all series together."
+    points: [StressPoint!]!
+  }
+
+  type StressPoint {
+    shocks: [AppliedShock!]!
+    totals: ExposureTotals!
+    "Equity change from the unshocked answer (USD)."
+    pnlUsd: String
+    "Positions the protocol's own rule would liquidate at these prices (a whole Aave account when its health factor is below 1)."
+    liquidatable: [Position!]!
+    liquidatableNotionalUsd: String
+    liquidatableCollateralUsd: String
+    accounts: [MarginAccount!]!
+  }
+
+  type AppliedShock {
+    asset: String!
+    move: String
+    priceUsd: String
+  }
+
+  type LadderStep {
+    "Fractional move of the asset (-0.01 = -1%)."
+    move: Float!
+    liquidatableCount: Int!
+    liquidatableNotionalUsd: String
+    liquidatableCollateralUsd: String
   }
 
   type PortfolioInfo {

@@ -1,7 +1,7 @@
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { pad, parseUnits, toHex, type Address } from "viem";
+import { formatUnits, pad, parseUnits, toHex, type Address } from "viem";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AaveV3PoolAbi } from "../../abis/AaveV3Pool";
 import { GmxV1VaultAbi } from "../../abis/GmxV1Vault";
@@ -125,6 +125,31 @@ describe.each(DATABASES)("Aave v3 end to end on %s", (database) => {
         const safeSide = p.side === "LONG" ? answer + 1n : answer - 1n;
         expect((await accountData(user, head, { feed, answer }))[5]).toBeLessThan(10n ** 18n);
         expect((await accountData(user, head, { feed, answer: safeSide }))[5]).toBeGreaterThanOrEqual(10n ** 18n);
+        checked++;
+      }
+    }
+    expect(checked).toBeGreaterThan(2);
+  });
+
+  it("stresses an account as a whole: liquidatable at the exact liquidation price, not one unit away", async () => {
+    const head = await rpc().getBlockNumber({ cacheTime: 0 });
+    let checked = 0;
+    for (const user of wallets) {
+      const w = await wallet(user, head);
+      for (const p of w.positions.filter((x: any) => x.protocol === "aave-v3" && x.liquidationPrice !== null)) {
+        const safe = formatUnits(usd(p.liquidationPrice) + (p.side === "LONG" ? ORACLE_UNIT : -ORACLE_UNIT), 30);
+        const r = await indexer.query(
+          `query ($w: [String!], $s: [ShockSeries!]!, $b: BigInt) { stress(wallets: $w, shocks: $s, atBlock: $b) {
+            points { liquidatable { protocol } accounts { healthFactor liquidatableNow } } } }`,
+          { w: [user], s: [{ asset: p.market.symbol, prices: [p.liquidationPrice, safe] }], b: head.toString() },
+        );
+        expect(r.errors).toBeUndefined();
+        const [at, beside] = r.data.stress.points;
+        const aave = (pt: any) => pt.accounts.find((a: any) => a.healthFactor !== null);
+        expect(aave(at).liquidatableNow).toBe(true);
+        expect(at.liquidatable.filter((x: any) => x.protocol === "aave-v3").length).toBe(w.positions.filter((x: any) => x.protocol === "aave-v3").length);
+        expect(aave(beside).liquidatableNow).toBe(false);
+        expect(beside.liquidatable.filter((x: any) => x.protocol === "aave-v3")).toEqual([]);
         checked++;
       }
     }

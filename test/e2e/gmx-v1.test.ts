@@ -1,7 +1,7 @@
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { parseUnits, type Address, type Hex } from "viem";
+import { formatUnits, parseUnits, type Address, type Hex } from "viem";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { GmxV1VaultAbi } from "../../abis/GmxV1Vault";
 import { startAnvil, type AnvilHandle } from "../chain/anvil";
@@ -220,6 +220,70 @@ describe.each(DATABASES)("GMX v1 end to end on %s", (database) => {
       expect(BigInt(latest.price)).toBe(answer * ORACLE_UNIT);
     }
     expect(d.tokens.LINK.feedKind).toBe("ocr");
+  });
+
+  it("stresses prices with the Vault's own rule: liquidated exactly at the liquidation price, not one unit away", async () => {
+    let checked = 0;
+    for (const account of summary.wallets) {
+      const w = await wallet(account);
+      for (const got of w.positions.filter((p: any) => p.liquidationPrice !== null)) {
+        const liq = got.liquidationPrice as string;
+        const safe = formatUnits(usd(liq) + (got.side === "LONG" ? 1n : -1n), 30);
+        const r = await indexer.query(
+          `query ($w: [String!], $s: [ShockSeries!]!) { stress(wallets: $w, shocks: $s) {
+            points { shocks { priceUsd } liquidatable { id } } } }`,
+          { w: [account], s: [{ asset: got.market.symbol, prices: [liq, safe] }] },
+        );
+        expect(r.errors).toBeUndefined();
+        const [at, beside] = r.data.stress.points;
+        expect(at.shocks[0].priceUsd).toBe(liq);
+        expect(at.liquidatable.map((x: any) => x.id)).toContain(got.id);
+        expect(beside.liquidatable.map((x: any) => x.id)).not.toContain(got.id);
+        checked++;
+      }
+    }
+    expect(checked).toBeGreaterThan(2);
+  });
+
+  it("gives stress PnL equal to the price deltas of the affected positions", async () => {
+    const positions = await allPositions();
+    const account = summary.openPositions.find((p) => p.indexSymbol === "WETH")!.account;
+    const r = await indexer.query(
+      `query ($w: [String!]) { stress(wallets: $w, shocks: [{ asset: "ETH", moves: ["-0.1", "0.25"] }]) {
+        base { totals { equityUsd } } points { pnlUsd totals { equityUsd } } } }`,
+      { w: [account] },
+    );
+    expect(r.errors).toBeUndefined();
+    const mark = (await oracleAnswer("WETH")) * ORACLE_UNIT;
+    const delta = (v: { size: bigint; averagePrice: bigint }, isLong: boolean, price: bigint) => {
+      const move = (v.size * (price > v.averagePrice ? price - v.averagePrice : v.averagePrice - price)) / v.averagePrice;
+      return (price > v.averagePrice) === isLong ? move : -move;
+    };
+    // -10% and +25% of the mark, as the moves "-0.1" and "0.25" scale it.
+    for (const [i, shocked] of [(mark * 9n) / 10n, (mark * 125n) / 100n].entries()) {
+      let expected = 0n;
+      for (const p of positions.filter((x) => x.account === account && symbolOf(x.indexToken) === "WETH")) {
+        const v = await vaultPosition(p);
+        if (v.size > 0n) expected += delta(v, p.isLong, shocked) - delta(v, p.isLong, mark);
+      }
+      expect(usd(r.data.stress.points[i].pnlUsd)).toBe(expected);
+    }
+  });
+
+  it("builds a liquidation ladder whose liquidatable notional only grows with the move", async () => {
+    const r = await indexer.query(`query ($w: [String!]) { ladder(wallets: $w, asset: "ETH", steps: 60) { move liquidatableCount liquidatableNotionalUsd } }`, {
+      w: summary.wallets,
+    });
+    expect(r.errors).toBeUndefined();
+    const steps = r.data.ladder;
+    expect(steps).toHaveLength(120);
+    const down = steps.filter((s: any) => s.move < 0).reverse();
+    for (let i = 1; i < down.length; i++) expect(down[i].liquidatableCount).toBeGreaterThanOrEqual(down[i - 1].liquidatableCount);
+    expect(down.at(-1).liquidatableCount).toBeGreaterThan(0);
+    const bad = await indexer.query(`{ ladder(wallets: ["${summary.wallets[0]}"], asset: "ETH", steps: 101) { move } }`);
+    expect(bad.errors?.[0]?.message).toBe("steps must be a whole number from 1 to 100");
+    const badMove = await indexer.query(`{ stress(wallets: ["${summary.wallets[0]}"], shocks: [{ asset: "ETH", moves: ["-1"] }]) { base { pnlUsd } } }`);
+    expect(badMove.errors?.[0]?.message).toBe("move -1 would take the price to zero or below");
   });
 
   it("rejects malformed input and hostile queries with clear errors", async () => {
