@@ -282,8 +282,9 @@ function combine(name: string | null, wallets: WalletExposure[], blocks: BlockRe
 export type Shock = { asset: string; move?: bigint; price?: bigint };
 export type StressPoint = { shocks: Shock[]; exposure: PortfolioExposure };
 
-/** Most shocked points one stress query may evaluate. */
+/** Most shocked points one stress query may evaluate, and most wallet-points (wallets x points). */
 export const MAX_STRESS_POINTS = 201;
+export const MAX_STRESS_WORK = 20_000;
 
 /**
  * Re-runs every protocol's own risk rule with shocked marks, once per scenario: positions and
@@ -299,6 +300,10 @@ export async function stressExposure(
 ): Promise<{ base: PortfolioExposure; points: StressPoint[] }> {
   if (scenarios.length > MAX_STRESS_POINTS) throw userError(`at most ${MAX_STRESS_POINTS} stress points per query, got ${scenarios.length}`);
   const { name, addresses } = selectWallets(deps, selector);
+  const work = addresses.length * (scenarios.length + 1);
+  if (work > MAX_STRESS_WORK) {
+    throw userError(`stress over ${addresses.length} wallets x ${scenarios.length + 1} points is ${work} wallet-points; at most ${MAX_STRESS_WORK}`);
+  }
   const blocks = await resolveBlocks(deps, atBlock, chainId);
   const loaded = await eachWallet(addresses, async (a) => ({ address: a, ...(await loadWallet(deps, a, blocks, atBlock === null)) }));
   const assets = assetDirectory(deps.config);

@@ -12,8 +12,18 @@ const yoga = createExposureYoga({
   publicClients: publicClients as any,
 });
 
+/** Request bodies above this are refused before parsing: no legitimate query comes close. */
+const MAX_BODY_BYTES = 64 * 1024;
+
 const app = new Hono();
-app.on(["GET", "POST"], EXPOSURE_ENDPOINT, (c) => yoga.fetch(c.req.raw));
+app.on(["GET", "POST"], EXPOSURE_ENDPOINT, async (c) => {
+  const declared = Number(c.req.header("content-length") ?? 0);
+  const body = c.req.method === "POST" ? await c.req.raw.clone().arrayBuffer() : undefined;
+  if (declared > MAX_BODY_BYTES || (body && body.byteLength > MAX_BODY_BYTES)) {
+    return c.json({ errors: [{ message: `request body over ${MAX_BODY_BYTES} bytes` }] }, 413);
+  }
+  return yoga.fetch(c.req.raw);
+});
 // Ponder's generated API over the raw tables, for ad-hoc reads.
 app.use("/graphql", graphql({ db, schema }));
 

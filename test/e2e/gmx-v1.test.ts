@@ -300,6 +300,16 @@ describe.each(DATABASES)("GMX v1 end to end on %s", (database) => {
     const aliases = Array.from({ length: 11 }, (_, i) => `w${i}: chains { chainId }`).join(" ");
     const flood = await indexer.query(`{ ${aliases} }`);
     expect(flood.errors?.[0]?.message).toBe("an operation may select at most 10 root fields, got 11");
+    const huge = await fetch(`${indexer.url}/exposure`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ query: `{ chains { chainId } } # ${"x".repeat(70_000)}` }),
+    });
+    expect(huge.status).toBe(413);
+    const tooMuch = await indexer.query(`query ($w: [String!]) { stress(wallets: $w, shocks: [{ asset: "ETH", moves: [${Array(200).fill('"0.01"').join(",")}] }]) { base { pnlUsd } } }`, {
+      w: Array.from({ length: 120 }, (_, i) => `0x${(i + 1).toString(16).padStart(40, "0")}`),
+    });
+    expect(tooMuch.errors?.[0]?.message).toBe("stress over 120 wallets x 201 points is 24120 wallet-points; at most 20000");
     const empty = await wallet("0x000000000000000000000000000000000000dEaD");
     expect(empty.positions).toEqual([]);
     expect(empty.totals).toMatchObject({ grossNotionalUsd: "0", equityUsd: "0", complete: true, positionCount: 0 });
