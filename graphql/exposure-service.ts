@@ -1,5 +1,6 @@
 import { GraphQLError } from "graphql";
 import { and, desc, eq, lte, sql } from "ponder";
+import { latestAtOrBefore } from "../src/core/history";
 import { getAddress, isAddress, type Address, type PublicClient } from "viem";
 import type { ExposureConfig } from "../src/config/exposure-config";
 import type { AccountRisk, MarkPrice, PositionRisk, PositionRow, PriceBook } from "../src/core/adapter";
@@ -114,12 +115,12 @@ async function priceBookFor(deps: ExposureDeps, rows: PositionRow[], blocks: Blo
   await Promise.all(
     [...wanted.entries()].map(async ([key, { chainId, asset }]) => {
       const block = blockOf.get(chainId)!;
-      const [latest] = await deps.db
-        .select()
-        .from(U)
-        .where(and(eq(U.chainId, chainId), eq(U.asset, asset.toLowerCase() as Address), lte(U.blockNumber, block.number)))
-        .orderBy(desc(U.blockNumber), desc(U.logIndex))
-        .limit(1);
+      const latest = await latestAtOrBefore<{ price: bigint; updatedAt: bigint; feed: Address }>(
+        deps.db,
+        U,
+        [eq(U.chainId, chainId), eq(U.asset, asset.toLowerCase() as Address)],
+        block.number,
+      );
       if (!latest) return;
       const feed = feeds.byAsset(chainId, asset);
       marks.set(key, {
@@ -243,10 +244,10 @@ function selectWallets(deps: ExposureDeps, selector: WalletSelector): { name: st
   return { name: byName ? selector.name! : null, addresses };
 }
 
-/** Runs `work` over the wallets a few at a time, which keeps the database pool free for other queries. */
-async function eachWallet<T>(addresses: Address[], work: (a: Address) => Promise<T>): Promise<T[]> {
+/** Runs `work` over wallets a few at a time, which keeps the database pool free for other queries. */
+async function eachWallet<W, T>(wallets: W[], work: (w: W) => Promise<T>): Promise<T[]> {
   const out: T[] = [];
-  for (let i = 0; i < addresses.length; i += 8) out.push(...(await Promise.all(addresses.slice(i, i + 8).map(work))));
+  for (let i = 0; i < wallets.length; i += 8) out.push(...(await Promise.all(wallets.slice(i, i + 8).map(work))));
   return out;
 }
 
@@ -310,8 +311,7 @@ export async function stressExposure(
   const evaluate = async (shocks: Shock[]) =>
     combine(
       name,
-      await eachWallet(addresses, async (address) => {
-        const w = loaded.find((l) => l.address === address)!;
+      await eachWallet(loaded, async (w) => {
         const shocked: PriceBook = (chainId, asset) => {
           const mark = w.prices(chainId, asset);
           const shock = shocks.find((s) => s.asset === assets.symbol(chainId, asset));
@@ -319,7 +319,7 @@ export async function stressExposure(
           const price = shock.price ?? (mark.price * (10n ** 18n + shock.move!)) / 10n ** 18n;
           return { ...mark, price: price > 0n ? price : 0n };
         };
-        return assessRows(deps, address, w.rows, shocked, blocks);
+        return assessRows(deps, w.address, w.rows, shocked, blocks);
       }),
       blocks,
     );

@@ -1,10 +1,10 @@
 import { GraphQLError } from "graphql";
 import { formatUnits, parseUnits, type Address } from "viem";
 import { assetDirectory } from "../src/core/assets";
-import { formatUsd, ratio } from "../src/core/fixed";
+import { abs, formatUsd, ratio } from "../src/core/fixed";
 import type { AccountRisk } from "../src/core/adapter";
 import { breakdownBy, concentration, type TaggedItem } from "../src/core/breakdown";
-import type { ExposureTotals } from "../src/core/exposure";
+import { sumKnown, type ExposureTotals } from "../src/core/exposure";
 import {
   chainHeads,
   portfolioExposure,
@@ -83,8 +83,15 @@ export function stressScenarios(series: ShockSeries[], joint: boolean): Shock[][
   return points;
 }
 
-const abs = (v: bigint | null) => (v === null ? null : v < 0n ? -v : v);
-const sumOrNull = (values: (bigint | null)[]) => values.reduce<bigint | null>((acc, v) => (acc === null || v === null ? null : acc + v), 0n);
+/** The positions a protocol would liquidate at a point, and their notional and margin. */
+const liquidatable = (positions: AssessedPosition[]) => {
+  const hit = positions.filter((x) => x.risk.liquidatableNow === true);
+  return {
+    hit,
+    notionalUsd: usd(sumKnown(hit.map((x) => (x.risk.notionalUsd === null ? null : abs(x.risk.notionalUsd))))),
+    collateralUsd: usd(sumKnown(hit.map((x) => x.risk.collateralUsd))),
+  };
+};
 
 const breakdowns = (items: TaggedItem[], keyOf: (i: TaggedItem) => string) =>
   breakdownBy(items, keyOf).map((b) => ({ key: b.key, positionCount: b.positionCount, totals: totals(b.totals, b.positionCount, []) }));
@@ -136,14 +143,14 @@ export function createResolvers(deps: ExposureDeps) {
   });
 
   const stressPoint = (shocks: Shock[], p: PortfolioExposure, base: PortfolioExposure) => {
-    const hit = p.positions.filter((x) => x.risk.liquidatableNow === true);
+    const l = liquidatable(p.positions);
     return {
       shocks: shocks.map((s) => ({ asset: s.asset, move: s.move === undefined ? null : formatUnits(s.move, 18), priceUsd: usd(s.price) })),
       totals: totals(p.totals, p.positions.length, p.warnings),
       pnlUsd: p.totals.equityUsd === null || base.totals.equityUsd === null ? null : formatUsd(p.totals.equityUsd - base.totals.equityUsd),
-      liquidatable: hit.map(position),
-      liquidatableNotionalUsd: usd(sumOrNull(hit.map((x) => abs(x.risk.notionalUsd)))),
-      liquidatableCollateralUsd: usd(sumOrNull(hit.map((x) => x.risk.collateralUsd))),
+      liquidatable: l.hit.map(position),
+      liquidatableNotionalUsd: l.notionalUsd,
+      liquidatableCollateralUsd: l.collateralUsd,
       accounts: p.accounts.map(account),
     };
   };
@@ -185,13 +192,8 @@ export function createResolvers(deps: ExposureDeps) {
         const scenarios = moves.map((pct) => [{ asset: args.asset, move: (BigInt(pct) * 10n ** 18n) / 100n }]);
         const { points } = await stressExposure(deps, { name: args.portfolio, wallets: args.wallets }, scenarios, args.atBlock ?? null, args.chainId ?? null);
         return points.map((p, i) => {
-          const hit = p.exposure.positions.filter((x) => x.risk.liquidatableNow === true);
-          return {
-            move: moves[i]! / 100,
-            liquidatableCount: hit.length,
-            liquidatableNotionalUsd: usd(sumOrNull(hit.map((x) => abs(x.risk.notionalUsd)))),
-            liquidatableCollateralUsd: usd(sumOrNull(hit.map((x) => x.risk.collateralUsd))),
-          };
+          const l = liquidatable(p.exposure.positions);
+          return { move: moves[i]! / 100, liquidatableCount: l.hit.length, liquidatableNotionalUsd: l.notionalUsd, liquidatableCollateralUsd: l.collateralUsd };
         });
       },
       portfolios: () => Object.entries(deps.config.portfolios).map(([name, wallets]) => ({ name, wallets })),

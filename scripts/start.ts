@@ -32,9 +32,10 @@ const lending = await simulateAave(deployment, aave, { wallets: 8, steps: 60, se
 log(`Aave v3: ${lending.wallets.length} wallets: ${JSON.stringify(lending.counts)}`);
 
 // The simulators warp time by hours: answer every feed again so no price starts out stale.
+const { aggregator } = await fixtureAbis();
 for (const symbol of TOKEN_SYMBOLS) {
   const feed = deployment.tokens[symbol].feed;
-  await setPrice(deployment, symbol, await read<bigint>(deployment.rpcUrl, { address: feed, abi: (await fixtureAbis()).aggregator, functionName: "latestAnswer" }));
+  await setPrice(deployment, symbol, await read<bigint>(deployment.rpcUrl, { address: feed, abi: aggregator, functionName: "latestAnswer" }));
 }
 
 const configPath = resolve(LOCAL, "exposure.config.json");

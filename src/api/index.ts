@@ -17,12 +17,13 @@ const MAX_BODY_BYTES = 64 * 1024;
 
 const app = new Hono();
 app.on(["GET", "POST"], EXPOSURE_ENDPOINT, async (c) => {
-  const declared = Number(c.req.header("content-length") ?? 0);
-  const body = c.req.method === "POST" ? await c.req.raw.clone().arrayBuffer() : undefined;
-  if (declared > MAX_BODY_BYTES || (body && body.byteLength > MAX_BODY_BYTES)) {
-    return c.json({ errors: [{ message: `request body over ${MAX_BODY_BYTES} bytes` }] }, 413);
-  }
-  return yoga.fetch(c.req.raw);
+  const tooLarge = () => c.json({ errors: [{ message: `request body over ${MAX_BODY_BYTES} bytes` }] }, 413);
+  if (Number(c.req.header("content-length") ?? 0) > MAX_BODY_BYTES) return tooLarge();
+  if (c.req.method !== "POST") return yoga.fetch(c.req.raw);
+  // A body without a length is measured once and handed on, not read twice.
+  const body = await c.req.raw.arrayBuffer();
+  if (body.byteLength > MAX_BODY_BYTES) return tooLarge();
+  return yoga.fetch(new Request(c.req.raw.url, { method: "POST", headers: c.req.raw.headers, body }));
 });
 // Ponder's generated API over the raw tables, for ad-hoc reads.
 app.use("/graphql", graphql({ db, schema }));

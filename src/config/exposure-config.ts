@@ -30,6 +30,16 @@ export type ExposureConfig = {
   portfolios: Record<string, Address[]>;
 };
 
+/** Builds a lookup once per parsed config (configs are never mutated), so hot paths can ask freely. */
+export function perConfig<T>(build: (config: ExposureConfig) => T): (config: ExposureConfig) => T {
+  const cache = new WeakMap<ExposureConfig, T>();
+  return (config) => {
+    let value = cache.get(config);
+    if (value === undefined) cache.set(config, (value = build(config)));
+    return value;
+  };
+}
+
 export class ConfigError extends Error {
   override name = "ConfigError";
 }

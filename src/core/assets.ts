@@ -1,10 +1,10 @@
 import type { Address } from "viem";
-import type { AssetSettings, ExposureConfig } from "../config/exposure-config";
+import { perConfig, type AssetSettings, type ExposureConfig } from "../config/exposure-config";
 
 const key = (chainId: number, address: string) => `${chainId}:${address.toLowerCase()}`;
 
 /** Looks up configured assets by chain id and token address. */
-export function assetDirectory(config: ExposureConfig) {
+export const assetDirectory = perConfig((config: ExposureConfig) => {
   const byKey = new Map<string, AssetSettings>();
   for (const asset of config.assets) byKey.set(key(config.chains[asset.chain]!.id, asset.address), asset);
   return {
@@ -12,4 +12,4 @@ export function assetDirectory(config: ExposureConfig) {
     /** The symbol net notional is grouped by; unknown tokens keep their chain-qualified address. */
     symbol: (chainId: number, address: Address): string => byKey.get(key(chainId, address))?.symbol ?? key(chainId, address),
   };
-}
+});

@@ -30,7 +30,7 @@ export type ExposureTotals = {
 };
 
 /** Sum that turns null when any part is unknown: a partial total would be a wrong number. */
-const sumKnown = (values: (bigint | null)[]): bigint | null =>
+export const sumKnown = (values: (bigint | null)[]): bigint | null =>
   values.reduce<bigint | null>((acc, v) => (acc === null || v === null ? null : acc + v), 0n);
 
 export function exposureTotals(items: ExposureItem[]): ExposureTotals {

@@ -1,5 +1,5 @@
 import type { Address } from "viem";
-import type { ExposureConfig, PriceFeedSettings } from "../config/exposure-config";
+import { perConfig, type ExposureConfig, type PriceFeedSettings } from "../config/exposure-config";
 import { contractChains } from "../config/contract-chains";
 import { rescale, USD_DECIMALS } from "../core/fixed";
 
@@ -7,7 +7,7 @@ import { rescale, USD_DECIMALS } from "../core/fixed";
 export const answerToPrice = (answer: bigint, decimals: number): bigint => rescale(answer, decimals, USD_DECIMALS);
 
 /** Feeds by chain id and aggregator address, and by chain id and asset. */
-export function feedDirectory(config: ExposureConfig) {
+export const feedDirectory = perConfig((config: ExposureConfig) => {
   const byFeed = new Map<string, PriceFeedSettings>();
   const byAsset = new Map<string, PriceFeedSettings>();
   for (const feed of config.priceFeeds) {
@@ -19,7 +19,7 @@ export function feedDirectory(config: ExposureConfig) {
     byFeed: (chainId: number, feed: Address) => byFeed.get(`${chainId}:${feed.toLowerCase()}`),
     byAsset: (chainId: number, asset: Address) => byAsset.get(`${chainId}:${asset.toLowerCase()}`),
   };
-}
+});
 
 /** Contract entry for ponder: every configured aggregator. */
 export const priceFeedContracts = (config: ExposureConfig) => contractChains(config.priceFeeds);

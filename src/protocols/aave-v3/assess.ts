@@ -1,6 +1,7 @@
-import { and, desc, eq, lte } from "ponder";
+import { eq } from "ponder";
 import type { AccountRisk, Assessment, AssessContext, PositionRisk, PositionRow } from "../../core/adapter";
 import { ratio, USD_DECIMALS } from "../../core/fixed";
+import { latestAtOrBefore } from "../../core/history";
 import { markWarning, usableMark } from "../../core/marks";
 import {
   accountData,
@@ -28,7 +29,6 @@ type Reserve = ReserveIndexes & { configuration: bigint };
 /** Health, balances and per-asset liquidation prices of one wallet's Aave v3 accounts (one per Pool). */
 export async function assessAaveV3(ctx: AssessContext, rows: PositionRow[]): Promise<Assessment> {
   const { aaveV3Reserve: R, aaveV3UserEMode: U, aaveV3EModeCategory: C } = ctx.schema;
-  const latest = async (table: any, where: any) => (await ctx.db.select().from(table).where(where).orderBy(desc(table.blockNumber)).limit(1))[0];
 
   const risks = new Map<PositionRow, PositionRisk>();
   const accounts: AccountRisk[] = [];
@@ -44,13 +44,18 @@ export async function assessAaveV3(ctx: AssessContext, rows: PositionRow[]): Pro
     const reserves = new Map<string, Reserve | undefined>();
     await Promise.all(
       assets.map(async (asset) =>
-        reserves.set(asset, await latest(R, and(eq(R.chainId, chainId), eq(R.pool, pool), eq(R.asset, asset), lte(R.blockNumber, block.number)))),
+        reserves.set(asset, await latestAtOrBefore<Reserve>(ctx.db, R, [eq(R.chainId, chainId), eq(R.pool, pool), eq(R.asset, asset)], block.number)),
       ),
     );
-    const userEMode = await latest(U, and(eq(U.chainId, chainId), eq(U.pool, pool), eq(U.user, user), lte(U.blockNumber, block.number)));
+    const userEMode = await latestAtOrBefore<{ category: number }>(ctx.db, U, [eq(U.chainId, chainId), eq(U.pool, pool), eq(U.user, user)], block.number);
     let eMode: { category: number; data: EModeCategory } | null = null;
     if (userEMode && userEMode.category !== 0) {
-      const category = await latest(C, and(eq(C.chainId, chainId), eq(C.pool, pool), eq(C.category, userEMode.category), lte(C.blockNumber, block.number)));
+      const category = await latestAtOrBefore<EModeCategory & { priceSource: string }>(
+        ctx.db,
+        C,
+        [eq(C.chainId, chainId), eq(C.pool, pool), eq(C.category, userEMode.category)],
+        block.number,
+      );
       if (category) eMode = { category: userEMode.category, data: category };
       else warnings.push(`e-mode category ${userEMode.category} parameters not indexed: health factor unknown`);
       if (category && BigInt(category.priceSource) !== 0n) warnings.push("e-mode price source is not followed: health factor may differ");

@@ -148,35 +148,36 @@ export function liquidationPrice(
   const fallHurts = hf(current.price * 2n) > hf(current.price) || hf(current.price / 2n) < hf(current.price);
 
   if (fallHurts) {
-    // Highest unsafe price: unsafe(lo) and !unsafe(hi).
+    // Highest unsafe price: unsafe at 1, safe somewhere above the mark.
     if (!unsafe(1n)) return { kind: "none" };
-    let hi = current.price;
-    while (unsafe(hi)) {
-      if (hi > ceiling) return { kind: "none" };
-      hi *= 2n;
-    }
-    let lo = 1n;
-    while (hi - lo > 1n) {
-      const mid = (lo + hi) / 2n;
-      if (unsafe(mid)) lo = mid;
-      else hi = mid;
-    }
-    return { kind: "price", price: lo, direction: "down" };
+    const hi = doubleWhile(current.price, ceiling, unsafe);
+    return hi === undefined ? { kind: "none" } : { kind: "price", price: bisect(1n, hi, unsafe).lo, direction: "down" };
   }
   const riseHurts = hf(current.price * 2n) < hf(current.price);
   if (!riseHurts) return { kind: "none" };
-  // Lowest unsafe price: !unsafe(lo) and unsafe(hi).
-  if (unsafe(0n)) return { kind: "none" };
-  let hi = current.price;
-  while (!unsafe(hi)) {
-    if (hi > ceiling) return { kind: "none" };
-    hi *= 2n;
+  // Lowest unsafe price: safe at 0, unsafe somewhere above the mark.
+  const safe = (price: bigint) => !unsafe(price);
+  if (!safe(0n)) return { kind: "none" };
+  const hi = doubleWhile(current.price, ceiling, safe);
+  return hi === undefined ? { kind: "none" } : { kind: "price", price: bisect(0n, hi, safe).hi, direction: "up" };
+}
+
+/** Doubles `from` while `keep` holds; undefined once past `ceiling`. */
+function doubleWhile(from: bigint, ceiling: bigint, keep: (price: bigint) => boolean): bigint | undefined {
+  let price = from;
+  while (keep(price)) {
+    if (price > ceiling) return undefined;
+    price *= 2n;
   }
-  let lo = 0n;
+  return price;
+}
+
+/** Narrows [lo, hi], where `atLo` holds at lo and not at hi, to two adjacent prices. */
+function bisect(lo: bigint, hi: bigint, atLo: (price: bigint) => boolean): { lo: bigint; hi: bigint } {
   while (hi - lo > 1n) {
     const mid = (lo + hi) / 2n;
-    if (unsafe(mid)) hi = mid;
-    else lo = mid;
+    if (atLo(mid)) lo = mid;
+    else hi = mid;
   }
-  return { kind: "price", price: hi, direction: "up" };
+  return { lo, hi };
 }

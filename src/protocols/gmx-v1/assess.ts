@@ -1,6 +1,7 @@
-import { and, desc, eq, lte } from "ponder";
+import { eq } from "ponder";
 import type { Assessment, AssessContext, PositionRisk, PositionRow } from "../../core/adapter";
 import { assetDirectory } from "../../core/assets";
+import { latestAtOrBefore } from "../../core/history";
 import { ratio } from "../../core/fixed";
 import { markWarning, usableMark } from "../../core/marks";
 import { toGmxV1Position } from "./normalise";
@@ -15,16 +16,7 @@ function inputsAt(ctx: AssessContext) {
   const paramsAt = (row: PositionRow, block: bigint) => {
     const key = `${row.chainId}:${row.venue}`;
     if (!params.has(key)) {
-      params.set(
-        key,
-        ctx.db
-          .select()
-          .from(P)
-          .where(and(eq(P.chainId, row.chainId), eq(P.vault, row.venue), lte(P.blockNumber, block)))
-          .orderBy(desc(P.blockNumber))
-          .limit(1)
-          .then((rows: GmxV1VaultParams[]) => rows[0]),
-      );
+      params.set(key, latestAtOrBefore<GmxV1VaultParams>(ctx.db, P, [eq(P.chainId, row.chainId), eq(P.vault, row.venue)], block));
     }
     return params.get(key)!;
   };
@@ -32,16 +24,8 @@ function inputsAt(ctx: AssessContext) {
   const fundingAt = (row: PositionRow, block: bigint) => {
     const key = `${row.chainId}:${row.venue}:${row.collateralToken}`;
     if (!funding.has(key)) {
-      funding.set(
-        key,
-        ctx.db
-          .select({ rate: F.cumulativeRate })
-          .from(F)
-          .where(and(eq(F.chainId, row.chainId), eq(F.vault, row.venue), eq(F.token, row.collateralToken), lte(F.blockNumber, block)))
-          .orderBy(desc(F.blockNumber))
-          .limit(1)
-          .then((rows: { rate: bigint }[]) => rows[0]?.rate),
-      );
+      const conditions = [eq(F.chainId, row.chainId), eq(F.vault, row.venue), eq(F.token, row.collateralToken)];
+      funding.set(key, latestAtOrBefore<{ cumulativeRate: bigint }>(ctx.db, F, conditions, block).then((r) => r?.cumulativeRate));
     }
     return funding.get(key)!;
   };

@@ -1,21 +1,9 @@
-import type { Address } from "viem";
 import { GmxV1VaultAbi } from "../../../abis/GmxV1Vault";
-import { contractChains } from "../../config/contract-chains";
-import { address, chainName, nonNegativeInt, type ExposureConfig } from "../../config/exposure-config";
+import { contractChains, protocolDeployments } from "../../config/contract-chains";
+import type { ExposureConfig } from "../../config/exposure-config";
 
-export type GmxV1Deployment = { chain: string; vault: Address; startBlock: number };
-
-/** `protocols["gmx-v1"]`: a list of { chain, vault, startBlock }, one per Vault (GMX itself or a fork). */
-export function gmxV1Deployments(config: ExposureConfig): GmxV1Deployment[] {
-  const section = config.protocols["gmx-v1"];
-  if (section === undefined) return [];
-  if (!Array.isArray(section)) throw new Error("config protocols.gmx-v1: expected an array of { chain, vault, startBlock }");
-  return section.map((entry: any, i) => ({
-    chain: chainName(entry?.chain, config.chains, `protocols.gmx-v1[${i}].chain`),
-    vault: address(entry?.vault, `protocols.gmx-v1[${i}].vault`),
-    startBlock: nonNegativeInt(entry?.startBlock ?? 0, `protocols.gmx-v1[${i}].startBlock`),
-  }));
-}
+/** `protocols["gmx-v1"]`: one { chain, vault, startBlock } per Vault (GMX itself or a fork). */
+export const gmxV1Deployments = (config: ExposureConfig) => protocolDeployments(config, "gmx-v1", "vault");
 
 export const gmxV1Contracts = (config: ExposureConfig) => ({
   GmxV1Vault: {

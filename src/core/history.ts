@@ -1,0 +1,18 @@
+import { and, desc, lte, type eq } from "ponder";
+
+type Condition = ReturnType<typeof eq>;
+
+/**
+ * The last row of a per-block history table at or before `block` (by blockNumber, then logIndex
+ * where the table has one), among rows matching `conditions`.
+ */
+export async function latestAtOrBefore<Row>(db: any, table: any, conditions: Condition[], block: bigint): Promise<Row | undefined> {
+  const order = table.logIndex ? [desc(table.blockNumber), desc(table.logIndex)] : [desc(table.blockNumber)];
+  const rows = await db
+    .select()
+    .from(table)
+    .where(and(...conditions, lte(table.blockNumber, block)))
+    .orderBy(...order)
+    .limit(1);
+  return rows[0];
+}
