@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import {
   accountData,
+  collateralDropToLiquidation,
   compoundedInterest,
   decodeReserveConfiguration,
   HEALTH_FACTOR_LIQUIDATION_THRESHOLD,
@@ -72,6 +73,15 @@ describe("Aave v3 health factor (GenericLogic.calculateUserAccountData)", () => 
   it("ignores collateral not enabled and reports no debt as uint256 max", () => {
     expect(accountData([{ ...weth, usingAsCollateral: false }, usdc], null).totalCollateralBase).toBe(0n);
     expect(accountData([weth], null).healthFactor).toBe(MAX_UINT256);
+  });
+
+  it("gives the uniform collateral drop to HF 1, without dividing by a zero health factor", () => {
+    expect(collateralDropToLiquidation(2n * E18)).toBe(0.5);
+    expect(collateralDropToLiquidation(E18 / 2n)).toBe(-1); // prices would have to double
+    expect(collateralDropToLiquidation(0n)).toBeNull(); // collateral gone, debt left (bad debt)
+    expect(collateralDropToLiquidation(MAX_UINT256)).toBeNull(); // no debt
+    const noCollateral = accountData([{ ...usdc }], null);
+    expect(noCollateral.healthFactor).toBe(0n);
   });
 
   it("finds the exact oracle price where the health factor crosses 1, for collateral and for debt", () => {

@@ -5,6 +5,7 @@ import { latestAtOrBefore } from "../../core/history";
 import { markWarning, usableMark } from "../../core/marks";
 import {
   accountData,
+  collateralDropToLiquidation,
   decodeReserveConfiguration,
   fromScaled,
   HEALTH_FACTOR_LIQUIDATION_THRESHOLD,
@@ -21,8 +22,6 @@ import { decodeState } from "./normalise";
 // Aave's base currency is USD with 8 decimals; our marks are USD at 1e30.
 const BASE_DECIMALS = 8;
 const BASE_TO_USD = 10n ** BigInt(USD_DECIMALS - BASE_DECIMALS);
-
-const RATIO_SCALE = 10n ** 12n;
 
 type Reserve = ReserveIndexes & { configuration: bigint };
 
@@ -137,8 +136,7 @@ export async function assessAaveV3(ctx: AssessContext, rows: PositionRow[]): Pro
       collateralUsd: data === null ? null : data.totalCollateralBase * BASE_TO_USD,
       debtUsd: data === null ? null : data.totalDebtBase * BASE_TO_USD,
       liquidationThresholdBps: data === null ? null : data.avgLiquidationThreshold,
-      // Scaling every collateral price by (1 - d) scales HF by (1 - d): d = 1 - 1/HF.
-      collateralDropToLiquidation: data === null || !hasDebt ? null : 1 - Number((RATIO_SCALE * HEALTH_FACTOR_LIQUIDATION_THRESHOLD) / data.healthFactor) / 1e12,
+      collateralDropToLiquidation: data === null ? null : collateralDropToLiquidation(data.healthFactor),
       liquidatableNow: data === null ? null : hasDebt && data.healthFactor < HEALTH_FACTOR_LIQUIDATION_THRESHOLD,
       warnings,
     });

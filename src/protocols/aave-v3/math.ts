@@ -2,6 +2,8 @@
 // Sources: protocol/libraries/math/{WadRayMath,PercentageMath,MathUtils}.sol,
 // logic/{ReserveLogic,GenericLogic}.sol, configuration/ReserveConfiguration.sol.
 
+import { ratio } from "../../core/fixed";
+
 export const WAD = 10n ** 18n;
 export const RAY = 10n ** 27n;
 const HALF_RAY = RAY / 2n;
@@ -120,6 +122,17 @@ export function accountData(reserves: UserReserve[], eMode: { category: number; 
   const healthFactor =
     totalDebtBase === 0n ? MAX_UINT256 : wadDiv(percentMul(totalCollateralBase, avgLiquidationThreshold), totalDebtBase);
   return { totalCollateralBase, totalDebtBase, avgLtv, avgLiquidationThreshold, healthFactor };
+}
+
+/**
+ * Uniform fractional drop of every collateral price that brings the health factor to 1: scaling
+ * collateral by (1 - d) scales HF by (1 - d), so d = 1 - 1/HF (negative once HF < 1). Null with no
+ * debt, and with HF 0 (no collateral left: no price move reaches 1).
+ */
+export function collateralDropToLiquidation(healthFactor: bigint): number | null {
+  if (healthFactor === MAX_UINT256) return null;
+  const inverse = ratio(HEALTH_FACTOR_LIQUIDATION_THRESHOLD, healthFactor);
+  return inverse === null ? null : 1 - inverse;
 }
 
 const withPrice = (reserves: UserReserve[], asset: string, price: bigint) =>
