@@ -28,14 +28,29 @@ export const depthLimit =
     };
   };
 
-/** Caps the number of root `wallet`-style fields (aliases included) a single operation may run. */
+/** Caps the number of root `wallet`-style fields (aliases included, fragments followed) a single operation may run. */
 export const rootFieldLimit =
   (maxFields: number) =>
-  (context: ValidationContext): ASTVisitor => ({
-    OperationDefinition(node) {
-      const count = node.selectionSet.selections.length;
-      if (count > maxFields) {
-        context.reportError(new GraphQLError(`an operation may select at most ${maxFields} root fields, got ${count}`));
+  (context: ValidationContext): ASTVisitor => {
+    const fragments = new Map(context.getDocument().definitions.flatMap((d) => (d.kind === Kind.FRAGMENT_DEFINITION ? [[d.name.value, d]] : [])));
+    const countFields = (selectionSet: any, seen: Set<string>): number => {
+      let count = 0;
+      for (const sel of selectionSet.selections) {
+        if (sel.kind === Kind.FIELD) count++;
+        else if (sel.kind === Kind.INLINE_FRAGMENT) count += countFields(sel.selectionSet, seen);
+        else if (sel.kind === Kind.FRAGMENT_SPREAD && !seen.has(sel.name.value)) {
+          const fragment = fragments.get(sel.name.value);
+          if (fragment) count += countFields(fragment.selectionSet, new Set([...seen, sel.name.value]));
+        }
       }
-    },
-  });
+      return count;
+    };
+    return {
+      OperationDefinition(node) {
+        const count = countFields(node.selectionSet, new Set());
+        if (count > maxFields) {
+          context.reportError(new GraphQLError(`an operation may select at most ${maxFields} root fields, got ${count}`));
+        }
+      },
+    };
+  };

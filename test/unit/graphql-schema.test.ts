@@ -1,7 +1,8 @@
 import { readFileSync } from "node:fs";
-import { buildSchema, parse, validate } from "graphql";
+import { buildSchema, parse, specifiedRules, validate } from "graphql";
 import { describe, expect, it } from "vitest";
 import { typeDefs } from "../../graphql/schema";
+import { depthLimit, rootFieldLimit } from "../../graphql/limits";
 import { stressScenarios } from "../../graphql/resolvers";
 
 describe("the exposure GraphQL schema", () => {
@@ -12,6 +13,15 @@ describe("the exposure GraphQL schema", () => {
     const examples = [...readme.matchAll(/```graphql\n([\s\S]*?)```/g)].map((m) => m[1]!.replace(/"0x…"/g, '"0x0000000000000000000000000000000000000001"'));
     expect(examples.length).toBeGreaterThan(1);
     for (const example of examples) expect(validate(schema, parse(example)).map((e) => e.message)).toEqual([]);
+  });
+
+  it("counts root fields through fragments, so aliases cannot hide in a spread", () => {
+    const rules = [...specifiedRules, depthLimit(8), rootFieldLimit(10)];
+    const aliases = (n: number) => Array.from({ length: n }, (_, i) => `c${i}: chains { chainId }`).join(" ");
+    const errors = (q: string) => validate(schema, parse(q), rules).map((e) => e.message);
+    expect(errors(`{ ${aliases(10)} }`)).toEqual([]);
+    expect(errors(`{ ...F } fragment F on Query { ${aliases(11)} }`)).toEqual(["an operation may select at most 10 root fields, got 11"]);
+    expect(errors(`{ c: chains { chainId } ... on Query { ${aliases(10)} } }`)).toEqual(["an operation may select at most 10 root fields, got 11"]);
   });
 
   it("turns shock series into single-asset points, then joint points", () => {
