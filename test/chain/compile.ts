@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { mkdir, readdir, readFile, rename, writeFile } from "node:fs/promises";
-import { dirname, join, resolve } from "node:path";
+import { dirname, join, posix, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import solc from "solc";
 import type { Abi, Hex } from "viem";
@@ -10,7 +10,10 @@ export type Artifacts = Record<string, Artifact>;
 
 const here = dirname(fileURLToPath(import.meta.url));
 const contractsDir = join(here, "contracts");
-const cacheDir = resolve(here, "../../node_modules/.cache/exposure-fixtures");
+const nodeModules = resolve(here, "../../node_modules");
+const cacheDir = join(nodeModules, ".cache/exposure-fixtures");
+/** Import prefixes served from node_modules (npm packages the fixtures compile against). */
+const LIBRARY_PREFIXES = ["prb-math/"];
 
 const settings = {
   optimizer: { enabled: true, runs: 200 },
@@ -39,8 +42,14 @@ async function compileUncached(): Promise<Artifacts> {
   const sources: Record<string, { content: string }> = {};
   for (const file of files) sources[file] = { content: await readFile(join(contractsDir, file), "utf8") };
 
+  const libraries = await libraryImports(sources);
+
   const input = { language: "Solidity", sources, settings };
-  const hash = createHash("sha256").update(solc.version()).update(JSON.stringify(input)).digest("hex");
+  const hash = createHash("sha256")
+    .update(solc.version())
+    .update(JSON.stringify(input))
+    .update(JSON.stringify(libraries))
+    .digest("hex");
   const cacheFile = join(cacheDir, `${hash}.json`);
 
   try {
@@ -49,7 +58,11 @@ async function compileUncached(): Promise<Artifacts> {
     // cache miss: compile below
   }
 
-  const output = JSON.parse(solc.compile(JSON.stringify(input))) as SolcOutput;
+  const findImports = (path: string) => {
+    const contents = libraries[path];
+    return contents === undefined ? { error: `${path} not found` } : { contents };
+  };
+  const output = JSON.parse(solc.compile(JSON.stringify(input), { import: findImports })) as SolcOutput;
   const errors = (output.errors ?? []).filter((e) => e.severity === "error");
   if (errors.length > 0) {
     throw new Error(`solc ${solc.version()} failed:\n${errors.map((e) => e.formattedMessage).join("\n")}`);
@@ -70,6 +83,27 @@ async function compileUncached(): Promise<Artifacts> {
   await writeFile(tmp, JSON.stringify(artifacts));
   await rename(tmp, cacheFile);
   return artifacts;
+}
+
+/**
+ * Library files the fixtures import (transitively), read from node_modules and keyed by the path solc
+ * asks for. Collected up front so they are part of the cache key; findImports then serves them.
+ */
+async function libraryImports(sources: Record<string, { content: string }>): Promise<Record<string, string>> {
+  const libraries: Record<string, string> = {};
+  const pending = Object.entries(sources).map(([path, { content }]) => ({ path, content }));
+  for (let next = pending.pop(); next; next = pending.pop()) {
+    for (const match of next.content.matchAll(/^\s*import\s+(?:[^"';]*\s+from\s+)?["']([^"']+)["']/gm)) {
+      const spec = match[1]!;
+      // solc resolves a relative import against the importing file's own path
+      const path = spec.startsWith(".") ? posix.join(posix.dirname(next.path), spec) : spec;
+      if (path in libraries || !LIBRARY_PREFIXES.some((prefix) => path.startsWith(prefix))) continue;
+      const content = await readFile(join(nodeModules, path), "utf8");
+      libraries[path] = content;
+      pending.push({ path, content });
+    }
+  }
+  return libraries;
 }
 
 /** The named artifacts, failing clearly when one did not compile. */
