@@ -1,0 +1,749 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.20;
+
+import "prb-math/contracts/PRBMathUD60x18.sol";
+
+// ---------------------------------------------------------------- EventLogData (GMX EventUtils ABI layout)
+
+struct AddressKeyValue { string key; address value; }
+struct AddressArrayKeyValue { string key; address[] value; }
+struct AddressItems { AddressKeyValue[] items; AddressArrayKeyValue[] arrayItems; }
+
+struct UintKeyValue { string key; uint256 value; }
+struct UintArrayKeyValue { string key; uint256[] value; }
+struct UintItems { UintKeyValue[] items; UintArrayKeyValue[] arrayItems; }
+
+struct IntKeyValue { string key; int256 value; }
+struct IntArrayKeyValue { string key; int256[] value; }
+struct IntItems { IntKeyValue[] items; IntArrayKeyValue[] arrayItems; }
+
+struct BoolKeyValue { string key; bool value; }
+struct BoolArrayKeyValue { string key; bool[] value; }
+struct BoolItems { BoolKeyValue[] items; BoolArrayKeyValue[] arrayItems; }
+
+struct Bytes32KeyValue { string key; bytes32 value; }
+struct Bytes32ArrayKeyValue { string key; bytes32[] value; }
+struct Bytes32Items { Bytes32KeyValue[] items; Bytes32ArrayKeyValue[] arrayItems; }
+
+struct BytesKeyValue { string key; bytes value; }
+struct BytesArrayKeyValue { string key; bytes[] value; }
+struct BytesItems { BytesKeyValue[] items; BytesArrayKeyValue[] arrayItems; }
+
+struct StringKeyValue { string key; string value; }
+struct StringArrayKeyValue { string key; string[] value; }
+struct StringItems { StringKeyValue[] items; StringArrayKeyValue[] arrayItems; }
+
+struct EventLogData {
+    AddressItems addressItems;
+    UintItems uintItems;
+    IntItems intItems;
+    BoolItems boolItems;
+    Bytes32Items bytes32Items;
+    BytesItems bytesItems;
+    StringItems stringItems;
+}
+
+/// Payload builders: size a group with initX(n), then fill slot i with setX(i, key, value).
+/// Groups left uninitialised encode as empty arrays.
+library EventData {
+    function initAddress(EventLogData memory d, uint256 n) internal pure { d.addressItems.items = new AddressKeyValue[](n); }
+    function initUint(EventLogData memory d, uint256 n) internal pure { d.uintItems.items = new UintKeyValue[](n); }
+    function initInt(EventLogData memory d, uint256 n) internal pure { d.intItems.items = new IntKeyValue[](n); }
+    function initBool(EventLogData memory d, uint256 n) internal pure { d.boolItems.items = new BoolKeyValue[](n); }
+    function initBytes32(EventLogData memory d, uint256 n) internal pure { d.bytes32Items.items = new Bytes32KeyValue[](n); }
+
+    function setAddress(EventLogData memory d, uint256 i, string memory key, address value) internal pure {
+        d.addressItems.items[i] = AddressKeyValue(key, value);
+    }
+    function setUint(EventLogData memory d, uint256 i, string memory key, uint256 value) internal pure {
+        d.uintItems.items[i] = UintKeyValue(key, value);
+    }
+    function setInt(EventLogData memory d, uint256 i, string memory key, int256 value) internal pure {
+        d.intItems.items[i] = IntKeyValue(key, value);
+    }
+    function setBool(EventLogData memory d, uint256 i, string memory key, bool value) internal pure {
+        d.boolItems.items[i] = BoolKeyValue(key, value);
+    }
+    function setBytes32(EventLogData memory d, uint256 i, string memory key, bytes32 value) internal pure {
+        d.bytes32Items.items[i] = Bytes32KeyValue(key, value);
+    }
+}
+
+/// Test fixture standing in for a GMX v2 (gmx-synthetics) deployment: EventEmitter, DataStore and
+/// Reader in one contract. A keeper (the owner) executes orders directly: no tokens move, no
+/// order book, no swaps, no virtual inventory, no referral discounts, no claimable funding.
+/// What it keeps exact is what an indexer and a liquidation monitor see: DataStore keys and units,
+/// position post-state in PositionIncrease/PositionDecrease, and PositionUtils.isPositionLiquidatable.
+contract FixtureGmxV2 {
+    using EventData for EventLogData;
+
+    struct MarketProps {
+        address marketToken;
+        address indexToken;
+        address longToken;
+        address shortToken;
+    }
+
+    struct Position {
+        address account;
+        address market;
+        address collateralToken;
+        bool isLong;
+        uint256 sizeInUsd;
+        uint256 sizeInTokens;
+        uint256 collateralAmount;
+        int256 pendingImpactAmount;
+        uint256 borrowingFactor;
+        uint256 fundingFeeAmountPerSize;
+        uint256 increasedAtTime;
+        uint256 decreasedAtTime;
+    }
+
+    struct Price {
+        uint256 min;
+        uint256 max;
+    }
+
+    /// One keeper-executed order, shared by increase, decrease and liquidation.
+    struct Order {
+        address account;
+        address market;
+        address collateralToken;
+        bool isLong;
+        uint256 sizeDeltaUsd;
+        uint256 collateralDeltaAmount;
+        int256 pendingPriceImpactAmount; // increase only
+        uint256 orderType;
+        uint256 secondaryOrderType;
+        bytes32 orderKey;
+    }
+
+    /// What an executed order changed, for the position event.
+    struct Execution {
+        bytes32 positionKey;
+        Price index;
+        Price collateral;
+        uint256 executionPrice;
+        uint256 sizeDeltaInTokens;
+    }
+
+    // EventEmitter's three events; the fixture has no topic-less event to emit, but the ABI stays complete
+    event EventLog(address msgSender, string eventName, string indexed eventNameHash, EventLogData eventData);
+    event EventLog1(address msgSender, string eventName, string indexed eventNameHash, bytes32 indexed topic1, EventLogData eventData);
+    event EventLog2(
+        address msgSender,
+        string eventName,
+        string indexed eventNameHash,
+        bytes32 indexed topic1,
+        bytes32 indexed topic2,
+        EventLogData eventData
+    );
+
+    error Unauthorized(address sender);
+    error MarketAlreadyExists(address marketToken);
+    error MarketNotFound(address marketToken);
+    error InvalidCollateralToken(address market, address collateralToken);
+    error InvalidPrice(address token, uint256 minPrice, uint256 maxPrice);
+    error PriceNotSet(address token);
+    error DecreasingAccumulator(bytes32 key, uint256 current, uint256 value);
+    error PositionNotFound(bytes32 key);
+    error EmptyPosition(bytes32 key);
+    error EmptySizeDeltaInTokens(uint256 sizeDeltaUsd);
+    error SizeDeltaTooLarge(uint256 sizeDeltaUsd, uint256 sizeInUsd);
+    error InsufficientCollateral(int256 remainingAmount, uint256 collateralDeltaAmount);
+    error LiquidatablePosition(int256 remaining, int256 minCollateralUsdForLeverage);
+    error NotLiquidatable(int256 remaining, int256 minCollateralUsdForLeverage);
+    error InvalidSecondaryOrderType(uint256 secondaryOrderType);
+
+    uint256 private constant FLOAT_PRECISION = 1e30;
+    uint256 private constant FUNDING_PRECISION = 1e45; // FLOAT_PRECISION * FLOAT_PRECISION_SQRT
+    uint256 private constant FLOAT_TO_WEI_DIVISOR = 1e12;
+
+    uint256 public constant ORDER_TYPE_MARKET_INCREASE = 2;
+    uint256 public constant ORDER_TYPE_MARKET_DECREASE = 4;
+    uint256 public constant ORDER_TYPE_LIQUIDATION = 7;
+    uint256 public constant SECONDARY_ORDER_TYPE_ADL = 1;
+
+    // data/Keys.sol base keys: keccak256(abi.encode(name))
+    bytes32 public constant MIN_COLLATERAL_USD = keccak256(abi.encode("MIN_COLLATERAL_USD"));
+    bytes32 private constant MIN_COLLATERAL_FACTOR_FOR_LIQUIDATION = keccak256(abi.encode("MIN_COLLATERAL_FACTOR_FOR_LIQUIDATION"));
+    bytes32 private constant MAX_POSITION_IMPACT_FACTOR_FOR_LIQUIDATIONS =
+        keccak256(abi.encode("MAX_POSITION_IMPACT_FACTOR_FOR_LIQUIDATIONS"));
+    bytes32 private constant POSITION_IMPACT_FACTOR = keccak256(abi.encode("POSITION_IMPACT_FACTOR"));
+    bytes32 private constant POSITION_IMPACT_EXPONENT_FACTOR = keccak256(abi.encode("POSITION_IMPACT_EXPONENT_FACTOR"));
+    bytes32 private constant MAX_POSITION_IMPACT_FACTOR = keccak256(abi.encode("MAX_POSITION_IMPACT_FACTOR"));
+    bytes32 private constant POSITION_FEE_FACTOR = keccak256(abi.encode("POSITION_FEE_FACTOR"));
+    bytes32 private constant OPEN_INTEREST = keccak256(abi.encode("OPEN_INTEREST"));
+    bytes32 private constant CUMULATIVE_BORROWING_FACTOR = keccak256(abi.encode("CUMULATIVE_BORROWING_FACTOR"));
+    bytes32 private constant FUNDING_FEE_AMOUNT_PER_SIZE = keccak256(abi.encode("FUNDING_FEE_AMOUNT_PER_SIZE"));
+
+    address public immutable owner;
+
+    mapping(bytes32 => uint256) private uints;
+    mapping(address => MarketProps) private markets;
+    mapping(address => Price) private prices;
+    mapping(bytes32 => Position) private positions;
+
+    modifier onlyOwner() {
+        if (msg.sender != owner) revert Unauthorized(msg.sender);
+        _;
+    }
+
+    constructor() {
+        owner = msg.sender;
+    }
+
+    // ---------------------------------------------------------------- DataStore
+
+    function getUint(bytes32 key) external view returns (uint256) {
+        return uints[key];
+    }
+
+    function setUint(bytes32 key, uint256 value) external onlyOwner {
+        uints[key] = value;
+    }
+
+    function minCollateralFactorForLiquidationKey(address market) public pure returns (bytes32) {
+        return keccak256(abi.encode(MIN_COLLATERAL_FACTOR_FOR_LIQUIDATION, market));
+    }
+
+    function maxPositionImpactFactorForLiquidationsKey(address market) public pure returns (bytes32) {
+        return keccak256(abi.encode(MAX_POSITION_IMPACT_FACTOR_FOR_LIQUIDATIONS, market));
+    }
+
+    function positionImpactFactorKey(address market, bool isPositive) public pure returns (bytes32) {
+        return keccak256(abi.encode(POSITION_IMPACT_FACTOR, market, isPositive));
+    }
+
+    function positionImpactExponentFactorKey(address market, bool isPositive) public pure returns (bytes32) {
+        return keccak256(abi.encode(POSITION_IMPACT_EXPONENT_FACTOR, market, isPositive));
+    }
+
+    function maxPositionImpactFactorKey(address market, bool isPositive) public pure returns (bytes32) {
+        return keccak256(abi.encode(MAX_POSITION_IMPACT_FACTOR, market, isPositive));
+    }
+
+    function positionFeeFactorKey(address market, bool balanceWasImproved) public pure returns (bytes32) {
+        return keccak256(abi.encode(POSITION_FEE_FACTOR, market, balanceWasImproved));
+    }
+
+    function openInterestKey(address market, address collateralToken, bool isLong) public pure returns (bytes32) {
+        return keccak256(abi.encode(OPEN_INTEREST, market, collateralToken, isLong));
+    }
+
+    function cumulativeBorrowingFactorKey(address market, bool isLong) public pure returns (bytes32) {
+        return keccak256(abi.encode(CUMULATIVE_BORROWING_FACTOR, market, isLong));
+    }
+
+    function fundingFeeAmountPerSizeKey(address market, address collateralToken, bool isLong) public pure returns (bytes32) {
+        return keccak256(abi.encode(FUNDING_FEE_AMOUNT_PER_SIZE, market, collateralToken, isLong));
+    }
+
+    // ---------------------------------------------------------------- Reader and markets
+
+    function getMarket(address, address key) external view returns (MarketProps memory) {
+        return markets[key];
+    }
+
+    function createMarket(address marketToken, address indexToken, address longToken, address shortToken) external onlyOwner {
+        if (markets[marketToken].marketToken != address(0)) revert MarketAlreadyExists(marketToken);
+        markets[marketToken] = MarketProps(marketToken, indexToken, longToken, shortToken);
+
+        EventLogData memory d;
+        d.initAddress(4);
+        d.setAddress(0, "marketToken", marketToken);
+        d.setAddress(1, "indexToken", indexToken);
+        d.setAddress(2, "longToken", longToken);
+        d.setAddress(3, "shortToken", shortToken);
+        d.initBytes32(1);
+        d.setBytes32(0, "salt", keccak256(abi.encode(indexToken, longToken, shortToken)));
+        emit EventLog1(msg.sender, "MarketCreated", "MarketCreated", _topic(marketToken), d);
+    }
+
+    // ---------------------------------------------------------------- oracle and market accumulators
+
+    function getPrice(address token) external view returns (Price memory) {
+        return prices[token];
+    }
+
+    function setPrice(address token, uint256 minPrice, uint256 maxPrice) external onlyOwner {
+        if (minPrice == 0 || minPrice > maxPrice) revert InvalidPrice(token, minPrice, maxPrice);
+        prices[token] = Price(minPrice, maxPrice);
+
+        EventLogData memory d;
+        d.initAddress(2);
+        d.setAddress(0, "token", token);
+        d.setAddress(1, "provider", address(this));
+        d.initUint(3);
+        d.setUint(0, "minPrice", minPrice);
+        d.setUint(1, "maxPrice", maxPrice);
+        d.setUint(2, "timestamp", block.timestamp);
+        d.initBool(1);
+        d.setBool(0, "isPriceFeed", false);
+        emit EventLog1(msg.sender, "OraclePriceUpdate", "OraclePriceUpdate", _topic(token), d);
+    }
+
+    function setCumulativeBorrowingFactor(address market, bool isLong, uint256 value) external onlyOwner {
+        _market(market);
+        uint256 delta = _raise(cumulativeBorrowingFactorKey(market, isLong), value);
+
+        EventLogData memory d;
+        d.initAddress(1);
+        d.setAddress(0, "market", market);
+        d.initBool(1);
+        d.setBool(0, "isLong", isLong);
+        d.initUint(2);
+        d.setUint(0, "delta", delta);
+        d.setUint(1, "nextValue", value);
+        emit EventLog1(msg.sender, "CumulativeBorrowingFactorUpdated", "CumulativeBorrowingFactorUpdated", _topic(market), d);
+    }
+
+    function setFundingFeeAmountPerSize(address market, address collateralToken, bool isLong, uint256 value) external onlyOwner {
+        _validateCollateral(_market(market), collateralToken);
+        uint256 delta = _raise(fundingFeeAmountPerSizeKey(market, collateralToken, isLong), value);
+
+        EventLogData memory d;
+        d.initAddress(2);
+        d.setAddress(0, "market", market);
+        d.setAddress(1, "collateralToken", collateralToken);
+        d.initBool(1);
+        d.setBool(0, "isLong", isLong);
+        d.initUint(2);
+        d.setUint(0, "delta", delta);
+        d.setUint(1, "value", value);
+        emit EventLog1(msg.sender, "FundingFeeAmountPerSizeUpdated", "FundingFeeAmountPerSizeUpdated", _topic(market), d);
+    }
+
+    // ---------------------------------------------------------------- positions
+
+    function positionKey(address account, address market, address collateralToken, bool isLong) public pure returns (bytes32) {
+        return keccak256(abi.encode(account, market, collateralToken, isLong));
+    }
+
+    function getPosition(bytes32 key) external view returns (Position memory) {
+        return positions[key];
+    }
+
+    /// Keeper executes a MarketIncrease; the price impact is the keeper's to choose (index tokens, any sign).
+    function increasePosition(
+        address account,
+        address market,
+        address collateralToken,
+        bool isLong,
+        uint256 collateralDeltaAmount,
+        uint256 sizeDeltaUsd,
+        int256 pendingPriceImpactAmount,
+        bytes32 orderKey
+    ) external onlyOwner {
+        _increase(
+            Order(
+                account,
+                market,
+                collateralToken,
+                isLong,
+                sizeDeltaUsd,
+                collateralDeltaAmount,
+                pendingPriceImpactAmount,
+                ORDER_TYPE_MARKET_INCREASE,
+                0,
+                orderKey
+            )
+        );
+    }
+
+    /// Keeper executes a MarketDecrease; secondaryOrderType 1 marks it as an ADL.
+    function decreasePosition(
+        address account,
+        address market,
+        address collateralToken,
+        bool isLong,
+        uint256 sizeDeltaUsd,
+        uint256 collateralDeltaAmount,
+        uint256 secondaryOrderType,
+        bytes32 orderKey
+    ) external onlyOwner {
+        if (secondaryOrderType > SECONDARY_ORDER_TYPE_ADL) revert InvalidSecondaryOrderType(secondaryOrderType);
+        _decrease(
+            Order(
+                account,
+                market,
+                collateralToken,
+                isLong,
+                sizeDeltaUsd,
+                collateralDeltaAmount,
+                0,
+                ORDER_TYPE_MARKET_DECREASE,
+                secondaryOrderType,
+                orderKey
+            )
+        );
+    }
+
+    function liquidate(address account, address market, address collateralToken, bool isLong, bytes32 orderKey) external onlyOwner {
+        bytes32 key = positionKey(account, market, collateralToken, isLong);
+        (bool liquidatable, int256 remaining, int256 minCollateralUsdForLeverage) = isPositionLiquidatable(key);
+        if (!liquidatable) revert NotLiquidatable(remaining, minCollateralUsdForLeverage);
+        uint256 size = positions[key].sizeInUsd;
+        _decrease(Order(account, market, collateralToken, isLong, size, 0, 0, ORDER_TYPE_LIQUIDATION, 0, orderKey));
+    }
+
+    /// PositionUtils.isPositionLiquidatable (shouldValidateMinCollateralUsd, forLiquidation) at the stored prices.
+    function isPositionLiquidatable(bytes32 key)
+        public
+        view
+        returns (bool liquidatable, int256 remainingCollateralUsd, int256 minCollateralUsdForLeverage)
+    {
+        Position memory p = positions[key];
+        if (p.sizeInUsd == 0) revert PositionNotFound(key);
+        return _liquidationCheck(p);
+    }
+
+    // ---------------------------------------------------------------- order execution
+
+    function _increase(Order memory o) internal {
+        (bytes32 key, Position memory p) = _loadPosition(o);
+        Execution memory e = _execution(key, p);
+
+        // fees accrued since the last update are paid before the position changes
+        uint256 pendingFees = _borrowingFeeAmount(p, e.collateral.min) + _fundingFeeAmount(p);
+        if (p.collateralAmount < pendingFees) revert InsufficientCollateral(int256(p.collateralAmount) - int256(pendingFees), 0);
+        uint256 collateral = p.collateralAmount - pendingFees + o.collateralDeltaAmount;
+        uint256 positionFee = _positionFeeAmount(o.market, o.sizeDeltaUsd, e.collateral.min);
+        if (collateral < positionFee) revert InsufficientCollateral(int256(collateral) - int256(positionFee), 0);
+        p.collateralAmount = collateral - positionFee;
+
+        e.executionPrice = o.isLong ? e.index.max : e.index.min;
+        e.sizeDeltaInTokens = o.isLong ? o.sizeDeltaUsd / e.index.max : _ceilDiv(o.sizeDeltaUsd, e.index.min);
+        if (o.sizeDeltaUsd > 0 && e.sizeDeltaInTokens == 0) revert EmptySizeDeltaInTokens(o.sizeDeltaUsd);
+
+        p.sizeInUsd += o.sizeDeltaUsd;
+        p.sizeInTokens += e.sizeDeltaInTokens;
+        p.pendingImpactAmount += o.pendingPriceImpactAmount;
+        _snapshotAccumulators(p);
+        p.increasedAtTime = block.timestamp;
+        if (p.sizeInUsd == 0) revert EmptyPosition(key);
+        positions[key] = p;
+        _applyOpenInterestDelta(o.market, o.collateralToken, o.isLong, int256(o.sizeDeltaUsd));
+        _validatePosition(p); // its close impact needs the open interest including this position
+
+        EventLogData memory d = _positionEventData(p, o, e, 16);
+        d.setUint(14, "orderType", o.orderType);
+        d.setUint(15, "increasedAtTime", p.increasedAtTime);
+        d.initInt(3);
+        d.setInt(0, "collateralDeltaAmount", int256(o.collateralDeltaAmount));
+        d.setInt(1, "pendingPriceImpactUsd", _impactUsd(o.pendingPriceImpactAmount, e.index));
+        d.setInt(2, "pendingPriceImpactAmount", o.pendingPriceImpactAmount);
+        emit EventLog1(msg.sender, "PositionIncrease", "PositionIncrease", _topic(o.account), d);
+
+        _emitOrderExecuted(o);
+    }
+
+    function _decrease(Order memory o) internal {
+        (bytes32 key, Position memory p) = _loadPosition(o);
+        if (p.sizeInUsd == 0) revert PositionNotFound(key);
+        if (o.sizeDeltaUsd > p.sizeInUsd) revert SizeDeltaTooLarge(o.sizeDeltaUsd, p.sizeInUsd);
+        Execution memory e = _execution(key, p);
+        e.executionPrice = o.isLong ? e.index.min : e.index.max;
+
+        bool isFullClose = o.sizeDeltaUsd == p.sizeInUsd;
+        e.sizeDeltaInTokens = isFullClose ? p.sizeInTokens : _mulDiv(p.sizeInTokens, o.sizeDeltaUsd, p.sizeInUsd, !o.isLong);
+        int256 basePnlUsd = (_pnlUsd(p, e.index) * int256(e.sizeDeltaInTokens)) / int256(p.sizeInTokens);
+
+        int256 proportionalImpactAmount = _proportionalPendingImpact(p.pendingImpactAmount, o.sizeDeltaUsd, p.sizeInUsd);
+        p.pendingImpactAmount -= proportionalImpactAmount;
+        int256 proportionalImpactUsd = _impactUsd(proportionalImpactAmount, e.index);
+
+        p.collateralAmount = _settleDecrease(p, o, e.collateral, basePnlUsd + proportionalImpactUsd, isFullClose);
+        p.sizeInUsd -= o.sizeDeltaUsd;
+        p.sizeInTokens -= e.sizeDeltaInTokens;
+        _snapshotAccumulators(p);
+        p.decreasedAtTime = block.timestamp;
+        _applyOpenInterestDelta(o.market, o.collateralToken, o.isLong, -int256(o.sizeDeltaUsd));
+
+        if (p.sizeInUsd == 0) {
+            delete positions[key];
+            // the event reports the removed position: identity kept, every amount zero (as GMX)
+            p = Position(o.account, o.market, o.collateralToken, o.isLong, 0, 0, 0, 0, 0, 0, 0, 0);
+        } else {
+            positions[key] = p;
+            if (o.orderType != ORDER_TYPE_LIQUIDATION) _validatePosition(p);
+        }
+
+        EventLogData memory d = _positionEventData(p, o, e, 18);
+        d.setUint(14, "collateralDeltaAmount", o.collateralDeltaAmount);
+        d.setUint(15, "values.priceImpactDiffUsd", 0);
+        d.setUint(16, "orderType", o.orderType);
+        d.setUint(17, "decreasedAtTime", p.decreasedAtTime);
+        d.initInt(5);
+        d.setInt(0, "priceImpactUsd", 0);
+        d.setInt(1, "basePnlUsd", basePnlUsd);
+        d.setInt(2, "uncappedBasePnlUsd", basePnlUsd);
+        d.setInt(3, "proportionalPendingImpactUsd", proportionalImpactUsd);
+        d.setInt(4, "totalImpactUsd", proportionalImpactUsd);
+        emit EventLog1(msg.sender, "PositionDecrease", "PositionDecrease", _topic(o.account), d);
+
+        _emitOrderExecuted(o);
+    }
+
+    /// Collateral left after fees and realised pnl (in collateral tokens) and the withdrawal.
+    function _settleDecrease(Position memory p, Order memory o, Price memory collateral, int256 pnlUsd, bool isFullClose)
+        internal
+        view
+        returns (uint256)
+    {
+        uint256 fees = _borrowingFeeAmount(p, collateral.min) + _fundingFeeAmount(p) + _positionFeeAmount(o.market, o.sizeDeltaUsd, collateral.min);
+        // profit is paid at the max collateral price, a loss charged at the min one, each rounded for the pool
+        int256 pnlAmount = pnlUsd > 0
+            ? int256(uint256(pnlUsd) / collateral.max)
+            : -int256(_ceilDiv(uint256(-pnlUsd), collateral.min));
+        int256 remaining = int256(p.collateralAmount) + pnlAmount - int256(fees);
+        if (remaining < 0) {
+            if (o.orderType != ORDER_TYPE_LIQUIDATION) revert InsufficientCollateral(remaining, o.collateralDeltaAmount);
+            remaining = 0;
+        }
+        if (isFullClose) return 0; // whatever is left goes to the account
+        if (uint256(remaining) < o.collateralDeltaAmount) revert InsufficientCollateral(remaining, o.collateralDeltaAmount);
+        return uint256(remaining) - o.collateralDeltaAmount;
+    }
+
+    /// The stored position, or a fresh one for this account/market/collateral/side.
+    function _loadPosition(Order memory o) internal view returns (bytes32 key, Position memory p) {
+        _validateCollateral(_market(o.market), o.collateralToken);
+        key = positionKey(o.account, o.market, o.collateralToken, o.isLong);
+        p = positions[key];
+        if (p.account == address(0)) {
+            p.account = o.account;
+            p.market = o.market;
+            p.collateralToken = o.collateralToken;
+            p.isLong = o.isLong;
+        }
+    }
+
+    function _execution(bytes32 key, Position memory p) internal view returns (Execution memory e) {
+        e.positionKey = key;
+        e.index = _price(markets[p.market].indexToken);
+        e.collateral = _price(p.collateralToken);
+    }
+
+    function _snapshotAccumulators(Position memory p) internal view {
+        p.borrowingFactor = uints[cumulativeBorrowingFactorKey(p.market, p.isLong)];
+        p.fundingFeeAmountPerSize = uints[fundingFeeAmountPerSizeKey(p.market, p.collateralToken, p.isLong)];
+    }
+
+    /// GMX refuses orders that leave a position liquidatable.
+    function _validatePosition(Position memory p) internal view {
+        (bool liquidatable, int256 remaining, int256 minCollateralUsdForLeverage) = _liquidationCheck(p);
+        if (liquidatable) revert LiquidatablePosition(remaining, minCollateralUsdForLeverage);
+    }
+
+    function _applyOpenInterestDelta(address market, address collateralToken, bool isLong, int256 delta) internal {
+        if (delta == 0) return;
+        bytes32 key = openInterestKey(market, collateralToken, isLong);
+        uint256 next = delta > 0 ? uints[key] + uint256(delta) : uints[key] - uint256(-delta);
+        uints[key] = next;
+
+        EventLogData memory d;
+        d.initAddress(2);
+        d.setAddress(0, "market", market);
+        d.setAddress(1, "collateralToken", collateralToken);
+        d.initBool(1);
+        d.setBool(0, "isLong", isLong);
+        d.initInt(1);
+        d.setInt(0, "delta", delta);
+        d.initUint(1);
+        d.setUint(0, "nextValue", next);
+        emit EventLog1(msg.sender, "OpenInterestUpdated", "OpenInterestUpdated", _topic(market), d);
+    }
+
+    /// Items PositionIncrease and PositionDecrease share; uint slots from 14 on are the caller's.
+    function _positionEventData(Position memory p, Order memory o, Execution memory e, uint256 uintCount)
+        internal
+        pure
+        returns (EventLogData memory d)
+    {
+        d.initAddress(3);
+        d.setAddress(0, "account", p.account);
+        d.setAddress(1, "market", p.market);
+        d.setAddress(2, "collateralToken", p.collateralToken);
+        d.initUint(uintCount);
+        d.setUint(0, "sizeInUsd", p.sizeInUsd);
+        d.setUint(1, "sizeInTokens", p.sizeInTokens);
+        d.setUint(2, "collateralAmount", p.collateralAmount);
+        d.setUint(3, "borrowingFactor", p.borrowingFactor);
+        d.setUint(4, "fundingFeeAmountPerSize", p.fundingFeeAmountPerSize);
+        d.setUint(5, "longTokenClaimableFundingAmountPerSize", 0);
+        d.setUint(6, "shortTokenClaimableFundingAmountPerSize", 0);
+        d.setUint(7, "executionPrice", e.executionPrice);
+        d.setUint(8, "indexTokenPrice.max", e.index.max);
+        d.setUint(9, "indexTokenPrice.min", e.index.min);
+        d.setUint(10, "collateralTokenPrice.max", e.collateral.max);
+        d.setUint(11, "collateralTokenPrice.min", e.collateral.min);
+        d.setUint(12, "sizeDeltaUsd", o.sizeDeltaUsd);
+        d.setUint(13, "sizeDeltaInTokens", e.sizeDeltaInTokens);
+        d.initBool(1);
+        d.setBool(0, "isLong", p.isLong);
+        d.initBytes32(2);
+        d.setBytes32(0, "orderKey", o.orderKey);
+        d.setBytes32(1, "positionKey", e.positionKey);
+    }
+
+    function _emitOrderExecuted(Order memory o) internal {
+        EventLogData memory d;
+        d.initBytes32(1);
+        d.setBytes32(0, "key", o.orderKey);
+        d.initAddress(1);
+        d.setAddress(0, "account", o.account);
+        d.initUint(1);
+        d.setUint(0, "secondaryOrderType", o.secondaryOrderType);
+        emit EventLog2(msg.sender, "OrderExecuted", "OrderExecuted", o.orderKey, _topic(o.account), d);
+    }
+
+    // ---------------------------------------------------------------- liquidation check
+
+    function _liquidationCheck(Position memory p)
+        internal
+        view
+        returns (bool liquidatable, int256 remaining, int256 minCollateralUsdForLeverage)
+    {
+        Price memory index = _price(markets[p.market].indexToken);
+        Price memory collateral = _price(p.collateralToken);
+        uint256 costAmount = _positionFeeAmount(p.market, p.sizeInUsd, collateral.min) + _borrowingFeeAmount(p, collateral.min)
+            + _fundingFeeAmount(p);
+        remaining = int256(p.collateralAmount * collateral.min) + _pnlUsd(p, index) + _liquidationImpactUsd(p, index)
+            - int256(costAmount * collateral.min);
+        minCollateralUsdForLeverage = int256(_applyFactor(p.sizeInUsd, uints[minCollateralFactorForLiquidationKey(p.market)]));
+        liquidatable = remaining < int256(uints[MIN_COLLATERAL_USD]) || remaining <= 0 || remaining < minCollateralUsdForLeverage;
+    }
+
+    /// Pnl of the whole position: longs at the min index price, shorts at the max (no profit cap).
+    function _pnlUsd(Position memory p, Price memory index) internal pure returns (int256) {
+        int256 value = int256(p.sizeInTokens * (p.isLong ? index.min : index.max));
+        return p.isLong ? value - int256(p.sizeInUsd) : int256(p.sizeInUsd) - value;
+    }
+
+    /// Close impact (positive part capped) plus the pending impact, counted only as a cost and at most the liquidation cap.
+    function _liquidationImpactUsd(Position memory p, Price memory index) internal view returns (int256 impact) {
+        impact = _closePriceImpactUsd(p);
+        if (impact > 0) {
+            uint256 positiveCap = uints[maxPositionImpactFactorKey(p.market, true)];
+            uint256 negativeCap = uints[maxPositionImpactFactorKey(p.market, false)];
+            int256 cap = int256(_applyFactor(p.sizeInUsd, positiveCap < negativeCap ? positiveCap : negativeCap));
+            if (impact > cap) impact = cap;
+        }
+        impact += _impactUsd(p.pendingImpactAmount, index);
+        if (impact >= 0) return 0;
+        int256 floor = -int256(_applyFactor(p.sizeInUsd, uints[maxPositionImpactFactorForLiquidationsKey(p.market)]));
+        return impact < floor ? floor : impact;
+    }
+
+    /// PositionPricingUtils.getPriceImpactUsd for closing the whole position (usdDelta = -size).
+    function _closePriceImpactUsd(Position memory p) internal view returns (int256) {
+        (uint256 longOi, uint256 shortOi) = _openInterests(markets[p.market]);
+        uint256 nextLongOi = p.isLong ? longOi - p.sizeInUsd : longOi;
+        uint256 nextShortOi = p.isLong ? shortOi : shortOi - p.sizeInUsd;
+        uint256 initialDiff = _absDiff(longOi, shortOi);
+        uint256 nextDiff = _absDiff(nextLongOi, nextShortOi);
+
+        if ((longOi <= shortOi) == (nextLongOi <= nextShortOi)) {
+            bool positive = nextDiff < initialDiff;
+            uint256 delta = _absDiff(_applyImpactFactor(p.market, initialDiff, positive), _applyImpactFactor(p.market, nextDiff, positive));
+            return positive ? int256(delta) : -int256(delta);
+        }
+        // crossover: the improvement up to balance at the positive factor, the overshoot at the negative one
+        return int256(_applyImpactFactor(p.market, initialDiff, true)) - int256(_applyImpactFactor(p.market, nextDiff, false));
+    }
+
+    function _openInterests(MarketProps memory m) internal view returns (uint256 longOi, uint256 shortOi) {
+        // a single-token market stores the same interest under both collateral keys
+        uint256 divisor = m.longToken == m.shortToken ? 2 : 1;
+        longOi = uints[openInterestKey(m.marketToken, m.longToken, true)] / divisor
+            + uints[openInterestKey(m.marketToken, m.shortToken, true)] / divisor;
+        shortOi = uints[openInterestKey(m.marketToken, m.longToken, false)] / divisor
+            + uints[openInterestKey(m.marketToken, m.shortToken, false)] / divisor;
+    }
+
+    /// PricingUtils.applyImpactFactor: diff^exponent * factor / 2, the power taken by PRBMath in 18 decimals.
+    function _applyImpactFactor(address market, uint256 diffUsd, bool isPositive) internal view returns (uint256) {
+        if (diffUsd < FLOAT_PRECISION) return 0;
+        uint256 factor = uints[positionImpactFactorKey(market, isPositive)];
+        uint256 exponent = uints[positionImpactExponentFactorKey(market, isPositive)];
+        uint256 adjusted = PRBMathUD60x18.pow(diffUsd / FLOAT_TO_WEI_DIVISOR, exponent / FLOAT_TO_WEI_DIVISOR) * FLOAT_TO_WEI_DIVISOR;
+        return _applyFactor(adjusted, factor) / 2;
+    }
+
+    // ---------------------------------------------------------------- fees (collateral token amounts)
+
+    function _borrowingFeeAmount(Position memory p, uint256 collateralMinPrice) internal view returns (uint256) {
+        uint256 cumulative = uints[cumulativeBorrowingFactorKey(p.market, p.isLong)];
+        return _applyFactor(p.sizeInUsd, cumulative - p.borrowingFactor) / collateralMinPrice;
+    }
+
+    /// The funding a position owes is rounded up.
+    function _fundingFeeAmount(Position memory p) internal view returns (uint256) {
+        uint256 perSize = uints[fundingFeeAmountPerSizeKey(p.market, p.collateralToken, p.isLong)];
+        return _mulDiv(p.sizeInUsd, perSize - p.fundingFeeAmountPerSize, FUNDING_PRECISION, true);
+    }
+
+    /// Fee on opening or closing sizeDeltaUsd; charged as "balance not improved" (the liquidation check's choice).
+    function _positionFeeAmount(address market, uint256 sizeDeltaUsd, uint256 collateralMinPrice) internal view returns (uint256) {
+        return _applyFactor(sizeDeltaUsd, uints[positionFeeFactorKey(market, false)]) / collateralMinPrice;
+    }
+
+    // ---------------------------------------------------------------- helpers
+
+    function _market(address market) internal view returns (MarketProps memory m) {
+        m = markets[market];
+        if (m.marketToken == address(0)) revert MarketNotFound(market);
+    }
+
+    function _validateCollateral(MarketProps memory m, address collateralToken) internal pure {
+        if (collateralToken != m.longToken && collateralToken != m.shortToken) {
+            revert InvalidCollateralToken(m.marketToken, collateralToken);
+        }
+    }
+
+    function _price(address token) internal view returns (Price memory price) {
+        price = prices[token];
+        if (price.min == 0) revert PriceNotSet(token);
+    }
+
+    /// Stores an accumulator that may only grow; returns the increase.
+    function _raise(bytes32 key, uint256 value) internal returns (uint256) {
+        uint256 current = uints[key];
+        if (value < current) revert DecreasingAccumulator(key, current, value);
+        uints[key] = value;
+        return value - current;
+    }
+
+    /// Index-token impact in USD: a gain valued at the min price, a cost at the max.
+    function _impactUsd(int256 amount, Price memory index) internal pure returns (int256) {
+        return amount * int256(amount > 0 ? index.min : index.max);
+    }
+
+    /// The pending impact released by closing sizeDelta of size; a negative one rounds away from zero.
+    function _proportionalPendingImpact(int256 pending, uint256 sizeDelta, uint256 size) internal pure returns (int256) {
+        if (pending >= 0) return int256(_mulDiv(uint256(pending), sizeDelta, size, false));
+        return -int256(_mulDiv(uint256(-pending), sizeDelta, size, true));
+    }
+
+    function _applyFactor(uint256 value, uint256 factor) internal pure returns (uint256) {
+        return PRBMath.mulDiv(value, factor, FLOAT_PRECISION);
+    }
+
+    function _mulDiv(uint256 x, uint256 y, uint256 denominator, bool roundUp) internal pure returns (uint256 result) {
+        result = PRBMath.mulDiv(x, y, denominator);
+        if (roundUp && mulmod(x, y, denominator) != 0) result += 1;
+    }
+
+    function _ceilDiv(uint256 a, uint256 b) internal pure returns (uint256) {
+        return a == 0 ? 0 : (a - 1) / b + 1;
+    }
+
+    function _absDiff(uint256 a, uint256 b) internal pure returns (uint256) {
+        return a > b ? a - b : b - a;
+    }
+
+    function _topic(address value) internal pure returns (bytes32) {
+        return bytes32(uint256(uint160(value)));
+    }
+}

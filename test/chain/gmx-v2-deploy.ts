@@ -1,0 +1,175 @@
+import { encodeAbiParameters, keccak256, parseUnits, type Abi, type Address, type Hex } from "viem";
+import { anvilAccount, deploy, read, send } from "./clients.js";
+import { pickArtifacts } from "./compile.js";
+import { fixtureAbis, type TokenInfo, type TokenSymbol } from "./deploy.js";
+
+export type GmxV2MarketName = "ETH" | "BTC";
+export type GmxV2Market = { marketToken: Address; indexToken: Address; longToken: Address; shortToken: Address };
+
+export type GmxV2Deployment = {
+  /** FixtureGmxV2: EventEmitter, DataStore and Reader at one address. */
+  address: Address;
+  /** Block of the fixture deployment: markets, parameters and initial prices come after it. */
+  startBlock: number;
+  markets: Record<GmxV2MarketName, GmxV2Market>;
+};
+
+/** Market parameters as DataStore factors (1e30). */
+export type GmxV2MarketParams = {
+  minCollateralFactorForLiquidation: bigint;
+  maxPositionImpactFactorForLiquidations: bigint;
+  positionImpactFactor: { positive: bigint; negative: bigint };
+  positionImpactExponentFactor: { positive: bigint; negative: bigint };
+  maxPositionImpactFactor: { positive: bigint; negative: bigint };
+  positionFeeFactor: { balanceImproved: bigint; balanceNotImproved: bigint };
+};
+
+export const GMX_V2_MARKET_NAMES: readonly GmxV2MarketName[] = ["ETH", "BTC"];
+
+/** Tokens of each market, as symbols of the GMX v1 fixture deployment. */
+export const GMX_V2_MARKET_TOKENS: Record<GmxV2MarketName, { index: TokenSymbol; long: TokenSymbol; short: TokenSymbol }> = {
+  ETH: { index: "WETH", long: "WETH", short: "USDC" },
+  BTC: { index: "WBTC", long: "WBTC", short: "USDC" },
+};
+
+const factor = (value: string) => parseUnits(value, 30);
+
+export const GMX_V2_MIN_COLLATERAL_USD = factor("1");
+
+/**
+ * Impact: a $100k imbalance costs (1e5)^2 * factor / 2, i.e. $5 (positive) / $10 (negative) on ETH;
+ * BTC's negative side uses exponent 1.9 (about $7.9 at $100k) so non-integer powers are exercised.
+ */
+export const GMX_V2_MARKET_PARAMS: Record<GmxV2MarketName, GmxV2MarketParams> = {
+  ETH: {
+    minCollateralFactorForLiquidation: factor("0.005"),
+    maxPositionImpactFactorForLiquidations: factor("0.0025"),
+    positionImpactFactor: { positive: factor("0.000000001"), negative: factor("0.000000002") },
+    positionImpactExponentFactor: { positive: factor("2"), negative: factor("2") },
+    maxPositionImpactFactor: { positive: factor("0.005"), negative: factor("0.005") },
+    positionFeeFactor: { balanceImproved: factor("0.0004"), balanceNotImproved: factor("0.0006") },
+  },
+  BTC: {
+    minCollateralFactorForLiquidation: factor("0.006"),
+    maxPositionImpactFactorForLiquidations: factor("0.003"),
+    positionImpactFactor: { positive: factor("0.000000001"), negative: factor("0.000000005") },
+    positionImpactExponentFactor: { positive: factor("2"), negative: factor("1.9") },
+    maxPositionImpactFactor: { positive: factor("0.005"), negative: factor("0.005") },
+    positionFeeFactor: { balanceImproved: factor("0.0004"), balanceNotImproved: factor("0.0006") },
+  },
+};
+
+// ---------------------------------------------------------------- DataStore keys (gmx-synthetics data/Keys.sol)
+
+type KeyArg = { type: "address"; value: Address } | { type: "bool"; value: boolean };
+
+const hashString = (name: string): Hex => keccak256(encodeAbiParameters([{ type: "string" }], [name]));
+const key = (name: string, ...args: KeyArg[]): Hex =>
+  keccak256(
+    encodeAbiParameters(
+      [{ type: "bytes32" }, ...args.map((a) => ({ type: a.type }))],
+      [hashString(name), ...args.map((a) => a.value)],
+    ),
+  );
+const address = (value: Address): KeyArg => ({ type: "address", value });
+const flag = (value: boolean): KeyArg => ({ type: "bool", value });
+
+/** Written here independently of the contract, which the fixture test holds them against. */
+export const gmxV2Keys = {
+  minCollateralUsd: hashString("MIN_COLLATERAL_USD"),
+  minCollateralFactorForLiquidation: (market: Address) => key("MIN_COLLATERAL_FACTOR_FOR_LIQUIDATION", address(market)),
+  maxPositionImpactFactorForLiquidations: (market: Address) => key("MAX_POSITION_IMPACT_FACTOR_FOR_LIQUIDATIONS", address(market)),
+  positionImpactFactor: (market: Address, isPositive: boolean) => key("POSITION_IMPACT_FACTOR", address(market), flag(isPositive)),
+  positionImpactExponentFactor: (market: Address, isPositive: boolean) =>
+    key("POSITION_IMPACT_EXPONENT_FACTOR", address(market), flag(isPositive)),
+  maxPositionImpactFactor: (market: Address, isPositive: boolean) => key("MAX_POSITION_IMPACT_FACTOR", address(market), flag(isPositive)),
+  positionFeeFactor: (market: Address, balanceWasImproved: boolean) =>
+    key("POSITION_FEE_FACTOR", address(market), flag(balanceWasImproved)),
+  openInterest: (market: Address, collateralToken: Address, isLong: boolean) =>
+    key("OPEN_INTEREST", address(market), address(collateralToken), flag(isLong)),
+  cumulativeBorrowingFactor: (market: Address, isLong: boolean) => key("CUMULATIVE_BORROWING_FACTOR", address(market), flag(isLong)),
+  fundingFeeAmountPerSize: (market: Address, collateralToken: Address, isLong: boolean) =>
+    key("FUNDING_FEE_AMOUNT_PER_SIZE", address(market), address(collateralToken), flag(isLong)),
+  positionKey: (account: Address, market: Address, collateralToken: Address, isLong: boolean): Hex =>
+    keccak256(
+      encodeAbiParameters(
+        [{ type: "address" }, { type: "address" }, { type: "address" }, { type: "bool" }],
+        [account, market, collateralToken, isLong],
+      ),
+    ),
+};
+
+/** Every DataStore entry a market's parameters set. */
+export function marketParamEntries(market: Address, p: GmxV2MarketParams): [Hex, bigint][] {
+  const k = gmxV2Keys;
+  return [
+    [k.minCollateralFactorForLiquidation(market), p.minCollateralFactorForLiquidation],
+    [k.maxPositionImpactFactorForLiquidations(market), p.maxPositionImpactFactorForLiquidations],
+    [k.positionImpactFactor(market, true), p.positionImpactFactor.positive],
+    [k.positionImpactFactor(market, false), p.positionImpactFactor.negative],
+    [k.positionImpactExponentFactor(market, true), p.positionImpactExponentFactor.positive],
+    [k.positionImpactExponentFactor(market, false), p.positionImpactExponentFactor.negative],
+    [k.maxPositionImpactFactor(market, true), p.maxPositionImpactFactor.positive],
+    [k.maxPositionImpactFactor(market, false), p.maxPositionImpactFactor.negative],
+    [k.positionFeeFactor(market, true), p.positionFeeFactor.balanceImproved],
+    [k.positionFeeFactor(market, false), p.positionFeeFactor.balanceNotImproved],
+  ];
+}
+
+// ---------------------------------------------------------------- prices
+
+/** GMX unit price: USD (1e30) per whole token over 10^decimals, i.e. USD 1e30 per smallest unit. */
+export const unitPrice = (usdPerWholeToken: bigint, decimals: number): bigint => usdPerWholeToken / 10n ** BigInt(decimals);
+
+/** A Chainlink-style feed answer as a GMX unit price. */
+export const feedUnitPrice = (answer: bigint, token: TokenInfo): bigint =>
+  unitPrice(answer * 10n ** BigInt(30 - token.feedDecimals), token.decimals);
+
+// ---------------------------------------------------------------- deployment
+
+const gmxV2Artifacts = () => pickArtifacts(["FixtureGmxV2", "MockToken"] as const);
+
+export async function gmxV2Abi(): Promise<Abi> {
+  return (await gmxV2Artifacts()).FixtureGmxV2.abi;
+}
+
+/**
+ * Deploys FixtureGmxV2 from anvil account 0 (owner and keeper) on the chain of a GMX v1 fixture
+ * deployment, creates the ETH/USD and BTC/USD markets over its tokens, sets their parameters and
+ * prices every market token at its Chainlink feed's current answer.
+ */
+export async function deployGmxV2Fixture(rpcUrl: string, tokens: Record<TokenSymbol, TokenInfo>): Promise<GmxV2Deployment> {
+  const artifacts = await gmxV2Artifacts();
+  const owner = anvilAccount(0);
+  const abi = artifacts.FixtureGmxV2.abi;
+
+  const fixture = await deploy(rpcUrl, owner, artifacts.FixtureGmxV2, []);
+  const call = (functionName: string, args: readonly unknown[]) => send(rpcUrl, owner, { address: fixture.address, abi, functionName, args });
+
+  await call("setUint", [gmxV2Keys.minCollateralUsd, GMX_V2_MIN_COLLATERAL_USD]);
+
+  const markets = {} as Record<GmxV2MarketName, GmxV2Market>;
+  for (const name of GMX_V2_MARKET_NAMES) {
+    const t = GMX_V2_MARKET_TOKENS[name];
+    const marketToken = await deploy(rpcUrl, owner, artifacts.MockToken, [`GMX Market ${name}/USD`, "GM", 18]);
+    const market = {
+      marketToken: marketToken.address,
+      indexToken: tokens[t.index].address,
+      longToken: tokens[t.long].address,
+      shortToken: tokens[t.short].address,
+    };
+    await call("createMarket", [market.marketToken, market.indexToken, market.longToken, market.shortToken]);
+    for (const [key, value] of marketParamEntries(market.marketToken, GMX_V2_MARKET_PARAMS[name])) await call("setUint", [key, value]);
+    markets[name] = market;
+  }
+
+  const aggregator = (await fixtureAbis()).aggregator;
+  for (const symbol of ["WETH", "WBTC", "USDC"] as const) {
+    const token = tokens[symbol];
+    const answer = await read<bigint>(rpcUrl, { address: token.feed, abi: aggregator, functionName: "latestAnswer" });
+    const price = feedUnitPrice(answer, token);
+    await call("setPrice", [token.address, price, price]);
+  }
+
+  return { address: fixture.address, startBlock: Number(fixture.blockNumber), markets };
+}

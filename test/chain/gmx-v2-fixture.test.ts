@@ -1,0 +1,553 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  decodeEventLog,
+  keccak256,
+  pad,
+  toBytes,
+  toEventSelector,
+  zeroAddress,
+  type AbiEvent,
+  type Address,
+  type Hex,
+  type Log,
+  type TransactionReceipt,
+} from "viem";
+import { startAnvil, type AnvilHandle } from "./anvil.js";
+import { anvilAccount, chainClients, read, send } from "./clients.js";
+import { deployFixtures, fixtureAbis, type Deployment } from "./deploy.js";
+import {
+  deployGmxV2Fixture,
+  feedUnitPrice,
+  gmxV2Keys,
+  GMX_V2_MARKET_NAMES,
+  GMX_V2_MIN_COLLATERAL_USD,
+  GMX_V2_MARKET_PARAMS,
+  marketParamEntries,
+  unitPrice,
+  type GmxV2Deployment,
+} from "./gmx-v2-deploy.js";
+import { GmxV2Keeper, simulateGmxV2, type GmxV2PositionRef } from "./gmx-v2-simulate.js";
+import { GmxV2EventEmitterAbi } from "../../abis/GmxV2EventEmitter";
+
+const USD = 10n ** 30n;
+const usd = (n: bigint) => n * USD;
+const answer = (n: bigint) => n * 10n ** 8n; // feeds use 8 decimals
+const ETH_PRICE = 3_000n * 10n ** 12n; // $3000 per 1e18 wei
+const BTC_PRICE = 60_000n * 10n ** 22n; // $60000 per 1e8 sats
+const USDC_PRICE = 10n ** 24n; // $1 per 1e6 units
+
+let anvil: AnvilHandle;
+let d: Deployment;
+let g: GmxV2Deployment;
+let k: GmxV2Keeper;
+
+beforeAll(async () => {
+  anvil = await startAnvil();
+  d = await deployFixtures(anvil.rpcUrl);
+  g = await deployGmxV2Fixture(d.rpcUrl, d.tokens);
+  k = await GmxV2Keeper.create(d, g);
+}, 60_000);
+
+afterAll(async () => {
+  await anvil?.stop();
+});
+
+// ---------------------------------------------------------------- decoding, written against abis/GmxV2EventEmitter.ts only
+
+type Group = "addressItems" | "uintItems" | "intItems" | "boolItems" | "bytes32Items";
+type EventData = Record<Group | "bytesItems" | "stringItems", { items: readonly { key: string; value: unknown }[]; arrayItems: readonly unknown[] }>;
+
+type GmxEvent = {
+  log: Log;
+  name: string; // the payload's eventName
+  topic1?: Hex;
+  topic2?: Hex;
+  data: EventData;
+  keys: (group: Group) => string[];
+  address: Record<string, Address>;
+  uint: Record<string, bigint>;
+  int: Record<string, bigint>;
+  bool: Record<string, boolean>;
+  bytes32: Record<string, Hex>;
+};
+
+function decodeGmx(log: Log): GmxEvent {
+  const decoded = decodeEventLog({ abi: GmxV2EventEmitterAbi, data: log.data, topics: log.topics });
+  const args = decoded.args as { eventName: string; eventNameHash: Hex; topic1?: Hex; topic2?: Hex; eventData: EventData };
+  expect(args.eventNameHash).toBe(keccak256(toBytes(args.eventName)));
+  const byKey = <T>(group: Group) => Object.fromEntries(args.eventData[group].items.map((i) => [i.key, i.value])) as Record<string, T>;
+  return {
+    log,
+    name: args.eventName,
+    topic1: args.topic1,
+    topic2: args.topic2,
+    data: args.eventData,
+    keys: (group) => args.eventData[group].items.map((i) => i.key),
+    address: byKey("addressItems"),
+    uint: byKey("uintItems"),
+    int: byKey("intItems"),
+    bool: byKey("boolItems"),
+    bytes32: byKey("bytes32Items"),
+  };
+}
+
+const gmxEvents = (receipt: TransactionReceipt) =>
+  receipt.logs.filter((l) => l.address.toLowerCase() === g.address.toLowerCase()).map((l) => decodeGmx(l));
+
+async function gmxEventsBetween(fromBlock: bigint, toBlock?: bigint) {
+  const logs = await chainClients(d.rpcUrl).publicClient.getLogs({ address: g.address, fromBlock, toBlock });
+  return logs.map((l) => decodeGmx(l));
+}
+
+const only = (events: GmxEvent[], name: string) => {
+  const found = events.filter((e) => e.name === name);
+  expect(found).toHaveLength(1);
+  return found[0]!;
+};
+
+const addressTopic = (a: Address) => pad(a.toLowerCase() as Hex, { size: 32 });
+const blockTime = async (r: TransactionReceipt) => (await chainClients(d.rpcUrl).publicClient.getBlock({ blockNumber: r.blockNumber })).timestamp;
+const ceilDiv = (a: bigint, b: bigint) => (a + b - 1n) / b;
+
+/** Puts an exact unit price on the fixture only (tests probing a boundary the 8-decimal feeds cannot express). */
+const setFixturePrice = (token: Address, min: bigint, max = min) => k.send("setPrice", [token, min, max]);
+
+const POSITION_UINT_KEYS = [
+  "sizeInUsd",
+  "sizeInTokens",
+  "collateralAmount",
+  "borrowingFactor",
+  "fundingFeeAmountPerSize",
+  "longTokenClaimableFundingAmountPerSize",
+  "shortTokenClaimableFundingAmountPerSize",
+  "executionPrice",
+  "indexTokenPrice.max",
+  "indexTokenPrice.min",
+  "collateralTokenPrice.max",
+  "collateralTokenPrice.min",
+  "sizeDeltaUsd",
+  "sizeDeltaInTokens",
+];
+
+// Positions the describe blocks below follow, in order.
+const ethLong = (): GmxV2PositionRef => ({ account: anvilAccount(1).address, market: "ETH", collateralToken: d.tokens.WETH.address, isLong: true });
+const ethShort = (): GmxV2PositionRef => ({ account: anvilAccount(2).address, market: "ETH", collateralToken: d.tokens.USDC.address, isLong: false });
+const btcLong = (): GmxV2PositionRef => ({ account: anvilAccount(3).address, market: "BTC", collateralToken: d.tokens.WBTC.address, isLong: true });
+
+// ---------------------------------------------------------------- deployment
+
+describe("FixtureGmxV2 deployment", () => {
+  it("emits the EventEmitter's exact events (EventLog1 0x137a4406..., EventLog2 0x468a25a7...)", async () => {
+    const [eventLog, eventLog1, eventLog2] = GmxV2EventEmitterAbi;
+    expect(toEventSelector(eventLog1)).toMatch(/^0x137a4406/);
+    expect(toEventSelector(eventLog2)).toMatch(/^0x468a25a7/);
+    const compiled = k.abi.filter((item): item is AbiEvent => item.type === "event");
+    expect(compiled.map((e) => toEventSelector(e))).toEqual([eventLog, eventLog1, eventLog2].map((e) => toEventSelector(e)));
+  });
+
+  it("creates both markets with MarketCreated and serves them through getMarket", async () => {
+    const events = (await gmxEventsBetween(BigInt(g.startBlock))).filter((e) => e.name === "MarketCreated");
+    expect(events).toHaveLength(2);
+    for (const [i, name] of GMX_V2_MARKET_NAMES.entries()) {
+      const m = g.markets[name];
+      expect(await k.read("getMarket", [g.address, m.marketToken])).toEqual(m);
+      const e = events[i]!;
+      expect(e.log.topics[0]).toBe(toEventSelector(GmxV2EventEmitterAbi[1]));
+      expect(e.topic1).toBe(addressTopic(m.marketToken));
+      expect(e.address).toEqual(m);
+      expect(e.bytes32).toEqual({ salt: keccak256(`0x${[m.indexToken, m.longToken, m.shortToken].map((a) => pad(a).slice(2)).join("")}`) });
+    }
+    expect(g.markets.ETH).toMatchObject({ indexToken: d.tokens.WETH.address, longToken: d.tokens.WETH.address, shortToken: d.tokens.USDC.address });
+    expect(g.markets.BTC).toMatchObject({ indexToken: d.tokens.WBTC.address, longToken: d.tokens.WBTC.address, shortToken: d.tokens.USDC.address });
+  });
+
+  it("derives DataStore keys exactly as the TypeScript helpers do and stores the market parameters", async () => {
+    const market = g.markets.BTC.marketToken;
+    const usdc = d.tokens.USDC.address;
+    expect(await k.read("MIN_COLLATERAL_USD", [])).toBe(gmxV2Keys.minCollateralUsd);
+    const pairs: [string, unknown[], Hex][] = [
+      ["minCollateralFactorForLiquidationKey", [market], gmxV2Keys.minCollateralFactorForLiquidation(market)],
+      ["maxPositionImpactFactorForLiquidationsKey", [market], gmxV2Keys.maxPositionImpactFactorForLiquidations(market)],
+      ["positionImpactFactorKey", [market, false], gmxV2Keys.positionImpactFactor(market, false)],
+      ["positionImpactExponentFactorKey", [market, true], gmxV2Keys.positionImpactExponentFactor(market, true)],
+      ["maxPositionImpactFactorKey", [market, true], gmxV2Keys.maxPositionImpactFactor(market, true)],
+      ["positionFeeFactorKey", [market, false], gmxV2Keys.positionFeeFactor(market, false)],
+      ["openInterestKey", [market, usdc, false], gmxV2Keys.openInterest(market, usdc, false)],
+      ["cumulativeBorrowingFactorKey", [market, true], gmxV2Keys.cumulativeBorrowingFactor(market, true)],
+      ["fundingFeeAmountPerSizeKey", [market, usdc, true], gmxV2Keys.fundingFeeAmountPerSize(market, usdc, true)],
+      ["positionKey", [d.tokens.LINK.address, market, usdc, true], gmxV2Keys.positionKey(d.tokens.LINK.address, market, usdc, true)],
+    ];
+    for (const [fn, args, expected] of pairs) expect([fn, await k.read(fn, args)]).toEqual([fn, expected]);
+
+    expect(await k.getUint(gmxV2Keys.minCollateralUsd)).toBe(GMX_V2_MIN_COLLATERAL_USD);
+    for (const name of GMX_V2_MARKET_NAMES) {
+      for (const [key, value] of marketParamEntries(g.markets[name].marketToken, GMX_V2_MARKET_PARAMS[name])) {
+        expect(await k.getUint(key)).toBe(value);
+      }
+    }
+  });
+
+  it("prices each token at its feed's answer in GMX unit prices, with OraclePriceUpdate", async () => {
+    expect(unitPrice(usd(3_000n), 18)).toBe(ETH_PRICE);
+    expect(unitPrice(usd(60_000n), 8)).toBe(BTC_PRICE);
+    expect(feedUnitPrice(answer(1n), d.tokens.USDC)).toBe(USDC_PRICE);
+    expect(await k.price(d.tokens.WETH.address)).toEqual({ min: ETH_PRICE, max: ETH_PRICE });
+    expect(await k.price(d.tokens.WBTC.address)).toEqual({ min: BTC_PRICE, max: BTC_PRICE });
+    expect(await k.price(d.tokens.USDC.address)).toEqual({ min: USDC_PRICE, max: USDC_PRICE });
+
+    const update = (await gmxEventsBetween(BigInt(g.startBlock))).find((e) => e.name === "OraclePriceUpdate")!;
+    expect(update.topic1).toBe(addressTopic(d.tokens.WETH.address));
+    expect(update.address).toEqual({ token: d.tokens.WETH.address, provider: g.address });
+    expect(update.keys("uintItems")).toEqual(["minPrice", "maxPrice", "timestamp"]);
+    expect(update.uint).toMatchObject({ minPrice: ETH_PRICE, maxPrice: ETH_PRICE });
+    expect(update.bool).toEqual({ isPriceFeed: false });
+  });
+
+  it("keeps keeper functions to the owner and validates markets, collateral and prices", async () => {
+    const stranger = anvilAccount(5);
+    await expect(
+      send(d.rpcUrl, stranger, { address: g.address, abi: k.abi, functionName: "setPrice", args: [d.tokens.WETH.address, 1n, 1n] }),
+    ).rejects.toThrow(/Unauthorized/);
+    await expect(k.increase({ ...ethLong(), collateralToken: d.tokens.LINK.address }, 1n, usd(10n))).rejects.toThrow(
+      /InvalidCollateralToken/,
+    );
+    await expect(
+      k.send("increasePosition", [ethLong().account, d.tokens.LINK.address, d.tokens.WETH.address, true, 1n, usd(10n), 0n, pad("0x01")]),
+    ).rejects.toThrow(/MarketNotFound/);
+    await expect(setFixturePrice(d.tokens.WETH.address, 2n, 1n)).rejects.toThrow(/InvalidPrice/);
+  });
+});
+
+// ---------------------------------------------------------------- increase
+
+describe("increasePosition", () => {
+  it("opens a WETH-backed ETH long: PositionIncrease carries the post-state under GMX's keys", async () => {
+    const ref = ethLong();
+    await k.setPrice("WETH", answer(3_000n));
+    const receipt = await k.open(ref, 10n ** 18n, usd(10_000n), -(10n ** 15n));
+    const events = gmxEvents(receipt);
+    expect(events.map((e) => e.name)).toEqual(["OpenInterestUpdated", "PositionIncrease", "OrderExecuted"]);
+
+    const sizeInTokens = usd(10_000n) / ETH_PRICE; // long: rounded down at the max price
+    const collateral = 10n ** 18n - usd(6n) / ETH_PRICE; // 0.06% fee on $10000, in WETH at the min price
+    const increase = only(events, "PositionIncrease");
+    expect(increase.log.topics[0]).toBe(toEventSelector(GmxV2EventEmitterAbi[1]));
+    expect(increase.log.topics[1]).toBe(keccak256(toBytes("PositionIncrease")));
+    expect(increase.topic1).toBe(addressTopic(ref.account));
+    expect(increase.address).toEqual({ account: ref.account, market: g.markets.ETH.marketToken, collateralToken: d.tokens.WETH.address });
+    expect(increase.keys("uintItems")).toEqual([...POSITION_UINT_KEYS, "orderType", "increasedAtTime"]);
+    expect(increase.uint).toEqual({
+      sizeInUsd: usd(10_000n),
+      sizeInTokens,
+      collateralAmount: collateral,
+      borrowingFactor: 0n,
+      fundingFeeAmountPerSize: 0n,
+      longTokenClaimableFundingAmountPerSize: 0n,
+      shortTokenClaimableFundingAmountPerSize: 0n,
+      executionPrice: ETH_PRICE,
+      "indexTokenPrice.max": ETH_PRICE,
+      "indexTokenPrice.min": ETH_PRICE,
+      "collateralTokenPrice.max": ETH_PRICE,
+      "collateralTokenPrice.min": ETH_PRICE,
+      sizeDeltaUsd: usd(10_000n),
+      sizeDeltaInTokens: sizeInTokens,
+      orderType: 2n,
+      increasedAtTime: await blockTime(receipt),
+    });
+    expect(increase.keys("intItems")).toEqual(["collateralDeltaAmount", "pendingPriceImpactUsd", "pendingPriceImpactAmount"]);
+    expect(increase.int).toEqual({ collateralDeltaAmount: 10n ** 18n, pendingPriceImpactUsd: -usd(3n), pendingPriceImpactAmount: -(10n ** 15n) });
+    expect(increase.bool).toEqual({ isLong: true });
+    const orderKey = increase.bytes32.orderKey!;
+    expect(increase.bytes32).toEqual({ orderKey, positionKey: k.key(ref) });
+    expect(increase.data.bytesItems.items).toEqual([]);
+    expect(increase.data.uintItems.arrayItems).toEqual([]);
+
+    expect(only(events, "OpenInterestUpdated")).toMatchObject({
+      topic1: addressTopic(g.markets.ETH.marketToken),
+      address: { market: g.markets.ETH.marketToken, collateralToken: d.tokens.WETH.address },
+      bool: { isLong: true },
+      int: { delta: usd(10_000n) },
+      uint: { nextValue: usd(10_000n) },
+    });
+    const executed = only(events, "OrderExecuted");
+    expect(executed.log.topics[0]).toBe(toEventSelector(GmxV2EventEmitterAbi[2]));
+    expect(executed).toMatchObject({
+      topic1: orderKey,
+      topic2: addressTopic(ref.account),
+      bytes32: { key: orderKey },
+      address: { account: ref.account },
+      uint: { secondaryOrderType: 0n },
+    });
+
+    expect(await k.position(ref)).toMatchObject({
+      account: ref.account,
+      sizeInUsd: usd(10_000n),
+      sizeInTokens,
+      collateralAmount: collateral,
+      pendingImpactAmount: -(10n ** 15n),
+    });
+    expect(await k.getUint(gmxV2Keys.openInterest(g.markets.ETH.marketToken, d.tokens.WETH.address, true))).toBe(usd(10_000n));
+  });
+
+  it("opens a USDC-backed ETH short: size in tokens rounded up at the min price", async () => {
+    const ref = ethShort();
+    const receipt = await k.open(ref, 1_000n * 10n ** 6n, usd(5_000n));
+    const increase = only(gmxEvents(receipt), "PositionIncrease");
+    expect(increase.uint).toMatchObject({
+      sizeInUsd: usd(5_000n),
+      sizeInTokens: ceilDiv(usd(5_000n), ETH_PRICE), // 1666666666666666667
+      collateralAmount: 997n * 10n ** 6n, // $3 fee
+      executionPrice: ETH_PRICE,
+      "collateralTokenPrice.min": USDC_PRICE,
+    });
+    expect(increase.bool).toEqual({ isLong: false });
+    expect(increase.int).toEqual({ collateralDeltaAmount: 1_000n * 10n ** 6n, pendingPriceImpactUsd: 0n, pendingPriceImpactAmount: 0n });
+  });
+});
+
+// ---------------------------------------------------------------- liquidation check
+
+describe("isPositionLiquidatable", () => {
+  const T_LONG = usd(10_000n) / ETH_PRICE;
+  const C_LONG = 10n ** 18n - usd(6n) / ETH_PRICE;
+  const PENDING_LONG = -(10n ** 15n);
+
+  /** ETH long, everything but the close impact (which depends on open interest only): WETH is index and collateral. */
+  const longRemainingWithout = (price: bigint, closeImpactUsd: bigint) => {
+    const feeAmount = usd(6n) / price;
+    const impact = closeImpactUsd + PENDING_LONG * price;
+    const cappedImpact = impact >= 0n ? 0n : impact < -usd(25n) ? -usd(25n) : impact; // 0.25% of $10000
+    return C_LONG * price + (T_LONG * price - usd(10_000n)) + cappedImpact - feeAmount * price;
+  };
+  const liquidatable = (remaining: bigint, minForLeverage: bigint) => remaining < USD || remaining <= 0n || remaining < minForLeverage;
+
+  it("counts the crossover close impact, the pending impact, the closing fee, and flips at the exact price", async () => {
+    const ref = ethLong();
+    const at3000 = await k.liquidationCheck(ref);
+    // longs 10000 vs shorts 5000; closing the long crosses over: +5000^2 * 1e-9 / 2 - 5000^2 * 2e-9 / 2 = -$0.0125
+    const closeImpactUsd = at3000.remainingCollateralUsd - longRemainingWithout(ETH_PRICE, 0n);
+    expect(closeImpactUsd - -(125n * USD) / 10_000n).toSatisfy((diff: bigint) => diff > -(10n ** 13n) && diff < 10n ** 13n);
+    expect(at3000).toMatchObject({ liquidatable: false, minCollateralUsdForLeverage: usd(50n) }); // 0.5% of $10000
+
+    for (const price of [2_900n * 10n ** 12n, 3_100n * 10n ** 12n + 7n]) {
+      await setFixturePrice(d.tokens.WETH.address, price);
+      expect((await k.liquidationCheck(ref)).remainingCollateralUsd).toBe(longRemainingWithout(price, closeImpactUsd));
+    }
+
+    // the highest liquidatable price, searched on the formula, is where the contract flips
+    let [lo, hi] = [1n, ETH_PRICE]; // liquidatable at lo, not at hi
+    while (hi - lo > 1n) {
+      const mid = (lo + hi) / 2n;
+      if (liquidatable(longRemainingWithout(mid, closeImpactUsd), usd(50n))) lo = mid;
+      else hi = mid;
+    }
+    await setFixturePrice(d.tokens.WETH.address, hi);
+    expect((await k.liquidationCheck(ref)).liquidatable).toBe(false);
+    await expect(k.liquidate(ref)).rejects.toThrow(/NotLiquidatable/);
+
+    await setFixturePrice(d.tokens.WETH.address, lo);
+    const check = await k.liquidationCheck(ref);
+    expect(check).toEqual({ liquidatable: true, remainingCollateralUsd: longRemainingWithout(lo, closeImpactUsd), minCollateralUsdForLeverage: usd(50n) });
+
+    const receipt = await k.liquidate(ref);
+    const events = gmxEvents(receipt);
+    expect(events.map((e) => e.name)).toEqual(["OpenInterestUpdated", "PositionDecrease", "OrderExecuted"]);
+    expect(only(events, "OpenInterestUpdated").int).toEqual({ delta: -usd(10_000n) });
+    const decrease = only(events, "PositionDecrease");
+    expect(decrease.topic1).toBe(addressTopic(ref.account));
+    expect(decrease.keys("uintItems")).toEqual([...POSITION_UINT_KEYS, "collateralDeltaAmount", "values.priceImpactDiffUsd", "orderType", "decreasedAtTime"]);
+    // the position is gone: post-state amounts are zero
+    expect(decrease.uint).toEqual({
+      sizeInUsd: 0n,
+      sizeInTokens: 0n,
+      collateralAmount: 0n,
+      borrowingFactor: 0n,
+      fundingFeeAmountPerSize: 0n,
+      longTokenClaimableFundingAmountPerSize: 0n,
+      shortTokenClaimableFundingAmountPerSize: 0n,
+      executionPrice: lo,
+      "indexTokenPrice.max": lo,
+      "indexTokenPrice.min": lo,
+      "collateralTokenPrice.max": lo,
+      "collateralTokenPrice.min": lo,
+      sizeDeltaUsd: usd(10_000n),
+      sizeDeltaInTokens: T_LONG,
+      collateralDeltaAmount: 0n,
+      "values.priceImpactDiffUsd": 0n,
+      orderType: 7n,
+      decreasedAtTime: 0n,
+    });
+    expect(decrease.keys("intItems")).toEqual(["priceImpactUsd", "basePnlUsd", "uncappedBasePnlUsd", "proportionalPendingImpactUsd", "totalImpactUsd"]);
+    expect(decrease.int).toEqual({
+      priceImpactUsd: 0n,
+      basePnlUsd: T_LONG * lo - usd(10_000n),
+      uncappedBasePnlUsd: T_LONG * lo - usd(10_000n),
+      proportionalPendingImpactUsd: PENDING_LONG * lo, // a cost, valued at the max price
+      totalImpactUsd: PENDING_LONG * lo,
+    });
+    expect(decrease.address.account).toBe(ref.account);
+    expect(decrease.bool).toEqual({ isLong: true });
+    expect(only(events, "OrderExecuted").uint).toEqual({ secondaryOrderType: 0n });
+
+    expect(await k.position(ref)).toMatchObject({ account: zeroAddress, sizeInUsd: 0n });
+    await expect(k.liquidationCheck(ref)).rejects.toThrow(/PositionNotFound/);
+    await k.setPrice("WETH", answer(3_000n));
+  });
+
+  it("charges borrowing and funding (rounded up), ignores a positive close impact, and prices a short at the max", async () => {
+    const ref = ethShort();
+    const tokens = ceilDiv(usd(5_000n), ETH_PRICE);
+    const market = g.markets.ETH.marketToken;
+    const usdc = d.tokens.USDC.address;
+
+    const borrowing = only(gmxEvents(await k.setBorrowing("ETH", false, 10n ** 27n)), "CumulativeBorrowingFactorUpdated"); // 0.1%
+    expect(borrowing).toMatchObject({ topic1: addressTopic(market), address: { market }, bool: { isLong: false }, uint: { delta: 10n ** 27n, nextValue: 10n ** 27n } });
+    await expect(k.setBorrowing("ETH", false, 10n ** 26n)).rejects.toThrow(/DecreasingAccumulator/);
+    const perSize = 10n ** 17n + 1n; // 0.01% of size in USDC, plus a unit that forces rounding up
+    const funding = only(gmxEvents(await k.setFunding("ETH", usdc, false, perSize)), "FundingFeeAmountPerSizeUpdated");
+    expect(funding).toMatchObject({ address: { market, collateralToken: usdc }, bool: { isLong: false }, uint: { delta: perSize, value: perSize } });
+
+    // fees in USDC units: position 0.06% of $5000, borrowing $5, funding ceil(5e33 * perSize / 1e45) = 500001
+    const costAmount = 3_000_000n + 5_000_000n + 500_001n;
+    // only shorts are open: closing improves balance, impact +$0.0125 counts as 0
+    const shortRemaining = (max: bigint) => 997n * 10n ** 6n * USDC_PRICE + (usd(5_000n) - tokens * max) - costAmount * USDC_PRICE;
+    expect(await k.liquidationCheck(ref)).toEqual({
+      liquidatable: false,
+      remainingCollateralUsd: shortRemaining(ETH_PRICE),
+      minCollateralUsdForLeverage: usd(25n),
+    });
+
+    let [lo, hi] = [ETH_PRICE, 2n * ETH_PRICE]; // not liquidatable at lo, liquidatable at hi
+    while (hi - lo > 1n) {
+      const mid = (lo + hi) / 2n;
+      if (liquidatable(shortRemaining(mid), usd(25n))) hi = mid;
+      else lo = mid;
+    }
+    await setFixturePrice(d.tokens.WETH.address, lo);
+    expect((await k.liquidationCheck(ref)).liquidatable).toBe(false);
+    await setFixturePrice(d.tokens.WETH.address, ETH_PRICE, hi); // only the max price matters to a short
+    expect(await k.liquidationCheck(ref)).toEqual({ liquidatable: true, remainingCollateralUsd: shortRemaining(hi), minCollateralUsdForLeverage: usd(25n) });
+
+    const decrease = only(gmxEvents(await k.liquidate(ref)), "PositionDecrease");
+    expect(decrease.uint).toMatchObject({ sizeInUsd: 0n, collateralAmount: 0n, executionPrice: hi, sizeDeltaInTokens: tokens, orderType: 7n });
+    expect(decrease.int).toMatchObject({ basePnlUsd: usd(5_000n) - tokens * hi, proportionalPendingImpactUsd: 0n });
+    expect(await k.getUint(gmxV2Keys.openInterest(market, usdc, false))).toBe(0n);
+    await k.setPrice("WETH", answer(3_000n));
+  });
+});
+
+// ---------------------------------------------------------------- decrease
+
+describe("decreasePosition", () => {
+  it("settles an ADL: realised pnl and the released pending impact go to collateral, fees come out", async () => {
+    const ref = btcLong();
+    await k.setPrice("WBTC", answer(60_000n));
+    await k.open(ref, 10_000_000n, usd(30_000n), -5_000n); // 0.1 WBTC, 0.5 WBTC of size, $3 of pending impact
+    const opened = await k.position(ref);
+    expect(opened).toMatchObject({ sizeInTokens: 50_000_000n, collateralAmount: 10_000_000n - 30_000n }); // $18 fee
+
+    await k.setPrice("WBTC", answer(66_000n));
+    const price = 66_000n * 10n ** 22n;
+    const receipt = await k.decrease(ref, usd(12_000n), 0n, 1n);
+    const events = gmxEvents(receipt);
+    const decrease = only(events, "PositionDecrease");
+    // 40% of the size: 0.2 WBTC of a $3000 profit, 40% of the pending impact (-2000 sats at the max price)
+    const basePnlUsd = usd(1_200n);
+    const impactUsd = -2_000n * price;
+    const collateral = opened.collateralAmount + (basePnlUsd + impactUsd) / price - usd(72n) / 10n / price;
+    expect(decrease.uint).toMatchObject({
+      sizeInUsd: usd(18_000n),
+      sizeInTokens: 30_000_000n,
+      collateralAmount: collateral,
+      sizeDeltaUsd: usd(12_000n),
+      sizeDeltaInTokens: 20_000_000n,
+      collateralDeltaAmount: 0n,
+      executionPrice: price,
+      orderType: 4n,
+      decreasedAtTime: await blockTime(receipt),
+    });
+    expect(decrease.int).toEqual({
+      priceImpactUsd: 0n,
+      basePnlUsd,
+      uncappedBasePnlUsd: basePnlUsd,
+      proportionalPendingImpactUsd: impactUsd,
+      totalImpactUsd: impactUsd,
+    });
+    expect(only(events, "OrderExecuted").uint).toEqual({ secondaryOrderType: 1n });
+    expect(await k.position(ref)).toMatchObject({ sizeInUsd: usd(18_000n), collateralAmount: collateral, pendingImpactAmount: -3_000n });
+  });
+
+  it("withdraws collateral on a partial decrease, refuses what would overdraw or leave it liquidatable, pays out all on close", async () => {
+    const ref = btcLong();
+    const before = await k.position(ref);
+    await expect(k.decrease(ref, before.sizeInUsd + 1n)).rejects.toThrow(/SizeDeltaTooLarge/);
+    await expect(k.decrease(ref, usd(1_000n), before.collateralAmount * 2n)).rejects.toThrow(/InsufficientCollateral/);
+    // ~$9.5k of equity less $2.4k of fees is under 0.6% of $2M
+    await expect(k.increase(ref, 0n, usd(2_000_000n))).rejects.toThrow(/LiquidatablePosition/);
+    await expect(k.decrease(ref, usd(1_000n), 0n, 2n)).rejects.toThrow(/InvalidSecondaryOrderType/);
+
+    const partial = only(gmxEvents(await k.decrease(ref, usd(9_000n), 1_000_000n)), "PositionDecrease");
+    expect(partial.uint).toMatchObject({ sizeInUsd: usd(9_000n), sizeInTokens: 15_000_000n, collateralDeltaAmount: 1_000_000n });
+    expect((await k.position(ref)).pendingImpactAmount).toBe(-1_500n);
+
+    const closed = only(gmxEvents(await k.close(ref)), "PositionDecrease");
+    expect(closed.uint).toMatchObject({ sizeInUsd: 0n, sizeInTokens: 0n, collateralAmount: 0n, sizeDeltaInTokens: 15_000_000n });
+    expect(await k.getUint(gmxV2Keys.openInterest(g.markets.BTC.marketToken, d.tokens.WBTC.address, true))).toBe(0n);
+    await k.setPrice("WBTC", answer(60_000n));
+  });
+});
+
+// ---------------------------------------------------------------- simulation
+
+describe("simulateGmxV2", () => {
+  it("runs a seeded scenario with long and short liquidations and an ADL, leaving positions the events fully explain", async () => {
+    const fromBlock = BigInt(await chainClients(d.rpcUrl).publicClient.getBlockNumber());
+    const summary = await simulateGmxV2(d, g, { seed: 7, steps: 80, wallets: 4 });
+    expect(summary.wallets).toHaveLength(4);
+    for (const count of ["open", "increase", "decrease", "close", "adl", "priceMove", "borrowing", "funding", "liquidationLong", "liquidationShort"] as const) {
+      expect(summary.counts[count], count).toBeGreaterThan(0);
+    }
+    expect(summary.staged).toEqual({ liquidationLong: false, liquidationShort: false, adl: false }); // seed 7 gets all three from the random walk
+    expect(summary.liquidated).toHaveLength(summary.counts.liquidationLong + summary.counts.liquidationShort);
+    expect(summary.openPositions.length).toBeGreaterThanOrEqual(4);
+
+    const events = await gmxEventsBetween(fromBlock);
+    const decreases = events.filter((e) => e.name === "PositionDecrease");
+    expect(decreases.filter((e) => e.uint.orderType === 7n).map((e) => e.bytes32.positionKey)).toEqual(summary.liquidated.map((l) => l.key));
+    expect(events.filter((e) => e.name === "OrderExecuted" && e.uint.secondaryOrderType === 1n)).toHaveLength(summary.counts.adl);
+
+    // replaying every position event gives the stored position, pending impact included
+    const history = await gmxEventsBetween(BigInt(g.startBlock));
+    for (const p of summary.openPositions) {
+      let pending = 0n;
+      let last: GmxEvent | undefined;
+      for (const e of history.filter((e) => e.bytes32.positionKey === p.key)) {
+        if (e.name === "PositionIncrease") pending += e.int.pendingPriceImpactAmount!;
+        else {
+          const sizeBefore = e.uint.sizeInUsd! + e.uint.sizeDeltaUsd!;
+          const product = pending * e.uint.sizeDeltaUsd!;
+          pending -= product >= 0n ? product / sizeBefore : -ceilDiv(-product, sizeBefore);
+        }
+        last = e;
+      }
+      const stored = await k.position(p);
+      expect(last!.uint).toMatchObject({
+        sizeInUsd: stored.sizeInUsd,
+        sizeInTokens: stored.sizeInTokens,
+        collateralAmount: stored.collateralAmount,
+        borrowingFactor: stored.borrowingFactor,
+        fundingFeeAmountPerSize: stored.fundingFeeAmountPerSize,
+      });
+      expect(stored.pendingImpactAmount).toBe(pending);
+      expect((await k.liquidationCheck(p)).liquidatable).toBe(false);
+    }
+
+    // the fixture's prices moved in step with the Chainlink feeds
+    const aggregator = (await fixtureAbis()).aggregator;
+    for (const symbol of ["WETH", "WBTC"] as const) {
+      const latest = await read<bigint>(d.rpcUrl, { address: d.tokens[symbol].feed, abi: aggregator, functionName: "latestAnswer" });
+      const price = feedUnitPrice(latest, d.tokens[symbol]);
+      expect(await k.price(d.tokens[symbol].address)).toEqual({ min: price, max: price });
+    }
+  }, 120_000);
+});
