@@ -4,6 +4,7 @@ import { loadExposureConfig } from "./src/config/exposure-config";
 import { priceFeedContracts } from "./src/prices/feeds";
 import { aaveV3Contracts } from "./src/protocols/aave-v3/contracts";
 import { gmxV1Contracts } from "./src/protocols/gmx-v1/contracts";
+import { gmxV2Contracts } from "./src/protocols/gmx-v2/contracts";
 
 // Chains, feeds and protocol deployments come from the JSON file named by EXPOSURE_CONFIG.
 const exposure = loadExposureConfig();
@@ -27,5 +28,6 @@ export default createConfig({
     PriceFeed: { abi: ChainlinkAggregatorAbi, chain: priceFeedContracts(exposure) },
     ...gmxV1Contracts(exposure),
     ...aaveV3Contracts(exposure),
+    ...gmxV2Contracts(exposure),
   },
 });

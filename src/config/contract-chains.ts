@@ -2,20 +2,20 @@ import type { Address } from "viem";
 import { address, chainName, nonNegativeInt, type ExposureConfig } from "./exposure-config";
 
 /**
- * `protocols[id]`: a list of { chain, <addressKey>, startBlock }, one per deployment (the protocol or
- * a fork of it), validated with the field named in errors.
+ * `protocols[id]`: a list of { chain, <addressKeys...>, startBlock }, one per deployment (the protocol
+ * or a fork of it), validated with the field named in errors.
  */
 export function protocolDeployments<K extends string>(
   config: ExposureConfig,
   id: string,
-  addressKey: K,
+  ...addressKeys: K[]
 ): ({ chain: string; startBlock: number } & Record<K, Address>)[] {
   const section = config.protocols[id];
   if (section === undefined) return [];
-  if (!Array.isArray(section)) throw new Error(`config protocols.${id}: expected an array of { chain, ${addressKey}, startBlock }`);
+  if (!Array.isArray(section)) throw new Error(`config protocols.${id}: expected an array of { chain, ${addressKeys.join(", ")}, startBlock }`);
   return section.map((entry: any, i) => ({
     chain: chainName(entry?.chain, config.chains, `protocols.${id}[${i}].chain`),
-    [addressKey]: address(entry?.[addressKey], `protocols.${id}[${i}].${addressKey}`),
+    ...Object.fromEntries(addressKeys.map((key) => [key, address(entry?.[key], `protocols.${id}[${i}].${key}`)])),
     startBlock: nonNegativeInt(entry?.startBlock ?? 0, `protocols.${id}[${i}].startBlock`),
   })) as ({ chain: string; startBlock: number } & Record<K, Address>)[];
 }

@@ -8,7 +8,13 @@ export const ASSET_SYMBOL: Record<TokenSymbol, string> = { WETH: "ETH", WBTC: "B
 /** The exposure config (see README, "Configuration") for the fixture deployments on anvil. */
 export function fixtureExposureConfig(
   d: Deployment,
-  opts: { heartbeatSeconds?: number; aave?: { pool: string; startBlock: number }; portfolios?: Record<string, string[]> } = {},
+  opts: {
+    heartbeatSeconds?: number;
+    aave?: { pool: string; startBlock: number };
+    /** The GMX v2 fixture is EventEmitter, DataStore and Reader at one address. */
+    gmxV2?: { address: string; startBlock: number };
+    portfolios?: Record<string, string[]>;
+  } = {},
 ) {
   const tokens = Object.entries(d.tokens) as [TokenSymbol, Deployment["tokens"][TokenSymbol]][];
   return {
@@ -25,6 +31,19 @@ export function fixtureExposureConfig(
     protocols: {
       "gmx-v1": [{ chain: "anvil", vault: d.vault, startBlock: d.startBlock }],
       ...(opts.aave ? { "aave-v3": [{ chain: "anvil", pool: opts.aave.pool, startBlock: opts.aave.startBlock }] } : {}),
+      ...(opts.gmxV2
+        ? {
+            "gmx-v2": [
+              {
+                chain: "anvil",
+                eventEmitter: opts.gmxV2.address,
+                dataStore: opts.gmxV2.address,
+                reader: opts.gmxV2.address,
+                startBlock: opts.gmxV2.startBlock,
+              },
+            ],
+          }
+        : {}),
     },
     portfolios: Object.fromEntries(Object.entries(opts.portfolios ?? {}).map(([name, wallets]) => [name, { wallets }])),
   };

@@ -123,6 +123,11 @@ export async function dumpTables(database: DatabaseKind, schema: string, pgliteD
     "aave_v3_reserve_current",
     "aave_v3_emode_category",
     "aave_v3_user_emode",
+    "gmx_v2_market",
+    "gmx_v2_market_value",
+    "gmx_v2_market_params",
+    "gmx_v2_oracle_price",
+    "gmx_v2_order",
   ];
   const out: Record<string, unknown[]> = {};
   if (database === "postgres") {

@@ -1,0 +1,180 @@
+import { and, eq } from "ponder";
+import { zeroAddress, type Address } from "viem";
+import type { Assessment, AssessContext, PositionRisk, PositionRow } from "../../core/adapter";
+import { assetDirectory } from "../../core/assets";
+import { ratio } from "../../core/fixed";
+import { latestAtOrBefore } from "../../core/history";
+import { markWarning, usableMark } from "../../core/marks";
+import { decodeState, marketId, toGmxV2Position, toUnitPrice, toWholeTokenPrice } from "./normalise";
+import {
+  closingCosts,
+  leverage,
+  liquidationCheck,
+  liquidationPrice,
+  positionPnlUsd,
+  type GmxV2MarketParams,
+  type GmxV2MarketState,
+} from "./risk";
+
+type MarketTokens = { indexToken: Address; longToken: Address; shortToken: Address };
+type ValueKind = "openInterest" | "cumulativeBorrowingFactor" | "fundingFeeAmountPerSize";
+
+/** Market tokens, parameters and accumulators as of the queried block, memoised per query. */
+function inputsAt(ctx: AssessContext) {
+  const { gmxV2Market: M, gmxV2MarketParams: P, gmxV2MarketValue: V } = ctx.schema;
+  const memo = new Map<string, Promise<unknown>>();
+  const once = <T>(key: string, load: () => Promise<T>): Promise<T> => {
+    if (!memo.has(key)) memo.set(key, load());
+    return memo.get(key) as Promise<T>;
+  };
+
+  const tokens = (row: PositionRow, market: Address) =>
+    once(`m:${row.chainId}:${market}`, async () => {
+      const rows = await ctx.db.select().from(M).where(eq(M.id, marketId(row.chainId, row.venue, market))).limit(1);
+      return rows[0] as MarketTokens | undefined;
+    });
+
+  const params = (row: PositionRow, market: Address, block: bigint) =>
+    once(`p:${row.chainId}:${row.venue}:${market}`, () =>
+      latestAtOrBefore<GmxV2MarketParams>(ctx.db, P, [eq(P.chainId, row.chainId), eq(P.eventEmitter, row.venue), eq(P.market, market)], block),
+    );
+
+  const value = (row: PositionRow, market: Address, kind: ValueKind, collateralToken: Address, isLong: boolean, block: bigint) =>
+    once(`v:${row.chainId}:${row.venue}:${market}:${kind}:${collateralToken}:${isLong}`, async () => {
+      const conditions = [
+        eq(V.chainId, row.chainId),
+        eq(V.eventEmitter, row.venue),
+        eq(V.market, market),
+        eq(V.kind, kind),
+        eq(V.collateralToken, collateralToken.toLowerCase() as Address),
+        eq(V.isLong, isLong),
+      ];
+      return (await latestAtOrBefore<{ value: bigint }>(ctx.db, V, [and(...conditions)!], block))?.value;
+    });
+
+  /** MarketUtils.getOpenInterest per side (halved per token when long and short token are the same), and the accumulators. */
+  const state = async (row: PositionRow, market: Address, t: MarketTokens, block: bigint): Promise<GmxV2MarketState | undefined> => {
+    const divisor = t.longToken.toLowerCase() === t.shortToken.toLowerCase() ? 2n : 1n;
+    const side = async (isLong: boolean) => {
+      const [a, b] = await Promise.all([
+        value(row, market, "openInterest", t.longToken, isLong, block),
+        value(row, market, "openInterest", t.shortToken, isLong, block),
+      ]);
+      return (a ?? 0n) / divisor + (b ?? 0n) / divisor;
+    };
+    const [longOpenInterestUsd, shortOpenInterestUsd, borrowing, funding] = await Promise.all([
+      side(true),
+      side(false),
+      value(row, market, "cumulativeBorrowingFactor", zeroAddress, row.isLong, block),
+      value(row, market, "fundingFeeAmountPerSize", row.collateralToken, row.isLong, block),
+    ]);
+    const s = decodeState(row.protocolState);
+    return {
+      longOpenInterestUsd,
+      shortOpenInterestUsd,
+      // An accumulator not updated since indexing began is the position's own snapshot (no pending fee).
+      cumulativeBorrowingFactor: borrowing ?? s.borrowingFactor,
+      fundingFeeAmountPerSize: funding ?? s.fundingFeeAmountPerSize,
+    };
+  };
+  return { tokens, params, state };
+}
+
+const unavailable = { pendingFeesUsd: null, equityUsd: null, liquidationPrice: null, liquidationDistance: null, liquidatableNow: null };
+
+/** Figures for open GMX v2 positions, from the protocol's own rules (see ./risk.ts). */
+export async function assessGmxV2(ctx: AssessContext, rows: PositionRow[]): Promise<Assessment> {
+  const assets = assetDirectory(ctx.config);
+  const inputs = inputsAt(ctx);
+
+  const positions = await Promise.all(
+    rows.map(async (row): Promise<PositionRisk> => {
+      const block = ctx.blockByChain.get(row.chainId)!.number;
+      const warnings: string[] = [];
+      const p = toGmxV2Position(row);
+      const market = decodeState(row.protocolState).marketToken;
+      const indexDecimals = assets.get(row.chainId, row.market)?.decimals;
+      const collateralDecimals = assets.get(row.chainId, row.collateralToken)?.decimals;
+
+      const indexMark = ctx.prices(row.chainId, row.market);
+      const indexIssue = markWarning(indexMark, "index token");
+      if (indexIssue) warnings.push(indexIssue);
+      const collateralMark = ctx.prices(row.chainId, row.collateralToken);
+      const collateralIssue = markWarning(collateralMark, "collateral token");
+      if (collateralIssue && collateralIssue !== indexIssue) warnings.push(collateralIssue);
+      if (indexDecimals === undefined) warnings.push("index token decimals not configured: prices cannot be converted");
+      if (collateralDecimals === undefined) warnings.push("collateral token decimals not configured: collateral value unknown");
+
+      const indexPrice = usableMark(indexMark);
+      const collateralPrice = usableMark(collateralMark);
+      const indexUnit = indexPrice === undefined || indexDecimals === undefined ? undefined : toUnitPrice(indexPrice, indexDecimals);
+      const collateralUnit =
+        collateralPrice === undefined || collateralDecimals === undefined ? undefined : toUnitPrice(collateralPrice, collateralDecimals);
+      const index = indexUnit === undefined ? undefined : { min: indexUnit, max: indexUnit };
+      const collateral = collateralUnit === undefined ? undefined : { min: collateralUnit, max: collateralUnit };
+
+      const pnl = index ? positionPnlUsd(p, index) : null;
+      const collateralUsd = collateral ? p.collateralAmount * collateral.min : null;
+      if (p.collateralAmount === 0n) warnings.push("zero collateral: leverage undefined");
+      const common = {
+        sizeInTokens: row.sizeInTokens,
+        notionalUsd: index ? p.sizeInTokens * index.min : null,
+        collateralUsd,
+        collateralAmount: row.collateralAmount,
+        unrealizedPnlUsd: pnl,
+        warnings,
+      };
+
+      const tokens = await inputs.tokens(row, market);
+      const params = await inputs.params(row, market, block);
+      const state = tokens ? await inputs.state(row, market, tokens, block) : undefined;
+      if (!tokens || !params || !state) {
+        warnings.push("market parameters or state not indexed at or before this block: fees and liquidation price unknown");
+        return { ...common, leverage: null, ...unavailable };
+      }
+      if (!collateral) return { ...common, leverage: null, ...unavailable };
+
+      let costs;
+      try {
+        costs = closingCosts(p, params, state, collateral.min);
+      } catch (error) {
+        warnings.push(`fees unavailable: ${(error as Error).message}`);
+        return { ...common, leverage: null, ...unavailable };
+      }
+      // gmx-interface getLeverage: size / (collateral + pnl - pending borrowing and funding fees).
+      const pendingUsd = costs.borrowingFeeUsd + costs.fundingFeeAmount * collateral.min;
+      const equityForLeverage = pnl === null || collateralUsd === null ? null : collateralUsd + pnl - pendingUsd;
+
+      let liq, liquidatableNow: boolean | null = null;
+      try {
+        const sameToken = row.collateralToken.toLowerCase() === row.market.toLowerCase();
+        liq = liquidationPrice(p, params, state, sameToken ? { isIndexToken: true } : { isIndexToken: false, price: collateral });
+        if (index) liquidatableNow = liquidationCheck(p, params, state, { index, collateral: sameToken ? index : collateral }).liquidatable;
+      } catch (error) {
+        warnings.push(`liquidation price unavailable: ${(error as Error).message}`);
+        liq = undefined;
+      }
+
+      let liquidationDistance: number | null = null;
+      const liquidationWhole = liq?.kind === "price" && indexDecimals !== undefined ? toWholeTokenPrice(liq.price, indexDecimals) : null;
+      if (liquidationWhole !== null && indexPrice !== undefined) {
+        liquidationDistance = ratio(row.isLong ? indexPrice - liquidationWhole : liquidationWhole - indexPrice, indexPrice);
+      } else if (liq?.kind === "always") {
+        liquidationDistance = 0;
+        warnings.push("costs and the minimum collateral exceed what the position holds: liquidatable at any price");
+      }
+
+      return {
+        ...common,
+        leverage: equityForLeverage === null ? null : leverage(p.sizeInUsd, equityForLeverage),
+        pendingFeesUsd: costs.costUsd,
+        equityUsd: collateralUsd === null || pnl === null ? null : collateralUsd + pnl - costs.costUsd,
+        liquidationPrice: liquidationWhole,
+        liquidationDistance,
+        liquidatableNow,
+      };
+    }),
+  );
+  // GMX v2 margin is isolated per position.
+  return { positions, accounts: [] };
+}

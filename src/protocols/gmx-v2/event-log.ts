@@ -1,0 +1,164 @@
+import type { Address, Hex } from "viem";
+
+// Reads GMX v2 EventEmitter payloads (event/EventUtils.sol EventLogData) by key. Item sets differ
+// between GMX releases (v2.2 renamed PositionIncrease.priceImpactUsd to pendingPriceImpactUsd), so
+// nothing is read by position: a missing optional key is undefined, a missing required key an error.
+
+type KeyValue<T> = { key: string; value: T };
+type Group<T> = { items: readonly KeyValue<T>[]; arrayItems: readonly KeyValue<readonly T[]>[] };
+
+/** EventLogData as viem decodes it. */
+export type EventLogData = {
+  addressItems: Group<Address>;
+  uintItems: Group<bigint>;
+  intItems: Group<bigint>;
+  boolItems: Group<boolean>;
+  bytes32Items: Group<Hex>;
+  bytesItems: Group<Hex>;
+  stringItems: Group<string>;
+};
+
+export class EventDecodeError extends Error {
+  constructor(eventName: string, detail: string) {
+    super(`GMX v2 ${eventName}: ${detail}`);
+    this.name = "EventDecodeError";
+  }
+}
+
+/** Typed look-ups by key over one event's payload. */
+export function eventItems(eventName: string, data: EventLogData) {
+  const lookup = <T>(group: Group<T>, kind: string) => {
+    const byKey = new Map(group.items.map((item) => [item.key, item.value]));
+    const optional = (key: string): T | undefined => byKey.get(key);
+    const required = (key: string): T => {
+      if (!byKey.has(key)) throw new EventDecodeError(eventName, `missing ${kind} item '${key}'`);
+      return byKey.get(key)!;
+    };
+    return { required, optional };
+  };
+  return {
+    address: lookup(data.addressItems, "address"),
+    uint: lookup(data.uintItems, "uint"),
+    int: lookup(data.intItems, "int"),
+    bool: lookup(data.boolItems, "bool"),
+    bytes32: lookup(data.bytes32Items, "bytes32"),
+  };
+}
+
+/** Order.OrderType.Liquidation (order/Order.sol). */
+export const ORDER_TYPE_LIQUIDATION = 7n;
+/** Order.SecondaryOrderType.Adl. */
+export const SECONDARY_ORDER_TYPE_ADL = 1n;
+
+export type PositionChange = {
+  kind: "PositionIncrease" | "PositionDecrease";
+  account: Address;
+  market: Address;
+  collateralToken: Address;
+  isLong: boolean;
+  positionKey: Hex;
+  orderKey: Hex | undefined;
+  orderType: bigint;
+  // Post-state (position/PositionEventUtils.sol).
+  sizeInUsd: bigint;
+  sizeInTokens: bigint;
+  collateralAmount: bigint;
+  borrowingFactor: bigint;
+  fundingFeeAmountPerSize: bigint;
+  // Deltas.
+  sizeDeltaUsd: bigint;
+  collateralDeltaAmount: bigint;
+  executionPrice: bigint | undefined;
+  /** Increase: impact added to the position's pending impact (index tokens; v2.2+, else undefined). */
+  pendingPriceImpactAmount: bigint | undefined;
+  /** Decrease: realised PnL before price impact (USD 1e30). */
+  basePnlUsd: bigint | undefined;
+};
+
+export type GmxV2Event =
+  | PositionChange
+  | { kind: "OraclePriceUpdate"; token: Address; minPrice: bigint; maxPrice: bigint; timestamp: bigint | undefined }
+  | { kind: "OrderExecuted"; orderKey: Hex; account: Address | undefined; secondaryOrderType: bigint }
+  | { kind: "OpenInterestUpdated"; market: Address; collateralToken: Address; isLong: boolean; nextValue: bigint }
+  | { kind: "CumulativeBorrowingFactorUpdated"; market: Address; isLong: boolean; nextValue: bigint }
+  | { kind: "FundingFeeAmountPerSizeUpdated"; market: Address; collateralToken: Address; isLong: boolean; value: bigint };
+
+function positionChange(kind: PositionChange["kind"], data: EventLogData): PositionChange {
+  const i = eventItems(kind, data);
+  const collateralDelta =
+    kind === "PositionIncrease" ? i.int.required("collateralDeltaAmount") : i.uint.required("collateralDeltaAmount");
+  return {
+    kind,
+    account: i.address.required("account"),
+    market: i.address.required("market"),
+    collateralToken: i.address.required("collateralToken"),
+    isLong: i.bool.required("isLong"),
+    positionKey: i.bytes32.required("positionKey"),
+    orderKey: i.bytes32.optional("orderKey"),
+    orderType: i.uint.required("orderType"),
+    sizeInUsd: i.uint.required("sizeInUsd"),
+    sizeInTokens: i.uint.required("sizeInTokens"),
+    collateralAmount: i.uint.required("collateralAmount"),
+    borrowingFactor: i.uint.required("borrowingFactor"),
+    fundingFeeAmountPerSize: i.uint.required("fundingFeeAmountPerSize"),
+    sizeDeltaUsd: i.uint.required("sizeDeltaUsd"),
+    collateralDeltaAmount: collateralDelta,
+    executionPrice: i.uint.optional("executionPrice"),
+    pendingPriceImpactAmount: kind === "PositionIncrease" ? i.int.optional("pendingPriceImpactAmount") : undefined,
+    basePnlUsd: kind === "PositionDecrease" ? i.int.optional("basePnlUsd") : undefined,
+  };
+}
+
+/** Decodes the events the adapter follows; any other event name gives null. */
+export function decodeGmxV2Event(eventName: string, data: EventLogData): GmxV2Event | null {
+  switch (eventName) {
+    case "PositionIncrease":
+    case "PositionDecrease":
+      return positionChange(eventName, data);
+    case "OraclePriceUpdate": {
+      const i = eventItems(eventName, data);
+      return {
+        kind: eventName,
+        token: i.address.required("token"),
+        minPrice: i.uint.required("minPrice"),
+        maxPrice: i.uint.required("maxPrice"),
+        timestamp: i.uint.optional("timestamp"),
+      };
+    }
+    case "OrderExecuted": {
+      const i = eventItems(eventName, data);
+      return {
+        kind: eventName,
+        orderKey: i.bytes32.required("key"),
+        account: i.address.optional("account"),
+        secondaryOrderType: i.uint.optional("secondaryOrderType") ?? 0n,
+      };
+    }
+    case "OpenInterestUpdated": {
+      const i = eventItems(eventName, data);
+      return {
+        kind: eventName,
+        market: i.address.required("market"),
+        collateralToken: i.address.required("collateralToken"),
+        isLong: i.bool.required("isLong"),
+        nextValue: i.uint.required("nextValue"),
+      };
+    }
+    case "CumulativeBorrowingFactorUpdated": {
+      const i = eventItems(eventName, data);
+      return { kind: eventName, market: i.address.required("market"), isLong: i.bool.required("isLong"), nextValue: i.uint.required("nextValue") };
+    }
+    case "FundingFeeAmountPerSizeUpdated": {
+      const i = eventItems(eventName, data);
+      return {
+        kind: eventName,
+        market: i.address.required("market"),
+        collateralToken: i.address.required("collateralToken"),
+        isLong: i.bool.required("isLong"),
+        value: i.uint.required("value"),
+      };
+    }
+    default:
+      return null;
+  }
+}

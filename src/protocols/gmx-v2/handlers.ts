@@ -1,0 +1,204 @@
+import { ponder } from "ponder:registry";
+import {
+  gmxV2Market,
+  gmxV2MarketParams,
+  gmxV2MarketValue,
+  gmxV2OraclePrice,
+  gmxV2Order,
+  position,
+  positionEvent,
+} from "ponder:schema";
+import { zeroAddress, type Address, type Hex } from "viem";
+import { GmxV2ReadAbi } from "../../../abis/GmxV2EventEmitter";
+import { loadExposureConfig } from "../../config/exposure-config";
+import { assetDirectory } from "../../core/assets";
+import type { PositionRow } from "../../core/adapter";
+import { gmxV2DeploymentDirectory } from "./contracts";
+import { decodeGmxV2Event, EventDecodeError, ORDER_TYPE_LIQUIDATION, SECONDARY_ORDER_TYPE_ADL, type EventLogData, type PositionChange } from "./event-log";
+import { marketParamKeys } from "./keys";
+import type { GmxV2MarketParams } from "./risk";
+import { decodeState, encodeState, entryPrice, GMX_V2, gmxV2PositionId, marketId, proportionalPendingImpact, toWholeTokenPrice } from "./normalise";
+
+const config = loadExposureConfig();
+const assets = assetDirectory(config);
+const deployments = gmxV2DeploymentDirectory(config);
+
+type Ctx = { db: any; chain: { id: number }; client: any };
+type Evt = {
+  args: { eventName: string; eventData: EventLogData };
+  log: { address: Address; logIndex: number };
+  block: { number: bigint; timestamp: bigint };
+  transaction: { hash: Hex };
+};
+
+const eventId = (context: Ctx, event: Evt) => `${context.chain.id}:${event.transaction.hash}:${event.log.logIndex}`;
+
+function deploymentOf(context: Ctx, event: Evt) {
+  const d = deployments(context.chain.id, event.log.address);
+  if (!d) throw new Error(`GMX v2: EventEmitter ${event.log.address} on chain ${context.chain.id} is not configured`);
+  return d;
+}
+
+/** Market tokens from Reader.getMarket, read the first time a market is seen. */
+async function marketTokens(context: Ctx, event: Evt, market: Address) {
+  const id = marketId(context.chain.id, event.log.address, market);
+  const known = await context.db.find(gmxV2Market, { id });
+  if (known) return known as { indexToken: Address; longToken: Address; shortToken: Address };
+  const d = deploymentOf(context, event);
+  const props = await context.client.readContract({
+    abi: GmxV2ReadAbi,
+    address: d.reader,
+    functionName: "getMarket",
+    args: [d.dataStore, market],
+    blockNumber: event.block.number,
+  });
+  const row = { chainId: context.chain.id, eventEmitter: event.log.address, market, indexToken: props.indexToken, longToken: props.longToken, shortToken: props.shortToken };
+  await context.db.insert(gmxV2Market).values({ id, ...row });
+  return row;
+}
+
+/** DataStore parameters have no events of their own here; read them at each block with activity in the market. */
+async function recordMarketParams(context: Ctx, event: Evt, market: Address) {
+  const id = `${marketId(context.chain.id, event.log.address, market)}:${event.block.number}`;
+  if (await context.db.find(gmxV2MarketParams, { id })) return;
+  const d = deploymentOf(context, event);
+  const keys = Object.entries(marketParamKeys(market)) as [keyof GmxV2MarketParams, Hex][];
+  const values = await Promise.all(
+    keys.map(([, key]) =>
+      context.client.readContract({ abi: GmxV2ReadAbi, address: d.dataStore, functionName: "getUint", args: [key], blockNumber: event.block.number }),
+    ),
+  );
+  const params = Object.fromEntries(keys.map(([name], i) => [name, values[i]])) as GmxV2MarketParams;
+  await context.db.insert(gmxV2MarketParams).values({ id, chainId: context.chain.id, eventEmitter: event.log.address, market, blockNumber: event.block.number, ...params });
+}
+
+async function recordMarketValue(
+  context: Ctx,
+  event: Evt,
+  v: { market: Address; kind: "openInterest" | "cumulativeBorrowingFactor" | "fundingFeeAmountPerSize"; collateralToken: Address; isLong: boolean; value: bigint },
+) {
+  await context.db.insert(gmxV2MarketValue).values({
+    id: eventId(context, event),
+    chainId: context.chain.id,
+    eventEmitter: event.log.address,
+    ...v,
+    blockNumber: event.block.number,
+    logIndex: event.log.logIndex,
+  });
+}
+
+/** The row after a PositionIncrease/PositionDecrease: the event's post-state plus the pending impact we carry. */
+async function applyPositionChange(context: Ctx, event: Evt, e: PositionChange) {
+  const tokens = await marketTokens(context, event, e.market);
+  const positionId = gmxV2PositionId(context.chain.id, event.log.address, e.positionKey);
+  const existing = (await context.db.find(position, { id: positionId })) as (PositionRow & { id: string }) | null;
+  const previous = existing && existing.status === "open" ? existing : null;
+  const before = previous ? decodeState(previous.protocolState) : undefined;
+  const pendingBefore = before?.pendingImpactAmount ?? 0n;
+  // Events carry every post-state field except pendingImpactAmount (PositionEventUtils); follow it as the contract does.
+  const pendingImpactAmount =
+    e.kind === "PositionIncrease"
+      ? pendingBefore + (e.pendingPriceImpactAmount ?? 0n)
+      : e.sizeInUsd === 0n
+        ? 0n
+        : pendingBefore - proportionalPendingImpact(pendingBefore, e.sizeDeltaUsd, e.sizeInUsd + e.sizeDeltaUsd);
+  const closed = e.sizeInUsd === 0n;
+  const indexDecimals = assets.get(context.chain.id, tokens.indexToken)?.decimals;
+  const status = !closed ? "open" : e.orderType === ORDER_TYPE_LIQUIDATION ? "liquidated" : "closed";
+  const row: PositionRow = {
+    positionId,
+    chainId: context.chain.id,
+    protocol: GMX_V2,
+    venue: event.log.address,
+    positionKey: e.positionKey,
+    account: e.account,
+    market: tokens.indexToken,
+    collateralToken: e.collateralToken,
+    isLong: e.isLong,
+    sizeUsd: e.sizeInUsd,
+    sizeInTokens: e.sizeInTokens,
+    // USD value depends on the collateral price at the queried block; the adapter computes it.
+    collateralUsd: null,
+    collateralAmount: e.collateralAmount,
+    entryPrice: entryPrice(e.sizeInUsd, e.sizeInTokens, indexDecimals),
+    realisedPnlUsd: (previous?.realisedPnlUsd ?? 0n) + (e.basePnlUsd ?? 0n),
+    protocolState: encodeState({
+      marketToken: e.market,
+      borrowingFactor: e.borrowingFactor,
+      fundingFeeAmountPerSize: e.fundingFeeAmountPerSize,
+      pendingImpactAmount,
+    }),
+    status,
+    openedBlock: previous?.openedBlock ?? event.block.number,
+    openedAt: previous?.openedAt ?? event.block.timestamp,
+    updatedBlock: event.block.number,
+    updatedAt: event.block.timestamp,
+  };
+  await context.db.insert(position).values({ id: positionId, ...row }).onConflictDoUpdate(row);
+
+  const id = eventId(context, event);
+  const increase = e.kind === "PositionIncrease";
+  await context.db.insert(positionEvent).values({
+    id,
+    kind: increase ? "increase" : e.orderType === ORDER_TYPE_LIQUIDATION ? "liquidation-decrease" : "decrease",
+    blockNumber: event.block.number,
+    logIndex: event.log.logIndex,
+    transactionHash: event.transaction.hash,
+    timestamp: event.block.timestamp,
+    sizeDeltaUsd: e.sizeDeltaUsd,
+    collateralDeltaUsd: null,
+    price: e.executionPrice === undefined || indexDecimals === undefined ? null : toWholeTokenPrice(e.executionPrice, indexDecimals),
+    feeUsd: null,
+    ...row,
+  });
+  if (e.orderKey) await context.db.insert(gmxV2Order).values({ id: `${context.chain.id}:${e.orderKey}`, positionEventId: id }).onConflictDoUpdate({ positionEventId: id });
+  await recordMarketParams(context, event, e.market);
+}
+
+async function onEventLog(event: Evt, context: Ctx) {
+  let e;
+  try {
+    e = decodeGmxV2Event(event.args.eventName, event.args.eventData);
+  } catch (error) {
+    // A payload without a key we need cannot be applied; say which and go on rather than stop the chain.
+    if (error instanceof EventDecodeError) {
+      console.warn(`${error.message} (tx ${event.transaction.hash}, log ${event.log.logIndex}): skipped`);
+      return;
+    }
+    throw error;
+  }
+  if (!e) return;
+  switch (e.kind) {
+    case "PositionIncrease":
+    case "PositionDecrease":
+      return applyPositionChange(context, event, e);
+    case "OraclePriceUpdate":
+      return context.db.insert(gmxV2OraclePrice).values({
+        id: eventId(context, event),
+        chainId: context.chain.id,
+        eventEmitter: event.log.address,
+        token: e.token,
+        minPrice: e.minPrice,
+        maxPrice: e.maxPrice,
+        blockNumber: event.block.number,
+        logIndex: event.log.logIndex,
+        timestamp: e.timestamp ?? event.block.timestamp,
+      });
+    case "OpenInterestUpdated":
+      return recordMarketValue(context, event, { market: e.market, kind: "openInterest", collateralToken: e.collateralToken, isLong: e.isLong, value: e.nextValue });
+    case "CumulativeBorrowingFactorUpdated":
+      return recordMarketValue(context, event, { market: e.market, kind: "cumulativeBorrowingFactor", collateralToken: zeroAddress, isLong: e.isLong, value: e.nextValue });
+    case "FundingFeeAmountPerSizeUpdated":
+      return recordMarketValue(context, event, { market: e.market, kind: "fundingFeeAmountPerSize", collateralToken: e.collateralToken, isLong: e.isLong, value: e.value });
+    case "OrderExecuted": {
+      if (e.secondaryOrderType !== SECONDARY_ORDER_TYPE_ADL) return;
+      // Auto-deleveraging executes a decrease order; label the position event that order produced.
+      const order = await context.db.find(gmxV2Order, { id: `${context.chain.id}:${e.orderKey}` });
+      if (order) await context.db.update(positionEvent, { id: order.positionEventId }).set({ kind: "adl-decrease" });
+      return;
+    }
+  }
+}
+
+ponder.on("GmxV2EventEmitter:EventLog1", ({ event, context }) => onEventLog(event as Evt, context as Ctx));
+ponder.on("GmxV2EventEmitter:EventLog2", ({ event, context }) => onEventLog(event as Evt, context as Ctx));

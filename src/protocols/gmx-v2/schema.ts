@@ -1,0 +1,83 @@
+import { index, onchainTable } from "ponder";
+
+/** Market tokens (Reader.getMarket), read once per market. */
+export const gmxV2Market = onchainTable("gmx_v2_market", (t) => ({
+  id: t.text().primaryKey(),
+  chainId: t.integer().notNull(),
+  eventEmitter: t.hex().notNull(),
+  market: t.hex().notNull(),
+  indexToken: t.hex().notNull(),
+  longToken: t.hex().notNull(),
+  shortToken: t.hex().notNull(),
+}));
+
+/**
+ * Market accumulators from their update events, one row per value change: open interest (USD, per
+ * collateral token and side), cumulative borrowing factor (per side; collateralToken is zero) and
+ * funding fee amount per size (per collateral token and side).
+ */
+export const gmxV2MarketValue = onchainTable(
+  "gmx_v2_market_value",
+  (t) => ({
+    id: t.text().primaryKey(),
+    chainId: t.integer().notNull(),
+    eventEmitter: t.hex().notNull(),
+    market: t.hex().notNull(),
+    kind: t.text().$type<"openInterest" | "cumulativeBorrowingFactor" | "fundingFeeAmountPerSize">().notNull(),
+    collateralToken: t.hex().notNull(),
+    isLong: t.boolean().notNull(),
+    value: t.bigint().notNull(),
+    blockNumber: t.bigint().notNull(),
+    logIndex: t.integer().notNull(),
+  }),
+  (table) => ({
+    lookup: index().on(table.chainId, table.eventEmitter, table.market, table.kind, table.collateralToken, table.isLong, table.blockNumber),
+  }),
+);
+
+/** DataStore parameters of a market, read at each block with position activity in it. */
+export const gmxV2MarketParams = onchainTable(
+  "gmx_v2_market_params",
+  (t) => ({
+    id: t.text().primaryKey(),
+    chainId: t.integer().notNull(),
+    eventEmitter: t.hex().notNull(),
+    market: t.hex().notNull(),
+    blockNumber: t.bigint().notNull(),
+    minCollateralUsd: t.bigint().notNull(),
+    minCollateralFactorForLiquidation: t.bigint().notNull(),
+    maxPositionImpactFactorForLiquidations: t.bigint().notNull(),
+    positionImpactFactorPositive: t.bigint().notNull(),
+    positionImpactFactorNegative: t.bigint().notNull(),
+    positionImpactExponentFactorPositive: t.bigint().notNull(),
+    positionImpactExponentFactorNegative: t.bigint().notNull(),
+    maxPositionImpactFactorPositive: t.bigint().notNull(),
+    maxPositionImpactFactorNegative: t.bigint().notNull(),
+    positionFeeFactorBalanceImproved: t.bigint().notNull(),
+    positionFeeFactorBalanceNotImproved: t.bigint().notNull(),
+  }),
+  (table) => ({ lookup: index().on(table.chainId, table.eventEmitter, table.market, table.blockNumber) }),
+);
+
+/** GMX's own oracle prices (OraclePriceUpdate), per token unit x 1e30 as the protocol uses them. */
+export const gmxV2OraclePrice = onchainTable(
+  "gmx_v2_oracle_price",
+  (t) => ({
+    id: t.text().primaryKey(),
+    chainId: t.integer().notNull(),
+    eventEmitter: t.hex().notNull(),
+    token: t.hex().notNull(),
+    minPrice: t.bigint().notNull(),
+    maxPrice: t.bigint().notNull(),
+    blockNumber: t.bigint().notNull(),
+    logIndex: t.integer().notNull(),
+    timestamp: t.bigint().notNull(),
+  }),
+  (table) => ({ lookup: index().on(table.chainId, table.eventEmitter, table.token, table.blockNumber) }),
+);
+
+/** Which position event an order produced, so OrderExecuted (ADL) can label it. */
+export const gmxV2Order = onchainTable("gmx_v2_order", (t) => ({
+  id: t.text().primaryKey(),
+  positionEventId: t.text().notNull(),
+}));

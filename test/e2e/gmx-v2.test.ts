@@ -1,0 +1,234 @@
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { formatUnits, parseUnits, type Address, type Hex } from "viem";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startAnvil, type AnvilHandle } from "../chain/anvil";
+import { anvilAccount, chainClients, read } from "../chain/clients";
+import { deployFixtures, fixtureAbis, type Deployment, type TokenSymbol } from "../chain/deploy";
+import { ASSET_SYMBOL, fixtureExposureConfig, writeExposureConfig } from "../chain/exposure-config";
+import { deployGmxV2Fixture, feedUnitPrice, type GmxV2Deployment } from "../chain/gmx-v2-deploy";
+import { GmxV2Keeper, simulateGmxV2, type GmxV2PositionRef, type GmxV2SimulationSummary, type GmxV2StoredPosition } from "../chain/gmx-v2-simulate";
+import { simulate, type SimulationSummary } from "../chain/simulate";
+import { DATABASES } from "../support/databases";
+import { dropSchema, dumpTables, startIndexer, type Indexer } from "../support/indexer";
+
+const usd = (s: string) => parseUnits(s, 30);
+const QUERY = `query ($address: String!) {
+  wallet(address: $address) {
+    positions {
+      protocol positionKey side status sizeUsd sizeInTokens notionalUsd leverage unrealizedPnlUsd liquidationPrice liquidationDistance
+      liquidatableNow warnings market { address symbol } collateral { token { address } amount usd }
+    }
+    totals { grossNotionalUsd complete netNotional { asset longUsd shortUsd netUsd } }
+  }
+}`;
+
+describe.each(DATABASES)("GMX v2 end to end on %s", (database) => {
+  let anvil: AnvilHandle;
+  let d: Deployment;
+  let g: GmxV2Deployment;
+  let k: GmxV2Keeper;
+  let v1: SimulationSummary;
+  let v2: GmxV2SimulationSummary;
+  let indexer: Indexer;
+  const scripted = anvilAccount(12).address;
+  /** The fixture's position after each scripted step, in order. */
+  const scriptedSteps: { kind: string; after: GmxV2StoredPosition }[] = [];
+  let scriptedRef: GmxV2PositionRef;
+
+  const symbolOf = (token: string) =>
+    (Object.entries(d.tokens) as [TokenSymbol, { address: Address }][]).find(([, t]) => t.address.toLowerCase() === token.toLowerCase())![0];
+  const decimalsOf = (token: string) => d.tokens[symbolOf(token)].decimals;
+  const feedAnswer = async (symbol: TokenSymbol) =>
+    read<bigint>(d.rpcUrl, { address: d.tokens[symbol].feed, abi: (await fixtureAbis()).aggregator, functionName: "latestAnswer" });
+  const wallet = async (address: string) => {
+    const r = await indexer.query(QUERY, { address });
+    expect(r.errors).toBeUndefined();
+    return r.data.wallet;
+  };
+  const v2Refs = (): (GmxV2PositionRef & { key: Hex })[] => {
+    const refs = new Map<Hex, GmxV2PositionRef & { key: Hex }>();
+    for (const account of [...v2.wallets, scripted]) {
+      for (const market of ["ETH", "BTC"] as const) {
+        const m = g.markets[market];
+        for (const isLong of [true, false]) {
+          for (const collateralToken of [m.longToken, m.shortToken]) {
+            const ref = { account, market, collateralToken, isLong };
+            refs.set(k.key(ref), { ...ref, key: k.key(ref) });
+          }
+        }
+      }
+    }
+    return [...refs.values()];
+  };
+
+  beforeAll(async () => {
+    anvil = await startAnvil();
+    d = await deployFixtures(anvil.rpcUrl);
+    g = await deployGmxV2Fixture(anvil.rpcUrl, d.tokens);
+    k = await GmxV2Keeper.create(d, g);
+    v1 = await simulate(d, { wallets: 3, steps: 30, seed: 5 });
+    v2 = await simulateGmxV2(d, g, { seed: 7, steps: 80, wallets: 4, firstAccountIndex: 1 });
+
+    // A scripted life on BTC at 40x: open, increase, partial close, then a 5% drop and a liquidation.
+    scriptedRef = { account: scripted, market: "BTC", collateralToken: g.markets.BTC.shortToken, isLong: true };
+    const step = async (kind: string, tx: () => Promise<unknown>) => {
+      await tx();
+      scriptedSteps.push({ kind, after: await k.position(scriptedRef) });
+    };
+    await step("increase", () => k.open(scriptedRef, 500n * 10n ** 6n, usd("15000"), -(10n ** 4n)));
+    await step("increase", () => k.increase(scriptedRef, 0n, usd("5000"), -(3n * 10n ** 3n)));
+    await step("decrease", () => k.decrease(scriptedRef, usd("7000")));
+    const answer = await feedAnswer("WBTC");
+    await k.setPrice("WBTC", (answer * 95n) / 100n);
+    expect((await k.liquidationCheck(scriptedRef)).liquidatable).toBe(true);
+    await step("liquidation-decrease", () => k.liquidate(scriptedRef));
+    await k.setPrice("WBTC", answer);
+    // Shorts left open on both kinds of collateral (the simulator may close all of its own).
+    const eth = g.markets.ETH;
+    await k.open({ account: scripted, market: "ETH", collateralToken: eth.longToken, isLong: false }, 10n ** 18n, usd("20000"), -(10n ** 15n));
+    await k.open({ account: scripted, market: "ETH", collateralToken: eth.shortToken, isLong: false }, 2_000n * 10n ** 6n, usd("20000"));
+
+    const configPath = join(mkdtempSync(join(tmpdir(), "exposure-cfg-")), "exposure.config.json");
+    writeExposureConfig(configPath, fixtureExposureConfig(d, { gmxV2: { address: g.address, startBlock: g.startBlock } }));
+    indexer = await startIndexer({ configPath, database });
+    await indexer.waitForBlock(await chainClients(d.rpcUrl).publicClient.getBlockNumber({ cacheTime: 0 }), 120_000);
+  }, 240_000);
+
+  afterAll(async () => {
+    await indexer?.stop();
+    await dropSchema(database, indexer?.schema);
+    await anvil?.stop();
+  });
+
+  it("holds exactly the open positions the fixture holds, with its size, tokens and collateral", async () => {
+    expect(v2.counts.liquidationLong + v2.counts.liquidationShort).toBeGreaterThan(0);
+    expect(v2.counts.adl).toBeGreaterThan(0);
+    const refs = v2Refs();
+    for (const account of [...v2.wallets, scripted]) {
+      const w = await wallet(account);
+      const indexed = w.positions.filter((p: any) => p.protocol === "gmx-v2");
+      const expected: { key: Hex; stored: GmxV2StoredPosition }[] = [];
+      for (const ref of refs.filter((r) => r.account === account)) {
+        const stored = await k.position(ref);
+        if (stored.sizeInUsd > 0n) expected.push({ key: ref.key, stored });
+      }
+      expect(indexed.map((p: any) => p.positionKey).sort()).toEqual(expected.map((e) => e.key.toLowerCase()).sort());
+      for (const { key, stored } of expected) {
+        const got = indexed.find((p: any) => p.positionKey === key.toLowerCase());
+        expect(usd(got.sizeUsd)).toBe(stored.sizeInUsd);
+        expect(parseUnits(got.sizeInTokens, decimalsOf(got.market.address))).toBe(stored.sizeInTokens);
+        expect(parseUnits(got.collateral.amount, decimalsOf(stored.collateralToken))).toBe(stored.collateralAmount);
+        expect(got.side).toBe(stored.isLong ? "LONG" : "SHORT");
+        expect(got.status).toBe("open");
+        expect(got.warnings).toEqual([]);
+      }
+    }
+  });
+
+  it("gives liquidation prices at which the fixture's own check flips, for both sides and both kinds of collateral", async () => {
+    const kinds = new Set<string>();
+    let checked = 0;
+    for (const ref of v2Refs()) {
+      const stored = await k.position(ref);
+      if (stored.sizeInUsd === 0n) continue;
+      const got = (await wallet(ref.account)).positions.find((p: any) => p.positionKey === ref.key.toLowerCase());
+      expect(got.liquidationPrice).not.toBeNull();
+      const indexToken = g.markets[ref.market].indexToken;
+      const decimals = decimalsOf(indexToken);
+      const whole = usd(got.liquidationPrice);
+      // The API answers per whole token; GMX prices per smallest unit: the conversion must be exact.
+      expect(whole % 10n ** BigInt(decimals)).toBe(0n);
+      const unit = whole / 10n ** BigInt(decimals);
+      const before = await k.price(indexToken);
+      const checkAt = async (price: bigint) => {
+        await k.send("setPrice", [indexToken, price, price]);
+        return (await k.liquidationCheck(ref)).liquidatable;
+      };
+      // Long: liquidatable at the price, not one unit above; short: at the price, not one unit below.
+      expect(await checkAt(unit)).toBe(true);
+      expect(await checkAt(ref.isLong ? unit + 1n : unit - 1n)).toBe(false);
+      await k.send("setPrice", [indexToken, before.min, before.max]);
+      const sameToken = ref.collateralToken.toLowerCase() === indexToken.toLowerCase();
+      kinds.add(`${ref.isLong ? "long" : "short"}/${sameToken ? "index-token collateral" : "stablecoin collateral"}`);
+      checked++;
+    }
+    expect(checked).toBeGreaterThan(3);
+    expect([...kinds].sort()).toEqual([
+      "long/index-token collateral",
+      "long/stablecoin collateral",
+      "short/index-token collateral",
+      "short/stablecoin collateral",
+    ]);
+  });
+
+  it("puts GMX v1 and v2 positions of one wallet into one exposure", async () => {
+    const both = v1.wallets.filter((w) => v2.wallets.includes(w));
+    let combined = 0;
+    for (const account of both) {
+      const w = await wallet(account);
+      const protocols = new Set(w.positions.map((p: any) => p.protocol));
+      if (!(protocols.has("gmx-v1") && protocols.has("gmx-v2"))) continue;
+      combined++;
+      expect(w.totals.complete).toBe(true);
+      // Independent sums: v2 notional from the fixture's tokens at the feed price, v1 from the API rows.
+      let gross = 0n;
+      const net = new Map<string, bigint>();
+      for (const p of w.positions) {
+        let notional: bigint;
+        if (p.protocol === "gmx-v2") {
+          const ref = v2Refs().find((r) => r.key.toLowerCase() === p.positionKey)!;
+          const stored = await k.position(ref);
+          const symbol = symbolOf(p.market.address);
+          notional = stored.sizeInTokens * feedUnitPrice(await feedAnswer(symbol), d.tokens[symbol]);
+          expect(usd(p.notionalUsd)).toBe(notional);
+        } else {
+          notional = usd(p.notionalUsd);
+        }
+        gross += notional;
+        const asset = ASSET_SYMBOL[symbolOf(p.market.address)];
+        net.set(asset, (net.get(asset) ?? 0n) + (p.side === "LONG" ? notional : -notional));
+      }
+      expect(usd(w.totals.grossNotionalUsd)).toBe(gross);
+      expect(Object.fromEntries(w.totals.netNotional.map((n: any) => [n.asset, usd(n.netUsd)]))).toEqual(Object.fromEntries(net));
+    }
+    expect(combined).toBeGreaterThan(0);
+  });
+
+  it("records each event's post-state, pending impact included, and marks liquidations and ADL", async () => {
+    // Read the tables directly once the indexer has stopped (PGlite allows one process).
+    await indexer.stop();
+    const tables = await dumpTables(database, indexer.schema, indexer.pgliteDir);
+    const rows = tables.position as any[];
+    for (const ref of v2Refs()) {
+      const row = rows.find((r) => r.position_key === ref.key.toLowerCase());
+      const stored = await k.position(ref);
+      if (!row) {
+        expect(stored.sizeInUsd).toBe(0n);
+        continue;
+      }
+      expect(BigInt(row.size_usd)).toBe(stored.sizeInUsd);
+      expect(BigInt(row.protocol_state.pendingImpactAmount)).toBe(stored.pendingImpactAmount);
+    }
+    const history = (tables.position_event as any[])
+      .filter((e) => e.position_key === k.key(scriptedRef).toLowerCase())
+      .sort((a, b) => Number(BigInt(a.block_number) - BigInt(b.block_number)) || a.log_index - b.log_index);
+    expect(history.map((e) => e.kind)).toEqual(scriptedSteps.map((s) => s.kind));
+    history.forEach((e, i) => {
+      const after = scriptedSteps[i]!.after;
+      expect(BigInt(e.size_usd)).toBe(after.sizeInUsd);
+      expect(BigInt(e.size_in_tokens)).toBe(after.sizeInTokens);
+      expect(BigInt(e.collateral_amount)).toBe(after.collateralAmount);
+      expect(BigInt(e.protocol_state.pendingImpactAmount)).toBe(after.pendingImpactAmount);
+    });
+    expect(history.at(-1).status).toBe("liquidated");
+    const liquidatedKeys = new Set([...v2.liquidated.map((l) => l.key.toLowerCase()), k.key(scriptedRef).toLowerCase()]);
+    for (const key of liquidatedKeys) {
+      const last = (tables.position_event as any[]).filter((e) => e.position_key === key).sort((a, b) => Number(BigInt(b.block_number) - BigInt(a.block_number)) || b.log_index - a.log_index)[0];
+      expect(last.kind).toBe("liquidation-decrease");
+    }
+    const adlEvents = (tables.position_event as any[]).filter((e) => e.kind === "adl-decrease");
+    expect(adlEvents.length).toBe(v2.adl.length);
+  });
+});

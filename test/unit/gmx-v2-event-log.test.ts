@@ -1,0 +1,151 @@
+import { decodeEventLog, encodeAbiParameters, encodeEventTopics, keccak256, pad, toHex, type Address, type Hex } from "viem";
+import { describe, expect, it } from "vitest";
+import { EventLogDataComponents, GmxV2EventEmitterAbi } from "../../abis/GmxV2EventEmitter";
+import { decodeGmxV2Event, EventDecodeError, type EventLogData } from "../../src/protocols/gmx-v2/event-log";
+
+const account: Address = "0x1111111111111111111111111111111111111111";
+const market: Address = "0x2222222222222222222222222222222222222222";
+const usdc: Address = "0x3333333333333333333333333333333333333333";
+const handler: Address = "0x4444444444444444444444444444444444444444";
+const positionKey = keccak256(toHex("position"));
+const orderKey = keccak256(toHex("order"));
+
+type Items = Partial<Record<keyof EventLogData, [string, unknown][]>>;
+const groups = ["addressItems", "uintItems", "intItems", "boolItems", "bytes32Items", "bytesItems", "stringItems"] as const;
+const payload = (items: Items): EventLogData =>
+  Object.fromEntries(
+    groups.map((g) => [g, { items: (items[g] ?? []).map(([key, value]) => ({ key, value })), arrayItems: [] }]),
+  ) as unknown as EventLogData;
+
+/** A log as the EventEmitter writes it: topics [sig, keccak(name), topic1], data abi(msgSender, eventName, eventData). */
+function emitEventLog1(eventName: string, topic1: Hex, data: EventLogData) {
+  const topics = encodeEventTopics({ abi: GmxV2EventEmitterAbi, eventName: "EventLog1", args: { eventNameHash: eventName, topic1 } });
+  const encoded = encodeAbiParameters(
+    [{ type: "address" }, { type: "string" }, { type: "tuple", components: EventLogDataComponents }],
+    [handler, eventName, data as any],
+  );
+  return decodeEventLog({ abi: GmxV2EventEmitterAbi, topics: topics as [Hex, ...Hex[]], data: encoded });
+}
+
+// PositionEventUtils.emitPositionIncrease item set of GMX v2.2.
+const increaseV22: Items = {
+  addressItems: [["account", account], ["market", market], ["collateralToken", usdc]],
+  uintItems: [
+    ["sizeInUsd", 5_000n * 10n ** 30n],
+    ["sizeInTokens", 2n * 10n ** 18n],
+    ["collateralAmount", 1_000n * 10n ** 6n],
+    ["borrowingFactor", 123n],
+    ["fundingFeeAmountPerSize", 456n],
+    ["longTokenClaimableFundingAmountPerSize", 0n],
+    ["shortTokenClaimableFundingAmountPerSize", 0n],
+    ["executionPrice", 2_500n * 10n ** 12n],
+    ["indexTokenPrice.max", 2_500n * 10n ** 12n],
+    ["indexTokenPrice.min", 2_499n * 10n ** 12n],
+    ["collateralTokenPrice.max", 10n ** 24n],
+    ["collateralTokenPrice.min", 10n ** 24n],
+    ["sizeDeltaUsd", 5_000n * 10n ** 30n],
+    ["sizeDeltaInTokens", 2n * 10n ** 18n],
+    ["orderType", 2n],
+    ["increasedAtTime", 1_700_000_000n],
+  ],
+  intItems: [["collateralDeltaAmount", 1_000n * 10n ** 6n], ["pendingPriceImpactUsd", -7n * 10n ** 30n], ["pendingPriceImpactAmount", -2_800_000_000_000_000n]],
+  boolItems: [["isLong", true]],
+  bytes32Items: [["orderKey", orderKey], ["positionKey", positionKey]],
+};
+
+describe("GMX v2 EventLogData decoding by key", () => {
+  it("decodes a v2.2 PositionIncrease log to the values that were encoded", () => {
+    const log = emitEventLog1("PositionIncrease", pad(account), payload(increaseV22));
+    expect(log.eventName).toBe("EventLog1");
+    expect(log.args.eventName).toBe("PositionIncrease");
+    const e = decodeGmxV2Event(log.args.eventName, log.args.eventData as unknown as EventLogData);
+    expect(e).toEqual({
+      kind: "PositionIncrease",
+      account,
+      market,
+      collateralToken: usdc,
+      isLong: true,
+      positionKey,
+      orderKey,
+      orderType: 2n,
+      sizeInUsd: 5_000n * 10n ** 30n,
+      sizeInTokens: 2n * 10n ** 18n,
+      collateralAmount: 1_000n * 10n ** 6n,
+      borrowingFactor: 123n,
+      fundingFeeAmountPerSize: 456n,
+      sizeDeltaUsd: 5_000n * 10n ** 30n,
+      collateralDeltaAmount: 1_000n * 10n ** 6n,
+      executionPrice: 2_500n * 10n ** 12n,
+      pendingPriceImpactAmount: -2_800_000_000_000_000n,
+      basePnlUsd: undefined,
+    });
+  });
+
+  it("reads by key, not position: reordered items and extra keys decode the same", () => {
+    const shuffled: Items = {
+      ...increaseV22,
+      uintItems: [["someFutureField", 9n], ...[...increaseV22.uintItems!].reverse()],
+      addressItems: [...increaseV22.addressItems!].reverse(),
+    };
+    const a = decodeGmxV2Event("PositionIncrease", emitEventLog1("PositionIncrease", pad(account), payload(increaseV22)).args.eventData as any);
+    const b = decodeGmxV2Event("PositionIncrease", emitEventLog1("PositionIncrease", pad(account), payload(shuffled)).args.eventData as any);
+    expect(b).toEqual(a);
+  });
+
+  it("accepts a v2.1 payload without the optional pendingPriceImpactAmount", () => {
+    const v21: Items = {
+      ...increaseV22,
+      intItems: [["collateralDeltaAmount", 5n], ["priceImpactUsd", -1n]],
+    };
+    const e = decodeGmxV2Event("PositionIncrease", emitEventLog1("PositionIncrease", pad(account), payload(v21)).args.eventData as any);
+    expect(e).toMatchObject({ kind: "PositionIncrease", collateralDeltaAmount: 5n, pendingPriceImpactAmount: undefined });
+  });
+
+  it("names the missing key when a required item is absent", () => {
+    const broken: Items = { ...increaseV22, uintItems: increaseV22.uintItems!.filter(([k]) => k !== "sizeInTokens") };
+    const data = emitEventLog1("PositionIncrease", pad(account), payload(broken)).args.eventData as any;
+    expect(() => decodeGmxV2Event("PositionIncrease", data)).toThrow(EventDecodeError);
+    expect(() => decodeGmxV2Event("PositionIncrease", data)).toThrow("missing uint item 'sizeInTokens'");
+  });
+
+  it("ignores event names the adapter does not follow", () => {
+    const data = emitEventLog1("SwapInfo", pad(market), payload({ uintItems: [["amountIn", 1n]] })).args.eventData as any;
+    expect(decodeGmxV2Event("SwapInfo", data)).toBeNull();
+  });
+
+  it("decodes a liquidation PositionDecrease, an ADL OrderExecuted and an OraclePriceUpdate", () => {
+    const decrease: Items = {
+      ...increaseV22,
+      uintItems: [
+        ...increaseV22.uintItems!.filter(([k]) => !["orderType", "sizeInUsd", "sizeInTokens", "collateralAmount"].includes(k)),
+        ["sizeInUsd", 0n],
+        ["sizeInTokens", 0n],
+        ["collateralAmount", 0n],
+        ["collateralDeltaAmount", 0n],
+        ["orderType", 7n],
+        ["decreasedAtTime", 1n],
+      ],
+      intItems: [["basePnlUsd", -900n * 10n ** 30n], ["priceImpactUsd", 0n], ["proportionalPendingImpactUsd", -7n]],
+    };
+    const d = decodeGmxV2Event("PositionDecrease", emitEventLog1("PositionDecrease", pad(account), payload(decrease)).args.eventData as any);
+    expect(d).toMatchObject({ kind: "PositionDecrease", orderType: 7n, sizeInUsd: 0n, basePnlUsd: -900n * 10n ** 30n, collateralDeltaAmount: 0n });
+
+    const topics = encodeEventTopics({ abi: GmxV2EventEmitterAbi, eventName: "EventLog2", args: { eventNameHash: "OrderExecuted", topic1: orderKey, topic2: pad(account) } });
+    const encoded = encodeAbiParameters(
+      [{ type: "address" }, { type: "string" }, { type: "tuple", components: EventLogDataComponents }],
+      [handler, "OrderExecuted", payload({ bytes32Items: [["key", orderKey]], addressItems: [["account", account]], uintItems: [["secondaryOrderType", 1n]] }) as any],
+    );
+    const log = decodeEventLog({ abi: GmxV2EventEmitterAbi, topics: topics as [Hex, ...Hex[]], data: encoded });
+    expect(log.args).toMatchObject({ topic1: orderKey, topic2: pad(account) });
+    expect(decodeGmxV2Event(log.args.eventName, log.args.eventData as any)).toEqual({ kind: "OrderExecuted", orderKey, account, secondaryOrderType: 1n });
+
+    const price = payload({ addressItems: [["token", usdc], ["provider", handler]], uintItems: [["minPrice", 999n], ["maxPrice", 1001n], ["timestamp", 5n]] });
+    expect(decodeGmxV2Event("OraclePriceUpdate", emitEventLog1("OraclePriceUpdate", pad(usdc), price).args.eventData as any)).toEqual({
+      kind: "OraclePriceUpdate",
+      token: usdc,
+      minPrice: 999n,
+      maxPrice: 1001n,
+      timestamp: 5n,
+    });
+  });
+});

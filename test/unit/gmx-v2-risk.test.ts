@@ -1,0 +1,205 @@
+import { describe, expect, it } from "vitest";
+import { proportionalPendingImpact } from "../../src/protocols/gmx-v2/normalise";
+import { exp2, log2, mul, pow } from "../../src/protocols/gmx-v2/prb-pow";
+import {
+  applyImpactFactor,
+  closePriceImpactUsd,
+  liquidationCheck,
+  liquidationPrice,
+  type GmxV2MarketParams,
+  type GmxV2MarketState,
+  type GmxV2Position,
+} from "../../src/protocols/gmx-v2/risk";
+
+const E30 = 10n ** 30n;
+const E18 = 10n ** 18n;
+const usd = (n: number | bigint) => BigInt(n) * E30;
+const ETH = (whole: number) => (BigInt(Math.round(whole * 1e6)) * 10n ** 18n) / 10n ** 6n;
+/** Unit prices: USD per smallest unit x 1e30. */
+const ethPrice = (dollars: number) => BigInt(dollars) * 10n ** 12n;
+const USDC_PRICE = 10n ** 24n;
+const ceil = (a: bigint, b: bigint) => (a + b - 1n) / b;
+
+const params: GmxV2MarketParams = {
+  minCollateralUsd: usd(1),
+  minCollateralFactorForLiquidation: (5n * E30) / 1000n, // 0.5%
+  maxPositionImpactFactorForLiquidations: (25n * E30) / 10_000n,
+  positionImpactFactorPositive: 0n,
+  positionImpactFactorNegative: 0n,
+  positionImpactExponentFactorPositive: 2n * E30,
+  positionImpactExponentFactorNegative: 2n * E30,
+  maxPositionImpactFactorPositive: (5n * E30) / 1000n,
+  maxPositionImpactFactorNegative: (5n * E30) / 1000n,
+  positionFeeFactorBalanceImproved: (4n * E30) / 10_000n,
+  positionFeeFactorBalanceNotImproved: (6n * E30) / 10_000n,
+};
+
+const position = (over: Partial<GmxV2Position>): GmxV2Position => ({
+  isLong: true,
+  sizeInUsd: usd(30_000),
+  sizeInTokens: ETH(10),
+  collateralAmount: 3_000n * 10n ** 6n,
+  pendingImpactAmount: 0n,
+  borrowingFactor: 10n ** 27n,
+  fundingFeeAmountPerSize: 0n,
+  ...over,
+});
+
+const state = (over: Partial<GmxV2MarketState> = {}): GmxV2MarketState => ({
+  longOpenInterestUsd: usd(30_000),
+  shortOpenInterestUsd: usd(30_000),
+  cumulativeBorrowingFactor: 10n ** 27n + 10n ** 26n, // 0.01% of size accrued since the position's snapshot
+  fundingFeeAmountPerSize: 5n * 10n ** 12n, // per 1e30 USD of size, 1e45 scale: 30,000e30 * 5e12 / 1e45 = 150 units
+  ...over,
+});
+
+describe("PRBMathUD60x18.pow mirror", () => {
+  it("is exact where the binary method is exact and close to x^y elsewhere", () => {
+    expect(log2(8n * E18)).toBe(3n * E18);
+    expect(exp2(3n * E18)).toBe(8n * E18);
+    expect(mul(3n * E18, E18 / 2n)).toBe((3n * E18) / 2n);
+    expect(mul(1n, E18 / 2n)).toBe(1n); // 0.5e-18 rounds half up
+    expect(pow(0n, 0n)).toBe(E18);
+    for (const [x, y] of [
+      [12_345.678, 2],
+      [2_000_000, 1.9],
+      [1.5, 2.2],
+      [987_654_321.123, 2],
+    ] as const) {
+      const got = Number(pow(BigInt(Math.round(x * 1e6)) * 10n ** 12n, BigInt(Math.round(y * 1e6)) * 10n ** 12n)) / 1e18;
+      expect(Math.abs(got / x ** y - 1)).toBeLessThan(1e-12);
+    }
+  });
+
+  it("applyImpactFactor: (diff^e) * factor / 2, zero below $1 as PricingUtils does", () => {
+    const factor = 2n * 10n ** 21n; // 2e-9 per USD^2
+    const impact = applyImpactFactor(usd(100_000), factor, 2n * E30);
+    expect(Number(impact) / 1e30).toBeCloseTo((100_000 ** 2 * 2e-9) / 2, 6); // $10
+    expect(applyImpactFactor(E30 - 1n, factor, 2n * E30)).toBe(0n);
+  });
+});
+
+describe("GMX v2 close price impact (PositionPricingUtils.getPriceImpactUsd, usdDelta = -size)", () => {
+  const m = { ...params, positionImpactFactorPositive: 10n ** 21n, positionImpactFactorNegative: 2n * 10n ** 21n };
+  it("same-side worsening is negative with the negative factor", () => {
+    // longs 100k, shorts 50k; closing a 20k short widens the gap from 50k to 70k.
+    const p = position({ isLong: false, sizeInUsd: usd(20_000) });
+    const r = closePriceImpactUsd(p, m, state({ longOpenInterestUsd: usd(100_000), shortOpenInterestUsd: usd(50_000) }));
+    const expected = applyImpactFactor(usd(50_000), m.positionImpactFactorNegative, 2n * E30) - applyImpactFactor(usd(70_000), m.positionImpactFactorNegative, 2n * E30);
+    expect(r).toEqual({ impactUsd: expected, balanceWasImproved: false });
+    expect(Number(expected) / 1e30).toBeCloseTo(-(70_000 ** 2 - 50_000 ** 2) * 1e-9, 4); // -$2,400
+  });
+
+  it("crossover uses the positive factor on the old gap and the negative factor on the new one", () => {
+    // longs 100k, shorts 50k; closing an 80k long flips to shorts-heavy by 30k.
+    const p = position({ isLong: true, sizeInUsd: usd(80_000) });
+    const r = closePriceImpactUsd(p, m, state({ longOpenInterestUsd: usd(100_000), shortOpenInterestUsd: usd(50_000) }));
+    const positive = applyImpactFactor(usd(50_000), m.positionImpactFactorPositive, 2n * E30);
+    const negative = applyImpactFactor(usd(30_000), m.positionImpactFactorNegative, 2n * E30);
+    expect(r.impactUsd).toBe(positive - negative);
+    expect(r.balanceWasImproved).toBe(true);
+  });
+});
+
+/** remaining collateral as the notes' formula states it, written out here independently of risk.ts. */
+function remainingByHand(p: GmxV2Position, s: GmxV2MarketState, indexPrice: bigint, collateralPrice: bigint, impactUsd: bigint) {
+  const borrowingUsd = (p.sizeInUsd * (s.cumulativeBorrowingFactor - p.borrowingFactor)) / E30;
+  const fundingAmount = ceil(p.sizeInUsd * (s.fundingFeeAmountPerSize - p.fundingFeeAmountPerSize), 10n ** 45n);
+  const closingFeeUsd = (p.sizeInUsd * params.positionFeeFactorBalanceNotImproved) / E30;
+  // Fees are charged in collateral tokens, each USD fee floored to token units first.
+  const costAmount = borrowingUsd / collateralPrice + fundingAmount + closingFeeUsd / collateralPrice;
+  const pnl = p.isLong ? p.sizeInTokens * indexPrice - p.sizeInUsd : p.sizeInUsd - p.sizeInTokens * indexPrice;
+  return p.collateralAmount * collateralPrice + pnl + impactUsd - costAmount * collateralPrice;
+}
+
+describe("GMX v2 liquidation price (gmx-interface getLiquidationPrice, settled on the contract's check)", () => {
+  const liqCollateral = (p: GmxV2Position) => {
+    const byFactor = (p.sizeInUsd * params.minCollateralFactorForLiquidation) / E30;
+    return byFactor > params.minCollateralUsd ? byFactor : params.minCollateralUsd;
+  };
+
+  it("long with USDC collateral: P < (liqColl - rem + size) / sizeInTokens, so the last liquidatable unit is ceil(X/s) - 1", () => {
+    const p = position({});
+    const s = state();
+    const rem = remainingByHand(p, s, 0n, USDC_PRICE, 0n) + p.sizeInUsd; // collateral + impact - costs (no pnl term)
+    const X = liqCollateral(p) - rem + p.sizeInUsd;
+    const expected = ceil(X, p.sizeInTokens) - 1n;
+    const got = liquidationPrice(p, params, s, { isIndexToken: false, price: { min: USDC_PRICE, max: USDC_PRICE } });
+    expect(got).toEqual({ kind: "price", price: expected });
+    // Around $2,715: 10 ETH, $3,000 collateral less fees, 0.5% maintenance.
+    expect(Number(expected) / 1e12).toBeGreaterThan(2_700);
+    expect(Number(expected) / 1e12).toBeLessThan(2_730);
+    expect(remainingByHand(p, s, expected, USDC_PRICE, 0n) < liqCollateral(p)).toBe(true);
+    expect(remainingByHand(p, s, expected + 1n, USDC_PRICE, 0n) < liqCollateral(p)).toBe(false);
+  });
+
+  it("short with USDC collateral: P > (size + rem - liqColl) / sizeInTokens, the first liquidatable unit is floor(Y/s) + 1", () => {
+    const p = position({ isLong: false });
+    const s = state();
+    const rem = remainingByHand(p, s, 0n, USDC_PRICE, 0n) - p.sizeInUsd;
+    const Y = p.sizeInUsd + rem - liqCollateral(p);
+    const expected = Y / p.sizeInTokens + 1n;
+    expect(liquidationPrice(p, params, s, { isIndexToken: false, price: { min: USDC_PRICE, max: USDC_PRICE } })).toEqual({
+      kind: "price",
+      price: expected,
+    });
+    expect(Number(expected) / 1e12).toBeGreaterThan(3_270);
+    expect(Number(expected) / 1e12).toBeLessThan(3_300);
+  });
+
+  it("long with ETH collateral: the boundary where ETH prices both the position and its collateral", () => {
+    const p = position({ collateralAmount: ETH(1) });
+    const s = state();
+    const got = liquidationPrice(p, params, s, { isIndexToken: true });
+    if (got.kind !== "price") throw new Error(`expected a price, got ${got.kind}`);
+    const liquidatable = (P: bigint) => remainingByHand(p, s, P, P, 0n) < liqCollateral(p);
+    expect(liquidatable(got.price)).toBe(true);
+    expect(liquidatable(got.price + 1n)).toBe(false);
+    // Notes' closed form: (size + liqColl - impact + fees) / (sizeInTokens + collateralAmount), fees in USD.
+    const feesUsd = (p.sizeInUsd * (s.cumulativeBorrowingFactor - p.borrowingFactor)) / E30 + (p.sizeInUsd * 6n) / 10_000n;
+    const fundingAmount = ceil(p.sizeInUsd * s.fundingFeeAmountPerSize, 10n ** 45n);
+    const closedForm = (p.sizeInUsd + liqCollateral(p) + feesUsd) / (p.sizeInTokens + p.collateralAmount - fundingAmount);
+    // They differ only by the token rounding of the fees (at most a unit per fee).
+    expect(got.price - closedForm).toBeGreaterThanOrEqual(-2n);
+    expect(got.price - closedForm).toBeLessThanOrEqual(2n);
+  });
+
+  it("short with ETH collateral, pending negative impact, and a capped close impact", () => {
+    const m = { ...params, positionImpactFactorNegative: 4n * 10n ** 21n };
+    const p = position({ isLong: false, collateralAmount: ETH(1), pendingImpactAmount: -ETH(0.002) });
+    // Shorts dominate: closing the short improves balance (positive impact, zeroed by the check).
+    const s = state({ longOpenInterestUsd: usd(10_000), shortOpenInterestUsd: usd(100_000) });
+    const got = liquidationPrice(p, m, s, { isIndexToken: true });
+    if (got.kind !== "price") throw new Error(`expected a price, got ${got.kind}`);
+    const cap = -(p.sizeInUsd * m.maxPositionImpactFactorForLiquidations) / E30;
+    const impactAt = (P: bigint) => {
+      const v = p.pendingImpactAmount * P; // positive close impact is capped to 0 with the sum
+      return v < cap ? cap : v;
+    };
+    const liquidatable = (P: bigint) => remainingByHand(p, s, P, P, impactAt(P)) < liqCollateral(p);
+    expect(liquidatable(got.price)).toBe(true);
+    expect(liquidatable(got.price - 1n)).toBe(false);
+    expect(liquidationCheck(p, m, s, { index: { min: got.price, max: got.price }, collateral: { min: got.price, max: got.price } }).liquidatable).toBe(true);
+  });
+
+  it("flags positions that no price can save or no price can liquidate", () => {
+    const s = state();
+    // A short's best case is the price at zero (PnL = size); borrowing of twice the size exceeds that plus the collateral.
+    const owing = state({ cumulativeBorrowingFactor: 10n ** 27n + 2n * E30 });
+    const short = position({ isLong: false });
+    expect(liquidationPrice(short, params, owing, { isIndexToken: false, price: { min: USDC_PRICE, max: USDC_PRICE } })).toEqual({ kind: "always" });
+    const overCollateralised = position({ collateralAmount: 40_000n * 10n ** 6n });
+    expect(liquidationPrice(overCollateralised, params, s, { isIndexToken: false, price: { min: USDC_PRICE, max: USDC_PRICE } })).toEqual({
+      kind: "never",
+    });
+  });
+});
+
+describe("pending impact carried through decreases", () => {
+  it("releases pending * sizeDelta / size, rounding a negative share away from zero", () => {
+    expect(proportionalPendingImpact(-1000n, 1n, 3n)).toBe(-334n);
+    expect(proportionalPendingImpact(1000n, 1n, 3n)).toBe(333n);
+    expect(proportionalPendingImpact(-1000n, 3n, 3n)).toBe(-1000n);
+    expect(proportionalPendingImpact(5n, 0n, 3n)).toBe(0n);
+  });
+});
