@@ -244,7 +244,7 @@ export const typeDefs = /* GraphQL */ `
     "Average entry price (USD per whole index token); null for lending."
     entryPrice: String
     markPrice: Price
-    "Leverage as the protocol defines it (GMX v1: size / collateral)."
+    "Leverage as the protocol defines it (GMX v1: size / collateral; GMX v2: size / (collateral + PnL - pending borrowing and funding))."
     leverage: Float
     unrealizedPnlUsd: String
     realisedPnlUsd: String

@@ -1,4 +1,4 @@
-// `npm start`: a local demo end to end. Starts anvil, deploys the GMX v1 and Aave v3 fixtures,
+// `npm start`: a local demo end to end. Starts anvil, deploys the GMX v1, GMX v2 and Aave v3 fixtures,
 // runs the scenario simulators, indexes into embedded PGlite with `ponder start`, serves GraphQL, and keeps
 // prices moving so the answers change live. Ctrl-C stops everything.
 import { spawn } from "node:child_process";
@@ -10,6 +10,8 @@ import { startAnvil } from "../test/chain/anvil";
 import { chainClients, read } from "../test/chain/clients";
 import { deployFixtures, fixtureAbis, setPrice, TOKEN_SYMBOLS } from "../test/chain/deploy";
 import { fixtureExposureConfig, writeExposureConfig } from "../test/chain/exposure-config";
+import { deployGmxV2Fixture } from "../test/chain/gmx-v2-deploy";
+import { GmxV2Keeper, simulateGmxV2 } from "../test/chain/gmx-v2-simulate";
 import { createRng } from "../test/chain/rng";
 import { simulate } from "../test/chain/simulate";
 
@@ -25,21 +27,35 @@ const deployment = await deployFixtures(anvil.rpcUrl);
 log(`GMX v1 fixture Vault at ${deployment.vault}`);
 const aave = await deployAaveFixture(deployment);
 log(`Aave v3 fixture Pool at ${aave.pool}`);
+const gmxV2 = await deployGmxV2Fixture(deployment.rpcUrl, deployment.tokens);
+log(`GMX v2 fixture (EventEmitter, DataStore, Reader) at ${gmxV2.address}`);
 const summary = await simulate(deployment, { wallets: 12, steps: 120, seed: 7 });
 log(`GMX v1: ${summary.transactions} transactions over ${summary.wallets.length} wallets: ${JSON.stringify(summary.counts)}`);
 // Aave wallets start at the GMX ones, so some wallets hold perps and loans together.
 const lending = await simulateAave(deployment, aave, { wallets: 8, steps: 60, seed: 7, firstAccountIndex: 1 });
 log(`Aave v3: ${lending.wallets.length} wallets: ${JSON.stringify(lending.counts)}`);
+// GMX v2 trades from the same first wallets, so one wallet shows v1 and v2 perps side by side.
+const v2 = await simulateGmxV2(deployment, gmxV2, { seed: 7, steps: 80, wallets: 6, firstAccountIndex: 1 });
+log(`GMX v2: ${v2.wallets.length} wallets: ${JSON.stringify(v2.counts)}`);
+const keeper = await GmxV2Keeper.create(deployment, gmxV2);
 
 // The simulators warp time by hours: answer every feed again so no price starts out stale.
 const { aggregator } = await fixtureAbis();
+const latest = {} as Record<(typeof TOKEN_SYMBOLS)[number], bigint>;
 for (const symbol of TOKEN_SYMBOLS) {
   const feed = deployment.tokens[symbol].feed;
-  await setPrice(deployment, symbol, await read<bigint>(deployment.rpcUrl, { address: feed, abi: aggregator, functionName: "latestAnswer" }));
+  latest[symbol] = await read<bigint>(deployment.rpcUrl, { address: feed, abi: aggregator, functionName: "latestAnswer" });
+  await (symbol === "LINK" ? setPrice(deployment, symbol, latest[symbol]) : keeper.setPrice(symbol, latest[symbol]));
 }
 
 const configPath = resolve(LOCAL, "exposure.config.json");
-writeExposureConfig(configPath, fixtureExposureConfig(deployment, { aave: { pool: aave.pool, startBlock: aave.startBlock } }));
+writeExposureConfig(
+  configPath,
+  fixtureExposureConfig(deployment, {
+    aave: { pool: aave.pool, startBlock: aave.startBlock },
+    gmxV2: { address: gmxV2.address, startBlock: gmxV2.startBlock },
+  }),
+);
 // The chain is new on every start, so the demo database is too.
 rmSync(resolve(LOCAL, "pglite"), { recursive: true, force: true });
 
@@ -64,7 +80,13 @@ ponder.on("exit", (code) => {
 });
 
 const url = `http://127.0.0.1:${PORT}/exposure`;
-const wallet = summary.openPositions.find((p) => lending.wallets.includes(p.account))?.account ?? summary.openPositions[0]?.account ?? summary.wallets[0];
+// Prefer a wallet with GMX v1 and v2 perps and an Aave account at once.
+const v2Holders = new Set(v2.openPositions.map((p) => p.account));
+const wallet =
+  summary.openPositions.find((p) => lending.wallets.includes(p.account) && v2Holders.has(p.account))?.account ??
+  summary.openPositions.find((p) => v2Holders.has(p.account))?.account ??
+  summary.openPositions[0]?.account ??
+  summary.wallets[0];
 const exampleQuery = `{
   wallet(address: "${wallet}") {
     positions { protocol market { symbol } side sizeInTokens notionalUsd collateral { usd } leverage
@@ -102,16 +124,17 @@ const answer = await fetch(url, { method: "POST", headers: { "content-type": "ap
 log(`GraphQL (GraphiQL in a browser): ${url}`);
 log(`example query:\n${exampleQuery}`);
 log(`its answer now:\n${JSON.stringify(await answer.json(), null, 2)}`);
-log(`wallets with activity: ${[...new Set([...summary.wallets, ...lending.wallets])].join(", ")}`);
+log(`wallets with activity: ${[...new Set([...summary.wallets, ...lending.wallets, ...v2.wallets])].join(", ")}`);
 log("prices keep moving every 5 s; Ctrl-C to stop");
 
 // Small seeded random walk of ETH and BTC so live indexing shows.
 const rng = createRng(11);
-const answers = { WETH: summary.prices.WETH, WBTC: summary.prices.WBTC };
+const answers = { WETH: latest.WETH, WBTC: latest.WBTC };
 ticker = setInterval(() => {
   for (const symbol of ["WETH", "WBTC"] as const) {
     const moveBps = BigInt(Math.round((rng.next() - 0.5) * 100));
     answers[symbol] = (answers[symbol] * (10_000n + moveBps)) / 10_000n;
-    setPrice(deployment, symbol, answers[symbol]).catch((e) => log(`price move failed: ${e.message}`));
+    // The feed and GMX v2's oracle move together, as GMX's keepers would report the same market.
+    keeper.setPrice(symbol, answers[symbol]).catch((e) => log(`price move failed: ${e.message}`));
   }
 }, 5_000);
