@@ -10,11 +10,16 @@ export type ChainSettings = { id: number; rpc: string; pollingInterval?: number;
 /** A token the service can price and name. */
 export type AssetSettings = { chain: string; address: Address; symbol: string; decimals: number };
 
-/** A Chainlink-style aggregator (the aggregator itself, not the proxy: only it emits events). */
+/**
+ * Where an asset's mark comes from: a Chainlink-style aggregator (the aggregator itself, not the
+ * proxy: only it emits events), or GMX v2's OraclePriceUpdate events (address = the EventEmitter).
+ */
 export type PriceFeedSettings = {
   chain: string;
   asset: Address;
+  source: "chainlink" | "gmx-v2";
   address: Address;
+  /** Answer decimals (Chainlink); unused for gmx-v2, whose prices are per token unit at 1e30. */
   decimals: number;
   heartbeatSeconds: number;
   startBlock: number;
@@ -108,11 +113,14 @@ export function parseExposureConfig(raw: unknown): ExposureConfig {
   const seenFeeds = new Set<string>();
   const priceFeeds = list(root.priceFeeds, "priceFeeds").map((value, i) => {
     const f = object(value, `priceFeeds[${i}]`);
+    const source = (f.source ?? "chainlink") as PriceFeedSettings["source"];
+    if (source !== "chainlink" && source !== "gmx-v2") fail(`priceFeeds[${i}].source`, `expected "chainlink" or "gmx-v2", got ${JSON.stringify(source)}`);
     const feed: PriceFeedSettings = {
       chain: chainName(f.chain, chains, `priceFeeds[${i}].chain`),
       asset: address(f.asset, `priceFeeds[${i}].asset`),
+      source,
       address: address(f.address, `priceFeeds[${i}].address`),
-      decimals: nonNegativeInt(f.decimals, `priceFeeds[${i}].decimals`),
+      decimals: source === "chainlink" ? nonNegativeInt(f.decimals, `priceFeeds[${i}].decimals`) : 30,
       heartbeatSeconds: nonNegativeInt(f.heartbeatSeconds, `priceFeeds[${i}].heartbeatSeconds`),
       startBlock: nonNegativeInt(f.startBlock ?? 0, `priceFeeds[${i}].startBlock`),
     };

@@ -21,5 +21,5 @@ export const feedDirectory = perConfig((config: ExposureConfig) => {
   };
 });
 
-/** Contract entry for ponder: every configured aggregator. */
-export const priceFeedContracts = (config: ExposureConfig) => contractChains(config.priceFeeds);
+/** Contract entry for ponder: every configured Chainlink-style aggregator (other sources come with their protocol). */
+export const priceFeedContracts = (config: ExposureConfig) => contractChains(config.priceFeeds.filter((f) => f.source === "chainlink"));

@@ -13,6 +13,8 @@ export function fixtureExposureConfig(
     aave?: { pool: string; startBlock: number };
     /** The GMX v2 fixture is EventEmitter, DataStore and Reader at one address. */
     gmxV2?: { address: string; startBlock: number };
+    /** Tokens whose mark comes from the GMX v2 fixture's OraclePriceUpdate instead of their Chainlink feed. */
+    gmxV2Marks?: TokenSymbol[];
     portfolios?: Record<string, string[]>;
   } = {},
 ) {
@@ -20,14 +22,18 @@ export function fixtureExposureConfig(
   return {
     chains: { anvil: { id: d.chainId, rpc: d.rpcUrl, pollingInterval: 100 } },
     assets: tokens.map(([symbol, t]) => ({ chain: "anvil", address: t.address, symbol: ASSET_SYMBOL[symbol], decimals: t.decimals })),
-    priceFeeds: tokens.map(([, t]) => ({
-      chain: "anvil",
-      asset: t.address,
-      address: t.feed,
-      decimals: t.feedDecimals,
-      heartbeatSeconds: opts.heartbeatSeconds ?? 86_400,
-      startBlock: d.startBlock,
-    })),
+    priceFeeds: tokens.map(([symbol, t]) =>
+      opts.gmxV2 && opts.gmxV2Marks?.includes(symbol)
+        ? { chain: "anvil", asset: t.address, source: "gmx-v2", address: opts.gmxV2.address, heartbeatSeconds: opts.heartbeatSeconds ?? 86_400 }
+        : {
+            chain: "anvil",
+            asset: t.address,
+            address: t.feed,
+            decimals: t.feedDecimals,
+            heartbeatSeconds: opts.heartbeatSeconds ?? 86_400,
+            startBlock: d.startBlock,
+          },
+    ),
     protocols: {
       "gmx-v1": [{ chain: "anvil", vault: d.vault, startBlock: d.startBlock }],
       ...(opts.aave ? { "aave-v3": [{ chain: "anvil", pool: opts.aave.pool, startBlock: opts.aave.startBlock }] } : {}),

@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { parseExposureConfig } from "../../src/config/exposure-config";
-import { answerToPrice } from "../../src/prices/feeds";
+import { answerToPrice, priceFeedContracts } from "../../src/prices/feeds";
 import { gmxV1Deployments } from "../../src/protocols/gmx-v1/contracts";
+import { gmxV2Deployments } from "../../src/protocols/gmx-v2/contracts";
 
 const WETH = "0x82af49447d8a07e3bd95bd0d56f35241523fbab1";
 const base = {
@@ -31,6 +32,23 @@ describe("exposure config", () => {
     expect(() => gmxV1Deployments(parseExposureConfig({ ...base, protocols: { "gmx-v1": [{ chain: "arbitrum", vault: "nope" }] } }))).toThrow(
       "protocols.gmx-v1[0].vault",
     );
+  });
+
+  it("takes GMX v2 deployments with all three contracts, and GMX's oracle as a price source", () => {
+    const emitter = "0xc8ee91a54287db53897056e12d9819156d3822fb";
+    const gmx = { chain: "arbitrum", eventEmitter: emitter, dataStore: "0xfd70de6b91282d8017aa4e741e9ae325cab992d8", reader: emitter, startBlock: 7 };
+    const config = parseExposureConfig({
+      ...base,
+      priceFeeds: [{ chain: "arbitrum", asset: WETH, source: "gmx-v2", address: emitter, heartbeatSeconds: 300 }],
+      protocols: { "gmx-v2": [gmx] },
+    });
+    expect(config.priceFeeds[0]).toMatchObject({ source: "gmx-v2", address: "0xC8ee91A54287DB53897056e12D9819156D3822Fb", heartbeatSeconds: 300 });
+    expect(priceFeedContracts(config)).toEqual({});
+    expect(gmxV2Deployments(config)[0]).toMatchObject({ dataStore: "0xFD70de6b91282D8017aA4E741e9Ae325CAb992d8", startBlock: 7 });
+    expect(() => gmxV2Deployments(parseExposureConfig({ ...base, protocols: { "gmx-v2": [{ ...gmx, reader: undefined }] } }))).toThrow(
+      "protocols.gmx-v2[0].reader",
+    );
+    expect(() => parseExposureConfig({ ...base, priceFeeds: [{ ...base.priceFeeds[0], source: "pyth" }] })).toThrow('priceFeeds[0].source: expected "chainlink" or "gmx-v2"');
   });
 
   it("reads RPC URLs from the environment with env:NAME", () => {

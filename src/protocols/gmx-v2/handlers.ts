@@ -7,11 +7,13 @@ import {
   gmxV2Order,
   position,
   positionEvent,
+  priceUpdate,
 } from "ponder:schema";
 import { zeroAddress, type Address, type Hex } from "viem";
 import { GmxV2ReadAbi } from "../../../abis/GmxV2EventEmitter";
 import { loadExposureConfig } from "../../config/exposure-config";
 import { assetDirectory } from "../../core/assets";
+import { feedDirectory } from "../../prices/feeds";
 import type { PositionRow } from "../../core/adapter";
 import { gmxV2DeploymentDirectory } from "./contracts";
 import { decodeGmxV2Event, EventDecodeError, ORDER_TYPE_LIQUIDATION, SECONDARY_ORDER_TYPE_ADL, type EventLogData, type PositionChange } from "./event-log";
@@ -22,6 +24,7 @@ import { decodeState, encodeState, entryPrice, GMX_V2, gmxV2PositionId, marketId
 const config = loadExposureConfig();
 const assets = assetDirectory(config);
 const deployments = gmxV2DeploymentDirectory(config);
+const feeds = feedDirectory(config);
 
 type Ctx = { db: any; chain: { id: number }; client: any };
 type Evt = {
@@ -85,6 +88,33 @@ async function recordMarketValue(
     blockNumber: event.block.number,
     logIndex: event.log.logIndex,
   });
+}
+
+/**
+ * An asset whose configured price source is this EventEmitter gets its mark from GMX's oracle:
+ * the mid price (Price.sol midPrice: (min + max) / 2), per whole token (unit price x 10^decimals).
+ */
+async function recordConfiguredMark(context: Ctx, event: Evt, token: Address, minPrice: bigint, maxPrice: bigint, updatedAt: bigint) {
+  const feed = feeds.byAsset(context.chain.id, token);
+  if (feed?.source !== "gmx-v2" || feed.address.toLowerCase() !== event.log.address.toLowerCase()) return;
+  const decimals = assets.get(context.chain.id, token)?.decimals;
+  if (decimals === undefined) return;
+  const mid = (minPrice + maxPrice) / 2n;
+  const row = {
+    chainId: context.chain.id,
+    asset: feed.asset,
+    feed: event.log.address,
+    answer: mid,
+    price: toWholeTokenPrice(mid, decimals),
+    roundId: 0n,
+    updatedAt,
+    blockNumber: event.block.number,
+    logIndex: event.log.logIndex,
+  };
+  await context.db
+    .insert(priceUpdate)
+    .values({ id: `${context.chain.id}:${event.log.address.toLowerCase()}:${token.toLowerCase()}:${event.block.number}`, ...row })
+    .onConflictDoUpdate(row);
 }
 
 /** The row after a PositionIncrease/PositionDecrease: the event's post-state plus the pending impact we carry. */
@@ -172,8 +202,9 @@ async function onEventLog(event: Evt, context: Ctx) {
     case "PositionIncrease":
     case "PositionDecrease":
       return applyPositionChange(context, event, e);
-    case "OraclePriceUpdate":
-      return context.db.insert(gmxV2OraclePrice).values({
+    case "OraclePriceUpdate": {
+      const timestamp = e.timestamp ?? event.block.timestamp;
+      await context.db.insert(gmxV2OraclePrice).values({
         id: eventId(context, event),
         chainId: context.chain.id,
         eventEmitter: event.log.address,
@@ -182,8 +213,10 @@ async function onEventLog(event: Evt, context: Ctx) {
         maxPrice: e.maxPrice,
         blockNumber: event.block.number,
         logIndex: event.log.logIndex,
-        timestamp: e.timestamp ?? event.block.timestamp,
+        timestamp,
       });
+      return recordConfiguredMark(context, event, e.token, e.minPrice, e.maxPrice, timestamp);
+    }
     case "OpenInterestUpdated":
       return recordMarketValue(context, event, { market: e.market, kind: "openInterest", collateralToken: e.collateralToken, isLong: e.isLong, value: e.nextValue });
     case "CumulativeBorrowingFactorUpdated":
