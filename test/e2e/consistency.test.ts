@@ -9,6 +9,8 @@ import { simulateAave } from "../chain/aave-simulate";
 import { anvilAccount, chainClients, send } from "../chain/clients";
 import { deployFixtures, fixtureAbis, setPrice, type Deployment } from "../chain/deploy";
 import { fixtureExposureConfig, writeExposureConfig } from "../chain/exposure-config";
+import { deployGmxV2Fixture } from "../chain/gmx-v2-deploy";
+import { GmxV2Keeper, simulateGmxV2 } from "../chain/gmx-v2-simulate";
 import { simulate } from "../chain/simulate";
 import { DATABASES } from "../support/databases";
 import { dropSchema, dumpTables, startIndexer, type Indexer } from "../support/indexer";
@@ -44,11 +46,14 @@ describe.each(DATABASES)("indexing consistency on %s", (database) => {
     anvil = await startAnvil();
     const d = await deployFixtures(anvil.rpcUrl);
     const a = await deployAaveFixture(d);
+    const g = await deployGmxV2Fixture(d.rpcUrl, d.tokens);
     await simulate(d, { wallets: 4, steps: 25, seed: 5 });
     await simulateAave(d, a, { wallets: 3, steps: 15, seed: 5 });
+    await simulateGmxV2(d, g, { seed: 5, steps: 20, wallets: 3 });
     const configPath = join(mkdtempSync(join(tmpdir(), "exposure-cfg-")), "exposure.config.json");
-    writeExposureConfig(configPath, fixtureExposureConfig(d, { aave: { pool: a.pool, startBlock: a.startBlock } }));
-    return { d, a, configPath, rpc: chainClients(d.rpcUrl).publicClient };
+    const gmxV2 = { address: g.address, startBlock: g.startBlock };
+    writeExposureConfig(configPath, fixtureExposureConfig(d, { aave: { pool: a.pool, startBlock: a.startBlock }, gmxV2, gmxV2Marks: ["WBTC"] }));
+    return { d, a, g, configPath, rpc: chainClients(d.rpcUrl).publicClient };
   };
   const start = async (opts: Parameters<typeof startIndexer>[0]) => {
     const indexer = await startIndexer(opts);
@@ -69,7 +74,7 @@ describe.each(DATABASES)("indexing consistency on %s", (database) => {
   };
 
   it("follows a reorg: rows of the dropped blocks are gone, the new blocks' are in", async () => {
-    const { d, a, configPath, rpc } = await setUp();
+    const { d, a, g, configPath, rpc } = await setUp();
     const live = await start({ configPath, database });
     await live.waitForBlock(await rpc.getBlockNumber({ cacheTime: 0 }), 120_000);
 
@@ -81,12 +86,14 @@ describe.each(DATABASES)("indexing consistency on %s", (database) => {
     const forkPoint = await rpc.getBlockNumber({ cacheTime: 0 });
     const snapshot = await rpc.request({ method: "evm_snapshot" as any, params: [] as any });
     await openOnBothProtocols(d, a, trader);
+    const keeper = await GmxV2Keeper.create(d, g);
+    await keeper.open({ account: trader.address, market: "ETH", collateralToken: g.markets.ETH.shortToken, isLong: true }, 10n ** 9n, 5_000n * 10n ** 30n);
     const droppedHead = await rpc.getBlockNumber({ cacheTime: 0 });
     // Ponder follows reorgs shallower than its finality depth (30 blocks on an unknown chain).
     expect(droppedHead - forkPoint).toBeLessThan(30n);
     await live.waitForBlock(droppedHead);
     const keysOnDroppedBranch = await Promise.all(wallets.map((w) => positionKeys(live, w)));
-    expect(keysOnDroppedBranch.at(-1)!.length).toBe(2); // a GMX long and an Aave deposit
+    expect(keysOnDroppedBranch.at(-1)!.length).toBe(3); // a GMX v1 long, an Aave deposit and a GMX v2 long
     expect(keysOnDroppedBranch).not.toEqual(keysBefore);
 
     expect(await rpc.request({ method: "evm_revert" as any, params: [snapshot] as any })).toBe(true);
@@ -106,14 +113,17 @@ describe.each(DATABASES)("indexing consistency on %s", (database) => {
     expect(afterReorg).toEqual(await freshTables(configPath, head));
     expect(afterReorg.price_update!.length).toBeGreaterThan(0);
     expect(afterReorg.aave_v3_reserve!.length).toBeGreaterThan(0);
+    expect(afterReorg.gmx_v2_market_value!.length).toBeGreaterThan(0);
   });
 
   it("recovers from kill -9 during indexing and restarts on the same tables", async () => {
-    const { d, a, configPath, rpc } = await setUp();
+    const { d, a, g, configPath, rpc } = await setUp();
     const first = await start({ configPath, database });
     await first.waitForBlock(await rpc.getBlockNumber({ cacheTime: 0 }), 120_000);
     // Trades arrive while it indexes live; kill it without warning in the middle.
-    const trading = simulate(d, { wallets: 5, steps: 30, seed: 77 }).then(() => simulateAave(d, a, { wallets: 2, steps: 10, seed: 77 }));
+    const trading = simulate(d, { wallets: 5, steps: 30, seed: 77 })
+      .then(() => simulateAave(d, a, { wallets: 2, steps: 10, seed: 77 }))
+      .then(() => simulateGmxV2(d, g, { seed: 77, steps: 15, wallets: 2, firstAccountIndex: 6 }));
     await new Promise((r) => setTimeout(r, 1_500));
     await first.kill();
     await trading;
@@ -126,5 +136,6 @@ describe.each(DATABASES)("indexing consistency on %s", (database) => {
     const recovered = await dumpTables(database, restarted.schema, restarted.pgliteDir);
     expect(recovered).toEqual(await freshTables(configPath, head));
     expect(recovered.position_event!.length).toBeGreaterThan(0);
-  });
+    expect(recovered.gmx_v2_market_params!.length).toBeGreaterThan(0);
+  }, 240_000);
 });
