@@ -5,6 +5,7 @@ import { priceFeedContracts } from "./src/prices/feeds";
 import { aaveV3Contracts } from "./src/protocols/aave-v3/contracts";
 import { gmxV1Contracts } from "./src/protocols/gmx-v1/contracts";
 import { gmxV2Contracts } from "./src/protocols/gmx-v2/contracts";
+import { deriveContracts } from "./src/protocols/derive/contracts";
 
 // Chains, feeds and protocol deployments come from the JSON file named by EXPOSURE_CONFIG.
 const exposure = loadExposureConfig();
@@ -29,5 +30,6 @@ export default createConfig({
     ...gmxV1Contracts(exposure),
     ...aaveV3Contracts(exposure),
     ...gmxV2Contracts(exposure),
+    ...deriveContracts(exposure),
   },
 });

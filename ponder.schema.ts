@@ -53,3 +53,4 @@ export const priceUpdate = onchainTable(
 export * from "./src/protocols/gmx-v1/schema";
 export * from "./src/protocols/aave-v3/schema";
 export * from "./src/protocols/gmx-v2/schema";
+export * from "./src/protocols/derive/schema";

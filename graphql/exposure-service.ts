@@ -1,5 +1,5 @@
 import { GraphQLError } from "graphql";
-import { and, desc, eq, lte, sql } from "ponder";
+import { and, desc, eq, inArray, lte, sql } from "ponder";
 import { latestAtOrBefore } from "../src/core/history";
 import { getAddress, isAddress, type Address, type PublicClient } from "viem";
 import type { ExposureConfig } from "../src/config/exposure-config";
@@ -92,14 +92,20 @@ async function positionsAt(deps: ExposureDeps, account: Address, blocks: BlockRe
           .from(position)
           .where(and(eq(position.account, lower), eq(position.status, "open"), eq(position.chainId, block.chainId)));
       }
+      // Positions the wallet held at some point; each one's latest state decides whether it still does
+      // (a Derive subaccount, say, may have changed hands since).
+      const held = deps.db
+        .select({ id: E.positionId })
+        .from(E)
+        .where(and(eq(E.account, lower), eq(E.chainId, block.chainId), lte(E.blockNumber, block.number)));
       return deps.db
         .selectDistinctOn([E.positionId])
         .from(E)
-        .where(and(eq(E.account, lower), eq(E.chainId, block.chainId), lte(E.blockNumber, block.number)))
+        .where(and(inArray(E.positionId, held), eq(E.chainId, block.chainId), lte(E.blockNumber, block.number)))
         .orderBy(E.positionId, desc(E.blockNumber), desc(E.logIndex));
     }),
   );
-  return perChain.flat().filter((r) => r.status === "open");
+  return perChain.flat().filter((r) => r.status === "open" && r.account.toLowerCase() === lower);
 }
 
 /** Latest oracle answer at or before each block for the assets the positions need. */
@@ -141,7 +147,14 @@ async function loadWallet(deps: ExposureDeps, account: Address, blocks: BlockRef
 }
 
 /** Runs each protocol's own risk rule over the rows with the given prices. */
-async function assessRows(deps: ExposureDeps, account: Address, rows: PositionRow[], prices: PriceBook, blocks: BlockRef[]): Promise<WalletExposure> {
+async function assessRows(
+  deps: ExposureDeps,
+  account: Address,
+  rows: PositionRow[],
+  prices: PriceBook,
+  blocks: BlockRef[],
+  volatilityShift = 0,
+): Promise<WalletExposure> {
   const blockByChain = new Map(blocks.map((b) => [b.chainId, { number: b.number, timestamp: b.timestamp }]));
   const warnings: string[] = [];
   const byProtocol = new Map<string, PositionRow[]>();
@@ -154,7 +167,7 @@ async function assessRows(deps: ExposureDeps, account: Address, rows: PositionRo
       warnings.push(`${group.length} position(s) of unknown protocol '${protocol}' left out`);
       continue;
     }
-    const result = await adapter.assess({ db: deps.db, schema: deps.schema, blockByChain, prices, config: deps.config }, group);
+    const result = await adapter.assess({ db: deps.db, schema: deps.schema, blockByChain, prices, config: deps.config, volatilityShift }, group);
     group.forEach((row, i) => assessed.push({ row, risk: result.positions[i]!, mark: prices(row.chainId, row.market) }));
     accounts.push(...result.accounts);
   }
@@ -177,6 +190,9 @@ const byNotionalDesc = (a: AssessedPosition, b: AssessedPosition) => {
   return x === y ? a.row.positionId.localeCompare(b.row.positionId) : x > y ? -1 : 1;
 };
 
+const optionGreeks = (o: NonNullable<PositionRisk["option"]>) =>
+  o.delta === null || o.gamma === null || o.vega === null || o.theta === null ? null : { delta: o.delta, gamma: o.gamma, vega: o.vega, theta: o.theta };
+
 function exposureItems(deps: ExposureDeps, assessed: AssessedPosition[]): TaggedItem[] {
   const assets = assetDirectory(deps.config);
   return assessed.map(({ row, risk }) => ({
@@ -187,6 +203,8 @@ function exposureItems(deps: ExposureDeps, assessed: AssessedPosition[]): Tagged
     asset: assets.symbol(row.chainId, row.market),
     isLong: row.isLong,
     notionalUsd: risk.notionalUsd,
+    ...(risk.netNotionalUsd === undefined ? {} : { netNotionalUsd: risk.netNotionalUsd }),
+    ...(risk.option === undefined ? {} : { greeks: optionGreeks(risk.option) }),
     collateralUsd: risk.collateralUsd,
     unrealizedPnlUsd: risk.unrealizedPnlUsd,
     pendingFeesUsd: risk.pendingFeesUsd,
@@ -298,6 +316,7 @@ export async function stressExposure(
   scenarios: Shock[][],
   atBlock: bigint | null,
   chainId: number | null,
+  volatilityShift = 0,
 ): Promise<{ base: PortfolioExposure; points: StressPoint[] }> {
   if (scenarios.length > MAX_STRESS_POINTS) throw userError(`at most ${MAX_STRESS_POINTS} stress points per query, got ${scenarios.length}`);
   const { name, addresses } = selectWallets(deps, selector);
@@ -308,7 +327,7 @@ export async function stressExposure(
   const blocks = await resolveBlocks(deps, atBlock, chainId);
   const loaded = await eachWallet(addresses, async (a) => ({ address: a, ...(await loadWallet(deps, a, blocks, atBlock === null)) }));
   const assets = assetDirectory(deps.config);
-  const evaluate = async (shocks: Shock[]) =>
+  const evaluate = async (shocks: Shock[], volShift: number) =>
     combine(
       name,
       await eachWallet(loaded, async (w) => {
@@ -319,12 +338,12 @@ export async function stressExposure(
           const price = shock.price ?? (mark.price * (10n ** 18n + shock.move!)) / 10n ** 18n;
           return { ...mark, price: price > 0n ? price : 0n };
         };
-        return assessRows(deps, w.address, w.rows, shocked, blocks);
+        return assessRows(deps, w.address, w.rows, shocked, blocks, volShift);
       }),
       blocks,
     );
-  const base = await evaluate([]);
+  const base = await evaluate([], 0);
   const points: StressPoint[] = [];
-  for (const shocks of scenarios) points.push({ shocks, exposure: await evaluate(shocks) });
+  for (const shocks of scenarios) points.push({ shocks, exposure: await evaluate(shocks, volatilityShift) });
   return { base, points };
 }

@@ -23,6 +23,7 @@ const usd = (value: bigint | null | undefined) => (value === null || value === u
 const totals = (t: ExposureTotals, positionCount: number, warnings: string[]) => ({
   grossNotionalUsd: usd(t.grossNotionalUsd),
   netNotional: t.netNotional.map((n) => ({ asset: n.asset, longUsd: usd(n.longUsd), shortUsd: usd(n.shortUsd), netUsd: usd(n.netUsd) })),
+  optionGreeks: t.optionGreeks,
   totalCollateralUsd: usd(t.totalCollateralUsd),
   unrealizedPnlUsd: usd(t.unrealizedPnlUsd),
   pendingFeesUsd: usd(t.pendingFeesUsd),
@@ -135,6 +136,8 @@ export function createResolvers(deps: ExposureDeps) {
     liquidationPrice: usd(risk.liquidationPrice),
     liquidationDistance: risk.liquidationDistance,
     liquidatableNow: risk.liquidatableNow,
+    netNotionalUsd: risk.netNotionalUsd === undefined ? usd(risk.notionalUsd === null ? null : row.isLong ? risk.notionalUsd : -risk.notionalUsd) : usd(risk.netNotionalUsd),
+    option: risk.option && { ...risk.option, strike: formatUsd(risk.option.strike), type: risk.option.isCall ? "CALL" : "PUT" },
     openedBlock: row.openedBlock,
     openedAt: row.openedAt,
     updatedBlock: row.updatedBlock,
@@ -172,10 +175,21 @@ export function createResolvers(deps: ExposureDeps) {
       },
       stress: async (
         _: unknown,
-        args: { portfolio?: string | null; wallets?: string[] | null; shocks: ShockSeries[]; joint?: boolean | null; atBlock?: bigint | null; chainId?: number | null },
+        args: {
+          portfolio?: string | null;
+          wallets?: string[] | null;
+          shocks: ShockSeries[];
+          joint?: boolean | null;
+          volatilityShift?: number | null;
+          atBlock?: bigint | null;
+          chainId?: number | null;
+        },
       ) => {
         const scenarios = stressScenarios(args.shocks, args.joint ?? false);
-        const { base, points } = await stressExposure(deps, { name: args.portfolio, wallets: args.wallets }, scenarios, args.atBlock ?? null, args.chainId ?? null);
+        const volatilityShift = args.volatilityShift ?? 0;
+        if (!Number.isFinite(volatilityShift) || Math.abs(volatilityShift) > 5) throw bad("volatilityShift must be between -5 and 5 (0.1 = +10 vol points)");
+        const selector = { name: args.portfolio, wallets: args.wallets };
+        const { base, points } = await stressExposure(deps, selector, scenarios, args.atBlock ?? null, args.chainId ?? null, volatilityShift);
         return {
           blocks: blockRefs(base.blocks),
           base: stressPoint([], base, base),

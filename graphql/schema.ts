@@ -22,7 +22,16 @@ export const typeDefs = /* GraphQL */ `
     Price shocks on a portfolio or wallet list: each point re-runs every protocol's own risk rule with
     shocked marks (positions and parameters as of the block). At most 201 points.
     """
-    stress(portfolio: String, wallets: [String!], shocks: [ShockSeries!]!, joint: Boolean = false, atBlock: BigInt, chainId: Int): StressResult!
+    stress(
+      portfolio: String
+      wallets: [String!]
+      shocks: [ShockSeries!]!
+      joint: Boolean = false
+      "Added to every option's implied volatility at each point (0.1 = +10 vol points); the base is unshifted."
+      volatilityShift: Float = 0
+      atBlock: BigInt
+      chainId: Int
+    ): StressResult!
     "Liquidation ladder: what becomes liquidatable as one asset moves in 1% steps down and up (steps: 1..100, default 50)."
     ladder(portfolio: String, wallets: [String!], asset: String!, steps: Int = 50, atBlock: BigInt, chainId: Int): [LadderStep!]!
     "How far the indexer has got on each chain."
@@ -167,8 +176,10 @@ export const typeDefs = /* GraphQL */ `
   type ExposureTotals {
     "Sum of |notional| over open positions (USD). Null when any position lacks a usable price."
     grossNotionalUsd: String
-    "Long minus short notional per asset symbol."
+    "Long minus short notional per asset symbol; options count delta-adjusted (delta x contracts x spot)."
     netNotional: [AssetExposure!]!
+    "Option greeks summed per underlying (Black-Scholes, see Position.option)."
+    optionGreeks: [AssetGreeks!]!
     "Sum of position collateral (USD), as each protocol values it: perp margin, lending deposits used as collateral."
     totalCollateralUsd: String
     unrealizedPnlUsd: String
@@ -184,6 +195,36 @@ export const typeDefs = /* GraphQL */ `
     complete: Boolean!
     positionCount: Int!
     warnings: [String!]!
+  }
+
+  type AssetGreeks {
+    asset: String!
+    "Underlying units (contracts x delta); null when an option of this underlying has no usable price."
+    delta: Float
+    "Per USD of spot move (contracts x gamma)."
+    gamma: Float
+    "USD per 1.00 of implied volatility (divide by 100 for one vol point)."
+    vega: Float
+    "USD per year of time decay (divide by 365 for one day)."
+    theta: Float
+  }
+
+  type OptionTerms {
+    expiry: BigInt!
+    "USD per whole underlying token."
+    strike: String!
+    type: String!
+    "At or past expiry: out of exposure and greeks, valued at intrinsic until settled."
+    expired: Boolean!
+    "Implied volatility used (0.6 = 60%)."
+    volatility: Float
+    "True when volatility is the configured default rather than a protocol vol feed."
+    volatilityAssumed: Boolean!
+    "Black-Scholes greeks of the position (x signed contracts): delta in underlying units, gamma per USD, vega per 1.00 vol, theta per year."
+    delta: Float
+    gamma: Float
+    vega: Float
+    theta: Float
   }
 
   type AssetExposure {
@@ -256,6 +297,10 @@ export const typeDefs = /* GraphQL */ `
     "Fractional index price move from the mark to the liquidation price (0.1 = 10%); 0 or less: liquidatable now."
     liquidationDistance: Float
     liquidatableNow: Boolean
+    "Signed contribution to the asset's net notional (USD): +/- notional, or for options delta x contracts x spot."
+    netNotionalUsd: String
+    "Option terms, implied volatility and greeks; null for other positions."
+    option: OptionTerms
     openedBlock: BigInt!
     openedAt: BigInt!
     updatedBlock: BigInt!

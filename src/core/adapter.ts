@@ -58,7 +58,31 @@ export type PositionRisk = {
   liquidatableNow: boolean | null;
   /** What closing this position now would leave the wallet (perp: collateral + PnL - fees; deposit: +value; debt: -value). */
   equityUsd: bigint | null;
+  /**
+   * Signed contribution to the asset's net notional when it is not +/- notionalUsd: an option's
+   * delta-adjusted notional (delta x contracts x spot). Absent for linear positions.
+   */
+  netNotionalUsd?: bigint | null;
+  /** Terms and model figures of an option position; absent for other positions. */
+  option?: OptionRisk;
   warnings: string[];
+};
+
+/** An option position's terms and Black-Scholes figures (greeks already x signed contracts). */
+export type OptionRisk = {
+  expiry: bigint;
+  /** USD per whole underlying token, 1e30. */
+  strike: bigint;
+  isCall: boolean;
+  /** At or past expiry: out of exposure, valued at intrinsic until settled. */
+  expired: boolean;
+  volatility: number | null;
+  /** True when the volatility is the configured default, not a protocol feed. */
+  volatilityAssumed: boolean;
+  delta: number | null;
+  gamma: number | null;
+  vega: number | null;
+  theta: number | null;
 };
 
 /** A cross-margined account (a lending position set): its health as the protocol computes it. */
@@ -89,6 +113,8 @@ export type AssessContext = {
   blockByChain: Map<number, { number: bigint; timestamp: bigint }>;
   prices: PriceBook;
   config: ExposureConfig;
+  /** Added to every option model's implied volatility (stress scenarios; 0.1 = +10 vol points). */
+  volatilityShift?: number;
 };
 
 export type ProtocolAdapter = {

@@ -5,6 +5,10 @@ export type ExposureItem = {
   asset: string;
   isLong: boolean;
   notionalUsd: bigint | null;
+  /** Signed net-notional contribution when it differs from +/- notionalUsd (options: delta-adjusted). */
+  netNotionalUsd?: bigint | null;
+  /** Option greeks (x signed contracts), summed per underlying. */
+  greeks?: { delta: number; gamma: number; vega: number; theta: number } | null;
   collateralUsd: bigint | null;
   unrealizedPnlUsd: bigint | null;
   pendingFeesUsd: bigint | null;
@@ -16,9 +20,13 @@ export type ExposureItem = {
 
 export type AssetExposure = { asset: string; longUsd: bigint | null; shortUsd: bigint | null; netUsd: bigint | null };
 
+/** Option greeks summed per underlying (delta and gamma in underlying units, vega per 1.00 vol, theta per year). */
+export type AssetGreeks = { asset: string; delta: number | null; gamma: number | null; vega: number | null; theta: number | null };
+
 export type ExposureTotals = {
   grossNotionalUsd: bigint | null;
   netNotional: AssetExposure[];
+  optionGreeks: AssetGreeks[];
   totalCollateralUsd: bigint | null;
   unrealizedPnlUsd: bigint | null;
   pendingFeesUsd: bigint | null;
@@ -37,9 +45,13 @@ export function exposureTotals(items: ExposureItem[]): ExposureTotals {
   const byAsset = new Map<string, { long: (bigint | null)[]; short: (bigint | null)[] }>();
   for (const item of items) {
     const entry = byAsset.get(item.asset) ?? { long: [], short: [] };
-    (item.isLong ? entry.long : entry.short).push(item.notionalUsd);
+    if (item.netNotionalUsd === undefined) (item.isLong ? entry.long : entry.short).push(item.notionalUsd);
+    else if (item.netNotionalUsd === null) entry.long.push(null);
+    else if (item.netNotionalUsd >= 0n) entry.long.push(item.netNotionalUsd);
+    else entry.short.push(-item.netNotionalUsd);
     byAsset.set(item.asset, entry);
   }
+  const optionGreeks = optionGreeksByAsset(items);
   const netNotional = [...byAsset.entries()]
     .sort(([a], [b]) => a.localeCompare(b))
     .map(([asset, { long, short }]) => {
@@ -70,6 +82,7 @@ export function exposureTotals(items: ExposureItem[]): ExposureTotals {
   return {
     grossNotionalUsd,
     netNotional,
+    optionGreeks,
     totalCollateralUsd,
     unrealizedPnlUsd,
     pendingFeesUsd,
@@ -80,3 +93,21 @@ export function exposureTotals(items: ExposureItem[]): ExposureTotals {
   };
 }
 
+
+function optionGreeksByAsset(items: ExposureItem[]): AssetGreeks[] {
+  const byAsset = new Map<string, AssetGreeks>();
+  for (const item of items) {
+    if (item.greeks === undefined) continue;
+    const sum = byAsset.get(item.asset) ?? { asset: item.asset, delta: 0, gamma: 0, vega: 0, theta: 0 };
+    const add = (a: number | null, b: number | undefined) => (a === null || b === undefined ? null : a + b);
+    // One unpriced option makes the underlying's sums unknown, not smaller.
+    byAsset.set(item.asset, {
+      asset: item.asset,
+      delta: add(sum.delta, item.greeks?.delta),
+      gamma: add(sum.gamma, item.greeks?.gamma),
+      vega: add(sum.vega, item.greeks?.vega),
+      theta: add(sum.theta, item.greeks?.theta),
+    });
+  }
+  return [...byAsset.values()].sort((a, b) => a.asset.localeCompare(b.asset));
+}

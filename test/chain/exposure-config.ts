@@ -1,6 +1,7 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
 import type { Deployment, TokenSymbol } from "./deploy";
+import type { DeriveDeployment } from "./derive-deploy";
 
 /** Asset symbols the API groups exposure by (wrapped tokens count as their underlying). */
 export const ASSET_SYMBOL: Record<TokenSymbol, string> = { WETH: "ETH", WBTC: "BTC", USDC: "USDC", LINK: "LINK" };
@@ -15,6 +16,7 @@ export function fixtureExposureConfig(
     gmxV2?: { address: string; startBlock: number };
     /** Tokens whose mark comes from the GMX v2 fixture's OraclePriceUpdate instead of their Chainlink feed. */
     gmxV2Marks?: TokenSymbol[];
+    derive?: { deployment: DeriveDeployment; defaultVolatility: number };
     portfolios?: Record<string, string[]>;
   } = {},
 ) {
@@ -50,10 +52,22 @@ export function fixtureExposureConfig(
             ],
           }
         : {}),
+      ...(opts.derive ? { derive: [deriveSection(opts.derive.deployment, opts.derive.defaultVolatility)] } : {}),
     },
     portfolios: Object.fromEntries(Object.entries(opts.portfolios ?? {}).map(([name, wallets]) => [name, { wallets }])),
   };
 }
+
+/** protocols.derive for the fixture: SubAccounts, the option and perp assets per underlying, USDC cash. */
+const deriveSection = (x: DeriveDeployment, defaultVolatility: number) => ({
+  chain: "anvil",
+  subAccounts: x.subAccounts,
+  startBlock: x.startBlock,
+  defaultVolatility,
+  options: (["ETH", "BTC"] as const).map((m) => ({ address: x.options[m], underlying: x.underlying[m] })),
+  perps: (["ETH", "BTC"] as const).map((m) => ({ address: x.perps[m], underlying: x.underlying[m] })),
+  cash: [{ address: x.cash, token: x.cashToken }],
+});
 
 export function writeExposureConfig(path: string, config: object) {
   mkdirSync(dirname(path), { recursive: true });

@@ -1,17 +1,14 @@
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { formatUnits, parseUnits, type Address, type Hex } from "viem";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startAnvil, type AnvilHandle } from "../chain/anvil";
 import { anvilAccount, chainClients, read } from "../chain/clients";
 import { deployFixtures, fixtureAbis, type Deployment, type TokenSymbol } from "../chain/deploy";
-import { ASSET_SYMBOL, fixtureExposureConfig, writeExposureConfig } from "../chain/exposure-config";
+import { ASSET_SYMBOL, fixtureExposureConfig } from "../chain/exposure-config";
 import { deployGmxV2Fixture, feedUnitPrice, type GmxV2Deployment } from "../chain/gmx-v2-deploy";
 import { GmxV2Keeper, simulateGmxV2, type GmxV2PositionRef, type GmxV2SimulationSummary, type GmxV2StoredPosition } from "../chain/gmx-v2-simulate";
 import { simulate, type SimulationSummary } from "../chain/simulate";
 import { DATABASES } from "../support/databases";
-import { dropSchema, dumpTables, startIndexer, type Indexer } from "../support/indexer";
+import { dumpTables, indexFixtureChain, stopAll, type Indexer } from "../support/indexer";
 
 const usd = (s: string) => parseUnits(s, 30);
 const QUERY = `query ($address: String!) {
@@ -90,18 +87,11 @@ describe.each(DATABASES)("GMX v2 end to end on %s", (database) => {
     await k.open({ account: scripted, market: "ETH", collateralToken: eth.longToken, isLong: false }, 10n ** 18n, usd("20000"), -(10n ** 15n));
     await k.open({ account: scripted, market: "ETH", collateralToken: eth.shortToken, isLong: false }, 2_000n * 10n ** 6n, usd("20000"));
 
-    const configPath = join(mkdtempSync(join(tmpdir(), "exposure-cfg-")), "exposure.config.json");
     // BTC is marked by GMX's own oracle (OraclePriceUpdate), the other tokens by their Chainlink feeds.
-    writeExposureConfig(configPath, fixtureExposureConfig(d, { gmxV2: { address: g.address, startBlock: g.startBlock }, gmxV2Marks: ["WBTC"] }));
-    indexer = await startIndexer({ configPath, database });
-    await indexer.waitForBlock(await chainClients(d.rpcUrl).publicClient.getBlockNumber({ cacheTime: 0 }), 120_000);
+    indexer = await indexFixtureChain(fixtureExposureConfig(d, { gmxV2: { address: g.address, startBlock: g.startBlock }, gmxV2Marks: ["WBTC"] }), database, d.rpcUrl);
   }, 240_000);
 
-  afterAll(async () => {
-    await indexer?.stop();
-    await dropSchema(database, indexer?.schema);
-    await anvil?.stop();
-  });
+  afterAll(() => stopAll(database, indexer, anvil));
 
   it("holds exactly the open positions the fixture holds, with its size, tokens and collateral", async () => {
     expect(v2.counts.liquidationLong + v2.counts.liquidationShort).toBeGreaterThan(0);

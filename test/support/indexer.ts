@@ -4,6 +4,8 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { createServer } from "node:net";
 import pg from "pg";
+import { chainClients } from "../chain/clients";
+import { writeExposureConfig } from "../chain/exposure-config";
 
 export type DatabaseKind = "pglite" | "postgres";
 export const POSTGRES_URL = process.env.TEST_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
@@ -109,6 +111,22 @@ export async function startIndexer(opts: IndexerOptions): Promise<Indexer> {
     logs: () => output,
   };
   return indexer;
+}
+
+/** Writes `config` to a temporary file, runs the indexer on it and waits until it has the chain's head. */
+export async function indexFixtureChain(config: object, database: DatabaseKind, rpcUrl: string): Promise<Indexer> {
+  const configPath = join(mkdtempSync(join(tmpdir(), "exposure-cfg-")), "exposure.config.json");
+  writeExposureConfig(configPath, config);
+  const indexer = await startIndexer({ configPath, database });
+  await indexer.waitForBlock(await chainClients(rpcUrl).publicClient.getBlockNumber({ cacheTime: 0 }), 120_000);
+  return indexer;
+}
+
+/** Stops what a suite started: the indexer, its Postgres schema, the chain. */
+export async function stopAll(database: DatabaseKind, indexer: Indexer | undefined, anvil: { stop(): Promise<void> } | undefined) {
+  await indexer?.stop();
+  if (indexer) await dropSchema(database, indexer.schema);
+  await anvil?.stop();
 }
 
 /** Every row of the indexed tables, sorted, for comparing two runs. */

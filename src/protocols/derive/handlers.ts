@@ -1,0 +1,115 @@
+import { and, eq, like } from "ponder";
+import { ponder } from "ponder:registry";
+import { deriveSubaccount, position, positionEvent } from "ponder:schema";
+import { zeroAddress, type Address, type Hex } from "viem";
+import { DeriveSubAccountsAbi } from "../../../abis/DeriveSubAccounts";
+import { loadExposureConfig } from "../../config/exposure-config";
+import type { PositionRow } from "../../core/adapter";
+import { assetDirectory } from "../../core/assets";
+import { abs, rescale } from "../../core/fixed";
+import { deriveAssetDirectory } from "./contracts";
+import { splitAssetAndSubId } from "./encoding";
+import { DERIVE, derivePositionId, encodeState, subaccountId, subaccountPositionPrefix } from "./normalise";
+
+const config = loadExposureConfig();
+const assets = assetDirectory(config);
+const directory = deriveAssetDirectory(config);
+/** Derive balances (contracts, cash) are 18-decimal fixed point. */
+const BALANCE_DECIMALS = 18;
+
+type Ctx = { db: any; chain: { id: number }; client: any };
+type Evt = { log: { address: Address; logIndex: number }; block: { number: bigint; timestamp: bigint }; transaction: { hash: Hex } };
+
+async function appendEvent(context: Ctx, event: Evt, row: PositionRow, kind: string, suffix = "") {
+  await context.db.insert(positionEvent).values({
+    id: `${context.chain.id}:${event.transaction.hash}:${event.log.logIndex}${suffix}`,
+    kind,
+    blockNumber: event.block.number,
+    logIndex: event.log.logIndex,
+    transactionHash: event.transaction.hash,
+    timestamp: event.block.timestamp,
+    sizeDeltaUsd: null,
+    collateralDeltaUsd: null,
+    price: null,
+    feeUsd: null,
+    ...row,
+  });
+}
+
+/** Owner of a subaccount: from its Transfer events, or ownerOf at the block when minted before startBlock. */
+async function ownerOf(context: Ctx, event: Evt, accountId: bigint): Promise<Address> {
+  const id = subaccountId(context.chain.id, event.log.address, accountId);
+  const known = await context.db.find(deriveSubaccount, { id });
+  if (known) return known.owner;
+  const owner = (await context.client.readContract({
+    abi: DeriveSubAccountsAbi,
+    address: event.log.address,
+    functionName: "ownerOf",
+    args: [accountId],
+    blockNumber: event.block.number,
+  })) as Address;
+  await context.db.insert(deriveSubaccount).values({ id, chainId: context.chain.id, subAccounts: event.log.address, accountId, owner });
+  return owner;
+}
+
+ponder.on("DeriveSubAccounts:BalanceAdjusted", async ({ event, context }) => {
+  const { accountId, assetAndSubId, postBalance } = event.args;
+  const { asset, subId } = splitAssetAndSubId(assetAndSubId);
+  const known = directory(context.chain.id, event.log.address, asset);
+  if (!known) return; // an asset contract not in the config: not ours to value
+  const owner = await ownerOf(context, event, accountId);
+  const positionId = derivePositionId(context.chain.id, event.log.address, accountId, assetAndSubId);
+  const previous = (await context.db.find(position, { id: positionId })) as (PositionRow & { id: string }) | null;
+  const reopened = !previous || previous.status !== "open";
+  const decimals = assets.get(context.chain.id, known.asset.token)?.decimals;
+  // Margin on Derive is cash: the deployment's cash token is every position's collateral.
+  const cashToken = known.deployment.assets.find((a) => a.kind === "cash")?.token ?? known.asset.token;
+  const row: PositionRow = {
+    positionId,
+    chainId: context.chain.id,
+    protocol: DERIVE,
+    venue: event.log.address,
+    positionKey: assetAndSubId,
+    account: owner,
+    market: known.asset.token,
+    collateralToken: cashToken,
+    isLong: postBalance === 0n ? (previous?.isLong ?? true) : postBalance > 0n,
+    sizeUsd: null,
+    sizeInTokens: decimals === undefined ? null : rescale(abs(postBalance), BALANCE_DECIMALS, decimals),
+    collateralUsd: null,
+    collateralAmount: null,
+    entryPrice: null,
+    realisedPnlUsd: null,
+    protocolState: encodeState({ kind: known.asset.kind, accountId, asset, subId, balance: postBalance }),
+    status: postBalance === 0n ? "closed" : "open",
+    openedBlock: reopened ? event.block.number : previous.openedBlock,
+    openedAt: reopened ? event.block.timestamp : previous.openedAt,
+    updatedBlock: event.block.number,
+    updatedAt: event.block.timestamp,
+  };
+  await context.db.insert(position).values({ id: positionId, ...row }).onConflictDoUpdate(row);
+  await appendEvent(context, event, row, "balance");
+});
+
+ponder.on("DeriveSubAccounts:Transfer", async ({ event, context }) => {
+  const { from, to, tokenId } = event.args;
+  const id = subaccountId(context.chain.id, event.log.address, tokenId);
+  await context.db
+    .insert(deriveSubaccount)
+    .values({ id, chainId: context.chain.id, subAccounts: event.log.address, accountId: tokenId, owner: to })
+    .onConflictDoUpdate({ owner: to });
+  if (from === zeroAddress) return;
+  // The subaccount's open positions change hands with it; history gets a row per position so that
+  // atBlock queries after the transfer find them under the new owner.
+  const prefix = subaccountPositionPrefix(context.chain.id, event.log.address, tokenId);
+  const open = (await context.db.sql
+    .select()
+    .from(position)
+    .where(and(like(position.positionId, `${prefix}%`), eq(position.status, "open")))) as (PositionRow & { id: string })[];
+  for (const [i, current] of open.sort((a, b) => a.positionId.localeCompare(b.positionId)).entries()) {
+    const { id: rowId, ...state } = current;
+    const moved = { ...state, account: to, updatedBlock: event.block.number, updatedAt: event.block.timestamp };
+    await context.db.update(position, { id: rowId }).set({ account: to, updatedBlock: event.block.number, updatedAt: event.block.timestamp });
+    await appendEvent(context, event, moved, "transfer", `:${i}`);
+  }
+});

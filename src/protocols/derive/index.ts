@@ -1,0 +1,8 @@
+import type { ProtocolAdapter } from "../../core/adapter";
+import { assessDerive } from "./assess";
+import { DERIVE } from "./normalise";
+
+export const deriveAdapter = {
+  id: DERIVE,
+  assess: assessDerive,
+} satisfies ProtocolAdapter;

@@ -1,0 +1,193 @@
+import { formatUnits, parseUnits, type Address } from "viem";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { DeriveSubAccountsAbi } from "../../abis/DeriveSubAccounts";
+import { startAnvil, type AnvilHandle } from "../chain/anvil";
+import { anvilAccount, chainClients } from "../chain/clients";
+import { deployFixtures, type Deployment } from "../chain/deploy";
+import { deployDeriveFixture, fromSubId, type DeriveDeployment } from "../chain/derive-deploy";
+import { DeriveKeeper, simulateDerive, type DeriveSimulationSummary } from "../chain/derive-simulate";
+import { fixtureExposureConfig } from "../chain/exposure-config";
+import { reference } from "../support/black-scholes-reference";
+import { DATABASES } from "../support/databases";
+import { indexFixtureChain, stopAll, type Indexer } from "../support/indexer";
+
+const WAD = 10n ** 18n;
+const VOL = 0.65;
+const usd = (s: string) => parseUnits(s, 30);
+const YEAR = 365 * 24 * 3600;
+const QUERY = `query ($address: String!) {
+  wallet(address: $address) {
+    blocks { number timestamp }
+    positions {
+      protocol positionKey side status sizeInTokens notionalUsd netNotionalUsd equityUsd warnings market { symbol }
+      option { expiry strike type expired volatility volatilityAssumed delta gamma vega theta }
+    }
+    totals { grossNotionalUsd equityUsd netNotional { asset netUsd } optionGreeks { asset delta gamma vega theta } }
+  }
+}`;
+const STRESS = `query ($wallets: [String!], $shift: Float) {
+  stress(wallets: $wallets, shocks: [{ asset: "ETH", moves: ["-0.1", "0", "0.1"] }], volatilityShift: $shift) {
+    base { totals { equityUsd } }
+    points { totals { equityUsd } pnlUsd }
+  }
+}`;
+const relative = (a: number, b: number) => Math.abs(a - b) / Math.abs(b);
+
+describe.each(DATABASES)("Derive options end to end on %s", (database) => {
+  let anvil: AnvilHandle;
+  let d: Deployment;
+  let x: DeriveDeployment;
+  let k: DeriveKeeper;
+  let sim: DeriveSimulationSummary;
+  let indexer: Indexer;
+  // Scripted book: `hedged` is long 4 ETH calls and short 2 ETH perps; `writer` sold it the calls.
+  const hedged = anvilAccount(15).address;
+  const writer = anvilAccount(16).address;
+  const perpDesk = anvilAccount(17).address;
+  let expiry: bigint;
+  let strike: bigint;
+
+  const wallet = async (address: string) => {
+    const r = await indexer.query(QUERY, { address });
+    expect(r.errors).toBeUndefined();
+    return r.data.wallet;
+  };
+  /** The wallet's option at the answered block, by the independent reference. */
+  const referenceOption = (w: any, contracts: number, spot: number, vol = VOL) => {
+    const years = Number(expiry - BigInt(w.blocks[0].timestamp)) / YEAR;
+    const r = reference(spot, Number(strike / WAD), years, vol, true);
+    return { delta: r.delta * contracts, gamma: r.gamma * contracts, vega: r.vega * contracts, theta: r.theta * contracts, price: r.price };
+  };
+
+  beforeAll(async () => {
+    anvil = await startAnvil();
+    d = await deployFixtures(anvil.rpcUrl);
+    x = await deployDeriveFixture(d);
+    k = await DeriveKeeper.create(d, x);
+    sim = await simulateDerive(d, x, { seed: 11, steps: 40, wallets: 4 });
+
+    const [a, b, c] = [await k.createAccount(hedged), await k.createAccount(writer), await k.createAccount(perpDesk)];
+    for (const id of [a, b, c]) await k.deposit(id, 50_000n * WAD);
+    const spot = await k.spot("ETH");
+    strike = (spot / WAD / 100n) * 100n * WAD; // a round strike just below spot
+    const { timestamp } = await chainClients(d.rpcUrl).publicClient.getBlock();
+    expiry = ((timestamp + 30n * 86_400n) / 86_400n) * 86_400n + 8n * 3_600n;
+    await k.tradeOption(a, b, "ETH", expiry, strike, true, 4n * WAD, 1_200n * WAD);
+    await k.tradePerp(c, a, "ETH", 2n * WAD);
+
+    // The scenario warps time past an expiry: a heartbeat longer than that keeps prices usable.
+    indexer = await indexFixtureChain(fixtureExposureConfig(d, { heartbeatSeconds: 30 * 86_400, derive: { deployment: x, defaultVolatility: VOL } }), database, d.rpcUrl);
+  }, 240_000);
+
+  afterAll(() => stopAll(database, indexer, anvil));
+
+  it("holds every subaccount balance under the wallet that owns the subaccount now", async () => {
+    expect(sim.transfers.length).toBeGreaterThan(0);
+    const packed = (asset: string, subId: bigint) => `0x${((BigInt(asset) << 96n) | subId).toString(16).padStart(64, "0")}`;
+    const owners = new Map<bigint, string>();
+    for (const { accountId } of sim.accounts) owners.set(accountId, (await k.ownerOf(accountId)).toLowerCase());
+    // Every wallet that ever held a subaccount, including the ones that gave theirs away.
+    const wallets = new Set([...sim.wallets, ...sim.transfers.flatMap((t) => [t.from, t.to])].map((w) => w.toLowerCase()));
+    for (const owner of wallets) {
+      const expected = sim.holdings
+        .filter((h) => owners.get(h.accountId) === owner)
+        .map((h) => `${packed(h.asset, h.subId)}:${h.balance < 0n ? "SHORT" : "LONG"}`)
+        .sort();
+      const got = (await wallet(owner)).positions
+        .filter((p: any) => p.protocol === "derive")
+        .map((p: any) => `${p.positionKey}:${p.side}`)
+        .sort();
+      expect(got, owner).toEqual(expected);
+    }
+  });
+
+  it("answers atBlock with the owner of the time: a transferred subaccount's book moves at the transfer block", async () => {
+    const moved = sim.transfers.at(-1)!;
+    const logs = await chainClients(d.rpcUrl).publicClient.getContractEvents({
+      address: x.subAccounts,
+      abi: DeriveSubAccountsAbi,
+      eventName: "Transfer",
+      args: { tokenId: moved.accountId },
+      fromBlock: 0n,
+    });
+    const transfer = logs.find((l) => l.args.to?.toLowerCase() === moved.to.toLowerCase())!;
+    const keysAt = async (owner: string, block: bigint) => {
+      const r = await indexer.query(`{ wallet(address: "${owner}", atBlock: "${block}") { positions { protocol positionKey } } }`);
+      expect(r.errors).toBeUndefined();
+      return new Set(r.data.wallet.positions.filter((p: any) => p.protocol === "derive").map((p: any) => p.positionKey));
+    };
+    const before = { from: await keysAt(moved.from, transfer.blockNumber - 1n), to: await keysAt(moved.to, transfer.blockNumber - 1n) };
+    const after = { from: await keysAt(moved.from, transfer.blockNumber), to: await keysAt(moved.to, transfer.blockNumber) };
+    // Positions the account held at the transfer: under `from` just before, under `to` from the transfer block on.
+    const carried = [...before.from].filter((key) => !after.from.has(key));
+    expect(carried.length).toBeGreaterThan(0);
+    for (const key of carried) expect(after.to.has(key)).toBe(true);
+  });
+
+  it("prices options by Black-Scholes to 1e-9 of an independent reference and nets their delta against perps", async () => {
+    const w = await wallet(hedged);
+    const call = w.positions.find((p: any) => p.option);
+    expect(call.option).toMatchObject({ type: "CALL", expired: false, volatility: VOL, volatilityAssumed: true, expiry: expiry.toString() });
+    expect(usd(call.option.strike)).toBe(strike * 10n ** 12n);
+    const spot = Number(formatUnits(await k.spot("ETH"), 18));
+    const ref = referenceOption(w, 4, spot);
+    for (const g of ["delta", "gamma", "vega", "theta"] as const) expect(relative(call.option[g], ref[g])).toBeLessThan(1e-9);
+    // Value per contract becomes money at micro-dollar resolution.
+    expect(Math.abs(Number(call.equityUsd) - 4 * ref.price)).toBeLessThan(4e-6);
+    expect(Number(call.notionalUsd)).toBeCloseTo(4 * spot, 6);
+    // Net ETH: long 4 calls at delta ~0.5 against 2 short perps.
+    const net = w.totals.netNotional.find((n: any) => n.asset === "ETH");
+    // Near-neutral, so the tolerance is on the size of the book, not on the small net.
+    expect(Math.abs(Number(net.netUsd) - (ref.delta * spot - 2 * spot))).toBeLessThan(1e-9 * 6 * spot);
+    expect(Math.abs(Number(net.netUsd))).toBeLessThan(0.2 * 2 * spot); // close to delta-neutral
+    expect(Number(w.totals.grossNotionalUsd)).toBeCloseTo(6 * spot + 50_000 - 1_200, 6); // contracts x spot, plus cash after the premium
+    expect(relative(w.totals.optionGreeks[0].delta, ref.delta)).toBeLessThan(1e-9);
+  });
+
+  it("shows the option writer's negative gamma, and stress reflects the convexity", async () => {
+    const w = await wallet(writer);
+    const short = w.positions.find((p: any) => p.option);
+    expect(short.side).toBe("SHORT");
+    const spot = Number(formatUnits(await k.spot("ETH"), 18));
+    const ref = referenceOption(w, -4, spot);
+    expect(short.option.gamma).toBeLessThan(0);
+    expect(relative(short.option.gamma, ref.gamma)).toBeLessThan(1e-9);
+
+    const r = await indexer.query(STRESS, { wallets: [writer], shift: 0 });
+    expect(r.errors).toBeUndefined();
+    const [down, flat, up] = r.data.stress.points.map((p: any) => Number(p.totals.equityUsd));
+    expect(flat).toBeCloseTo(Number(r.data.stress.base.totals.equityUsd), 6);
+    // Short convexity: both moves lose, and more than the linear (delta) part says.
+    expect(down + up - 2 * flat).toBeLessThan(0);
+    const shortValue = (s: number) => -4 * referenceOption(w, 1, s).price;
+    expect(relative(up - flat, shortValue(spot * 1.1) - shortValue(spot))).toBeLessThan(1e-6);
+    expect(relative(down - flat, shortValue(spot * 0.9) - shortValue(spot))).toBeLessThan(1e-6);
+
+    // +10 vol points: the writer loses about vega x 0.1.
+    const v = await indexer.query(STRESS, { wallets: [writer], shift: 0.1 });
+    expect(v.errors).toBeUndefined();
+    const flatShifted = Number(v.data.stress.points[1].totals.equityUsd);
+    const revalued = -4 * referenceOption(w, 1, spot, VOL + 0.1).price - shortValue(spot);
+    expect(relative(flatShifted - flat, revalued)).toBeLessThan(1e-6);
+    expect(flatShifted).toBeLessThan(flat);
+  });
+
+  it("settles expired options out of exposure and greeks", async () => {
+    let expired = 0;
+    for (const owner of new Set(sim.accounts.map((a) => a.owner))) {
+      const w = await wallet(owner);
+      for (const p of w.positions.filter((q: any) => q.option?.expired)) {
+        expired++;
+        expect(p.notionalUsd).toBe("0");
+        expect(p.netNotionalUsd).toBe("0");
+        expect(p.option.delta).toBe(0);
+        expect(p.warnings.join(" ")).toContain("expired");
+        const { strike: k18, isCall } = fromSubId(BigInt(`0x${p.positionKey.slice(-24)}`));
+        const spot = Number(formatUnits(await k.spot(p.market.symbol === "ETH" ? "ETH" : "BTC"), 18));
+        const intrinsic = Math.max(0, isCall ? spot - Number(k18 / WAD) : Number(k18 / WAD) - spot);
+        expect(Math.sign(Number(p.equityUsd))).toBe(intrinsic === 0 ? 0 : p.side === "LONG" ? 1 : -1);
+      }
+    }
+    expect(expired).toBeGreaterThan(0);
+  });
+});
