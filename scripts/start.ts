@@ -1,4 +1,4 @@
-// `npm start`: a local demo end to end. Starts anvil, deploys the GMX v1, GMX v2 and Aave v3 fixtures,
+// `npm start`: a local demo end to end. Starts anvil, deploys the GMX v1, GMX v2, Aave v3 and Derive fixtures,
 // runs the scenario simulators, indexes into embedded PGlite with `ponder start`, serves GraphQL, and keeps
 // prices moving so the answers change live. Ctrl-C stops everything.
 import { spawn } from "node:child_process";
@@ -10,6 +10,8 @@ import { startAnvil } from "../test/chain/anvil";
 import { chainClients, read } from "../test/chain/clients";
 import { deployFixtures, fixtureAbis, setPrice, TOKEN_SYMBOLS } from "../test/chain/deploy";
 import { fixtureExposureConfig, writeExposureConfig } from "../test/chain/exposure-config";
+import { deployDeriveFixture } from "../test/chain/derive-deploy";
+import { simulateDerive } from "../test/chain/derive-simulate";
 import { deployGmxV2Fixture } from "../test/chain/gmx-v2-deploy";
 import { GmxV2Keeper, simulateGmxV2 } from "../test/chain/gmx-v2-simulate";
 import { createRng } from "../test/chain/rng";
@@ -38,6 +40,10 @@ log(`Aave v3: ${lending.wallets.length} wallets: ${JSON.stringify(lending.counts
 const v2 = await simulateGmxV2(deployment, gmxV2, { seed: 7, steps: 80, wallets: 6, firstAccountIndex: 1 });
 log(`GMX v2: ${v2.wallets.length} wallets: ${JSON.stringify(v2.counts)}`);
 const keeper = await GmxV2Keeper.create(deployment, gmxV2);
+// Derive options last: its scenario moves time past an expiry, which the price refresh below follows.
+const derive = await deployDeriveFixture(deployment);
+const options = await simulateDerive(deployment, derive, { seed: 7, steps: 40, wallets: 6, firstAccountIndex: 1 });
+log(`Derive: ${options.accounts.length} subaccounts over ${options.wallets.length} wallets: ${JSON.stringify(options.counts)}`);
 
 // The simulators warp time by hours: answer every feed again so no price starts out stale.
 const { aggregator } = await fixtureAbis();
@@ -54,6 +60,7 @@ writeExposureConfig(
   fixtureExposureConfig(deployment, {
     aave: { pool: aave.pool, startBlock: aave.startBlock },
     gmxV2: { address: gmxV2.address, startBlock: gmxV2.startBlock },
+    derive: { deployment: derive, defaultVolatility: 0.6 },
   }),
 );
 // The chain is new on every start, so the demo database is too.
@@ -82,18 +89,24 @@ ponder.on("exit", (code) => {
 const url = `http://127.0.0.1:${PORT}/exposure`;
 // Prefer a wallet with GMX v1 and v2 perps and an Aave account at once.
 const v2Holders = new Set(v2.openPositions.map((p) => p.account));
+const optionAssets = new Set(Object.values(derive.options).map((a) => a.toLowerCase()));
+const optionHolders = new Set(
+  options.accounts.filter((a) => options.holdings.some((h) => h.accountId === a.accountId && optionAssets.has(h.asset.toLowerCase()))).map((a) => a.owner),
+);
 const wallet =
+  summary.openPositions.find((p) => lending.wallets.includes(p.account) && v2Holders.has(p.account) && optionHolders.has(p.account))?.account ??
   summary.openPositions.find((p) => lending.wallets.includes(p.account) && v2Holders.has(p.account))?.account ??
   summary.openPositions.find((p) => v2Holders.has(p.account))?.account ??
   summary.openPositions[0]?.account ??
   summary.wallets[0];
 const exampleQuery = `{
   wallet(address: "${wallet}") {
-    positions { protocol market { symbol } side sizeInTokens notionalUsd collateral { usd } leverage
-                markPrice { usd stale } unrealizedPnlUsd equityUsd liquidationPrice liquidationDistance }
+    positions { protocol market { symbol } side sizeInTokens notionalUsd netNotionalUsd collateral { usd } leverage
+                markPrice { usd stale } unrealizedPnlUsd equityUsd liquidationPrice liquidationDistance
+                option { type strike expiry expired volatility volatilityAssumed delta gamma vega theta } }
     accounts { protocol healthFactor collateralUsd debtUsd collateralDropToLiquidation }
-    totals { grossNotionalUsd netNotional { asset netUsd } totalCollateralUsd equityUsd leverage
-             nearestLiquidationDistance complete }
+    totals { grossNotionalUsd netNotional { asset netUsd } optionGreeks { asset delta gamma vega theta }
+             totalCollateralUsd equityUsd leverage nearestLiquidationDistance complete }
   }
 }`;
 
@@ -124,7 +137,7 @@ const answer = await fetch(url, { method: "POST", headers: { "content-type": "ap
 log(`GraphQL (GraphiQL in a browser): ${url}`);
 log(`example query:\n${exampleQuery}`);
 log(`its answer now:\n${JSON.stringify(await answer.json(), null, 2)}`);
-log(`wallets with activity: ${[...new Set([...summary.wallets, ...lending.wallets, ...v2.wallets])].join(", ")}`);
+log(`wallets with activity: ${[...new Set([...summary.wallets, ...lending.wallets, ...v2.wallets, ...options.wallets])].join(", ")}`);
 log("prices keep moving every 5 s; Ctrl-C to stop");
 
 // Small seeded random walk of ETH and BTC so live indexing shows.
