@@ -30,7 +30,7 @@ export type WalletExposure = {
   warnings: string[];
 };
 
-const userError = (message: string) => new GraphQLError(message, { extensions: { code: "BAD_USER_INPUT" } });
+export const userError = (message: string) => new GraphQLError(message, { extensions: { code: "BAD_USER_INPUT" } });
 
 export function parseWallet(address: string): Address {
   if (!isAddress(address, { strict: false })) {

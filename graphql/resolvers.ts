@@ -16,6 +16,7 @@ import {
   type PortfolioExposure,
   type Shock,
 } from "./exposure-service";
+import { riskStatistics } from "./risk-statistics";
 import { BigIntScalar } from "./scalars";
 
 const usd = (value: bigint | null | undefined) => (value === null || value === undefined ? null : formatUsd(value));
@@ -194,6 +195,22 @@ export function createResolvers(deps: ExposureDeps) {
           blocks: blockRefs(base.blocks),
           base: stressPoint([], base, base),
           points: points.map((p) => stressPoint(p.shocks, p.exposure, base)),
+        };
+      },
+      risk: async (
+        _: unknown,
+        args: { portfolio?: string | null; wallets?: string[] | null; window: number; interval: number; atBlock?: bigint | null; chainId?: number | null },
+      ) => {
+        const r = await riskStatistics(deps, { name: args.portfolio, wallets: args.wallets }, args.window, args.interval, args.atBlock ?? null, args.chainId ?? null);
+        const cents = (x: number | null) => (x === null ? null : x.toFixed(2));
+        return {
+          ...r,
+          blocks: blockRefs(r.blocks),
+          from: BigInt(r.from),
+          to: BigInt(r.to),
+          assets: r.assets.map((a) => ({ ...a, exposureUsd: usd(a.exposureUsd) })),
+          oneDayVolatilityUsd: cents(r.oneDayVolatilityUsd),
+          valueAtRisk99Usd: cents(r.valueAtRisk99Usd),
         };
       },
       ladder: async (

@@ -34,6 +34,12 @@ export const typeDefs = /* GraphQL */ `
     ): StressResult!
     "Liquidation ladder: what becomes liquidatable as one asset moves in 1% steps down and up (steps: 1..100, default 50)."
     ladder(portfolio: String, wallets: [String!], asset: String!, steps: Int = 50, atBlock: BigInt, chainId: Int): [LadderStep!]!
+    """
+    Realised correlation of the assets a portfolio (or wallet list) holds, from indexed price history,
+    and its correlation-aware one-day volatility and 99% value at risk; \`method\` states how.
+    window and interval are seconds (defaults: 30 days of daily samples; at most 8760 samples).
+    """
+    risk(portfolio: String, wallets: [String!], window: Int = 2592000, interval: Int = 86400, atBlock: BigInt, chainId: Int): RiskStatistics!
     "How far the indexer has got on each chain."
     chains: [ChainStatus!]!
   }
@@ -195,6 +201,33 @@ export const typeDefs = /* GraphQL */ `
     complete: Boolean!
     positionCount: Int!
     warnings: [String!]!
+  }
+
+  type RiskStatistics {
+    blocks: [BlockRef!]!
+    "Window start and end (unix seconds); the end is the answered block's time."
+    from: BigInt!
+    to: BigInt!
+    interval: Int!
+    returnsCount: Int!
+    "Assets with a net exposure and a price history covering the window, in the order of the matrix."
+    assets: [AssetRisk!]!
+    "Pearson correlation of interval log returns; null where an asset's price never moved."
+    correlation: [[Float]!]!
+    "One-day standard deviation of the portfolio's value (USD, a statistic)."
+    oneDayVolatilityUsd: String
+    "One-day 99% value at risk (USD, a statistic): 2.3263 x oneDayVolatilityUsd."
+    valueAtRisk99Usd: String
+    method: String!
+    warnings: [String!]!
+  }
+
+  type AssetRisk {
+    asset: String!
+    "Net notional (USD), options delta-adjusted."
+    exposureUsd: String
+    "Standard deviation of one-day log returns."
+    dailyVolatility: Float!
   }
 
   type AssetGreeks {
