@@ -1,0 +1,137 @@
+// `npm run bench:index`: indexing throughput of the exposure indexer against a baseline ponder app that
+// stores the same events raw, on the same generated chain, on PGlite and on Postgres, in one run.
+// Options: --events N (default 200000), --databases pglite,postgres.
+import { spawn } from "node:child_process";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import pg from "pg";
+import { startAnvil } from "../test/chain/anvil";
+import { anvilAccount, chainClients, deploy, send } from "../test/chain/clients";
+import { pickArtifacts } from "../test/chain/compile";
+import { deployFixtures, setPrice } from "../test/chain/deploy";
+import { fixtureExposureConfig, writeExposureConfig } from "../test/chain/exposure-config";
+import { POSTGRES_URL } from "../test/support/indexer";
+
+const ROOT = resolve(import.meta.dirname, "..");
+const PONDER = resolve(ROOT, "node_modules/ponder/dist/esm/bin/ponder.js");
+const arg = (name: string, fallback: string) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? process.argv[i + 1]! : fallback;
+};
+const EVENTS = Number(arg("events", "200000"));
+const DATABASES = arg("databases", "pglite,postgres").split(",") as ("pglite" | "postgres")[];
+const PAIRS_PER_TX = 1_000; // 2,000 events per transaction
+const POSITIONS = 20_000;
+const WALLETS = 5_000;
+const log = (msg: string) => console.log(`[bench:index] ${msg}`);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+// ------------------------------------------------------------------ the chain
+const anvil = await startAnvil();
+const d = await deployFixtures(anvil.rpcUrl);
+const { BenchGmxV1Vault } = await pickArtifacts(["BenchGmxV1Vault"] as const);
+const owner = anvilAccount(0);
+const vault = await deploy(anvil.rpcUrl, owner, BenchGmxV1Vault, []);
+const tokens = [d.tokens.WETH.address, d.tokens.WBTC.address, d.tokens.LINK.address];
+const generated = Date.now();
+let answer = 3_000n * 10n ** 8n;
+for (let start = 0; start < EVENTS / 2; start += PAIRS_PER_TX) {
+  const count = Math.min(PAIRS_PER_TX, EVENTS / 2 - start);
+  await send(anvil.rpcUrl, owner, {
+    address: vault.address,
+    abi: BenchGmxV1Vault.abi,
+    functionName: "emitBatch",
+    args: [BigInt(start), BigInt(count), BigInt(POSITIONS), BigInt(WALLETS), tokens, d.tokens.USDC.address],
+  });
+  answer += start % 2 === 0 ? 10n ** 8n : -(10n ** 8n);
+  await setPrice(d, "WETH", answer); // the price handlers run too
+}
+const head = await chainClients(anvil.rpcUrl).publicClient.getBlockNumber({ cacheTime: 0 });
+log(`chain: ${EVENTS} position events (+${Math.ceil(EVENTS / 2 / PAIRS_PER_TX)} price updates) in ${head} blocks, generated in ${((Date.now() - generated) / 1000).toFixed(1)} s`);
+
+// ------------------------------------------------------------------ the two apps
+const work = mkdtempSync(join(tmpdir(), "bench-index-"));
+const exposureConfig = join(work, "exposure.config.json");
+const config = fixtureExposureConfig(d) as any;
+config.protocols["gmx-v1"] = [{ chain: "anvil", vault: vault.address, startBlock: 0 }];
+writeExposureConfig(exposureConfig, config);
+const targets = join(work, "targets.json");
+writeFileSync(
+  targets,
+  JSON.stringify({ chainId: d.chainId, rpc: anvil.rpcUrl, vault: vault.address, feeds: Object.values(d.tokens).map((t) => t.feed), startBlock: 0 }),
+);
+
+type Run = { app: string; database: string; seconds: number; peakMb: number };
+
+/** Runs one app until its checkpoint reaches the head; wall time from spawn, peak resident memory. */
+async function run(app: "baseline" | "exposure", database: "pglite" | "postgres", port: number): Promise<Run> {
+  const schema = `bench_${app}_${Date.now()}`;
+  const env = {
+    ...process.env,
+    PONDER_TELEMETRY_DISABLED: "true",
+    DATABASE_URL: database === "postgres" ? POSTGRES_URL : "",
+    PGLITE_DIR: join(work, `${app}-pglite`),
+    EXPOSURE_CONFIG: exposureConfig,
+    BENCH_TARGETS: targets,
+  };
+  const args = [PONDER, ...(app === "baseline" ? ["--root", resolve(ROOT, "bench/baseline")] : []), "start", "--schema", schema, "--port", String(port)];
+  const started = Date.now();
+  const child = spawn(process.execPath, args, { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
+  let output = "";
+  child.stdout.on("data", (b) => (output += b));
+  child.stderr.on("data", (b) => (output += b));
+  let peakKb = 0;
+  const peak = () => {
+    try {
+      const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, "utf8"));
+      if (m) peakKb = Math.max(peakKb, Number(m[1]));
+    } catch {
+      // process gone
+    }
+  };
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`${app} on ${database} exited early:\n${output.slice(-3000)}`);
+    try {
+      const status = await (await fetch(`http://127.0.0.1:${port}/status`)).json();
+      if ((status.anvil?.block?.number ?? 0) >= Number(head)) break;
+    } catch {
+      // not serving yet
+    }
+    peak();
+    await sleep(100);
+  }
+  const seconds = (Date.now() - started) / 1000;
+  peak();
+  child.kill("SIGTERM");
+  await new Promise((r) => child.once("exit", r));
+  if (database === "postgres") {
+    const client = new pg.Client({ connectionString: POSTGRES_URL });
+    await client.connect();
+    await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+    await client.end();
+  }
+  return { app, database, seconds, peakMb: peakKb / 1024 };
+}
+
+const results: Run[] = [];
+let port = 42_500;
+for (const database of DATABASES) {
+  for (const app of ["baseline", "exposure"] as const) {
+    const r = await run(app, database, port++);
+    log(`${app} on ${database}: ${r.seconds.toFixed(1)} s, ${(EVENTS / r.seconds).toFixed(0)} events/s, peak RSS ${r.peakMb.toFixed(0)} MB`);
+    results.push(r);
+  }
+}
+await anvil.stop();
+
+console.log(`\nbench:index — ${EVENTS} events, ${POSITIONS} positions over ${WALLETS} wallets, 3 markets; machine: ${process.platform} ${process.arch}, node ${process.version}`);
+console.log("database | app | seconds | events/s | peak RSS MB | vs baseline | target <= 1.5x");
+for (const database of DATABASES) {
+  const base = results.find((r) => r.database === database && r.app === "baseline")!;
+  for (const r of results.filter((x) => x.database === database)) {
+    const ratio = r.seconds / base.seconds;
+    const verdict = r.app === "baseline" ? "-" : ratio <= 1.5 ? "met" : "MISSED";
+    console.log(`${database} | ${r.app} | ${r.seconds.toFixed(1)} | ${(EVENTS / r.seconds).toFixed(0)} | ${r.peakMb.toFixed(0)} | ${ratio.toFixed(2)}x | ${verdict}`);
+  }
+}
