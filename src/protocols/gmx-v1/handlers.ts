@@ -114,13 +114,27 @@ async function recordVaultParams(context: Ctx, vault: Address, blockNumber: bigi
     .values({ id, chainId: context.chain.id, vault, blockNumber, maxLeverage, liquidationFeeUsd, marginFeeBasisPoints });
 }
 
+/**
+ * Increase/Decrease carry the deltas; the Update or Close the Vault emits next in the same transaction
+ * carries the state after them. One history row holds both: the deltas wait here for that event.
+ * (Ponder indexes a transaction's logs in one go, so a restart never splits the pair.)
+ */
+const pendingDeltas = new Map<string, { kind: string; deltas: Deltas }>();
+const pendingKey = (context: Ctx, event: Evt, key: Hex) => `${context.chain.id}:${event.transaction.hash}:${key}`;
+const takeDeltas = (context: Ctx, event: Evt, key: Hex) => {
+  const k = pendingKey(context, event, key);
+  const pending = pendingDeltas.get(k);
+  pendingDeltas.delete(k);
+  return pending;
+};
+
 const onSizeChange = (kind: "increase" | "decrease") =>
   async ({ event, context }: { event: Evt & { args: any }; context: Ctx }) => {
     const a = event.args;
-    const row = await openOrLoad(context, event, a);
+    await openOrLoad(context, event, a);
     const deltas = { sizeDeltaUsd: a.sizeDelta, collateralDeltaUsd: a.collateralDelta, price: a.price, feeUsd: a.fee };
     const label = kind === "decrease" && isLiquidationTx(event.transaction.input) ? "liquidation-decrease" : kind;
-    await appendEvent(context, event, row, label, deltas);
+    pendingDeltas.set(pendingKey(context, event, a.key), { kind: label, deltas });
   };
 
 ponder.on("GmxV1Vault:IncreasePosition", onSizeChange("increase"));
@@ -143,7 +157,8 @@ ponder.on("GmxV1Vault:UpdatePosition", async ({ event, context }) => {
   // Vault.getEntryFundingRate is the collateral token's cumulative rate at this block.
   await recordFundingRate(context, event.log.address, row.collateralToken, a.entryFundingRate, event.block.number);
   await recordVaultParams(context, event.log.address, event.block.number);
-  await appendEvent(context, event, next, "update", { price: a.markPrice });
+  const pending = takeDeltas(context, event, a.key);
+  await appendEvent(context, event, next, pending?.kind ?? "update", { ...pending?.deltas, price: pending?.deltas.price ?? a.markPrice });
 });
 
 ponder.on("GmxV1Vault:ClosePosition", async ({ event, context }) => {
@@ -156,7 +171,8 @@ ponder.on("GmxV1Vault:ClosePosition", async ({ event, context }) => {
     realisedPnlUsd: event.args.realisedPnl,
     status: isLiquidationTx(event.transaction.input) ? "liquidated" : "closed",
   });
-  await appendEvent(context, event, next, "close");
+  const pending = takeDeltas(context, event, event.args.key);
+  await appendEvent(context, event, next, pending ? `${pending.kind}-close` : "close", pending?.deltas);
 });
 
 ponder.on("GmxV1Vault:LiquidatePosition", async ({ event, context }) => {
