@@ -44,6 +44,7 @@ describe.each(DATABASES)("Derive options end to end on %s", (database) => {
   const hedged = anvilAccount(15).address;
   const writer = anvilAccount(16).address;
   const perpDesk = anvilAccount(17).address;
+  const oddWallet = anvilAccount(18).address;
   let expiry: bigint;
   let strike: bigint;
 
@@ -74,6 +75,9 @@ describe.each(DATABASES)("Derive options end to end on %s", (database) => {
     expiry = ((timestamp + 30n * 86_400n) / 86_400n) * 86_400n + 8n * 3_600n;
     await k.tradeOption(a, b, "ETH", expiry, strike, true, 4n * WAD, 1_200n * WAD);
     await k.tradePerp(c, a, "ETH", 2n * WAD);
+    // An option no model can price (strike 0, which OptionEncoding allows): flagged, never a crash.
+    const odd = await k.createAccount(oddWallet);
+    await k.tradeOption(odd, c, "ETH", expiry, 0n, true, WAD, 0n);
 
     // The scenario warps time past an expiry: a heartbeat longer than that keeps prices usable.
     indexer = await indexFixtureChain(fixtureExposureConfig(d, { heartbeatSeconds: 30 * 86_400, derive: { deployment: x, defaultVolatility: VOL } }), database, d.rpcUrl);
@@ -170,6 +174,15 @@ describe.each(DATABASES)("Derive options end to end on %s", (database) => {
     const revalued = -4 * referenceOption(w, 1, spot, VOL + 0.1).price - shortValue(spot);
     expect(relative(flatShifted - flat, revalued)).toBeLessThan(1e-6);
     expect(flatShifted).toBeLessThan(flat);
+  });
+
+  it("flags an option it cannot price instead of failing the query", async () => {
+    const w = await wallet(oddWallet);
+    const odd = w.positions.find((p: any) => p.option);
+    expect(odd.option).toMatchObject({ delta: null, gamma: null, expired: false });
+    expect(odd.equityUsd).toBeNull();
+    expect(odd.warnings.join(" ")).toContain("strike is zero");
+    expect(w.totals.optionGreeks[0].delta).toBeNull();
   });
 
   it("settles expired options out of exposure and greeks", async () => {

@@ -3,6 +3,7 @@ import { parseExposureConfig } from "../../src/config/exposure-config";
 import { answerToPrice, priceFeedContracts } from "../../src/prices/feeds";
 import { gmxV1Deployments } from "../../src/protocols/gmx-v1/contracts";
 import { gmxV2Deployments } from "../../src/protocols/gmx-v2/contracts";
+import { deriveDeployments } from "../../src/protocols/derive/contracts";
 
 const WETH = "0x82af49447d8a07e3bd95bd0d56f35241523fbab1";
 const base = {
@@ -49,6 +50,23 @@ describe("exposure config", () => {
       "protocols.gmx-v2[0].reader",
     );
     expect(() => parseExposureConfig({ ...base, priceFeeds: [{ ...base.priceFeeds[0], source: "pyth" }] })).toThrow('priceFeeds[0].source: expected "chainlink" or "gmx-v2"');
+  });
+
+  it("takes Derive deployments with their asset contracts and a sane default volatility", () => {
+    const subAccounts = "0x0000000000000000000000000000000000000a01";
+    const option = "0x0000000000000000000000000000000000000a02";
+    const cash = "0x0000000000000000000000000000000000000a03";
+    const derive = { chain: "arbitrum", subAccounts, startBlock: 3, options: [{ address: option, underlying: WETH }], cash: [{ address: cash, token: WETH }] };
+    const [d] = deriveDeployments(parseExposureConfig({ ...base, protocols: { derive: [derive] } }));
+    expect(d).toMatchObject({ startBlock: 3, defaultVolatility: 0.6 });
+    expect(d!.assets.map((a) => a.kind)).toEqual(["option", "cash"]);
+    expect(() => deriveDeployments(parseExposureConfig({ ...base, protocols: { derive: [{ ...derive, defaultVolatility: 0 }] } }))).toThrow(
+      "protocols.derive[0].defaultVolatility",
+    );
+    expect(() => deriveDeployments(parseExposureConfig({ ...base, protocols: { derive: [{ ...derive, options: [{ address: option }] }] } }))).toThrow(
+      "protocols.derive[0].options[0].underlying",
+    );
+    expect(() => deriveDeployments(parseExposureConfig({ ...base, protocols: { derive: [{ ...derive, perps: "nope" }] } }))).toThrow("expected an array");
   });
 
   it("reads RPC URLs from the environment with env:NAME", () => {

@@ -70,9 +70,11 @@ export async function assessDerive(ctx: AssessContext, rows: PositionRow[]): Pro
       const equityUsd = spot === undefined ? null : valueOf(s.balance, intrinsicValue(spot, strikeUsd, isCall));
       return { ...base, notionalUsd: 0n, netNotionalUsd: 0n, equityUsd, option };
     }
-    if (spot === undefined || volatility === null) {
-      const option: OptionRisk = { ...terms, expired: false, delta: null, gamma: null, vega: null, theta: null };
-      return { ...base, netNotionalUsd: null, equityUsd: null, option };
+    const unpriced = { ...base, netNotionalUsd: null, equityUsd: null, option: { ...terms, expired: false, delta: null, gamma: null, vega: null, theta: null } };
+    if (spot === undefined || volatility === null) return unpriced;
+    if (!(strikeUsd > 0)) {
+      warnings.push("the option's strike is zero: Black-Scholes does not apply");
+      return unpriced;
     }
     const years = Number(expiry - block.timestamp) / SECONDS_PER_YEAR;
     const g = blackScholes({ spot, strike: strikeUsd, years, volatility, isCall });
