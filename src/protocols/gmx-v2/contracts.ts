@@ -1,6 +1,7 @@
 import { GmxV2EventEmitterAbi } from "../../../abis/GmxV2EventEmitter";
 import { contractChains, protocolDeployments } from "../../config/contract-chains";
 import { perConfig, type ExposureConfig } from "../../config/exposure-config";
+import { FOLLOWED_EVENTS } from "./event-log";
 
 /**
  * `protocols["gmx-v2"]`: one { chain, eventEmitter, dataStore, reader, startBlock } per deployment.
@@ -19,6 +20,11 @@ export const gmxV2DeploymentDirectory = perConfig((config: ExposureConfig) => {
 export const gmxV2Contracts = (config: ExposureConfig) => ({
   GmxV2EventEmitter: {
     abi: GmxV2EventEmitterAbi,
+    // The EventEmitter emits every GMX event; the RPC filters by the indexed event-name hash.
+    filter: [
+      { event: "EventLog1" as const, args: { eventNameHash: [...FOLLOWED_EVENTS.EventLog1] } },
+      { event: "EventLog2" as const, args: { eventNameHash: [...FOLLOWED_EVENTS.EventLog2] } },
+    ],
     chain: contractChains(gmxV2Deployments(config).map((d) => ({ chain: d.chain, address: d.eventEmitter, startBlock: d.startBlock }))),
   },
 });

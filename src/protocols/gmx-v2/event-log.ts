@@ -45,6 +45,19 @@ export function eventItems(eventName: string, data: EventLogData) {
   };
 }
 
+/** The event names the adapter follows, by the EventEmitter event GMX emits them with (topic1 / topic2 carry keys). */
+export const FOLLOWED_EVENTS = {
+  EventLog1: [
+    "PositionIncrease",
+    "PositionDecrease",
+    "OraclePriceUpdate",
+    "OpenInterestUpdated",
+    "CumulativeBorrowingFactorUpdated",
+    "FundingFeeAmountPerSizeUpdated",
+  ],
+  EventLog2: ["OrderExecuted"],
+} as const;
+
 /** Order.OrderType.Liquidation (order/Order.sol). */
 export const ORDER_TYPE_LIQUIDATION = 7n;
 /** Order.SecondaryOrderType.Adl. */
