@@ -81,17 +81,23 @@ export async function resolveBlocks(deps: ExposureDeps, atBlock: bigint | null, 
 }
 
 /** Open positions of `account` at the given blocks: current rows at the head, history snapshots before it. */
+/** Open positions of `account` now, on every chain (one indexed lookup; no block needed). */
+async function positionsAtHead(deps: ExposureDeps, account: Address): Promise<PositionRow[]> {
+  const { position } = deps.schema;
+  return deps.db
+    .select()
+    .from(position)
+    .where(and(eq(position.account, account.toLowerCase() as Address), eq(position.status, "open")));
+}
+
+/** Open positions of `account` at the given blocks: current rows at the head, history snapshots before it. */
 async function positionsAt(deps: ExposureDeps, account: Address, blocks: BlockRef[], atHead: boolean): Promise<PositionRow[]> {
-  const { position, positionEvent: E } = deps.schema;
+  const chains = new Set(blocks.map((b) => b.chainId));
+  if (atHead) return (await positionsAtHead(deps, account)).filter((r) => chains.has(r.chainId));
+  const { positionEvent: E } = deps.schema;
   const lower = account.toLowerCase() as Address;
   const perChain = await Promise.all(
     blocks.map(async (block): Promise<PositionRow[]> => {
-      if (atHead) {
-        return deps.db
-          .select()
-          .from(position)
-          .where(and(eq(position.account, lower), eq(position.status, "open"), eq(position.chainId, block.chainId)));
-      }
       // Positions the wallet held at some point; each one's latest state decides whether it still does
       // (a Derive subaccount, say, may have changed hands since).
       const held = deps.db
@@ -161,13 +167,19 @@ async function assessRows(
   for (const row of rows) byProtocol.set(row.protocol, [...(byProtocol.get(row.protocol) ?? []), row]);
   const assessed: AssessedPosition[] = [];
   const accounts: AccountRisk[] = [];
-  for (const [protocol, group] of byProtocol) {
-    const adapter = adapterFor(protocol);
-    if (!adapter) {
+  const ctx = { db: deps.db, schema: deps.schema, blockByChain, prices, config: deps.config, volatilityShift };
+  // Protocols are independent: their lookups run side by side.
+  const results = await Promise.all(
+    [...byProtocol].map(async ([protocol, group]) => {
+      const adapter = adapterFor(protocol);
+      return { protocol, group, result: adapter ? await adapter.assess(ctx, group) : undefined };
+    }),
+  );
+  for (const { protocol, group, result } of results) {
+    if (!result) {
       warnings.push(`${group.length} position(s) of unknown protocol '${protocol}' left out`);
       continue;
     }
-    const result = await adapter.assess({ db: deps.db, schema: deps.schema, blockByChain, prices, config: deps.config, volatilityShift }, group);
     group.forEach((row, i) => assessed.push({ row, risk: result.positions[i]!, mark: prices(row.chainId, row.market) }));
     accounts.push(...result.accounts);
   }
@@ -221,8 +233,12 @@ export async function walletExposure(
   chainId: number | null,
 ): Promise<WalletExposure> {
   const account = parseWallet(address);
-  const blocks = await resolveBlocks(deps, atBlock, chainId);
-  return assessWallet(deps, account, blocks, atBlock === null);
+  if (atBlock !== null) return assessWallet(deps, account, await resolveBlocks(deps, atBlock, chainId), false);
+  // At the head the positions do not depend on the block: read them while the heads are read.
+  const [blocks, all] = await Promise.all([resolveBlocks(deps, null, chainId), positionsAtHead(deps, account)]);
+  const chains = new Set(blocks.map((b) => b.chainId));
+  const rows = all.filter((r) => chains.has(r.chainId));
+  return assessRows(deps, account, rows, await priceBookFor(deps, rows, blocks), blocks);
 }
 
 /** At most this many wallets per portfolio query: beyond it, ask for a named portfolio in pages. */
