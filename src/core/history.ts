@@ -16,3 +16,15 @@ export async function latestAtOrBefore<Row>(db: any, table: any, conditions: Con
     .limit(1);
   return rows[0];
 }
+
+/**
+ * The row with this id, else the one `load` builds (from contract reads, say), inserted the first
+ * time it is needed: state that has no event of its own, recorded once per key.
+ */
+export async function findOrRecord<Row extends object>(db: any, table: any, id: string, load: () => Promise<Row>): Promise<Row> {
+  const known = await db.find(table, { id });
+  if (known) return known as Row;
+  const row = await load();
+  await db.insert(table).values({ id, ...row });
+  return row;
+}

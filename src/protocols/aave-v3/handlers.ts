@@ -3,6 +3,7 @@ import { aaveV3EModeCategory, aaveV3Reserve, aaveV3ReserveCurrent, aaveV3UserEMo
 import type { Address, Hex } from "viem";
 import { AaveV3PoolAbi } from "../../../abis/AaveV3Pool";
 import type { PositionRow } from "../../core/adapter";
+import { findOrRecord } from "../../core/history";
 import { fromScaled, normalizedDebt, normalizedIncome, toScaled, decodeReserveConfiguration, type ReserveIndexes } from "./math";
 import { AAVE_V3, aaveV3PositionId, aaveV3PositionKey, decodeState, encodeState, type AaveSide } from "./normalise";
 
@@ -25,17 +26,18 @@ async function currentReserve(context: Ctx, event: Evt, asset: Address): Promise
 /** E-mode parameters have no Pool event; read them at the block that uses them. */
 async function recordEModeCategory(context: Ctx, pool: Address, category: number, blockNumber: bigint) {
   const id = `${context.chain.id}:${pool.toLowerCase()}:${category}:${blockNumber}`;
-  if (category === 0 || (await context.db.find(aaveV3EModeCategory, { id }))) return;
-  const data = await context.client.readContract({ abi: AaveV3PoolAbi, address: pool, functionName: "getEModeCategoryData", args: [category], blockNumber });
-  await context.db.insert(aaveV3EModeCategory).values({
-    id,
-    chainId: context.chain.id,
-    pool,
-    category,
-    blockNumber,
-    ltv: BigInt(data.ltv),
-    liquidationThreshold: BigInt(data.liquidationThreshold),
-    priceSource: data.priceSource,
+  if (category === 0) return;
+  await findOrRecord(context.db, aaveV3EModeCategory, id, async () => {
+    const data = await context.client.readContract({ abi: AaveV3PoolAbi, address: pool, functionName: "getEModeCategoryData", args: [category], blockNumber });
+    return {
+      chainId: context.chain.id,
+      pool,
+      category,
+      blockNumber,
+      ltv: BigInt(data.ltv),
+      liquidationThreshold: BigInt(data.liquidationThreshold),
+      priceSource: data.priceSource as Address,
+    };
   });
 }
 

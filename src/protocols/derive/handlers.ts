@@ -6,6 +6,7 @@ import { DeriveSubAccountsAbi } from "../../../abis/DeriveSubAccounts";
 import { loadExposureConfig } from "../../config/exposure-config";
 import type { PositionRow } from "../../core/adapter";
 import { assetDirectory } from "../../core/assets";
+import { findOrRecord } from "../../core/history";
 import { abs, rescale } from "../../core/fixed";
 import { deriveAssetDirectory } from "./contracts";
 import { splitAssetAndSubId } from "./encoding";
@@ -39,17 +40,17 @@ async function appendEvent(context: Ctx, event: Evt, row: PositionRow, kind: str
 /** Owner of a subaccount: from its Transfer events, or ownerOf at the block when minted before startBlock. */
 async function ownerOf(context: Ctx, event: Evt, accountId: bigint): Promise<Address> {
   const id = subaccountId(context.chain.id, event.log.address, accountId);
-  const known = await context.db.find(deriveSubaccount, { id });
-  if (known) return known.owner;
-  const owner = (await context.client.readContract({
-    abi: DeriveSubAccountsAbi,
-    address: event.log.address,
-    functionName: "ownerOf",
-    args: [accountId],
-    blockNumber: event.block.number,
-  })) as Address;
-  await context.db.insert(deriveSubaccount).values({ id, chainId: context.chain.id, subAccounts: event.log.address, accountId, owner });
-  return owner;
+  const subaccount = await findOrRecord(context.db, deriveSubaccount, id, async () => {
+    const owner = (await context.client.readContract({
+      abi: DeriveSubAccountsAbi,
+      address: event.log.address,
+      functionName: "ownerOf",
+      args: [accountId],
+      blockNumber: event.block.number,
+    })) as Address;
+    return { chainId: context.chain.id, subAccounts: event.log.address, accountId, owner };
+  });
+  return subaccount.owner;
 }
 
 ponder.on("DeriveSubAccounts:BalanceAdjusted", async ({ event, context }) => {

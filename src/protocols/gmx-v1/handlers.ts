@@ -4,6 +4,7 @@ import { toFunctionSelector, type Address, type Hex } from "viem";
 import { GmxV1VaultAbi } from "../../../abis/GmxV1Vault";
 import { loadExposureConfig } from "../../config/exposure-config";
 import { assetDirectory } from "../../core/assets";
+import { findOrRecord } from "../../core/history";
 import type { PositionRow } from "../../core/adapter";
 import { encodeState, GMX_V1, gmxV1PositionId, sizeInTokens } from "./normalise";
 
@@ -101,17 +102,16 @@ async function recordFundingRate(context: Ctx, vault: Address, token: Address, c
 /** The risk parameters have no events; read them from the Vault at each block with position activity. */
 async function recordVaultParams(context: Ctx, vault: Address, blockNumber: bigint) {
   const id = `${context.chain.id}:${vault.toLowerCase()}:${blockNumber}`;
-  if (await context.db.find(gmxV1VaultParams, { id })) return;
-  const read = (functionName: "maxLeverage" | "liquidationFeeUsd" | "marginFeeBasisPoints") =>
-    context.client.readContract({ abi: GmxV1VaultAbi, address: vault, functionName, blockNumber }) as Promise<bigint>;
-  const [maxLeverage, liquidationFeeUsd, marginFeeBasisPoints] = await Promise.all([
-    read("maxLeverage"),
-    read("liquidationFeeUsd"),
-    read("marginFeeBasisPoints"),
-  ]);
-  await context.db
-    .insert(gmxV1VaultParams)
-    .values({ id, chainId: context.chain.id, vault, blockNumber, maxLeverage, liquidationFeeUsd, marginFeeBasisPoints });
+  await findOrRecord(context.db, gmxV1VaultParams, id, async () => {
+    const read = (functionName: "maxLeverage" | "liquidationFeeUsd" | "marginFeeBasisPoints") =>
+      context.client.readContract({ abi: GmxV1VaultAbi, address: vault, functionName, blockNumber }) as Promise<bigint>;
+    const [maxLeverage, liquidationFeeUsd, marginFeeBasisPoints] = await Promise.all([
+      read("maxLeverage"),
+      read("liquidationFeeUsd"),
+      read("marginFeeBasisPoints"),
+    ]);
+    return { chainId: context.chain.id, vault, blockNumber, maxLeverage, liquidationFeeUsd, marginFeeBasisPoints };
+  });
 }
 
 /**

@@ -13,11 +13,13 @@ import { zeroAddress, type Address, type Hex } from "viem";
 import { GmxV2ReadAbi } from "../../../abis/GmxV2EventEmitter";
 import { loadExposureConfig } from "../../config/exposure-config";
 import { assetDirectory } from "../../core/assets";
+import { findOrRecord } from "../../core/history";
 import { feedDirectory } from "../../prices/feeds";
 import type { PositionRow } from "../../core/adapter";
 import { gmxV2DeploymentDirectory } from "./contracts";
 import { decodeGmxV2Event, EventDecodeError, ORDER_TYPE_LIQUIDATION, SECONDARY_ORDER_TYPE_ADL, type EventLogData, type PositionChange } from "./event-log";
 import { marketParamKeys } from "./keys";
+import type { GmxV2MarketValueKind } from "./schema";
 import type { GmxV2MarketParams } from "./risk";
 import { decodeState, encodeState, entryPrice, GMX_V2, gmxV2PositionId, marketId, proportionalPendingImpact, toWholeTokenPrice } from "./normalise";
 
@@ -43,42 +45,40 @@ function deploymentOf(context: Ctx, event: Evt) {
 }
 
 /** Market tokens from Reader.getMarket, read the first time a market is seen. */
-async function marketTokens(context: Ctx, event: Evt, market: Address) {
-  const id = marketId(context.chain.id, event.log.address, market);
-  const known = await context.db.find(gmxV2Market, { id });
-  if (known) return known as { indexToken: Address; longToken: Address; shortToken: Address };
-  const d = deploymentOf(context, event);
-  const props = await context.client.readContract({
-    abi: GmxV2ReadAbi,
-    address: d.reader,
-    functionName: "getMarket",
-    args: [d.dataStore, market],
-    blockNumber: event.block.number,
+function marketTokens(context: Ctx, event: Evt, market: Address) {
+  return findOrRecord(context.db, gmxV2Market, marketId(context.chain.id, event.log.address, market), async () => {
+    const d = deploymentOf(context, event);
+    const props = await context.client.readContract({
+      abi: GmxV2ReadAbi,
+      address: d.reader,
+      functionName: "getMarket",
+      args: [d.dataStore, market],
+      blockNumber: event.block.number,
+    });
+    return { chainId: context.chain.id, eventEmitter: event.log.address, market, indexToken: props.indexToken as Address, longToken: props.longToken as Address, shortToken: props.shortToken as Address };
   });
-  const row = { chainId: context.chain.id, eventEmitter: event.log.address, market, indexToken: props.indexToken, longToken: props.longToken, shortToken: props.shortToken };
-  await context.db.insert(gmxV2Market).values({ id, ...row });
-  return row;
 }
 
 /** DataStore parameters have no events of their own here; read them at each block with activity in the market. */
 async function recordMarketParams(context: Ctx, event: Evt, market: Address) {
   const id = `${marketId(context.chain.id, event.log.address, market)}:${event.block.number}`;
-  if (await context.db.find(gmxV2MarketParams, { id })) return;
-  const d = deploymentOf(context, event);
-  const keys = Object.entries(marketParamKeys(market)) as [keyof GmxV2MarketParams, Hex][];
-  const values = await Promise.all(
-    keys.map(([, key]) =>
-      context.client.readContract({ abi: GmxV2ReadAbi, address: d.dataStore, functionName: "getUint", args: [key], blockNumber: event.block.number }),
-    ),
-  );
-  const params = Object.fromEntries(keys.map(([name], i) => [name, values[i]])) as GmxV2MarketParams;
-  await context.db.insert(gmxV2MarketParams).values({ id, chainId: context.chain.id, eventEmitter: event.log.address, market, blockNumber: event.block.number, ...params });
+  await findOrRecord(context.db, gmxV2MarketParams, id, async () => {
+    const d = deploymentOf(context, event);
+    const keys = Object.entries(marketParamKeys(market)) as [keyof GmxV2MarketParams, Hex][];
+    const values = await Promise.all(
+      keys.map(([, key]) =>
+        context.client.readContract({ abi: GmxV2ReadAbi, address: d.dataStore, functionName: "getUint", args: [key], blockNumber: event.block.number }),
+      ),
+    );
+    const params = Object.fromEntries(keys.map(([name], i) => [name, values[i]])) as GmxV2MarketParams;
+    return { chainId: context.chain.id, eventEmitter: event.log.address, market, blockNumber: event.block.number, ...params };
+  });
 }
 
 async function recordMarketValue(
   context: Ctx,
   event: Evt,
-  v: { market: Address; kind: "openInterest" | "cumulativeBorrowingFactor" | "fundingFeeAmountPerSize"; collateralToken: Address; isLong: boolean; value: bigint },
+  v: { market: Address; kind: GmxV2MarketValueKind; collateralToken: Address; isLong: boolean; value: bigint },
 ) {
   await context.db.insert(gmxV2MarketValue).values({
     id: eventId(context, event),

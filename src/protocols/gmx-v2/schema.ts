@@ -1,5 +1,7 @@
 import { index, onchainTable } from "ponder";
 
+export type GmxV2MarketValueKind = "openInterest" | "cumulativeBorrowingFactor" | "fundingFeeAmountPerSize";
+
 /** Market tokens (Reader.getMarket), read once per market. */
 export const gmxV2Market = onchainTable("gmx_v2_market", (t) => ({
   id: t.text().primaryKey(),
@@ -23,7 +25,7 @@ export const gmxV2MarketValue = onchainTable(
     chainId: t.integer().notNull(),
     eventEmitter: t.hex().notNull(),
     market: t.hex().notNull(),
-    kind: t.text().$type<"openInterest" | "cumulativeBorrowingFactor" | "fundingFeeAmountPerSize">().notNull(),
+    kind: t.text().$type<GmxV2MarketValueKind>().notNull(),
     collateralToken: t.hex().notNull(),
     isLong: t.boolean().notNull(),
     value: t.bigint().notNull(),
