@@ -4,31 +4,25 @@ import { assetDirectory } from "../../core/assets";
 import { latestAtOrBefore } from "../../core/history";
 import { ratio } from "../../core/fixed";
 import { markWarning, usableMark } from "../../core/marks";
+import { lookupCache } from "../../core/memo";
 import { toGmxV1Position } from "./normalise";
 import { liquidationPrice, liquidationState, marginFees, unrealizedPnl, type GmxV1VaultParams } from "./risk";
 
 /** Parameters and funding as of the queried block, memoised per query. */
 function inputsAt(ctx: AssessContext) {
-  const params = new Map<string, Promise<GmxV1VaultParams | undefined>>();
-  const funding = new Map<string, Promise<bigint | undefined>>();
+  const once = lookupCache();
   const { gmxV1VaultParams: P, gmxV1FundingRate: F } = ctx.schema;
 
-  const paramsAt = (row: PositionRow, block: bigint) => {
-    const key = `${row.chainId}:${row.venue}`;
-    if (!params.has(key)) {
-      params.set(key, latestAtOrBefore<GmxV1VaultParams>(ctx.db, P, [eq(P.chainId, row.chainId), eq(P.vault, row.venue)], block));
-    }
-    return params.get(key)!;
-  };
+  const paramsAt = (row: PositionRow, block: bigint) =>
+    once(`p:${row.chainId}:${row.venue}`, () =>
+      latestAtOrBefore<GmxV1VaultParams>(ctx.db, P, [eq(P.chainId, row.chainId), eq(P.vault, row.venue)], block),
+    );
 
-  const fundingAt = (row: PositionRow, block: bigint) => {
-    const key = `${row.chainId}:${row.venue}:${row.collateralToken}`;
-    if (!funding.has(key)) {
+  const fundingAt = (row: PositionRow, block: bigint) =>
+    once(`f:${row.chainId}:${row.venue}:${row.collateralToken}`, async () => {
       const conditions = [eq(F.chainId, row.chainId), eq(F.vault, row.venue), eq(F.token, row.collateralToken)];
-      funding.set(key, latestAtOrBefore<{ cumulativeRate: bigint }>(ctx.db, F, conditions, block).then((r) => r?.cumulativeRate));
-    }
-    return funding.get(key)!;
-  };
+      return (await latestAtOrBefore<{ cumulativeRate: bigint }>(ctx.db, F, conditions, block))?.cumulativeRate;
+    });
   return { paramsAt, fundingAt };
 }
 

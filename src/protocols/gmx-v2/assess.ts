@@ -1,10 +1,12 @@
-import { and, eq } from "ponder";
+import { eq } from "ponder";
 import { zeroAddress, type Address } from "viem";
 import type { Assessment, AssessContext, PositionRisk, PositionRow } from "../../core/adapter";
 import { assetDirectory } from "../../core/assets";
 import { ratio } from "../../core/fixed";
 import { latestAtOrBefore } from "../../core/history";
 import { markWarning, usableMark } from "../../core/marks";
+import { lookupCache } from "../../core/memo";
+import type { GmxV2MarketValueKind } from "./schema";
 import { decodeState, marketId, toGmxV2Position, toUnitPrice, toWholeTokenPrice } from "./normalise";
 import {
   closingCosts,
@@ -17,16 +19,11 @@ import {
 } from "./risk";
 
 type MarketTokens = { indexToken: Address; longToken: Address; shortToken: Address };
-type ValueKind = "openInterest" | "cumulativeBorrowingFactor" | "fundingFeeAmountPerSize";
 
 /** Market tokens, parameters and accumulators as of the queried block, memoised per query. */
 function inputsAt(ctx: AssessContext) {
   const { gmxV2Market: M, gmxV2MarketParams: P, gmxV2MarketValue: V } = ctx.schema;
-  const memo = new Map<string, Promise<unknown>>();
-  const once = <T>(key: string, load: () => Promise<T>): Promise<T> => {
-    if (!memo.has(key)) memo.set(key, load());
-    return memo.get(key) as Promise<T>;
-  };
+  const once = lookupCache();
 
   const tokens = (row: PositionRow, market: Address) =>
     once(`m:${row.chainId}:${market}`, async () => {
@@ -39,7 +36,7 @@ function inputsAt(ctx: AssessContext) {
       latestAtOrBefore<GmxV2MarketParams>(ctx.db, P, [eq(P.chainId, row.chainId), eq(P.eventEmitter, row.venue), eq(P.market, market)], block),
     );
 
-  const value = (row: PositionRow, market: Address, kind: ValueKind, collateralToken: Address, isLong: boolean, block: bigint) =>
+  const value = (row: PositionRow, market: Address, kind: GmxV2MarketValueKind, collateralToken: Address, isLong: boolean, block: bigint) =>
     once(`v:${row.chainId}:${row.venue}:${market}:${kind}:${collateralToken}:${isLong}`, async () => {
       const conditions = [
         eq(V.chainId, row.chainId),
@@ -49,7 +46,7 @@ function inputsAt(ctx: AssessContext) {
         eq(V.collateralToken, collateralToken.toLowerCase() as Address),
         eq(V.isLong, isLong),
       ];
-      return (await latestAtOrBefore<{ value: bigint }>(ctx.db, V, [and(...conditions)!], block))?.value;
+      return (await latestAtOrBefore<{ value: bigint }>(ctx.db, V, conditions, block))?.value;
     });
 
   /** MarketUtils.getOpenInterest per side (halved per token when long and short token are the same), and the accumulators. */
