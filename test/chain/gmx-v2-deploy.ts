@@ -1,5 +1,18 @@
-import { encodeAbiParameters, keccak256, parseUnits, type Abi, type Address, type Hex } from "viem";
+import { parseUnits, type Abi, type Address, type Hex } from "viem";
 import { anvilAccount, deploy, read, send } from "./clients.js";
+import {
+  dataStoreKey,
+  MIN_COLLATERAL_USD,
+  maxPositionImpactFactorForLiquidationsKey,
+  maxPositionImpactFactorKey,
+  minCollateralFactorForLiquidationKey,
+  positionFeeFactorKey,
+  positionImpactExponentFactorKey,
+  positionImpactFactorKey,
+  positionKey,
+  type KeyArg,
+} from "../../src/protocols/gmx-v2/keys";
+import { toUnitPrice } from "../../src/protocols/gmx-v2/normalise";
 import { pickArtifacts } from "./compile.js";
 import { fixtureAbis, type TokenInfo, type TokenSymbol } from "./deploy.js";
 
@@ -61,42 +74,24 @@ export const GMX_V2_MARKET_PARAMS: Record<GmxV2MarketName, GmxV2MarketParams> = 
 
 // ---------------------------------------------------------------- DataStore keys (gmx-synthetics data/Keys.sol)
 
-type KeyArg = { type: "address"; value: Address } | { type: "bool"; value: boolean };
-
-const hashString = (name: string): Hex => keccak256(encodeAbiParameters([{ type: "string" }], [name]));
-const key = (name: string, ...args: KeyArg[]): Hex =>
-  keccak256(
-    encodeAbiParameters(
-      [{ type: "bytes32" }, ...args.map((a) => ({ type: a.type }))],
-      [hashString(name), ...args.map((a) => a.value)],
-    ),
-  );
 const address = (value: Address): KeyArg => ({ type: "address", value });
 const flag = (value: boolean): KeyArg => ({ type: "bool", value });
 
-/** Written here independently of the contract, which the fixture test holds them against. */
+/** The indexer's own keys, plus the accumulator keys only the fixture writes; the fixture test holds them against the contract. */
 export const gmxV2Keys = {
-  minCollateralUsd: hashString("MIN_COLLATERAL_USD"),
-  minCollateralFactorForLiquidation: (market: Address) => key("MIN_COLLATERAL_FACTOR_FOR_LIQUIDATION", address(market)),
-  maxPositionImpactFactorForLiquidations: (market: Address) => key("MAX_POSITION_IMPACT_FACTOR_FOR_LIQUIDATIONS", address(market)),
-  positionImpactFactor: (market: Address, isPositive: boolean) => key("POSITION_IMPACT_FACTOR", address(market), flag(isPositive)),
-  positionImpactExponentFactor: (market: Address, isPositive: boolean) =>
-    key("POSITION_IMPACT_EXPONENT_FACTOR", address(market), flag(isPositive)),
-  maxPositionImpactFactor: (market: Address, isPositive: boolean) => key("MAX_POSITION_IMPACT_FACTOR", address(market), flag(isPositive)),
-  positionFeeFactor: (market: Address, balanceWasImproved: boolean) =>
-    key("POSITION_FEE_FACTOR", address(market), flag(balanceWasImproved)),
+  minCollateralUsd: MIN_COLLATERAL_USD,
+  minCollateralFactorForLiquidation: minCollateralFactorForLiquidationKey,
+  maxPositionImpactFactorForLiquidations: maxPositionImpactFactorForLiquidationsKey,
+  positionImpactFactor: positionImpactFactorKey,
+  positionImpactExponentFactor: positionImpactExponentFactorKey,
+  maxPositionImpactFactor: maxPositionImpactFactorKey,
+  positionFeeFactor: positionFeeFactorKey,
   openInterest: (market: Address, collateralToken: Address, isLong: boolean) =>
-    key("OPEN_INTEREST", address(market), address(collateralToken), flag(isLong)),
-  cumulativeBorrowingFactor: (market: Address, isLong: boolean) => key("CUMULATIVE_BORROWING_FACTOR", address(market), flag(isLong)),
+    dataStoreKey("OPEN_INTEREST", address(market), address(collateralToken), flag(isLong)),
+  cumulativeBorrowingFactor: (market: Address, isLong: boolean) => dataStoreKey("CUMULATIVE_BORROWING_FACTOR", address(market), flag(isLong)),
   fundingFeeAmountPerSize: (market: Address, collateralToken: Address, isLong: boolean) =>
-    key("FUNDING_FEE_AMOUNT_PER_SIZE", address(market), address(collateralToken), flag(isLong)),
-  positionKey: (account: Address, market: Address, collateralToken: Address, isLong: boolean): Hex =>
-    keccak256(
-      encodeAbiParameters(
-        [{ type: "address" }, { type: "address" }, { type: "address" }, { type: "bool" }],
-        [account, market, collateralToken, isLong],
-      ),
-    ),
+    dataStoreKey("FUNDING_FEE_AMOUNT_PER_SIZE", address(market), address(collateralToken), flag(isLong)),
+  positionKey,
 };
 
 /** Every DataStore entry a market's parameters set. */
@@ -118,12 +113,9 @@ export function marketParamEntries(market: Address, p: GmxV2MarketParams): [Hex,
 
 // ---------------------------------------------------------------- prices
 
-/** GMX unit price: USD (1e30) per whole token over 10^decimals, i.e. USD 1e30 per smallest unit. */
-export const unitPrice = (usdPerWholeToken: bigint, decimals: number): bigint => usdPerWholeToken / 10n ** BigInt(decimals);
-
 /** A Chainlink-style feed answer as a GMX unit price. */
 export const feedUnitPrice = (answer: bigint, token: TokenInfo): bigint =>
-  unitPrice(answer * 10n ** BigInt(30 - token.feedDecimals), token.decimals);
+  toUnitPrice(answer * 10n ** BigInt(30 - token.feedDecimals), token.decimals);
 
 // ---------------------------------------------------------------- deployment
 

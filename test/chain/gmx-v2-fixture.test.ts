@@ -23,11 +23,11 @@ import {
   GMX_V2_MIN_COLLATERAL_USD,
   GMX_V2_MARKET_PARAMS,
   marketParamEntries,
-  unitPrice,
   type GmxV2Deployment,
 } from "./gmx-v2-deploy.js";
 import { GmxV2Keeper, simulateGmxV2, type GmxV2PositionRef } from "./gmx-v2-simulate.js";
 import { GmxV2EventEmitterAbi } from "../../abis/GmxV2EventEmitter";
+import { toUnitPrice } from "../../src/protocols/gmx-v2/normalise";
 
 const USD = 10n ** 30n;
 const usd = (n: bigint) => n * USD;
@@ -188,8 +188,8 @@ describe("FixtureGmxV2 deployment", () => {
   });
 
   it("prices each token at its feed's answer in GMX unit prices, with OraclePriceUpdate", async () => {
-    expect(unitPrice(usd(3_000n), 18)).toBe(ETH_PRICE);
-    expect(unitPrice(usd(60_000n), 8)).toBe(BTC_PRICE);
+    expect(toUnitPrice(usd(3_000n), 18)).toBe(ETH_PRICE);
+    expect(toUnitPrice(usd(60_000n), 8)).toBe(BTC_PRICE);
     expect(feedUnitPrice(answer(1n), d.tokens.USDC)).toBe(USDC_PRICE);
     expect(await k.price(d.tokens.WETH.address)).toEqual({ min: ETH_PRICE, max: ETH_PRICE });
     expect(await k.price(d.tokens.WBTC.address)).toEqual({ min: BTC_PRICE, max: BTC_PRICE });

@@ -3,24 +3,35 @@ import { encodeAbiParameters, keccak256, type Address, type Hex } from "viem";
 // DataStore keys as gmx-synthetics data/Keys.sol builds them: a base key is keccak256(abi.encode(name)),
 // a parameterised key is keccak256(abi.encode(baseKey, args...)).
 
-const hashString = (name: string): Hex => keccak256(encodeAbiParameters([{ type: "string" }], [name]));
-const withMarket = (name: string) => {
-  const base = hashString(name);
-  return (market: Address): Hex => keccak256(encodeAbiParameters([{ type: "bytes32" }, { type: "address" }], [base, market]));
-};
-const withMarketFlag = (name: string) => {
-  const base = hashString(name);
-  return (market: Address, flag: boolean): Hex =>
-    keccak256(encodeAbiParameters([{ type: "bytes32" }, { type: "address" }, { type: "bool" }], [base, market, flag]));
-};
+export type KeyArg = { type: "address"; value: Address } | { type: "bool"; value: boolean };
 
-const MIN_COLLATERAL_USD = hashString("MIN_COLLATERAL_USD");
-const minCollateralFactorForLiquidationKey = withMarket("MIN_COLLATERAL_FACTOR_FOR_LIQUIDATION");
-const maxPositionImpactFactorForLiquidationsKey = withMarket("MAX_POSITION_IMPACT_FACTOR_FOR_LIQUIDATIONS");
-const positionImpactFactorKey = withMarketFlag("POSITION_IMPACT_FACTOR");
-const positionImpactExponentFactorKey = withMarketFlag("POSITION_IMPACT_EXPONENT_FACTOR");
-const maxPositionImpactFactorKey = withMarketFlag("MAX_POSITION_IMPACT_FACTOR");
-const positionFeeFactorKey = withMarketFlag("POSITION_FEE_FACTOR");
+const hashString = (name: string): Hex => keccak256(encodeAbiParameters([{ type: "string" }], [name]));
+
+/** keccak256(abi.encode(keccak256(abi.encode(name)), args...)); the bare base key without args. */
+export const dataStoreKey = (name: string, ...args: KeyArg[]): Hex =>
+  args.length === 0
+    ? hashString(name)
+    : keccak256(
+        encodeAbiParameters(
+          [{ type: "bytes32" }, ...args.map((a) => ({ type: a.type }))],
+          [hashString(name), ...args.map((a) => a.value)],
+        ),
+      );
+
+const address = (value: Address): KeyArg => ({ type: "address", value });
+const flag = (value: boolean): KeyArg => ({ type: "bool", value });
+
+export const MIN_COLLATERAL_USD = dataStoreKey("MIN_COLLATERAL_USD");
+export const minCollateralFactorForLiquidationKey = (market: Address) => dataStoreKey("MIN_COLLATERAL_FACTOR_FOR_LIQUIDATION", address(market));
+export const maxPositionImpactFactorForLiquidationsKey = (market: Address) =>
+  dataStoreKey("MAX_POSITION_IMPACT_FACTOR_FOR_LIQUIDATIONS", address(market));
+export const positionImpactFactorKey = (market: Address, isPositive: boolean) => dataStoreKey("POSITION_IMPACT_FACTOR", address(market), flag(isPositive));
+export const positionImpactExponentFactorKey = (market: Address, isPositive: boolean) =>
+  dataStoreKey("POSITION_IMPACT_EXPONENT_FACTOR", address(market), flag(isPositive));
+export const maxPositionImpactFactorKey = (market: Address, isPositive: boolean) =>
+  dataStoreKey("MAX_POSITION_IMPACT_FACTOR", address(market), flag(isPositive));
+export const positionFeeFactorKey = (market: Address, balanceWasImproved: boolean) =>
+  dataStoreKey("POSITION_FEE_FACTOR", address(market), flag(balanceWasImproved));
 
 /** The DataStore key of every market parameter the liquidation check uses, by its name in GmxV2MarketParams. */
 export const marketParamKeys = (market: Address) => ({
