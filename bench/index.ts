@@ -5,13 +5,12 @@ import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import pg from "pg";
 import { startAnvil } from "../test/chain/anvil";
 import { anvilAccount, chainClients, deploy, send } from "../test/chain/clients";
 import { pickArtifacts } from "../test/chain/compile";
 import { deployFixtures, setPrice } from "../test/chain/deploy";
 import { fixtureExposureConfig, writeExposureConfig } from "../test/chain/exposure-config";
-import { POSTGRES_URL } from "../test/support/indexer";
+import { dropSchema, POSTGRES_URL } from "../test/support/indexer";
 
 const ROOT = resolve(import.meta.dirname, "..");
 const PONDER = resolve(ROOT, "node_modules/ponder/dist/esm/bin/ponder.js");
@@ -105,12 +104,7 @@ async function run(app: "baseline" | "exposure", database: "pglite" | "postgres"
   peak();
   child.kill("SIGTERM");
   await new Promise((r) => child.once("exit", r));
-  if (database === "postgres") {
-    const client = new pg.Client({ connectionString: POSTGRES_URL });
-    await client.connect();
-    await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-    await client.end();
-  }
+  await dropSchema(database, schema);
   return { app, database, seconds, peakMb: peakKb / 1024 };
 }
 

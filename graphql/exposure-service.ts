@@ -80,7 +80,6 @@ export async function resolveBlocks(deps: ExposureDeps, atBlock: bigint | null, 
   return [{ ...head, number: atBlock, timestamp }];
 }
 
-/** Open positions of `account` at the given blocks: current rows at the head, history snapshots before it. */
 /** Open positions of `account` now, on every chain (one indexed lookup; no block needed). */
 async function positionsAtHead(deps: ExposureDeps, account: Address): Promise<PositionRow[]> {
   const { position } = deps.schema;
@@ -90,10 +89,12 @@ async function positionsAtHead(deps: ExposureDeps, account: Address): Promise<Po
     .where(and(eq(position.account, account.toLowerCase() as Address), eq(position.status, "open")));
 }
 
+/** The rows of the chains being answered. */
+const onChains = (rows: PositionRow[], blocks: BlockRef[]) => rows.filter((r) => blocks.some((b) => b.chainId === r.chainId));
+
 /** Open positions of `account` at the given blocks: current rows at the head, history snapshots before it. */
 async function positionsAt(deps: ExposureDeps, account: Address, blocks: BlockRef[], atHead: boolean): Promise<PositionRow[]> {
-  const chains = new Set(blocks.map((b) => b.chainId));
-  if (atHead) return (await positionsAtHead(deps, account)).filter((r) => chains.has(r.chainId));
+  if (atHead) return onChains(await positionsAtHead(deps, account), blocks);
   const { positionEvent: E } = deps.schema;
   const lower = account.toLowerCase() as Address;
   const perChain = await Promise.all(
@@ -236,8 +237,7 @@ export async function walletExposure(
   if (atBlock !== null) return assessWallet(deps, account, await resolveBlocks(deps, atBlock, chainId), false);
   // At the head the positions do not depend on the block: read them while the heads are read.
   const [blocks, all] = await Promise.all([resolveBlocks(deps, null, chainId), positionsAtHead(deps, account)]);
-  const chains = new Set(blocks.map((b) => b.chainId));
-  const rows = all.filter((r) => chains.has(r.chainId));
+  const rows = onChains(all, blocks);
   return assessRows(deps, account, rows, await priceBookFor(deps, rows, blocks), blocks);
 }
 

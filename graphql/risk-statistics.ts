@@ -1,6 +1,6 @@
 import { and, desc, eq, gt, lte } from "ponder";
 import type { Address } from "viem";
-import { correlationMatrix, logReturns, portfolioVolatility, sampleAt, Z_99 } from "../src/core/correlation";
+import { correlationMatrix, covariance, logReturns, portfolioVolatility, sampleAt, Z_99 } from "../src/core/correlation";
 import { USD_ONE } from "../src/core/fixed";
 import { feedDirectory } from "../src/prices/feeds";
 import { portfolioExposure, userError, type BlockRef, type ExposureDeps, type WalletSelector } from "./exposure-service";
@@ -69,9 +69,10 @@ export async function riskStatistics(
   const grid = Array.from({ length: Math.floor(window / interval) + 1 }, (_, i) => from + i * interval);
 
   const held = exposure.totals.netNotional.filter((n) => n.netUsd === null || n.netUsd !== 0n);
+  const histories = await Promise.all(held.map((n) => priceHistory(deps, n.asset, exposure.blocks, from)));
   const series: { asset: string; exposureUsd: bigint | null; prices: number[] }[] = [];
-  for (const n of held) {
-    const history = await priceHistory(deps, n.asset, exposure.blocks, from);
+  for (const [i, n] of held.entries()) {
+    const history = histories[i];
     const sampled = history ? sampleAt(history, grid) : [];
     if (!history || sampled.some((p) => p === undefined || !(p > 0))) {
       warnings.push(`${n.asset}: no price history covering the whole window; left out of correlation, volatility and VaR`);
@@ -81,10 +82,7 @@ export async function riskStatistics(
   }
   const returns = series.map((s) => logReturns(s.prices));
   const toDaily = Math.sqrt(DAY_SECONDS / interval);
-  const dailyVolatility = returns.map((r) => {
-    const mean = r.reduce((a, b) => a + b, 0) / r.length;
-    return Math.sqrt(r.reduce((a, b) => a + (b - mean) ** 2, 0) / (r.length - 1)) * toDaily;
-  });
+  const dailyVolatility = returns.map((r) => Math.sqrt(covariance(r, r)) * toDaily);
   const correlation = series.length === 0 ? [] : correlationMatrix(returns);
   const exposures = series.map((s) => (s.exposureUsd === null ? null : Number(s.exposureUsd) / Number(USD_ONE)));
   const complete = exposures.every((e) => e !== null) && series.length === held.length;

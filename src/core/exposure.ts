@@ -93,7 +93,6 @@ export function exposureTotals(items: ExposureItem[]): ExposureTotals {
   };
 }
 
-
 function optionGreeksByAsset(items: ExposureItem[]): AssetGreeks[] {
   const byAsset = new Map<string, AssetGreeks>();
   for (const item of items) {
