@@ -7,6 +7,10 @@ export const position = onchainTable(
   (t) => ({ id: t.text().primaryKey(), ...positionColumns(t) }),
   (table) => ({
     byAccount: index().on(table.account, table.status),
+    // atRisk: a range scan of stored levels per market and side.
+    byLiquidationLevel: index().on(table.chainId, table.protocol, table.market, table.isLong, table.status, table.liquidationLevel),
+    // Re-filing levels when a venue's funding or parameters change.
+    byVenueCollateral: index().on(table.venue, table.collateralToken, table.status),
   }),
 );
 

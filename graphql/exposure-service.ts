@@ -55,14 +55,48 @@ export async function chainHeads(deps: ExposureDeps): Promise<BlockRef[]> {
     .sort((a, b) => a.chainId - b.chainId);
 }
 
-export async function resolveBlocks(deps: ExposureDeps, atBlock: bigint | null, chainId: number | null): Promise<BlockRef[]> {
+/** When an answer is for: the indexed head (null), a block of one chain, or a unix time (each chain's last block at or before it). */
+export type At = { block: bigint } | { timestamp: bigint } | null;
+
+const rpcFailure = (chainId: number, what: string, error: unknown) =>
+  new GraphQLError(`cannot read ${what} of chain ${chainId} from its RPC: ${(error as Error).message.split("\n")[0]}`);
+
+/** The last block at or before `timestamp`, by bisection over block timestamps (which never decrease). */
+async function blockAtTime(deps: ExposureDeps, head: BlockRef, timestamp: bigint): Promise<BlockRef> {
+  if (timestamp >= head.timestamp) return head;
+  const client = deps.publicClients[head.name]!;
+  const timeOf = async (number: bigint) => {
+    try {
+      return (await client.getBlock({ blockNumber: number })).timestamp;
+    } catch (error) {
+      throw rpcFailure(head.chainId, `block ${number}`, error);
+    }
+  };
+  const first = await timeOf(0n);
+  if (timestamp < first) throw userError(`atTimestamp ${timestamp} is before chain ${head.chainId}'s first block (${first})`);
+  let [low, lowTime, high] = [0n, first, head.number]; // timeOf(low) <= timestamp < timeOf(high)
+  while (high - low > 1n) {
+    const middle = (low + high) / 2n;
+    const time = await timeOf(middle);
+    if (time <= timestamp) [low, lowTime] = [middle, time];
+    else high = middle;
+  }
+  return { ...head, number: low, timestamp: lowTime };
+}
+
+export async function resolveBlocks(deps: ExposureDeps, at: At, chainId: number | null): Promise<BlockRef[]> {
   const heads = await chainHeads(deps);
   if (heads.length === 0) throw new GraphQLError("the indexer has not indexed any block yet: try again shortly");
   if (chainId !== null && !heads.some((h) => h.chainId === chainId)) {
     throw userError(`chain ${chainId} is not indexed (indexed: ${heads.map((h) => h.chainId).join(", ")})`);
   }
   const scoped = chainId === null ? heads : heads.filter((h) => h.chainId === chainId);
-  if (atBlock === null) return scoped;
+  if (at === null) return scoped;
+  if ("timestamp" in at) {
+    if (at.timestamp < 0n) throw userError(`atTimestamp must not be negative, got ${at.timestamp}`);
+    return Promise.all(scoped.map((head) => blockAtTime(deps, head, at.timestamp)));
+  }
+  const atBlock = at.block;
   if (scoped.length > 1) throw userError("atBlock needs chainId when more than one chain is indexed");
   const head = scoped[0]!;
   if (atBlock < 0n) throw userError(`atBlock must not be negative, got ${atBlock}`);
@@ -70,14 +104,12 @@ export async function resolveBlocks(deps: ExposureDeps, atBlock: bigint | null, 
     throw userError(`block ${atBlock} is not indexed yet on chain ${head.chainId} (indexed up to ${head.number})`);
   }
   if (atBlock === head.number) return [head];
-  const client = deps.publicClients[head.name];
-  let timestamp: bigint;
   try {
-    timestamp = (await client!.getBlock({ blockNumber: atBlock })).timestamp;
+    const { timestamp } = await deps.publicClients[head.name]!.getBlock({ blockNumber: atBlock });
+    return [{ ...head, number: atBlock, timestamp }];
   } catch (error) {
-    throw new GraphQLError(`cannot read block ${atBlock} of chain ${head.chainId} from its RPC: ${(error as Error).message.split("\n")[0]}`);
+    throw rpcFailure(head.chainId, `block ${atBlock}`, error);
   }
-  return [{ ...head, number: atBlock, timestamp }];
 }
 
 /** Open positions of `account` now, on every chain (one indexed lookup; no block needed). */
@@ -115,15 +147,13 @@ async function positionsAt(deps: ExposureDeps, account: Address, blocks: BlockRe
   return perChain.flat().filter((r) => r.status === "open" && r.account.toLowerCase() === lower);
 }
 
-/** Latest oracle answer at or before each block for the assets the positions need. */
-async function priceBookFor(deps: ExposureDeps, rows: PositionRow[], blocks: BlockRef[]): Promise<PriceBook> {
+/** Latest oracle answer at or before each block for the given assets. */
+export async function priceBook(deps: ExposureDeps, assets: { chainId: number; asset: Address }[], blocks: BlockRef[]): Promise<PriceBook> {
   const { priceUpdate: U } = deps.schema;
   const feeds = feedDirectory(deps.config);
   const blockOf = new Map(blocks.map((b) => [b.chainId, b]));
   const wanted = new Map<string, { chainId: number; asset: Address }>();
-  for (const r of rows) {
-    for (const asset of [r.market, r.collateralToken]) wanted.set(`${r.chainId}:${asset.toLowerCase()}`, { chainId: r.chainId, asset });
-  }
+  for (const a of assets) if (blockOf.has(a.chainId)) wanted.set(`${a.chainId}:${a.asset.toLowerCase()}`, a);
   const marks = new Map<string, MarkPrice>();
   await Promise.all(
     [...wanted.entries()].map(async ([key, { chainId, asset }]) => {
@@ -147,21 +177,22 @@ async function priceBookFor(deps: ExposureDeps, rows: PositionRow[], blocks: Blo
   return (chainId, asset) => marks.get(`${chainId}:${asset.toLowerCase()}`);
 }
 
+/** The prices the positions need: their markets and collateral tokens. */
+const priceBookFor = (deps: ExposureDeps, rows: PositionRow[], blocks: BlockRef[]) =>
+  priceBook(
+    deps,
+    rows.flatMap((r) => [r.market, r.collateralToken].map((asset) => ({ chainId: r.chainId, asset }))),
+    blocks,
+  );
+
 /** What a wallet holds at the given blocks, and the prices its positions need. */
 async function loadWallet(deps: ExposureDeps, account: Address, blocks: BlockRef[], atHead: boolean) {
   const rows = await positionsAt(deps, account, blocks, atHead);
   return { rows, prices: await priceBookFor(deps, rows, blocks) };
 }
 
-/** Runs each protocol's own risk rule over the rows with the given prices. */
-async function assessRows(
-  deps: ExposureDeps,
-  account: Address,
-  rows: PositionRow[],
-  prices: PriceBook,
-  blocks: BlockRef[],
-  volatilityShift = 0,
-): Promise<WalletExposure> {
+/** Runs each protocol's own risk rule over the rows (any wallets) with the given prices. */
+export async function assessPositions(deps: ExposureDeps, rows: PositionRow[], prices: PriceBook, blocks: BlockRef[], volatilityShift = 0) {
   const blockByChain = new Map(blocks.map((b) => [b.chainId, { number: b.number, timestamp: b.timestamp }]));
   const warnings: string[] = [];
   const byProtocol = new Map<string, PositionRow[]>();
@@ -184,6 +215,19 @@ async function assessRows(
     group.forEach((row, i) => assessed.push({ row, risk: result.positions[i]!, mark: prices(row.chainId, row.market) }));
     accounts.push(...result.accounts);
   }
+  return { assessed, accounts, warnings };
+}
+
+/** One wallet's answer: its positions assessed, accounts, totals and warnings. */
+async function assessRows(
+  deps: ExposureDeps,
+  account: Address,
+  rows: PositionRow[],
+  prices: PriceBook,
+  blocks: BlockRef[],
+  volatilityShift = 0,
+): Promise<WalletExposure> {
+  const { assessed, accounts, warnings } = await assessPositions(deps, rows, prices, blocks, volatilityShift);
   assessed.sort(byNotionalDesc);
   for (const { row, risk } of assessed) for (const w of risk.warnings) warnings.push(`${row.positionId}: ${w}`);
   for (const a of accounts) for (const w of a.warnings) warnings.push(`${a.protocol} account at ${a.venue}: ${w}`);
@@ -230,11 +274,11 @@ function exposureItems(deps: ExposureDeps, assessed: AssessedPosition[]): Tagged
 export async function walletExposure(
   deps: ExposureDeps,
   address: string,
-  atBlock: bigint | null,
+  at: At,
   chainId: number | null,
 ): Promise<WalletExposure> {
   const account = parseWallet(address);
-  if (atBlock !== null) return assessWallet(deps, account, await resolveBlocks(deps, atBlock, chainId), false);
+  if (at !== null) return assessWallet(deps, account, await resolveBlocks(deps, at, chainId), false);
   // At the head the positions do not depend on the block: read them while the heads are read.
   const [blocks, all] = await Promise.all([resolveBlocks(deps, null, chainId), positionsAtHead(deps, account)]);
   const rows = onChains(all, blocks);
@@ -289,12 +333,12 @@ async function eachWallet<W, T>(wallets: W[], work: (w: W) => Promise<T>): Promi
 export async function portfolioExposure(
   deps: ExposureDeps,
   selector: WalletSelector,
-  atBlock: bigint | null,
+  at: At,
   chainId: number | null,
 ): Promise<PortfolioExposure> {
   const { name, addresses } = selectWallets(deps, selector);
-  const blocks = await resolveBlocks(deps, atBlock, chainId);
-  const wallets = await eachWallet(addresses, (a) => assessWallet(deps, a, blocks, atBlock === null));
+  const blocks = await resolveBlocks(deps, at, chainId);
+  const wallets = await eachWallet(addresses, (a) => assessWallet(deps, a, blocks, at === null));
   return combine(name, wallets, blocks);
 }
 
@@ -330,7 +374,7 @@ export async function stressExposure(
   deps: ExposureDeps,
   selector: WalletSelector,
   scenarios: Shock[][],
-  atBlock: bigint | null,
+  at: At,
   chainId: number | null,
   volatilityShift = 0,
 ): Promise<{ base: PortfolioExposure; points: StressPoint[] }> {
@@ -340,8 +384,8 @@ export async function stressExposure(
   if (work > MAX_STRESS_WORK) {
     throw userError(`stress over ${addresses.length} wallets x ${scenarios.length + 1} points is ${work} wallet-points; at most ${MAX_STRESS_WORK}`);
   }
-  const blocks = await resolveBlocks(deps, atBlock, chainId);
-  const loaded = await eachWallet(addresses, async (a) => ({ address: a, ...(await loadWallet(deps, a, blocks, atBlock === null)) }));
+  const blocks = await resolveBlocks(deps, at, chainId);
+  const loaded = await eachWallet(addresses, async (a) => ({ address: a, ...(await loadWallet(deps, a, blocks, at === null)) }));
   const assets = assetDirectory(deps.config);
   const evaluate = async (shocks: Shock[], volShift: number) =>
     combine(

@@ -14,8 +14,11 @@ import {
   type BlockRef,
   type ExposureDeps,
   type PortfolioExposure,
+  type At,
   type Shock,
 } from "./exposure-service";
+import { atRiskPositions, MAX_AT_RISK_PAGE } from "./at-risk";
+import { decodeCursor, encodeCursor } from "../src/core/at-risk";
 import { riskStatistics } from "./risk-statistics";
 import { BigIntScalar } from "./scalars";
 
@@ -52,6 +55,21 @@ const account = (a: AccountRisk & { account?: string }) => ({
 const blockRefs = (blocks: BlockRef[]) => blocks.map((b) => ({ chainId: b.chainId, number: b.number, timestamp: b.timestamp }));
 
 const bad = (message: string) => new GraphQLError(message, { extensions: { code: "BAD_USER_INPUT" } });
+
+/** The `atBlock` / `atTimestamp` arguments as one point in time (null: the indexed head). */
+function when(args: { atBlock?: bigint | null; atTimestamp?: bigint | null }): At {
+  const block = args.atBlock ?? null;
+  const timestamp = args.atTimestamp ?? null;
+  if (block !== null && timestamp !== null) throw bad("give atBlock or atTimestamp, not both");
+  return block !== null ? { block } : timestamp !== null ? { timestamp } : null;
+}
+
+/** A distance bound as the decimal the client wrote (0.05 stays exactly 5%), at 1e18 scale. */
+function parseDistance(value: number): bigint {
+  if (!Number.isFinite(value) || value < 0 || value > 1_000) throw bad("maxDistance must be a number from 0 to 1000 (0.05 = 5%)");
+  const text = String(value);
+  return parseUnits(/e/i.test(text) ? value.toFixed(18) : text, 18);
+}
 
 /** A fractional move as a decimal string ("-0.25" = -25%), exact to 18 places, above -100%. */
 function parseMove(text: string): bigint {
@@ -164,8 +182,8 @@ export function createResolvers(deps: ExposureDeps) {
     Query: {
       chains: async () =>
         (await chainHeads(deps)).map((h) => ({ chainId: h.chainId, name: h.name, blockNumber: h.number, blockTimestamp: h.timestamp })),
-      wallet: async (_: unknown, args: { address: string; atBlock?: bigint | null; chainId?: number | null }) => {
-        const w = await walletExposure(deps, args.address, args.atBlock ?? null, args.chainId ?? null);
+      wallet: async (_: unknown, args: { address: string; atBlock?: bigint | null; atTimestamp?: bigint | null; chainId?: number | null }) => {
+        const w = await walletExposure(deps, args.address, when(args), args.chainId ?? null);
         return {
           address: w.address,
           blocks: blockRefs(w.blocks),
@@ -183,6 +201,7 @@ export function createResolvers(deps: ExposureDeps) {
           joint?: boolean | null;
           volatilityShift?: number | null;
           atBlock?: bigint | null;
+          atTimestamp?: bigint | null;
           chainId?: number | null;
         },
       ) => {
@@ -190,7 +209,7 @@ export function createResolvers(deps: ExposureDeps) {
         const volatilityShift = args.volatilityShift ?? 0;
         if (!Number.isFinite(volatilityShift) || Math.abs(volatilityShift) > 5) throw bad("volatilityShift must be between -5 and 5 (0.1 = +10 vol points)");
         const selector = { name: args.portfolio, wallets: args.wallets };
-        const { base, points } = await stressExposure(deps, selector, scenarios, args.atBlock ?? null, args.chainId ?? null, volatilityShift);
+        const { base, points } = await stressExposure(deps, selector, scenarios, when(args), args.chainId ?? null, volatilityShift);
         return {
           blocks: blockRefs(base.blocks),
           base: stressPoint([], base, base),
@@ -199,9 +218,9 @@ export function createResolvers(deps: ExposureDeps) {
       },
       risk: async (
         _: unknown,
-        args: { portfolio?: string | null; wallets?: string[] | null; window: number; interval: number; atBlock?: bigint | null; chainId?: number | null },
+        args: { portfolio?: string | null; wallets?: string[] | null; window: number; interval: number; atBlock?: bigint | null; atTimestamp?: bigint | null; chainId?: number | null },
       ) => {
-        const r = await riskStatistics(deps, { name: args.portfolio, wallets: args.wallets }, args.window, args.interval, args.atBlock ?? null, args.chainId ?? null);
+        const r = await riskStatistics(deps, { name: args.portfolio, wallets: args.wallets }, args.window, args.interval, when(args), args.chainId ?? null);
         const cents = (x: number | null) => (x === null ? null : x.toFixed(2));
         return {
           ...r,
@@ -215,24 +234,58 @@ export function createResolvers(deps: ExposureDeps) {
       },
       ladder: async (
         _: unknown,
-        args: { portfolio?: string | null; wallets?: string[] | null; asset: string; steps?: number | null; atBlock?: bigint | null; chainId?: number | null },
+        args: { portfolio?: string | null; wallets?: string[] | null; asset: string; steps?: number | null; atBlock?: bigint | null; atTimestamp?: bigint | null; chainId?: number | null },
       ) => {
         const steps = args.steps ?? 50;
         if (!Number.isInteger(steps) || steps < 1 || steps > 100) throw bad("steps must be a whole number from 1 to 100");
         const moves = Array.from({ length: steps }, (_, i) => i + 1).flatMap((pct) => [-pct, pct]).sort((x, y) => x - y);
         const scenarios = moves.map((pct) => [{ asset: args.asset, move: (BigInt(pct) * 10n ** 18n) / 100n }]);
-        const { points } = await stressExposure(deps, { name: args.portfolio, wallets: args.wallets }, scenarios, args.atBlock ?? null, args.chainId ?? null);
+        const { points } = await stressExposure(deps, { name: args.portfolio, wallets: args.wallets }, scenarios, when(args), args.chainId ?? null);
         return points.map((p, i) => {
           const l = liquidatable(p.exposure.positions);
           return { move: moves[i]! / 100, liquidatableCount: l.hit.length, liquidatableNotionalUsd: l.notionalUsd, liquidatableCollateralUsd: l.collateralUsd };
         });
       },
+      atRisk: async (
+        _: unknown,
+        args: {
+          maxDistance: number;
+          protocol?: string | null;
+          asset?: string | null;
+          chainId?: number | null;
+          first?: number | null;
+          after?: string | null;
+          atBlock?: bigint | null;
+          atTimestamp?: bigint | null;
+        },
+      ) => {
+        const first = args.first ?? 50;
+        if (!Number.isInteger(first) || first < 1 || first > MAX_AT_RISK_PAGE) throw bad(`first must be a whole number from 1 to ${MAX_AT_RISK_PAGE}`);
+        const after = args.after === undefined || args.after === null ? null : decodeCursor(args.after);
+        if (args.after && after === null) throw bad("after is not a cursor this feed gave (pageInfo.endCursor)");
+        const page = await atRiskPositions(deps, {
+          maxDistance: parseDistance(args.maxDistance),
+          protocol: args.protocol ?? null,
+          asset: args.asset ?? null,
+          chainId: args.chainId ?? null,
+          first,
+          after,
+          at: when(args),
+        });
+        const last = page.items.at(-1);
+        return {
+          blocks: blockRefs(page.blocks),
+          items: page.items.map(position),
+          pageInfo: { hasNextPage: page.hasNextPage, endCursor: last ? encodeCursor(last.key) : null },
+          warnings: page.warnings,
+        };
+      },
       portfolios: () => Object.entries(deps.config.portfolios).map(([name, wallets]) => ({ name, wallets })),
       portfolio: async (
         _: unknown,
-        args: { name?: string | null; wallets?: string[] | null; atBlock?: bigint | null; chainId?: number | null },
+        args: { name?: string | null; wallets?: string[] | null; atBlock?: bigint | null; atTimestamp?: bigint | null; chainId?: number | null },
       ) => {
-        const p = await portfolioExposure(deps, { name: args.name, wallets: args.wallets }, args.atBlock ?? null, args.chainId ?? null);
+        const p = await portfolioExposure(deps, { name: args.name, wallets: args.wallets }, when(args), args.chainId ?? null);
         const c = concentration(p.items, p.totals.grossNotionalUsd);
         return {
           name: p.name,

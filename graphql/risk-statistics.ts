@@ -3,7 +3,7 @@ import type { Address } from "viem";
 import { correlationMatrix, covariance, logReturns, portfolioVolatility, sampleAt, Z_99 } from "../src/core/correlation";
 import { USD_ONE } from "../src/core/fixed";
 import { feedDirectory } from "../src/prices/feeds";
-import { portfolioExposure, userError, type BlockRef, type ExposureDeps, type WalletSelector } from "./exposure-service";
+import { portfolioExposure, userError, type At, type BlockRef, type ExposureDeps, type WalletSelector } from "./exposure-service";
 
 export const DAY_SECONDS = 86_400;
 /** Most grid points per series: a year of hourly samples. */
@@ -56,13 +56,13 @@ export async function riskStatistics(
   selector: WalletSelector,
   window: number,
   interval: number,
-  atBlock: bigint | null,
+  at: At,
   chainId: number | null,
 ): Promise<RiskStatistics> {
   if (!Number.isInteger(interval) || interval < 1) throw userError("interval must be a whole number of seconds, at least 1");
   if (!Number.isInteger(window) || window < 3 * interval) throw userError("window must be a whole number of seconds, at least 3 intervals");
   if (window / interval > MAX_RISK_SAMPLES) throw userError(`window / interval is ${Math.floor(window / interval)} samples; at most ${MAX_RISK_SAMPLES}`);
-  const exposure = await portfolioExposure(deps, selector, atBlock, chainId);
+  const exposure = await portfolioExposure(deps, selector, at, chainId);
   const warnings: string[] = [];
   const to = Math.max(...exposure.blocks.map((b) => Number(b.timestamp)));
   const from = to - window;

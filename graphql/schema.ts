@@ -7,15 +7,16 @@ export const typeDefs = /* GraphQL */ `
 
   type Query {
     """
-    Exposure of one wallet across every indexed protocol and chain. Without atBlock, as of the latest
-    indexed block of each chain; with atBlock, as of that block (needs chainId when several chains are indexed).
+    Exposure of one wallet across every indexed protocol and chain. Every query answers as of the latest
+    indexed block of each chain, or as of atBlock (that block; needs chainId when several chains are
+    indexed), or as of atTimestamp (unix seconds: each chain's last block at or before it).
     """
-    wallet(address: String!, atBlock: BigInt, chainId: Int): WalletExposure!
+    wallet(address: String!, atBlock: BigInt, atTimestamp: BigInt, chainId: Int): WalletExposure!
     """
     One answer for a group of wallets: a portfolio named in the config (portfolios), or an explicit
     list (at most 500). Totals are computed over all positions together, with breakdowns.
     """
-    portfolio(name: String, wallets: [String!], atBlock: BigInt, chainId: Int): PortfolioExposure!
+    portfolio(name: String, wallets: [String!], atBlock: BigInt, atTimestamp: BigInt, chainId: Int): PortfolioExposure!
     "The portfolios named in the config."
     portfolios: [PortfolioInfo!]!
     """
@@ -30,16 +31,37 @@ export const typeDefs = /* GraphQL */ `
       "Added to every option's implied volatility at each point (0.1 = +10 vol points); the base is unshifted."
       volatilityShift: Float = 0
       atBlock: BigInt
+      atTimestamp: BigInt
       chainId: Int
     ): StressResult!
     "Liquidation ladder: what becomes liquidatable as one asset moves in 1% steps down and up (steps: 1..100, default 50)."
-    ladder(portfolio: String, wallets: [String!], asset: String!, steps: Int = 50, atBlock: BigInt, chainId: Int): [LadderStep!]!
+    ladder(portfolio: String, wallets: [String!], asset: String!, steps: Int = 50, atBlock: BigInt, atTimestamp: BigInt, chainId: Int): [LadderStep!]!
     """
     Realised correlation of the assets a portfolio (or wallet list) holds, from indexed price history,
     and its correlation-aware one-day volatility and 99% value at risk; \`method\` states how.
     window and interval are seconds (defaults: 30 days of daily samples; at most 8760 samples).
     """
-    risk(portfolio: String, wallets: [String!], window: Int = 2592000, interval: Int = 86400, atBlock: BigInt, chainId: Int): RiskStatistics!
+    risk(portfolio: String, wallets: [String!], window: Int = 2592000, interval: Int = 86400, atBlock: BigInt, atTimestamp: BigInt, chainId: Int): RiskStatistics!
+    """
+    Every open position in the index within maxDistance of liquidation (0.05: the index price moving 5%
+    toward the liquidation price), nearest first, each distance exact by the protocol's own rule.
+    Positions already liquidatable come first. Pages: first (1..1000, default 50) and after
+    (pageInfo.endCursor of the previous page). Without atBlock/atTimestamp, GMX v1 positions are found by
+    a range scan of stored liquidation prices per market and side; other protocols, and any past block,
+    are assessed in full.
+    """
+    atRisk(
+      maxDistance: Float!
+      "A protocol id (gmx-v1, gmx-v2, aave-v3, derive)."
+      protocol: String
+      "An asset symbol from the config (the position's market)."
+      asset: String
+      chainId: Int
+      first: Int = 50
+      after: String
+      atBlock: BigInt
+      atTimestamp: BigInt
+    ): AtRiskPage!
     "How far the indexer has got on each chain."
     chains: [ChainStatus!]!
   }
@@ -51,6 +73,21 @@ export const typeDefs = /* GraphQL */ `
     moves: [String!]
     "Exact prices in USD per whole token."
     prices: [String!]
+  }
+
+  type AtRiskPage {
+    blocks: [BlockRef!]!
+    "Nearest to liquidation first (Position.liquidationDistance ascending, then id)."
+    items: [Position!]!
+    pageInfo: PageInfo!
+    "Markets without a usable price, positions whose distance is unknown: what the page could not rank."
+    warnings: [String!]!
+  }
+
+  type PageInfo {
+    hasNextPage: Boolean!
+    "Pass as after for the next page."
+    endCursor: String
   }
 
   type StressResult {

@@ -20,6 +20,8 @@ export type PositionRow = {
   entryPrice: bigint | null;
   realisedPnlUsd: bigint | null;
   protocolState: Record<string, string>;
+  /** See position-columns.ts; absent for adapters that keep no level. */
+  liquidationLevel?: bigint | null;
   status: PositionStatus;
   openedBlock: bigint;
   openedAt: bigint;
@@ -120,6 +122,12 @@ export type AssessContext = {
 export type ProtocolAdapter = {
   /** Stable id stored in position.protocol and used in config under `protocols`. */
   id: string;
-  /** Risk figures for one wallet's open positions of this protocol, in row order, and its margin accounts. */
+  /** Risk figures for open positions of this protocol (any wallets), in row order, and the wallets' margin accounts. */
   assess(ctx: AssessContext, rows: PositionRow[]): Promise<Assessment>;
+  /**
+   * True when the handlers keep `liquidationLevel` equal to the liquidation price `assess` would give
+   * at the indexed head, re-filing open positions whenever an input of the check changes: `atRisk`
+   * then range-scans stored levels per market and side. Otherwise it assesses every open position.
+   */
+  keepsLiquidationLevels?: boolean;
 };

@@ -19,12 +19,20 @@ export async function latestAtOrBefore<Row>(db: any, table: any, conditions: Con
 
 /**
  * The row with this id, else the one `load` builds (from contract reads, say), inserted the first
- * time it is needed: state that has no event of its own, recorded once per key.
+ * time it is needed: state that has no event of its own, recorded once per key. `recorded` runs
+ * after a first insert (to act on what changed).
  */
-export async function findOrRecord<Row extends object>(db: any, table: any, id: string, load: () => Promise<Row>): Promise<Row> {
+export async function findOrRecord<Row extends object>(
+  db: any,
+  table: any,
+  id: string,
+  load: () => Promise<Row>,
+  recorded?: (row: Row) => Promise<void>,
+): Promise<Row> {
   const known = await db.find(table, { id });
   if (known) return known as Row;
   const row = await load();
   await db.insert(table).values({ id, ...row });
+  await recorded?.(row);
   return row;
 }

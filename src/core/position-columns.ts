@@ -32,6 +32,12 @@ export const positionColumns = (t: PgColumnsBuilders) => ({
   realisedPnlUsd: t.bigint(),
   /** What the protocol's risk rule needs beyond the common fields, as decimal strings. */
   protocolState: t.json().$type<Record<string, string>>().notNull(),
+  /**
+   * Liquidation price as of the latest indexed state, for adapters that re-file it whenever an input of
+   * their check changes (ProtocolAdapter.keepsLiquidationLevels): lets `atRisk` range-scan per market and
+   * side. LEVEL_ALWAYS_LONG (or 0 for a short) when liquidatable at any price; null elsewhere.
+   */
+  liquidationLevel: t.bigint(),
   status: t.text().$type<PositionStatus>().notNull(),
   openedBlock: t.bigint().notNull(),
   openedAt: t.bigint().notNull(),

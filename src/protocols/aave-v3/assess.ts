@@ -25,16 +25,20 @@ const BASE_TO_USD = 10n ** BigInt(USD_DECIMALS - BASE_DECIMALS);
 
 type Reserve = ReserveIndexes & { configuration: bigint };
 
-/** Health, balances and per-asset liquidation prices of one wallet's Aave v3 accounts (one per Pool). */
+/** Health, balances and per-asset liquidation prices of Aave v3 accounts (one per wallet and Pool). */
 export async function assessAaveV3(ctx: AssessContext, rows: PositionRow[]): Promise<Assessment> {
   const { aaveV3Reserve: R, aaveV3UserEMode: U, aaveV3EModeCategory: C } = ctx.schema;
 
   const risks = new Map<PositionRow, PositionRisk>();
   const accounts: AccountRisk[] = [];
-  const byPool = new Map<string, PositionRow[]>();
-  for (const row of rows) byPool.set(`${row.chainId}:${row.venue}`, [...(byPool.get(`${row.chainId}:${row.venue}`) ?? []), row]);
+  // One account per wallet and Pool: the rows may be several wallets' (the at-risk feed).
+  const byAccount = new Map<string, PositionRow[]>();
+  for (const row of rows) {
+    const key = `${row.chainId}:${row.venue}:${row.account}`;
+    byAccount.set(key, [...(byAccount.get(key) ?? []), row]);
+  }
 
-  for (const group of byPool.values()) {
+  for (const group of byAccount.values()) {
     const { chainId, venue: pool, account: user } = group[0]!;
     const block = ctx.blockByChain.get(chainId)!;
     const warnings: string[] = [];

@@ -1,12 +1,14 @@
 import { ponder } from "ponder:registry";
 import { gmxV1FundingRate, gmxV1VaultParams, position, positionEvent } from "ponder:schema";
+import { and, eq } from "ponder";
 import { toFunctionSelector, type Address, type Hex } from "viem";
 import { GmxV1VaultAbi } from "../../../abis/GmxV1Vault";
 import { loadExposureConfig } from "../../config/exposure-config";
 import { assetDirectory } from "../../core/assets";
-import { findOrRecord } from "../../core/history";
+import { findOrRecord, latestAtOrBefore } from "../../core/history";
 import type { PositionRow } from "../../core/adapter";
-import { encodeState, GMX_V1, gmxV1PositionId, sizeInTokens } from "./normalise";
+import { encodeState, GMX_V1, gmxV1PositionId, sizeInTokens, toGmxV1Position } from "./normalise";
+import { liquidationLevel, type GmxV1VaultParams } from "./risk";
 
 const assets = assetDirectory(loadExposureConfig());
 
@@ -99,19 +101,63 @@ async function recordFundingRate(context: Ctx, vault: Address, token: Address, c
     .onConflictDoUpdate({ cumulativeRate });
 }
 
-/** The risk parameters have no events; read them from the Vault at each block with position activity. */
-async function recordVaultParams(context: Ctx, vault: Address, blockNumber: bigint) {
+/** The collateral token's cumulative funding rate as last indexed at or before the block. */
+async function fundingRateAt(context: Ctx, vault: Address, token: Address, blockNumber: bigint): Promise<bigint | undefined> {
+  const F = gmxV1FundingRate;
+  const conditions = [eq(F.chainId, context.chain.id), eq(F.vault, vault.toLowerCase() as Address), eq(F.token, token.toLowerCase() as Address)];
+  return (await latestAtOrBefore<{ cumulativeRate: bigint }>(context.db.sql, F, conditions, blockNumber))?.cumulativeRate;
+}
+
+/**
+ * Re-files open positions under their liquidation level after an input of the Vault's check changed:
+ * the funding of `token` (only positions with that collateral), or the parameters (all of them).
+ * Levels then always equal what the API computes at the indexed head, so atRisk can range-scan them.
+ */
+async function relevel(context: Ctx, vault: Address, blockNumber: bigint, params: GmxV1VaultParams, token?: Address) {
+  const P = position;
+  const conditions = [eq(P.venue, vault.toLowerCase() as Address), eq(P.status, "open"), eq(P.chainId, context.chain.id)];
+  if (token) conditions.push(eq(P.collateralToken, token.toLowerCase() as Address));
+  const rows: (PositionRow & { id: string })[] = await context.db.sql.select().from(P).where(and(...conditions));
+  const rates = new Map<string, bigint | undefined>();
+  for (const row of rows) {
+    if (!rates.has(row.collateralToken)) rates.set(row.collateralToken, await fundingRateAt(context, vault, row.collateralToken, blockNumber));
+    const p = toGmxV1Position(row);
+    const level = liquidationLevel(p, params, rates.get(row.collateralToken) ?? p.entryFundingRate);
+    if (level !== row.liquidationLevel) await context.db.update(position, { id: row.id }).set({ liquidationLevel: level });
+  }
+}
+
+const sameParams = (a: GmxV1VaultParams, b: GmxV1VaultParams) =>
+  a.maxLeverage === b.maxLeverage && a.liquidationFeeUsd === b.liquidationFeeUsd && a.marginFeeBasisPoints === b.marginFeeBasisPoints;
+
+/**
+ * The risk parameters have no events; read them from the Vault at each block with position activity.
+ * When they differ from the last reading, every open position's level is re-filed.
+ */
+async function recordVaultParams(context: Ctx, vault: Address, blockNumber: bigint): Promise<GmxV1VaultParams> {
   const id = `${context.chain.id}:${vault.toLowerCase()}:${blockNumber}`;
-  await findOrRecord(context.db, gmxV1VaultParams, id, async () => {
-    const read = (functionName: "maxLeverage" | "liquidationFeeUsd" | "marginFeeBasisPoints") =>
-      context.client.readContract({ abi: GmxV1VaultAbi, address: vault, functionName, blockNumber }) as Promise<bigint>;
-    const [maxLeverage, liquidationFeeUsd, marginFeeBasisPoints] = await Promise.all([
-      read("maxLeverage"),
-      read("liquidationFeeUsd"),
-      read("marginFeeBasisPoints"),
-    ]);
-    return { chainId: context.chain.id, vault, blockNumber, maxLeverage, liquidationFeeUsd, marginFeeBasisPoints };
-  });
+  const P = gmxV1VaultParams;
+  const previous = () =>
+    latestAtOrBefore<GmxV1VaultParams>(context.db.sql, P, [eq(P.chainId, context.chain.id), eq(P.vault, vault.toLowerCase() as Address)], blockNumber - 1n);
+  return findOrRecord(
+    context.db,
+    P,
+    id,
+    async () => {
+      const read = (functionName: "maxLeverage" | "liquidationFeeUsd" | "marginFeeBasisPoints") =>
+        context.client.readContract({ abi: GmxV1VaultAbi, address: vault, functionName, blockNumber }) as Promise<bigint>;
+      const [maxLeverage, liquidationFeeUsd, marginFeeBasisPoints] = await Promise.all([
+        read("maxLeverage"),
+        read("liquidationFeeUsd"),
+        read("marginFeeBasisPoints"),
+      ]);
+      return { chainId: context.chain.id, vault, blockNumber, maxLeverage, liquidationFeeUsd, marginFeeBasisPoints };
+    },
+    async (params) => {
+      const before = await previous();
+      if (before && !sameParams(before, params)) await relevel(context, vault, blockNumber, params);
+    },
+  );
 }
 
 /**
@@ -145,18 +191,20 @@ ponder.on("GmxV1Vault:UpdatePosition", async ({ event, context }) => {
   if (!row) return; // The Vault always emits Increase/Decrease first; a bare update has no identity.
   const a = event.args;
   const decimals = assets.get(context.chain.id, row.market)?.decimals;
+  const params = await recordVaultParams(context, event.log.address, event.block.number);
+  const state = { entryFundingRate: a.entryFundingRate, reserveAmount: a.reserveAmount };
   const next = await save(context, event, row, {
     sizeUsd: a.size,
     sizeInTokens: sizeInTokens(a.size, a.averagePrice, decimals),
     collateralUsd: a.collateral,
     entryPrice: a.averagePrice,
     realisedPnlUsd: a.realisedPnl,
-    protocolState: encodeState({ entryFundingRate: a.entryFundingRate, reserveAmount: a.reserveAmount }),
+    protocolState: encodeState(state),
+    // Vault.getEntryFundingRate is the collateral token's cumulative rate at this block: no funding due yet.
+    liquidationLevel: liquidationLevel({ size: a.size, collateral: a.collateral, averagePrice: a.averagePrice, isLong: row.isLong, ...state }, params, a.entryFundingRate),
     status: "open",
   });
-  // Vault.getEntryFundingRate is the collateral token's cumulative rate at this block.
   await recordFundingRate(context, event.log.address, row.collateralToken, a.entryFundingRate, event.block.number);
-  await recordVaultParams(context, event.log.address, event.block.number);
   const pending = takeDeltas(context, event, a.key);
   await appendEvent(context, event, next, pending?.kind ?? "update", { ...pending?.deltas, price: pending?.deltas.price ?? a.markPrice });
 });
@@ -194,4 +242,6 @@ ponder.on("GmxV1Vault:LiquidatePosition", async ({ event, context }) => {
 
 ponder.on("GmxV1Vault:UpdateFundingRate", async ({ event, context }) => {
   await recordFundingRate(context, event.log.address, event.args.token, event.args.fundingRate, event.block.number);
+  const params = await recordVaultParams(context, event.log.address, event.block.number);
+  await relevel(context, event.log.address, event.block.number, params, event.args.token);
 });

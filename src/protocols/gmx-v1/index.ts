@@ -5,4 +5,5 @@ import { GMX_V1 } from "./normalise";
 export const gmxV1Adapter = {
   id: GMX_V1,
   assess: assessGmxV1,
+  keepsLiquidationLevels: true,
 } satisfies ProtocolAdapter;

@@ -1,3 +1,4 @@
+import { LEVEL_ALWAYS_LONG } from "../../core/at-risk";
 import { abs, ceilDiv, maxBig } from "../../core/fixed";
 
 // Pure GMX v1 position math. Units as the Vault: USD and prices 1e30, funding rates 1e6, fees in bps.
@@ -104,6 +105,14 @@ export function liquidationPrice(
   if (!p.isLong) return { kind: "price", price: p.averagePrice + move };
   const price = p.averagePrice - move;
   return price > 0n ? { kind: "price", price } : { kind: "never" };
+}
+
+/** The level `atRisk` files a position under: its liquidation price, or the far end when any price liquidates it. */
+export function liquidationLevel(p: GmxV1Position, params: GmxV1VaultParams, cumulativeFundingRate: bigint): bigint | null {
+  const liq = liquidationPrice(p, params, cumulativeFundingRate);
+  if (liq.kind === "price") return liq.price;
+  if (liq.kind === "always") return p.isLong ? LEVEL_ALWAYS_LONG : 0n;
+  return null;
 }
 
 /** Vault.getPositionLeverage as a ratio: size / collateral. */

@@ -1,0 +1,73 @@
+import { ceilDiv } from "./fixed";
+
+// The at-risk feed's order and bounds, exact. A position's liquidation distance is the fraction
+// (mark - level) / mark for a long and (level - mark) / mark for a short: kept as that fraction,
+// never as a float, so "within maxDistance", "nearest first" and cursors agree to the last unit.
+
+/** Scale of maxDistance and cursor fractions: 1e18 = 100%. */
+export const DISTANCE_ONE = 10n ** 18n;
+
+/**
+ * Stored level of a long that is liquidatable at every price (fees already exceed its margin): above
+ * any price, so a long's "level >= bound" scan always finds it. A short's is 0, below any price.
+ */
+export const LEVEL_ALWAYS_LONG = 2n ** 240n;
+
+/** How close a position is to liquidation: `always` (at any price) before any priced distance. */
+export type DistanceKey = { always: boolean; numerator: bigint; denominator: bigint; positionId: string };
+
+/** The exact key of a priced level (USD 1e30 per whole token) against a usable mark. */
+export function distanceKey(positionId: string, isLong: boolean, level: bigint, mark: bigint): DistanceKey {
+  if (mark <= 0n) throw new RangeError("distanceKey: the mark must be positive");
+  return { always: false, numerator: isLong ? mark - level : level - mark, denominator: mark, positionId };
+}
+
+export const alwaysKey = (positionId: string): DistanceKey => ({ always: true, numerator: 0n, denominator: 1n, positionId });
+
+/** Nearest first: always-liquidatable, then by exact distance, then by position id. */
+export function compareDistance(a: DistanceKey, b: DistanceKey): number {
+  if (a.always !== b.always) return a.always ? -1 : 1;
+  const left = a.numerator * b.denominator;
+  const right = b.numerator * a.denominator;
+  if (left !== right) return left < right ? -1 : 1;
+  return a.positionId < b.positionId ? -1 : a.positionId > b.positionId ? 1 : 0;
+}
+
+/** distance <= maxDistance (1e18 scale), exactly; always-liquidatable positions are within any bound. */
+export const isWithin = (key: DistanceKey, maxDistance: bigint): boolean =>
+  key.always || key.numerator * DISTANCE_ONE <= maxDistance * key.denominator;
+
+/**
+ * The stored-level range a (market, side) scan needs for `distance <= maxDistance` at this mark:
+ * a long is within it when level >= ceil(mark * (1 - d)), a short when level <= floor(mark * (1 + d)).
+ */
+export const levelBound = (isLong: boolean, mark: bigint, maxDistance: bigint): bigint =>
+  isLong ? ceilDiv(mark * (DISTANCE_ONE - maxDistance), DISTANCE_ONE) : (mark * (DISTANCE_ONE + maxDistance)) / DISTANCE_ONE;
+
+/**
+ * Where a scan resumes after `cursor` for one (market, side) at this mark, in stored levels: rows with
+ * a level strictly past `level`, plus rows exactly at `level` whose id sorts after the cursor's when
+ * `inclusive` (same distance, so the id decides). For a long, "past" means lower; for a short, higher.
+ */
+export function resumeLevel(isLong: boolean, mark: bigint, cursor: DistanceKey): { level: bigint; inclusive: boolean } {
+  // Long: (mark - L) / mark > n / q  <=>  L * q < mark * (q - n). Short: L * q > mark * (q + n).
+  const { numerator: n, denominator: q } = cursor;
+  const target = isLong ? mark * (q - n) : mark * (q + n);
+  const whole = isLong ? ceilDiv(target, q) : target / q; // first level not past the cursor's distance
+  return { level: whole, inclusive: target % q === 0n };
+}
+
+/** Opaque cursor: the last item's key, so the next page starts strictly after it. */
+export const encodeCursor = (key: DistanceKey): string =>
+  Buffer.from(JSON.stringify([key.always ? 1 : 0, key.numerator.toString(), key.denominator.toString(), key.positionId])).toString("base64url");
+
+export function decodeCursor(cursor: string): DistanceKey | null {
+  try {
+    const [always, numerator, denominator, positionId] = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8"));
+    if ((always !== 0 && always !== 1) || typeof positionId !== "string") return null;
+    if (!/^-?\d{1,90}$/.test(numerator) || !/^\d{1,90}$/.test(denominator) || BigInt(denominator) <= 0n) return null;
+    return { always: always === 1, numerator: BigInt(numerator), denominator: BigInt(denominator), positionId };
+  } catch {
+    return null;
+  }
+}
