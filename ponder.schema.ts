@@ -8,7 +8,7 @@ export const position = onchainTable(
   (table) => ({
     byAccount: index().on(table.account, table.status),
     // atRisk: a range scan of stored levels per market and side.
-    byLiquidationLevel: index().on(table.chainId, table.protocol, table.market, table.isLong, table.status, table.liquidationLevel),
+    byLiquidationLevel: index().on(table.chainId, table.protocol, table.market, table.isLong, table.status, table.liquidationLevel, table.positionId),
     // Re-filing levels when a venue's funding or parameters change.
     byVenueCollateral: index().on(table.venue, table.collateralToken, table.status),
   }),

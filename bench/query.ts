@@ -1,6 +1,7 @@
 // `npm run bench:query`: API latency with 1,000,000 open positions over 100,000 wallets in Postgres,
 // under steady concurrent load from autocannon, against ponder's own /graphql reading the same rows.
-// Options: --positions N (default 1000000), --duration S per scenario (default 10), --connections C (default 8).
+// Options: --positions N (default 1000000), --duration S per scenario (default 10), --connections C (default 8),
+// --only TEXT (just the scenarios whose name contains it), --profile DIR (a CPU profile of the API there).
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -12,6 +13,8 @@ import { chainClients } from "../test/chain/clients";
 import { deployFixtures } from "../test/chain/deploy";
 import { fixtureExposureConfig, writeExposureConfig } from "../test/chain/exposure-config";
 import { POSTGRES_URL } from "../test/support/indexer";
+import { LEVEL_ALWAYS_LONG } from "../src/core/at-risk";
+import { liquidationLevel } from "../src/protocols/gmx-v1/risk";
 
 const ROOT = resolve(import.meta.dirname, "..");
 const PONDER = resolve(ROOT, "node_modules/ponder/dist/esm/bin/ponder.js");
@@ -22,6 +25,8 @@ const arg = (name: string, fallback: string) => {
 const POSITIONS = Number(arg("positions", "1000000"));
 const DURATION = Number(arg("duration", "10"));
 const CONNECTIONS = Number(arg("connections", "8"));
+const ONLY = arg("only", "");
+const PROFILE = arg("profile", "");
 const BIG_WALLETS = 100; // 200 positions each
 const WALLETS = 100_000;
 const log = (msg: string) => console.log(`[bench:query] ${msg}`);
@@ -38,7 +43,8 @@ const schema = `bench_query_${Date.now()}`;
 const env = { ...process.env, PONDER_TELEMETRY_DISABLED: "true", DATABASE_URL: POSTGRES_URL, EXPOSURE_CONFIG: configPath };
 
 function ponder(command: "start" | "serve", port: number): ChildProcess {
-  const child = spawn(process.execPath, [PONDER, command, "--schema", schema, "--port", String(port)], { cwd: ROOT, env, stdio: "ignore" });
+  const profile = PROFILE && command === "serve" ? ["--cpu-prof", "--cpu-prof-dir", PROFILE] : [];
+  const child = spawn(process.execPath, [...profile, PONDER, command, "--schema", schema, "--port", String(port)], { cwd: ROOT, env, stdio: "ignore" });
   return child;
 }
 async function until(check: () => Promise<boolean>, what: string) {
@@ -68,18 +74,47 @@ await db.query(
    VALUES ($1, $2, $3, 0, 1000000, 5000000000000000000000000000000, 10) ON CONFLICT (id) DO NOTHING`,
   [`${d.chainId}:${vault}:0`, d.chainId, vault],
 );
+// Levels as the GMX v1 handlers file them for a fresh position (no funding due), in SQL for the bulk
+// load: Vault.validateLiquidation's boundary (see liquidationPrice in src/protocols/gmx-v1/risk.ts),
+// checked against that function on a sample below.
 await db.query(
   `INSERT INTO "${schema}".position (id, position_id, chain_id, protocol, venue, position_key, account, market, collateral_token, is_long,
-     size_usd, size_in_tokens, collateral_usd, collateral_amount, entry_price, realised_pnl_usd, protocol_state, status,
+     size_usd, size_in_tokens, collateral_usd, collateral_amount, entry_price, realised_pnl_usd, protocol_state, liquidation_level, status,
      opened_block, opened_at, updated_block, updated_at)
    SELECT 'bench:' || i, 'bench:' || i, $1, 'gmx-v1', $2, '0x' || lpad(to_hex(i), 64, '0'),
      '0x' || lpad(to_hex(65536 + CASE WHEN i < $3 * 200 THEN i % $3 ELSE $3 + (i - $3 * 200) % ($4 - $3) END), 40, '0'),
-     ($5::text[])[1 + i % 3], ($5::text[])[1 + i % 3], i % 2 = 0,
-     (1000 + i % 50000)::numeric * 1e30, NULL, (100 + i % 5000)::numeric * 1e30, NULL,
-     (CASE i % 3 WHEN 0 THEN 3000 WHEN 1 THEN 60000 ELSE 15 END)::numeric * 1e30, 0,
-     '{"entryFundingRate":"0","reserveAmount":"0"}'::json, 'open', 1, 0, 1, 0
-   FROM generate_series(0, $6 - 1) AS i`,
-  [d.chainId, vault, BIG_WALLETS, WALLETS, tokens, POSITIONS],
+     market, market, is_long, size, NULL, collateral, NULL, price, 0,
+     '{"entryFundingRate":"0","reserveAmount":"0"}'::json,
+     CASE WHEN min_delta <= 0 THEN (CASE WHEN is_long THEN $7::numeric ELSE 0 END)
+          WHEN is_long THEN NULLIF(GREATEST(price - div(min_delta * price + size - 1, size), 0), 0)
+          ELSE price + div(min_delta * price + size - 1, size) END,
+     'open', 1, 0, 1, 0
+   FROM (
+     SELECT i, market, is_long, size, collateral, price,
+       collateral - GREATEST(size - div(size * 9990, 10000) + 5e30, div(size * 10000 + 999999, 1000000)) + 1 AS min_delta
+     FROM (
+       SELECT i, ($5::text[])[1 + i % 3] AS market, i % 2 = 0 AS is_long,
+         (1000 + i % 50000)::numeric * 1e30 AS size, (100 + i % 5000)::numeric * 1e30 AS collateral,
+         (CASE i % 3 WHEN 0 THEN 3000 WHEN 1 THEN 60000 ELSE 15 END)::numeric * 1e30 AS price
+       FROM generate_series(0, $6 - 1) AS i
+     ) AS terms
+   ) AS checked`,
+  [d.chainId, vault, BIG_WALLETS, WALLETS, tokens, POSITIONS, LEVEL_ALWAYS_LONG.toString()],
+);
+const sample = await db.query(
+  `SELECT size_usd, collateral_usd, entry_price, is_long, liquidation_level FROM "${schema}".position TABLESAMPLE SYSTEM (1) LIMIT 5000`,
+);
+const params = { maxLeverage: 1_000_000n, liquidationFeeUsd: 5n * 10n ** 30n, marginFeeBasisPoints: 10n };
+for (const r of sample.rows) {
+  const p = { size: BigInt(r.size_usd), collateral: BigInt(r.collateral_usd), averagePrice: BigInt(r.entry_price), entryFundingRate: 0n, isLong: r.is_long };
+  const expected = liquidationLevel(p, params, 0n);
+  if ((r.liquidation_level === null ? null : BigInt(r.liquidation_level)) !== expected) throw new Error(`bulk level ${r.liquidation_level} != ${expected} for ${JSON.stringify(r)}`);
+}
+log(`bulk levels equal liquidationLevel() on a sample of ${sample.rows.length}`);
+// Marks are the fixture's starting prices, which are every position's entry price here.
+const { rows: [{ n: withinBound }] } = await db.query(
+  `SELECT count(*) AS n FROM "${schema}".position
+   WHERE (is_long AND liquidation_level >= entry_price * 0.95) OR (NOT is_long AND liquidation_level <= entry_price * 1.05)`,
 );
 await db.query(`ANALYZE "${schema}".position`);
 log(`${POSITIONS} positions over ${WALLETS} wallets written in ${((Date.now() - filled) / 1000).toFixed(1)} s`);
@@ -95,6 +130,11 @@ const walletQuery = (w: string) =>
 const scenarios = [
   { name: "wallet, 10 positions", target: 20, ...gql("/exposure", walletQuery(wallet(5_000))) },
   { name: "wallet, 200 positions", target: 20, ...gql("/exposure", walletQuery(wallet(7))) },
+  {
+    name: "atRisk(0.05), first page of 50",
+    target: 50,
+    ...gql("/exposure", `{ atRisk(maxDistance: 0.05) { items { id liquidationPrice liquidationDistance } pageInfo { hasNextPage endCursor } } }`),
+  },
   { name: "portfolio, 50 wallets", target: null, ...gql("/exposure", `{ portfolio(name: "fifty") { totals { grossNotionalUsd equityUsd } } }`) },
   {
     name: "stress, 21 points",
@@ -107,7 +147,7 @@ const scenarios = [
 
 type Row = { name: string; p50: number; p95: number; p99: number; rps: number; errors: number; target: number | null };
 const rows: Row[] = [];
-for (const s of scenarios) {
+for (const s of scenarios.filter((x) => x.name.includes(ONLY))) {
   const check = await (await fetch(`${base}${s.path}`, { method: "POST", headers: { "content-type": "application/json" }, body: s.body })).json();
   if (check.errors) throw new Error(`${s.name}: ${JSON.stringify(check.errors)}`);
   // Every response time, as autocannon's clients report them, for exact percentiles.
@@ -140,4 +180,4 @@ for (const r of rows) {
   const verdict = r.target === null ? "-" : `${r.target} ms: ${r.p99 < r.target ? "met" : "MISSED"}`;
   console.log(`${r.name} | ${r.p50} | ${r.p95} | ${r.p99} | ${r.rps} | ${r.errors} | ${verdict}`);
 }
-console.log("atRisk(0.05): not built yet (issue 6), so not measured.");
+console.log(`atRisk(0.05): ${withinBound} of ${POSITIONS} open positions are within 5% of liquidation (so the feed pages them).`);

@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, gt, gte, inArray, lt, lte, or } from "ponder";
+import { and, asc, desc, eq, gt, gte, inArray, lt, lte, or, sql } from "ponder";
 import type { Address } from "viem";
 import type { PositionRow, PriceBook, ProtocolAdapter } from "../src/core/adapter";
 import {
@@ -57,7 +57,8 @@ function marketsOn(deps: ExposureDeps, chainId: number, symbol: string | null): 
 
 /**
  * One (market, side) of an adapter that keeps levels: the open positions within the bound, nearest
- * first, after the cursor, at most `limit`. Levels are exact at the head, so this order is the feed's.
+ * first, after the cursor, at most `limit` (id and level only). Levels are exact at the head, so this
+ * order is the feed's.
  */
 function scanLevels(deps: ExposureDeps, adapterId: string, chainId: number, market: Address, isLong: boolean, mark: bigint, q: AtRiskQuery, limit: number) {
   const P = deps.schema.position;
@@ -71,19 +72,55 @@ function scanLevels(deps: ExposureDeps, adapterId: string, chainId: number, mark
     isLong ? gte(level, levelBound(true, mark, q.maxDistance)) : lte(level, levelBound(false, mark, q.maxDistance)),
   ];
   const always = isLong ? LEVEL_ALWAYS_LONG : 0n;
-  if (q.after?.always) {
-    conditions.push(or(isLong ? lt(level, always) : gt(level, always), and(eq(level, always), gt(P.positionId, q.after.positionId)))!);
-  } else if (q.after) {
-    const resume = resumeLevel(isLong, mark, q.after);
-    const past = isLong ? and(lt(level, resume.level), lt(level, always)) : and(gt(level, resume.level), gt(level, always));
-    conditions.push(resume.inclusive ? or(past, and(eq(level, resume.level), gt(P.positionId, q.after.positionId)))! : past!);
+  const priced = isLong ? lt(level, always) : gt(level, always);
+  const after = q.after;
+  if (after) {
+    // Rows at exactly the cursor's distance come after it as compareTie says.
+    const atCursorLevel = (at: bigint) => {
+      const sameLevel = eq(level, at);
+      if (isLong !== after.isLong) return isLong ? undefined : sameLevel;
+      return and(sameLevel, isLong ? lt(P.positionId, after.positionId) : gt(P.positionId, after.positionId));
+    };
+    if (after.always) {
+      conditions.push(or(priced, atCursorLevel(always))!);
+    } else {
+      const resume = resumeLevel(isLong, mark, after);
+      const past = and(priced, isLong ? lt(level, resume.level) : gt(level, resume.level))!;
+      conditions.push(resume.inclusive ? or(past, atCursorLevel(resume.level))! : past);
+    }
   }
+  // The index (market, side, status, level, id) read backward for longs, forward for shorts: no sort.
   return deps.db
-    .select()
+    .select({ id: P.id, positionId: P.positionId, level, isLong: P.isLong, market: P.market, chainId: P.chainId })
     .from(P)
     .where(and(...conditions))
-    .orderBy(isLong ? desc(level) : asc(level), asc(P.positionId))
-    .limit(limit) as Promise<PositionRow[]>;
+    .orderBy(...(isLong ? [desc(level), desc(P.positionId)] : [asc(level), asc(P.positionId)]))
+    .limit(limit);
+}
+
+type LevelScan = { query: unknown; chainId: number; market: Address; mark: bigint };
+
+/**
+ * Every (market, side) scan of the adapters that keep levels in one statement, ranked here on the
+ * stored levels; then only the page's rows (first + 1) are read in full. Returns them and their keys.
+ */
+async function rankLevels(deps: ExposureDeps, scans: LevelScan[], first: number): Promise<{ rows: PositionRow[]; keys: Map<string, DistanceKey> }> {
+  if (scans.length === 0) return { rows: [], keys: new Map() };
+  const markOf = new Map(scans.map((s) => [`${s.chainId}:${s.market}`, s.mark]));
+  const result = await deps.db.execute(sql.join(scans.map((s) => sql`(${s.query})`), sql` UNION ALL `));
+  const found: { id: string; position_id: string; liquidation_level: unknown; is_long: boolean; market: string; chain_id: number }[] = result.rows ?? result;
+  const ranked = found.map((r) => {
+    const level = BigInt(String(r.liquidation_level));
+    const always = r.is_long ? level === LEVEL_ALWAYS_LONG : level === 0n;
+    const mark = markOf.get(`${r.chain_id}:${r.market}`)!;
+    return { id: r.id, key: always ? alwaysKey(r.position_id, r.is_long) : distanceKey(r.position_id, r.is_long, level, mark) };
+  });
+  ranked.sort((a, b) => compareDistance(a.key, b.key));
+  const page = ranked.slice(0, first + 1);
+  if (page.length === 0) return { rows: [], keys: new Map() };
+  const P = deps.schema.position;
+  const rows: PositionRow[] = await deps.db.select().from(P).where(inArray(P.id, page.map((r) => r.id)));
+  return { rows, keys: new Map(page.map((r) => [r.key.positionId, r.key])) };
 }
 
 /** Every open position of the adapters at the head, or (history) at the block. */
@@ -108,16 +145,17 @@ async function openPositions(deps: ExposureDeps, adapterIds: string[], block: Bl
 /** The feed's key of an assessed position, or null when it has no known distance. */
 function keyOf({ row, risk, mark }: AssessedPosition): DistanceKey | null {
   if (risk.liquidationDistance === null) return null;
-  if (risk.liquidationPrice === null) return alwaysKey(row.positionId);
+  if (risk.liquidationPrice === null) return alwaysKey(row.positionId, row.isLong);
   const price = usableMark(mark);
   return price === undefined ? null : distanceKey(row.positionId, row.isLong, risk.liquidationPrice, price);
 }
 
 /**
  * Every open position within `maxDistance` of liquidation, nearest first, one page after the cursor.
- * At the head, adapters that keep levels are range-scanned per market and side (first + 1 rows each);
- * the others, and every adapter at a past block, are assessed in full. Each candidate is then assessed
- * by its protocol's own rule, and the page is cut on that exact answer.
+ * At the head, adapters that keep levels are range-scanned per market and side (first + 1 rows each,
+ * ranked together on the stored levels; only the page is read in full); the others, and every adapter
+ * at a past block, are assessed in full. Each candidate is then assessed by its protocol's own rule,
+ * and the page is cut on that exact answer.
  */
 export async function atRiskPositions(deps: ExposureDeps, q: AtRiskQuery): Promise<AtRiskPage> {
   const blocks = await resolveBlocks(deps, q.at, q.chainId);
@@ -132,29 +170,32 @@ export async function atRiskPositions(deps: ExposureDeps, q: AtRiskQuery): Promi
   const configured = blocks.flatMap((b) => assetDirectory(deps.config).onChain(b.chainId).map((a) => ({ chainId: b.chainId, asset: a.address as Address })));
   const prices: PriceBook = await priceBook(deps, configured, blocks);
 
-  const limit = q.first + 1;
   const leveled = atHead ? adapters.filter((a) => a.keepsLiquidationLevels) : [];
   const scanned = adapters.filter((a) => !leveled.includes(a)).map((a) => a.id);
-  const candidates = await Promise.all([
-    ...leveled.flatMap((adapter) =>
-      allMarkets.flatMap(({ chainId, asset }) => {
-        const mark = usableMark(prices(chainId, asset));
-        if (mark === undefined) {
-          warnings.push(`${assetDirectory(deps.config).symbol(chainId, asset)} on chain ${chainId} has no usable price: its ${adapter.id} positions are not ranked`);
-          return [];
-        }
-        return [true, false].map((isLong) => scanLevels(deps, adapter.id, chainId, asset, isLong, mark, q, limit));
-      }),
-    ),
+  const scans: LevelScan[] = leveled.flatMap((adapter) =>
+    allMarkets.flatMap(({ chainId, asset }) => {
+      const mark = usableMark(prices(chainId, asset));
+      if (mark === undefined) {
+        warnings.push(`${assetDirectory(deps.config).symbol(chainId, asset)} on chain ${chainId} has no usable price: its ${adapter.id} positions are not ranked`);
+        return [];
+      }
+      return [true, false].map((isLong) => ({ query: scanLevels(deps, adapter.id, chainId, asset, isLong, mark, q, q.first + 1), chainId, market: asset, mark }));
+    }),
+  );
+  const [byLevel, ...full] = await Promise.all([
+    rankLevels(deps, scans, q.first),
     ...blocks.map((b) => openPositions(deps, scanned, b, atHead, marketsByChain.get(b.chainId)!)),
   ]);
 
-  const { assessed, warnings: assessWarnings } = await assessPositions(deps, candidates.flat(), prices, blocks);
+  const { assessed, warnings: assessWarnings } = await assessPositions(deps, [...byLevel.rows, ...full.flat()], prices, blocks);
   warnings.push(...assessWarnings);
   let unranked = 0;
   const within: AtRiskItem[] = [];
   for (const item of assessed) {
     const key = keyOf(item);
+    const stored = byLevel.keys.get(item.row.positionId);
+    // The stored level is kept equal to the rule's answer; a difference is an indexing fault to see.
+    if (stored && (key === null || compareDistance(key, stored) !== 0)) warnings.push(`${item.row.positionId}: stored liquidation level differs from the protocol rule's answer`);
     if (key === null) {
       if (item.risk.warnings.length > 0) unranked++;
       continue;

@@ -1,6 +1,5 @@
 import { GraphQLError } from "graphql";
 import { and, desc, eq, inArray, lte, sql } from "ponder";
-import { latestAtOrBefore } from "../src/core/history";
 import { getAddress, isAddress, type Address, type PublicClient } from "viem";
 import type { ExposureConfig } from "../src/config/exposure-config";
 import type { AccountRisk, MarkPrice, PositionRisk, PositionRow, PriceBook } from "../src/core/adapter";
@@ -147,31 +146,38 @@ async function positionsAt(deps: ExposureDeps, account: Address, blocks: BlockRe
   return perChain.flat().filter((r) => r.status === "open" && r.account.toLowerCase() === lower);
 }
 
-/** Latest oracle answer at or before each block for the given assets. */
+/** Latest oracle answer at or before each block for the given assets: one query per chain. */
 export async function priceBook(deps: ExposureDeps, assets: { chainId: number; asset: Address }[], blocks: BlockRef[]): Promise<PriceBook> {
   const { priceUpdate: U } = deps.schema;
   const feeds = feedDirectory(deps.config);
-  const blockOf = new Map(blocks.map((b) => [b.chainId, b]));
-  const wanted = new Map<string, { chainId: number; asset: Address }>();
-  for (const a of assets) if (blockOf.has(a.chainId)) wanted.set(`${a.chainId}:${a.asset.toLowerCase()}`, a);
+  const wanted = new Map<number, Set<string>>(blocks.map((b) => [b.chainId, new Set<string>()]));
+  for (const a of assets) wanted.get(a.chainId)?.add(a.asset.toLowerCase());
   const marks = new Map<string, MarkPrice>();
   await Promise.all(
-    [...wanted.entries()].map(async ([key, { chainId, asset }]) => {
-      const block = blockOf.get(chainId)!;
-      const latest = await latestAtOrBefore<{ price: bigint; updatedAt: bigint; feed: Address }>(
-        deps.db,
-        U,
-        [eq(U.chainId, chainId), eq(U.asset, asset.toLowerCase() as Address)],
-        block.number,
-      );
-      if (!latest) return;
-      const feed = feeds.byAsset(chainId, asset);
-      marks.set(key, {
-        price: latest.price,
-        updatedAt: latest.updatedAt,
-        feed: latest.feed,
-        stale: feed === undefined || isStale(latest.updatedAt, block.timestamp, feed.heartbeatSeconds),
-      });
+    blocks.map(async (block) => {
+      const list = [...wanted.get(block.chainId)!];
+      if (list.length === 0) return;
+      // Each asset's last answer through the (chain, asset, block) index, side by side in one statement.
+      const result = await deps.db.execute(sql`
+        SELECT a.asset, u.price, u.updated_at, u.feed
+        FROM unnest(ARRAY[${sql.join(list.map((x) => sql`${x}`), sql`, `)}]::text[]) AS a(asset)
+        CROSS JOIN LATERAL (
+          SELECT ${U.price} AS price, ${U.updatedAt} AS updated_at, ${U.feed} AS feed FROM ${U}
+          WHERE ${U.chainId} = ${block.chainId} AND ${U.asset} = a.asset AND ${U.blockNumber} <= ${block.number.toString()}::numeric
+          ORDER BY ${U.blockNumber} DESC, ${U.logIndex} DESC
+          LIMIT 1
+        ) AS u`);
+      const rows: { asset: string; price: unknown; updated_at: unknown; feed: Address }[] = result.rows ?? result;
+      for (const r of rows) {
+        const updatedAt = BigInt(String(r.updated_at));
+        const feed = feeds.byAsset(block.chainId, r.asset as Address);
+        marks.set(`${block.chainId}:${r.asset}`, {
+          price: BigInt(String(r.price)),
+          updatedAt,
+          feed: r.feed,
+          stale: feed === undefined || isStale(updatedAt, block.timestamp, feed.heartbeatSeconds),
+        });
+      }
     }),
   );
   return (chainId, asset) => marks.get(`${chainId}:${asset.toLowerCase()}`);

@@ -18,6 +18,7 @@ import {
   type Shock,
 } from "./exposure-service";
 import { atRiskPositions, MAX_AT_RISK_PAGE } from "./at-risk";
+import { listPositions, type ListArgs } from "./position-list";
 import { decodeCursor, encodeCursor } from "../src/core/at-risk";
 import { riskStatistics } from "./risk-statistics";
 import { BigIntScalar } from "./scalars";
@@ -164,6 +165,15 @@ export function createResolvers(deps: ExposureDeps) {
     warnings: risk.warnings,
   });
 
+  /** A positions field with where / orderBy / first / after, as a list and as a page. */
+  const positionFields = (positions: AssessedPosition[]) => {
+    const page = (args: ListArgs) => {
+      const list = listPositions(positions, ({ row }) => assets.symbol(row.chainId, row.market), args);
+      return { ...list, items: list.items.map(position) };
+    };
+    return { positions: (args: ListArgs) => page(args).items, positionPage: page };
+  };
+
   const stressPoint = (shocks: Shock[], p: PortfolioExposure, base: PortfolioExposure) => {
     const l = liquidatable(p.positions);
     return {
@@ -187,7 +197,7 @@ export function createResolvers(deps: ExposureDeps) {
         return {
           address: w.address,
           blocks: blockRefs(w.blocks),
-          positions: w.positions.map(position),
+          ...positionFields(w.positions),
           accounts: w.accounts.map(account),
           totals: totals(w.totals, w.positions.length, w.warnings),
         };
@@ -300,7 +310,7 @@ export function createResolvers(deps: ExposureDeps) {
             largestPosition: c.largestPosition && { ...c.largestPosition, notionalUsd: formatUsd(c.largestPosition.notionalUsd) },
             largestAsset: c.largestAsset && { ...c.largestAsset, grossUsd: formatUsd(c.largestAsset.grossUsd) },
           },
-          positions: p.positions.map(position),
+          ...positionFields(p.positions),
           accounts: p.accounts.map(account),
         };
       },

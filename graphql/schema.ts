@@ -84,6 +84,40 @@ export const typeDefs = /* GraphQL */ `
     warnings: [String!]!
   }
 
+  "Filters on a position list; all given conditions must hold."
+  input PositionFilter {
+    protocol: String
+    protocol_in: [String!]
+    chainId: Int
+    "Asset symbol of the position's market."
+    asset: String
+    side: Side
+    liquidatableNow: Boolean
+    liquidationDistance_lte: Float
+    "USD decimal string."
+    notionalUsd_gte: String
+  }
+
+  "Sort keys of a position list; nulls last, equal values by id."
+  enum PositionOrderBy {
+    notionalUsd
+    liquidationDistance
+    leverage
+    unrealizedPnlUsd
+    updatedBlock
+  }
+
+  enum OrderDirection {
+    asc
+    desc
+  }
+
+  type PositionPage {
+    items: [Position!]!
+    pageInfo: PageInfo!
+    totalCount: Int!
+  }
+
   type PageInfo {
     hasNextPage: Boolean!
     "Pass as after for the next page."
@@ -141,8 +175,9 @@ export const typeDefs = /* GraphQL */ `
     byChain: [Breakdown!]!
     byWallet: [Breakdown!]!
     concentration: Concentration!
-    "Open positions of every wallet, largest notional first."
-    positions: [Position!]!
+    "Open positions of every wallet, largest notional first unless orderBy says otherwise (arguments as on WalletExposure)."
+    positions(where: PositionFilter, orderBy: PositionOrderBy = notionalUsd, orderDirection: OrderDirection = desc, first: Int, after: String): [Position!]!
+    positionPage(where: PositionFilter, orderBy: PositionOrderBy = notionalUsd, orderDirection: OrderDirection = desc, first: Int, after: String): PositionPage!
     accounts: [MarginAccount!]!
   }
 
@@ -190,8 +225,10 @@ export const typeDefs = /* GraphQL */ `
   type WalletExposure {
     address: String!
     blocks: [BlockRef!]!
-    "Open positions, largest notional first."
-    positions: [Position!]!
+    "Open positions, largest notional first unless orderBy says otherwise; where filters; first (1..1000; all when omitted) and after cut a page."
+    positions(where: PositionFilter, orderBy: PositionOrderBy = notionalUsd, orderDirection: OrderDirection = desc, first: Int, after: String): [Position!]!
+    "The same list as a page with pageInfo and totalCount (the count after where)."
+    positionPage(where: PositionFilter, orderBy: PositionOrderBy = notionalUsd, orderDirection: OrderDirection = desc, first: Int, after: String): PositionPage!
     "Cross-margined accounts (lending): health as the protocol computes it."
     accounts: [MarginAccount!]!
     totals: ExposureTotals!

@@ -131,6 +131,52 @@ describe.each(DATABASES)("Aave v3 end to end on %s", (database) => {
     expect(checked).toBeGreaterThan(2);
   });
 
+  it("lists in atRisk exactly the Aave positions whose own adverse move of the bound takes the Pool's health factor below 1", async () => {
+    const head = await rpc().getBlockNumber({ cacheTime: 0 });
+    await indexer.waitForBlock(head);
+    const held: { user: Address; p: any }[] = [];
+    for (const user of wallets) for (const p of (await wallet(user, head)).positions.filter((x: any) => x.protocol === "aave-v3")) held.push({ user, p });
+    // A bound in tenths that splits the positions: the median known distance, rounded up (below 100%).
+    const distances = held.map((h) => h.p.liquidationDistance).filter((x) => x !== null && x > 0).sort((x, y) => x - y);
+    const tenths = BigInt(Math.min(9, Math.ceil(distances[Math.floor(distances.length / 2)] * 10)));
+    const r = await indexer.query(
+      `query ($d: Float!) { atRisk(maxDistance: $d, protocol: "aave-v3", first: 1000) { items { account side market { address } } pageInfo { hasNextPage } } }`,
+      { d: Number(tenths) / 10 },
+    );
+    expect(r.errors).toBeUndefined();
+    expect(r.data.atRisk.pageInfo.hasNextPage).toBe(false);
+    const listed = r.data.atRisk.items.map((i: any) => `${i.account.toLowerCase()}:${i.market.address.toLowerCase()}:${i.side}`).sort();
+
+    // Independent: the Pool itself, with the position's feed moved by the bound against it (deposit down, debt up).
+    const expected: string[] = [];
+    let ambiguous = 0;
+    for (const { user, p } of held) {
+      const feed = d.tokens[symbolOf(p.market.address)].feed;
+      const mark = await rpc().readContract({
+        address: feed,
+        abi: [{ type: "function", name: "latestAnswer", stateMutability: "view", inputs: [], outputs: [{ type: "int256" }] }] as const,
+        functionName: "latestAnswer",
+        blockNumber: head,
+      });
+      // mark x (1 -/+ bound) rounded both ways to feed units: agreeing answers decide, a split lies inside one unit.
+      const exact = mark * (p.side === "LONG" ? 10n - tenths : 10n + tenths);
+      const [near, far] = p.side === "LONG" ? [(exact + 9n) / 10n, exact / 10n] : [exact / 10n, (exact + 9n) / 10n];
+      const breaks = async (answer: bigint) => (await accountData(user, head, { feed, answer }))[5] < 10n ** 18n;
+      const [atNear, atFar] = [await breaks(near), await breaks(far)];
+      const key = `${user.toLowerCase()}:${p.market.address.toLowerCase()}:${p.side}`;
+      if (atNear === atFar) {
+        if (atNear) expected.push(key);
+      } else {
+        ambiguous++;
+        if (listed.includes(key)) expected.push(key);
+      }
+    }
+    expect(ambiguous).toBeLessThanOrEqual(1);
+    expect(expected.length).toBeGreaterThan(0);
+    expect(expected.length).toBeLessThan(held.length);
+    expect(listed).toEqual(expected.sort());
+  });
+
   it("stresses an account as a whole: liquidatable at the exact liquidation price, not one unit away", async () => {
     const head = await rpc().getBlockNumber({ cacheTime: 0 });
     let checked = 0;

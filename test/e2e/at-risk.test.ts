@@ -1,4 +1,4 @@
-import { numberToHex, pad, type Address, type Hex } from "viem";
+import { numberToHex, pad, parseUnits, type Address, type Hex } from "viem";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { GmxV1VaultAbi } from "../../abis/GmxV1Vault";
 import { startAnvil, type AnvilHandle } from "../chain/anvil";
@@ -26,6 +26,7 @@ describe.each(DATABASES)("at-risk feed on %s", (database) => {
   let anvil: AnvilHandle;
   let d: Deployment;
   let indexer: Indexer;
+  let wallets: Address[];
   const rpc = () => chainClients(d.rpcUrl).publicClient;
   const head = () => rpc().getBlockNumber({ cacheTime: 0 });
 
@@ -94,7 +95,7 @@ describe.each(DATABASES)("at-risk feed on %s", (database) => {
   beforeAll(async () => {
     anvil = await startAnvil();
     d = await deployFixtures(anvil.rpcUrl);
-    await simulate(d, { wallets: 10, steps: 120, seed: 31 });
+    wallets = (await simulate(d, { wallets: 10, steps: 120, seed: 31 })).wallets;
     // Stricter fees after the positions were opened, then only a funding accrual: every stored level
     // must be re-filed without any position event.
     const { vault: vaultAbi } = await fixtureAbis();
@@ -163,6 +164,44 @@ describe.each(DATABASES)("at-risk feed on %s", (database) => {
     expect(r.errors).toBeUndefined();
     expect(r.data.t).toEqual(r.data.b);
   }, 120_000);
+
+  it("pages, filters and orders a portfolio's positions as the whole list filtered and sorted here", async () => {
+    const full = await indexer.query(`query ($w: [String!]) { portfolio(wallets: $w) { positions { id side notionalUsd liquidationDistance } } }`, { w: wallets });
+    expect(full.errors).toBeUndefined();
+    const all: { id: string; side: string; notionalUsd: string; liquidationDistance: number | null }[] = full.data.portfolio.positions;
+    const floor = parseUnits("1000", 30);
+    const expected = all
+      .filter((p) => p.side === "SHORT" && parseUnits(p.notionalUsd, 30) >= floor)
+      .sort((a, b) =>
+        a.liquidationDistance === b.liquidationDistance
+          ? (a.id < b.id ? -1 : 1)
+          : a.liquidationDistance === null ? 1 : b.liquidationDistance === null ? -1 : a.liquidationDistance - b.liquidationDistance,
+      )
+      .map((p) => p.id);
+    expect(expected.length).toBeGreaterThan(2);
+    const q = `query ($w: [String!], $after: String) {
+      portfolio(wallets: $w) {
+        positionPage(where: { side: SHORT, notionalUsd_gte: "1000" }, orderBy: liquidationDistance, orderDirection: asc, first: 2, after: $after) {
+          items { id } totalCount pageInfo { hasNextPage endCursor }
+        }
+      }
+    }`;
+    const paged: string[] = [];
+    let after: string | null = null;
+    for (let i = 0; i < 50; i++) {
+      const r: any = await indexer.query(q, { w: wallets, after });
+      expect(r.errors).toBeUndefined();
+      const p: any = r.data.portfolio.positionPage;
+      expect(p.totalCount).toBe(expected.length);
+      paged.push(...p.items.map((x: { id: string }) => x.id));
+      if (!p.pageInfo.hasNextPage) break;
+      after = p.pageInfo.endCursor;
+    }
+    expect(paged).toEqual(expected);
+    const w = await indexer.query(`query ($a: String!) { wallet(address: $a) { positions(where: { protocol_in: ["aave-v3"] }) { id } all: positions { id } } }`, { a: wallets[0] });
+    expect(w.data.wallet.positions).toEqual([]);
+    expect(w.data.wallet.all.length).toBeGreaterThan(0);
+  });
 
   it("refuses bad arguments with a clear error", async () => {
     const cases: [Record<string, unknown>, RegExp][] = [

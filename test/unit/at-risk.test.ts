@@ -45,29 +45,33 @@ describe("at-risk keys and bounds", () => {
         for (const id of ["a", "m", "z"]) {
           const after = compareDistance(distanceKey(id, isLong, level, mark), cursor) > 0;
           const past = isLong ? level < resume.level : level > resume.level;
-          const selected = past || (resume.inclusive && level === resume.level && id > cursor.positionId);
+          const tieAfter = isLong ? id < cursor.positionId : id > cursor.positionId;
+          const selected = past || (resume.inclusive && level === resume.level && tieAfter);
           expect(selected).toBe(after);
         }
       }
     }
   });
 
-  it("orders always-liquidatable first, then nearer distances, then ids; a mark of another market compares exactly", () => {
+  it("orders always-liquidatable first, then nearer distances; at equal distance longs (id descending) before shorts (id ascending)", () => {
     const keys = [
       distanceKey("b", true, 95n * E30, 100n * E30), // 5%
-      distanceKey("a", false, 2_100n * E30, 2_000n * E30), // 5%: the id decides
-      alwaysKey("z"),
+      distanceKey("a", false, 2_100n * E30, 2_000n * E30), // 5%, a short: after the longs
+      distanceKey("e", true, 1_900n * E30, 2_000n * E30), // 5%, another market: longs by id descending
+      distanceKey("f", false, 105n * E30, 100n * E30), // 5%
+      alwaysKey("z", false),
+      alwaysKey("y", true),
       distanceKey("c", true, 101n * E30, 100n * E30), // -1%: liquidatable now
       distanceKey("d", false, 104n * E30, 100n * E30), // 4%
     ];
-    expect([...keys].sort(compareDistance).map((k) => k.positionId)).toEqual(["z", "c", "d", "a", "b"]);
-    expect(isWithin(alwaysKey("z"), 0n)).toBe(true);
+    expect([...keys].sort(compareDistance).map((k) => k.positionId)).toEqual(["y", "z", "c", "d", "e", "b", "a", "f"]);
+    expect(isWithin(alwaysKey("z", false), 0n)).toBe(true);
   });
 
   it("round-trips cursors and refuses forged ones", () => {
     const key = distanceKey("1:gmx-v1:0xab:0xcd", false, 3_001n * E30 + 7n, 3_000n * E30);
     expect(decodeCursor(encodeCursor(key))).toEqual(key);
-    expect(decodeCursor(encodeCursor(alwaysKey("x")))).toEqual(alwaysKey("x"));
+    expect(decodeCursor(encodeCursor(alwaysKey("x", true)))).toEqual(alwaysKey("x", true));
     for (const bad of ["", "not-base64!", Buffer.from("[1,2]").toString("base64url"), Buffer.from('[0,"1","0","x"]').toString("base64url")]) {
       expect(decodeCursor(bad)).toBeNull();
     }
