@@ -160,8 +160,11 @@ function keyOf({ row, risk, mark }: AssessedPosition): DistanceKey | null {
 export async function atRiskPositions(deps: ExposureDeps, q: AtRiskQuery): Promise<AtRiskPage> {
   const blocks = await resolveBlocks(deps, q.at, q.chainId);
   const atHead = q.at === null;
-  const adapters = adaptersFor(deps, q.protocol);
   const warnings: string[] = [];
+  const adapters = adaptersFor(deps, q.protocol).filter((a) => {
+    if (a.withoutLiquidationPrices) warnings.push(`${a.id} positions have no liquidation price (margin not modelled) and are not listed`);
+    return !a.withoutLiquidationPrices;
+  });
   const marketsByChain = new Map(blocks.map((b) => [b.chainId, marketsOn(deps, b.chainId, q.asset)]));
   if (q.asset !== null && [...marketsByChain.values()].every((m) => m.length === 0)) {
     throw userError(`unknown asset '${q.asset.slice(0, 40)}' on the answered chains`);

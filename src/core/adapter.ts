@@ -130,4 +130,6 @@ export type ProtocolAdapter = {
    * then range-scans stored levels per market and side. Otherwise it assesses every open position.
    */
   keepsLiquidationLevels?: boolean;
+  /** True when no position of this protocol has a liquidation price (margin not modelled): `atRisk` skips it and says so. */
+  withoutLiquidationPrices?: boolean;
 };

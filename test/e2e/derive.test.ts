@@ -176,6 +176,13 @@ describe.each(DATABASES)("Derive options end to end on %s", (database) => {
     expect(flatShifted).toBeLessThan(flat);
   });
 
+  it("leaves Derive out of the at-risk feed, saying why, since its margin is not modelled", async () => {
+    const r = await indexer.query(`{ atRisk(maxDistance: 1000, protocol: "derive") { items { id } warnings } }`);
+    expect(r.errors).toBeUndefined();
+    expect(r.data.atRisk.items).toEqual([]);
+    expect(r.data.atRisk.warnings).toEqual(["derive positions have no liquidation price (margin not modelled) and are not listed"]);
+  });
+
   it("flags an option it cannot price instead of failing the query", async () => {
     const w = await wallet(oddWallet);
     const odd = w.positions.find((p: any) => p.option);

@@ -5,4 +5,6 @@ import { DERIVE } from "./normalise";
 export const deriveAdapter = {
   id: DERIVE,
   assess: assessDerive,
+  // Portfolio margin is not computed (README, Derive gaps).
+  withoutLiquidationPrices: true,
 } satisfies ProtocolAdapter;
