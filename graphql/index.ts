@@ -1,16 +1,27 @@
 import { createSchema, createYoga } from "graphql-yoga";
+import type { AlertStore } from "../src/alerts/store";
+import { alertTypeDefs, createAlertResolvers } from "./alerts";
 import type { ExposureDeps } from "./exposure-service";
 import { depthLimit, rootFieldLimit } from "./limits";
 import { createResolvers } from "./resolvers";
 import { typeDefs } from "./schema";
 
 export const EXPOSURE_ENDPOINT = "/exposure";
+export const allTypeDefs = [typeDefs, alertTypeDefs];
 
-/** The exposure GraphQL server (GraphiQL on GET), with limits against hostile queries. */
-export function createExposureYoga(deps: ExposureDeps) {
-  return createYoga({
+/**
+ * The exposure GraphQL server (GraphiQL on GET), with limits against hostile queries; `feed` is where
+ * the alert engine publishes to subscriptions.
+ */
+export function createExposureYoga(deps: ExposureDeps, alertStore: AlertStore | null) {
+  const exposure = createResolvers(deps);
+  const alerts = createAlertResolvers(alertStore, deps.config.alerts.webhooks.map((w) => w.id));
+  const yoga = createYoga({
     graphqlEndpoint: EXPOSURE_ENDPOINT,
-    schema: createSchema({ typeDefs, resolvers: createResolvers(deps) }),
+    schema: createSchema({
+      typeDefs: allTypeDefs,
+      resolvers: [exposure, alerts.resolvers],
+    }),
     graphiql: { title: "exposure-indexer" },
     batching: false,
     plugins: [
@@ -22,4 +33,5 @@ export function createExposureYoga(deps: ExposureDeps) {
       },
     ],
   });
+  return { yoga, feed: alerts.feed };
 }

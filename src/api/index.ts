@@ -3,14 +3,32 @@ import schema from "ponder:schema";
 import { Hono } from "hono";
 import { graphql } from "ponder";
 import { createExposureYoga, EXPOSURE_ENDPOINT } from "../../graphql";
+import { chainHeads, walletExposure, type ExposureDeps } from "../../graphql/exposure-service";
+import { startAlertEngine } from "../alerts/engine";
+import { openAlertStore } from "../alerts/store";
 import { loadExposureConfig } from "../config/exposure-config";
+import { assetDirectory } from "../core/assets";
 
-const yoga = createExposureYoga({
-  db,
-  schema: schema as any,
-  config: loadExposureConfig(),
-  publicClients: publicClients as any,
-});
+const config = loadExposureConfig();
+const deps: ExposureDeps = { db, schema: schema as any, config, publicClients: publicClients as any };
+
+// Alerts: the store opens when rules are configured; one process (the lock holder) evaluates and delivers.
+const alertStore = config.alerts.rules.length > 0 ? await openAlertStore() : null;
+const { yoga, feed } = createExposureYoga(deps, alertStore);
+if (alertStore?.isWriter) {
+  const clientOf = (name: string) => (publicClients as any)[name];
+  startAlertEngine({
+    settings: config.alerts,
+    store: alertStore,
+    heads: () => chainHeads(deps),
+    blockHash: async (name, number) => (await clientOf(name).getBlock({ blockNumber: number })).hash,
+    chainTip: (name) => clientOf(name).getBlockNumber({ cacheTime: 0 }),
+    exposureAt: (wallet, chainId, block) => walletExposure(deps, wallet, { block }, chainId),
+    symbolOf: (chainId, market) => assetDirectory(config).symbol(chainId, market as `0x${string}`),
+    publish: (events) => feed.publish(events),
+    log: (message) => console.warn(`[alerts] ${message}`),
+  });
+}
 
 /** Request bodies above this are refused before parsing: no legitimate query comes close. */
 const MAX_BODY_BYTES = 64 * 1024;

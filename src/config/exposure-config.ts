@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import { getAddress, isAddress, type Address } from "viem";
+import { ALERT_METRICS, lowIsRisky, NO_ALERTS, type AlertMetric, type AlertRule, type AlertSettings, type Webhook } from "../alerts/config";
 
 /**
  * One EVM chain to index. `rpc` may name an env var as `env:NAME`. `disableCache` turns off ponder's
@@ -33,6 +34,8 @@ export type ExposureConfig = {
   protocols: Record<string, unknown>;
   /** Named groups of wallets (a DAO treasury, a fund's wallets), queryable as one. */
   portfolios: Record<string, Address[]>;
+  /** Liquidation-risk alert rules and the webhooks they are delivered to. */
+  alerts: AlertSettings;
 };
 
 /** Builds a lookup once per parsed config (configs are never mutated), so hot paths can ask freely. */
@@ -147,6 +150,71 @@ export function parseExposureConfig(raw: unknown): ExposureConfig {
     priceFeeds,
     protocols: root.protocols === undefined ? {} : object(root.protocols, "protocols"),
     portfolios,
+    alerts: root.alerts === undefined ? NO_ALERTS : parseAlerts(object(root.alerts, "alerts"), portfolios),
+  };
+}
+
+const decimal = (value: unknown, where: string): string =>
+  (typeof value === "number" && Number.isFinite(value)) || (typeof value === "string" && /^-?\d{1,40}(\.\d{1,30})?$/.test(value))
+    ? String(value)
+    : fail(where, `expected a decimal number, got ${JSON.stringify(value)}`);
+
+/** `env:NAME` reads a secret from the environment. */
+const secret = (value: unknown, where: string): string => {
+  const s = text(value, where);
+  return s.startsWith("env:") ? (process.env[s.slice(4)] ?? fail(where, `environment variable ${s.slice(4)} is not set`)) : s;
+};
+
+function parseAlerts(a: Record<string, unknown>, portfolios: Record<string, Address[]>): AlertSettings {
+  const ids = new Set<string>();
+  const rules = list(a.rules, "alerts.rules").map((value, i): AlertRule => {
+    const r = object(value, `alerts.rules[${i}]`);
+    const where = `alerts.rules[${i}]`;
+    const id = text(r.id, `${where}.id`);
+    if (ids.has(id)) fail(`${where}.id`, `a second rule '${id}'`);
+    ids.add(id);
+    const metric = text(r.metric, `${where}.metric`) as AlertMetric;
+    if (!ALERT_METRICS.includes(metric)) fail(`${where}.metric`, `expected one of ${ALERT_METRICS.join(", ")}`);
+    let wallets: Address[];
+    if (r.portfolio !== undefined) {
+      const name = text(r.portfolio, `${where}.portfolio`);
+      wallets = portfolios[name] ?? fail(`${where}.portfolio`, `unknown portfolio '${name}'`);
+    } else {
+      wallets = list(r.wallets, `${where}.wallets`).map((w, j) => address(w, `${where}.wallets[${j}]`));
+    }
+    if (wallets.length === 0) fail(where, "give wallets or a portfolio");
+    const fireAt = decimal(r.fireAt, `${where}.fireAt`);
+    const clearAt = decimal(r.clearAt ?? r.fireAt, `${where}.clearAt`);
+    // Hysteresis: the value must move back past clearAt, on the safe side of fireAt.
+    if (lowIsRisky(metric) ? Number(clearAt) < Number(fireAt) : Number(clearAt) > Number(fireAt)) {
+      fail(`${where}.clearAt`, `must be on the safe side of fireAt (${lowIsRisky(metric) ? ">=" : "<="} ${fireAt})`);
+    }
+    return {
+      id,
+      wallets: [...new Set(wallets)],
+      metric,
+      fireAt,
+      clearAt,
+      ...(r.asset === undefined ? {} : { asset: text(r.asset, `${where}.asset`) }),
+      ...(r.protocol === undefined ? {} : { protocol: text(r.protocol, `${where}.protocol`) }),
+    };
+  });
+  const webhooks = list(a.webhooks, "alerts.webhooks").map((value, i): Webhook => {
+    const w = object(value, `alerts.webhooks[${i}]`);
+    const where = `alerts.webhooks[${i}]`;
+    const url = text(w.url, `${where}.url`);
+    if (!/^https?:\/\//.test(url)) fail(`${where}.url`, "expected an http(s) URL");
+    const only = w.rules === undefined ? null : list(w.rules, `${where}.rules`).map((x, j) => text(x, `${where}.rules[${j}]`));
+    for (const rule of only ?? []) if (!ids.has(rule)) fail(`${where}.rules`, `unknown rule '${rule}'`);
+    return { id: text(w.id, `${where}.id`), url, secret: secret(w.secret, `${where}.secret`), rules: only };
+  });
+  const ms = (key: string, fallback: number) => (a[key] === undefined ? fallback : nonNegativeInt(a[key], `alerts.${key}`));
+  return {
+    rules,
+    webhooks,
+    pollMs: ms("pollMs", NO_ALERTS.pollMs),
+    retryInitialMs: ms("retryInitialMs", NO_ALERTS.retryInitialMs),
+    retryMaxMs: ms("retryMaxMs", NO_ALERTS.retryMaxMs),
   };
 }
 

@@ -168,12 +168,14 @@ export async function dumpTables(database: DatabaseKind, schema: string, pgliteD
   return out;
 }
 
+/** Drops ponder's schema and the alert store's beside it (`<schema>_alerts`). */
 export async function dropSchema(database: DatabaseKind, schema: string) {
   if (database !== "postgres") return;
   const client = new pg.Client({ connectionString: POSTGRES_URL });
   await client.connect();
   try {
     await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+    await client.query(`DROP SCHEMA IF EXISTS "${schema}_alerts" CASCADE`);
   } finally {
     await client.end();
   }

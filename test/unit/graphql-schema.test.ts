@@ -1,12 +1,12 @@
 import { readFileSync } from "node:fs";
 import { buildSchema, parse, specifiedRules, validate } from "graphql";
 import { describe, expect, it } from "vitest";
-import { typeDefs } from "../../graphql/schema";
+import { allTypeDefs } from "../../graphql";
 import { depthLimit, rootFieldLimit } from "../../graphql/limits";
 import { stressScenarios } from "../../graphql/resolvers";
 
 describe("the exposure GraphQL schema", () => {
-  const schema = buildSchema(typeDefs);
+  const schema = buildSchema(allTypeDefs.join("\n"));
 
   it("builds, and every GraphQL example in the README validates against it", () => {
     const readme = readFileSync(new URL("../../README.md", import.meta.url), "utf8");

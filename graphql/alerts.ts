@@ -1,0 +1,157 @@
+import { GraphQLError } from "graphql";
+import { createPubSub, filter, pipe } from "graphql-yoga";
+import type { AlertEvent } from "../src/alerts/engine";
+import type { AlertStore } from "../src/alerts/store";
+
+// Alerts over GraphQL: what is firing (and was), delivery status per webhook, and a live stream of
+// alert events (a subscription, served as server-sent events).
+
+export const alertTypeDefs = /* GraphQL */ `
+  extend type Query {
+    "Alerts raised by the configured rules, newest first; status: firing, resolved or retracted (all when omitted)."
+    alerts(status: String, rule: String, first: Int = 50, after: String): AlertPage!
+    "Delivery of alert events to one configured webhook, newest first."
+    alertDeliveries(webhook: String!, status: String, first: Int = 50): [AlertDelivery!]!
+  }
+
+  type Subscription {
+    "Alert events as they are committed (fire, resolve, retract), optionally for one rule. Over SSE: POST with Accept: text/event-stream."
+    alertEvents(rule: String): AlertEvent!
+  }
+
+  type Alert {
+    "Stable id: sha256 of rule, subject, chain and the firing block's number and hash."
+    id: String!
+    rule: String!
+    "A position id, a lending account (protocol:chain:pool:wallet) or a wallet."
+    subject: String!
+    wallet: String!
+    chainId: Int!
+    status: String!
+    firedBlock: BigInt!
+    resolvedBlock: BigInt
+    "The reading that last changed the alert (decimal), or safe / worst."
+    reading: String
+    "The figures at firing, as JSON."
+    figures: String!
+  }
+
+  type AlertPage {
+    items: [Alert!]!
+    pageInfo: PageInfo!
+  }
+
+  type AlertEvent {
+    "Stable id: the alert id with :fire, :resolve, or (for a reorg) the retracted event's id with :retract."
+    id: String!
+    alertId: String!
+    kind: String!
+    rule: String!
+    metric: String!
+    wallet: String!
+    subject: String!
+    chainId: Int!
+    blockNumber: BigInt!
+    blockHash: String!
+    value: String
+    fireAt: String!
+    clearAt: String!
+    retracts: String
+    "As JSON."
+    figures: String!
+  }
+
+  type AlertDelivery {
+    eventId: String!
+    webhook: String!
+    "pending or delivered."
+    status: String!
+    attempts: Int!
+    lastError: String
+    "Unix milliseconds."
+    deliveredAt: BigInt
+    nextAttemptAt: BigInt
+  }
+`;
+
+const bad = (message: string) => new GraphQLError(message, { extensions: { code: "BAD_USER_INPUT" } });
+const page = (first: number) => {
+  if (!Number.isInteger(first) || first < 1 || first > 1_000) throw bad("first must be a whole number from 1 to 1000");
+  return first;
+};
+
+export type AlertFeed = { publish(events: AlertEvent[]): void };
+
+export function createAlertResolvers(store: AlertStore | null, webhooks: string[]) {
+  const pubsub = createPubSub<{ alert: [AlertEvent] }>();
+  const feed: AlertFeed = { publish: (events) => events.forEach((e) => pubsub.publish("alert", e)) };
+  const needStore = () => store ?? (() => { throw new GraphQLError("the alert store is not open in this process"); })();
+
+  const resolvers = {
+    Query: {
+      alerts: async (_: unknown, args: { status?: string | null; rule?: string | null; first: number; after?: string | null }) => {
+        const first = page(args.first);
+        let after: [string, string] | null = null;
+        if (args.after) {
+          try {
+            after = JSON.parse(Buffer.from(args.after, "base64url").toString("utf8"));
+          } catch {
+            throw bad("after is not a cursor this list gave (pageInfo.endCursor)");
+          }
+          if (!Array.isArray(after) || !/^\d+$/.test(String(after[0])) || typeof after[1] !== "string") throw bad("after is not a cursor this list gave");
+        }
+        const rows = await needStore().query<any>(
+          `SELECT id, rule_id, subject, wallet, chain_id, status, fired_block::text AS fired_block, resolved_block::text AS resolved_block, reading, figures
+           FROM alert
+           WHERE ($1::text IS NULL OR status = $1) AND ($2::text IS NULL OR rule_id = $2)
+             AND ($3::numeric IS NULL OR (fired_block, id) < ($3::numeric, $4::text))
+           ORDER BY fired_block DESC, id DESC LIMIT $5`,
+          [args.status ?? null, args.rule ?? null, after?.[0] ?? null, after?.[1] ?? null, first + 1],
+        );
+        const items = rows.slice(0, first).map((r) => ({
+          id: r.id,
+          rule: r.rule_id,
+          subject: r.subject,
+          wallet: r.wallet,
+          chainId: Number(r.chain_id),
+          status: r.status,
+          firedBlock: BigInt(r.fired_block),
+          resolvedBlock: r.resolved_block === null ? null : BigInt(r.resolved_block),
+          reading: r.reading,
+          figures: r.figures,
+        }));
+        const last = items.at(-1);
+        const endCursor = last ? Buffer.from(JSON.stringify([last.firedBlock.toString(), last.id])).toString("base64url") : null;
+        return { items, pageInfo: { hasNextPage: rows.length > first, endCursor } };
+      },
+      alertDeliveries: async (_: unknown, args: { webhook: string; status?: string | null; first: number }) => {
+        if (!webhooks.includes(args.webhook)) throw bad(`unknown webhook '${args.webhook.slice(0, 40)}' (configured: ${webhooks.join(", ") || "none"})`);
+        const rows = await needStore().query<any>(
+          `SELECT event_id, webhook, status, attempts, last_error, delivered_at::text AS delivered_at, next_attempt_at::text AS next_attempt_at
+           FROM alert_delivery WHERE webhook = $1 AND ($2::text IS NULL OR status = $2) ORDER BY event_seq DESC LIMIT $3`,
+          [args.webhook, args.status ?? null, page(args.first)],
+        );
+        return rows.map((r) => ({
+          eventId: r.event_id,
+          webhook: r.webhook,
+          status: r.status,
+          attempts: Number(r.attempts),
+          lastError: r.last_error,
+          deliveredAt: r.delivered_at === null ? null : BigInt(r.delivered_at),
+          nextAttemptAt: r.status === "pending" ? BigInt(r.next_attempt_at) : null,
+        }));
+      },
+    },
+    Subscription: {
+      alertEvents: {
+        subscribe: (_: unknown, args: { rule?: string | null }) =>
+          pipe(
+            pubsub.subscribe("alert"),
+            filter((e: AlertEvent) => !args.rule || e.rule === args.rule),
+          ),
+        resolve: (e: AlertEvent) => ({ ...e, blockNumber: BigInt(e.block.number), blockHash: e.block.hash, figures: JSON.stringify(e.figures) }),
+      },
+    },
+  };
+  return { resolvers, feed };
+}

@@ -1,0 +1,247 @@
+import { createHash } from "node:crypto";
+import type { WalletExposure } from "../../graphql/exposure-service";
+import type { AlertRule, AlertSettings } from "./config";
+import { deliverDue } from "./deliver";
+import { measure, transition, type Measurement, type Reading } from "./evaluate";
+import type { AlertStore, Sql } from "./store";
+
+// The alert engine: after each block the indexer finishes, every rule is evaluated at that block
+// and what fires, resolves or is retracted goes into the outbox in the block's own transaction.
+
+export type AlertEvent = {
+  id: string;
+  alertId: string;
+  kind: "fire" | "resolve" | "retract";
+  rule: string;
+  metric: string;
+  wallet: string;
+  subject: string;
+  chainId: number;
+  block: { number: string; hash: string };
+  value: string | null;
+  fireAt: string;
+  clearAt: string;
+  /** For a retraction: the event it takes back. */
+  retracts?: string;
+  figures: Record<string, unknown>;
+};
+
+export type EngineDeps = {
+  settings: AlertSettings;
+  store: AlertStore;
+  /** Indexed head per chain. */
+  heads(): Promise<{ chainId: number; name: string; number: bigint }[]>;
+  /** The chain's block hash at a height, and its latest height, from its RPC. */
+  blockHash(chainName: string, number: bigint): Promise<string>;
+  chainTip(chainName: string): Promise<bigint>;
+  exposureAt(wallet: string, chainId: number, block: bigint): Promise<WalletExposure>;
+  symbolOf(chainId: number, market: string): string;
+  /** Called after each commit with the events it holds (subscriptions). */
+  publish(events: AlertEvent[]): void;
+  log(message: string): void;
+};
+
+/** Blocks kept with their hashes to find a fork point; a reorg deeper than this retracts all later alerts. */
+const KEPT_BLOCKS = 256n;
+/** The indexer counts as caught up within this many blocks of the chain's tip. */
+const CAUGHT_UP_BLOCKS = 2n;
+/** Most blocks evaluated per chain per tick, so delivery keeps its turn. */
+const BLOCKS_PER_TICK = 50n;
+
+const readingText = (r: Reading) => (r.kind === "value" ? r.text : r.kind === "unknown" ? null : r.kind);
+const digest = (...parts: (string | number | bigint)[]) => createHash("sha256").update(parts.join("|")).digest("hex").slice(0, 32);
+
+async function record(tx: Sql, settings: AlertSettings, event: AlertEvent) {
+  const [row] = await tx.query<{ seq: string }>(
+    `INSERT INTO alert_event (id, alert_id, kind, chain_id, block_number, payload) VALUES ($1, $2, $3, $4, $5, $6)
+     ON CONFLICT (id) DO NOTHING RETURNING seq`,
+    [event.id, event.alertId, event.kind, event.chainId, event.block.number, JSON.stringify(event)],
+  );
+  if (!row) return false;
+  for (const hook of settings.webhooks.filter((h) => h.rules === null || h.rules.includes(event.rule))) {
+    await tx.query(
+      `INSERT INTO alert_delivery (event_seq, event_id, webhook, status, next_attempt_at) VALUES ($1, $2, $3, 'pending', 0) ON CONFLICT DO NOTHING`,
+      [row.seq, event.id, hook.id],
+    );
+  }
+  return true;
+}
+
+/** Evaluates every rule at one block and commits the outcome with the block. */
+async function evaluateBlock(deps: EngineDeps, chain: { chainId: number; name: string }, number: bigint): Promise<AlertEvent[]> {
+  const hash = await deps.blockHash(chain.name, number);
+  const exposures = new Map<string, Promise<WalletExposure>>();
+  const exposure = (wallet: string) => {
+    if (!exposures.has(wallet)) exposures.set(wallet, deps.exposureAt(wallet, chain.chainId, number));
+    return exposures.get(wallet)!;
+  };
+  const readings = new Map<AlertRule, Measurement[]>();
+  for (const rule of deps.settings.rules) {
+    const perWallet = await Promise.all(rule.wallets.map(async (w) => measure(rule, await exposure(w), deps.symbolOf)));
+    readings.set(rule, perWallet.flat());
+  }
+  const block = { number: number.toString(), hash };
+  return deps.store.transaction(async (tx) => {
+    const events: AlertEvent[] = [];
+    const emit = async (event: AlertEvent) => {
+      if (await record(tx, deps.settings, event)) events.push(event);
+    };
+    for (const [rule, measured] of readings) {
+      const open = await tx.query<{ id: string; subject: string; wallet: string; fired_event: string }>(
+        `SELECT id, subject, wallet, fired_event FROM alert WHERE rule_id = $1 AND chain_id = $2 AND status = 'firing'`,
+        [rule.id, chain.chainId],
+      );
+      const firing = new Map(open.map((a) => [a.subject, a]));
+      const base = { rule: rule.id, metric: rule.metric, chainId: chain.chainId, block, fireAt: rule.fireAt, clearAt: rule.clearAt };
+      for (const m of measured) {
+        const current = firing.get(m.subject);
+        const change = transition(rule.metric, rule.fireAt, rule.clearAt, current !== undefined, m.reading);
+        if (change === "fire") {
+          const alertId = digest(rule.id, m.subject, chain.chainId, number, hash);
+          const event: AlertEvent = { ...base, id: `${alertId}:fire`, alertId, kind: "fire", wallet: m.wallet, subject: m.subject, value: readingText(m.reading), figures: m.figures };
+          await tx.query(
+            `INSERT INTO alert (id, rule_id, subject, wallet, chain_id, status, fired_block, fired_event, reading, figures)
+             VALUES ($1, $2, $3, $4, $5, 'firing', $6, $7, $8, $9)`,
+            [alertId, rule.id, m.subject, m.wallet, chain.chainId, number.toString(), event.id, event.value, JSON.stringify(m.figures)],
+          );
+          await emit(event);
+        } else if (change === "resolve" && current) {
+          await resolve(tx, emit, { ...base, wallet: current.wallet, subject: m.subject, value: readingText(m.reading), figures: m.figures }, current.id, number);
+        }
+        firing.delete(m.subject);
+      }
+      // Still firing but no longer measured (the position closed, the account emptied): resolved.
+      for (const gone of firing.values()) {
+        await resolve(tx, emit, { ...base, wallet: gone.wallet, subject: gone.subject, value: null, figures: { gone: true } }, gone.id, number);
+      }
+    }
+    await tx.query(`INSERT INTO alert_block (chain_id, block_number, block_hash) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`, [
+      chain.chainId,
+      number.toString(),
+      hash,
+    ]);
+    await tx.query(`DELETE FROM alert_block WHERE chain_id = $1 AND block_number < $2`, [chain.chainId, (number - KEPT_BLOCKS).toString()]);
+    return events;
+  });
+}
+
+type EventBase = Omit<AlertEvent, "id" | "alertId" | "kind">;
+
+async function resolve(tx: Sql, emit: (e: AlertEvent) => Promise<void>, base: EventBase, alertId: string, number: bigint) {
+  const id = `${alertId}:resolve`;
+  await tx.query(`UPDATE alert SET status = 'resolved', resolved_block = $2, resolved_event = $3, reading = $4 WHERE id = $1`, [
+    alertId,
+    number.toString(),
+    id,
+    base.value,
+  ]);
+  await emit({ ...base, id, alertId, kind: "resolve" });
+}
+
+/**
+ * After a reorg below `fork`+1: alerts fired on orphaned blocks are retracted, resolutions on them
+ * are taken back (the alert fires again), and evaluation resumes from the fork on the new chain.
+ */
+async function rewind(deps: EngineDeps, chainId: number, fork: bigint, hash: string): Promise<AlertEvent[]> {
+  return deps.store.transaction(async (tx) => {
+    const events: AlertEvent[] = [];
+    const retract = async (alertId: string, eventId: string, row: { rule_id: string; subject: string; wallet: string }) => {
+      const rule = deps.settings.rules.find((r) => r.id === row.rule_id);
+      const event: AlertEvent = {
+        id: `${eventId}:retract`,
+        alertId,
+        kind: "retract",
+        rule: row.rule_id,
+        metric: rule?.metric ?? "",
+        wallet: row.wallet,
+        subject: row.subject,
+        chainId,
+        block: { number: fork.toString(), hash },
+        value: null,
+        fireAt: rule?.fireAt ?? "",
+        clearAt: rule?.clearAt ?? "",
+        retracts: eventId,
+        figures: {},
+      };
+      if (await record(tx, deps.settings, event)) events.push(event);
+    };
+    type Row = { id: string; rule_id: string; subject: string; wallet: string; fired_event: string; resolved_event: string | null };
+    const orphaned = await tx.query<Row>(
+      `SELECT id, rule_id, subject, wallet, fired_event, resolved_event FROM alert WHERE chain_id = $1 AND fired_block > $2 AND status <> 'retracted' ORDER BY fired_block, id`,
+      [chainId, fork.toString()],
+    );
+    for (const a of orphaned) {
+      await tx.query(`UPDATE alert SET status = 'retracted' WHERE id = $1`, [a.id]);
+      await retract(a.id, a.fired_event, a);
+    }
+    const reopened = await tx.query<Row>(
+      `SELECT id, rule_id, subject, wallet, fired_event, resolved_event FROM alert WHERE chain_id = $1 AND resolved_block > $2 AND status = 'resolved' ORDER BY resolved_block, id`,
+      [chainId, fork.toString()],
+    );
+    for (const a of reopened) {
+      await tx.query(`UPDATE alert SET status = 'firing', resolved_block = NULL, resolved_event = NULL WHERE id = $1`, [a.id]);
+      await retract(a.id, a.resolved_event!, a);
+    }
+    await tx.query(`DELETE FROM alert_block WHERE chain_id = $1 AND block_number > $2`, [chainId, fork.toString()]);
+    return events;
+  });
+}
+
+/** The highest evaluated block still on the chain; null when none of the kept ones is. */
+async function forkPoint(deps: EngineDeps, chain: { chainId: number; name: string }): Promise<{ number: bigint; hash: string } | null> {
+  const kept = await deps.store.query<{ n: string; hash: string }>(
+    `SELECT block_number::text AS n, block_hash AS hash FROM alert_block WHERE chain_id = $1 ORDER BY block_number DESC`,
+    [chain.chainId],
+  );
+  for (const b of kept) {
+    if ((await deps.blockHash(chain.name, BigInt(b.n))) === b.hash) return { number: BigInt(b.n), hash: b.hash };
+  }
+  return null;
+}
+
+async function tick(deps: EngineDeps) {
+  for (const head of await deps.heads()) {
+    const [last] = await deps.store.query<{ n: string; hash: string }>(
+      `SELECT block_number::text AS n, block_hash AS hash FROM alert_block WHERE chain_id = $1 ORDER BY block_number DESC LIMIT 1`,
+      [head.chainId],
+    );
+    if (!last) {
+      // A new store starts at the indexed head once the backfill is done: alerts are about now, not history.
+      if (head.number + CAUGHT_UP_BLOCKS >= (await deps.chainTip(head.name))) deps.publish(await evaluateBlock(deps, head, head.number));
+      continue;
+    }
+    const from = BigInt(last.n);
+    if ((await deps.blockHash(head.name, from)) !== last.hash) {
+      const fork = await forkPoint(deps, head);
+      const base = fork ?? { number: from - KEPT_BLOCKS, hash: "" };
+      deps.log(`reorg on chain ${head.chainId}: evaluated blocks after ${base.number} are gone; retracting what they raised`);
+      deps.publish(await rewind(deps, head.chainId, base.number, base.hash));
+      continue; // the indexer handles the same reorg; evaluate the new blocks once it has (next tick)
+    }
+    const to = head.number < from + BLOCKS_PER_TICK ? head.number : from + BLOCKS_PER_TICK;
+    for (let n = from + 1n; n <= to; n++) deps.publish(await evaluateBlock(deps, head, n));
+  }
+}
+
+/** Runs evaluation and delivery until stopped; only in the store's writer process. */
+export function startAlertEngine(deps: EngineDeps): { stop(): Promise<void> } {
+  let stopped = false;
+  const loop = async () => {
+    while (!stopped) {
+      try {
+        await tick(deps);
+        await deliverDue(deps.store, deps.settings);
+      } catch (error) {
+        deps.log(`alert engine: ${(error as Error).message.split("\n")[0]} (retrying)`);
+      }
+      await new Promise((r) => setTimeout(r, deps.settings.pollMs));
+    }
+  };
+  const running = loop();
+  return {
+    stop: async () => {
+      stopped = true;
+      await running;
+    },
+  };
+}
