@@ -1,7 +1,11 @@
+import { createHash, timingSafeEqual } from "node:crypto";
 import { GraphQLError } from "graphql";
 import { createPubSub, filter, pipe } from "graphql-yoga";
+import type { AlertRule } from "../src/alerts/config";
 import type { AlertEvent } from "../src/alerts/engine";
+import { createRule, deleteRule, rulesInForce } from "../src/alerts/rules";
 import type { AlertStore } from "../src/alerts/store";
+import type { ExposureConfig } from "../src/config/exposure-config";
 
 // Alerts over GraphQL: what is firing (and was), delivery status per webhook, and a live stream of
 // alert events (a subscription, served as server-sent events).
@@ -12,6 +16,45 @@ export const alertTypeDefs = /* GraphQL */ `
     alerts(status: String, rule: String, first: Int = 50, after: String): AlertPage!
     "Delivery of alert events to one configured webhook, newest first."
     alertDeliveries(webhook: String!, status: String, first: Int = 50): [AlertDelivery!]!
+    "The rules in force: the config's and those created through the API."
+    alertRules: [AlertRule!]!
+  }
+
+  """
+  Rules through the API: needs the header authorization: Bearer <ALERTS_ADMIN_TOKEN> (off when that
+  variable is unset). Created rules are delivered to webhooks that do not list their rules.
+  """
+  type Mutation {
+    createAlertRule(rule: AlertRuleInput!): AlertRule!
+    "Deletes an API-created rule; its firing alerts resolve at the next block."
+    deleteAlertRule(id: String!): Boolean!
+  }
+
+  input AlertRuleInput {
+    id: String!
+    "Wallets to watch, or a configured portfolio's (at most 500)."
+    wallets: [String!]
+    portfolio: String
+    "liquidationDistance | healthFactor (low is risky) | leverage | grossNotionalUsd (high is risky)."
+    metric: String!
+    "Decimal: fire when the value reaches it."
+    fireAt: String!
+    "Decimal on the safe side of fireAt: resolve once past it (defaults to fireAt)."
+    clearAt: String
+    asset: String
+    protocol: String
+  }
+
+  type AlertRule {
+    id: String!
+    wallets: [String!]!
+    metric: String!
+    fireAt: String!
+    clearAt: String!
+    asset: String
+    protocol: String
+    "config or api."
+    source: String!
   }
 
   type Subscription {
@@ -82,10 +125,28 @@ const page = (first: number) => {
 
 export type AlertFeed = { publish(events: AlertEvent[]): void };
 
-export function createAlertResolvers(store: AlertStore | null, webhooks: string[]) {
+/** Constant-time check of the request's bearer token against the admin token. */
+function authorised(request: Request | undefined, token: string | undefined): void {
+  if (!token) throw new GraphQLError("alert rules through the API are off: set ALERTS_ADMIN_TOKEN to allow them", { extensions: { code: "FORBIDDEN" } });
+  const given = request?.headers.get("authorization") ?? "";
+  const hash = (x: string) => createHash("sha256").update(x).digest();
+  if (!timingSafeEqual(hash(given), hash(`Bearer ${token}`))) throw new GraphQLError("not authorised to change alert rules", { extensions: { code: "FORBIDDEN" } });
+}
+
+export function createAlertResolvers(store: AlertStore | null, config: ExposureConfig, adminToken: string | undefined) {
+  const webhooks = config.alerts.webhooks.map((w) => w.id);
   const pubsub = createPubSub<{ alert: [AlertEvent] }>();
   const feed: AlertFeed = { publish: (events) => events.forEach((e) => pubsub.publish("alert", e)) };
-  const needStore = () => store ?? (() => { throw new GraphQLError("the alert store is not open in this process"); })();
+  const needStore = () => store ?? (() => { throw new GraphQLError("alerts are off: add an alerts section to the config"); })();
+  const ruleOut = (rule: AlertRule) => ({ ...rule, asset: rule.asset ?? null, protocol: rule.protocol ?? null, source: config.alerts.rules.includes(rule) ? "config" : "api" });
+  const userFacing = async <T>(work: () => Promise<T>) => {
+    try {
+      return await work();
+    } catch (error) {
+      if (error instanceof GraphQLError) throw error;
+      throw bad((error as Error).message);
+    }
+  };
 
   const resolvers = {
     Query: {
@@ -124,6 +185,7 @@ export function createAlertResolvers(store: AlertStore | null, webhooks: string[
         const endCursor = last ? Buffer.from(JSON.stringify([last.firedBlock.toString(), last.id])).toString("base64url") : null;
         return { items, pageInfo: { hasNextPage: rows.length > first, endCursor } };
       },
+      alertRules: async () => (store ? await rulesInForce(store, config, () => {}) : config.alerts.rules).map(ruleOut),
       alertDeliveries: async (_: unknown, args: { webhook: string; status?: string | null; first: number }) => {
         if (!webhooks.includes(args.webhook)) throw bad(`unknown webhook '${args.webhook.slice(0, 40)}' (configured: ${webhooks.join(", ") || "none"})`);
         const rows = await needStore().query<any>(
@@ -140,6 +202,16 @@ export function createAlertResolvers(store: AlertStore | null, webhooks: string[
           deliveredAt: r.delivered_at === null ? null : BigInt(r.delivered_at),
           nextAttemptAt: r.status === "pending" ? BigInt(r.next_attempt_at) : null,
         }));
+      },
+    },
+    Mutation: {
+      createAlertRule: (_: unknown, args: { rule: Record<string, unknown> }, ctx: { request?: Request }) => {
+        authorised(ctx.request, adminToken);
+        return userFacing(async () => ruleOut(await createRule(needStore(), config, args.rule)));
+      },
+      deleteAlertRule: (_: unknown, args: { id: string }, ctx: { request?: Request }) => {
+        authorised(ctx.request, adminToken);
+        return userFacing(() => deleteRule(needStore(), config, args.id));
       },
     },
     Subscription: {

@@ -15,7 +15,7 @@ export const allTypeDefs = [typeDefs, alertTypeDefs];
  */
 export function createExposureYoga(deps: ExposureDeps, alertStore: AlertStore | null) {
   const exposure = createResolvers(deps);
-  const alerts = createAlertResolvers(alertStore, deps.config.alerts.webhooks.map((w) => w.id));
+  const alerts = createAlertResolvers(alertStore, deps.config, process.env.ALERTS_ADMIN_TOKEN);
   const yoga = createYoga({
     graphqlEndpoint: EXPOSURE_ENDPOINT,
     schema: createSchema({

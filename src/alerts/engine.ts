@@ -29,6 +29,8 @@ export type AlertEvent = {
 export type EngineDeps = {
   settings: AlertSettings;
   store: AlertStore;
+  /** The rules in force: the config's and those created through the API. */
+  rules(): Promise<AlertRule[]>;
   /** Indexed head per chain. */
   heads(): Promise<{ chainId: number; name: string; number: bigint }[]>;
   /** The chain's block hash at a height, and its latest height, from its RPC. */
@@ -52,6 +54,7 @@ const readingText = (r: Reading) => (r.kind === "value" ? r.text : r.kind === "u
 const digest = (...parts: (string | number | bigint)[]) => createHash("sha256").update(parts.join("|")).digest("hex").slice(0, 32);
 
 async function record(tx: Sql, settings: AlertSettings, event: AlertEvent) {
+  // Webhooks listing rules get those; the others get every rule's events (API-created ones too).
   const [row] = await tx.query<{ seq: string }>(
     `INSERT INTO alert_event (id, alert_id, kind, chain_id, block_number, payload) VALUES ($1, $2, $3, $4, $5, $6)
      ON CONFLICT (id) DO NOTHING RETURNING seq`,
@@ -68,7 +71,7 @@ async function record(tx: Sql, settings: AlertSettings, event: AlertEvent) {
 }
 
 /** Evaluates every rule at one block and commits the outcome with the block. */
-async function evaluateBlock(deps: EngineDeps, chain: { chainId: number; name: string }, number: bigint): Promise<AlertEvent[]> {
+async function evaluateBlock(deps: EngineDeps, rules: AlertRule[], chain: { chainId: number; name: string }, number: bigint): Promise<AlertEvent[]> {
   const hash = await deps.blockHash(chain.name, number);
   const exposures = new Map<string, Promise<WalletExposure>>();
   const exposure = (wallet: string) => {
@@ -76,7 +79,7 @@ async function evaluateBlock(deps: EngineDeps, chain: { chainId: number; name: s
     return exposures.get(wallet)!;
   };
   const readings = new Map<AlertRule, Measurement[]>();
-  for (const rule of deps.settings.rules) {
+  for (const rule of rules) {
     const perWallet = await Promise.all(rule.wallets.map(async (w) => measure(rule, await exposure(w), deps.symbolOf)));
     readings.set(rule, perWallet.flat());
   }
@@ -115,6 +118,15 @@ async function evaluateBlock(deps: EngineDeps, chain: { chainId: number; name: s
         await resolve(tx, emit, { ...base, wallet: gone.wallet, subject: gone.subject, value: null, figures: { gone: true } }, gone.id, number);
       }
     }
+    // Alerts of a rule deleted since: resolved, saying so.
+    const orphans = await tx.query<{ id: string; rule_id: string; subject: string; wallet: string }>(
+      `SELECT id, rule_id, subject, wallet FROM alert WHERE chain_id = $1 AND status = 'firing' AND NOT (rule_id = ANY($2::text[]))`,
+      [chain.chainId, rules.map((r) => r.id)],
+    );
+    for (const o of orphans) {
+      const base = { rule: o.rule_id, metric: "", chainId: chain.chainId, block, fireAt: "", clearAt: "", wallet: o.wallet, subject: o.subject };
+      await resolve(tx, emit, { ...base, value: null, figures: { ruleDeleted: true } }, o.id, number);
+    }
     await tx.query(`INSERT INTO alert_block (chain_id, block_number, block_hash) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`, [
       chain.chainId,
       number.toString(),
@@ -142,11 +154,11 @@ async function resolve(tx: Sql, emit: (e: AlertEvent) => Promise<void>, base: Ev
  * After a reorg below `fork`+1: alerts fired on orphaned blocks are retracted, resolutions on them
  * are taken back (the alert fires again), and evaluation resumes from the fork on the new chain.
  */
-async function rewind(deps: EngineDeps, chainId: number, fork: bigint, hash: string): Promise<AlertEvent[]> {
+async function rewind(deps: EngineDeps, rules: AlertRule[], chainId: number, fork: bigint, hash: string): Promise<AlertEvent[]> {
   return deps.store.transaction(async (tx) => {
     const events: AlertEvent[] = [];
     const retract = async (alertId: string, eventId: string, row: { rule_id: string; subject: string; wallet: string }) => {
-      const rule = deps.settings.rules.find((r) => r.id === row.rule_id);
+      const rule = rules.find((r) => r.id === row.rule_id);
       const event: AlertEvent = {
         id: `${eventId}:retract`,
         alertId,
@@ -200,6 +212,7 @@ async function forkPoint(deps: EngineDeps, chain: { chainId: number; name: strin
 }
 
 async function tick(deps: EngineDeps) {
+  const rules = await deps.rules();
   for (const head of await deps.heads()) {
     const [last] = await deps.store.query<{ n: string; hash: string }>(
       `SELECT block_number::text AS n, block_hash AS hash FROM alert_block WHERE chain_id = $1 ORDER BY block_number DESC LIMIT 1`,
@@ -207,7 +220,7 @@ async function tick(deps: EngineDeps) {
     );
     if (!last) {
       // A new store starts at the indexed head once the backfill is done: alerts are about now, not history.
-      if (head.number + CAUGHT_UP_BLOCKS >= (await deps.chainTip(head.name))) deps.publish(await evaluateBlock(deps, head, head.number));
+      if (head.number + CAUGHT_UP_BLOCKS >= (await deps.chainTip(head.name))) deps.publish(await evaluateBlock(deps, rules, head, head.number));
       continue;
     }
     const from = BigInt(last.n);
@@ -215,11 +228,11 @@ async function tick(deps: EngineDeps) {
       const fork = await forkPoint(deps, head);
       const base = fork ?? { number: from - KEPT_BLOCKS, hash: "" };
       deps.log(`reorg on chain ${head.chainId}: evaluated blocks after ${base.number} are gone; retracting what they raised`);
-      deps.publish(await rewind(deps, head.chainId, base.number, base.hash));
+      deps.publish(await rewind(deps, rules, head.chainId, base.number, base.hash));
       continue; // the indexer handles the same reorg; evaluate the new blocks once it has (next tick)
     }
     const to = head.number < from + BLOCKS_PER_TICK ? head.number : from + BLOCKS_PER_TICK;
-    for (let n = from + 1n; n <= to; n++) deps.publish(await evaluateBlock(deps, head, n));
+    for (let n = from + 1n; n <= to; n++) deps.publish(await evaluateBlock(deps, rules, head, n));
   }
 }
 

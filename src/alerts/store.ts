@@ -33,6 +33,7 @@ CREATE TABLE IF NOT EXISTS alert_delivery (
   attempts integer NOT NULL DEFAULT 0, next_attempt_at bigint NOT NULL, last_error text, delivered_at bigint,
   PRIMARY KEY (event_id, webhook));
 CREATE INDEX IF NOT EXISTS alert_delivery_due ON alert_delivery (webhook, status, event_seq);
+CREATE TABLE IF NOT EXISTS alert_rule (id text PRIMARY KEY, definition text NOT NULL, created_at bigint NOT NULL);
 `;
 
 /** The ponder schema this process serves (`--schema` or DATABASE_SCHEMA), which names ours. */

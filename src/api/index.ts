@@ -5,6 +5,7 @@ import { graphql } from "ponder";
 import { createExposureYoga, EXPOSURE_ENDPOINT } from "../../graphql";
 import { chainHeads, walletExposure, type ExposureDeps } from "../../graphql/exposure-service";
 import { startAlertEngine } from "../alerts/engine";
+import { rulesInForce } from "../alerts/rules";
 import { openAlertStore } from "../alerts/store";
 import { loadExposureConfig } from "../config/exposure-config";
 import { assetDirectory } from "../core/assets";
@@ -12,21 +13,25 @@ import { assetDirectory } from "../core/assets";
 const config = loadExposureConfig();
 const deps: ExposureDeps = { db, schema: schema as any, config, publicClients: publicClients as any };
 
-// Alerts: the store opens when rules are configured; one process (the lock holder) evaluates and delivers.
-const alertStore = config.alerts.rules.length > 0 ? await openAlertStore() : null;
+// Alerts: the store opens when the config has an alerts section (or API rules are allowed); one
+// process (the lock holder) evaluates and delivers.
+const alertsOn = config.alerts.rules.length > 0 || config.alerts.webhooks.length > 0 || Boolean(process.env.ALERTS_ADMIN_TOKEN);
+const alertStore = alertsOn ? await openAlertStore() : null;
 const { yoga, feed } = createExposureYoga(deps, alertStore);
 if (alertStore?.isWriter) {
   const clientOf = (name: string) => (publicClients as any)[name];
+  const log = (message: string) => console.warn(`[alerts] ${message}`);
   startAlertEngine({
     settings: config.alerts,
     store: alertStore,
+    rules: () => rulesInForce(alertStore, config, log),
     heads: () => chainHeads(deps),
     blockHash: async (name, number) => (await clientOf(name).getBlock({ blockNumber: number })).hash,
     chainTip: (name) => clientOf(name).getBlockNumber({ cacheTime: 0 }),
     exposureAt: (wallet, chainId, block) => walletExposure(deps, wallet, { block }, chainId),
     symbolOf: (chainId, market) => assetDirectory(config).symbol(chainId, market as `0x${string}`),
     publish: (events) => feed.publish(events),
-    log: (message) => console.warn(`[alerts] ${message}`),
+    log,
   });
 }
 

@@ -165,39 +165,46 @@ const secret = (value: unknown, where: string): string => {
   return s.startsWith("env:") ? (process.env[s.slice(4)] ?? fail(where, `environment variable ${s.slice(4)} is not set`)) : s;
 };
 
+/** One alert rule, from the config file or the API (`where` names it in errors). */
+export function parseAlertRule(value: unknown, where: string, portfolios: Record<string, Address[]>): AlertRule {
+  const r = object(value, where);
+  const id = text(r.id, `${where}.id`);
+  if (!/^[\w.:-]{1,64}$/.test(id)) fail(`${where}.id`, "use 1 to 64 letters, digits, '.', ':', '_' or '-'");
+  const metric = text(r.metric, `${where}.metric`) as AlertMetric;
+  if (!ALERT_METRICS.includes(metric)) fail(`${where}.metric`, `expected one of ${ALERT_METRICS.join(", ")}`);
+  let wallets: Address[];
+  if (r.portfolio !== undefined && r.portfolio !== null) {
+    const name = text(r.portfolio, `${where}.portfolio`);
+    wallets = portfolios[name] ?? fail(`${where}.portfolio`, `unknown portfolio '${name}'`);
+  } else {
+    wallets = list(r.wallets ?? undefined, `${where}.wallets`).map((w, j) => address(w, `${where}.wallets[${j}]`));
+  }
+  if (wallets.length === 0) fail(where, "give wallets or a portfolio");
+  if (wallets.length > 500) fail(`${where}.wallets`, "at most 500 wallets per rule");
+  const fireAt = decimal(r.fireAt, `${where}.fireAt`);
+  const clearAt = decimal(r.clearAt ?? r.fireAt, `${where}.clearAt`);
+  // Hysteresis: the value must move back past clearAt, on the safe side of fireAt.
+  if (lowIsRisky(metric) ? Number(clearAt) < Number(fireAt) : Number(clearAt) > Number(fireAt)) {
+    fail(`${where}.clearAt`, `must be on the safe side of fireAt (${lowIsRisky(metric) ? ">=" : "<="} ${fireAt})`);
+  }
+  return {
+    id,
+    wallets: [...new Set(wallets)],
+    metric,
+    fireAt,
+    clearAt,
+    ...(r.asset === undefined || r.asset === null ? {} : { asset: text(r.asset, `${where}.asset`) }),
+    ...(r.protocol === undefined || r.protocol === null ? {} : { protocol: text(r.protocol, `${where}.protocol`) }),
+  };
+}
+
 function parseAlerts(a: Record<string, unknown>, portfolios: Record<string, Address[]>): AlertSettings {
   const ids = new Set<string>();
   const rules = list(a.rules, "alerts.rules").map((value, i): AlertRule => {
-    const r = object(value, `alerts.rules[${i}]`);
-    const where = `alerts.rules[${i}]`;
-    const id = text(r.id, `${where}.id`);
-    if (ids.has(id)) fail(`${where}.id`, `a second rule '${id}'`);
-    ids.add(id);
-    const metric = text(r.metric, `${where}.metric`) as AlertMetric;
-    if (!ALERT_METRICS.includes(metric)) fail(`${where}.metric`, `expected one of ${ALERT_METRICS.join(", ")}`);
-    let wallets: Address[];
-    if (r.portfolio !== undefined) {
-      const name = text(r.portfolio, `${where}.portfolio`);
-      wallets = portfolios[name] ?? fail(`${where}.portfolio`, `unknown portfolio '${name}'`);
-    } else {
-      wallets = list(r.wallets, `${where}.wallets`).map((w, j) => address(w, `${where}.wallets[${j}]`));
-    }
-    if (wallets.length === 0) fail(where, "give wallets or a portfolio");
-    const fireAt = decimal(r.fireAt, `${where}.fireAt`);
-    const clearAt = decimal(r.clearAt ?? r.fireAt, `${where}.clearAt`);
-    // Hysteresis: the value must move back past clearAt, on the safe side of fireAt.
-    if (lowIsRisky(metric) ? Number(clearAt) < Number(fireAt) : Number(clearAt) > Number(fireAt)) {
-      fail(`${where}.clearAt`, `must be on the safe side of fireAt (${lowIsRisky(metric) ? ">=" : "<="} ${fireAt})`);
-    }
-    return {
-      id,
-      wallets: [...new Set(wallets)],
-      metric,
-      fireAt,
-      clearAt,
-      ...(r.asset === undefined ? {} : { asset: text(r.asset, `${where}.asset`) }),
-      ...(r.protocol === undefined ? {} : { protocol: text(r.protocol, `${where}.protocol`) }),
-    };
+    const rule = parseAlertRule(value, `alerts.rules[${i}]`, portfolios);
+    if (ids.has(rule.id)) fail(`alerts.rules[${i}].id`, `a second rule '${rule.id}'`);
+    ids.add(rule.id);
+    return rule;
   });
   const webhooks = list(a.webhooks, "alerts.webhooks").map((value, i): Webhook => {
     const w = object(value, `alerts.webhooks[${i}]`);

@@ -14,6 +14,7 @@ import { DATABASES } from "../support/databases";
 import { dropSchema, startIndexer, type Indexer } from "../support/indexer";
 
 const SECRET = "receiver-secret";
+const ADMIN_TOKEN = "admin-token-for-tests";
 const ORACLE_UNIT = 10n ** 22n; // 8-decimal feed answers in 1e30 prices
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -103,11 +104,13 @@ describe.each(DATABASES)("liquidation-risk alerts on %s", (database) => {
       },
     });
     await moveTo(0.1);
+    process.env.ALERTS_ADMIN_TOKEN = ADMIN_TOKEN; // the indexer's environment: API rules allowed
     indexer = await startIndexer({ configPath, database });
     await indexer.waitForBlock(await head(), 120_000);
   }, 300_000);
 
   afterAll(async () => {
+    delete process.env.ALERTS_ADMIN_TOKEN;
     await indexer?.stop();
     await dropSchema(database, indexer?.schema);
     await hook?.close();
@@ -211,5 +214,62 @@ describe.each(DATABASES)("liquidation-risk alerts on %s", (database) => {
     expect(retract.alertId).toBe(fire.alertId);
     const listed = await indexer.query(`{ alerts(status: "retracted") { items { id } } }`);
     expect(listed.data.alerts.items.map((a: any) => a.id)).toEqual([fire.alertId]);
+  }, 120_000);
+
+  it("takes rules through the API with the admin token only, and streams their events over SSE", async () => {
+    const create = `mutation ($rule: AlertRuleInput!) { createAlertRule(rule: $rule) { id source metric fireAt clearAt } }`;
+    const rule = { id: "api-rule", wallets: [watched.wallet], metric: "liquidationDistance", asset: "ETH", fireAt: "0.07", clearAt: "0.1" };
+    const post = (query: string, variables: object, token?: string) =>
+      fetch(`${indexer.url}/exposure`, {
+        method: "POST",
+        headers: { "content-type": "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}) },
+        body: JSON.stringify({ query, variables }),
+      }).then((r) => r.json() as Promise<any>);
+    expect((await post(create, { rule })).errors[0].message).toMatch(/not authorised/);
+    expect((await post(create, { rule }, "guess")).errors[0].message).toMatch(/not authorised/);
+    expect((await post(create, { rule: { ...rule, clearAt: "0.01" } }, ADMIN_TOKEN)).errors[0].message).toMatch(/safe side of fireAt/);
+    const made = await post(create, { rule }, ADMIN_TOKEN);
+    expect(made.errors).toBeUndefined();
+    expect(made.data.createAlertRule).toEqual({ id: "api-rule", source: "api", metric: "liquidationDistance", fireAt: "0.07", clearAt: "0.1" });
+    expect((await post(create, { rule }, ADMIN_TOKEN)).errors[0].message).toMatch(/exists already/);
+
+    // The subscription, as server-sent events.
+    const stream = await fetch(`${indexer.url}/exposure`, {
+      method: "POST",
+      headers: { "content-type": "application/json", accept: "text/event-stream" },
+      body: JSON.stringify({ query: `subscription { alertEvents(rule: "api-rule") { id kind rule blockNumber } }` }),
+    });
+    expect(stream.headers.get("content-type")).toMatch(/text\/event-stream/);
+    const reader = stream.body!.getReader();
+    const streamed: any[] = [];
+    let buffer = "";
+    const pump = (async () => {
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) return;
+        buffer += new TextDecoder().decode(value);
+        let cut: number;
+        while ((cut = buffer.indexOf("\n\n")) >= 0) {
+          const frame = buffer.slice(0, cut);
+          buffer = buffer.slice(cut + 2);
+          const data = frame.split("\n").find((l) => l.startsWith("data:"));
+          if (data) streamed.push(JSON.parse(data.slice(5)).data?.alertEvents);
+        }
+      }
+    })();
+    await sleep(500);
+    const fired = await moveTo(0.06);
+    await until(() => streamed.some((e) => e?.kind === "fire"), "the streamed fire");
+    expect(streamed.filter(Boolean)[0]).toMatchObject({ kind: "fire", rule: "api-rule", blockNumber: fired.toString() });
+    await until(() => hook.events().some((e) => e.rule === "api-rule" && e.kind === "fire"), "the webhook's copy");
+
+    expect((await post(`mutation { deleteAlertRule(id: "api-rule") }`, {}, ADMIN_TOKEN)).data.deleteAlertRule).toBe(true);
+    const next = await moveTo(0.065);
+    await until(() => streamed.some((e) => e?.kind === "resolve"), "the resolution of the deleted rule's alert");
+    expect(streamed.filter(Boolean).find((e) => e.kind === "resolve").blockNumber).toBe(next.toString());
+    await reader.cancel();
+    await pump.catch(() => {});
+    const rules = await indexer.query(`{ alertRules { id source } }`);
+    expect(rules.data.alertRules).toEqual([{ id: "eth-near-liquidation", source: "config" }]);
   }, 120_000);
 });

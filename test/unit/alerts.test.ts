@@ -1,0 +1,68 @@
+import { createHmac } from "node:crypto";
+import { getAddress } from "viem";
+import { describe, expect, it } from "vitest";
+import { retryDelay, signature } from "../../src/alerts/deliver";
+import { transition, type Reading } from "../../src/alerts/evaluate";
+import { parseExposureConfig } from "../../src/config/exposure-config";
+
+const value = (text: string): Reading => ({ kind: "value", scaled: BigInt(Math.round(Number(text) * 1e6)) * 10n ** 24n, text });
+
+describe("alert transitions", () => {
+  it("fires at the threshold, holds inside the band, resolves past clearAt (low is risky)", () => {
+    const step = (firing: boolean, x: string) => transition("liquidationDistance", "0.05", "0.08", firing, value(x));
+    expect(step(false, "0.050001")).toBeNull();
+    expect(step(false, "0.05")).toBe("fire");
+    expect(step(true, "0.03")).toBeNull();
+    expect(step(true, "0.08")).toBeNull(); // clearAt itself is still inside the band
+    expect(step(true, "0.080001")).toBe("resolve");
+    expect(step(false, "0.07")).toBeNull();
+  });
+
+  it("mirrors for high-is-risky metrics, and treats unknown, safe and worst readings as such", () => {
+    expect(transition("leverage", "10", "8", false, value("10"))).toBe("fire");
+    expect(transition("leverage", "10", "8", true, value("8"))).toBeNull();
+    expect(transition("leverage", "10", "8", true, value("7.999999"))).toBe("resolve");
+    expect(transition("leverage", "10", "8", false, { kind: "worst" })).toBe("fire");
+    expect(transition("healthFactor", "1.1", "1.2", true, { kind: "safe" })).toBe("resolve");
+    expect(transition("healthFactor", "1.1", "1.2", true, { kind: "unknown" })).toBeNull();
+    expect(transition("healthFactor", "1.1", "1.2", false, { kind: "unknown" })).toBeNull();
+  });
+});
+
+describe("webhook signing and retries", () => {
+  it("signs the exact body with HMAC-SHA256 and doubles the wait up to the cap", () => {
+    const body = '{"id":"a:fire"}';
+    expect(signature("s", body)).toBe(`sha256=${createHmac("sha256", "s").update(body).digest("hex")}`);
+    expect(signature("s", body)).not.toBe(signature("t", body));
+    const pacing = { retryInitialMs: 100, retryMaxMs: 1_000 };
+    expect([1, 2, 3, 4, 5, 6].map((n) => retryDelay(n, pacing))).toEqual([100, 200, 400, 800, 1_000, 1_000]);
+  });
+});
+
+describe("the alerts section of the config", () => {
+  const base = {
+    chains: { main: { id: 1, rpc: "http://127.0.0.1:8545" } },
+    assets: [],
+    priceFeeds: [],
+    portfolios: { treasury: { wallets: ["0x00000000000000000000000000000000000000aa"] } },
+  };
+  const parse = (alerts: object) => parseExposureConfig({ ...base, alerts });
+  const rule = { id: "r", portfolio: "treasury", metric: "healthFactor", fireAt: "1.1", clearAt: "1.2" };
+
+  it("reads rules, portfolios and webhooks, with secrets from the environment", () => {
+    process.env.TEST_HOOK_SECRET = "from-env";
+    const a = parse({ rules: [rule], webhooks: [{ id: "w", url: "https://example.org/hook", secret: "env:TEST_HOOK_SECRET", rules: ["r"] }] }).alerts;
+    expect(a.rules[0]).toEqual({ id: "r", wallets: [getAddress("0x00000000000000000000000000000000000000aa")], metric: "healthFactor", fireAt: "1.1", clearAt: "1.2" });
+    expect(a.webhooks[0]).toEqual({ id: "w", url: "https://example.org/hook", secret: "from-env", rules: ["r"] });
+    expect(parseExposureConfig(base).alerts.rules).toEqual([]);
+  });
+
+  it("refuses what would alert wrongly or never", () => {
+    expect(() => parse({ rules: [{ ...rule, clearAt: "1.0" }] })).toThrow(/safe side of fireAt/);
+    expect(() => parse({ rules: [{ ...rule, metric: "vibes" }] })).toThrow(/expected one of/);
+    expect(() => parse({ rules: [{ ...rule, portfolio: "nope" }] })).toThrow(/unknown portfolio 'nope'/);
+    expect(() => parse({ rules: [rule, rule] })).toThrow(/a second rule 'r'/);
+    expect(() => parse({ rules: [rule], webhooks: [{ id: "w", url: "ftp://x", secret: "s" }] })).toThrow(/http\(s\) URL/);
+    expect(() => parse({ rules: [rule], webhooks: [{ id: "w", url: "http://x", secret: "s", rules: ["other"] }] })).toThrow(/unknown rule 'other'/);
+  });
+});
