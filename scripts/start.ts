@@ -55,16 +55,18 @@ for (const symbol of TOKEN_SYMBOLS) {
 }
 
 const configPath = resolve(LOCAL, "exposure.config.json");
-writeExposureConfig(
-  configPath,
-  fixtureExposureConfig(deployment, {
+const activeWallets = [...new Set([...summary.wallets, ...lending.wallets, ...v2.wallets, ...options.wallets])];
+writeExposureConfig(configPath, {
+  ...fixtureExposureConfig(deployment, {
     aave: { pool: aave.pool, startBlock: aave.startBlock },
     gmxV2: { address: gmxV2.address, startBlock: gmxV2.startBlock },
     derive: { deployment: derive, defaultVolatility: 0.6 },
   }),
-);
-// The chain is new on every start, so the demo database is too.
-rmSync(resolve(LOCAL, "pglite"), { recursive: true, force: true });
+  // A rule to watch as prices move (add a webhook to be told; see README, "Alerts").
+  alerts: { rules: [{ id: "near-liquidation", wallets: activeWallets, metric: "liquidationDistance", fireAt: "0.15", clearAt: "0.2" }] },
+});
+// The chain is new on every start, so the demo database (and its alert outbox) is too.
+for (const dir of ["pglite", "pglite-alerts"]) rmSync(resolve(LOCAL, dir), { recursive: true, force: true });
 
 const ponder = spawn(resolve(ROOT, "node_modules/.bin/ponder"), ["start", "--schema", "demo", "--port", String(PORT)], {
   cwd: ROOT,
@@ -137,7 +139,8 @@ const answer = await fetch(url, { method: "POST", headers: { "content-type": "ap
 log(`GraphQL (GraphiQL in a browser): ${url}`);
 log(`example query:\n${exampleQuery}`);
 log(`its answer now:\n${JSON.stringify(await answer.json(), null, 2)}`);
-log(`wallets with activity: ${[...new Set([...summary.wallets, ...lending.wallets, ...v2.wallets, ...options.wallets])].join(", ")}`);
+log(`wallets with activity: ${activeWallets.join(", ")}`);
+log(`alerts (rule near-liquidation: a position within 15% of liquidation): { alerts(status: "firing") { items { subject wallet firedBlock reading } } }`);
 log("prices keep moving every 5 s; Ctrl-C to stop");
 
 // Small seeded random walk of ETH and BTC so live indexing shows.

@@ -2,7 +2,9 @@ import { createHmac } from "node:crypto";
 import { getAddress } from "viem";
 import { describe, expect, it } from "vitest";
 import { retryDelay, signature } from "../../src/alerts/deliver";
-import { transition, type Reading } from "../../src/alerts/evaluate";
+import type { AlertRule } from "../../src/alerts/config";
+import { measure, transition, type Reading } from "../../src/alerts/evaluate";
+import type { TaggedItem } from "../../src/core/breakdown";
 import { parseExposureConfig } from "../../src/config/exposure-config";
 
 const value = (text: string): Reading => ({ kind: "value", scaled: BigInt(Math.round(Number(text) * 1e6)) * 10n ** 24n, text });
@@ -26,6 +28,56 @@ describe("alert transitions", () => {
     expect(transition("healthFactor", "1.1", "1.2", true, { kind: "safe" })).toBe("resolve");
     expect(transition("healthFactor", "1.1", "1.2", true, { kind: "unknown" })).toBeNull();
     expect(transition("healthFactor", "1.1", "1.2", false, { kind: "unknown" })).toBeNull();
+  });
+});
+
+describe("what a rule measures in a wallet's answer", () => {
+  const E30 = 10n ** 30n;
+  const item = (over: Partial<TaggedItem>): TaggedItem => ({
+    positionId: "p",
+    protocol: "gmx-v1",
+    chainId: 1,
+    wallet: "0xw",
+    asset: "ETH",
+    isLong: true,
+    notionalUsd: 1_000n * E30,
+    collateralUsd: 100n * E30,
+    unrealizedPnlUsd: 0n,
+    pendingFeesUsd: 0n,
+    equityUsd: 100n * E30,
+    liquidationDistance: 0.04,
+    hasLiquidationPrice: true,
+    ...over,
+  });
+  const wallet = (items: TaggedItem[], accounts: any[] = []) =>
+    ({ address: "0xAbC", positions: [], accounts, items, totals: null, blocks: [], warnings: [] }) as any;
+  const rule = (over: Partial<AlertRule>): AlertRule => ({ id: "r", wallets: [], metric: "leverage", fireAt: "10", clearAt: "8", ...over });
+  const symbol = () => "ETH";
+
+  it("takes leverage and gross notional over the positions the filters keep, exactly", () => {
+    const items = [item({ positionId: "a" }), item({ positionId: "b", asset: "BTC", notionalUsd: 9_000n * E30, equityUsd: 1_000n * E30 })];
+    const [eth] = measure(rule({ asset: "ETH" }), wallet(items), symbol);
+    expect(eth!.reading).toEqual({ kind: "value", scaled: 10n * E30, text: "10" });
+    expect(eth!.subject).toBe("0xabc");
+    const [all] = measure(rule({ metric: "grossNotionalUsd", fireAt: "5000", clearAt: "4000" }), wallet(items), symbol);
+    expect(all!.reading).toEqual({ kind: "value", scaled: 10_000n * E30, text: "10000" });
+  });
+
+  it("reads negative equity as the worst leverage, an empty wallet as safe, a missing price as unknown", () => {
+    expect(measure(rule({}), wallet([item({ equityUsd: -5n * E30 })]), symbol)[0]!.reading).toEqual({ kind: "worst" });
+    expect(measure(rule({}), wallet([]), symbol)[0]!.reading).toEqual({ kind: "safe" });
+    expect(measure(rule({}), wallet([item({ notionalUsd: null, equityUsd: null })]), symbol)[0]!.reading).toEqual({ kind: "unknown" });
+  });
+
+  it("reads an account's health factor exactly, and no debt as safe", () => {
+    const account = (healthFactor: bigint | null) => ({ protocol: "aave-v3", chainId: 1, venue: "0xPool", healthFactor, collateralUsd: 1n, debtUsd: 1n });
+    const hf = rule({ metric: "healthFactor", fireAt: "1.1", clearAt: "1.2" });
+    const [m] = measure(hf, wallet([], [account(1_050_000_000_000_000_000n)]), symbol);
+    expect(m!.subject).toBe("aave-v3:1:0xpool:0xabc");
+    expect(m!.reading).toEqual({ kind: "value", scaled: 105n * 10n ** 28n, text: "1.05" });
+    expect(transition("healthFactor", "1.1", "1.2", false, m!.reading)).toBe("fire");
+    expect(measure(hf, wallet([], [account(null)]), symbol)[0]!.reading).toEqual({ kind: "safe" });
+    expect(measure({ ...hf, protocol: "gmx-v1" }, wallet([], [account(null)]), symbol)).toEqual([]);
   });
 });
 
