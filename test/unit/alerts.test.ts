@@ -5,6 +5,7 @@ import { retryDelay, signature } from "../../src/alerts/deliver";
 import type { AlertRule } from "../../src/alerts/config";
 import { measure, transition, type Reading } from "../../src/alerts/evaluate";
 import type { TaggedItem } from "../../src/core/breakdown";
+import { taggedItem } from "../support/items";
 import { parseExposureConfig } from "../../src/config/exposure-config";
 
 const value = (text: string): Reading => ({ kind: "value", scaled: BigInt(Math.round(Number(text) * 1e6)) * 10n ** 24n, text });
@@ -33,22 +34,8 @@ describe("alert transitions", () => {
 
 describe("what a rule measures in a wallet's answer", () => {
   const E30 = 10n ** 30n;
-  const item = (over: Partial<TaggedItem>): TaggedItem => ({
-    positionId: "p",
-    protocol: "gmx-v1",
-    chainId: 1,
-    wallet: "0xw",
-    asset: "ETH",
-    isLong: true,
-    notionalUsd: 1_000n * E30,
-    collateralUsd: 100n * E30,
-    unrealizedPnlUsd: 0n,
-    pendingFeesUsd: 0n,
-    equityUsd: 100n * E30,
-    liquidationDistance: 0.04,
-    hasLiquidationPrice: true,
-    ...over,
-  });
+  const item = taggedItem;
+
   const wallet = (items: TaggedItem[], accounts: any[] = []) =>
     ({ address: "0xAbC", positions: [], accounts, items, totals: null, blocks: [], warnings: [] }) as any;
   const rule = (over: Partial<AlertRule>): AlertRule => ({ id: "r", wallets: [], metric: "leverage", fireAt: "10", clearAt: "8", ...over });

@@ -1,23 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { breakdownBy, concentration, type TaggedItem } from "../../src/core/breakdown";
+import { breakdownBy, concentration } from "../../src/core/breakdown";
+import { taggedItem } from "../support/items";
 
 const E30 = 10n ** 30n;
-const item = (over: Partial<TaggedItem>): TaggedItem => ({
-  positionId: "p",
-  protocol: "gmx-v1",
-  chainId: 1,
-  wallet: "0xa",
-  asset: "ETH",
-  isLong: true,
-  notionalUsd: 1_000n * E30,
-  collateralUsd: 100n * E30,
-  unrealizedPnlUsd: 0n,
-  pendingFeesUsd: 0n,
-  equityUsd: 100n * E30,
-  liquidationDistance: null,
-  hasLiquidationPrice: false,
-  ...over,
-});
+const item = taggedItem;
 
 describe("portfolio breakdowns", () => {
   const items = [
