@@ -11,8 +11,11 @@ export type Sql = {
 };
 
 export type AlertStore = Sql & {
-  /** True in the one process that may evaluate and deliver (a Postgres advisory lock; PGlite is one process). */
-  isWriter: boolean;
+  /**
+   * Claims the right to evaluate and deliver: one process per store (a Postgres advisory lock, held
+   * until the process ends; PGlite has one process). False while another process holds it.
+   */
+  claimWriter(): Promise<boolean>;
   close(): Promise<void>;
 };
 
@@ -56,7 +59,8 @@ async function openPostgres(url: string, schema: string): Promise<AlertStore> {
   // One writer per schema: the lock is held by a dedicated connection for the process's life.
   const lock = new pg.Client({ connectionString: url });
   await lock.connect();
-  const [{ locked }] = (await lock.query("SELECT pg_try_advisory_lock(hashtext($1)) AS locked", [`exposure-alerts:${schema}`])).rows;
+  const claimWriter = async () =>
+    (await lock.query("SELECT pg_try_advisory_lock(hashtext($1)) AS locked", [`exposure-alerts:${schema}`])).rows[0].locked === true;
   const sql = (run: (text: string, params?: unknown[]) => Promise<{ rows: any[] }>): Sql => ({
     query: async (text, params) => (await run(text, params)).rows,
     transaction: async (work) => {
@@ -76,7 +80,7 @@ async function openPostgres(url: string, schema: string): Promise<AlertStore> {
   });
   return {
     ...sql((t, p) => pool.query(t, p)),
-    isWriter: locked === true,
+    claimWriter,
     close: async () => {
       await lock.end();
       await pool.end();
@@ -92,7 +96,7 @@ async function openPglite(directory: string): Promise<AlertStore> {
     query: async (text, params) => (await q.query(text, params)).rows,
     transaction: async (work) => (await db.transaction((tx) => work(wrap(tx))))!,
   });
-  return { ...wrap(db), isWriter: true, close: () => db.close() };
+  return { ...wrap(db), claimWriter: async () => true, close: () => db.close() };
 }
 
 /** The store of the database ponder uses: Postgres when DATABASE_URL is set, else PGlite beside PGLITE_DIR. */

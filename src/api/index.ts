@@ -18,13 +18,15 @@ const deps: ExposureDeps = { db, schema: schema as any, config, publicClients: p
 const alertsOn = config.alerts.rules.length > 0 || config.alerts.webhooks.length > 0 || Boolean(process.env.ALERTS_ADMIN_TOKEN);
 const alertStore = alertsOn ? await openAlertStore() : null;
 const { yoga, feed } = createExposureYoga(deps, alertStore);
-if (alertStore?.isWriter) {
-  const clientOf = (name: string) => (publicClients as any)[name];
+/** Evaluates and delivers once this process holds the store's writer claim (retried: a replica takes over). */
+async function runAlertEngine(store: NonNullable<typeof alertStore>) {
   const log = (message: string) => console.warn(`[alerts] ${message}`);
+  while (!(await store.claimWriter().catch(() => false))) await new Promise((r) => setTimeout(r, 5_000));
+  const clientOf = (name: string) => (publicClients as any)[name];
   startAlertEngine({
     settings: config.alerts,
-    store: alertStore,
-    rules: () => rulesInForce(alertStore, config, log),
+    store,
+    rules: () => rulesInForce(store, config, log),
     heads: () => chainHeads(deps),
     blockHash: async (name, number) => (await clientOf(name).getBlock({ blockNumber: number })).hash,
     chainTip: (name) => clientOf(name).getBlockNumber({ cacheTime: 0 }),
@@ -34,6 +36,7 @@ if (alertStore?.isWriter) {
     log,
   });
 }
+if (alertStore) void runAlertEngine(alertStore);
 
 /** Request bodies above this are refused before parsing: no legitimate query comes close. */
 const MAX_BODY_BYTES = 64 * 1024;
