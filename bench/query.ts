@@ -1,7 +1,8 @@
 // `npm run bench:query`: API latency with 1,000,000 open positions over 100,000 wallets in Postgres,
 // under steady concurrent load from autocannon, against ponder's own /graphql reading the same rows.
 // Options: --positions N (default 1000000), --duration S per scenario (default 10), --connections C (default 8),
-// --only TEXT (just the scenarios whose name contains it), --profile DIR (a CPU profile of the API there).
+// --only TEXT (just the scenarios whose name contains it), --profile DIR (a CPU profile of the API there),
+// --keep (leave the Postgres schema for inspection; its name is printed).
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -171,7 +172,8 @@ for (const s of scenarios.filter((x) => x.name.includes(ONLY))) {
 
 server.kill("SIGTERM");
 await new Promise((r) => server.once("exit", r));
-await db.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+if (process.argv.includes("--keep")) log(`schema kept: ${schema}`);
+else await db.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
 await db.end();
 await anvil.stop();
 

@@ -5,6 +5,7 @@ import type { ExposureConfig } from "../src/config/exposure-config";
 import type { AccountRisk, MarkPrice, PositionRisk, PositionRow, PriceBook } from "../src/core/adapter";
 import type { TaggedItem } from "../src/core/breakdown";
 import { exposureTotals, type ExposureTotals } from "../src/core/exposure";
+import { latestPerKey } from "../src/core/history";
 import { assetDirectory } from "../src/core/assets";
 import { isStale } from "../src/core/marks";
 import { feedDirectory } from "../src/prices/feeds";
@@ -146,7 +147,7 @@ async function positionsAt(deps: ExposureDeps, account: Address, blocks: BlockRe
   return perChain.flat().filter((r) => r.status === "open" && r.account.toLowerCase() === lower);
 }
 
-/** Latest oracle answer at or before each block for the given assets: one query per chain. */
+/** Latest oracle answer at or before each block for the given assets: one statement per chain. */
 export async function priceBook(deps: ExposureDeps, assets: { chainId: number; asset: Address }[], blocks: BlockRef[]): Promise<PriceBook> {
   const { priceUpdate: U } = deps.schema;
   const feeds = feedDirectory(deps.config);
@@ -155,26 +156,14 @@ export async function priceBook(deps: ExposureDeps, assets: { chainId: number; a
   const marks = new Map<string, MarkPrice>();
   await Promise.all(
     blocks.map(async (block) => {
-      const list = [...wanted.get(block.chainId)!];
-      if (list.length === 0) return;
-      // Each asset's last answer through the (chain, asset, block) index, side by side in one statement.
-      const result = await deps.db.execute(sql`
-        SELECT a.asset, u.price, u.updated_at, u.feed
-        FROM unnest(ARRAY[${sql.join(list.map((x) => sql`${x}`), sql`, `)}]::text[]) AS a(asset)
-        CROSS JOIN LATERAL (
-          SELECT ${U.price} AS price, ${U.updatedAt} AS updated_at, ${U.feed} AS feed FROM ${U}
-          WHERE ${U.chainId} = ${block.chainId} AND ${U.asset} = a.asset AND ${U.blockNumber} <= ${block.number.toString()}::numeric
-          ORDER BY ${U.blockNumber} DESC, ${U.logIndex} DESC
-          LIMIT 1
-        ) AS u`);
-      const rows: { asset: string; price: unknown; updated_at: unknown; feed: Address }[] = result.rows ?? result;
-      for (const r of rows) {
+      const latest = await latestPerKey(deps.db, U, U.asset, [...wanted.get(block.chainId)!], [eq(U.chainId, block.chainId)], block.number);
+      for (const [asset, r] of latest) {
         const updatedAt = BigInt(String(r.updated_at));
-        const feed = feeds.byAsset(block.chainId, r.asset as Address);
-        marks.set(`${block.chainId}:${r.asset}`, {
+        const feed = feeds.byAsset(block.chainId, asset as Address);
+        marks.set(`${block.chainId}:${asset}`, {
           price: BigInt(String(r.price)),
           updatedAt,
-          feed: r.feed,
+          feed: r.feed as Address,
           stale: feed === undefined || isStale(updatedAt, block.timestamp, feed.heartbeatSeconds),
         });
       }

@@ -1,4 +1,4 @@
-import { and, desc, lte, type eq } from "ponder";
+import { and, desc, lte, sql, type eq } from "ponder";
 
 type Condition = ReturnType<typeof eq>;
 
@@ -15,6 +15,32 @@ export async function latestAtOrBefore<Row>(db: any, table: any, conditions: Con
     .orderBy(...order)
     .limit(1);
   return rows[0];
+}
+
+/**
+ * latestAtOrBefore for many values of one key column in one statement (an index lookup each, side by
+ * side): key -> the raw row (snake_case columns, numerics as strings). Keys are compared lowercase.
+ */
+export async function latestPerKey(
+  db: any,
+  table: any,
+  keyColumn: any,
+  keys: string[],
+  conditions: Condition[],
+  block: bigint,
+): Promise<Map<string, Record<string, unknown>>> {
+  if (keys.length === 0) return new Map();
+  const order = table.logIndex ? sql`${table.blockNumber} DESC, ${table.logIndex} DESC` : sql`${table.blockNumber} DESC`;
+  const result = await db.execute(sql`
+    SELECT k.key AS lookup_key, t.* FROM unnest(ARRAY[${sql.join(keys.map((k) => sql`${k.toLowerCase()}`), sql`, `)}]::text[]) AS k(key)
+    CROSS JOIN LATERAL (
+      SELECT * FROM ${table}
+      WHERE ${and(...conditions)} AND ${keyColumn} = k.key AND ${table.blockNumber} <= ${block.toString()}::numeric
+      ORDER BY ${order}
+      LIMIT 1
+    ) AS t`);
+  const rows: Record<string, unknown>[] = result.rows ?? result;
+  return new Map(rows.map((r) => [String(r.lookup_key), r]));
 }
 
 /**

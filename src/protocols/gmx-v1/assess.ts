@@ -1,35 +1,41 @@
 import { eq } from "ponder";
 import type { Assessment, AssessContext, PositionRisk, PositionRow } from "../../core/adapter";
 import { assetDirectory } from "../../core/assets";
-import { latestAtOrBefore } from "../../core/history";
+import { latestAtOrBefore, latestPerKey } from "../../core/history";
 import { ratio } from "../../core/fixed";
 import { markWarning, usableMark } from "../../core/marks";
 import { lookupCache } from "../../core/memo";
 import { toGmxV1Position } from "./normalise";
 import { liquidationPrice, liquidationState, marginFees, unrealizedPnl, type GmxV1VaultParams } from "./risk";
 
-/** Parameters and funding as of the queried block, memoised per query. */
-function inputsAt(ctx: AssessContext) {
+/**
+ * Parameters and funding as of the queried block, memoised per query: per Vault, its parameters and
+ * every collateral token's cumulative rate the rows need, in one statement.
+ */
+function inputsAt(ctx: AssessContext, rows: PositionRow[]) {
   const once = lookupCache();
   const { gmxV1VaultParams: P, gmxV1FundingRate: F } = ctx.schema;
+  const vaultKey = (row: PositionRow) => `${row.chainId}:${row.venue.toLowerCase()}`;
 
   const paramsAt = (row: PositionRow, block: bigint) =>
-    once(`p:${row.chainId}:${row.venue}`, () =>
-      latestAtOrBefore<GmxV1VaultParams>(ctx.db, P, [eq(P.chainId, row.chainId), eq(P.vault, row.venue)], block),
-    );
+    once(`p:${vaultKey(row)}`, () => latestAtOrBefore<GmxV1VaultParams>(ctx.db, P, [eq(P.chainId, row.chainId), eq(P.vault, row.venue)], block));
 
-  const fundingAt = (row: PositionRow, block: bigint) =>
-    once(`f:${row.chainId}:${row.venue}:${row.collateralToken}`, async () => {
-      const conditions = [eq(F.chainId, row.chainId), eq(F.vault, row.venue), eq(F.token, row.collateralToken)];
-      return (await latestAtOrBefore<{ cumulativeRate: bigint }>(ctx.db, F, conditions, block))?.cumulativeRate;
+  const ratesAt = (row: PositionRow, block: bigint) =>
+    once(`f:${vaultKey(row)}`, () => {
+      const tokens = [...new Set(rows.filter((r) => vaultKey(r) === vaultKey(row)).map((r) => r.collateralToken.toLowerCase()))];
+      return latestPerKey(ctx.db, F, F.token, tokens, [eq(F.chainId, row.chainId), eq(F.vault, row.venue)], block);
     });
+  const fundingAt = async (row: PositionRow, block: bigint) => {
+    const rate = (await ratesAt(row, block)).get(row.collateralToken.toLowerCase())?.cumulative_rate;
+    return rate === undefined ? undefined : BigInt(String(rate));
+  };
   return { paramsAt, fundingAt };
 }
 
 /** Figures for open GMX v1 positions, each from the Vault's own rules (see ./risk.ts). */
 export async function assessGmxV1(ctx: AssessContext, rows: PositionRow[]): Promise<Assessment> {
   const assets = assetDirectory(ctx.config);
-  const { paramsAt, fundingAt } = inputsAt(ctx);
+  const { paramsAt, fundingAt } = inputsAt(ctx, rows);
 
   const positions = await Promise.all(
     rows.map(async (row): Promise<PositionRisk> => {
