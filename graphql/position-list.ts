@@ -48,7 +48,7 @@ const sortValue = ({ row, risk }: AssessedPosition, orderBy: PositionOrderBy): S
 };
 
 /** Nulls last in either direction; equal values by id, ascending. */
-function compareBy(orderBy: PositionOrderBy, descending: boolean) {
+function compareBy(descending: boolean) {
   return (a: { value: SortValue; id: string }, b: { value: SortValue; id: string }) => {
     if (a.value !== b.value) {
       if (a.value === null) return 1;
@@ -103,7 +103,7 @@ export function listPositions(positions: AssessedPosition[], symbolOf: (p: Asses
     if (!/^-?\d{1,30}(\.\d{1,30})?$/.test(where.notionalUsd_gte)) throw bad("notionalUsd_gte must be a USD decimal string");
     notionalFloor = parseUnits(where.notionalUsd_gte, 30);
   }
-  const compare = compareBy(orderBy, descending);
+  const compare = compareBy(descending);
   const keyed = positions
     .filter((p) => matches(p, symbolOf(p), where, notionalFloor))
     .map((p) => ({ item: p, value: sortValue(p, orderBy), id: p.row.positionId }))
