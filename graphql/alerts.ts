@@ -18,6 +18,13 @@ export const alertTypeDefs = /* GraphQL */ `
     alertDeliveries(webhook: String!, status: String, first: Int = 50): [AlertDelivery!]!
     "The rules in force: the config's and those created through the API."
     alertRules: [AlertRule!]!
+    "How far the alert engine has evaluated each chain (compare with chains for its lag)."
+    alertEngine: [AlertEngineStatus!]!
+  }
+
+  type AlertEngineStatus {
+    chainId: Int!
+    evaluatedBlock: BigInt!
   }
 
   """
@@ -185,6 +192,12 @@ export function createAlertResolvers(store: AlertStore | null, config: ExposureC
         const endCursor = last ? Buffer.from(JSON.stringify([last.firedBlock.toString(), last.id])).toString("base64url") : null;
         return { items, pageInfo: { hasNextPage: rows.length > first, endCursor } };
       },
+      alertEngine: async () =>
+        (
+          await needStore().query<{ chain_id: number; n: string }>(
+            `SELECT chain_id, max(block_number)::text AS n FROM alert_block GROUP BY chain_id ORDER BY chain_id`,
+          )
+        ).map((r) => ({ chainId: Number(r.chain_id), evaluatedBlock: BigInt(r.n) })),
       alertRules: async () => (store ? await rulesInForce(store, config, () => {}) : config.alerts.rules).map(ruleOut),
       alertDeliveries: async (_: unknown, args: { webhook: string; status?: string | null; first: number }) => {
         if (!webhooks.includes(args.webhook)) throw bad(`unknown webhook '${args.webhook.slice(0, 40)}' (configured: ${webhooks.join(", ") || "none"})`);

@@ -106,7 +106,13 @@ describe.each(DATABASES)("liquidation-risk alerts on %s", (database) => {
     await moveTo(0.1);
     process.env.ALERTS_ADMIN_TOKEN = ADMIN_TOKEN; // the indexer's environment: API rules allowed
     indexer = await startIndexer({ configPath, database });
-    await indexer.waitForBlock(await head(), 120_000);
+    const start = await head();
+    await indexer.waitForBlock(start, 120_000);
+    // The engine starts on the indexed head once the backfill is done; the path begins after that.
+    await until(async () => {
+      const r = await indexer.query(`{ alertEngine { evaluatedBlock } }`);
+      return BigInt(r.data?.alertEngine?.[0]?.evaluatedBlock ?? -1) >= start;
+    }, "the alert engine's first block");
   }, 300_000);
 
   afterAll(async () => {
