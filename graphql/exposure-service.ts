@@ -280,6 +280,10 @@ export async function walletExposure(
   return assessRows(deps, account, rows, await priceBookFor(deps, rows, blocks), blocks);
 }
 
+/** A wallet's answer at blocks already resolved, from the history (the alert engine's per-block read). */
+export const walletExposureAt = (deps: ExposureDeps, address: string, blocks: BlockRef[]): Promise<WalletExposure> =>
+  assessWallet(deps, parseWallet(address), blocks, false);
+
 /** At most this many wallets per portfolio query: beyond it, ask for a named portfolio in pages. */
 export const MAX_PORTFOLIO_WALLETS = 500;
 

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import type { WalletExposure } from "../../graphql/exposure-service";
+import type { BlockRef, WalletExposure } from "../../graphql/exposure-service";
 import type { AlertRule, AlertSettings } from "./config";
 import { deliverDue } from "./deliver";
 import { measure, transition, type Measurement, type Reading } from "./evaluate";
@@ -33,10 +33,11 @@ export type EngineDeps = {
   rules(): Promise<AlertRule[]>;
   /** Indexed head per chain. */
   heads(): Promise<{ chainId: number; name: string; number: bigint }[]>;
-  /** The chain's block hash at a height, and its latest height, from its RPC. */
-  blockHash(chainName: string, number: bigint): Promise<string>;
+  /** The chain's block at a height (hash and time), and its latest height, from its RPC. */
+  block(chainName: string, number: bigint): Promise<{ hash: string; timestamp: bigint }>;
   chainTip(chainName: string): Promise<bigint>;
-  exposureAt(wallet: string, chainId: number, block: bigint): Promise<WalletExposure>;
+  /** A wallet's answer at that block (read once per block, shared by the rules). */
+  exposureAt(wallet: string, block: BlockRef): Promise<WalletExposure>;
   symbolOf(chainId: number, market: string): string;
   /** Called after each commit with the events it holds (subscriptions). */
   publish(events: AlertEvent[]): void;
@@ -72,10 +73,11 @@ async function record(tx: Sql, settings: AlertSettings, event: AlertEvent) {
 
 /** Evaluates every rule at one block and commits the outcome with the block. */
 async function evaluateBlock(deps: EngineDeps, rules: AlertRule[], chain: { chainId: number; name: string }, number: bigint): Promise<AlertEvent[]> {
-  const hash = await deps.blockHash(chain.name, number);
+  const { hash, timestamp } = await deps.block(chain.name, number);
+  const at: BlockRef = { chainId: chain.chainId, name: chain.name, number, timestamp };
   const exposures = new Map<string, Promise<WalletExposure>>();
   const exposure = (wallet: string) => {
-    if (!exposures.has(wallet)) exposures.set(wallet, deps.exposureAt(wallet, chain.chainId, number));
+    if (!exposures.has(wallet)) exposures.set(wallet, deps.exposureAt(wallet, at));
     return exposures.get(wallet)!;
   };
   const readings = new Map<AlertRule, Measurement[]>();
@@ -206,7 +208,7 @@ async function forkPoint(deps: EngineDeps, chain: { chainId: number; name: strin
     [chain.chainId],
   );
   for (const b of kept) {
-    if ((await deps.blockHash(chain.name, BigInt(b.n))) === b.hash) return { number: BigInt(b.n), hash: b.hash };
+    if ((await deps.block(chain.name, BigInt(b.n))).hash === b.hash) return { number: BigInt(b.n), hash: b.hash };
   }
   return null;
 }
@@ -224,7 +226,7 @@ async function tick(deps: EngineDeps) {
       continue;
     }
     const from = BigInt(last.n);
-    if ((await deps.blockHash(head.name, from)) !== last.hash) {
+    if ((await deps.block(head.name, from)).hash !== last.hash) {
       const fork = await forkPoint(deps, head);
       const base = fork ?? { number: from - KEPT_BLOCKS, hash: "" };
       deps.log(`reorg on chain ${head.chainId}: evaluated blocks after ${base.number} are gone; retracting what they raised`);

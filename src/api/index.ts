@@ -3,7 +3,7 @@ import schema from "ponder:schema";
 import { Hono } from "hono";
 import { graphql } from "ponder";
 import { createExposureYoga, EXPOSURE_ENDPOINT } from "../../graphql";
-import { chainHeads, walletExposure, type ExposureDeps } from "../../graphql/exposure-service";
+import { chainHeads, walletExposureAt, type ExposureDeps } from "../../graphql/exposure-service";
 import { startAlertEngine } from "../alerts/engine";
 import { rulesInForce } from "../alerts/rules";
 import { openAlertStore } from "../alerts/store";
@@ -28,9 +28,9 @@ async function runAlertEngine(store: NonNullable<typeof alertStore>) {
     store,
     rules: () => rulesInForce(store, config, log),
     heads: () => chainHeads(deps),
-    blockHash: async (name, number) => (await clientOf(name).getBlock({ blockNumber: number })).hash,
+    block: (name, number) => clientOf(name).getBlock({ blockNumber: number }),
     chainTip: (name) => clientOf(name).getBlockNumber({ cacheTime: 0 }),
-    exposureAt: (wallet, chainId, block) => walletExposure(deps, wallet, { block }, chainId),
+    exposureAt: (wallet, block) => walletExposureAt(deps, wallet, [block]),
     symbolOf: (chainId, market) => assetDirectory(config).symbol(chainId, market as `0x${string}`),
     publish: (events) => feed.publish(events),
     log,
