@@ -6,6 +6,9 @@ import type { AlertEvent } from "../src/alerts/engine";
 import { createRule, deleteRule, rulesInForce } from "../src/alerts/rules";
 import type { AlertStore } from "../src/alerts/store";
 import type { ExposureConfig } from "../src/config/exposure-config";
+import { fromCursor, toCursor } from "../src/core/cursor";
+import { userError } from "./exposure-service";
+import { pageSize } from "./paging";
 
 // Alerts over GraphQL: what is firing (and was), delivery status per webhook, and a live stream of
 // alert events (a subscription, served as server-sent events).
@@ -124,12 +127,6 @@ export const alertTypeDefs = /* GraphQL */ `
   }
 `;
 
-const bad = (message: string) => new GraphQLError(message, { extensions: { code: "BAD_USER_INPUT" } });
-const page = (first: number) => {
-  if (!Number.isInteger(first) || first < 1 || first > 1_000) throw bad("first must be a whole number from 1 to 1000");
-  return first;
-};
-
 export type AlertFeed = { publish(events: AlertEvent[]): void };
 
 /** Constant-time check of the request's bearer token against the admin token. */
@@ -144,30 +141,29 @@ export function createAlertResolvers(store: AlertStore | null, config: ExposureC
   const webhooks = config.alerts.webhooks.map((w) => w.id);
   const pubsub = createPubSub<{ alert: [AlertEvent] }>();
   const feed: AlertFeed = { publish: (events) => events.forEach((e) => pubsub.publish("alert", e)) };
-  const needStore = () => store ?? (() => { throw new GraphQLError("alerts are off: add an alerts section to the config"); })();
+  const needStore = (): AlertStore => {
+    if (!store) throw new GraphQLError("alerts are off: add an alerts section to the config");
+    return store;
+  };
   const ruleOut = (rule: AlertRule) => ({ ...rule, asset: rule.asset ?? null, protocol: rule.protocol ?? null, source: config.alerts.rules.includes(rule) ? "config" : "api" });
   const userFacing = async <T>(work: () => Promise<T>) => {
     try {
       return await work();
     } catch (error) {
       if (error instanceof GraphQLError) throw error;
-      throw bad((error as Error).message);
+      throw userError((error as Error).message);
     }
   };
 
   const resolvers = {
     Query: {
       alerts: async (_: unknown, args: { status?: string | null; rule?: string | null; first: number; after?: string | null }) => {
-        const first = page(args.first);
-        let after: [string, string] | null = null;
-        if (args.after) {
-          try {
-            after = JSON.parse(Buffer.from(args.after, "base64url").toString("utf8"));
-          } catch {
-            throw bad("after is not a cursor this list gave (pageInfo.endCursor)");
-          }
-          if (!Array.isArray(after) || !/^\d+$/.test(String(after[0])) || typeof after[1] !== "string") throw bad("after is not a cursor this list gave");
+        const first = pageSize(args.first);
+        const parts = args.after ? fromCursor(args.after) : null;
+        if (args.after && (!parts || !/^\d+$/.test(String(parts[0])) || typeof parts[1] !== "string")) {
+          throw userError("after is not a cursor this list gave (pageInfo.endCursor)");
         }
+        const after = parts as [string, string] | null;
         const rows = await needStore().query<any>(
           `SELECT id, rule_id, subject, wallet, chain_id, status, fired_block::text AS fired_block, resolved_block::text AS resolved_block, reading, figures
            FROM alert
@@ -189,7 +185,7 @@ export function createAlertResolvers(store: AlertStore | null, config: ExposureC
           figures: r.figures,
         }));
         const last = items.at(-1);
-        const endCursor = last ? Buffer.from(JSON.stringify([last.firedBlock.toString(), last.id])).toString("base64url") : null;
+        const endCursor = last ? toCursor([last.firedBlock.toString(), last.id]) : null;
         return { items, pageInfo: { hasNextPage: rows.length > first, endCursor } };
       },
       alertEngine: async () =>
@@ -200,11 +196,11 @@ export function createAlertResolvers(store: AlertStore | null, config: ExposureC
         ).map((r) => ({ chainId: Number(r.chain_id), evaluatedBlock: BigInt(r.n) })),
       alertRules: async () => (store ? await rulesInForce(store, config, () => {}) : config.alerts.rules).map(ruleOut),
       alertDeliveries: async (_: unknown, args: { webhook: string; status?: string | null; first: number }) => {
-        if (!webhooks.includes(args.webhook)) throw bad(`unknown webhook '${args.webhook.slice(0, 40)}' (configured: ${webhooks.join(", ") || "none"})`);
+        if (!webhooks.includes(args.webhook)) throw userError(`unknown webhook '${args.webhook.slice(0, 40)}' (configured: ${webhooks.join(", ") || "none"})`);
         const rows = await needStore().query<any>(
           `SELECT event_id, webhook, status, attempts, last_error, delivered_at::text AS delivered_at, next_attempt_at::text AS next_attempt_at
            FROM alert_delivery WHERE webhook = $1 AND ($2::text IS NULL OR status = $2) ORDER BY event_seq DESC LIMIT $3`,
-          [args.webhook, args.status ?? null, page(args.first)],
+          [args.webhook, args.status ?? null, pageSize(args.first)],
         );
         return rows.map((r) => ({
           eventId: r.event_id,

@@ -39,8 +39,6 @@ export type AtRiskQuery = {
 export type AtRiskItem = AssessedPosition & { key: DistanceKey };
 export type AtRiskPage = { blocks: BlockRef[]; items: AtRiskItem[]; hasNextPage: boolean; warnings: string[] };
 
-export const MAX_AT_RISK_PAGE = 1_000;
-
 /** The adapters a query covers: one by id, or all that the config deploys. */
 function adaptersFor(deps: ExposureDeps, protocol: string | null): ProtocolAdapter[] {
   if (protocol === null) return protocolAdapters.filter((a) => deps.config.protocols[a.id] !== undefined);

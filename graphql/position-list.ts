@@ -1,6 +1,7 @@
-import { GraphQLError } from "graphql";
 import { parseUnits } from "viem";
-import type { AssessedPosition } from "./exposure-service";
+import { fromCursor, toCursor } from "../src/core/cursor";
+import { userError, type AssessedPosition } from "./exposure-service";
+import { pageSize } from "./paging";
 
 // `where` / `orderBy` / `orderDirection` / `first` / `after` over an answer's positions, as users know
 // them from ponder and The Graph. The positions are already assessed in memory, so this is filtering
@@ -26,9 +27,6 @@ export type ListArgs = {
   after?: string | null;
 };
 
-export const MAX_POSITION_PAGE = 1_000;
-
-const bad = (message: string) => new GraphQLError(message, { extensions: { code: "BAD_USER_INPUT" } });
 
 type SortValue = bigint | number | null;
 
@@ -60,19 +58,15 @@ function compareBy(descending: boolean) {
   };
 }
 
-const encode = (value: SortValue, id: string) =>
-  Buffer.from(JSON.stringify([value === null ? null : typeof value === "bigint" ? `${value}n` : value, id])).toString("base64url");
+const encode = (value: SortValue, id: string) => toCursor([value === null ? null : typeof value === "bigint" ? `${value}n` : value, id]);
 
 function decode(cursor: string): { value: SortValue; id: string } {
-  try {
-    const [raw, id] = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8"));
-    if (typeof id !== "string") throw new Error();
+  const [raw, id] = fromCursor(cursor) ?? [];
+  if (typeof id === "string") {
     if (raw === null || typeof raw === "number") return { value: raw, id };
     if (typeof raw === "string" && /^-?\d{1,90}n$/.test(raw)) return { value: BigInt(raw.slice(0, -1)), id };
-  } catch {
-    // falls through to the error below
   }
-  throw bad("after is not a cursor this list gave (pageInfo.endCursor)");
+  throw userError("after is not a cursor this list gave (pageInfo.endCursor)");
 }
 
 function matches(item: AssessedPosition, symbol: string, where: PositionFilter, notionalFloor: bigint | null): boolean {
@@ -94,13 +88,10 @@ export function listPositions(positions: AssessedPosition[], symbolOf: (p: Asses
   const orderBy = args.orderBy ?? "notionalUsd";
   const descending = (args.orderDirection ?? "desc") === "desc";
   // Without first, the whole list (the answer is already in memory); with it, a page.
-  const first = args.first ?? Number.POSITIVE_INFINITY;
-  if (args.first != null && (!Number.isInteger(first) || first < 1 || first > MAX_POSITION_PAGE)) {
-    throw bad(`first must be a whole number from 1 to ${MAX_POSITION_PAGE}`);
-  }
+  const first = args.first == null ? Number.POSITIVE_INFINITY : pageSize(args.first);
   let notionalFloor: bigint | null = null;
   if (where.notionalUsd_gte != null) {
-    if (!/^-?\d{1,30}(\.\d{1,30})?$/.test(where.notionalUsd_gte)) throw bad("notionalUsd_gte must be a USD decimal string");
+    if (!/^-?\d{1,30}(\.\d{1,30})?$/.test(where.notionalUsd_gte)) throw userError("notionalUsd_gte must be a USD decimal string");
     notionalFloor = parseUnits(where.notionalUsd_gte, 30);
   }
   const compare = compareBy(descending);

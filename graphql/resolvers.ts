@@ -1,4 +1,3 @@
-import { GraphQLError } from "graphql";
 import { formatUnits, parseUnits, type Address } from "viem";
 import { assetDirectory } from "../src/core/assets";
 import { abs, formatUsd, ratio } from "../src/core/fixed";
@@ -9,15 +8,17 @@ import {
   chainHeads,
   portfolioExposure,
   stressExposure,
+  userError,
   walletExposure,
   type AssessedPosition,
+  type At,
   type BlockRef,
   type ExposureDeps,
   type PortfolioExposure,
-  type At,
   type Shock,
 } from "./exposure-service";
-import { atRiskPositions, MAX_AT_RISK_PAGE } from "./at-risk";
+import { atRiskPositions } from "./at-risk";
+import { pageSize } from "./paging";
 import { listPositions, type ListArgs } from "./position-list";
 import { decodeCursor, encodeCursor } from "../src/core/at-risk";
 import { riskStatistics } from "./risk-statistics";
@@ -55,35 +56,34 @@ const account = (a: AccountRisk & { account?: string }) => ({
 
 const blockRefs = (blocks: BlockRef[]) => blocks.map((b) => ({ chainId: b.chainId, number: b.number, timestamp: b.timestamp }));
 
-const bad = (message: string) => new GraphQLError(message, { extensions: { code: "BAD_USER_INPUT" } });
 
 /** The `atBlock` / `atTimestamp` arguments as one point in time (null: the indexed head). */
 function when(args: { atBlock?: bigint | null; atTimestamp?: bigint | null }): At {
   const block = args.atBlock ?? null;
   const timestamp = args.atTimestamp ?? null;
-  if (block !== null && timestamp !== null) throw bad("give atBlock or atTimestamp, not both");
+  if (block !== null && timestamp !== null) throw userError("give atBlock or atTimestamp, not both");
   return block !== null ? { block } : timestamp !== null ? { timestamp } : null;
 }
 
 /** A distance bound as the decimal the client wrote (0.05 stays exactly 5%), at 1e18 scale. */
 function parseDistance(value: number): bigint {
-  if (!Number.isFinite(value) || value < 0 || value > 1_000) throw bad("maxDistance must be a number from 0 to 1000 (0.05 = 5%)");
+  if (!Number.isFinite(value) || value < 0 || value > 1_000) throw userError("maxDistance must be a number from 0 to 1000 (0.05 = 5%)");
   const text = String(value);
   return parseUnits(/e/i.test(text) ? value.toFixed(18) : text, 18);
 }
 
 /** A fractional move as a decimal string ("-0.25" = -25%), exact to 18 places, above -100%. */
 function parseMove(text: string): bigint {
-  if (!/^-?\d{1,6}(\.\d{1,18})?$/.test(text)) throw bad(`move '${text.slice(0, 40)}' is not a decimal fraction like "-0.25"`);
+  if (!/^-?\d{1,6}(\.\d{1,18})?$/.test(text)) throw userError(`move '${text.slice(0, 40)}' is not a decimal fraction like "-0.25"`);
   const move = parseUnits(text, 18);
-  if (move <= -(10n ** 18n)) throw bad(`move ${text} would take the price to zero or below`);
+  if (move <= -(10n ** 18n)) throw userError(`move ${text} would take the price to zero or below`);
   return move;
 }
 
 function parsePrice(text: string): bigint {
-  if (!/^\d{1,30}(\.\d{1,30})?$/.test(text)) throw bad(`price '${text.slice(0, 40)}' is not a positive USD decimal`);
+  if (!/^\d{1,30}(\.\d{1,30})?$/.test(text)) throw userError(`price '${text.slice(0, 40)}' is not a positive USD decimal`);
   const price = parseUnits(text, 30);
-  if (price === 0n) throw bad("a shocked price must be positive");
+  if (price === 0n) throw userError("a shocked price must be positive");
   return price;
 }
 
@@ -98,7 +98,7 @@ export function stressScenarios(series: ShockSeries[], joint: boolean): Shock[][
   }
   if (joint) {
     const length = series[0]?.moves?.length ?? 0;
-    if (series.some((s) => (s.moves?.length ?? 0) !== length)) throw bad("joint shocks need the same number of moves in every series");
+    if (series.some((s) => (s.moves?.length ?? 0) !== length)) throw userError("joint shocks need the same number of moves in every series");
     for (let i = 0; i < length; i++) points.push(series.map((s) => ({ asset: s.asset, move: parseMove(s.moves![i]!) })));
   }
   return points;
@@ -217,7 +217,7 @@ export function createResolvers(deps: ExposureDeps) {
       ) => {
         const scenarios = stressScenarios(args.shocks, args.joint ?? false);
         const volatilityShift = args.volatilityShift ?? 0;
-        if (!Number.isFinite(volatilityShift) || Math.abs(volatilityShift) > 5) throw bad("volatilityShift must be between -5 and 5 (0.1 = +10 vol points)");
+        if (!Number.isFinite(volatilityShift) || Math.abs(volatilityShift) > 5) throw userError("volatilityShift must be between -5 and 5 (0.1 = +10 vol points)");
         const selector = { name: args.portfolio, wallets: args.wallets };
         const { base, points } = await stressExposure(deps, selector, scenarios, when(args), args.chainId ?? null, volatilityShift);
         return {
@@ -247,7 +247,7 @@ export function createResolvers(deps: ExposureDeps) {
         args: { portfolio?: string | null; wallets?: string[] | null; asset: string; steps?: number | null; atBlock?: bigint | null; atTimestamp?: bigint | null; chainId?: number | null },
       ) => {
         const steps = args.steps ?? 50;
-        if (!Number.isInteger(steps) || steps < 1 || steps > 100) throw bad("steps must be a whole number from 1 to 100");
+        if (!Number.isInteger(steps) || steps < 1 || steps > 100) throw userError("steps must be a whole number from 1 to 100");
         const moves = Array.from({ length: steps }, (_, i) => i + 1).flatMap((pct) => [-pct, pct]).sort((x, y) => x - y);
         const scenarios = moves.map((pct) => [{ asset: args.asset, move: (BigInt(pct) * 10n ** 18n) / 100n }]);
         const { points } = await stressExposure(deps, { name: args.portfolio, wallets: args.wallets }, scenarios, when(args), args.chainId ?? null);
@@ -269,10 +269,9 @@ export function createResolvers(deps: ExposureDeps) {
           atTimestamp?: bigint | null;
         },
       ) => {
-        const first = args.first ?? 50;
-        if (!Number.isInteger(first) || first < 1 || first > MAX_AT_RISK_PAGE) throw bad(`first must be a whole number from 1 to ${MAX_AT_RISK_PAGE}`);
+        const first = pageSize(args.first ?? 50);
         const after = args.after === undefined || args.after === null ? null : decodeCursor(args.after);
-        if (args.after && after === null) throw bad("after is not a cursor this feed gave (pageInfo.endCursor)");
+        if (args.after && after === null) throw userError("after is not a cursor this feed gave (pageInfo.endCursor)");
         const page = await atRiskPositions(deps, {
           maxDistance: parseDistance(args.maxDistance),
           protocol: args.protocol ?? null,

@@ -82,10 +82,10 @@ const object = (value: unknown, where: string): Record<string, unknown> =>
     ? (value as Record<string, unknown>)
     : fail(where, "expected an object");
 
-/** `env:NAME` reads the RPC URL from the environment so secrets stay out of the file. */
-const resolveRpc = (rpc: string, where: string): string => {
-  if (!rpc.startsWith("env:")) return rpc;
-  const name = rpc.slice(4);
+/** `env:NAME` reads the value from the environment so secrets (RPC URLs, webhook keys) stay out of the file. */
+const fromEnv = (value: string, where: string): string => {
+  if (!value.startsWith("env:")) return value;
+  const name = value.slice(4);
   return process.env[name] ?? fail(where, `environment variable ${name} is not set`);
 };
 
@@ -96,7 +96,7 @@ export function parseExposureConfig(raw: unknown): ExposureConfig {
     const c = object(value, `chains.${name}`);
     chains[name] = {
       id: nonNegativeInt(c.id, `chains.${name}.id`),
-      rpc: resolveRpc(text(c.rpc, `chains.${name}.rpc`), `chains.${name}.rpc`),
+      rpc: fromEnv(text(c.rpc, `chains.${name}.rpc`), `chains.${name}.rpc`),
       pollingInterval: c.pollingInterval === undefined ? undefined : nonNegativeInt(c.pollingInterval, `chains.${name}.pollingInterval`),
       disableCache: c.disableCache === undefined ? undefined : c.disableCache === true,
     };
@@ -159,12 +159,6 @@ const decimal = (value: unknown, where: string): string =>
     ? String(value)
     : fail(where, `expected a decimal number, got ${JSON.stringify(value)}`);
 
-/** `env:NAME` reads a secret from the environment. */
-const secret = (value: unknown, where: string): string => {
-  const s = text(value, where);
-  return s.startsWith("env:") ? (process.env[s.slice(4)] ?? fail(where, `environment variable ${s.slice(4)} is not set`)) : s;
-};
-
 /** One alert rule, from the config file or the API (`where` names it in errors). */
 export function parseAlertRule(value: unknown, where: string, portfolios: Record<string, Address[]>): AlertRule {
   const r = object(value, where);
@@ -213,7 +207,7 @@ function parseAlerts(a: Record<string, unknown>, portfolios: Record<string, Addr
     if (!/^https?:\/\//.test(url)) fail(`${where}.url`, "expected an http(s) URL");
     const only = w.rules === undefined ? null : list(w.rules, `${where}.rules`).map((x, j) => text(x, `${where}.rules[${j}]`));
     for (const rule of only ?? []) if (!ids.has(rule)) fail(`${where}.rules`, `unknown rule '${rule}'`);
-    return { id: text(w.id, `${where}.id`), url, secret: secret(w.secret, `${where}.secret`), rules: only };
+    return { id: text(w.id, `${where}.id`), url, secret: fromEnv(text(w.secret, `${where}.secret`), `${where}.secret`), rules: only };
   });
   const ms = (key: string, fallback: number) => (a[key] === undefined ? fallback : nonNegativeInt(a[key], `alerts.${key}`));
   return {

@@ -1,3 +1,4 @@
+import { fromCursor, toCursor } from "./cursor";
 import { ceilDiv } from "./fixed";
 
 // The at-risk feed's order and bounds, exact. A position's liquidation distance is the fraction
@@ -70,17 +71,12 @@ export function resumeLevel(isLong: boolean, mark: bigint, cursor: DistanceKey):
 
 /** Opaque cursor: the last item's key, so the next page starts strictly after it. */
 export const encodeCursor = (key: DistanceKey): string =>
-  Buffer.from(
-    JSON.stringify([key.always ? 1 : 0, key.numerator.toString(), key.denominator.toString(), key.isLong ? 1 : 0, key.positionId]),
-  ).toString("base64url");
+  toCursor([key.always ? 1 : 0, key.numerator.toString(), key.denominator.toString(), key.isLong ? 1 : 0, key.positionId]);
 
 export function decodeCursor(cursor: string): DistanceKey | null {
-  try {
-    const [always, numerator, denominator, isLong, positionId] = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8"));
-    if ((always !== 0 && always !== 1) || (isLong !== 0 && isLong !== 1) || typeof positionId !== "string") return null;
-    if (!/^-?\d{1,90}$/.test(numerator) || !/^\d{1,90}$/.test(denominator) || BigInt(denominator) <= 0n) return null;
-    return { always: always === 1, numerator: BigInt(numerator), denominator: BigInt(denominator), isLong: isLong === 1, positionId };
-  } catch {
-    return null;
-  }
+  const [always, numerator, denominator, isLong, positionId] = fromCursor(cursor) ?? [];
+  if ((always !== 0 && always !== 1) || (isLong !== 0 && isLong !== 1) || typeof positionId !== "string") return null;
+  if (typeof numerator !== "string" || typeof denominator !== "string") return null;
+  if (!/^-?\d{1,90}$/.test(numerator) || !/^\d{1,90}$/.test(denominator) || BigInt(denominator) <= 0n) return null;
+  return { always: always === 1, numerator: BigInt(numerator), denominator: BigInt(denominator), isLong: isLong === 1, positionId };
 }
