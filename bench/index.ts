@@ -1,10 +1,11 @@
 // `npm run bench:index`: indexing throughput of the exposure indexer against a baseline ponder app that
 // stores the same events raw, on the same generated chain, on PGlite and on Postgres, in one run.
-// Options: --events N (default 200000), --databases pglite,postgres.
+// Options: --events N (default 200000), --databases pglite,postgres, --profile DIR (a CPU profile and ponder's /metrics of each app there).
 import { spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { createTestClient, http } from "viem";
 import { startAnvil } from "../test/chain/anvil";
 import { anvilAccount, chainClients, deploy, send } from "../test/chain/clients";
 import { pickArtifacts } from "../test/chain/compile";
@@ -20,6 +21,8 @@ const arg = (name: string, fallback: string) => {
 };
 const EVENTS = Number(arg("events", "200000"));
 const DATABASES = arg("databases", "pglite,postgres").split(",") as ("pglite" | "postgres")[];
+const PROFILE = arg("profile", "");
+if (PROFILE) mkdirSync(PROFILE, { recursive: true });
 const PAIRS_PER_TX = 1_000; // 2,000 events per transaction
 const POSITIONS = 20_000;
 const WALLETS = 5_000;
@@ -46,6 +49,10 @@ for (let start = 0; start < EVENTS / 2; start += PAIRS_PER_TX) {
   answer += start % 2 === 0 ? 10n ** 8n : -(10n ** 8n);
   await setPrice(d, "WETH", answer); // the price handlers run too
 }
+// ponder indexes the last 30 blocks of an unknown chain (its finality window for id 31337) one by one, as
+// live blocks; empty blocks past them make the whole history a backfill, as it is on a real chain.
+const FINALITY_BLOCKS = 30;
+await createTestClient({ mode: "anvil", transport: http(anvil.rpcUrl) }).mine({ blocks: FINALITY_BLOCKS + 1 });
 const head = await chainClients(anvil.rpcUrl).publicClient.getBlockNumber({ cacheTime: 0 });
 log(`chain: ${EVENTS} position events (+${Math.ceil(EVENTS / 2 / PAIRS_PER_TX)} price updates) in ${head} blocks, generated in ${((Date.now() - generated) / 1000).toFixed(1)} s`);
 
@@ -74,7 +81,8 @@ async function run(app: "baseline" | "exposure", database: "pglite" | "postgres"
     EXPOSURE_CONFIG: exposureConfig,
     BENCH_TARGETS: targets,
   };
-  const args = [PONDER, ...(app === "baseline" ? ["--root", resolve(ROOT, "bench/baseline")] : []), "start", "--schema", schema, "--port", String(port)];
+  const profile = PROFILE ? ["--cpu-prof", "--cpu-prof-dir", join(resolve(PROFILE), `${app}-${database}`)] : [];
+  const args = [...profile, PONDER, ...(app === "baseline" ? ["--root", resolve(ROOT, "bench/baseline")] : []), "start", "--schema", schema, "--port", String(port)];
   const started = Date.now();
   const child = spawn(process.execPath, args, { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
   let output = "";
@@ -102,6 +110,8 @@ async function run(app: "baseline" | "exposure", database: "pglite" | "postgres"
   }
   const seconds = (Date.now() - started) / 1000;
   peak();
+  // ponder's own counters (cache misses, time per handler and per database method) beside the profile.
+  if (PROFILE) writeFileSync(join(resolve(PROFILE), `${app}-${database}.metrics.txt`), await (await fetch(`http://127.0.0.1:${port}/metrics`)).text());
   child.kill("SIGTERM");
   await new Promise((r) => child.once("exit", r));
   await dropSchema(database, schema);

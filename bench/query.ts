@@ -1,6 +1,6 @@
 // `npm run bench:query`: API latency with 1,000,000 open positions over 100,000 wallets in Postgres,
 // under steady concurrent load from autocannon, against ponder's own /graphql reading the same rows.
-// Options: --positions N (default 1000000), --duration S per scenario (default 10), --connections C (default 8),
+// Options: --positions N (default 1000000), --duration S per run (default 10; two runs per scenario), --connections C (default 8),
 // --only TEXT (just the scenarios whose name contains it), --profile DIR (a CPU profile of the API there),
 // --keep (leave the Postgres schema for inspection; its name is printed).
 import { spawn, type ChildProcess } from "node:child_process";
@@ -126,48 +126,74 @@ const server = ponder("serve", 42_601);
 const base = "http://127.0.0.1:42601";
 await until(async () => (await fetch(`${base}/exposure`, { method: "POST", headers: { "content-type": "application/json" }, body: '{"query":"{ chains { blockNumber } }"}' })).ok, "the API");
 
-const gql = (path: string, query: string) => ({ path, body: JSON.stringify({ query }) });
+// Each request asks for the next of many wallets of the same shape, so no answer is served hot from
+// one wallet's rows (and a cache per wallet would not flatter the figures).
+const ROTATION = 1_000;
+const smallWallets = Array.from({ length: ROTATION }, (_, k) => wallet(BIG_WALLETS + ((k * 97) % (WALLETS - BIG_WALLETS))));
+const bigWallets = Array.from({ length: BIG_WALLETS }, (_, k) => wallet(k));
+const gql = (path: string, queries: string[]) => ({ path, bodies: queries.map((query) => JSON.stringify({ query })) });
 const walletQuery = (w: string) =>
   `{ wallet(address: "${w}") { positions { id notionalUsd liquidationPrice liquidationDistance } totals { grossNotionalUsd equityUsd complete } } }`;
+const stressQuery = (w: string) =>
+  `{ stress(wallets: ["${w}"], shocks: [{ asset: "ETH", moves: [${Array.from({ length: 21 }, (_, i) => `"${((i - 10) / 20).toFixed(2)}"`).join(",")}] }]) { points { pnlUsd } } }`;
+const rawQuery = (w: string, limit: number) => `{ positions(where: { account: "${w}" }, limit: ${limit}) { items { id sizeUsd } } }`;
 const scenarios = [
-  { name: "wallet, 10 positions", target: 20, ...gql("/exposure", walletQuery(wallet(5_000))) },
-  { name: "wallet, 200 positions", target: 20, ...gql("/exposure", walletQuery(wallet(7))) },
+  { name: "wallet, 10 positions", target: 20, ...gql("/exposure", smallWallets.map(walletQuery)) },
+  { name: "wallet, 200 positions", target: 20, ...gql("/exposure", bigWallets.map(walletQuery)) },
   {
     name: "atRisk(0.05), first page of 50",
     target: 50,
-    ...gql("/exposure", `{ atRisk(maxDistance: 0.05) { items { id liquidationPrice liquidationDistance } pageInfo { hasNextPage endCursor } } }`),
+    ...gql("/exposure", [`{ atRisk(maxDistance: 0.05) { items { id liquidationPrice liquidationDistance } pageInfo { hasNextPage endCursor } } }`]),
   },
-  { name: "portfolio, 50 wallets", target: null, ...gql("/exposure", `{ portfolio(name: "fifty") { totals { grossNotionalUsd equityUsd } } }`) },
-  {
-    name: "stress, 21 points",
-    target: null,
-    ...gql("/exposure", `{ stress(wallets: ["${wallet(5_000)}"], shocks: [{ asset: "ETH", moves: [${Array.from({ length: 21 }, (_, i) => `"${((i - 10) / 20).toFixed(2)}"`).join(",")}] }]) { points { pnlUsd } } }`),
-  },
-  { name: "baseline: ponder /graphql, 10 rows", target: null, ...gql("/graphql", `{ positions(where: { account: "${wallet(5_000)}" }) { items { id sizeUsd } } }`) },
-  { name: "baseline: ponder /graphql, 200 rows", target: null, ...gql("/graphql", `{ positions(where: { account: "${wallet(7)}" }, limit: 200) { items { id sizeUsd } } }`) },
+  { name: "portfolio, 50 wallets", target: null, ...gql("/exposure", [`{ portfolio(name: "fifty") { totals { grossNotionalUsd equityUsd } } }`]) },
+  { name: "stress, 21 points", target: null, ...gql("/exposure", smallWallets.map(stressQuery)) },
+  { name: "baseline: ponder /graphql, 10 rows", target: null, ...gql("/graphql", smallWallets.map((w) => rawQuery(w, 50))) },
+  { name: "baseline: ponder /graphql, 200 rows", target: null, ...gql("/graphql", bigWallets.map((w) => rawQuery(w, 200))) },
 ];
 
-type Row = { name: string; p50: number; p95: number; p99: number; rps: number; errors: number; target: number | null };
-const rows: Row[] = [];
-for (const s of scenarios.filter((x) => x.name.includes(ONLY))) {
-  const check = await (await fetch(`${base}${s.path}`, { method: "POST", headers: { "content-type": "application/json" }, body: s.body })).json();
-  if (check.errors) throw new Error(`${s.name}: ${JSON.stringify(check.errors)}`);
-  // Every response time, as autocannon's clients report them, for exact percentiles.
+type Load = { p50: number; p95: number; p99: number; rps: number; errors: number };
+/**
+ * One load run: every response time as autocannon's clients report them (exact percentiles).
+ * Without `rate`, each connection sends its next request as soon as the last is answered (the most
+ * the API holds); with it, requests go out at that steady overall rate.
+ */
+async function load(s: (typeof scenarios)[number], rate?: number): Promise<Load> {
   const times: number[] = [];
+  let next = 0;
   const result = await autocannon({
     url: `${base}${s.path}`,
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: s.body,
     connections: CONNECTIONS,
     duration: DURATION,
+    ...(rate ? { overallRate: rate } : {}),
+    requests: [
+      {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        setupRequest: (request: Record<string, unknown>) => ({ ...request, body: s.bodies[next++ % s.bodies.length] }),
+      },
+    ],
     setupClient: (client: any) => client.on("response", (_status: number, _bytes: number, ms: number) => times.push(ms)),
   } as any);
   times.sort((a, b) => a - b);
   const at = (q: number) => Number(times[Math.min(times.length - 1, Math.floor(q * times.length))]!.toFixed(1));
-  const row = { name: s.name, p50: at(0.5), p95: at(0.95), p99: at(0.99), rps: Math.round(times.length / DURATION), errors: result.errors + result.non2xx, target: s.target };
-  rows.push(row);
-  log(`${s.name}: p50 ${row.p50} ms, p95 ${row.p95} ms, p99 ${row.p99} ms, ${row.rps} req/s, ${row.errors} errors`);
+  return { p50: at(0.5), p95: at(0.95), p99: at(0.99), rps: Math.round(times.length / DURATION), errors: result.errors + result.non2xx };
+}
+
+type Row = { name: string; max: Load; steady: Load & { offered: number }; target: number | null };
+const rows: Row[] = [];
+const show = (l: Load) => `p50 ${l.p50} ms, p95 ${l.p95} ms, p99 ${l.p99} ms, ${l.rps} req/s, ${l.errors} errors`;
+for (const s of scenarios.filter((x) => x.name.includes(ONLY))) {
+  for (const body of [s.bodies[0]!, s.bodies[s.bodies.length - 1]!]) {
+    const check = await (await fetch(`${base}${s.path}`, { method: "POST", headers: { "content-type": "application/json" }, body })).json();
+    if (check.errors) throw new Error(`${s.name}: ${JSON.stringify(check.errors)}`);
+  }
+  const max = await load(s);
+  // Latency is read at a steady half of the most this API held in this run: a service at its limit
+  // answers in (connections / throughput) plus queueing, whatever its own speed.
+  const offered = Math.max(1, Math.round(max.rps / 2));
+  const steady = { ...(await load(s, offered)), offered };
+  rows.push({ name: s.name, max, steady, target: s.target });
+  log(`${s.name}: at most ${show(max)}; at a steady ${offered} req/s: ${show(steady)}`);
 }
 
 server.kill("SIGTERM");
@@ -177,10 +203,11 @@ else await db.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
 await db.end();
 await anvil.stop();
 
-console.log(`\nbench:query — ${POSITIONS} open positions, ${WALLETS} wallets, Postgres; ${CONNECTIONS} connections x ${DURATION} s per scenario (autocannon); node ${process.version}`);
-console.log("scenario | p50 ms | p95 ms | p99 ms | req/s | errors | target p99");
+console.log(`\nbench:query — ${POSITIONS} open positions, ${WALLETS} wallets, Postgres; ${CONNECTIONS} connections x ${DURATION} s per run (autocannon); node ${process.version}`);
+console.log("scenario | most held: req/s, p99 ms | steady load req/s | p50 ms | p95 ms | p99 ms | errors | target p99 (steady)");
 for (const r of rows) {
-  const verdict = r.target === null ? "-" : `${r.target} ms: ${r.p99 < r.target ? "met" : "MISSED"}`;
-  console.log(`${r.name} | ${r.p50} | ${r.p95} | ${r.p99} | ${r.rps} | ${r.errors} | ${verdict}`);
+  const verdict = r.target === null ? "-" : `${r.target} ms: ${r.steady.p99 < r.target ? "met" : "MISSED"}`;
+  const errors = r.max.errors + r.steady.errors;
+  console.log(`${r.name} | ${r.max.rps}, ${r.max.p99} | ${r.steady.rps} of ${r.steady.offered} | ${r.steady.p50} | ${r.steady.p95} | ${r.steady.p99} | ${errors} | ${verdict}`);
 }
 console.log(`atRisk(0.05): ${withinBound} of ${POSITIONS} open positions are within 5% of liquidation (so the feed pages them).`);
