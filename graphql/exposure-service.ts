@@ -6,6 +6,7 @@ import type { AccountRisk, MarkPrice, PositionRisk, PositionRow, PriceBook } fro
 import type { TaggedItem } from "../src/core/breakdown";
 import { exposureTotals, type ExposureTotals } from "../src/core/exposure";
 import { latestPerKey } from "../src/core/history";
+import { lookupCache, lookupMany, type Lookups, type sharedLookups } from "../src/core/memo";
 import { assetDirectory } from "../src/core/assets";
 import { isStale } from "../src/core/marks";
 import { feedDirectory } from "../src/prices/feeds";
@@ -16,9 +17,12 @@ export type ExposureDeps = {
   schema: typeof import("../ponder.schema");
   config: ExposureConfig;
   publicClients: Record<string, PublicClient>;
+  /** Lookups (prices, protocol parameters at a block) kept across queries; without it, each query reads its own. */
+  sharedLookups?: ReturnType<typeof sharedLookups>;
 };
 
-export type BlockRef = { chainId: number; name: string; number: bigint; timestamp: bigint };
+/** A block an answer is for; `version`: of the indexed data it was resolved against (see chainHeads). */
+export type BlockRef = { chainId: number; name: string; number: bigint; timestamp: bigint; version?: string };
 export type AssessedPosition = { row: PositionRow; risk: PositionRisk; mark: MarkPrice | undefined };
 export type WalletExposure = {
   address: Address;
@@ -46,14 +50,45 @@ const decodeCheckpoint = (checkpoint: string) => ({
   number: BigInt(checkpoint.slice(26, 42)),
 });
 
-/** Latest indexed block per chain, read from ponder's own checkpoint table. */
+const rowsOf = <R>(result: any): R[] => result.rows ?? result;
+
+/** Ponder's reorg log tables (`_reorg__<table>`), found once per process; none while ponder has not made them. */
+const reorgLogs = new WeakMap<ExposureDeps, string[]>();
+async function reorgLogTables(deps: ExposureDeps): Promise<string[]> {
+  const known = reorgLogs.get(deps);
+  if (known) return known;
+  const found = rowsOf<{ tablename: string }>(
+    await deps.db.execute(sql`SELECT tablename FROM pg_tables WHERE schemaname = current_schema() AND left(tablename, 8) = '_reorg__'`),
+  ).map((r) => r.tablename);
+  if (found.length > 0) reorgLogs.set(deps, found);
+  return found;
+}
+
+/**
+ * Latest indexed block per chain, read from ponder's own checkpoint table, each with the version of
+ * the indexed data: every chain's checkpoint and the newest entry of ponder's reorg log (one row per
+ * live write, numbered from one sequence). A new block changes it, and so does a reorg, which deletes
+ * the reverted entries. Lookups at a block are shared between queries of the same version.
+ */
 export async function chainHeads(deps: ExposureDeps): Promise<BlockRef[]> {
-  const result = await deps.db.execute(sql`SELECT chain_name, latest_checkpoint FROM _ponder_checkpoint`);
-  const rows: { chain_name: string; latest_checkpoint: string }[] = result.rows ?? result;
+  const logs = deps.sharedLookups ? await reorgLogTables(deps) : [];
+  const newest = logs.length
+    ? sql.raw(`(SELECT max(v) FROM (${logs.map((t) => `SELECT max(operation_id) AS v FROM "${t.replaceAll('"', '""')}"`).join(" UNION ALL ")}) AS log)`)
+    : sql`NULL`;
+  const rows = rowsOf<{ chain_name: string; latest_checkpoint: string; newest: unknown }>(
+    await deps.db.execute(sql`SELECT chain_name, latest_checkpoint, ${newest} AS newest FROM _ponder_checkpoint`),
+  );
+  const version = logs.length ? `${rows.map((r) => r.latest_checkpoint).sort().join(",")}|${rows[0]?.newest ?? "-"}` : undefined;
   return rows
-    .map((r) => ({ name: r.chain_name, ...decodeCheckpoint(r.latest_checkpoint) }))
+    .map((r) => ({ name: r.chain_name, ...decodeCheckpoint(r.latest_checkpoint), version }))
     .sort((a, b) => a.chainId - b.chainId);
 }
+
+/** The lookups of an answer at these blocks: shared with other queries while the data's version holds. */
+export const lookupsAt = (deps: ExposureDeps, blocks: BlockRef[]): Lookups =>
+  deps.sharedLookups && blocks.every((b) => b.version !== undefined && b.version === blocks[0]!.version)
+    ? deps.sharedLookups(blocks[0]?.version)
+    : lookupCache();
 
 /** When an answer is for: the indexed head (null), a block of one chain, or a unix time (each chain's last block at or before it). */
 export type At = { block: bigint } | { timestamp: bigint } | null;
@@ -147,17 +182,25 @@ async function positionsAt(deps: ExposureDeps, account: Address, blocks: BlockRe
   return perChain.flat().filter((r) => r.status === "open" && r.account.toLowerCase() === lower);
 }
 
-/** Latest oracle answer at or before each block for the given assets: one statement per chain. */
+/** Latest oracle answer at or before each block for the given assets: one statement per chain for those not looked up yet. */
 export async function priceBook(deps: ExposureDeps, assets: { chainId: number; asset: Address }[], blocks: BlockRef[]): Promise<PriceBook> {
   const { priceUpdate: U } = deps.schema;
   const feeds = feedDirectory(deps.config);
+  const lookups = lookupsAt(deps, blocks);
   const wanted = new Map<number, Set<string>>(blocks.map((b) => [b.chainId, new Set<string>()]));
   for (const a of assets) wanted.get(a.chainId)?.add(a.asset.toLowerCase());
   const marks = new Map<string, MarkPrice>();
   await Promise.all(
     blocks.map(async (block) => {
-      const latest = await latestPerKey(deps.db, U, U.asset, [...wanted.get(block.chainId)!], [eq(U.chainId, block.chainId)], block.number);
-      for (const [asset, r] of latest) {
+      const keyOf = (asset: string) => `mark:${block.chainId}:${block.number}:${asset}`;
+      const byKey = new Map([...wanted.get(block.chainId)!].map((asset) => [keyOf(asset), asset]));
+      const latest = await lookupMany(lookups, [...byKey.keys()], async (missing) => {
+        const rows = await latestPerKey(deps.db, U, U.asset, missing.map((k) => byKey.get(k)!), [eq(U.chainId, block.chainId)], block.number);
+        return new Map([...rows].map(([asset, r]) => [keyOf(asset), r]));
+      });
+      for (const [key, r] of latest) {
+        if (r === undefined) continue;
+        const asset = byKey.get(key)!;
         const updatedAt = BigInt(String(r.updated_at));
         const feed = feeds.byAsset(block.chainId, asset as Address);
         marks.set(`${block.chainId}:${asset}`, {
@@ -194,7 +237,7 @@ export async function assessPositions(deps: ExposureDeps, rows: PositionRow[], p
   for (const row of rows) byProtocol.set(row.protocol, [...(byProtocol.get(row.protocol) ?? []), row]);
   const assessed: AssessedPosition[] = [];
   const accounts: AccountRisk[] = [];
-  const ctx = { db: deps.db, schema: deps.schema, blockByChain, prices, config: deps.config, volatilityShift };
+  const ctx = { db: deps.db, schema: deps.schema, blockByChain, prices, config: deps.config, volatilityShift, lookups: lookupsAt(deps, blocks) };
   // Protocols are independent: their lookups run side by side.
   const results = await Promise.all(
     [...byProtocol].map(async ([protocol, group]) => {

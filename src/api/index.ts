@@ -9,9 +9,10 @@ import { rulesInForce } from "../alerts/rules";
 import { openAlertStore } from "../alerts/store";
 import { loadExposureConfig } from "../config/exposure-config";
 import { assetDirectory } from "../core/assets";
+import { sharedLookups } from "../core/memo";
 
 const config = loadExposureConfig();
-const deps: ExposureDeps = { db, schema: schema as any, config, publicClients: publicClients as any };
+const deps: ExposureDeps = { db, schema: schema as any, config, publicClients: publicClients as any, sharedLookups: sharedLookups() };
 
 // Alerts: the store opens when the config has an alerts section (or API rules are allowed); one
 // process (the lock holder) evaluates and delivers.

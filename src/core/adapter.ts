@@ -1,3 +1,4 @@
+import type { Lookups } from "./memo";
 import type { Address } from "viem";
 import type { ExposureConfig } from "../config/exposure-config";
 import type { PositionStatus } from "./position-columns";
@@ -117,6 +118,8 @@ export type AssessContext = {
   config: ExposureConfig;
   /** Added to every option model's implied volatility (stress scenarios; 0.1 = +10 vol points). */
   volatilityShift?: number;
+  /** Lookups that may be shared with other queries of the same indexed data: keys must name the chain and block. */
+  lookups: Lookups;
 };
 
 export type ProtocolAdapter = {

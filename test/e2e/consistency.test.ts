@@ -65,10 +65,11 @@ describe.each(DATABASES)("indexing consistency on %s", (database) => {
       .map((p) => p.positionKey)
       .sort();
 
-  /** Runs a fresh indexer over the chain as it is now and returns its tables. */
-  const freshTables = async (configPath: string, head: bigint) => {
+  /** Runs a fresh indexer over the chain as it is now and returns its tables (`whileServing` asks its API first). */
+  const freshTables = async (configPath: string, head: bigint, whileServing?: (fresh: Indexer) => Promise<void>) => {
     const fresh = await start({ configPath, database });
     await fresh.waitForBlock(head, 120_000);
+    await whileServing?.(fresh);
     await fresh.stop();
     return dumpTables(database, fresh.schema, fresh.pgliteDir);
   };
@@ -107,10 +108,20 @@ describe.each(DATABASES)("indexing consistency on %s", (database) => {
     await live.waitForBlock(head);
     expect(live.logs()).toContain("Reorged block");
     expect(await Promise.all(wallets.map((w) => positionKeys(live, w)))).toEqual(keysBefore);
+    // Prices and parameters looked up on the dropped branch are shared between queries while the
+    // indexed data is unchanged; after the reorg every figure must come from the new branch.
+    const answers = (indexer: Indexer) =>
+      Promise.all(
+        wallets.map(async (w) =>
+          (await indexer.query(`{ wallet(address: "${w}") { positions { id notionalUsd liquidationPrice liquidationDistance equityUsd markPrice { usd } } totals { grossNotionalUsd equityUsd } } }`)).data,
+        ),
+      );
+    const liveAnswers = await answers(live);
+    expect(liveAnswers.flatMap((a) => a.wallet.positions).length).toBeGreaterThan(3);
 
     await live.stop();
     const afterReorg = await dumpTables(database, live.schema, live.pgliteDir);
-    expect(afterReorg).toEqual(await freshTables(configPath, head));
+    expect(afterReorg).toEqual(await freshTables(configPath, head, async (fresh) => expect(await answers(fresh)).toEqual(liveAnswers)));
     expect(afterReorg.price_update!.length).toBeGreaterThan(0);
     expect(afterReorg.aave_v3_reserve!.length).toBeGreaterThan(0);
     expect(afterReorg.gmx_v2_market_value!.length).toBeGreaterThan(0);

@@ -4,29 +4,46 @@ import { assetDirectory } from "../../core/assets";
 import { latestAtOrBefore, latestPerKey } from "../../core/history";
 import { ratio } from "../../core/fixed";
 import { markWarning, usableMark } from "../../core/marks";
-import { lookupCache } from "../../core/memo";
+import { lookupMany } from "../../core/memo";
 import { toGmxV1Position } from "./normalise";
 import { liquidationPrice, liquidationState, marginFees, unrealizedPnl, type GmxV1VaultParams } from "./risk";
 
 /**
- * Parameters and funding as of the queried block, memoised per query: per Vault, its parameters and
- * every collateral token's cumulative rate the rows need, in one statement.
+ * Parameters and funding as of the queried block, through the context's lookups (shared while the
+ * indexed data is unchanged): per Vault, its parameters, and the collateral tokens' cumulative rates
+ * not looked up yet, in one statement.
  */
 function inputsAt(ctx: AssessContext, rows: PositionRow[]) {
-  const once = lookupCache();
   const { gmxV1VaultParams: P, gmxV1FundingRate: F } = ctx.schema;
-  const vaultKey = (row: PositionRow) => `${row.chainId}:${row.venue.toLowerCase()}`;
+  const vaultKey = (row: PositionRow, block: bigint) => `gmx-v1:${row.chainId}:${block}:${row.venue.toLowerCase()}`;
 
   const paramsAt = (row: PositionRow, block: bigint) =>
-    once(`p:${vaultKey(row)}`, () => latestAtOrBefore<GmxV1VaultParams>(ctx.db, P, [eq(P.chainId, row.chainId), eq(P.vault, row.venue)], block));
+    ctx.lookups(`${vaultKey(row, block)}:params`, () =>
+      latestAtOrBefore<GmxV1VaultParams>(ctx.db, P, [eq(P.chainId, row.chainId), eq(P.vault, row.venue)], block),
+    );
 
-  const ratesAt = (row: PositionRow, block: bigint) =>
-    once(`f:${vaultKey(row)}`, () => {
-      const tokens = [...new Set(rows.filter((r) => vaultKey(r) === vaultKey(row)).map((r) => r.collateralToken.toLowerCase()))];
-      return latestPerKey(ctx.db, F, F.token, tokens, [eq(F.chainId, row.chainId), eq(F.vault, row.venue)], block);
-    });
+  const tokensOf = new Map<string, Set<string>>();
+  for (const r of rows) {
+    const venue = `${r.chainId}:${r.venue.toLowerCase()}`;
+    tokensOf.set(venue, (tokensOf.get(venue) ?? new Set()).add(r.collateralToken.toLowerCase()));
+  }
+  const ratesOf = new Map<string, Promise<Map<string, unknown>>>();
+  const ratesAt = (row: PositionRow, block: bigint) => {
+    const vault = vaultKey(row, block);
+    if (!ratesOf.has(vault)) {
+      const tokens = [...tokensOf.get(`${row.chainId}:${row.venue.toLowerCase()}`)!];
+      const keyOf = (token: string) => `${vault}:rate:${token}`;
+      const loaded = lookupMany(ctx.lookups, tokens.map(keyOf), async (missing) => {
+        const missingTokens = tokens.filter((t) => missing.includes(keyOf(t)));
+        const latest = await latestPerKey(ctx.db, F, F.token, missingTokens, [eq(F.chainId, row.chainId), eq(F.vault, row.venue)], block);
+        return new Map([...latest].map(([token, r]) => [keyOf(token), r.cumulative_rate]));
+      });
+      ratesOf.set(vault, loaded.then((byKey) => new Map(tokens.map((t) => [t, byKey.get(keyOf(t))]))));
+    }
+    return ratesOf.get(vault)!;
+  };
   const fundingAt = async (row: PositionRow, block: bigint) => {
-    const rate = (await ratesAt(row, block)).get(row.collateralToken.toLowerCase())?.cumulative_rate;
+    const rate = (await ratesAt(row, block)).get(row.collateralToken.toLowerCase());
     return rate === undefined ? undefined : BigInt(String(rate));
   };
   return { paramsAt, fundingAt };
