@@ -12,7 +12,13 @@ const exposure = loadExposureConfig();
 
 export default createConfig({
   database: process.env.DATABASE_URL
-    ? { kind: "postgres", connectionString: process.env.DATABASE_URL }
+    ? {
+        kind: "postgres",
+        connectionString: process.env.DATABASE_URL,
+        // Connections opened for a burst stay for 5 minutes (node-postgres closes idle ones after 10 s):
+        // reopening them under steady traffic stalled requests by a backend start each.
+        poolConfig: { max: Number(process.env.DATABASE_POOL_MAX ?? 30), idleTimeoutMillis: 300_000 },
+      }
     : { kind: "pglite", directory: process.env.PGLITE_DIR ?? ".ponder/pglite" },
   chains: Object.fromEntries(
     Object.entries(exposure.chains).map(([name, c]) => [

@@ -52,33 +52,35 @@ const decodeCheckpoint = (checkpoint: string) => ({
 
 const rowsOf = <R>(result: any): R[] => result.rows ?? result;
 
-/** Ponder's reorg log tables (`_reorg__<table>`), found once per process; none while ponder has not made them. */
-const reorgLogs = new WeakMap<ExposureDeps, string[]>();
-async function reorgLogTables(deps: ExposureDeps): Promise<string[]> {
-  const known = reorgLogs.get(deps);
-  if (known) return known;
-  const found = rowsOf<{ tablename: string }>(
-    await deps.db.execute(sql`SELECT tablename FROM pg_tables WHERE schemaname = current_schema() AND left(tablename, 8) = '_reorg__'`),
-  ).map((r) => r.tablename);
-  if (found.length > 0) reorgLogs.set(deps, found);
-  return found;
+/**
+ * Whether ponder's reorg-log sequence (`operation_id`, one per schema, drawn by every live write's
+ * reorg-log row) exists, asked once per process; not while ponder has not made it.
+ */
+const reorgSequence = new WeakMap<ExposureDeps, boolean>();
+async function hasReorgSequence(deps: ExposureDeps): Promise<boolean> {
+  if (reorgSequence.get(deps)) return true;
+  const [found] = rowsOf<{ exists: boolean }>(
+    await deps.db.execute(sql`SELECT to_regclass(quote_ident(current_schema()) || '.operation_id') IS NOT NULL AS exists`),
+  );
+  if (found?.exists) reorgSequence.set(deps, true);
+  return Boolean(found?.exists);
 }
 
 /**
  * Latest indexed block per chain, read from ponder's own checkpoint table, each with the version of
- * the indexed data: every chain's checkpoint and the newest entry of ponder's reorg log (one row per
- * live write, numbered from one sequence). A new block changes it, and so does a reorg, which deletes
- * the reverted entries. Lookups at a block are shared between queries of the same version.
+ * the indexed data: every chain's checkpoint and the last value of ponder's reorg-log sequence. A new
+ * block changes the checkpoints; a live write draws from the sequence, which never goes back, so a
+ * reorg's new branch differs from the dropped one even at the same height. Lookups at a block are
+ * shared between queries of the same version. (One sequence read, not a max over every reorg-log
+ * table: that statement took milliseconds to plan on each query.)
  */
 export async function chainHeads(deps: ExposureDeps): Promise<BlockRef[]> {
-  const logs = deps.sharedLookups ? await reorgLogTables(deps) : [];
-  const newest = logs.length
-    ? sql.raw(`(SELECT max(v) FROM (${logs.map((t) => `SELECT max(operation_id) AS v FROM "${t.replaceAll('"', '""')}"`).join(" UNION ALL ")}) AS log)`)
-    : sql`NULL`;
-  const rows = rowsOf<{ chain_name: string; latest_checkpoint: string; newest: unknown }>(
-    await deps.db.execute(sql`SELECT chain_name, latest_checkpoint, ${newest} AS newest FROM _ponder_checkpoint`),
+  const versioned = deps.sharedLookups !== undefined && (await hasReorgSequence(deps));
+  const sequence = versioned ? sql`(SELECT last_value FROM operation_id)` : sql`NULL`;
+  const rows = rowsOf<{ chain_name: string; latest_checkpoint: string; sequence: unknown }>(
+    await deps.db.execute(sql`SELECT chain_name, latest_checkpoint, ${sequence} AS sequence FROM _ponder_checkpoint`),
   );
-  const version = logs.length ? `${rows.map((r) => r.latest_checkpoint).sort().join(",")}|${rows[0]?.newest ?? "-"}` : undefined;
+  const version = versioned ? `${rows.map((r) => r.latest_checkpoint).sort().join(",")}|${rows[0]?.sequence ?? "-"}` : undefined;
   return rows
     .map((r) => ({ name: r.chain_name, ...decodeCheckpoint(r.latest_checkpoint), version }))
     .sort((a, b) => a.chainId - b.chainId);
@@ -147,21 +149,39 @@ export async function resolveBlocks(deps: ExposureDeps, at: At, chainId: number 
   }
 }
 
-/** Open positions of `account` now, on every chain (one indexed lookup; no block needed). */
-async function positionsAtHead(deps: ExposureDeps, account: Address): Promise<PositionRow[]> {
-  const { position } = deps.schema;
-  return deps.db
-    .select()
-    .from(position)
-    .where(and(eq(position.account, account.toLowerCase() as Address), eq(position.status, "open")));
+/**
+ * The statement of `build`, prepared once per process and name (the query text is built once and
+ * the database plans it once per connection): for the reads every request makes.
+ */
+type Prepared = { execute(placeholders?: Record<string, unknown>): Promise<any> };
+const preparedStatements = new WeakMap<ExposureDeps, Map<string, Prepared>>();
+function prepared(deps: ExposureDeps, name: string, build: () => { prepare(name: string): Prepared }): Prepared {
+  const known = preparedStatements.get(deps) ?? new Map<string, Prepared>();
+  preparedStatements.set(deps, known);
+  if (!known.has(name)) known.set(name, build().prepare(`exposure_${name}`));
+  return known.get(name)!;
+}
+
+/** Open positions of the accounts now, on every chain, grouped by account (lowercase): one indexed statement. */
+async function positionsAtHead(deps: ExposureDeps, accounts: Address[]): Promise<Map<string, PositionRow[]>> {
+  const byAccount = new Map<string, PositionRow[]>(accounts.map((a) => [a.toLowerCase(), []]));
+  const statement = prepared(deps, "open_positions", () => {
+    const { position } = deps.schema;
+    return deps.db
+      .select()
+      .from(position)
+      .where(and(sql`${position.account} = ANY(${sql.placeholder("accounts")})`, eq(position.status, "open")));
+  });
+  const rows: PositionRow[] = await statement.execute({ accounts: [...byAccount.keys()] });
+  for (const row of rows) byAccount.get(row.account.toLowerCase())?.push(row);
+  return byAccount;
 }
 
 /** The rows of the chains being answered. */
 const onChains = (rows: PositionRow[], blocks: BlockRef[]) => rows.filter((r) => blocks.some((b) => b.chainId === r.chainId));
 
-/** Open positions of `account` at the given blocks: current rows at the head, history snapshots before it. */
-async function positionsAt(deps: ExposureDeps, account: Address, blocks: BlockRef[], atHead: boolean): Promise<PositionRow[]> {
-  if (atHead) return onChains(await positionsAtHead(deps, account), blocks);
+/** Open positions of `account` at the given blocks, from the history snapshots. */
+async function positionsAt(deps: ExposureDeps, account: Address, blocks: BlockRef[]): Promise<PositionRow[]> {
   const { positionEvent: E } = deps.schema;
   const lower = account.toLowerCase() as Address;
   const perChain = await Promise.all(
@@ -189,7 +209,7 @@ export async function priceBook(deps: ExposureDeps, assets: { chainId: number; a
   const lookups = lookupsAt(deps, blocks);
   const wanted = new Map<number, Set<string>>(blocks.map((b) => [b.chainId, new Set<string>()]));
   for (const a of assets) wanted.get(a.chainId)?.add(a.asset.toLowerCase());
-  const marks = new Map<string, MarkPrice>();
+  const marks = new Map<number, Map<string, MarkPrice>>(blocks.map((b) => [b.chainId, new Map()]));
   await Promise.all(
     blocks.map(async (block) => {
       const keyOf = (asset: string) => `mark:${block.chainId}:${block.number}:${asset}`;
@@ -203,7 +223,7 @@ export async function priceBook(deps: ExposureDeps, assets: { chainId: number; a
         const asset = byKey.get(key)!;
         const updatedAt = BigInt(String(r.updated_at));
         const feed = feeds.byAsset(block.chainId, asset as Address);
-        marks.set(`${block.chainId}:${asset}`, {
+        marks.get(block.chainId)!.set(asset, {
           price: BigInt(String(r.price)),
           updatedAt,
           feed: r.feed as Address,
@@ -212,7 +232,10 @@ export async function priceBook(deps: ExposureDeps, assets: { chainId: number; a
       }
     }),
   );
-  return (chainId, asset) => marks.get(`${chainId}:${asset.toLowerCase()}`);
+  return (chainId, asset) => {
+    const onChain = marks.get(chainId);
+    return onChain?.get(asset) ?? onChain?.get(asset.toLowerCase());
+  };
 }
 
 /** The prices the positions need: their markets and collateral tokens. */
@@ -223,10 +246,20 @@ const priceBookFor = (deps: ExposureDeps, rows: PositionRow[], blocks: BlockRef[
     blocks,
   );
 
-/** What a wallet holds at the given blocks, and the prices its positions need. */
-async function loadWallet(deps: ExposureDeps, account: Address, blocks: BlockRef[], atHead: boolean) {
-  const rows = await positionsAt(deps, account, blocks, atHead);
+/** What a wallet held at the given (past) blocks, and the prices its positions need. */
+async function loadWallet(deps: ExposureDeps, account: Address, blocks: BlockRef[]) {
+  const rows = await positionsAt(deps, account, blocks);
   return { rows, prices: await priceBookFor(deps, rows, blocks) };
+}
+
+/** loadWallet for many wallets: at the head, every wallet's positions in one statement. */
+async function loadWallets(deps: ExposureDeps, accounts: Address[], blocks: BlockRef[], atHead: boolean) {
+  if (!atHead) return eachWallet(accounts, async (address) => ({ address, ...(await loadWallet(deps, address, blocks)) }));
+  const held = await positionsAtHead(deps, accounts);
+  return eachWallet(accounts, async (address) => {
+    const rows = onChains(held.get(address.toLowerCase())!, blocks);
+    return { address, rows, prices: await priceBookFor(deps, rows, blocks) };
+  });
 }
 
 /** Runs each protocol's own risk rule over the rows (any wallets) with the given prices. */
@@ -273,9 +306,9 @@ async function assessRows(
   return { address: account, blocks, positions: assessed, accounts, items, totals: exposureTotals(items), warnings };
 }
 
-/** Per-wallet work shared by `wallet` and `portfolio`: positions, accounts and totals at given blocks. */
-async function assessWallet(deps: ExposureDeps, account: Address, blocks: BlockRef[], atHead: boolean): Promise<WalletExposure> {
-  const { rows, prices } = await loadWallet(deps, account, blocks, atHead);
+/** One wallet at given past blocks (`wallet` with atBlock / atTimestamp, and the alert engine): positions, accounts and totals. */
+async function assessWallet(deps: ExposureDeps, account: Address, blocks: BlockRef[]): Promise<WalletExposure> {
+  const { rows, prices } = await loadWallet(deps, account, blocks);
   return assessRows(deps, account, rows, prices, blocks);
 }
 
@@ -316,16 +349,16 @@ export async function walletExposure(
   chainId: number | null,
 ): Promise<WalletExposure> {
   const account = parseWallet(address);
-  if (at !== null) return assessWallet(deps, account, await resolveBlocks(deps, at, chainId), false);
+  if (at !== null) return assessWallet(deps, account, await resolveBlocks(deps, at, chainId));
   // At the head the positions do not depend on the block: read them while the heads are read.
-  const [blocks, all] = await Promise.all([resolveBlocks(deps, null, chainId), positionsAtHead(deps, account)]);
-  const rows = onChains(all, blocks);
+  const [blocks, all] = await Promise.all([resolveBlocks(deps, null, chainId), positionsAtHead(deps, [account])]);
+  const rows = onChains(all.get(account.toLowerCase())!, blocks);
   return assessRows(deps, account, rows, await priceBookFor(deps, rows, blocks), blocks);
 }
 
 /** A wallet's answer at blocks already resolved, from the history (the alert engine's per-block read). */
 export const walletExposureAt = (deps: ExposureDeps, address: string, blocks: BlockRef[]): Promise<WalletExposure> =>
-  assessWallet(deps, parseWallet(address), blocks, false);
+  assessWallet(deps, parseWallet(address), blocks);
 
 /** At most this many wallets per portfolio query: beyond it, ask for a named portfolio in pages. */
 export const MAX_PORTFOLIO_WALLETS = 500;
@@ -380,7 +413,8 @@ export async function portfolioExposure(
 ): Promise<PortfolioExposure> {
   const { name, addresses } = selectWallets(deps, selector);
   const blocks = await resolveBlocks(deps, at, chainId);
-  const wallets = await eachWallet(addresses, (a) => assessWallet(deps, a, blocks, at === null));
+  const loaded = await loadWallets(deps, addresses, blocks, at === null);
+  const wallets = await eachWallet(loaded, (w) => assessRows(deps, w.address, w.rows, w.prices, blocks));
   return combine(name, wallets, blocks);
 }
 
@@ -427,7 +461,7 @@ export async function stressExposure(
     throw userError(`stress over ${addresses.length} wallets x ${scenarios.length + 1} points is ${work} wallet-points; at most ${MAX_STRESS_WORK}`);
   }
   const blocks = await resolveBlocks(deps, at, chainId);
-  const loaded = await eachWallet(addresses, async (a) => ({ address: a, ...(await loadWallet(deps, a, blocks, at === null)) }));
+  const loaded = await loadWallets(deps, addresses, blocks, at === null);
   const assets = assetDirectory(deps.config);
   const evaluate = async (shocks: Shock[], volShift: number) =>
     combine(

@@ -46,8 +46,9 @@ const app = new Hono();
 app.on(["GET", "POST"], EXPOSURE_ENDPOINT, async (c) => {
   const tooLarge = () => c.json({ errors: [{ message: `request body over ${MAX_BODY_BYTES} bytes` }] }, 413);
   if (Number(c.req.header("content-length") ?? 0) > MAX_BODY_BYTES) return tooLarge();
-  if (c.req.method !== "POST") return yoga.fetch(c.req.raw);
-  // A body without a length is measured once and handed on, not read twice.
+  // A declared length bounds the body (Node's parser reads no more than it), so it goes on as it came.
+  if (c.req.method !== "POST" || c.req.header("content-length") !== undefined) return yoga.fetch(c.req.raw);
+  // A body without a length (chunked) is measured once and handed on, not read twice.
   const body = await c.req.raw.arrayBuffer();
   if (body.byteLength > MAX_BODY_BYTES) return tooLarge();
   return yoga.fetch(new Request(c.req.raw.url, { method: "POST", headers: c.req.raw.headers, body }));

@@ -306,6 +306,16 @@ describe.each(DATABASES)("GMX v1 end to end on %s", (database) => {
       body: JSON.stringify({ query: `{ chains { chainId } } # ${"x".repeat(70_000)}` }),
     });
     expect(huge.status).toBe(413);
+    // Without a content-length (chunked), the body is measured as it arrives.
+    const chunked = (text: string) =>
+      fetch(`${indexer.url}/exposure`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: new ReadableStream({ start: (c) => (c.enqueue(new TextEncoder().encode(text)), c.close()) }),
+        duplex: "half",
+      } as RequestInit);
+    expect((await chunked(JSON.stringify({ query: `{ chains { chainId } } # ${"x".repeat(70_000)}` }))).status).toBe(413);
+    expect(await (await chunked(JSON.stringify({ query: "{ chains { chainId } }" }))).json()).toEqual({ data: { chains: [{ chainId: d.chainId }] } });
     const tooMuch = await indexer.query(`query ($w: [String!]) { stress(wallets: $w, shocks: [{ asset: "ETH", moves: [${Array(200).fill('"0.01"').join(",")}] }]) { base { pnlUsd } } }`, {
       w: Array.from({ length: 120 }, (_, i) => `0x${(i + 1).toString(16).padStart(40, "0")}`),
     });
