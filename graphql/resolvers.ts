@@ -128,6 +128,7 @@ export function createResolvers(deps: ExposureDeps) {
     return amount === null || decimals === undefined ? null : formatUnits(amount, decimals);
   };
 
+  // Fields that take work (formatting, lookups) are functions, which GraphQL calls only when asked for.
   const position = ({ row, risk, mark }: AssessedPosition) => ({
     id: row.positionId,
     chainId: row.chainId,
@@ -135,29 +136,30 @@ export function createResolvers(deps: ExposureDeps) {
     venue: row.venue,
     positionKey: row.positionKey,
     account: row.account,
-    market: asset(row.chainId, row.market),
+    market: () => asset(row.chainId, row.market),
     side: row.isLong ? "LONG" : "SHORT",
     status: row.status,
-    sizeUsd: usd(row.sizeUsd),
-    sizeInTokens: tokens(risk.sizeInTokens, row.chainId, row.market),
-    notionalUsd: usd(risk.notionalUsd),
-    collateral: {
+    sizeUsd: () => usd(row.sizeUsd),
+    sizeInTokens: () => tokens(risk.sizeInTokens, row.chainId, row.market),
+    notionalUsd: () => usd(risk.notionalUsd),
+    collateral: () => ({
       token: asset(row.chainId, row.collateralToken),
       amount: tokens(risk.collateralAmount, row.chainId, row.collateralToken),
       usd: usd(risk.collateralUsd),
-    },
-    entryPrice: usd(row.entryPrice),
-    markPrice: mark && { usd: formatUsd(mark.price), updatedAt: mark.updatedAt, feed: mark.feed, stale: mark.stale },
+    }),
+    entryPrice: () => usd(row.entryPrice),
+    markPrice: () => mark && { usd: formatUsd(mark.price), updatedAt: mark.updatedAt, feed: mark.feed, stale: mark.stale },
     leverage: risk.leverage,
-    unrealizedPnlUsd: usd(risk.unrealizedPnlUsd),
-    realisedPnlUsd: usd(row.realisedPnlUsd),
-    equityUsd: usd(risk.equityUsd),
-    pendingFeesUsd: usd(risk.pendingFeesUsd),
-    liquidationPrice: usd(risk.liquidationPrice),
+    unrealizedPnlUsd: () => usd(risk.unrealizedPnlUsd),
+    realisedPnlUsd: () => usd(row.realisedPnlUsd),
+    equityUsd: () => usd(risk.equityUsd),
+    pendingFeesUsd: () => usd(risk.pendingFeesUsd),
+    liquidationPrice: () => usd(risk.liquidationPrice),
     liquidationDistance: risk.liquidationDistance,
     liquidatableNow: risk.liquidatableNow,
-    netNotionalUsd: risk.netNotionalUsd === undefined ? usd(risk.notionalUsd === null ? null : row.isLong ? risk.notionalUsd : -risk.notionalUsd) : usd(risk.netNotionalUsd),
-    option: risk.option && { ...risk.option, strike: formatUsd(risk.option.strike), type: risk.option.isCall ? "CALL" : "PUT" },
+    netNotionalUsd: () =>
+      risk.netNotionalUsd === undefined ? usd(risk.notionalUsd === null ? null : row.isLong ? risk.notionalUsd : -risk.notionalUsd) : usd(risk.netNotionalUsd),
+    option: () => risk.option && { ...risk.option, strike: formatUsd(risk.option.strike), type: risk.option.isCall ? "CALL" : "PUT" },
     openedBlock: row.openedBlock,
     openedAt: row.openedAt,
     updatedBlock: row.updatedBlock,
@@ -175,15 +177,16 @@ export function createResolvers(deps: ExposureDeps) {
   };
 
   const stressPoint = (shocks: Shock[], p: PortfolioExposure, base: PortfolioExposure) => {
-    const l = liquidatable(p.positions);
+    let hit: ReturnType<typeof liquidatable> | undefined;
+    const l = () => (hit ??= liquidatable(p.positions));
     return {
       shocks: shocks.map((s) => ({ asset: s.asset, move: s.move === undefined ? null : formatUnits(s.move, 18), priceUsd: usd(s.price) })),
-      totals: totals(p.totals, p.positions.length, p.warnings),
-      pnlUsd: p.totals.equityUsd === null || base.totals.equityUsd === null ? null : formatUsd(p.totals.equityUsd - base.totals.equityUsd),
-      liquidatable: l.hit.map(position),
-      liquidatableNotionalUsd: l.notionalUsd,
-      liquidatableCollateralUsd: l.collateralUsd,
-      accounts: p.accounts.map(account),
+      totals: () => totals(p.totals, p.positions.length, p.warnings),
+      pnlUsd: () => (p.totals.equityUsd === null || base.totals.equityUsd === null ? null : formatUsd(p.totals.equityUsd - base.totals.equityUsd)),
+      liquidatable: () => l().hit.map(position),
+      liquidatableNotionalUsd: () => l().notionalUsd,
+      liquidatableCollateralUsd: () => l().collateralUsd,
+      accounts: () => p.accounts.map(account),
     };
   };
 
@@ -295,22 +298,24 @@ export function createResolvers(deps: ExposureDeps) {
         args: { name?: string | null; wallets?: string[] | null; atBlock?: bigint | null; atTimestamp?: bigint | null; chainId?: number | null },
       ) => {
         const p = await portfolioExposure(deps, { name: args.name, wallets: args.wallets }, when(args), args.chainId ?? null);
-        const c = concentration(p.items, p.totals.grossNotionalUsd);
         return {
           name: p.name,
           wallets: p.wallets.map((w) => w.address),
           blocks: blockRefs(p.blocks),
-          totals: totals(p.totals, p.positions.length, p.warnings),
-          byAsset: breakdowns(p.items, (i) => i.asset),
-          byProtocol: breakdowns(p.items, (i) => i.protocol),
-          byChain: breakdowns(p.items, (i) => String(i.chainId)),
-          byWallet: p.wallets.map((w) => ({ key: w.address, positionCount: w.positions.length, totals: totals(w.totals, w.positions.length, []) })),
-          concentration: {
-            largestPosition: c.largestPosition && { ...c.largestPosition, notionalUsd: formatUsd(c.largestPosition.notionalUsd) },
-            largestAsset: c.largestAsset && { ...c.largestAsset, grossUsd: formatUsd(c.largestAsset.grossUsd) },
+          totals: () => totals(p.totals, p.positions.length, p.warnings),
+          byAsset: () => breakdowns(p.items, (i) => i.asset),
+          byProtocol: () => breakdowns(p.items, (i) => i.protocol),
+          byChain: () => breakdowns(p.items, (i) => String(i.chainId)),
+          byWallet: () => p.wallets.map((w) => ({ key: w.address, positionCount: w.positions.length, totals: totals(w.totals, w.positions.length, []) })),
+          concentration: () => {
+            const c = concentration(p.items, p.totals.grossNotionalUsd);
+            return {
+              largestPosition: c.largestPosition && { ...c.largestPosition, notionalUsd: formatUsd(c.largestPosition.notionalUsd) },
+              largestAsset: c.largestAsset && { ...c.largestAsset, grossUsd: formatUsd(c.largestAsset.grossUsd) },
+            };
           },
           ...positionFields(p.positions),
-          accounts: p.accounts.map(account),
+          accounts: () => p.accounts.map(account),
         };
       },
     },

@@ -5,18 +5,24 @@ const key = (chainId: number, address: string) => `${chainId}:${address.toLowerC
 
 /** Looks up configured assets by chain id and token address. */
 export const assetDirectory = perConfig((config: ExposureConfig) => {
-  const byKey = new Map<string, AssetSettings>();
+  // Per chain, by lowercase address: the hot lookups (once per position and field) build no key string.
+  const byAddress = new Map<number, Map<string, AssetSettings>>();
   const byChain = new Map<number, AssetSettings[]>();
   for (const asset of config.assets) {
     const chainId = config.chains[asset.chain]!.id;
-    byKey.set(key(chainId, asset.address), asset);
+    if (!byAddress.has(chainId)) byAddress.set(chainId, new Map());
+    byAddress.get(chainId)!.set(asset.address.toLowerCase(), asset);
     byChain.set(chainId, [...(byChain.get(chainId) ?? []), asset]);
   }
+  const get = (chainId: number, address: Address): AssetSettings | undefined => {
+    const onChain = byAddress.get(chainId);
+    return onChain?.get(address) ?? onChain?.get(address.toLowerCase());
+  };
   return {
     /** The configured assets of one chain. */
     onChain: (chainId: number): AssetSettings[] => byChain.get(chainId) ?? [],
-    get: (chainId: number, address: Address): AssetSettings | undefined => byKey.get(key(chainId, address)),
+    get,
     /** The symbol net notional is grouped by; unknown tokens keep their chain-qualified address. */
-    symbol: (chainId: number, address: Address): string => byKey.get(key(chainId, address))?.symbol ?? key(chainId, address),
+    symbol: (chainId: number, address: Address): string => get(chainId, address)?.symbol ?? key(chainId, address),
   };
 });

@@ -17,10 +17,10 @@ export const minBig = (a: bigint, b: bigint): bigint => (a < b ? a : b);
 export const formatUsd = (value: bigint): string => formatUnits(value, USD_DECIMALS);
 
 /** A ratio for people (leverage, distance): float from exact integers, 1e-12 resolution. */
+const RATIO_SCALE = 10n ** 12n;
 export const ratio = (numerator: bigint, denominator: bigint): number | null => {
   if (denominator === 0n) return null;
-  const scale = 10n ** 12n;
-  return Number((numerator * scale) / denominator) / 1e12;
+  return Number((numerator * RATIO_SCALE) / denominator) / 1e12;
 };
 
 /** Scales a fixed-point integer with `from` decimals to `to` decimals, flooring when it shrinks. */
