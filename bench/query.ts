@@ -1,10 +1,10 @@
 // `npm run bench:query`: API latency with 1,000,000 open positions over 100,000 wallets in Postgres,
-// under load from autocannon (the most it holds) and loadtest (a steady rate), against ponder's own /graphql reading the same rows.
-// Options: --positions N (default 1000000), --duration S per run (default 10; two runs per scenario), --connections C (default 8),
+// under load from autocannon (the most it holds) and loadtest (steady rates below it), against ponder's own /graphql reading the same rows.
+// Options: --positions N (default 1000000), --duration S per run (default 10; three runs per scenario, after a 2 s warm-up), --connections C (default 8),
 // --only TEXT (just the scenarios whose name contains it), --profile DIR (a CPU profile of the API there),
-// --keep (leave the Postgres schema for inspection; its name is printed).
-import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync } from "node:fs";
+// --keep (leave the Postgres schema for inspection; its name is printed), --reuse SCHEMA (measure a kept schema again: no fill).
+import { execFileSync, spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import autocannon from "autocannon";
@@ -12,7 +12,7 @@ import { loadTest } from "loadtest";
 import pg from "pg";
 import { startAnvil } from "../test/chain/anvil";
 import { chainClients } from "../test/chain/clients";
-import { deployFixtures } from "../test/chain/deploy";
+import { deployFixtures, setPrice } from "../test/chain/deploy";
 import { fixtureExposureConfig, writeExposureConfig } from "../test/chain/exposure-config";
 import { POSTGRES_URL } from "../test/support/indexer";
 import { LEVEL_ALWAYS_LONG } from "../src/core/at-risk";
@@ -29,19 +29,26 @@ const DURATION = Number(arg("duration", "10"));
 const CONNECTIONS = Number(arg("connections", "8"));
 const ONLY = arg("only", "");
 const PROFILE = arg("profile", "");
+const REUSE = arg("reuse", "");
 const BIG_WALLETS = 100; // 200 positions each
 const WALLETS = 100_000;
 const log = (msg: string) => console.log(`[bench:query] ${msg}`);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const wallet = (i: number) => `0x${(0x10000 + i).toString(16).padStart(40, "0")}`;
 
-const anvil = await startAnvil();
+const db = new pg.Client({ connectionString: POSTGRES_URL });
+await db.connect();
+// A kept schema is served again on a chain of its own id: the fixture deploys to the same addresses.
+const reusedChainId = REUSE ? Number((await db.query(`SELECT chain_id FROM "${REUSE}".position LIMIT 1`)).rows[0].chain_id) : undefined;
+const anvil = await startAnvil({ chainId: reusedChainId });
 const d = await deployFixtures(anvil.rpcUrl);
+// The LINK feed is OCR-style: its starting answer has no event, so one transmission gives LINK positions a mark.
+if (!REUSE) await setPrice(d, "LINK", 15n * 10n ** 8n);
 const head = await chainClients(anvil.rpcUrl).publicClient.getBlockNumber({ cacheTime: 0 });
 const work = mkdtempSync(join(tmpdir(), "bench-query-"));
 const configPath = join(work, "exposure.config.json");
 writeExposureConfig(configPath, fixtureExposureConfig(d, { portfolios: { fifty: Array.from({ length: 50 }, (_, i) => wallet(BIG_WALLETS + i)) } }));
-const schema = `bench_query_${Date.now()}`;
+const schema = REUSE || `bench_query_${Date.now()}`;
 const env = { ...process.env, PONDER_TELEMETRY_DISABLED: "true", DATABASE_URL: POSTGRES_URL, EXPOSURE_CONFIG: configPath };
 
 function ponder(command: "start" | "serve", port: number): ChildProcess {
@@ -57,70 +64,77 @@ async function until(check: () => Promise<boolean>, what: string) {
   throw new Error(`timed out waiting for ${what}`);
 }
 
-// 1. The indexer creates the tables and indexes the fixture's feeds and Vault settings, then stops.
-const indexer = ponder("start", 42_600);
-await until(async () => ((await (await fetch("http://127.0.0.1:42600/status")).json()).anvil?.block?.number ?? 0) >= Number(head), "the indexer");
-indexer.kill("SIGTERM");
-await new Promise((r) => indexer.once("exit", r));
+/** Steps 1 and 2: the tables, and one million positions in them. */
+async function fill() {
+  // 1. The indexer creates the tables and indexes the fixture's feeds and Vault settings, then stops.
+  const indexer = ponder("start", 42_600);
+  await until(async () => ((await (await fetch("http://127.0.0.1:42600/status")).json()).anvil?.block?.number ?? 0) >= Number(head), "the indexer");
+  indexer.kill("SIGTERM");
+  await new Promise((r) => indexer.once("exit", r));
 
-// 2. One million open GMX v1 positions written straight into the tables, with the Vault parameters they need.
-const db = new pg.Client({ connectionString: POSTGRES_URL });
-await db.connect();
-const filled = Date.now();
-// ponder's tables carry triggers for its live queries and reorg log; a bulk load is neither.
-await db.query("SET session_replication_role = replica");
-const vault = d.vault.toLowerCase();
-const tokens = [d.tokens.WETH.address, d.tokens.WBTC.address, d.tokens.LINK.address].map((t) => t.toLowerCase());
-await db.query(
-  `INSERT INTO "${schema}".gmx_v1_vault_params (id, chain_id, vault, block_number, max_leverage, liquidation_fee_usd, margin_fee_basis_points)
-   VALUES ($1, $2, $3, 0, 1000000, 5000000000000000000000000000000, 10) ON CONFLICT (id) DO NOTHING`,
-  [`${d.chainId}:${vault}:0`, d.chainId, vault],
-);
-// Levels as the GMX v1 handlers file them for a fresh position (no funding due), in SQL for the bulk
-// load: Vault.validateLiquidation's boundary (see liquidationPrice in src/protocols/gmx-v1/risk.ts),
-// checked against that function on a sample below.
-await db.query(
-  `INSERT INTO "${schema}".position (id, position_id, chain_id, protocol, venue, position_key, account, market, collateral_token, is_long,
-     size_usd, size_in_tokens, collateral_usd, collateral_amount, entry_price, realised_pnl_usd, protocol_state, liquidation_level, status,
-     opened_block, opened_at, updated_block, updated_at)
-   SELECT 'bench:' || i, 'bench:' || i, $1, 'gmx-v1', $2, '0x' || lpad(to_hex(i), 64, '0'),
-     '0x' || lpad(to_hex(65536 + CASE WHEN i < $3 * 200 THEN i % $3 ELSE $3 + (i - $3 * 200) % ($4 - $3) END), 40, '0'),
-     market, market, is_long, size, NULL, collateral, NULL, price, 0,
-     '{"entryFundingRate":"0","reserveAmount":"0"}'::json,
-     CASE WHEN min_delta <= 0 THEN (CASE WHEN is_long THEN $7::numeric ELSE 0 END)
-          WHEN is_long THEN NULLIF(GREATEST(price - div(min_delta * price + size - 1, size), 0), 0)
-          ELSE price + div(min_delta * price + size - 1, size) END,
-     'open', 1, 0, 1, 0
-   FROM (
-     SELECT i, market, is_long, size, collateral, price,
-       collateral - GREATEST(size - div(size * 9990, 10000) + 5e30, div(size * 10000 + 999999, 1000000)) + 1 AS min_delta
+  // 2. One million open GMX v1 positions written straight into the tables, with the Vault parameters they need.
+  const filled = Date.now();
+  // ponder's tables carry triggers for its live queries and reorg log; a bulk load is neither.
+  await db.query("SET session_replication_role = replica");
+  const vault = d.vault.toLowerCase();
+  const tokens = [d.tokens.WETH.address, d.tokens.WBTC.address, d.tokens.LINK.address].map((t) => t.toLowerCase());
+  await db.query(
+    `INSERT INTO "${schema}".gmx_v1_vault_params (id, chain_id, vault, block_number, max_leverage, liquidation_fee_usd, margin_fee_basis_points)
+     VALUES ($1, $2, $3, 0, 1000000, 5000000000000000000000000000000, 10) ON CONFLICT (id) DO NOTHING`,
+    [`${d.chainId}:${vault}:0`, d.chainId, vault],
+  );
+  // Levels as the GMX v1 handlers file them for a fresh position (no funding due), in SQL for the bulk
+  // load: Vault.validateLiquidation's boundary (see liquidationPrice in src/protocols/gmx-v1/risk.ts),
+  // checked against that function on a sample below.
+  await db.query(
+    `INSERT INTO "${schema}".position (id, position_id, chain_id, protocol, venue, position_key, account, market, collateral_token, is_long,
+       size_usd, size_in_tokens, collateral_usd, collateral_amount, entry_price, realised_pnl_usd, protocol_state, liquidation_level, status,
+       opened_block, opened_at, updated_block, updated_at)
+     SELECT 'bench:' || i, 'bench:' || i, $1, 'gmx-v1', $2, '0x' || lpad(to_hex(i), 64, '0'),
+       '0x' || lpad(to_hex(65536 + CASE WHEN i < $3 * 200 THEN i % $3 ELSE $3 + (i - $3 * 200) % ($4 - $3) END), 40, '0'),
+       market, market, is_long, size, NULL, collateral, NULL, price, 0,
+       '{"entryFundingRate":"0","reserveAmount":"0"}'::json,
+       CASE WHEN min_delta <= 0 THEN (CASE WHEN is_long THEN $7::numeric ELSE 0 END)
+            WHEN is_long THEN NULLIF(GREATEST(price - div(min_delta * price + size - 1, size), 0), 0)
+            ELSE price + div(min_delta * price + size - 1, size) END,
+       'open', 1, 0, 1, 0
      FROM (
-       SELECT i, ($5::text[])[1 + i % 3] AS market, i % 2 = 0 AS is_long,
-         (1000 + i % 50000)::numeric * 1e30 AS size, (100 + i % 5000)::numeric * 1e30 AS collateral,
-         (CASE i % 3 WHEN 0 THEN 3000 WHEN 1 THEN 60000 ELSE 15 END)::numeric * 1e30 AS price
-       FROM generate_series(0, $6 - 1) AS i
-     ) AS terms
-   ) AS checked`,
-  [d.chainId, vault, BIG_WALLETS, WALLETS, tokens, POSITIONS, LEVEL_ALWAYS_LONG.toString()],
-);
-const sample = await db.query(
-  `SELECT size_usd, collateral_usd, entry_price, is_long, liquidation_level FROM "${schema}".position TABLESAMPLE SYSTEM (1) LIMIT 5000`,
-);
-const params = { maxLeverage: 1_000_000n, liquidationFeeUsd: 5n * 10n ** 30n, marginFeeBasisPoints: 10n };
-for (const r of sample.rows) {
-  const p = { size: BigInt(r.size_usd), collateral: BigInt(r.collateral_usd), averagePrice: BigInt(r.entry_price), entryFundingRate: 0n, isLong: r.is_long };
-  const expected = liquidationLevel(p, params, 0n);
-  if ((r.liquidation_level === null ? null : BigInt(r.liquidation_level)) !== expected) throw new Error(`bulk level ${r.liquidation_level} != ${expected} for ${JSON.stringify(r)}`);
+       SELECT i, market, is_long, size, collateral, price,
+         collateral - GREATEST(size - div(size * 9990, 10000) + 5e30, div(size * 10000 + 999999, 1000000)) + 1 AS min_delta
+       FROM (
+         SELECT i, ($5::text[])[1 + i % 3] AS market, i % 2 = 0 AS is_long,
+           (1000 + i % 50000)::numeric * 1e30 AS size, (100 + i % 5000)::numeric * 1e30 AS collateral,
+           (CASE i % 3 WHEN 0 THEN 3000 WHEN 1 THEN 60000 ELSE 15 END)::numeric * 1e30 AS price
+         FROM generate_series(0, $6 - 1) AS i
+       ) AS terms
+     ) AS checked`,
+    [d.chainId, vault, BIG_WALLETS, WALLETS, tokens, POSITIONS, LEVEL_ALWAYS_LONG.toString()],
+  );
+  const sample = await db.query(
+    `SELECT size_usd, collateral_usd, entry_price, is_long, liquidation_level FROM "${schema}".position TABLESAMPLE SYSTEM (1) LIMIT 5000`,
+  );
+  const params = { maxLeverage: 1_000_000n, liquidationFeeUsd: 5n * 10n ** 30n, marginFeeBasisPoints: 10n };
+  for (const r of sample.rows) {
+    const p = { size: BigInt(r.size_usd), collateral: BigInt(r.collateral_usd), averagePrice: BigInt(r.entry_price), entryFundingRate: 0n, isLong: r.is_long };
+    const expected = liquidationLevel(p, params, 0n);
+    if ((r.liquidation_level === null ? null : BigInt(r.liquidation_level)) !== expected) throw new Error(`bulk level ${r.liquidation_level} != ${expected} for ${JSON.stringify(r)}`);
+  }
+  log(`bulk levels equal liquidationLevel() on a sample of ${sample.rows.length}`);
+  // Steady state: visibility map and statistics set now, not by autovacuum during the measurements.
+  await db.query(`VACUUM ANALYZE "${schema}".position`);
+  log(`${POSITIONS} positions over ${WALLETS} wallets written in ${((Date.now() - filled) / 1000).toFixed(1)} s`);
 }
-log(`bulk levels equal liquidationLevel() on a sample of ${sample.rows.length}`);
+if (REUSE) {
+  const { rows: [kept] } = await db.query(`SELECT venue FROM "${REUSE}".position LIMIT 1`);
+  if (kept.venue !== d.vault.toLowerCase()) throw new Error(`schema ${REUSE} was filled for Vault ${kept.venue}, the fixture deployed ${d.vault}`);
+  log(`reusing schema ${REUSE} (chain ${d.chainId})`);
+} else await fill();
+
 // Marks are the fixture's starting prices, which are every position's entry price here.
 const { rows: [{ n: withinBound }] } = await db.query(
   `SELECT count(*) AS n FROM "${schema}".position
    WHERE (is_long AND liquidation_level >= entry_price * 0.95) OR (NOT is_long AND liquidation_level <= entry_price * 1.05)`,
 );
-// Steady state: visibility map and statistics set now, not by autovacuum during the measurements.
-await db.query(`VACUUM ANALYZE "${schema}".position`);
-log(`${POSITIONS} positions over ${WALLETS} wallets written in ${((Date.now() - filled) / 1000).toFixed(1)} s`);
 
 // 3. The API alone (ponder serve) over those tables, and the load.
 const server = ponder("serve", 42_601);
@@ -155,17 +169,31 @@ const scenarios = [
   { name: "baseline: ponder /graphql, 200 rows", target: null, ...gql("/graphql", rawQuery(200), bigWallets) },
 ];
 
-type Load = { p50: number; p95: number; p99: number; rps: number; errors: number };
+type Load = { p50: number; p95: number; p99: number; rps: number; errors: number; apiCpuMs?: number };
+type Api = { url: string; process: ChildProcess };
+
+/** CPU time (user + system) a process has used, in ms, from /proc: the API's own cost, whatever else shares the cores. */
+const CLOCK_TICKS = Number(execFileSync("getconf", ["CLK_TCK"]).toString());
+function cpuMs(child: ChildProcess): number {
+  const stat = readFileSync(`/proc/${child.pid}/stat`, "utf8");
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
+}
 const percentile = (sorted: number[], q: number) => Number(sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!.toFixed(1));
 
-/** The most the API holds: each of the connections sends its next request as soon as the last is answered (autocannon). */
-async function saturate(s: (typeof scenarios)[number]): Promise<Load> {
+/**
+ * The most the API holds: each of the connections sends its next request as soon as the last is
+ * answered (autocannon), with the API processes' CPU time per answered request.
+ */
+async function saturate(s: (typeof scenarios)[number], apis: Api[], duration = DURATION): Promise<Load> {
   const times: number[] = []; // every response time as autocannon's clients report them, for exact percentiles
   let next = 0;
-  const result = await autocannon({
-    url: `${base}${s.path}`,
-    connections: CONNECTIONS,
-    duration: DURATION,
+  const cpuBefore = apis.map((a) => cpuMs(a.process));
+  // Several API replicas: one autocannon per replica at once, the connections split between them.
+  const results = await Promise.all(apis.map(({ url }) => autocannon({
+    url: `${url}${s.path}`,
+    connections: Math.max(1, Math.round(CONNECTIONS / apis.length)),
+    duration,
     requests: [
       {
         method: "POST",
@@ -174,10 +202,12 @@ async function saturate(s: (typeof scenarios)[number]): Promise<Load> {
       },
     ],
     setupClient: (client: any) => client.on("response", (_status: number, _bytes: number, ms: number) => times.push(ms)),
-  } as any);
+  } as any)));
   times.sort((a, b) => a - b);
   const at = (q: number) => percentile(times, q);
-  return { p50: at(0.5), p95: at(0.95), p99: at(0.99), rps: Math.round(times.length / DURATION), errors: result.errors + result.non2xx };
+  const errors = results.reduce((sum, r) => sum + r.errors + r.non2xx, 0);
+  const apiCpuMs = apis.reduce((sum, a, i) => sum + cpuMs(a.process) - cpuBefore[i]!, 0) / Math.max(1, times.length);
+  return { p50: at(0.5), p95: at(0.95), p99: at(0.99), rps: Math.round(times.length / duration), errors, apiCpuMs: Number(apiCpuMs.toFixed(2)) };
 }
 
 /**
@@ -206,35 +236,66 @@ async function steady(s: (typeof scenarios)[number], rate: number): Promise<Load
   return { p50: at(0.5), p95: at(0.95), p99: at(0.99), rps: Math.round(result.totalRequests / DURATION), errors: result.totalErrors };
 }
 
-type Row = { name: string; max: Load; steady: Load & { offered: number }; target: number | null };
+/** Steady loads, as fractions of the most this API held in the same run. */
+const STEADY_SHARES = [0.25, 0.5];
+type Row = { name: string; max: Load; steady: (Load & { offered: number })[]; target: number | null };
 const rows: Row[] = [];
-const show = (l: Load) => `p50 ${l.p50} ms, p95 ${l.p95} ms, p99 ${l.p99} ms, ${l.rps} req/s, ${l.errors} errors`;
+const show = (l: Load) =>
+  `p50 ${l.p50} ms, p95 ${l.p95} ms, p99 ${l.p99} ms, ${l.rps} req/s, ${l.errors} errors${l.apiCpuMs === undefined ? "" : `, API CPU ${l.apiCpuMs} ms/request`}`;
+const api: Api = { url: base, process: server };
 for (const s of scenarios.filter((x) => x.name.includes(ONLY))) {
   for (const body of [s.bodies[0]!, s.bodies[s.bodies.length - 1]!]) {
     const check = await (await fetch(`${base}${s.path}`, { method: "POST", headers: { "content-type": "application/json" }, body })).json();
     if (check.errors) throw new Error(`${s.name}: ${JSON.stringify(check.errors)}`);
   }
-  const max = await saturate(s);
-  // Latency is read at a steady half of the most this API held in this run: a service at its limit
+  // Unmeasured warm-up: the API compiles its hot paths and opens its database connections.
+  await saturate(s, [api], 2);
+  const max = await saturate(s, [api]);
+  log(`${s.name}: at most ${show(max)}`);
+  // Latency is read at steady loads below the most this API held in this run: a service at its limit
   // answers in (connections / throughput) plus queueing, whatever its own speed.
-  const offered = Math.max(1, Math.round(max.rps / 2));
-  const held = { ...(await steady(s, offered)), offered };
+  const held: Row["steady"] = [];
+  for (const share of STEADY_SHARES) {
+    const offered = Math.max(1, Math.round(max.rps * share));
+    held.push({ ...(await steady(s, offered)), offered });
+    log(`${s.name}: at a steady ${offered} req/s (${share * 100}% of the most held): ${show(held.at(-1)!)}`);
+  }
   rows.push({ name: s.name, max, steady: held, target: s.target });
-  log(`${s.name}: at most ${show(max)}; at a steady ${offered} req/s: ${show(held)}`);
+}
+
+// Scale-out: a second API replica over the same tables, the same load split between the two.
+let replicas: Load | null = null;
+const walletScenario = scenarios[0]!;
+if (walletScenario.name.includes(ONLY)) {
+  const second = ponder("serve", 42_602);
+  const secondBase = "http://127.0.0.1:42602";
+  await until(async () => (await fetch(`${secondBase}/exposure`, { method: "POST", headers: { "content-type": "application/json" }, body: '{"query":"{ chains { blockNumber } }"}' })).ok, "the second API");
+  const apis = [api, { url: secondBase, process: second }];
+  await saturate(walletScenario, apis, 2);
+  replicas = await saturate(walletScenario, apis);
+  log(`${walletScenario.name}, 2 API replicas: at most ${show(replicas)}`);
+  second.kill("SIGTERM");
+  await new Promise((r) => second.once("exit", r));
 }
 
 server.kill("SIGTERM");
 await new Promise((r) => server.once("exit", r));
-if (process.argv.includes("--keep")) log(`schema kept: ${schema}`);
+if (process.argv.includes("--keep") || REUSE) log(`schema kept: ${schema}`);
 else await db.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
 await db.end();
 await anvil.stop();
 
-console.log(`\nbench:query — ${POSITIONS} open positions, ${WALLETS} wallets, Postgres; most held: ${CONNECTIONS} connections (autocannon); steady: half that rate, open loop (loadtest); ${DURATION} s per run; node ${process.version}`);
-console.log("scenario | most held: req/s, p99 ms | steady load req/s | p50 ms | p95 ms | p99 ms | errors | target p99 (steady)");
+const shares = STEADY_SHARES.map((x) => `${x * 100}%`);
+console.log(`\nbench:query — ${POSITIONS} open positions, ${WALLETS} wallets, Postgres; most held: ${CONNECTIONS} connections (autocannon); steady: ${shares.join(" and ")} of that rate, open loop (loadtest); ${DURATION} s per run; node ${process.version}`);
+console.log(`scenario | most held: req/s, p99 ms, API CPU ms/request | ${shares.map((x) => `steady ${x}: req/s, p50, p95, p99 ms`).join(" | ")} | errors | target p99 (${shares.join(" / ")})`);
 for (const r of rows) {
-  const verdict = r.target === null ? "-" : `${r.target} ms: ${r.steady.p99 < r.target ? "met" : "MISSED"}`;
-  const errors = r.max.errors + r.steady.errors;
-  console.log(`${r.name} | ${r.max.rps}, ${r.max.p99} | ${r.steady.rps} of ${r.steady.offered} | ${r.steady.p50} | ${r.steady.p95} | ${r.steady.p99} | ${errors} | ${verdict}`);
+  const verdict = r.target === null ? "-" : `${r.target} ms: ${r.steady.map((l) => (l.p99 < r.target! ? "met" : "MISSED")).join(" / ")}`;
+  const errors = r.max.errors + r.steady.reduce((sum, l) => sum + l.errors, 0);
+  const steadyColumns = r.steady.map((l) => `${l.rps} of ${l.offered}, ${l.p50}, ${l.p95}, ${l.p99}`).join(" | ");
+  console.log(`${r.name} | ${r.max.rps}, ${r.max.p99}, ${r.max.apiCpuMs} | ${steadyColumns} | ${errors} | ${verdict}`);
+}
+if (replicas) {
+  const one = rows.find((r) => r.name === walletScenario.name)!.max;
+  console.log(`${walletScenario.name} on 2 API replicas (ponder serve x2, one Postgres, same cores): most held ${replicas.rps} req/s (1 replica: ${one.rps}), p99 ${replicas.p99} ms, API CPU ${replicas.apiCpuMs} ms/request, ${replicas.errors} errors`);
 }
 console.log(`atRisk(0.05): ${withinBound} of ${POSITIONS} open positions are within 5% of liquidation (so the feed pages them).`);
