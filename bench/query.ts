@@ -1,6 +1,6 @@
 // `npm run bench:query`: API latency with 1,000,000 open positions over 100,000 wallets in Postgres,
 // under load from autocannon (the most it holds) and loadtest (steady rates below it), against ponder's own /graphql reading the same rows.
-// Options: --positions N (default 1000000), --duration S per run (default 10; three runs per scenario, after a 2 s warm-up), --connections C (default 8),
+// Options: --positions N (default 1000000), --duration S per run (default 20; three runs per scenario, after a 2 s warm-up), --connections C (default 8),
 // --only TEXT (just the scenarios whose name contains it), --profile DIR (a CPU profile of the API there),
 // --keep (leave the Postgres schema for inspection; its name is printed), --reuse SCHEMA (measure a kept schema again: no fill).
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
@@ -25,7 +25,7 @@ const arg = (name: string, fallback: string) => {
   return i > 0 ? process.argv[i + 1]! : fallback;
 };
 const POSITIONS = Number(arg("positions", "1000000"));
-const DURATION = Number(arg("duration", "10"));
+const DURATION = Number(arg("duration", "20"));
 const CONNECTIONS = Number(arg("connections", "8"));
 const ONLY = arg("only", "");
 const PROFILE = arg("profile", "");
@@ -210,6 +210,8 @@ async function saturate(s: (typeof scenarios)[number], apis: Api[], duration = D
   return { p50: at(0.5), p95: at(0.95), p99: at(0.99), rps: Math.round(times.length / duration), errors, apiCpuMs: Number(apiCpuMs.toFixed(2)) };
 }
 
+const sameLength = (bodies: string[]) => bodies.every((b) => Buffer.byteLength(b) === Buffer.byteLength(bodies[0]!));
+
 /**
  * Latency under a steady load: requests go out at a fixed rate whether or not earlier ones were
  * answered (loadtest's requestsPerSecond, open loop), so queueing behind a slow answer is counted.
@@ -221,6 +223,8 @@ async function steady(s: (typeof scenarios)[number], rate: number): Promise<Load
     url: `${base}${s.path}`,
     method: "POST",
     contentType: "application/json",
+    // As HTTP clients send a body they hold: with its length (loadtest would otherwise send it chunked).
+    headers: sameLength(s.bodies) ? { "content-length": String(Buffer.byteLength(s.bodies[0]!)) } : {},
     agentKeepAlive: true,
     requestsPerSecond: rate,
     maxSeconds: DURATION,
