@@ -1,6 +1,7 @@
 // `npm run bench:index`: indexing throughput of the exposure indexer against a baseline ponder app that
 // stores the same events raw, on the same generated chain, on PGlite and on Postgres, in one run.
-// Options: --events N (default 200000), --databases pglite,postgres, --profile DIR (a CPU profile and ponder's /metrics of each app there).
+// Options: --events N (default 200000), --databases pglite,postgres, --repeat N (default 2: each app N times,
+// in alternating order, medians reported), --profile DIR (a CPU profile and ponder's /metrics of each app there).
 import { spawn } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -12,6 +13,7 @@ import { pickArtifacts } from "../test/chain/compile";
 import { deployFixtures, setPrice } from "../test/chain/deploy";
 import { fixtureExposureConfig, writeExposureConfig } from "../test/chain/exposure-config";
 import { dropSchema, POSTGRES_URL } from "../test/support/indexer";
+import { machineCpuMs, processCpuMs } from "./proc";
 
 const ROOT = resolve(import.meta.dirname, "..");
 const PONDER = resolve(ROOT, "node_modules/ponder/dist/esm/bin/ponder.js");
@@ -22,6 +24,7 @@ const arg = (name: string, fallback: string) => {
 const EVENTS = Number(arg("events", "200000"));
 const DATABASES = arg("databases", "pglite,postgres").split(",") as ("pglite" | "postgres")[];
 const PROFILE = arg("profile", "");
+const REPEAT = Number(arg("repeat", "2"));
 if (PROFILE) mkdirSync(PROFILE, { recursive: true });
 const PAIRS_PER_TX = 1_000; // 2,000 events per transaction
 const POSITIONS = 20_000;
@@ -68,9 +71,12 @@ writeFileSync(
   JSON.stringify({ chainId: d.chainId, rpc: anvil.rpcUrl, vault: vault.address, feeds: Object.values(d.tokens).map((t) => t.feed), startBlock: 0 }),
 );
 
-type Run = { app: string; database: string; seconds: number; peakMb: number };
+type Run = { app: string; database: string; seconds: number; cpuSeconds: number; machineCpuSeconds: number; peakMb: number };
 
-/** Runs one app until its checkpoint reaches the head; wall time from spawn, peak resident memory. */
+/**
+ * Runs one app until its checkpoint reaches the head: wall time from spawn, the app's own CPU time,
+ * the whole machine's busy CPU time (Postgres, anvil and this script included), peak resident memory.
+ */
 async function run(app: "baseline" | "exposure", database: "pglite" | "postgres", port: number): Promise<Run> {
   const schema = `bench_${app}_${Date.now()}`;
   const env = {
@@ -84,6 +90,7 @@ async function run(app: "baseline" | "exposure", database: "pglite" | "postgres"
   const profile = PROFILE ? ["--cpu-prof", "--cpu-prof-dir", join(resolve(PROFILE), `${app}-${database}`)] : [];
   const args = [...profile, PONDER, ...(app === "baseline" ? ["--root", resolve(ROOT, "bench/baseline")] : []), "start", "--schema", schema, "--port", String(port)];
   const started = Date.now();
+  const machineBefore = machineCpuMs();
   const child = spawn(process.execPath, args, { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
   let output = "";
   child.stdout.on("data", (b) => (output += b));
@@ -109,33 +116,57 @@ async function run(app: "baseline" | "exposure", database: "pglite" | "postgres"
     await sleep(100);
   }
   const seconds = (Date.now() - started) / 1000;
+  const cpuSeconds = processCpuMs(child.pid!) / 1000;
+  const machineCpuSeconds = (machineCpuMs() - machineBefore) / 1000;
   peak();
   // ponder's own counters (cache misses, time per handler and per database method) beside the profile.
   if (PROFILE) writeFileSync(join(resolve(PROFILE), `${app}-${database}.metrics.txt`), await (await fetch(`http://127.0.0.1:${port}/metrics`)).text());
   child.kill("SIGTERM");
   await new Promise((r) => child.once("exit", r));
   await dropSchema(database, schema);
-  return { app, database, seconds, peakMb: peakKb / 1024 };
+  return { app, database, seconds, cpuSeconds, machineCpuSeconds, peakMb: peakKb / 1024 };
 }
 
 const results: Run[] = [];
 let port = 42_500;
 for (const database of DATABASES) {
-  for (const app of ["baseline", "exposure"] as const) {
-    const r = await run(app, database, port++);
-    log(`${app} on ${database}: ${r.seconds.toFixed(1)} s, ${(EVENTS / r.seconds).toFixed(0)} events/s, peak RSS ${r.peakMb.toFixed(0)} MB`);
-    results.push(r);
+  for (let round = 0; round < REPEAT; round++) {
+    // Alternating order, so a drift of the machine's speed during the run weighs on both apps alike.
+    const order = round % 2 === 0 ? (["baseline", "exposure"] as const) : (["exposure", "baseline"] as const);
+    for (const app of order) {
+      const r = await run(app, database, port++);
+      log(`${app} on ${database}: ${r.seconds.toFixed(1)} s, ${(EVENTS / r.seconds).toFixed(0)} events/s, CPU ${r.cpuSeconds.toFixed(1)} s (machine ${r.machineCpuSeconds.toFixed(1)} s), peak RSS ${r.peakMb.toFixed(0)} MB`);
+      results.push(r);
+    }
   }
 }
 await anvil.stop();
 
-console.log(`\nbench:index — ${EVENTS} events, ${POSITIONS} positions over ${WALLETS} wallets, 3 markets; machine: ${process.platform} ${process.arch}, node ${process.version}`);
-console.log("database | app | seconds | events/s | peak RSS MB | vs baseline | target <= 1.5x");
+const median = (values: number[]) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+};
+console.log(`\nbench:index — ${EVENTS} events, ${POSITIONS} positions over ${WALLETS} wallets, 3 markets; medians of ${REPEAT} run(s) per app; machine: ${process.platform} ${process.arch}, node ${process.version}`);
+console.log("database | app | seconds | events/s | app CPU s | machine CPU s | peak RSS MB | vs baseline: time | vs baseline: machine CPU | target time <= 1.5x");
 for (const database of DATABASES) {
-  const base = results.find((r) => r.database === database && r.app === "baseline")!;
-  for (const r of results.filter((x) => x.database === database)) {
+  const summary = (app: string) => {
+    const runs = results.filter((r) => r.database === database && r.app === app);
+    return {
+      app,
+      seconds: median(runs.map((r) => r.seconds)),
+      cpuSeconds: median(runs.map((r) => r.cpuSeconds)),
+      machineCpuSeconds: median(runs.map((r) => r.machineCpuSeconds)),
+      peakMb: Math.max(...runs.map((r) => r.peakMb)),
+    };
+  };
+  const base = summary("baseline");
+  for (const r of [base, summary("exposure")]) {
     const ratio = r.seconds / base.seconds;
     const verdict = r.app === "baseline" ? "-" : ratio <= 1.5 ? "met" : "MISSED";
-    console.log(`${database} | ${r.app} | ${r.seconds.toFixed(1)} | ${(EVENTS / r.seconds).toFixed(0)} | ${r.peakMb.toFixed(0)} | ${ratio.toFixed(2)}x | ${verdict}`);
+    const cpuRatio = r.machineCpuSeconds / base.machineCpuSeconds;
+    console.log(
+      `${database} | ${r.app} | ${r.seconds.toFixed(1)} | ${(EVENTS / r.seconds).toFixed(0)} | ${r.cpuSeconds.toFixed(1)} | ${r.machineCpuSeconds.toFixed(1)} | ${r.peakMb.toFixed(0)} | ${ratio.toFixed(2)}x | ${cpuRatio.toFixed(2)}x | ${verdict}`,
+    );
   }
 }

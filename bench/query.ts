@@ -3,14 +3,15 @@
 // Options: --positions N (default 1000000), --duration S per run (default 20; three runs per scenario, after a 2 s warm-up), --connections C (default 8),
 // --only TEXT (just the scenarios whose name contains it), --profile DIR (a CPU profile of the API there),
 // --keep (leave the Postgres schema for inspection; its name is printed), --reuse SCHEMA (measure a kept schema again: no fill).
-import { execFileSync, spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, readFileSync } from "node:fs";
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import autocannon from "autocannon";
 import { loadTest } from "loadtest";
 import pg from "pg";
 import { startAnvil } from "../test/chain/anvil";
+import { processCpuMs } from "./proc";
 import { chainClients } from "../test/chain/clients";
 import { deployFixtures, setPrice } from "../test/chain/deploy";
 import { fixtureExposureConfig, writeExposureConfig } from "../test/chain/exposure-config";
@@ -171,14 +172,8 @@ const scenarios = [
 
 type Load = { p50: number; p95: number; p99: number; rps: number; errors: number; apiCpuMs?: number };
 type Api = { url: string; process: ChildProcess };
+const cpuMs = (child: ChildProcess) => processCpuMs(child.pid!);
 
-/** CPU time (user + system) a process has used, in ms, from /proc: the API's own cost, whatever else shares the cores. */
-const CLOCK_TICKS = Number(execFileSync("getconf", ["CLK_TCK"]).toString());
-function cpuMs(child: ChildProcess): number {
-  const stat = readFileSync(`/proc/${child.pid}/stat`, "utf8");
-  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
-}
 const percentile = (sorted: number[], q: number) => Number(sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!.toFixed(1));
 
 /**

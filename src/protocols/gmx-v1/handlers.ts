@@ -57,12 +57,9 @@ async function appendEvent(context: Ctx, event: Evt, row: PositionRow, kind: str
   });
 }
 
-/** Finds the position (as ponder's cached row), opening a fresh row when the key is new or was closed before. */
-async function openOrLoad(context: Ctx, event: Evt, id: Identity): Promise<PositionRow> {
-  const rowId = gmxV1RowId(context.chain.id, event.log.address, id.key);
-  const existing = (await context.db.find(position, { id: rowId })) as (PositionRow & { id: string }) | null;
-  if (existing && existing.status === "open") return existing;
-  const fresh: PositionRow = {
+/** A fresh row for a key not open yet, from the identity Increase/Decrease/LiquidatePosition carry. */
+function freshRow(context: Ctx, event: Evt, id: Identity): PositionRow {
+  return {
     positionId: gmxV1PositionId(context.chain.id, event.log.address, id.key),
     chainId: context.chain.id,
     protocol: GMX_V1,
@@ -85,18 +82,35 @@ async function openOrLoad(context: Ctx, event: Evt, id: Identity): Promise<Posit
     updatedBlock: event.block.number,
     updatedAt: event.block.timestamp,
   };
+}
+
+/** Finds the position (as ponder's cached row), opening a fresh row when the key is new or was closed before. */
+async function openOrLoad(context: Ctx, event: Evt, id: Identity): Promise<PositionRow> {
+  const rowId = gmxV1RowId(context.chain.id, event.log.address, id.key);
+  const existing = (await context.db.find(position, { id: rowId })) as (PositionRow & { id: string }) | null;
+  if (existing && existing.status === "open") return existing;
+  const fresh = freshRow(context, event, id);
   await context.db.insert(position).values({ id: rowId, ...fresh }).onConflictDoUpdate(fresh);
   return fresh;
 }
 
-async function loadOpen(context: Ctx, event: Evt, key: Hex, replacingState = false): Promise<PositionRow | null> {
-  const row = await context.db.find(position, { id: gmxV1RowId(context.chain.id, event.log.address, key) });
-  return row ? stateColumns(row, replacingState) : null;
+/**
+ * The row an Update or Close applies to, read once: the open row; else, when the Increase/Decrease
+ * before it carried the identity (a new key, or one closed before), a fresh row to insert; else the
+ * row as found (a bare update).
+ */
+async function rowForChange(context: Ctx, event: Evt, key: Hex, identity: Identity | undefined, replacingState = false) {
+  const found = await context.db.find(position, { id: gmxV1RowId(context.chain.id, event.log.address, key) });
+  if (found && (found.status === "open" || !identity)) return { row: stateColumns(found, replacingState), fresh: false };
+  return identity ? { row: freshRow(context, event, identity), fresh: true } : null;
 }
 
-async function save(context: Ctx, event: Evt, row: PositionRow, changes: Partial<PositionRow>): Promise<PositionRow> {
+/** Writes the row with `changes`: an update, or (`fresh`) an insert over any closed row of the key. */
+async function save(context: Ctx, event: Evt, row: PositionRow, changes: Partial<PositionRow>, fresh = false): Promise<PositionRow> {
   const next = { ...row, ...changes, updatedBlock: event.block.number, updatedAt: event.block.timestamp };
-  await context.db.update(position, { id: gmxV1RowId(row.chainId, row.venue, row.positionKey) }).set(next);
+  const id = gmxV1RowId(row.chainId, row.venue, row.positionKey);
+  if (fresh) await context.db.insert(position).values({ id, ...next }).onConflictDoUpdate(next);
+  else await context.db.update(position, { id }).set(next);
   return next;
 }
 
@@ -168,65 +182,80 @@ async function recordVaultParams(context: Ctx, vault: Address, blockNumber: bigi
 }
 
 /**
- * Increase/Decrease carry the deltas; the Update or Close the Vault emits next in the same transaction
- * carries the state after them. One history row holds both: the deltas wait here for that event.
- * (Ponder indexes a transaction's logs in one go, so a restart never splits the pair.)
+ * Increase/Decrease carry the deltas and the position's identity; the Update or Close the Vault emits
+ * next in the same transaction carries the state after them. One history row holds both, and the
+ * position is read and written once, there: the deltas wait here for that event. (Ponder indexes a
+ * transaction's logs in one go, so a restart never splits the pair.)
  */
-const pendingDeltas = new Map<string, { kind: string; deltas: Deltas }>();
+type Pending = { kind: string; deltas: Deltas; identity: Identity };
+const pendingChanges = new Map<string, Pending>();
 const pendingKey = (context: Ctx, event: Evt, key: Hex) => `${context.chain.id}:${event.transaction.hash}:${key}`;
-const takeDeltas = (context: Ctx, event: Evt, key: Hex) => {
+const takePending = (context: Ctx, event: Evt, key: Hex) => {
   const k = pendingKey(context, event, key);
-  const pending = pendingDeltas.get(k);
-  pendingDeltas.delete(k);
+  const pending = pendingChanges.get(k);
+  pendingChanges.delete(k);
   return pending;
 };
 
 const onSizeChange = (kind: "increase" | "decrease") =>
   async ({ event, context }: { event: Evt & { args: any }; context: Ctx }) => {
     const a = event.args;
-    await openOrLoad(context, event, a);
+    const identity = { key: a.key, account: a.account, collateralToken: a.collateralToken, indexToken: a.indexToken, isLong: a.isLong };
     const deltas = { sizeDeltaUsd: a.sizeDelta, collateralDeltaUsd: a.collateralDelta, price: a.price, feeUsd: a.fee };
     const label = kind === "decrease" && isLiquidationTx(event.transaction.input) ? "liquidation-decrease" : kind;
-    pendingDeltas.set(pendingKey(context, event, a.key), { kind: label, deltas });
+    pendingChanges.set(pendingKey(context, event, a.key), { kind: label, deltas, identity });
   };
 
 ponder.on("GmxV1Vault:IncreasePosition", onSizeChange("increase"));
 ponder.on("GmxV1Vault:DecreasePosition", onSizeChange("decrease"));
 
 ponder.on("GmxV1Vault:UpdatePosition", async ({ event, context }) => {
-  const row = await loadOpen(context, event, event.args.key, true); // the event carries the new protocolState
-  if (!row) return; // The Vault always emits Increase/Decrease first; a bare update has no identity.
   const a = event.args;
+  const pending = takePending(context, event, a.key);
+  const target = await rowForChange(context, event, a.key, pending?.identity, true); // the event carries the new protocolState
+  if (!target) return; // The Vault always emits Increase/Decrease first; a bare update of an unknown key has no identity.
+  const { row } = target;
   const decimals = assets.get(context.chain.id, row.market)?.decimals;
   const params = await recordVaultParams(context, event.log.address, event.block.number);
   const state = { entryFundingRate: a.entryFundingRate, reserveAmount: a.reserveAmount };
-  const next = await save(context, event, row, {
-    sizeUsd: a.size,
-    sizeInTokens: sizeInTokens(a.size, a.averagePrice, decimals),
-    collateralUsd: a.collateral,
-    entryPrice: a.averagePrice,
-    realisedPnlUsd: a.realisedPnl,
-    protocolState: encodeState(state),
-    // Vault.getEntryFundingRate is the collateral token's cumulative rate at this block: no funding due yet.
-    liquidationLevel: liquidationLevel({ size: a.size, collateral: a.collateral, averagePrice: a.averagePrice, isLong: row.isLong, ...state }, params, a.entryFundingRate),
-    status: "open",
-  });
+  const next = await save(
+    context,
+    event,
+    row,
+    {
+      sizeUsd: a.size,
+      sizeInTokens: sizeInTokens(a.size, a.averagePrice, decimals),
+      collateralUsd: a.collateral,
+      entryPrice: a.averagePrice,
+      realisedPnlUsd: a.realisedPnl,
+      protocolState: encodeState(state),
+      // Vault.getEntryFundingRate is the collateral token's cumulative rate at this block: no funding due yet.
+      liquidationLevel: liquidationLevel({ size: a.size, collateral: a.collateral, averagePrice: a.averagePrice, isLong: row.isLong, ...state }, params, a.entryFundingRate),
+      status: "open",
+    },
+    target.fresh,
+  );
   await recordFundingRate(context, event.log.address, row.collateralToken, a.entryFundingRate, event.block.number);
-  const pending = takeDeltas(context, event, a.key);
   await appendEvent(context, event, next, pending?.kind ?? "update", { ...pending?.deltas, price: pending?.deltas.price ?? a.markPrice });
 });
 
 ponder.on("GmxV1Vault:ClosePosition", async ({ event, context }) => {
-  const row = await loadOpen(context, event, event.args.key);
-  if (!row) return;
-  const next = await save(context, event, row, {
-    sizeUsd: 0n,
-    sizeInTokens: 0n,
-    collateralUsd: 0n,
-    realisedPnlUsd: event.args.realisedPnl,
-    status: isLiquidationTx(event.transaction.input) ? "liquidated" : "closed",
-  });
-  const pending = takeDeltas(context, event, event.args.key);
+  const pending = takePending(context, event, event.args.key);
+  const target = await rowForChange(context, event, event.args.key, pending?.identity);
+  if (!target) return;
+  const next = await save(
+    context,
+    event,
+    target.row,
+    {
+      sizeUsd: 0n,
+      sizeInTokens: 0n,
+      collateralUsd: 0n,
+      realisedPnlUsd: event.args.realisedPnl,
+      status: isLiquidationTx(event.transaction.input) ? "liquidated" : "closed",
+    },
+    target.fresh,
+  );
   await appendEvent(context, event, next, pending ? `${pending.kind}-close` : "close", pending?.deltas);
 });
 
