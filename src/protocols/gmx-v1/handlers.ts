@@ -6,6 +6,7 @@ import { GmxV1VaultAbi } from "../../../abis/GmxV1Vault";
 import { loadExposureConfig } from "../../config/exposure-config";
 import { assetDirectory } from "../../core/assets";
 import { findOrRecord, latestAtOrBefore } from "../../core/history";
+import { transactionMemo } from "../../core/transaction-memo";
 import type { PositionRow } from "../../core/adapter";
 import { encodeState, GMX_V1, gmxV1PositionId, gmxV1RowId, sizeInTokens, toGmxV1Position } from "./normalise";
 import { liquidationLevel, type GmxV1VaultParams } from "./risk";
@@ -20,24 +21,22 @@ const isLiquidationTx = (input: Hex | undefined) => input?.slice(0, 10).toLowerC
 type Ctx = { db: any; chain: { id: number }; client: any };
 type Evt = {
   log: { address: Address; logIndex: number };
-  block: { number: bigint; timestamp: bigint };
+  block: { number: bigint; timestamp: bigint; hash: Hex };
   transaction: { hash: Hex; input?: Hex };
 };
 
 type Identity = { key: Hex; account: Address; collateralToken: Address; indexToken: Address; isLong: boolean };
 type Deltas = { sizeDeltaUsd?: bigint; collateralDeltaUsd?: bigint; price?: bigint; feeUsd?: bigint };
 
-/**
- * The row's columns without its key, read one by one: ponder hands out cached rows behind a
- * copy-on-write proxy that clones the whole row when an object column (protocolState) is read, so
- * a caller about to replace that column leaves it out (the clone was a tenth of the indexing time).
- */
-function stateColumns(row: PositionRow & { id?: string }, replacingState = false): PositionRow {
-  const state: Record<string, unknown> = {};
-  for (const column of Object.keys(row)) {
-    if (column !== "id" && !(replacingState && column === "protocolState")) state[column] = row[column as keyof PositionRow];
-  }
-  return state as PositionRow;
+// ponder hands out a cached row behind a copy-on-write proxy (ponder utils/copy.js) that answers this
+// symbol with the row itself; reading through the proxy trapped every column and cloned the whole row
+// on reading an object column (protocolState). The row is only read here: each write is a new object.
+const COPY_ON_WRITE = Symbol.for("ponder:copyOnWrite");
+
+/** The row's columns without its key. */
+function stateColumns(found: PositionRow & { id?: string }): PositionRow {
+  const { id: _id, ...columns } = ((found as any)[COPY_ON_WRITE] ?? found) as PositionRow & { id?: string };
+  return columns;
 }
 
 /** History row: the deltas of this event and the position's state after it. */
@@ -53,7 +52,7 @@ async function appendEvent(context: Ctx, event: Evt, row: PositionRow, kind: str
     collateralDeltaUsd: deltas.collateralDeltaUsd ?? null,
     price: deltas.price ?? null,
     feeUsd: deltas.feeUsd ?? null,
-    ...stateColumns(row),
+    ...row,
   });
 }
 
@@ -99,9 +98,9 @@ async function openOrLoad(context: Ctx, event: Evt, id: Identity): Promise<Posit
  * before it carried the identity (a new key, or one closed before), a fresh row to insert; else the
  * row as found (a bare update).
  */
-async function rowForChange(context: Ctx, event: Evt, key: Hex, identity: Identity | undefined, replacingState = false) {
+async function rowForChange(context: Ctx, event: Evt, key: Hex, identity: Identity | undefined) {
   const found = await context.db.find(position, { id: gmxV1RowId(context.chain.id, event.log.address, key) });
-  if (found && (found.status === "open" || !identity)) return { row: stateColumns(found, replacingState), fresh: false };
+  if (found && (found.status === "open" || !identity)) return { row: stateColumns(found), fresh: false };
   return identity ? { row: freshRow(context, event, identity), fresh: true } : null;
 }
 
@@ -114,12 +113,19 @@ async function save(context: Ctx, event: Evt, row: PositionRow, changes: Partial
   return next;
 }
 
-async function recordFundingRate(context: Ctx, vault: Address, token: Address, cumulativeRate: bigint, blockNumber: bigint) {
-  const row = { chainId: context.chain.id, vault, token, cumulativeRate, blockNumber };
-  await context.db
-    .insert(gmxV1FundingRate)
-    .values({ id: `${context.chain.id}:${vault.toLowerCase()}:${token.toLowerCase()}:${blockNumber}`, ...row })
-    .onConflictDoUpdate({ cumulativeRate });
+// Every position change in a transaction reports its collateral token's rate and needs the Vault's
+// parameters at the block: the first event records or reads them, the later ones reuse that.
+const recordedRates = transactionMemo<bigint>();
+const paramsRead = transactionMemo<GmxV1VaultParams>();
+
+/** The token's cumulative funding rate at the event's block (the last one reported in the block wins). */
+async function recordFundingRate(context: Ctx, event: Evt, token: Address, cumulativeRate: bigint) {
+  const vault = event.log.address;
+  const id = `${context.chain.id}:${vault.toLowerCase()}:${token.toLowerCase()}:${event.block.number}`;
+  if (recordedRates.get(id, event) === cumulativeRate) return;
+  const row = { chainId: context.chain.id, vault, token, cumulativeRate, blockNumber: event.block.number };
+  await context.db.insert(gmxV1FundingRate).values({ id, ...row }).onConflictDoUpdate({ cumulativeRate });
+  recordedRates.set(id, event, cumulativeRate);
 }
 
 /** The collateral token's cumulative funding rate as last indexed at or before the block. */
@@ -155,12 +161,16 @@ const sameParams = (a: GmxV1VaultParams, b: GmxV1VaultParams) =>
  * The risk parameters have no events; read them from the Vault at each block with position activity.
  * When they differ from the last reading, every open position's level is re-filed.
  */
-async function recordVaultParams(context: Ctx, vault: Address, blockNumber: bigint): Promise<GmxV1VaultParams> {
+async function recordVaultParams(context: Ctx, event: Evt): Promise<GmxV1VaultParams> {
+  const vault = event.log.address;
+  const blockNumber = event.block.number;
   const id = `${context.chain.id}:${vault.toLowerCase()}:${blockNumber}`;
+  const known = paramsRead.get(id, event);
+  if (known) return known;
   const P = gmxV1VaultParams;
   const previous = () =>
     latestAtOrBefore<GmxV1VaultParams>(context.db.sql, P, [eq(P.chainId, context.chain.id), eq(P.vault, vault.toLowerCase() as Address)], blockNumber - 1n);
-  return findOrRecord(
+  const params = await findOrRecord(
     context.db,
     P,
     id,
@@ -179,6 +189,8 @@ async function recordVaultParams(context: Ctx, vault: Address, blockNumber: bigi
       if (before && !sameParams(before, params)) await relevel(context, vault, blockNumber, params);
     },
   );
+  paramsRead.set(id, event, params);
+  return params;
 }
 
 /**
@@ -212,11 +224,11 @@ ponder.on("GmxV1Vault:DecreasePosition", onSizeChange("decrease"));
 ponder.on("GmxV1Vault:UpdatePosition", async ({ event, context }) => {
   const a = event.args;
   const pending = takePending(context, event, a.key);
-  const target = await rowForChange(context, event, a.key, pending?.identity, true); // the event carries the new protocolState
+  const target = await rowForChange(context, event, a.key, pending?.identity);
   if (!target) return; // The Vault always emits Increase/Decrease first; a bare update of an unknown key has no identity.
   const { row } = target;
   const decimals = assets.get(context.chain.id, row.market)?.decimals;
-  const params = await recordVaultParams(context, event.log.address, event.block.number);
+  const params = await recordVaultParams(context, event);
   const state = { entryFundingRate: a.entryFundingRate, reserveAmount: a.reserveAmount };
   const next = await save(
     context,
@@ -235,7 +247,7 @@ ponder.on("GmxV1Vault:UpdatePosition", async ({ event, context }) => {
     },
     target.fresh,
   );
-  await recordFundingRate(context, event.log.address, row.collateralToken, a.entryFundingRate, event.block.number);
+  await recordFundingRate(context, event, row.collateralToken, a.entryFundingRate);
   await appendEvent(context, event, next, pending?.kind ?? "update", { ...pending?.deltas, price: pending?.deltas.price ?? a.markPrice });
 });
 
@@ -277,7 +289,7 @@ ponder.on("GmxV1Vault:LiquidatePosition", async ({ event, context }) => {
 });
 
 ponder.on("GmxV1Vault:UpdateFundingRate", async ({ event, context }) => {
-  await recordFundingRate(context, event.log.address, event.args.token, event.args.fundingRate, event.block.number);
-  const params = await recordVaultParams(context, event.log.address, event.block.number);
+  await recordFundingRate(context, event, event.args.token, event.args.fundingRate);
+  const params = await recordVaultParams(context, event);
   await relevel(context, event.log.address, event.block.number, params, event.args.token);
 });
