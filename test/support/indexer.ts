@@ -137,6 +137,7 @@ export async function dumpTables(database: DatabaseKind, schema: string, pgliteD
     "price_update",
     "gmx_v1_funding_rate",
     "gmx_v1_vault_params",
+    "gmx_v1_vault_params_current",
     "aave_v3_reserve",
     "aave_v3_reserve_current",
     "aave_v3_emode_category",

@@ -1,11 +1,11 @@
 import { ponder } from "ponder:registry";
-import { gmxV1FundingRate, gmxV1VaultParams, position, positionEvent } from "ponder:schema";
+import { gmxV1FundingRate, gmxV1VaultParams, gmxV1VaultParamsCurrent, position, positionEvent } from "ponder:schema";
 import { and, eq } from "ponder";
 import { toFunctionSelector, type Address, type Hex } from "viem";
 import { GmxV1VaultAbi } from "../../../abis/GmxV1Vault";
 import { loadExposureConfig } from "../../config/exposure-config";
 import { assetDirectory } from "../../core/assets";
-import { findOrRecord, latestAtOrBefore } from "../../core/history";
+import { latestAtOrBefore } from "../../core/history";
 import { transactionMemo } from "../../core/transaction-memo";
 import type { PositionRow } from "../../core/adapter";
 import { encodeState, GMX_V1, gmxV1PositionId, gmxV1RowId, sizeInTokens, toGmxV1Position } from "./normalise";
@@ -157,6 +157,14 @@ async function relevel(context: Ctx, vault: Address, blockNumber: bigint, params
 const sameParams = (a: GmxV1VaultParams, b: GmxV1VaultParams) =>
   a.maxLeverage === b.maxLeverage && a.liquidationFeeUsd === b.liquidationFeeUsd && a.marginFeeBasisPoints === b.marginFeeBasisPoints;
 
+/** The Vault's risk parameters at the block, from the contract. */
+async function readVaultParams(context: Ctx, vault: Address, blockNumber: bigint) {
+  const read = (functionName: "maxLeverage" | "liquidationFeeUsd" | "marginFeeBasisPoints") =>
+    context.client.readContract({ abi: GmxV1VaultAbi, address: vault, functionName, blockNumber }) as Promise<bigint>;
+  const [maxLeverage, liquidationFeeUsd, marginFeeBasisPoints] = await Promise.all([read("maxLeverage"), read("liquidationFeeUsd"), read("marginFeeBasisPoints")]);
+  return { chainId: context.chain.id, vault, blockNumber, maxLeverage, liquidationFeeUsd, marginFeeBasisPoints };
+}
+
 /**
  * The risk parameters have no events; read them from the Vault at each block with position activity.
  * When they differ from the last reading, every open position's level is re-filed.
@@ -164,32 +172,22 @@ const sameParams = (a: GmxV1VaultParams, b: GmxV1VaultParams) =>
 async function recordVaultParams(context: Ctx, event: Evt): Promise<GmxV1VaultParams> {
   const vault = event.log.address;
   const blockNumber = event.block.number;
-  const id = `${context.chain.id}:${vault.toLowerCase()}:${blockNumber}`;
-  const known = paramsRead.get(id, event);
+  const vaultKey = `${context.chain.id}:${vault.toLowerCase()}`;
+  const known = paramsRead.get(vaultKey, event);
   if (known) return known;
-  const P = gmxV1VaultParams;
-  const previous = () =>
-    latestAtOrBefore<GmxV1VaultParams>(context.db.sql, P, [eq(P.chainId, context.chain.id), eq(P.vault, vault.toLowerCase() as Address)], blockNumber - 1n);
-  const params = await findOrRecord(
-    context.db,
-    P,
-    id,
-    async () => {
-      const read = (functionName: "maxLeverage" | "liquidationFeeUsd" | "marginFeeBasisPoints") =>
-        context.client.readContract({ abi: GmxV1VaultAbi, address: vault, functionName, blockNumber }) as Promise<bigint>;
-      const [maxLeverage, liquidationFeeUsd, marginFeeBasisPoints] = await Promise.all([
-        read("maxLeverage"),
-        read("liquidationFeeUsd"),
-        read("marginFeeBasisPoints"),
-      ]);
-      return { chainId: context.chain.id, vault, blockNumber, maxLeverage, liquidationFeeUsd, marginFeeBasisPoints };
-    },
-    async (params) => {
-      const before = await previous();
-      if (before && !sameParams(before, params)) await relevel(context, vault, blockNumber, params);
-    },
-  );
-  paramsRead.set(id, event, params);
+  // The last reading, kept in a row ponder's cache holds (a SQL query would flush the table first).
+  const current: (GmxV1VaultParams & { blockNumber: bigint }) | null = await context.db.find(gmxV1VaultParamsCurrent, { id: vaultKey });
+  let params: GmxV1VaultParams | null = current?.blockNumber === blockNumber ? current : null;
+  if (!params) {
+    const row = await readVaultParams(context, vault, blockNumber);
+    // Compared before the upsert: ponder's found row may be the cached object the upsert rewrites.
+    const changed = current !== null && !sameParams(current, row);
+    await context.db.insert(gmxV1VaultParams).values({ id: `${vaultKey}:${blockNumber}`, ...row });
+    await context.db.insert(gmxV1VaultParamsCurrent).values({ id: vaultKey, ...row }).onConflictDoUpdate(row);
+    if (changed) await relevel(context, vault, blockNumber, row);
+    params = row;
+  }
+  paramsRead.set(vaultKey, event, params);
   return params;
 }
 
