@@ -62,3 +62,12 @@ export async function findOrRecord<Row extends object>(
   await recorded?.(row);
   return row;
 }
+
+/**
+ * `row` as its key's state at its block: the per-block history row (id `${key}:${blockNumber}`, the
+ * block's last write wins) and the key's current row, which handlers read by id instead of a query.
+ */
+export async function recordWithCurrent(db: any, history: any, current: any, key: string, row: { blockNumber: bigint }) {
+  await db.insert(history).values({ id: `${key}:${row.blockNumber}`, ...row }).onConflictDoUpdate(row);
+  await db.insert(current).values({ id: key, ...row }).onConflictDoUpdate(row);
+}

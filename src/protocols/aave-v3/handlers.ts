@@ -3,7 +3,7 @@ import { aaveV3EModeCategory, aaveV3Reserve, aaveV3ReserveCurrent, aaveV3UserEMo
 import type { Address, Hex } from "viem";
 import { AaveV3PoolAbi } from "../../../abis/AaveV3Pool";
 import type { PositionRow } from "../../core/adapter";
-import { findOrRecord } from "../../core/history";
+import { findOrRecord, recordWithCurrent } from "../../core/history";
 import { fromScaled, normalizedDebt, normalizedIncome, toScaled, decodeReserveConfiguration, type ReserveIndexes } from "./math";
 import { AAVE_V3, aaveV3PositionId, aaveV3PositionKey, decodeState, encodeState, type AaveSide } from "./normalise";
 
@@ -126,8 +126,7 @@ ponder.on("AaveV3Pool:ReserveDataUpdated", async ({ event, context }) => {
     variableBorrowRate: a.variableBorrowRate,
     configuration,
   };
-  await context.db.insert(aaveV3Reserve).values({ id: `${key}:${event.block.number}`, ...state }).onConflictDoUpdate(state);
-  await context.db.insert(aaveV3ReserveCurrent).values({ id: key, ...state }).onConflictDoUpdate(state);
+  await recordWithCurrent(context.db, aaveV3Reserve, aaveV3ReserveCurrent, key, state);
   await recordEModeCategory(context, pool, decodeReserveConfiguration(configuration).eModeCategory, event.block.number);
 });
 

@@ -5,7 +5,7 @@ import { toFunctionSelector, type Address, type Hex } from "viem";
 import { GmxV1VaultAbi } from "../../../abis/GmxV1Vault";
 import { loadExposureConfig } from "../../config/exposure-config";
 import { assetDirectory } from "../../core/assets";
-import { latestAtOrBefore } from "../../core/history";
+import { latestAtOrBefore, recordWithCurrent } from "../../core/history";
 import { transactionMemo } from "../../core/transaction-memo";
 import type { PositionRow } from "../../core/adapter";
 import { encodeState, GMX_V1, gmxV1PositionId, gmxV1RowId, sizeInTokens, toGmxV1Position } from "./normalise";
@@ -182,8 +182,7 @@ async function recordVaultParams(context: Ctx, event: Evt): Promise<GmxV1VaultPa
     const row = await readVaultParams(context, vault, blockNumber);
     // Compared before the upsert: ponder's found row may be the cached object the upsert rewrites.
     const changed = current !== null && !sameParams(current, row);
-    await context.db.insert(gmxV1VaultParams).values({ id: `${vaultKey}:${blockNumber}`, ...row });
-    await context.db.insert(gmxV1VaultParamsCurrent).values({ id: vaultKey, ...row }).onConflictDoUpdate(row);
+    await recordWithCurrent(context.db, gmxV1VaultParams, gmxV1VaultParamsCurrent, vaultKey, row);
     if (changed) await relevel(context, vault, blockNumber, row);
     params = row;
   }
