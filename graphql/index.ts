@@ -1,7 +1,7 @@
 import { createSchema, createYoga } from "graphql-yoga";
 import type { AlertStore } from "../src/alerts/store";
 import { alertTypeDefs, createAlertResolvers } from "./alerts";
-import type { ExposureDeps } from "./exposure-service";
+import type { ExposureDeps } from "../src/exposure/service";
 import { depthLimit, rootFieldLimit } from "./limits";
 import { createResolvers } from "./resolvers";
 import { typeDefs } from "./schema";

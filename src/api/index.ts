@@ -3,7 +3,7 @@ import schema from "ponder:schema";
 import { Hono } from "hono";
 import { graphql } from "ponder";
 import { createExposureYoga, EXPOSURE_ENDPOINT } from "../../graphql";
-import { chainHeads, walletExposureAt, type ExposureDeps } from "../../graphql/exposure-service";
+import { chainHeads, walletExposureAt, type ExposureDeps } from "../exposure/service";
 import { startAlertEngine } from "../alerts/engine";
 import { rulesInForce } from "../alerts/rules";
 import { openAlertStore } from "../alerts/store";

@@ -1,6 +1,6 @@
 import { and, asc, desc, eq, gt, gte, inArray, lt, lte, or, sql } from "ponder";
 import type { Address } from "viem";
-import type { PositionRow, PriceBook, ProtocolAdapter } from "../src/core/adapter";
+import type { PositionRow, PriceBook, ProtocolAdapter } from "../core/adapter";
 import {
   alwaysKey,
   compareDistance,
@@ -10,10 +10,10 @@ import {
   levelBound,
   resumeLevel,
   type DistanceKey,
-} from "../src/core/at-risk";
-import { assetDirectory } from "../src/core/assets";
-import { usableMark } from "../src/core/marks";
-import { protocolAdapters } from "../src/protocols";
+} from "../core/at-risk";
+import { assetDirectory } from "../core/assets";
+import { usableMark } from "../core/marks";
+import { protocolAdapters } from "../protocols";
 import {
   assessPositions,
   priceBook,
@@ -23,7 +23,7 @@ import {
   type At,
   type BlockRef,
   type ExposureDeps,
-} from "./exposure-service";
+} from "./service";
 
 export type AtRiskQuery = {
   /** 1e18 = 100%. */

@@ -1,20 +1,20 @@
 import { GraphQLError } from "graphql";
 import { and, desc, eq, inArray, lte, sql } from "ponder";
 import { getAddress, isAddress, type Address, type PublicClient } from "viem";
-import type { ExposureConfig } from "../src/config/exposure-config";
-import type { AccountRisk, MarkPrice, PositionRisk, PositionRow, PriceBook } from "../src/core/adapter";
-import type { TaggedItem } from "../src/core/breakdown";
-import { exposureTotals, type ExposureTotals } from "../src/core/exposure";
-import { latestPerKey } from "../src/core/history";
-import { lookupCache, lookupMany, type Lookups, type sharedLookups } from "../src/core/memo";
-import { assetDirectory } from "../src/core/assets";
-import { isStale } from "../src/core/marks";
-import { feedDirectory } from "../src/prices/feeds";
-import { adapterFor } from "../src/protocols";
+import type { ExposureConfig } from "../config/exposure-config";
+import type { AccountRisk, MarkPrice, PositionRisk, PositionRow, PriceBook } from "../core/adapter";
+import type { TaggedItem } from "../core/breakdown";
+import { exposureTotals, type ExposureTotals } from "../core/exposure";
+import { latestPerKey } from "../core/history";
+import { lookupCache, lookupMany, type Lookups, type sharedLookups } from "../core/memo";
+import { assetDirectory } from "../core/assets";
+import { isStale } from "../core/marks";
+import { feedDirectory } from "../prices/feeds";
+import { adapterFor } from "../protocols";
 
 export type ExposureDeps = {
   db: any;
-  schema: typeof import("../ponder.schema");
+  schema: typeof import("../../ponder.schema");
   config: ExposureConfig;
   publicClients: Record<string, PublicClient>;
   /** Lookups (prices, protocol parameters at a block) kept across queries; without it, each query reads its own. */
