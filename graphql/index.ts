@@ -2,6 +2,7 @@ import { createSchema, createYoga } from "graphql-yoga";
 import type { AlertStore } from "../src/alerts/store";
 import { alertTypeDefs, createAlertResolvers } from "./alerts";
 import type { ExposureDeps } from "../src/exposure/service";
+import { readModelErrors } from "./errors";
 import { depthLimit, rootFieldLimit } from "./limits";
 import { createResolvers } from "./resolvers";
 import { typeDefs } from "./schema";
@@ -25,6 +26,7 @@ export function createExposureYoga(deps: ExposureDeps, alertStore: AlertStore | 
     graphiql: { title: "exposure-indexer" },
     batching: false,
     plugins: [
+      readModelErrors,
       {
         onValidate({ addValidationRule }: { addValidationRule: (rule: any) => void }) {
           addValidationRule(depthLimit(8));

@@ -1,4 +1,3 @@
-import { GraphQLError } from "graphql";
 import { and, desc, eq, inArray, lte, sql } from "ponder";
 import { getAddress, isAddress, type Address, type PublicClient } from "viem";
 import type { ExposureConfig } from "../config/exposure-config";
@@ -10,6 +9,7 @@ import { lookupCache, lookupMany, type Lookups, type sharedLookups } from "../co
 import { assetDirectory } from "../core/assets";
 import { isStale } from "../core/marks";
 import { feedDirectory } from "../prices/feeds";
+import { UnavailableError, userError } from "./errors";
 import { adapterFor } from "../protocols";
 
 export type ExposureDeps = {
@@ -34,7 +34,7 @@ export type WalletExposure = {
   warnings: string[];
 };
 
-export const userError = (message: string) => new GraphQLError(message, { extensions: { code: "BAD_USER_INPUT" } });
+export { userError };
 
 export function parseWallet(address: string): Address {
   if (!isAddress(address, { strict: false })) {
@@ -96,7 +96,7 @@ export const lookupsAt = (deps: ExposureDeps, blocks: BlockRef[]): Lookups =>
 export type At = { block: bigint } | { timestamp: bigint } | null;
 
 const rpcFailure = (chainId: number, what: string, error: unknown) =>
-  new GraphQLError(`cannot read ${what} of chain ${chainId} from its RPC: ${(error as Error).message.split("\n")[0]}`);
+  new UnavailableError(`cannot read ${what} of chain ${chainId} from its RPC: ${(error as Error).message.split("\n")[0]}`);
 
 /** The last block at or before `timestamp`, by bisection over block timestamps (which never decrease). */
 async function blockAtTime(deps: ExposureDeps, head: BlockRef, timestamp: bigint): Promise<BlockRef> {
@@ -123,7 +123,7 @@ async function blockAtTime(deps: ExposureDeps, head: BlockRef, timestamp: bigint
 
 export async function resolveBlocks(deps: ExposureDeps, at: At, chainId: number | null): Promise<BlockRef[]> {
   const heads = await chainHeads(deps);
-  if (heads.length === 0) throw new GraphQLError("the indexer has not indexed any block yet: try again shortly");
+  if (heads.length === 0) throw new UnavailableError("the indexer has not indexed any block yet: try again shortly");
   if (chainId !== null && !heads.some((h) => h.chainId === chainId)) {
     throw userError(`chain ${chainId} is not indexed (indexed: ${heads.map((h) => h.chainId).join(", ")})`);
   }
