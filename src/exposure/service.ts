@@ -3,6 +3,7 @@ import { getAddress, isAddress, type Address, type PublicClient } from "viem";
 import type { ExposureConfig } from "../config/exposure-config";
 import type { AccountRisk, MarkPrice, PositionRisk, PositionRow, PriceBook } from "../core/adapter";
 import type { TaggedItem } from "../core/breakdown";
+import { rowsOf, type PonderSchema, type ReadonlyDb } from "../core/db";
 import { exposureTotals, type ExposureTotals } from "../core/exposure";
 import { latestPerKey } from "../core/history";
 import { lookupCache, lookupMany, type Lookups, type sharedLookups } from "../core/memo";
@@ -13,8 +14,8 @@ import { UnavailableError, userError } from "./errors";
 import { adapterFor } from "../protocols";
 
 export type ExposureDeps = {
-  db: any;
-  schema: typeof import("../../ponder.schema");
+  db: ReadonlyDb;
+  schema: PonderSchema;
   config: ExposureConfig;
   publicClients: Record<string, PublicClient>;
   /** Lookups (prices, protocol parameters at a block) kept across queries; without it, each query reads its own. */
@@ -49,8 +50,6 @@ const decodeCheckpoint = (checkpoint: string) => ({
   chainId: Number(checkpoint.slice(10, 26)),
   number: BigInt(checkpoint.slice(26, 42)),
 });
-
-const rowsOf = <R>(result: any): R[] => result.rows ?? result;
 
 /**
  * Whether ponder's reorg-log sequence (`operation_id`, one per schema, drawn by every live write's
