@@ -2,10 +2,7 @@ import { createConfig } from "ponder";
 import { ChainlinkAggregatorAbi } from "./abis/ChainlinkAggregator";
 import { loadExposureConfig } from "./src/config/exposure-config";
 import { priceFeedContracts } from "./src/prices/feeds";
-import { aaveV3Contracts } from "./src/protocols/aave-v3/contracts";
-import { gmxV1Contracts } from "./src/protocols/gmx-v1/contracts";
-import { gmxV2Contracts } from "./src/protocols/gmx-v2/contracts";
-import { deriveContracts } from "./src/protocols/derive/contracts";
+import { protocolContracts } from "./src/protocols";
 
 // Chains, feeds and protocol deployments come from the JSON file named by EXPOSURE_CONFIG.
 const exposure = loadExposureConfig();
@@ -33,9 +30,6 @@ export default createConfig({
   ),
   contracts: {
     PriceFeed: { abi: ChainlinkAggregatorAbi, chain: priceFeedContracts(exposure) },
-    ...gmxV1Contracts(exposure),
-    ...aaveV3Contracts(exposure),
-    ...gmxV2Contracts(exposure),
-    ...deriveContracts(exposure),
+    ...protocolContracts(exposure),
   },
 });

@@ -54,7 +54,10 @@ export const priceUpdate = onchainTable(
   (table) => ({ byAsset: index().on(table.chainId, table.asset, table.blockNumber) }),
 );
 
+// Every protocol's own tables.
+// generated:protocols (npm run generate:schema, from src/protocols/index.ts)
 export * from "./src/protocols/gmx-v1/schema";
-export * from "./src/protocols/aave-v3/schema";
 export * from "./src/protocols/gmx-v2/schema";
+export * from "./src/protocols/aave-v3/schema";
 export * from "./src/protocols/derive/schema";
+// end generated:protocols

@@ -7,8 +7,8 @@ import { createRule, deleteRule, rulesInForce } from "../src/alerts/rules";
 import type { AlertStore } from "../src/alerts/store";
 import type { ExposureConfig } from "../src/config/exposure-config";
 import { fromCursor, toCursor } from "../src/core/cursor";
-import { userError } from "./exposure-service";
-import { pageSize } from "./paging";
+import { userError } from "../src/exposure/service";
+import { pageSize } from "../src/exposure/paging";
 
 // Alerts over GraphQL: what is firing (and was), delivery status per webhook, and a live stream of
 // alert events (a subscription, served as server-sent events).

@@ -1,13 +1,19 @@
 import { createSchema, createYoga } from "graphql-yoga";
 import type { AlertStore } from "../src/alerts/store";
+import type { Protocol } from "../src/core/protocol";
+import { protocols } from "../src/protocols";
 import { alertTypeDefs, createAlertResolvers } from "./alerts";
-import type { ExposureDeps } from "./exposure-service";
+import type { ExposureDeps } from "../src/exposure/service";
+import { readModelErrors } from "./errors";
 import { depthLimit, rootFieldLimit } from "./limits";
 import { createResolvers } from "./resolvers";
 import { typeDefs } from "./schema";
 
 export const EXPOSURE_ENDPOINT = "/exposure";
-export const allTypeDefs = [typeDefs, alertTypeDefs];
+// GraphQL types and fields protocols add (`graphql` of a protocol folder's export).
+const protocolExtensions = (protocols as readonly Protocol[]).flatMap((p) => (p.graphql ? [p.graphql] : []));
+
+export const allTypeDefs = [typeDefs, alertTypeDefs, ...protocolExtensions.map((e) => e.typeDefs)];
 
 /**
  * The exposure GraphQL server (GraphiQL on GET), with limits against hostile queries; `feed` is where
@@ -20,11 +26,12 @@ export function createExposureYoga(deps: ExposureDeps, alertStore: AlertStore | 
     graphqlEndpoint: EXPOSURE_ENDPOINT,
     schema: createSchema({
       typeDefs: allTypeDefs,
-      resolvers: [exposure, alerts.resolvers],
+      resolvers: [exposure, alerts.resolvers, ...protocolExtensions.map((e) => e.resolvers({ db: deps.db, config: deps.config }))],
     }),
     graphiql: { title: "exposure-indexer" },
     batching: false,
     plugins: [
+      readModelErrors,
       {
         onValidate({ addValidationRule }: { addValidationRule: (rule: any) => void }) {
           addValidationRule(depthLimit(8));

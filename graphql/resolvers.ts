@@ -16,12 +16,12 @@ import {
   type ExposureDeps,
   type PortfolioExposure,
   type Shock,
-} from "./exposure-service";
-import { atRiskPositions } from "./at-risk";
-import { pageSize } from "./paging";
-import { listPositions, type ListArgs } from "./position-list";
+} from "../src/exposure/service";
+import { atRiskPositions } from "../src/exposure/at-risk";
+import { pageSize } from "../src/exposure/paging";
+import { listPositions, type ListArgs } from "../src/exposure/position-list";
 import { decodeCursor, encodeCursor } from "../src/core/at-risk";
-import { riskStatistics } from "./risk-statistics";
+import { riskStatistics } from "../src/exposure/risk-statistics";
 import { BigIntScalar } from "./scalars";
 
 const usd = (value: bigint | null | undefined) => (value === null || value === undefined ? null : formatUsd(value));

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import type { BlockRef, WalletExposure } from "../../graphql/exposure-service";
+import type { BlockRef, WalletExposure } from "../exposure/service";
 import type { AlertRule, AlertSettings } from "./config";
 import { deliverDue } from "./deliver";
 import { measure, transition, type Measurement, type Reading } from "./evaluate";

@@ -1,5 +1,5 @@
 import { formatUnits, parseUnits } from "viem";
-import type { WalletExposure } from "../../graphql/exposure-service";
+import type { WalletExposure } from "../exposure/service";
 import { exposureTotals } from "../core/exposure";
 import { formatUsd, USD_DECIMALS } from "../core/fixed";
 import { lowIsRisky, type AlertMetric, type AlertRule } from "./config";

@@ -3,7 +3,7 @@ import schema from "ponder:schema";
 import { Hono } from "hono";
 import { graphql } from "ponder";
 import { createExposureYoga, EXPOSURE_ENDPOINT } from "../../graphql";
-import { chainHeads, walletExposureAt, type ExposureDeps } from "../../graphql/exposure-service";
+import { chainHeads, walletExposureAt, type ExposureDeps } from "../exposure/service";
 import { startAlertEngine } from "../alerts/engine";
 import { rulesInForce } from "../alerts/rules";
 import { openAlertStore } from "../alerts/store";
@@ -12,7 +12,7 @@ import { assetDirectory } from "../core/assets";
 import { sharedLookups } from "../core/memo";
 
 const config = loadExposureConfig();
-const deps: ExposureDeps = { db, schema: schema as any, config, publicClients: publicClients as any, sharedLookups: sharedLookups() };
+const deps: ExposureDeps = { db, schema, config, publicClients, sharedLookups: sharedLookups() };
 
 // Alerts: the store opens when the config has an alerts section (or API rules are allowed); one
 // process (the lock holder) evaluates and delivers.
@@ -23,7 +23,7 @@ const { yoga, feed } = createExposureYoga(deps, alertStore);
 async function runAlertEngine(store: NonNullable<typeof alertStore>) {
   const log = (message: string) => console.warn(`[alerts] ${message}`);
   while (!(await store.claimWriter().catch(() => false))) await new Promise((r) => setTimeout(r, 5_000));
-  const clientOf = (name: string) => (publicClients as any)[name];
+  const clientOf = (name: string) => deps.publicClients[name]!;
   startAlertEngine({
     settings: config.alerts,
     store,

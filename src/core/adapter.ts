@@ -1,6 +1,7 @@
 import type { Lookups } from "./memo";
 import type { Address } from "viem";
 import type { ExposureConfig } from "../config/exposure-config";
+import type { PonderSchema, ReadonlyDb } from "./db";
 import type { PositionStatus } from "./position-columns";
 
 /** A position row as stored (current table or a history snapshot). */
@@ -108,10 +109,8 @@ export type AccountRisk = {
 export type Assessment = { positions: PositionRisk[]; accounts: AccountRisk[] };
 
 export type AssessContext = {
-  /** Read-only drizzle handle on the indexed tables. */
-  db: any;
-  /** The tables of ponder.schema.ts. */
-  schema: typeof import("../../ponder.schema");
+  db: ReadonlyDb;
+  schema: PonderSchema;
   /** Block (number and timestamp) per chain the answer is for. */
   blockByChain: Map<number, { number: bigint; timestamp: bigint }>;
   prices: PriceBook;

@@ -1,12 +1,17 @@
-import { and, desc, lte, sql, type eq } from "ponder";
+import { and, desc, lte, sql, type eq, type PgColumn, type PgTable } from "ponder";
+import { rowsOf, rowStore, type IndexingDb, type ReadonlyDb } from "./db";
 
 type Condition = ReturnType<typeof eq>;
+/** A per-block history table: rows keyed by block (and log index, where it has one). */
+type HistoryTable = PgTable & { blockNumber: PgColumn; logIndex?: PgColumn };
+/** An onchain table keyed by a text `id` (what the store helpers below write). */
+type KeyedTable = PgTable & { id: PgColumn };
 
 /**
  * The last row of a per-block history table at or before `block` (by blockNumber, then logIndex
  * where the table has one), among rows matching `conditions`.
  */
-export async function latestAtOrBefore<Row>(db: any, table: any, conditions: Condition[], block: bigint): Promise<Row | undefined> {
+export async function latestAtOrBefore<Row>(db: ReadonlyDb, table: HistoryTable, conditions: Condition[], block: bigint): Promise<Row | undefined> {
   const order = table.logIndex ? [desc(table.blockNumber), desc(table.logIndex)] : [desc(table.blockNumber)];
   const rows = await db
     .select()
@@ -14,7 +19,7 @@ export async function latestAtOrBefore<Row>(db: any, table: any, conditions: Con
     .where(and(...conditions, lte(table.blockNumber, block)))
     .orderBy(...order)
     .limit(1);
-  return rows[0];
+  return rows[0] as Row | undefined;
 }
 
 /**
@@ -22,9 +27,9 @@ export async function latestAtOrBefore<Row>(db: any, table: any, conditions: Con
  * side): key -> the raw row (snake_case columns, numerics as strings). Keys are compared lowercase.
  */
 export async function latestPerKey(
-  db: any,
-  table: any,
-  keyColumn: any,
+  db: ReadonlyDb,
+  table: HistoryTable,
+  keyColumn: PgColumn,
   keys: string[],
   conditions: Condition[],
   block: bigint,
@@ -39,7 +44,7 @@ export async function latestPerKey(
       ORDER BY ${order}
       LIMIT 1
     ) AS t`);
-  const rows: Record<string, unknown>[] = result.rows ?? result;
+  const rows = rowsOf<Record<string, unknown>>(result);
   return new Map(rows.map((r) => [String(r.lookup_key), r]));
 }
 
@@ -49,16 +54,17 @@ export async function latestPerKey(
  * after a first insert (to act on what changed).
  */
 export async function findOrRecord<Row extends object>(
-  db: any,
-  table: any,
+  db: IndexingDb,
+  table: KeyedTable,
   id: string,
   load: () => Promise<Row>,
   recorded?: (row: Row) => Promise<void>,
 ): Promise<Row> {
-  const known = await db.find(table, { id });
+  const store = rowStore(db);
+  const known = await store.find(table, { id });
   if (known) return known as Row;
   const row = await load();
-  await db.insert(table).values({ id, ...row });
+  await store.insert(table).values({ id, ...row });
   await recorded?.(row);
   return row;
 }
@@ -67,7 +73,8 @@ export async function findOrRecord<Row extends object>(
  * `row` as its key's state at its block: the per-block history row (id `${key}:${blockNumber}`, the
  * block's last write wins) and the key's current row, which handlers read by id instead of a query.
  */
-export async function recordWithCurrent(db: any, history: any, current: any, key: string, row: { blockNumber: bigint }) {
-  await db.insert(history).values({ id: `${key}:${row.blockNumber}`, ...row }).onConflictDoUpdate(row);
-  await db.insert(current).values({ id: key, ...row }).onConflictDoUpdate(row);
+export async function recordWithCurrent(db: IndexingDb, history: KeyedTable, current: KeyedTable, key: string, row: { blockNumber: bigint }) {
+  const store = rowStore(db);
+  await store.insert(history).values({ id: `${key}:${row.blockNumber}`, ...row }).onConflictDoUpdate(row);
+  await store.insert(current).values({ id: key, ...row }).onConflictDoUpdate(row);
 }

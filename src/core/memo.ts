@@ -18,7 +18,7 @@ export function lookupCache(maxEntries = Infinity): Lookups {
 
 /**
  * Lookups shared by every query that reads the same version of the indexed data (see
- * exposure-service's chainHeads): a block's prices and protocol parameters are read once per version,
+ * src/exposure/service's chainHeads): a block's prices and protocol parameters are read once per version,
  * not once per query. Only the last version asked for is kept.
  */
 export function sharedLookups(maxEntries = 50_000) {

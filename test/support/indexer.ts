@@ -17,6 +17,8 @@ export type IndexerOptions = {
   /** Ponder schema; reuse one (with the same pgliteDir) to restart on the same tables. */
   schema?: string;
   pgliteDir?: string;
+  /** The app to run (a copy of this one, say); this project by default. */
+  root?: string;
 };
 
 export type Indexer = {
@@ -61,8 +63,9 @@ export async function startIndexer(opts: IndexerOptions): Promise<Indexer> {
   else env.PGLITE_DIR = pgliteDir;
 
   let output = "";
-  const child: ChildProcess = spawn(join(ROOT, "node_modules/.bin/ponder"), ["start", "--schema", schema, "--port", String(port)], {
-    cwd: ROOT,
+  const root = opts.root ?? ROOT;
+  const child: ChildProcess = spawn(join(root, "node_modules/.bin/ponder"), ["start", "--schema", schema, "--port", String(port)], {
+    cwd: root,
     env,
     stdio: ["ignore", "pipe", "pipe"],
   });

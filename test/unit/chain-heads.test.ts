@@ -1,7 +1,7 @@
 import { PGlite } from "@electric-sql/pglite";
 import { drizzle } from "drizzle-orm/pglite";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { chainHeads, type ExposureDeps } from "../../graphql/exposure-service";
+import { chainHeads, type ExposureDeps } from "../../src/exposure/service";
 import { sharedLookups } from "../../src/core/memo";
 
 // The version chainHeads gives the indexed data decides when cached prices and parameters are read

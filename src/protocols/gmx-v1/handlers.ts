@@ -6,6 +6,7 @@ import { GmxV1VaultAbi } from "../../../abis/GmxV1Vault";
 import { loadExposureConfig } from "../../config/exposure-config";
 import { assetDirectory } from "../../core/assets";
 import { latestAtOrBefore, recordWithCurrent } from "../../core/history";
+import { readOnlyRow } from "../../core/ponder-row";
 import { transactionMemo } from "../../core/transaction-memo";
 import type { PositionRow } from "../../core/adapter";
 import { encodeState, GMX_V1, gmxV1PositionId, gmxV1RowId, sizeInTokens, toGmxV1Position } from "./normalise";
@@ -28,14 +29,9 @@ type Evt = {
 type Identity = { key: Hex; account: Address; collateralToken: Address; indexToken: Address; isLong: boolean };
 type Deltas = { sizeDeltaUsd?: bigint; collateralDeltaUsd?: bigint; price?: bigint; feeUsd?: bigint };
 
-// ponder hands out a cached row behind a copy-on-write proxy (ponder utils/copy.js) that answers this
-// symbol with the row itself; reading through the proxy trapped every column and cloned the whole row
-// on reading an object column (protocolState). The row is only read here: each write is a new object.
-const COPY_ON_WRITE = Symbol.for("ponder:copyOnWrite");
-
-/** The row's columns without its key. */
+/** The row's columns without its key (read past ponder's copy-on-write proxy: each write is a new object). */
 function stateColumns(found: PositionRow & { id?: string }): PositionRow {
-  const { id: _id, ...columns } = ((found as any)[COPY_ON_WRITE] ?? found) as PositionRow & { id?: string };
+  const { id: _id, ...columns } = readOnlyRow(found);
   return columns;
 }
 

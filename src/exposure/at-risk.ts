@@ -1,6 +1,6 @@
 import { and, asc, desc, eq, gt, gte, inArray, lt, lte, or, sql } from "ponder";
 import type { Address } from "viem";
-import type { PositionRow, PriceBook, ProtocolAdapter } from "../src/core/adapter";
+import type { PositionRow, PriceBook, ProtocolAdapter } from "../core/adapter";
 import {
   alwaysKey,
   compareDistance,
@@ -10,10 +10,11 @@ import {
   levelBound,
   resumeLevel,
   type DistanceKey,
-} from "../src/core/at-risk";
-import { assetDirectory } from "../src/core/assets";
-import { usableMark } from "../src/core/marks";
-import { protocolAdapters } from "../src/protocols";
+} from "../core/at-risk";
+import { assetDirectory } from "../core/assets";
+import { rowsOf } from "../core/db";
+import { usableMark } from "../core/marks";
+import { protocolAdapters } from "../protocols";
 import {
   assessPositions,
   priceBook,
@@ -23,7 +24,7 @@ import {
   type At,
   type BlockRef,
   type ExposureDeps,
-} from "./exposure-service";
+} from "./service";
 
 export type AtRiskQuery = {
   /** 1e18 = 100%. */
@@ -106,7 +107,7 @@ async function rankLevels(deps: ExposureDeps, scans: LevelScan[], first: number)
   if (scans.length === 0) return { rows: [], keys: new Map() };
   const markOf = new Map(scans.map((s) => [`${s.chainId}:${s.market}`, s.mark]));
   const result = await deps.db.execute(sql.join(scans.map((s) => sql`(${s.query})`), sql` UNION ALL `));
-  const found: { id: string; position_id: string; liquidation_level: unknown; is_long: boolean; market: string; chain_id: number }[] = result.rows ?? result;
+  const found = rowsOf<{ id: string; position_id: string; liquidation_level: unknown; is_long: boolean; market: string; chain_id: number }>(result);
   const ranked = found.map((r) => {
     const level = BigInt(String(r.liquidation_level));
     const always = r.is_long ? level === LEVEL_ALWAYS_LONG : level === 0n;

@@ -1,6 +1,7 @@
 import { parseUnits } from "viem";
-import { fromCursor, toCursor } from "../src/core/cursor";
-import { userError, type AssessedPosition } from "./exposure-service";
+import { fromCursor, toCursor } from "../core/cursor";
+import { userError } from "./errors";
+import type { AssessedPosition } from "./service";
 import { pageSize } from "./paging";
 
 // `where` / `orderBy` / `orderDirection` / `first` / `after` over an answer's positions, as users know

@@ -1,9 +1,9 @@
 import { and, desc, eq, gt, lte } from "ponder";
 import type { Address } from "viem";
-import { correlationMatrix, covariance, logReturns, portfolioVolatility, sampleAt, Z_99 } from "../src/core/correlation";
-import { USD_ONE } from "../src/core/fixed";
-import { feedDirectory } from "../src/prices/feeds";
-import { portfolioExposure, userError, type At, type BlockRef, type ExposureDeps, type WalletSelector } from "./exposure-service";
+import { correlationMatrix, covariance, logReturns, portfolioVolatility, sampleAt, Z_99 } from "../core/correlation";
+import { USD_ONE } from "../core/fixed";
+import { feedDirectory } from "../prices/feeds";
+import { portfolioExposure, userError, type At, type BlockRef, type ExposureDeps, type WalletSelector } from "./service";
 
 export const DAY_SECONDS = 86_400;
 /** Most grid points per series: a year of hourly samples. */

@@ -1,20 +1,21 @@
-import { GraphQLError } from "graphql";
 import { and, desc, eq, inArray, lte, sql } from "ponder";
 import { getAddress, isAddress, type Address, type PublicClient } from "viem";
-import type { ExposureConfig } from "../src/config/exposure-config";
-import type { AccountRisk, MarkPrice, PositionRisk, PositionRow, PriceBook } from "../src/core/adapter";
-import type { TaggedItem } from "../src/core/breakdown";
-import { exposureTotals, type ExposureTotals } from "../src/core/exposure";
-import { latestPerKey } from "../src/core/history";
-import { lookupCache, lookupMany, type Lookups, type sharedLookups } from "../src/core/memo";
-import { assetDirectory } from "../src/core/assets";
-import { isStale } from "../src/core/marks";
-import { feedDirectory } from "../src/prices/feeds";
-import { adapterFor } from "../src/protocols";
+import type { ExposureConfig } from "../config/exposure-config";
+import type { AccountRisk, MarkPrice, PositionRisk, PositionRow, PriceBook } from "../core/adapter";
+import type { TaggedItem } from "../core/breakdown";
+import { rowsOf, type PonderSchema, type ReadonlyDb } from "../core/db";
+import { exposureTotals, type ExposureTotals } from "../core/exposure";
+import { latestPerKey } from "../core/history";
+import { lookupCache, lookupMany, type Lookups, type sharedLookups } from "../core/memo";
+import { assetDirectory } from "../core/assets";
+import { isStale } from "../core/marks";
+import { feedDirectory } from "../prices/feeds";
+import { UnavailableError, userError } from "./errors";
+import { adapterFor } from "../protocols";
 
 export type ExposureDeps = {
-  db: any;
-  schema: typeof import("../ponder.schema");
+  db: ReadonlyDb;
+  schema: PonderSchema;
   config: ExposureConfig;
   publicClients: Record<string, PublicClient>;
   /** Lookups (prices, protocol parameters at a block) kept across queries; without it, each query reads its own. */
@@ -34,7 +35,7 @@ export type WalletExposure = {
   warnings: string[];
 };
 
-export const userError = (message: string) => new GraphQLError(message, { extensions: { code: "BAD_USER_INPUT" } });
+export { userError };
 
 export function parseWallet(address: string): Address {
   if (!isAddress(address, { strict: false })) {
@@ -49,8 +50,6 @@ const decodeCheckpoint = (checkpoint: string) => ({
   chainId: Number(checkpoint.slice(10, 26)),
   number: BigInt(checkpoint.slice(26, 42)),
 });
-
-const rowsOf = <R>(result: any): R[] => result.rows ?? result;
 
 /**
  * Whether ponder's reorg-log sequence (`operation_id`, one per schema, drawn by every live write's
@@ -96,7 +95,7 @@ export const lookupsAt = (deps: ExposureDeps, blocks: BlockRef[]): Lookups =>
 export type At = { block: bigint } | { timestamp: bigint } | null;
 
 const rpcFailure = (chainId: number, what: string, error: unknown) =>
-  new GraphQLError(`cannot read ${what} of chain ${chainId} from its RPC: ${(error as Error).message.split("\n")[0]}`);
+  new UnavailableError(`cannot read ${what} of chain ${chainId} from its RPC: ${(error as Error).message.split("\n")[0]}`);
 
 /** The last block at or before `timestamp`, by bisection over block timestamps (which never decrease). */
 async function blockAtTime(deps: ExposureDeps, head: BlockRef, timestamp: bigint): Promise<BlockRef> {
@@ -123,7 +122,7 @@ async function blockAtTime(deps: ExposureDeps, head: BlockRef, timestamp: bigint
 
 export async function resolveBlocks(deps: ExposureDeps, at: At, chainId: number | null): Promise<BlockRef[]> {
   const heads = await chainHeads(deps);
-  if (heads.length === 0) throw new GraphQLError("the indexer has not indexed any block yet: try again shortly");
+  if (heads.length === 0) throw new UnavailableError("the indexer has not indexed any block yet: try again shortly");
   if (chainId !== null && !heads.some((h) => h.chainId === chainId)) {
     throw userError(`chain ${chainId} is not indexed (indexed: ${heads.map((h) => h.chainId).join(", ")})`);
   }

@@ -1,4 +1,4 @@
-import { userError } from "./exposure-service";
+import { userError } from "./errors";
 
 /** Most items one page of any list may hold. */
 export const MAX_PAGE = 1_000;

@@ -1,0 +1,28 @@
+import type { ContractConfig } from "ponder";
+import type { ExposureConfig } from "../config/exposure-config";
+import type { ProtocolAdapter } from "./adapter";
+import type { ReadonlyDb } from "./db";
+
+/** What a protocol's GraphQL extension resolves over: the indexed tables, read only, and the config. */
+export type ProtocolReadDeps = { db: ReadonlyDb; config: ExposureConfig };
+
+/** GraphQL types and fields a protocol adds to the exposure schema (`extend type Query { ... }`). */
+export type ProtocolGraphql = {
+  typeDefs: string;
+  resolvers: (deps: ProtocolReadDeps) => Record<string, Record<string, unknown>>;
+};
+
+/**
+ * Everything the rest of the app takes from one protocol folder (src/protocols/<id>/, exported by its
+ * index.ts and listed once in src/protocols/index.ts). Its handlers.ts registers itself: ponder loads
+ * every file under src/.
+ */
+export type Protocol = {
+  /** Risk figures of its positions; `adapter.id` is the folder's name. */
+  adapter: ProtocolAdapter;
+  /** ponder contracts of its deployments in the config (ponder.config.ts spreads them). */
+  contracts: (config: ExposureConfig) => Record<string, ContractConfig>;
+  /** Its onchain tables (its schema.ts module), re-exported by ponder.schema.ts (npm run generate:schema). */
+  tables: Record<string, unknown>;
+  graphql?: ProtocolGraphql;
+};

@@ -1,0 +1,14 @@
+// The read model's errors carry messages meant for the caller; the API layer maps them to its own
+// error shape (graphql/errors.ts). Any other error is a bug and the API masks it.
+
+/** Bad input: a malformed address, an unknown portfolio or asset, a limit passed. */
+export class InputError extends Error {
+  override name = "InputError";
+}
+
+/** The question is fine but cannot be answered now: nothing indexed yet, an RPC failing. */
+export class UnavailableError extends Error {
+  override name = "UnavailableError";
+}
+
+export const userError = (message: string) => new InputError(message);
