@@ -1,4 +1,4 @@
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { buildSchema, parse, specifiedRules, validate } from "graphql";
 import { describe, expect, it } from "vitest";
 import { allTypeDefs } from "../../graphql";
@@ -8,11 +8,18 @@ import { stressScenarios } from "../../graphql/resolvers";
 describe("the exposure GraphQL schema", () => {
   const schema = buildSchema(allTypeDefs.join("\n"));
 
-  it("builds, and every GraphQL example in the README validates against it", () => {
-    const readme = readFileSync(new URL("../../README.md", import.meta.url), "utf8");
-    const examples = [...readme.matchAll(/```graphql\n([\s\S]*?)```/g)].map((m) => m[1]!.replace(/"0x…"/g, '"0x0000000000000000000000000000000000000001"'));
-    expect(examples.length).toBeGreaterThan(1);
-    for (const example of examples) expect(validate(schema, parse(example)).map((e) => e.message)).toEqual([]);
+  it("builds, and every GraphQL example in the README and docs/ validates against it", () => {
+    const docs = new URL("../../docs/", import.meta.url);
+    const files = [new URL("../../README.md", import.meta.url), ...readdirSync(docs).filter((f) => f.endsWith(".md")).map((f) => new URL(f, docs))];
+    const examples = files.flatMap((file) =>
+      [...readFileSync(file, "utf8").matchAll(/```graphql\n([\s\S]*?)```/g)].map((m) => ({
+        file: file.pathname,
+        query: m[1]!.replace(/"0x…"/g, '"0x0000000000000000000000000000000000000001"'),
+      })),
+    );
+    expect(examples.filter((e) => e.file.endsWith("README.md")).length).toBeGreaterThan(0);
+    expect(examples.length).toBeGreaterThan(5);
+    for (const { file, query } of examples) expect(validate(schema, parse(query)).map((e) => `${file}: ${e.message}`)).toEqual([]);
   });
 
   it("counts root fields through fragments, so aliases cannot hide in a spread", () => {
