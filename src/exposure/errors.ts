@@ -1,5 +1,5 @@
 // The read model's errors carry messages meant for the caller; the API layer maps them to its own
-// error shape (graphql/errors.ts). Any other error is a bug and the API masks it.
+// error shape (errors.ts of the GraphQL layer). Any other error is a bug and the API masks it.
 
 /** Bad input: a malformed address, an unknown portfolio or asset, a limit passed. */
 export class InputError extends Error {
