@@ -57,7 +57,7 @@ export async function assessDerive(ctx: AssessContext, rows: PositionRow[]): Pro
 
     const { expiry, strike, isCall } = optionFromSubId(s.subId);
     const assumed = directory(row.chainId, row.venue, s.asset)?.deployment.defaultVolatility;
-    const shifted = assumed === undefined ? undefined : assumed + (ctx.volatilityShift ?? 0);
+    const shifted = assumed === undefined || assumed === null ? undefined : assumed + (ctx.volatilityShift ?? 0);
     if (shifted !== undefined && !(shifted > 0)) warnings.push(`shifted volatility ${shifted} is not positive: the option cannot be priced`);
     const volatility = shifted !== undefined && shifted > 0 ? shifted : null;
     const terms = { expiry, strike: strike * 10n ** 12n, isCall, volatility, volatilityAssumed: true };
