@@ -4,7 +4,6 @@ import { DERIVE } from "./normalise";
 
 export const deriveAdapter = {
   id: DERIVE,
+  // StandardManager margin; subaccounts under PMRM are flagged, without a liquidation price.
   assess: assessDerive,
-  // Portfolio margin is not computed (README, Derive gaps).
-  withoutLiquidationPrices: true,
 } satisfies ProtocolAdapter;
