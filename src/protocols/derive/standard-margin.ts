@@ -29,7 +29,14 @@ export type OptionMarginParams = {
 export type PerpMarginRequirements = { mmPerpReq: bigint; imPerpReq: bigint };
 /** StandardManager.baseMarginParams[marketId]: a base asset counts as spot x marginFactor of cash (x IMScale for IM). */
 export type BaseMarginParams = { marginFactor: bigint; IMScale: bigint };
-export type MarketMarginParams = { option: OptionMarginParams; perp: PerpMarginRequirements; base: BaseMarginParams };
+/** StandardManager.oracleContingencyParams[marketId]: IM penalties when a feed's confidence is below threshold (0: off). */
+export type OracleContingencyParams = { perpThreshold: bigint; optionThreshold: bigint; baseThreshold: bigint; OCFactor: bigint };
+export type MarketMarginParams = {
+  option: OptionMarginParams;
+  perp: PerpMarginRequirements;
+  base: BaseMarginParams;
+  oracleContingency?: OracleContingencyParams;
+};
 /** StandardManager.depegParams and the stable feed's price: an IM-only penalty when the stablecoin trades below threshold. */
 export type Depeg = { threshold: bigint; depegFactor: bigint; stablePrice: bigint };
 
@@ -41,17 +48,26 @@ export type OptionHolding = {
   /** Value of one contract (Black76 on the expiry's forward, or intrinsic at expiry). */
   mark: bigint;
 };
-export type ExpiryHolding = { expiry: bigint; forward: bigint; options: OptionHolding[] };
+export type ExpiryHolding = {
+  expiry: bigint;
+  forward: bigint;
+  options: OptionHolding[];
+  /** Lowest of the forward feed's and the vol feed's (getExpiryMinConfidence) confidence; absent: 1. */
+  confidence?: bigint;
+};
 export type PerpHolding = {
   position: bigint;
-  /** PerpAsset.getPerpPrice: the perp's mark. */
+  /** PerpAsset.getPerpPrice: the perp's mark, and its confidence (absent: 1). */
   perpPrice: bigint;
+  perpConfidence?: bigint;
   /** PerpAsset.getUnsettledAndUnrealizedCash: PnL and funding not yet settled into cash. */
   unsettledCash: bigint;
 };
 export type MarketHolding = {
   params: MarketMarginParams;
   spot: bigint;
+  /** The spot feed's confidence; absent: 1. */
+  spotConfidence?: bigint;
   perp: PerpHolding | null;
   /** Wrapped base asset (WrappedERC20Asset balance, 18 decimals, never negative). */
   basePosition: bigint;
@@ -123,19 +139,32 @@ export function expiryMargin(p: OptionMarginParams, e: ExpiryHolding, spot: bigi
   return { margin: max(isolated, maxLoss), markToMarket };
 }
 
-/** StandardManager._getNetPerpMargin (oracle contingency not applied: see docs/protocols/derive.md). */
-export function perpMargin(r: PerpMarginRequirements, perp: PerpHolding, isInitial: boolean): bigint {
+/** The IM penalty of one oracle contingency: (1 - confidence) x OCFactor x each amount in turn, when confidence is below a set threshold. */
+const contingency = (threshold: bigint, confidence: bigint, factor: bigint, ...amounts: bigint[]): bigint =>
+  threshold !== 0n && confidence < threshold ? amounts.reduce(mulD, mulD(WAD - confidence, factor)) : 0n;
+
+/** StandardManager._getNetPerpMargin, with its IM oracle contingency on min(perp, spot) confidence. */
+export function perpMargin(m: MarketHolding, perp: PerpHolding, isInitial: boolean): bigint {
   if (perp.position === 0n) return 0n;
   const notional = mulD(abs(perp.position), perp.perpPrice);
-  return -mulD(notional, isInitial ? r.imPerpReq : r.mmPerpReq);
+  const margin = -mulD(notional, isInitial ? m.params.perp.imPerpReq : m.params.perp.mmPerpReq);
+  const oc = m.params.oracleContingency;
+  if (!isInitial || !oc) return margin;
+  const conf = min(perp.perpConfidence ?? WAD, m.spotConfidence ?? WAD);
+  return margin - contingency(oc.perpThreshold, conf, oc.OCFactor, m.spot, abs(perp.position));
 }
 
-/** StandardManager._getBaseMarginAndMtM (stable price 1 unless given; oracle contingency not applied). */
-export function baseMargin(b: BaseMarginParams, position: bigint, spot: bigint, isInitial: boolean, stablePrice = WAD): MarginAndMtM {
-  if (position === 0n) return { margin: 0n, markToMarket: 0n };
-  const notional = mulD(position, spot);
-  const margin = mulD(notional, b.marginFactor);
-  return { margin: isInitial ? mulD(margin, b.IMScale) : margin, markToMarket: divD(notional, stablePrice) };
+/** StandardManager._getBaseMarginAndMtM (stable price 1 unless given), with its IM oracle contingency on spot confidence. */
+export function baseMargin(m: MarketHolding, isInitial: boolean, stablePrice = WAD): MarginAndMtM {
+  if (m.basePosition === 0n) return { margin: 0n, markToMarket: 0n };
+  const notional = mulD(m.basePosition, m.spot);
+  const markToMarket = divD(notional, stablePrice);
+  const margin = mulD(notional, m.params.base.marginFactor);
+  if (!isInitial) return { margin, markToMarket };
+  const scaled = mulD(margin, m.params.base.IMScale);
+  const oc = m.params.oracleContingency;
+  if (scaled === 0n || !oc) return { margin: scaled, markToMarket };
+  return { margin: scaled - contingency(oc.baseThreshold, m.spotConfidence ?? WAD, oc.OCFactor, notional), markToMarket };
 }
 
 /** StandardManager._getDepegMultiplier: zero for maintenance margin or a stable at or above threshold. */
@@ -154,14 +183,21 @@ export function marketMargin(m: MarketHolding, isInitial: boolean, depeg: bigint
   }
   let optionMargin = 0n;
   let optionMtm = 0n;
+  const oc = m.params.oracleContingency;
   for (const e of m.expiries) {
     const r = expiryMargin(m.params.option, e, m.spot, isInitial);
     optionMargin += r.margin;
     optionMtm += r.markToMarket;
+    // _getNetOptionMarginAndMtM: IM contingency on min(spot, forward, vol) confidence x spot x the expiry's shorts.
+    if (isInitial && oc) {
+      const conf = min(m.spotConfidence ?? WAD, e.confidence ?? WAD);
+      const shorts = e.options.reduce((s, o) => (o.balance < 0n ? s - o.balance : s), 0n);
+      optionMargin -= contingency(oc.optionThreshold, conf, oc.OCFactor, m.spot, shorts);
+    }
   }
-  const perp = m.perp ? perpMargin(m.params.perp, m.perp, isInitial) : 0n;
+  const perp = m.perp ? perpMargin(m, m.perp, isInitial) : 0n;
   const unsettled = m.perp && m.perp.position !== 0n ? m.perp.unsettledCash : 0n;
-  const base = baseMargin(m.params.base, m.basePosition, m.spot, isInitial, stablePrice);
+  const base = baseMargin(m, isInitial, stablePrice);
   margin += perp + optionMargin + base.margin + unsettled;
   return { margin, markToMarket: optionMtm + unsettled + base.markToMarket };
 }
