@@ -68,8 +68,6 @@ function marginOf(ctx: AssessContext, deployment: DeriveDeployment | undefined, 
   if (!deployment || !manager) return { ok: false, reason: "no StandardManager parameters configured for this deployment: margin not computed" };
   const { chainId } = held[0]!;
   const states = held.map((row) => ({ state: decodeState(row), token: row.market }));
-  const other = states.find((h) => manager.address !== null && h.state.manager !== "" && h.state.manager.toLowerCase() !== manager.address.toLowerCase());
-  if (other) return { ok: false, reason: `managed by ${other.state.manager}, not the configured StandardManager: portfolio margin (PMRM) is not modelled` };
   const spots = new Map<string, bigint>();
   for (const h of states) {
     const mark = usableMark(ctx.prices(chainId, h.token as `0x${string}`));

@@ -62,6 +62,8 @@ const lower = (a: string) => a.toLowerCase();
 /** The subaccount's margin at its current spots, and its liquidation boundaries; or why it cannot be computed. */
 export function subaccountMargin(inputs: MarginInputs): SubaccountMargin {
   const { holdings, manager, timestamp, volatility } = inputs;
+  const other = holdings.find((h) => manager.address !== null && h.state.manager !== "" && h.state.manager.toLowerCase() !== manager.address.toLowerCase());
+  if (other) return { ok: false, reason: `managed by ${other.state.manager}, not the configured StandardManager: portfolio margin (PMRM) is not modelled` };
   const underlyings = [...new Set(holdings.filter((h) => h.state.kind !== "cash").map((h) => lower(h.token)))];
   const params = new Map<string, StandardMarketSettings>(manager.markets.map((m) => [lower(m.underlying), m]));
   for (const u of underlyings) {
