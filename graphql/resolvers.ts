@@ -52,6 +52,11 @@ const account = (a: AccountRisk & { account?: string }) => ({
   liquidationThreshold: a.liquidationThresholdBps === null ? null : Number(a.liquidationThresholdBps) / 10_000,
   collateralDropToLiquidation: a.collateralDropToLiquidation,
   liquidatableNow: a.liquidatableNow,
+  subaccountId: a.subaccountId?.toString() ?? null,
+  maintenanceMarginUsd: usd(a.maintenanceMarginUsd),
+  initialMarginUsd: usd(a.initialMarginUsd),
+  priceRiseToLiquidation: a.priceRiseToLiquidation ?? null,
+  warnings: a.warnings,
 });
 
 const blockRefs = (blocks: BlockRef[]) => blocks.map((b) => ({ chainId: b.chainId, number: b.number, timestamp: b.timestamp }));

@@ -248,9 +248,19 @@ export const typeDefs = /* GraphQL */ `
     debtUsd: String
     "Collateral-weighted liquidation threshold (0.825 = 82.5%)."
     liquidationThreshold: Float
-    "Uniform fractional drop of every collateral price that brings the health factor to 1 (debt prices held)."
+    "Uniform fractional drop of every collateral price that brings the health factor to 1 (debt prices held); Derive: of every underlying until maintenance margin < 0."
     collateralDropToLiquidation: Float
     liquidatableNow: Boolean
+    "Derive: the subaccount id."
+    subaccountId: String
+    "Derive: the manager's maintenance margin (getMargin(id, false), USD); below zero the subaccount is liquidatable."
+    maintenanceMarginUsd: String
+    "Derive: the manager's initial margin (getMargin(id, true), USD); below zero no risk-adding trade passes."
+    initialMarginUsd: String
+    "Derive: uniform fractional rise of every underlying until maintenance margin < 0."
+    priceRiseToLiquidation: Float
+    "What the account's figures assume or could not compute."
+    warnings: [String!]!
   }
 
   type ExposureTotals {

@@ -57,7 +57,8 @@ export function measure(rule: AlertRule, w: WalletExposure, symbolOf: (chainId: 
     case "healthFactor":
       // An account's health spans its assets: only the protocol filter applies.
       return w.accounts
-        .filter((a) => rule.protocol === undefined || a.protocol === rule.protocol)
+        // Derive subaccounts have no health factor (their distance is a position reading).
+        .filter((a) => (rule.protocol === undefined || a.protocol === rule.protocol) && a.subaccountId === undefined)
         .map((a) => ({
           subject: `${a.protocol}:${a.chainId}:${a.venue.toLowerCase()}:${wallet}`,
           wallet,

@@ -60,6 +60,11 @@ export type PositionRisk = {
   /** Fractional move of the index price from the mark to the liquidation price (0.1 = 10%). */
   liquidationDistance: number | null;
   liquidatableNow: boolean | null;
+  /**
+   * Where liquidationPrice lies from the mark when the position's side does not say it (a position in
+   * a cross-margined account, whose liquidation may come from either direction).
+   */
+  liquidationSide?: "below" | "above";
   /** What closing this position now would leave the wallet (perp: collateral + PnL - fees; deposit: +value; debt: -value). */
   equityUsd: bigint | null;
   /**
@@ -103,6 +108,11 @@ export type AccountRisk = {
   /** Uniform fractional drop of all collateral prices that brings the health factor to 1. */
   collateralDropToLiquidation: number | null;
   liquidatableNow: boolean | null;
+  /** Derive: the subaccount, its manager's margins (below zero: what it lacks) and the joint price rise to liquidation. */
+  subaccountId?: bigint;
+  maintenanceMarginUsd?: bigint | null;
+  initialMarginUsd?: bigint | null;
+  priceRiseToLiquidation?: number | null;
   warnings: string[];
 };
 

@@ -144,9 +144,11 @@ async function openPositions(deps: ExposureDeps, adapterIds: string[], block: Bl
 /** The feed's key of an assessed position, or null when it has no known distance. */
 function keyOf({ row, risk, mark }: AssessedPosition): DistanceKey | null {
   if (risk.liquidationDistance === null) return null;
-  if (risk.liquidationPrice === null) return alwaysKey(row.positionId, row.isLong);
+  // A cross-margined position says on which side of the mark its liquidation lies.
+  const below = risk.liquidationSide === undefined ? row.isLong : risk.liquidationSide === "below";
+  if (risk.liquidationPrice === null) return alwaysKey(row.positionId, below);
   const price = usableMark(mark);
-  return price === undefined ? null : distanceKey(row.positionId, row.isLong, risk.liquidationPrice, price);
+  return price === undefined ? null : distanceKey(row.positionId, below, risk.liquidationPrice, price);
 }
 
 /**

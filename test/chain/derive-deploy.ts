@@ -1,5 +1,5 @@
-import type { Abi, Address } from "viem";
-import { anvilAccount, deploy } from "./clients.js";
+import { parseUnits, type Abi, type Address } from "viem";
+import { anvilAccount, deploy, send } from "./clients.js";
 import { pickArtifacts } from "./compile.js";
 import type { Deployment, TokenSymbol } from "./deploy.js";
 
@@ -7,18 +7,20 @@ export type DeriveMarket = "ETH" | "BTC";
 
 export type DeriveDeployment = {
   subAccounts: Address;
-  /** The manager every BalanceAdjusted names (the deployer; nothing calls it). */
+  /** The StandardManager fixture every BalanceAdjusted names (getMargin, startAuction). */
   manager: Address;
   /** Block of the SubAccounts deployment: the assets come after it. */
   startBlock: number;
   options: Record<DeriveMarket, Address>;
   perps: Record<DeriveMarket, Address>;
+  /** Wrapped base assets (WrappedERC20Asset) of WETH and WBTC. */
+  bases: Record<DeriveMarket, Address>;
   cash: Address;
   underlying: Record<DeriveMarket, Address>;
   cashToken: Address;
 };
 
-export type DeriveAbis = { subAccounts: Abi; option: Abi; perp: Abi; cash: Abi };
+export type DeriveAbis = { subAccounts: Abi; option: Abi; perp: Abi; cash: Abi; manager: Abi };
 
 export type OptionDetails = { expiry: bigint; strike: bigint; isCall: boolean };
 
@@ -50,10 +52,40 @@ export function fromSubId(subId: bigint): OptionDetails {
   };
 }
 
+// ---------------------------------------------------------------- margin parameters
+
+/**
+ * The fixture manager's StandardManager parameters, per market, as the exposure config takes them
+ * (names of IStandardManager's OptionMarginParams, PerpMarginRequirements and BaseMarginParams).
+ */
+export const DERIVE_MARGIN_PARAMS = {
+  option: {
+    maxSpotReq: "0.15",
+    minSpotReq: "0.1",
+    mmCallSpotReq: "0.075",
+    mmPutSpotReq: "0.075",
+    MMPutMtMReq: "0.075",
+    unpairedMMScale: "1.2",
+    unpairedIMScale: "1.4",
+    mmOffsetScale: "1.05",
+  },
+  perp: { mmPerpReq: "0.05", imPerpReq: "0.065" },
+  base: { marginFactor: "0.8", IMScale: "0.9" },
+} as const;
+
+const w = (s: string) => parseUnits(s, 18);
+
 // ---------------------------------------------------------------- deployment
 
 const deriveArtifacts = () =>
-  pickArtifacts(["FixtureDeriveSubAccounts", "FixtureDeriveOptionAsset", "FixtureDerivePerpAsset", "FixtureDeriveCashAsset"] as const);
+  pickArtifacts([
+    "FixtureDeriveSubAccounts",
+    "FixtureDeriveOptionAsset",
+    "FixtureDerivePerpAsset",
+    "FixtureDeriveBaseAsset",
+    "FixtureDeriveCashAsset",
+    "FixtureDeriveStandardManager",
+  ] as const);
 
 export async function deriveAbis(): Promise<DeriveAbis> {
   const a = await deriveArtifacts();
@@ -62,12 +94,14 @@ export async function deriveAbis(): Promise<DeriveAbis> {
     option: a.FixtureDeriveOptionAsset.abi,
     perp: a.FixtureDerivePerpAsset.abi,
     cash: a.FixtureDeriveCashAsset.abi,
+    manager: a.FixtureDeriveStandardManager.abi,
   };
 }
 
 /**
- * Deploys SubAccounts (owner and keeper: anvil account 0, also named as manager), an option and a
- * perp asset on each of WETH and WBTC, and a cash asset on USDC, over a GMX v1 fixture deployment's tokens.
+ * Deploys SubAccounts (owner and keeper: anvil account 0), an option, a perp and a wrapped base asset
+ * on each of WETH and WBTC, a cash asset on USDC, and the StandardManager fixture over them (the
+ * manager BalanceAdjusted names), over a GMX v1 fixture deployment's tokens and feeds.
  */
 export async function deployDeriveFixture(d: Deployment): Promise<DeriveDeployment> {
   const a = await deriveArtifacts();
@@ -77,19 +111,43 @@ export async function deployDeriveFixture(d: Deployment): Promise<DeriveDeployme
   const underlying = {} as Record<DeriveMarket, Address>;
   const options = {} as Record<DeriveMarket, Address>;
   const perps = {} as Record<DeriveMarket, Address>;
+  const bases = {} as Record<DeriveMarket, Address>;
   for (const market of DERIVE_MARKETS) {
-    underlying[market] = d.tokens[DERIVE_UNDERLYING[market]].address;
+    const token = d.tokens[DERIVE_UNDERLYING[market]];
+    underlying[market] = token.address;
     options[market] = (await deploy(d.rpcUrl, owner, a.FixtureDeriveOptionAsset, [underlying[market]])).address;
-    perps[market] = (await deploy(d.rpcUrl, owner, a.FixtureDerivePerpAsset, [underlying[market]])).address;
+    perps[market] = (await deploy(d.rpcUrl, owner, a.FixtureDerivePerpAsset, [underlying[market], subAccounts.address, token.feed, token.feedDecimals])).address;
+    bases[market] = (await deploy(d.rpcUrl, owner, a.FixtureDeriveBaseAsset, [underlying[market]])).address;
   }
   const cash = await deploy(d.rpcUrl, owner, a.FixtureDeriveCashAsset, [d.tokens.USDC.address]);
+  const manager = await deploy(d.rpcUrl, owner, a.FixtureDeriveStandardManager, [subAccounts.address, cash.address]);
+  const { option, perp, base } = DERIVE_MARGIN_PARAMS;
+  for (const market of DERIVE_MARKETS) {
+    const token = d.tokens[DERIVE_UNDERLYING[market]];
+    const optionParams = Object.fromEntries(Object.entries(option).map(([k, v]) => [k, w(v)]));
+    const args = {
+      option: options[market],
+      perp: perps[market],
+      base: bases[market],
+      feed: token.feed,
+      feedDecimals: token.feedDecimals,
+      optionParams,
+      mmPerpReq: w(perp.mmPerpReq),
+      imPerpReq: w(perp.imPerpReq),
+      marginFactor: w(base.marginFactor),
+      IMScale: w(base.IMScale),
+    };
+    await send(d.rpcUrl, owner, { address: manager.address, abi: a.FixtureDeriveStandardManager.abi, functionName: "addMarket", args: [args] });
+  }
+  await send(d.rpcUrl, owner, { address: subAccounts.address, abi: a.FixtureDeriveSubAccounts.abi, functionName: "setManager", args: [manager.address] });
 
   return {
     subAccounts: subAccounts.address,
-    manager: owner.address,
+    manager: manager.address,
     startBlock: Number(subAccounts.blockNumber),
     options,
     perps,
+    bases,
     cash: cash.address,
     underlying,
     cashToken: d.tokens.USDC.address,

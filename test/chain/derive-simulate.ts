@@ -75,9 +75,22 @@ export class DeriveKeeper {
     return this.send("trade", [buyer, seller, this.optionAsset(market), subId, contracts18, this.x.cash, premium18, tradeId]);
   }
 
-  /** Moves perp contracts from seller to buyer; no cash changes hands. */
+  /** Moves perp contracts from seller to buyer; no cash changes hands. Both sides' PnL is realised first, as PerpAsset.handleAdjustment does. */
   async tradePerp(buyer: bigint, seller: bigint, market: DeriveMarket, contracts18: bigint) {
+    for (const id of [buyer, seller]) {
+      await send(this.d.rpcUrl, this.owner, { address: this.perpAsset(market), abi: this.abis.perp, functionName: "realizeAccountPNL", args: [id] });
+    }
     return this.send("trade", [buyer, seller, this.perpAsset(market), 0n, contracts18, this.x.cash, 0n, await this.nextTradeId()]);
+  }
+
+  /** Credits wrapped base collateral (18 decimals), as a WrappedERC20Asset deposit does. */
+  async depositBase(accountId: bigint, market: DeriveMarket, amount18: bigint) {
+    return this.send("adjustBalance", [accountId, this.x.bases[market], 0n, amount18, await this.nextTradeId()]);
+  }
+
+  /** The fixture manager's getMargin(accountId, isInitial). */
+  margin(accountId: bigint, isInitial: boolean): Promise<bigint> {
+    return read<bigint>(this.d.rpcUrl, { address: this.x.manager, abi: this.abis.manager, functionName: "getMargin", args: [accountId, isInitial] });
   }
 
   balance(accountId: bigint, asset: Address, subId: bigint): Promise<bigint> {

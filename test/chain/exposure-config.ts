@@ -1,7 +1,7 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
 import type { Deployment, TokenSymbol } from "./deploy";
-import type { DeriveDeployment } from "./derive-deploy";
+import { DERIVE_MARGIN_PARAMS, type DeriveDeployment } from "./derive-deploy";
 
 /** Asset symbols the API groups exposure by (wrapped tokens count as their underlying). */
 export const ASSET_SYMBOL: Record<TokenSymbol, string> = { WETH: "ETH", WBTC: "BTC", USDC: "USDC", LINK: "LINK" };
@@ -58,7 +58,7 @@ export function fixtureExposureConfig(
   };
 }
 
-/** protocols.derive for the fixture: SubAccounts, the option and perp assets per underlying, USDC cash. */
+/** protocols.derive for the fixture: SubAccounts, the option, perp and base assets per underlying, USDC cash, the manager's parameters. */
 const deriveSection = (x: DeriveDeployment, defaultVolatility: number) => ({
   chain: "anvil",
   subAccounts: x.subAccounts,
@@ -66,7 +66,12 @@ const deriveSection = (x: DeriveDeployment, defaultVolatility: number) => ({
   defaultVolatility,
   options: (["ETH", "BTC"] as const).map((m) => ({ address: x.options[m], underlying: x.underlying[m] })),
   perps: (["ETH", "BTC"] as const).map((m) => ({ address: x.perps[m], underlying: x.underlying[m] })),
+  bases: (["ETH", "BTC"] as const).map((m) => ({ address: x.bases[m], underlying: x.underlying[m] })),
   cash: [{ address: x.cash, token: x.cashToken }],
+  standardManager: {
+    address: x.manager,
+    markets: (["ETH", "BTC"] as const).map((m) => ({ underlying: x.underlying[m], ...DERIVE_MARGIN_PARAMS })),
+  },
 });
 
 export function writeExposureConfig(path: string, config: object) {

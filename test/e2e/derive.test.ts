@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DeriveSubAccountsAbi } from "../../abis/DeriveSubAccounts";
 import { startAnvil, type AnvilHandle } from "../chain/anvil";
 import { anvilAccount, chainClients } from "../chain/clients";
-import { deployFixtures, type Deployment } from "../chain/deploy";
+import { deployFixtures, setPrice, type Deployment } from "../chain/deploy";
 import { deployDeriveFixture, fromSubId, type DeriveDeployment } from "../chain/derive-deploy";
 import { DeriveKeeper, simulateDerive, type DeriveSimulationSummary } from "../chain/derive-simulate";
 import { fixtureExposureConfig } from "../chain/exposure-config";
@@ -45,6 +45,12 @@ describe.each(DATABASES)("Derive options end to end on %s", (database) => {
   const writer = anvilAccount(16).address;
   const perpDesk = anvilAccount(17).address;
   const oddWallet = anvilAccount(18).address;
+  // Margined books the fixture manager can value (no live options): `margined` is long ETH (base,
+  // a perp, an expired short put) on borrowed cash; `shortDesk` is short ETH perps.
+  const margined = anvilAccount(19).address;
+  const shortDesk = anvilAccount(14).address;
+  let marginedId: bigint;
+  let shortId: bigint;
   let expiry: bigint;
   let strike: bigint;
 
@@ -78,6 +84,16 @@ describe.each(DATABASES)("Derive options end to end on %s", (database) => {
     // An option no model can price (strike 0, which OptionEncoding allows): flagged, never a crash.
     const odd = await k.createAccount(oddWallet);
     await k.tradeOption(odd, c, "ETH", expiry, 0n, true, WAD, 0n);
+
+    marginedId = await k.createAccount(margined);
+    shortId = await k.createAccount(shortDesk);
+    await k.deposit(marginedId, -3_000n * WAD); // a borrow
+    await k.depositBase(marginedId, "ETH", 2n * WAD);
+    const expired = ((timestamp - 86_400n) / 86_400n) * 86_400n + 8n * 3_600n;
+    await k.tradeOption(c, marginedId, "ETH", expired, ((spot * 9n) / 10n / WAD) * WAD, false, WAD, 0n);
+    await k.tradePerp(marginedId, c, "ETH", WAD);
+    await k.deposit(shortId, 1_000n * WAD);
+    await k.tradePerp(c, shortId, "ETH", 2n * WAD);
 
     // The scenario warps time past an expiry: a heartbeat longer than that keeps prices usable.
     indexer = await indexFixtureChain(fixtureExposureConfig(d, { heartbeatSeconds: 30 * 86_400, derive: { deployment: x, defaultVolatility: VOL } }), database, d.rpcUrl);
@@ -176,11 +192,109 @@ describe.each(DATABASES)("Derive options end to end on %s", (database) => {
     expect(flatShifted).toBeLessThan(flat);
   });
 
-  it("leaves Derive out of the at-risk feed, saying why, since its margin is not modelled", async () => {
-    const r = await indexer.query(`{ atRisk(maxDistance: 1000, protocol: "derive") { items { id } warnings } }`);
+  const MARGIN = `query ($address: String!) {
+    wallet(address: $address) {
+      positions { protocol positionKey side liquidationPrice liquidationDistance liquidatableNow warnings market { symbol } }
+      accounts { protocol subaccountId maintenanceMarginUsd initialMarginUsd collateralDropToLiquidation priceRiseToLiquidation liquidatableNow warnings }
+    }
+  }`;
+  const margin = async (address: string) => {
+    const r = await indexer.query(MARGIN, { address });
     expect(r.errors).toBeUndefined();
-    expect(r.data.atRisk.items).toEqual([]);
-    expect(r.data.atRisk.warnings).toEqual(["derive positions have no liquidation price (margin not modelled) and are not listed"]);
+    return r.data.wallet;
+  };
+  const ORACLE_UNIT = 10n ** 22n; // 8-decimal feed answers at 1e30
+  const auctionStarts = async (accountId: bigint) => {
+    try {
+      await chainClients(d.rpcUrl).publicClient.simulateContract({ address: x.manager, abi: k.abis.manager, functionName: "startAuction", args: [accountId] });
+      return true;
+    } catch (e) {
+      expect(String(e)).toContain("DA_AccountIsAboveMaintenanceMargin");
+      return false;
+    }
+  };
+
+  it("gives each margined subaccount the fixture manager's getMargin, maintenance and initial, to the wei", async () => {
+    for (const [owner, id] of [[margined, marginedId], [shortDesk, shortId]] as const) {
+      const w = await margin(owner);
+      const account = w.accounts.find((a: any) => a.subaccountId === id.toString());
+      expect(usd(account.maintenanceMarginUsd)).toBe((await k.margin(id, false)) * 10n ** 12n);
+      expect(usd(account.initialMarginUsd)).toBe((await k.margin(id, true)) * 10n ** 12n);
+      expect(account.liquidatableNow).toBe(false);
+      expect(usd(account.maintenanceMarginUsd)).toBeGreaterThan(0n);
+      expect(usd(account.initialMarginUsd)).toBeLessThan(usd(account.maintenanceMarginUsd));
+    }
+  });
+
+  it("flips the manager's liquidation check one oracle unit either side of the API's liquidation price", async () => {
+    const before = (await k.spot("ETH")) / 10n ** 10n;
+    for (const [owner, id, side] of [[margined, marginedId, "below"], [shortDesk, shortId, "above"]] as const) {
+      const w = await margin(owner);
+      const eth = w.positions.filter((p: any) => p.market.symbol === "ETH");
+      expect(eth.length).toBeGreaterThan(0);
+      const liq = usd(eth[0].liquidationPrice);
+      // Every ETH position of the subaccount shares its price; the distance is to it from the mark.
+      for (const p of eth) expect(usd(p.liquidationPrice)).toBe(liq);
+      const mark = before * ORACLE_UNIT;
+      expect(eth[0].liquidationDistance).toBeCloseTo(Number(side === "below" ? mark - liq : liq - mark) / Number(mark), 9);
+      // The last answer on the liquidatable side, and one unit toward the mark.
+      const hit = side === "below" ? liq / ORACLE_UNIT : (liq + ORACLE_UNIT - 1n) / ORACLE_UNIT;
+      const safe = side === "below" ? hit + 1n : hit - 1n;
+      expect(await auctionStarts(id)).toBe(false);
+      await setPrice(d, "WETH", hit);
+      expect(await auctionStarts(id)).toBe(true);
+      await setPrice(d, "WETH", safe);
+      expect(await auctionStarts(id)).toBe(false);
+      const restored = await setPrice(d, "WETH", before);
+      await indexer.waitForBlock(restored.blockNumber); // later tests read the restored head
+    }
+  });
+
+  it("lists Derive positions in atRisk by their subaccount's distance, with no 'not modelled' warning", async () => {
+    const r = await indexer.query(`{ atRisk(maxDistance: 0.5, protocol: "derive", first: 1000) { items { account liquidationDistance liquidationPrice market { symbol } } warnings } }`);
+    expect(r.errors).toBeUndefined();
+    expect(r.data.atRisk.warnings.join(" ")).not.toContain("not modelled");
+    const mine = r.data.atRisk.items.filter((p: any) => p.account.toLowerCase() === margined.toLowerCase());
+    const w = await margin(margined);
+    expect(mine.length).toBe(w.positions.filter((p: any) => p.liquidationPrice !== null).length);
+    expect(mine.length).toBeGreaterThan(0);
+    const distances = r.data.atRisk.items.map((p: any) => p.liquidationDistance);
+    expect(distances).toEqual([...distances].sort((a: number, b: number) => a - b));
+  });
+
+  it("stress and the ladder liquidate a Derive subaccount past its distance, and not before", async () => {
+    const w = await margin(margined);
+    const distance = w.positions.find((p: any) => p.liquidationDistance !== null).liquidationDistance;
+    const past = (-(distance + 0.01)).toFixed(4);
+    const short = (-(distance - 0.01)).toFixed(4);
+    const r = await indexer.query(
+      `query ($w: [String!], $m: [String!]) { stress(wallets: $w, shocks: [{ asset: "ETH", moves: $m }]) { points { liquidatable { account } accounts { subaccountId liquidatableNow maintenanceMarginUsd } } } }`,
+      { w: [margined], m: [short, past] },
+    );
+    expect(r.errors).toBeUndefined();
+    const [safe, hit] = r.data.stress.points;
+    expect(safe.liquidatable).toEqual([]);
+    expect(hit.liquidatable.length).toBeGreaterThan(0);
+    expect(usd(safe.accounts[0].maintenanceMarginUsd)).toBeGreaterThanOrEqual(0n);
+    expect(usd(hit.accounts[0].maintenanceMarginUsd)).toBeLessThan(0n);
+    const ladder = await indexer.query(`query ($w: [String!]) { ladder(wallets: $w, asset: "ETH", steps: 60) { move liquidatableCount } }`, { w: [margined] });
+    expect(ladder.errors).toBeUndefined();
+    for (const step of ladder.data.ladder) {
+      if (step.move > 0) continue;
+      expect(step.liquidatableCount > 0, `move ${step.move}`).toBe(-step.move > distance);
+    }
+  });
+
+  it("flags the margin of a book with live options when the volatility is unusable, instead of a wrong number", async () => {
+    const r = await indexer.query(
+      `query ($w: [String!]) { stress(wallets: $w, shocks: [{ asset: "ETH", moves: ["0"] }], volatilityShift: -1) { base { accounts { maintenanceMarginUsd } } points { accounts { maintenanceMarginUsd liquidatableNow warnings } } } }`,
+      { w: [writer] },
+    );
+    expect(r.errors).toBeUndefined();
+    expect(r.data.stress.base.accounts[0].maintenanceMarginUsd).not.toBeNull();
+    const shifted = r.data.stress.points[0].accounts[0];
+    expect(shifted).toMatchObject({ maintenanceMarginUsd: null, liquidatableNow: null });
+    expect(shifted.warnings.join(" ")).toContain("no usable volatility");
   });
 
   it("flags an option it cannot price instead of failing the query", async () => {

@@ -1,12 +1,18 @@
-import type { Assessment, AssessContext, OptionRisk, PositionRisk, PositionRow } from "../../core/adapter";
-import { abs, USD_ONE } from "../../core/fixed";
+import { and, desc, eq, like, lte, or } from "ponder";
+import type { AccountRisk, Assessment, AssessContext, OptionRisk, PositionRisk, PositionRow } from "../../core/adapter";
+import { abs, ratio, USD_ONE } from "../../core/fixed";
 import { markWarning, usableMark } from "../../core/marks";
-import { deriveAssetDirectory } from "./contracts";
+import { lookupMany } from "../../core/memo";
+import { deriveAssetDirectory, type DeriveDeployment } from "./contracts";
 import { optionFromSubId } from "./encoding";
 import { blackScholes, intrinsicValue, SECONDS_PER_YEAR } from "./greeks";
-import { decodeState } from "./normalise";
+import { decodeState, DERIVE, subaccountPositionPrefix, type DeriveState } from "./normalise";
+import { mulD, WAD } from "./standard-margin";
+import { subaccountMargin, type SubaccountMargin } from "./subaccount-margin";
 
 const BALANCE_ONE = 10n ** 18n;
+/** 18-decimal Derive amounts to our 1e30 USD. */
+const TO_USD = USD_ONE / WAD;
 /** Float model outputs become money at these resolutions: micro-dollars per contract, 1e-12 of delta. */
 const PRICE_SCALE = 1e6;
 const DELTA_SCALE = 1e12;
@@ -26,74 +32,186 @@ const none = {
 const valueOf = (balance: bigint, unitUsd: number): bigint =>
   (balance * BigInt(Math.round(unitUsd * PRICE_SCALE)) * USD_ONE) / (BALANCE_ONE * BigInt(PRICE_SCALE));
 
+const subaccountKey = (row: PositionRow) => subaccountPositionPrefix(row.chainId, row.venue, decodeState(row).accountId);
+
 /**
- * Derive subaccount balances: cash at its mark, perps as linear exposure, options by Black-Scholes on
- * the underlying's mark with the deployment's volatility. Margin (Derive's portfolio managers) is not
- * computed, so there is no liquidation price.
+ * Every open balance of the subaccounts at the answered block, whatever rows were asked for (the
+ * margin is the whole subaccount's): the last history row per position, one statement per chain.
+ */
+async function holdingsOf(ctx: AssessContext, rows: PositionRow[]): Promise<Map<string, PositionRow[]>> {
+  const E = ctx.schema.positionEvent;
+  const byChain = new Map<number, Set<string>>();
+  for (const row of rows) byChain.set(row.chainId, (byChain.get(row.chainId) ?? new Set()).add(subaccountKey(row)));
+  const out = new Map<string, PositionRow[]>();
+  for (const [chainId, prefixes] of byChain) {
+    const block = ctx.blockByChain.get(chainId)!;
+    const keyed = [...prefixes].map((p) => `derive:holdings:${block.number}:${p}`);
+    const found = await lookupMany(ctx.lookups, keyed, async (missing) => {
+      const wanted = missing.map((k) => k.slice(`derive:holdings:${block.number}:`.length));
+      const latest: PositionRow[] = await ctx.db
+        .selectDistinctOn([E.positionId])
+        .from(E)
+        .where(and(eq(E.chainId, chainId), eq(E.protocol, DERIVE), lte(E.blockNumber, block.number), or(...wanted.map((p) => like(E.positionId, `${p}%`)))))
+        .orderBy(E.positionId, desc(E.blockNumber), desc(E.logIndex));
+      const grouped = new Map<string, PositionRow[]>(missing.map((k) => [k, []]));
+      for (const r of latest) if (r.status === "open") grouped.get(`derive:holdings:${block.number}:${subaccountKey(r)}`)?.push(r);
+      return grouped;
+    });
+    for (const [k, v] of found) out.set(k.slice(`derive:holdings:${block.number}:`.length), v ?? []);
+  }
+  return out;
+}
+
+/** The subaccount's margin at the context's prices, or why it is not computed. */
+function marginOf(ctx: AssessContext, deployment: DeriveDeployment | undefined, held: PositionRow[]): SubaccountMargin {
+  const manager = deployment?.standardManager;
+  if (!deployment || !manager) return { ok: false, reason: "no StandardManager parameters configured for this deployment: margin not computed" };
+  const { chainId } = held[0]!;
+  const states = held.map((row) => ({ state: decodeState(row), token: row.market }));
+  const spots = new Map<string, bigint>();
+  for (const h of states) {
+    const mark = usableMark(ctx.prices(chainId, h.token as `0x${string}`));
+    if (mark !== undefined) spots.set(h.token.toLowerCase(), mark / TO_USD);
+  }
+  const cashToken = deployment.assets.find((a) => a.kind === "cash")?.token;
+  const stable = cashToken ? usableMark(ctx.prices(chainId, cashToken)) : undefined;
+  const shifted = deployment.defaultVolatility === null ? null : deployment.defaultVolatility + (ctx.volatilityShift ?? 0);
+  return subaccountMargin({
+    holdings: states,
+    manager,
+    spots,
+    stablePrice: stable === undefined ? undefined : stable / TO_USD,
+    timestamp: ctx.blockByChain.get(chainId)!.timestamp,
+    volatility: shifted !== null && shifted > 0 ? shifted : null,
+  });
+}
+
+/** The position's liquidation figures from its subaccount's margin: the nearer boundary of its underlying. */
+function liquidationOf(margin: SubaccountMargin, row: PositionRow, kind: DeriveState["kind"], mark: bigint | undefined) {
+  if (!margin.ok) return { liquidationPrice: null, liquidationDistance: null, liquidatableNow: null };
+  if (margin.maintenance < 0n) return { liquidationPrice: null, liquidationDistance: 0, liquidatableNow: true };
+  const b = kind === "cash" ? undefined : margin.byUnderlying.get(row.market.toLowerCase());
+  if (!b || mark === undefined) return { liquidationPrice: null, liquidationDistance: null, liquidatableNow: false };
+  const spot = mark / TO_USD;
+  const below = b.below === null ? null : spot - b.below;
+  const above = b.above === null ? null : b.above - spot;
+  if (below === null && above === null) return { liquidationPrice: null, liquidationDistance: null, liquidatableNow: false };
+  const side = above === null || (below !== null && below <= above) ? "below" : "above";
+  const price = (side === "below" ? b.below! : b.above!) * TO_USD;
+  return { liquidationPrice: price, liquidationDistance: ratio(abs(mark - price), mark), liquidatableNow: false, liquidationSide: side as "below" | "above" };
+}
+
+/** Position figures without margin: cash at its mark, perps by their unsettled cash, base at spot, options by Black-Scholes. */
+function valuePosition(ctx: AssessContext, row: PositionRow, deployment: DeriveDeployment | undefined): PositionRisk {
+  const s = decodeState(row);
+  const warnings: string[] = [];
+  const block = ctx.blockByChain.get(row.chainId)!;
+  const mark = ctx.prices(row.chainId, row.market);
+  const issue = markWarning(mark, s.kind === "cash" ? "cash token" : "underlying");
+  if (issue) warnings.push(issue);
+  const price = usableMark(mark);
+  // Contracts x spot: one contract is one whole underlying token.
+  const notional = price === undefined ? null : (abs(s.balance) * price) / BALANCE_ONE;
+  const base = { sizeInTokens: row.sizeInTokens, notionalUsd: notional, warnings, ...none };
+
+  if (s.kind === "cash" || s.kind === "base") {
+    const value = price === undefined ? null : (s.balance * price) / BALANCE_ONE;
+    return { ...base, collateralUsd: value === null ? null : value > 0n ? value : 0n, equityUsd: value };
+  }
+  if (s.kind === "perp") {
+    if (s.perp === null || price === undefined) {
+      if (s.perp === null) warnings.push("perp position detail (PerpAsset.positions) not read: unsettled PnL and equity unknown");
+      return { ...base, equityUsd: null };
+    }
+    // PerpAsset.getUnsettledAndUnrealizedCash at the index: (price - lastMarkPrice) x size + pnl + funding.
+    const unsettled = (mulD(price / TO_USD - s.perp.lastMarkPrice, s.balance) + s.perp.pnl + s.perp.funding) * TO_USD;
+    return { ...base, unrealizedPnlUsd: unsettled, equityUsd: unsettled };
+  }
+
+  const { expiry, strike, isCall } = optionFromSubId(s.subId);
+  const assumed = deployment?.defaultVolatility ?? null;
+  const shifted = assumed === null ? null : assumed + (ctx.volatilityShift ?? 0);
+  if (assumed === null) warnings.push("no volatility configured (defaultVolatility null): the option is not priced");
+  else if (!(shifted! > 0)) warnings.push(`shifted volatility ${shifted} is not positive: the option cannot be priced`);
+  const volatility = shifted !== null && shifted > 0 ? shifted : null;
+  const terms = { expiry, strike: strike * 10n ** 12n, isCall, volatility, volatilityAssumed: true };
+  const spot = price === undefined ? undefined : Number(price) / Number(USD_ONE);
+  const strikeUsd = Number(strike) / 1e18;
+  if (expiry <= block.timestamp) {
+    // Settles out of exposure at expiry; until the settlement balance change it is worth its intrinsic value.
+    warnings.push(`expired at ${expiry}: out of exposure; valued at intrinsic on the current mark until settled`);
+    const option: OptionRisk = { ...terms, expired: true, delta: 0, gamma: 0, vega: 0, theta: 0 };
+    const equityUsd = spot === undefined ? null : valueOf(s.balance, intrinsicValue(spot, strikeUsd, isCall));
+    return { ...base, notionalUsd: 0n, netNotionalUsd: 0n, equityUsd, option };
+  }
+  const unpriced = { ...base, netNotionalUsd: null, equityUsd: null, option: { ...terms, expired: false, delta: null, gamma: null, vega: null, theta: null } };
+  if (spot === undefined || volatility === null) return unpriced;
+  if (!(strikeUsd > 0)) {
+    warnings.push("the option's strike is zero: Black-Scholes does not apply");
+    return unpriced;
+  }
+  const years = Number(expiry - block.timestamp) / SECONDS_PER_YEAR;
+  const g = blackScholes({ spot, strike: strikeUsd, years, volatility, isCall });
+  const contracts = Number(s.balance) / 1e18;
+  const option: OptionRisk = {
+    ...terms,
+    expired: false,
+    delta: g.delta * contracts,
+    gamma: g.gamma * contracts,
+    vega: g.vega * contracts,
+    theta: g.theta * contracts,
+  };
+  return {
+    ...base,
+    // Delta-adjusted notional: contracts x delta x spot.
+    netNotionalUsd: (s.balance * BigInt(Math.round(g.delta * DELTA_SCALE)) * price!) / (BALANCE_ONE * BigInt(DELTA_SCALE)),
+    equityUsd: valueOf(s.balance, g.price),
+    option,
+  };
+}
+
+/**
+ * Derive subaccounts: each position valued on its own (greeks, notional), and each subaccount margined
+ * as its StandardManager does (getMargin, maintenance and initial), with the nearest price of each
+ * underlying (and the joint move) at which maintenance margin turns negative: DutchAuction's start
+ * condition. Subaccounts under another manager (PMRM) are flagged, not margined.
  */
 export async function assessDerive(ctx: AssessContext, rows: PositionRow[]): Promise<Assessment> {
   const directory = deriveAssetDirectory(ctx.config);
-  const positions = rows.map((row): PositionRisk => {
-    const s = decodeState(row);
-    const warnings: string[] = [];
-    const block = ctx.blockByChain.get(row.chainId)!;
-    const mark = ctx.prices(row.chainId, row.market);
-    const issue = markWarning(mark, s.kind === "cash" ? "cash token" : "underlying");
-    if (issue) warnings.push(issue);
-    const price = usableMark(mark);
-    // Contracts x spot: one contract is one whole underlying token.
-    const notional = price === undefined ? null : (abs(s.balance) * price) / BALANCE_ONE;
-    const base = { sizeInTokens: row.sizeInTokens, notionalUsd: notional, warnings, ...none };
+  const held = await holdingsOf(ctx, rows);
+  const groups = new Map<string, PositionRow[]>();
+  for (const row of rows) groups.set(subaccountKey(row), [...(groups.get(subaccountKey(row)) ?? []), row]);
 
-    if (s.kind === "cash") {
-      const value = price === undefined ? null : (s.balance * price) / BALANCE_ONE;
-      return { ...base, collateralUsd: value === null ? null : value > 0n ? value : 0n, equityUsd: value };
+  const risks = new Map<PositionRow, PositionRisk>();
+  const accounts: AccountRisk[] = [];
+  for (const [key, group] of groups) {
+    const first = group[0]!;
+    const deployment = directory(first.chainId, first.venue, decodeState(first).asset)?.deployment;
+    const holdings = held.get(key)?.length ? held.get(key)! : group;
+    const margin = marginOf(ctx, deployment, holdings);
+    for (const row of group) {
+      const risk = valuePosition(ctx, row, deployment);
+      const liq = liquidationOf(margin, row, decodeState(row).kind, usableMark(ctx.prices(row.chainId, row.market)));
+      if (!margin.ok) risk.warnings.push(`subaccount margin: ${margin.reason}`);
+      risks.set(row, { ...risk, ...liq });
     }
-    if (s.kind === "perp") {
-      // PerpAsset settles PnL into cash; what accrued since the last settlement is not followed.
-      warnings.push("perp PnL since its last settlement into cash is not indexed: equity unknown");
-      return { ...base, equityUsd: null };
-    }
-
-    const { expiry, strike, isCall } = optionFromSubId(s.subId);
-    const assumed = directory(row.chainId, row.venue, s.asset)?.deployment.defaultVolatility;
-    const shifted = assumed === undefined ? undefined : assumed + (ctx.volatilityShift ?? 0);
-    if (shifted !== undefined && !(shifted > 0)) warnings.push(`shifted volatility ${shifted} is not positive: the option cannot be priced`);
-    const volatility = shifted !== undefined && shifted > 0 ? shifted : null;
-    const terms = { expiry, strike: strike * 10n ** 12n, isCall, volatility, volatilityAssumed: true };
-    const spot = price === undefined ? undefined : Number(price) / Number(USD_ONE);
-    const strikeUsd = Number(strike) / 1e18;
-    if (expiry <= block.timestamp) {
-      // Settles out of exposure at expiry; until the settlement balance change it is worth its intrinsic value.
-      warnings.push(`expired at ${expiry}: out of exposure; valued at intrinsic on the current mark until settled`);
-      const option: OptionRisk = { ...terms, expired: true, delta: 0, gamma: 0, vega: 0, theta: 0 };
-      const equityUsd = spot === undefined ? null : valueOf(s.balance, intrinsicValue(spot, strikeUsd, isCall));
-      return { ...base, notionalUsd: 0n, netNotionalUsd: 0n, equityUsd, option };
-    }
-    const unpriced = { ...base, netNotionalUsd: null, equityUsd: null, option: { ...terms, expired: false, delta: null, gamma: null, vega: null, theta: null } };
-    if (spot === undefined || volatility === null) return unpriced;
-    if (!(strikeUsd > 0)) {
-      warnings.push("the option's strike is zero: Black-Scholes does not apply");
-      return unpriced;
-    }
-    const years = Number(expiry - block.timestamp) / SECONDS_PER_YEAR;
-    const g = blackScholes({ spot, strike: strikeUsd, years, volatility, isCall });
-    const contracts = Number(s.balance) / 1e18;
-    const option: OptionRisk = {
-      ...terms,
-      expired: false,
-      delta: g.delta * contracts,
-      gamma: g.gamma * contracts,
-      vega: g.vega * contracts,
-      theta: g.theta * contracts,
-    };
-    return {
-      ...base,
-      // Delta-adjusted notional: contracts x delta x spot.
-      netNotionalUsd: (s.balance * BigInt(Math.round(g.delta * DELTA_SCALE)) * price!) / (BALANCE_ONE * BigInt(DELTA_SCALE)),
-      equityUsd: valueOf(s.balance, g.price),
-      option,
-    };
-  });
-  return { positions, accounts: [] };
+    const move = (m: bigint | null) => (m === null ? null : ratio(abs(m), WAD));
+    accounts.push({
+      protocol: DERIVE,
+      chainId: first.chainId,
+      venue: first.venue,
+      subaccountId: decodeState(first).accountId,
+      healthFactor: null,
+      collateralUsd: margin.ok ? margin.markToMarket * TO_USD : null,
+      debtUsd: margin.ok ? (margin.cash < 0n ? -margin.cash * TO_USD : 0n) : null,
+      liquidationThresholdBps: null,
+      maintenanceMarginUsd: margin.ok ? margin.maintenance * TO_USD : null,
+      initialMarginUsd: margin.ok ? margin.initial * TO_USD : null,
+      collateralDropToLiquidation: margin.ok ? (margin.maintenance < 0n ? 0 : move(margin.joint.below)) : null,
+      priceRiseToLiquidation: margin.ok ? (margin.maintenance < 0n ? 0 : move(margin.joint.above)) : null,
+      liquidatableNow: margin.ok ? margin.maintenance < 0n : null,
+      warnings: margin.ok ? margin.assumptions : [margin.reason],
+    });
+  }
+  return { positions: rows.map((r) => risks.get(r)!), accounts };
 }

@@ -8,9 +8,9 @@ import type { PositionRow } from "../../core/adapter";
 import { assetDirectory } from "../../core/assets";
 import { findOrRecord } from "../../core/history";
 import { abs, rescale } from "../../core/fixed";
-import { deriveAssetDirectory } from "./contracts";
+import { deriveAssetDirectory, DerivePerpPositionsAbi } from "./contracts";
 import { splitAssetAndSubId } from "./encoding";
-import { DERIVE, derivePositionId, encodeState, subaccountId, subaccountPositionPrefix } from "./normalise";
+import { decodeState, DERIVE, derivePositionId, encodeState, subaccountId, subaccountPositionPrefix, type PerpDetail } from "./normalise";
 
 const config = loadExposureConfig();
 const assets = assetDirectory(config);
@@ -53,8 +53,37 @@ async function ownerOf(context: Ctx, event: Evt, accountId: bigint): Promise<Add
   return subaccount.owner;
 }
 
+/**
+ * PerpAsset.positions(accountId) at the block: the margin counts PnL since lastMarkPrice plus what is
+ * not yet settled into cash (StandardManager._getMarketMargin). Null when the asset does not answer.
+ */
+async function perpDetail(context: Ctx, perp: Address, accountId: bigint, blockNumber: bigint): Promise<PerpDetail | null> {
+  try {
+    const [lastMarkPrice, funding, pnl, , lastFundingPaid] = (await context.client.readContract({
+      abi: DerivePerpPositionsAbi,
+      address: perp,
+      functionName: "positions",
+      args: [accountId],
+      blockNumber,
+    })) as readonly [bigint, bigint, bigint, bigint, bigint];
+    return { lastMarkPrice, funding, pnl, lastFundingPaid };
+  } catch {
+    return null;
+  }
+}
+
+/** Open positions of one subaccount, in id order. */
+async function openOfSubaccount(context: Ctx, subAccounts: Address, accountId: bigint): Promise<(PositionRow & { id: string })[]> {
+  const prefix = subaccountPositionPrefix(context.chain.id, subAccounts, accountId);
+  const open = (await context.db.sql
+    .select()
+    .from(position)
+    .where(and(like(position.positionId, `${prefix}%`), eq(position.status, "open")))) as (PositionRow & { id: string })[];
+  return open.sort((a, b) => a.positionId.localeCompare(b.positionId));
+}
+
 ponder.on("DeriveSubAccounts:BalanceAdjusted", async ({ event, context }) => {
-  const { accountId, assetAndSubId, postBalance } = event.args;
+  const { accountId, assetAndSubId, postBalance, manager } = event.args;
   const { asset, subId } = splitAssetAndSubId(assetAndSubId);
   const known = directory(context.chain.id, event.log.address, asset);
   if (!known) return; // an asset contract not in the config: not ours to value
@@ -81,7 +110,15 @@ ponder.on("DeriveSubAccounts:BalanceAdjusted", async ({ event, context }) => {
     collateralAmount: null,
     entryPrice: null,
     realisedPnlUsd: null,
-    protocolState: encodeState({ kind: known.asset.kind, accountId, asset, subId, balance: postBalance }),
+    protocolState: encodeState({
+      kind: known.asset.kind,
+      accountId,
+      asset,
+      subId,
+      balance: postBalance,
+      manager,
+      perp: known.asset.kind === "perp" ? await perpDetail(context, asset, accountId, event.block.number) : null,
+    }),
     status: postBalance === 0n ? "closed" : "open",
     openedBlock: reopened ? event.block.number : previous.openedBlock,
     openedAt: reopened ? event.block.timestamp : previous.openedAt,
@@ -90,7 +127,23 @@ ponder.on("DeriveSubAccounts:BalanceAdjusted", async ({ event, context }) => {
   };
   await context.db.insert(position).values({ id: positionId, ...row }).onConflictDoUpdate(row);
   await appendEvent(context, event, row, "balance");
+  // Perp PnL settles into cash (StandardManager._settlePerpRealizedPNL): a cash change re-reads the account's perps.
+  if (known.asset.kind === "cash") await refreshPerps(context, event, accountId);
 });
+
+async function refreshPerps(context: Ctx, event: Evt, accountId: bigint) {
+  const perps = (await openOfSubaccount(context, event.log.address, accountId)).filter((r) => r.protocolState.kind === "perp");
+  for (const [i, current] of perps.entries()) {
+    const { id: rowId, ...state } = current;
+    const s = decodeState(current);
+    const perp = await perpDetail(context, s.asset as Address, accountId, event.block.number);
+    const protocolState = encodeState({ ...s, perp });
+    if (JSON.stringify(protocolState) === JSON.stringify(current.protocolState)) continue;
+    const refreshed = { ...state, protocolState, updatedBlock: event.block.number, updatedAt: event.block.timestamp };
+    await context.db.update(position, { id: rowId }).set({ protocolState, updatedBlock: event.block.number, updatedAt: event.block.timestamp });
+    await appendEvent(context, event, refreshed, "perp-settlement", `:perp${i}`);
+  }
+}
 
 ponder.on("DeriveSubAccounts:Transfer", async ({ event, context }) => {
   const { from, to, tokenId } = event.args;
@@ -102,12 +155,7 @@ ponder.on("DeriveSubAccounts:Transfer", async ({ event, context }) => {
   if (from === zeroAddress) return;
   // The subaccount's open positions change hands with it; history gets a row per position so that
   // atBlock queries after the transfer find them under the new owner.
-  const prefix = subaccountPositionPrefix(context.chain.id, event.log.address, tokenId);
-  const open = (await context.db.sql
-    .select()
-    .from(position)
-    .where(and(like(position.positionId, `${prefix}%`), eq(position.status, "open")))) as (PositionRow & { id: string })[];
-  for (const [i, current] of open.sort((a, b) => a.positionId.localeCompare(b.positionId)).entries()) {
+  for (const [i, current] of (await openOfSubaccount(context, event.log.address, tokenId)).entries()) {
     const { id: rowId, ...state } = current;
     const moved = { ...state, account: to, updatedBlock: event.block.number, updatedAt: event.block.timestamp };
     await context.db.update(position, { id: rowId }).set({ account: to, updatedBlock: event.block.number, updatedAt: event.block.timestamp });

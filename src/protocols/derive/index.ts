@@ -7,9 +7,8 @@ import * as tables from "./schema";
 
 export const deriveAdapter = {
   id: DERIVE,
+  // StandardManager margin; subaccounts under PMRM are flagged, without a liquidation price.
   assess: assessDerive,
-  // Portfolio margin is not computed (README, Derive gaps).
-  withoutLiquidationPrices: true,
 } satisfies ProtocolAdapter;
 
 export const deriveProtocol = { adapter: deriveAdapter, contracts: deriveContracts, tables } satisfies Protocol;

@@ -14,7 +14,22 @@ export const derivePositionId = (chainId: number, subAccounts: string, accountId
 export const subaccountPositionPrefix = (chainId: number, subAccounts: string, accountId: bigint) =>
   `${chainId}:${DERIVE}:${subAccounts.toLowerCase()}:${accountId}:`;
 
-export type DeriveState = { kind: DeriveAssetKind; accountId: bigint; asset: string; subId: bigint; balance: bigint };
+/** PerpAsset.positions(accountId) as read at the block (PnL and funding not yet settled into cash). */
+export type PerpDetail = { lastMarkPrice: bigint; funding: bigint; pnl: bigint; lastFundingPaid: bigint };
+
+export type DeriveState = {
+  kind: DeriveAssetKind;
+  accountId: bigint;
+  asset: string;
+  subId: bigint;
+  balance: bigint;
+  /** The manager BalanceAdjusted named (StandardManager or PMRM); "" when indexed before it was kept. */
+  manager: string;
+  /** Perps only; null when the perp asset could not be read. */
+  perp: PerpDetail | null;
+};
+
+const PERP_FIELDS = ["lastMarkPrice", "funding", "pnl", "lastFundingPaid"] as const;
 
 export const encodeState = (s: DeriveState): Record<string, string> => ({
   kind: s.kind,
@@ -22,12 +37,19 @@ export const encodeState = (s: DeriveState): Record<string, string> => ({
   asset: s.asset,
   subId: s.subId.toString(),
   balance: s.balance.toString(),
+  manager: s.manager,
+  ...(s.perp ? Object.fromEntries(PERP_FIELDS.map((k) => [k, s.perp![k].toString()])) : {}),
 });
 
-export const decodeState = (row: PositionRow): DeriveState => ({
-  kind: row.protocolState.kind as DeriveAssetKind,
-  accountId: BigInt(row.protocolState.accountId ?? "0"),
-  asset: row.protocolState.asset ?? "",
-  subId: BigInt(row.protocolState.subId ?? "0"),
-  balance: BigInt(row.protocolState.balance ?? "0"),
-});
+export const decodeState = (row: PositionRow): DeriveState => {
+  const st = row.protocolState;
+  return {
+    kind: st.kind as DeriveAssetKind,
+    accountId: BigInt(st.accountId ?? "0"),
+    asset: st.asset ?? "",
+    subId: BigInt(st.subId ?? "0"),
+    balance: BigInt(st.balance ?? "0"),
+    manager: st.manager ?? "",
+    perp: st.lastMarkPrice === undefined ? null : (Object.fromEntries(PERP_FIELDS.map((k) => [k, BigInt(st[k] ?? "0")])) as PerpDetail),
+  };
+};
