@@ -2,6 +2,7 @@ import { createSchema, createYoga } from "graphql-yoga";
 import type { AlertStore } from "../src/alerts/store";
 import { alertTypeDefs, createAlertResolvers } from "./alerts";
 import type { ExposureDeps } from "./exposure-service";
+import { selfHostedGraphiQL } from "./graphiql";
 import { depthLimit, rootFieldLimit } from "./limits";
 import { createResolvers } from "./resolvers";
 import { typeDefs } from "./schema";
@@ -10,7 +11,7 @@ export const EXPOSURE_ENDPOINT = "/exposure";
 export const allTypeDefs = [typeDefs, alertTypeDefs];
 
 /**
- * The exposure GraphQL server (GraphiQL on GET), with limits against hostile queries; `feed` is where
+ * The exposure GraphQL server (GraphiQL on GET, served whole from here), with limits against hostile queries; `feed` is where
  * the alert engine publishes to subscriptions.
  */
 export function createExposureYoga(deps: ExposureDeps, alertStore: AlertStore | null) {
@@ -23,6 +24,7 @@ export function createExposureYoga(deps: ExposureDeps, alertStore: AlertStore | 
       resolvers: [exposure, alerts.resolvers],
     }),
     graphiql: { title: "exposure-indexer" },
+    renderGraphiQL: selfHostedGraphiQL(),
     batching: false,
     plugins: [
       {
