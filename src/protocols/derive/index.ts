@@ -5,6 +5,7 @@ import { DERIVE } from "./normalise";
 export const deriveAdapter = {
   id: DERIVE,
   assess: assessDerive,
+  isolatedPositions: true,
   // Portfolio margin is not computed (README, Derive gaps).
   withoutLiquidationPrices: true,
 } satisfies ProtocolAdapter;

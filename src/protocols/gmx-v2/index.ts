@@ -5,4 +5,5 @@ import { GMX_V2 } from "./normalise";
 export const gmxV2Adapter = {
   id: GMX_V2,
   assess: assessGmxV2,
+  isolatedPositions: true,
 } satisfies ProtocolAdapter;
