@@ -498,6 +498,9 @@ export async function stressExposure(
   volatilityShift = 0,
 ): Promise<{ base: PortfolioExposure; points: StressPoint[] }> {
   if (scenarios.length > MAX_STRESS_POINTS) throw userError(`at most ${MAX_STRESS_POINTS} stress points per query, got ${scenarios.length}`);
+  const symbols = [...new Set(deps.config.assets.map((a) => a.symbol))];
+  const unknown = scenarios.flat().find((s) => !symbols.includes(s.asset));
+  if (unknown) throw userError(`unknown asset '${unknown.asset.slice(0, 32)}' to shock (configured: ${symbols.join(", ")})`);
   const { name, addresses } = selectWallets(deps, selector);
   const work = addresses.length * (scenarios.length + 1);
   if (work > MAX_STRESS_WORK) {
