@@ -5,6 +5,7 @@ import { protocols } from "../src/protocols";
 import { alertTypeDefs, createAlertResolvers } from "./alerts";
 import type { ExposureDeps } from "../src/exposure/service";
 import { readModelErrors } from "./errors";
+import { selfHostedGraphiQL } from "./graphiql";
 import { depthLimit, rootFieldLimit } from "./limits";
 import { createResolvers } from "./resolvers";
 import { typeDefs } from "./schema";
@@ -16,7 +17,7 @@ const protocolExtensions = (protocols as readonly Protocol[]).flatMap((p) => (p.
 export const allTypeDefs = [typeDefs, alertTypeDefs, ...protocolExtensions.map((e) => e.typeDefs)];
 
 /**
- * The exposure GraphQL server (GraphiQL on GET), with limits against hostile queries; `feed` is where
+ * The exposure GraphQL server (GraphiQL on GET, served whole from here), with limits against hostile queries; `feed` is where
  * the alert engine publishes to subscriptions.
  */
 export function createExposureYoga(deps: ExposureDeps, alertStore: AlertStore | null) {
@@ -29,6 +30,7 @@ export function createExposureYoga(deps: ExposureDeps, alertStore: AlertStore | 
       resolvers: [exposure, alerts.resolvers, ...protocolExtensions.map((e) => e.resolvers({ db: deps.db, config: deps.config }))],
     }),
     graphiql: { title: "exposure-indexer" },
+    renderGraphiQL: selfHostedGraphiQL(),
     batching: false,
     plugins: [
       readModelErrors,

@@ -260,7 +260,8 @@ export function createResolvers(deps: ExposureDeps) {
         const scenarios = moves.map((pct) => [{ asset: args.asset, move: (BigInt(pct) * 10n ** 18n) / 100n }]);
         const { points } = await stressExposure(deps, { name: args.portfolio, wallets: args.wallets }, scenarios, when(args), args.chainId ?? null);
         return points.map((p, i) => {
-          const l = liquidatable(p.exposure.positions);
+          // Counts and sums: the wallets' positions as they are, without the portfolio's sort.
+          const l = liquidatable(p.exposure.wallets.flatMap((w) => w.positions));
           return { move: moves[i]! / 100, liquidatableCount: l.hit.length, liquidatableNotionalUsd: l.notionalUsd, liquidatableCollateralUsd: l.collateralUsd };
         });
       },

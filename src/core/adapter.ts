@@ -144,4 +144,10 @@ export type ProtocolAdapter = {
   keepsLiquidationLevels?: boolean;
   /** True when no position of this protocol has a liquidation price (margin not modelled): `atRisk` skips it and says so. */
   withoutLiquidationPrices?: boolean;
+  /**
+   * True when each position's figures depend on its own row and marks alone (isolated margin, no
+   * account-level health: `assess` returns no accounts): a stress point re-assesses only the
+   * positions whose market or collateral mark it moves.
+   */
+  isolatedPositions?: boolean;
 };

@@ -7,7 +7,9 @@ import { rowsOf, type PonderSchema, type ReadonlyDb } from "../core/db";
 import { exposureTotals, type ExposureTotals } from "../core/exposure";
 import { latestPerKey } from "../core/history";
 import { lookupCache, lookupMany, type Lookups, type sharedLookups } from "../core/memo";
+import { noReadings, pointChanges, recordingPrices, shockedPrices, type Readings, type Shock } from "../core/stress";
 import { assetDirectory } from "../core/assets";
+import { withLazyFields } from "../core/lazy";
 import { isStale } from "../core/marks";
 import { feedDirectory } from "../prices/feeds";
 import { UnavailableError, userError } from "./errors";
@@ -261,15 +263,39 @@ async function loadWallets(deps: ExposureDeps, accounts: Address[], blocks: Bloc
   });
 }
 
+/**
+ * How an assessment runs beyond its rows and prices: `lookups` to use (a stress query shares one
+ * across its points); `readings` to note there which marks and whether the volatility shift it read.
+ */
+type AssessOptions = { volatilityShift?: number; lookups?: Lookups; readings?: Readings };
+
 /** Runs each protocol's own risk rule over the rows (any wallets) with the given prices. */
-export async function assessPositions(deps: ExposureDeps, rows: PositionRow[], prices: PriceBook, blocks: BlockRef[], volatilityShift = 0) {
+export async function assessPositions(deps: ExposureDeps, rows: PositionRow[], prices: PriceBook, blocks: BlockRef[], options: AssessOptions = {}) {
+  const { readings } = options;
+  const volatilityShift = options.volatilityShift ?? 0;
+  if (readings) prices = recordingPrices(prices, readings, assetDirectory(deps.config).symbol);
   const blockByChain = new Map(blocks.map((b) => [b.chainId, { number: b.number, timestamp: b.timestamp }]));
   const warnings: string[] = [];
   const byProtocol = new Map<string, PositionRow[]>();
-  for (const row of rows) byProtocol.set(row.protocol, [...(byProtocol.get(row.protocol) ?? []), row]);
+  for (const row of rows) {
+    const group = byProtocol.get(row.protocol);
+    if (group) group.push(row);
+    else byProtocol.set(row.protocol, [row]);
+  }
   const assessed: AssessedPosition[] = [];
   const accounts: AccountRisk[] = [];
-  const ctx = { db: deps.db, schema: deps.schema, blockByChain, prices, config: deps.config, volatilityShift, lookups: lookupsAt(deps, blocks) };
+  const ctx = {
+    db: deps.db,
+    schema: deps.schema,
+    blockByChain,
+    prices,
+    config: deps.config,
+    get volatilityShift() {
+      if (readings) readings.volatility = true;
+      return volatilityShift;
+    },
+    lookups: options.lookups ?? lookupsAt(deps, blocks),
+  };
   // Protocols are independent: their lookups run side by side.
   const results = await Promise.all(
     [...byProtocol].map(async ([protocol, group]) => {
@@ -289,20 +315,36 @@ export async function assessPositions(deps: ExposureDeps, rows: PositionRow[], p
 }
 
 /** One wallet's answer: its positions assessed, accounts, totals and warnings. */
-async function assessRows(
+export async function assessRows(
   deps: ExposureDeps,
   account: Address,
   rows: PositionRow[],
   prices: PriceBook,
   blocks: BlockRef[],
-  volatilityShift = 0,
+  options: AssessOptions = {},
 ): Promise<WalletExposure> {
-  const { assessed, accounts, warnings } = await assessPositions(deps, rows, prices, blocks, volatilityShift);
-  assessed.sort(byNotionalDesc);
-  for (const { row, risk } of assessed) for (const w of risk.warnings) warnings.push(`${row.positionId}: ${w}`);
+  const { assessed, accounts, warnings } = await assessPositions(deps, rows, prices, blocks, options);
+  return walletAnswer(deps, account, blocks, assessed, accounts, warnings);
+}
+
+/** A wallet's answer from its assessed positions and accounts (`warnings`: the assessment's own); items and totals are computed when first read. */
+function walletAnswer(
+  deps: ExposureDeps,
+  address: Address,
+  blocks: BlockRef[],
+  positions: AssessedPosition[],
+  accounts: AccountRisk[],
+  assessWarnings: string[],
+): WalletExposure {
+  positions.sort(byNotionalDesc);
+  const warnings = [...assessWarnings];
+  for (const { row, risk } of positions) for (const w of risk.warnings) warnings.push(`${row.positionId}: ${w}`);
   for (const a of accounts) for (const w of a.warnings) warnings.push(`${a.protocol} account at ${a.venue}: ${w}`);
-  const items = exposureItems(deps, assessed);
-  return { address: account, blocks, positions: assessed, accounts, items, totals: exposureTotals(items), warnings };
+  const answer: WalletExposure = withLazyFields(
+    { address, blocks, positions, accounts, warnings },
+    { items: () => exposureItems(deps, positions), totals: () => exposureTotals(answer.items) },
+  );
+  return answer;
 }
 
 /** One wallet at given past blocks (`wallet` with atBlock / atTimestamp, and the alert engine): positions, accounts and totals. */
@@ -417,23 +459,22 @@ export async function portfolioExposure(
   return combine(name, wallets, blocks);
 }
 
+/** The wallets' answers as one; the combined figures are computed when first read (a stress point may need few of them). */
 function combine(name: string | null, wallets: WalletExposure[], blocks: BlockRef[]): PortfolioExposure {
-  const positions = wallets.flatMap((w) => w.positions).sort(byNotionalDesc);
-  const items = wallets.flatMap((w) => w.items);
-  return {
-    name,
-    wallets,
-    blocks,
-    positions,
-    accounts: wallets.flatMap((w) => w.accounts.map((a) => ({ ...a, account: w.address }))),
-    items,
-    totals: exposureTotals(items),
-    warnings: wallets.flatMap((w) => w.warnings.map((x) => `${w.address}: ${x}`)),
-  };
+  const portfolio: PortfolioExposure = withLazyFields(
+    { name, wallets, blocks },
+    {
+      positions: () => wallets.flatMap((w) => w.positions).sort(byNotionalDesc),
+      accounts: () => wallets.flatMap((w) => w.accounts.map((a) => ({ ...a, account: w.address }))),
+      items: () => wallets.flatMap((w) => w.items),
+      totals: () => exposureTotals(portfolio.items),
+      warnings: () => wallets.flatMap((w) => w.warnings.map((x) => `${w.address}: ${x}`)),
+    },
+  );
+  return portfolio;
 }
 
-/** A price shock: a fractional move (1e18 = +100%) or an exact price (USD 1e30) for one asset symbol. */
-export type Shock = { asset: string; move?: bigint; price?: bigint };
+export type { Shock };
 export type StressPoint = { shocks: Shock[]; exposure: PortfolioExposure };
 
 /** Most shocked points one stress query may evaluate, and most wallet-points (wallets x points). */
@@ -442,8 +483,10 @@ export const MAX_STRESS_WORK = 20_000;
 
 /**
  * Re-runs every protocol's own risk rule with shocked marks, once per scenario: positions and
- * protocol parameters stay as of the block, only prices move. Cross-margined accounts (Aave) see
- * all their shocked prices at once.
+ * protocol parameters stay as of the block (read once for all points), only prices move.
+ * Cross-margined accounts (Aave) see all their shocked prices at once. A wallet whose base answer
+ * read none of a point's shocked marks (nor the volatility shift, when the point shifts it) has the
+ * base answer at that point: nothing it depends on moved.
  */
 export async function stressExposure(
   deps: ExposureDeps,
@@ -454,6 +497,9 @@ export async function stressExposure(
   volatilityShift = 0,
 ): Promise<{ base: PortfolioExposure; points: StressPoint[] }> {
   if (scenarios.length > MAX_STRESS_POINTS) throw userError(`at most ${MAX_STRESS_POINTS} stress points per query, got ${scenarios.length}`);
+  const symbols = [...new Set(deps.config.assets.map((a) => a.symbol))];
+  const unknown = scenarios.flat().find((s) => !symbols.includes(s.asset));
+  if (unknown) throw userError(`unknown asset '${unknown.asset.slice(0, 32)}' to shock (configured: ${symbols.join(", ")})`);
   const { name, addresses } = selectWallets(deps, selector);
   const work = addresses.length * (scenarios.length + 1);
   if (work > MAX_STRESS_WORK) {
@@ -461,24 +507,70 @@ export async function stressExposure(
   }
   const blocks = await resolveBlocks(deps, at, chainId);
   const loaded = await loadWallets(deps, addresses, blocks, at === null);
-  const assets = assetDirectory(deps.config);
-  const evaluate = async (shocks: Shock[], volShift: number) =>
-    combine(
-      name,
-      await eachWallet(loaded, async (w) => {
-        const shocked: PriceBook = (chainId, asset) => {
-          const mark = w.prices(chainId, asset);
-          const shock = shocks.find((s) => s.asset === assets.symbol(chainId, asset));
-          if (!mark || !shock) return mark;
-          const price = shock.price ?? (mark.price * (10n ** 18n + shock.move!)) / 10n ** 18n;
-          return { ...mark, price: price > 0n ? price : 0n };
-        };
-        return assessRows(deps, w.address, w.rows, shocked, blocks, volShift);
-      }),
-      blocks,
-    );
-  const base = await evaluate([], 0);
+  return stressWallets(deps, name, loaded, blocks, scenarios, volatilityShift, lookupsAt(deps, blocks));
+}
+
+/** A wallet's open positions at the answer's blocks and the marks they need. */
+export type LoadedWallet = { address: Address; rows: PositionRow[]; prices: PriceBook };
+
+const markKey = (chainId: number, asset: Address) => `${chainId}:${asset.toLowerCase()}`;
+
+/**
+ * stressExposure over wallets already loaded. Positions and protocol parameters are the same at every
+ * point (read once, through `lookups`); only marks and the volatility shift move. So a point assesses
+ * again only what read an input it moves: a position of an isolated-margin protocol whose market or
+ * collateral mark moved (all such positions of a point in one call per protocol), and a wallet's other
+ * positions (margin accounts) when its base answer read a moved mark. The rest is the base answer,
+ * which the same rule on the same inputs would give again.
+ */
+export async function stressWallets(
+  deps: ExposureDeps,
+  name: string | null,
+  loaded: LoadedWallet[],
+  blocks: BlockRef[],
+  scenarios: Shock[][],
+  volatilityShift: number,
+  lookups: Lookups,
+): Promise<{ base: PortfolioExposure; points: StressPoint[] }> {
+  const symbolOf = assetDirectory(deps.config).symbol;
+  const isolated = (row: PositionRow) => adapterFor(row.protocol)?.isolatedPositions === true;
+  const plans = await eachWallet(loaded, async (w) => {
+    const readings = noReadings();
+    const assessed = await assessPositions(deps, w.rows, w.prices, blocks, { lookups, readings });
+    const answer = walletAnswer(deps, w.address, blocks, [...assessed.assessed], assessed.accounts, assessed.warnings);
+    const alone = w.rows.filter(isolated).map((row) => ({ row, symbols: [symbolOf(row.chainId, row.market), symbolOf(row.chainId, row.collateralToken)] }));
+    return { w, readings, assessed, answer, alone, margined: w.rows.filter((r) => !isolated(r)) };
+  });
+  const base = combine(name, plans.map((p) => p.answer), blocks);
+  // Isolated positions read their own market's and collateral's marks only: one book serves them all.
+  const marks = new Map<string, MarkPrice | undefined>();
+  for (const { w, alone } of plans) for (const { row } of alone) for (const asset of [row.market, row.collateralToken]) marks.set(markKey(row.chainId, asset), w.prices(row.chainId, asset));
+  const isolatedMarks: PriceBook = (chainId, asset) => marks.get(markKey(chainId, asset));
+
   const points: StressPoint[] = [];
-  for (const shocks of scenarios) points.push({ shocks, exposure: await evaluate(shocks, volatilityShift) });
+  for (const shocks of scenarios) {
+    const moved = new Set(shocks.map((s) => s.asset));
+    const again = plans.map((p) => {
+      const shifted = p.readings.volatility && volatilityShift !== 0;
+      return {
+        alone: p.alone.filter((a) => shifted || a.symbols.some((s) => moved.has(s))).map((a) => a.row),
+        margined: pointChanges(p.readings, shocks, volatilityShift, 0) ? p.margined : [],
+      };
+    });
+    const aloneRows = again.flatMap((a) => a.alone);
+    const options = { lookups, volatilityShift };
+    const fresh = new Map<PositionRow, AssessedPosition>();
+    if (aloneRows.length > 0) {
+      for (const a of (await assessPositions(deps, aloneRows, shockedPrices(isolatedMarks, shocks, symbolOf), blocks, options)).assessed) fresh.set(a.row, a);
+    }
+    const wallets = await eachWallet(plans.map((p, i) => ({ p, again: again[i]! })), async ({ p, again }) => {
+      if (again.alone.length === 0 && again.margined.length === 0) return p.answer;
+      const margined = again.margined.length > 0 ? await assessPositions(deps, again.margined, shockedPrices(p.w.prices, shocks, symbolOf), blocks, options) : undefined;
+      for (const a of margined?.assessed ?? []) fresh.set(a.row, a);
+      const positions = p.assessed.assessed.map((a) => fresh.get(a.row) ?? a);
+      return walletAnswer(deps, p.w.address, blocks, positions, margined?.accounts ?? p.assessed.accounts, margined?.warnings ?? p.assessed.warnings);
+    });
+    points.push({ shocks, exposure: combine(name, wallets, blocks) });
+  }
   return { base, points };
 }

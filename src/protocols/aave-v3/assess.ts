@@ -44,20 +44,31 @@ export async function assessAaveV3(ctx: AssessContext, rows: PositionRow[]): Pro
     const warnings: string[] = [];
 
     const assets = [...new Set(group.map((r) => r.market))];
+    // Through the context's lookups: a stress query assesses the same account at many prices.
+    const at = `aave-v3:${chainId}:${block.number}:${pool.toLowerCase()}`;
     const reserves = new Map<string, Reserve | undefined>();
     await Promise.all(
       assets.map(async (asset) =>
-        reserves.set(asset, await latestAtOrBefore<Reserve>(ctx.db, R, [eq(R.chainId, chainId), eq(R.pool, pool), eq(R.asset, asset)], block.number)),
+        reserves.set(
+          asset,
+          await ctx.lookups(`${at}:reserve:${asset.toLowerCase()}`, () =>
+            latestAtOrBefore<Reserve>(ctx.db, R, [eq(R.chainId, chainId), eq(R.pool, pool), eq(R.asset, asset)], block.number),
+          ),
+        ),
       ),
     );
-    const userEMode = await latestAtOrBefore<{ category: number }>(ctx.db, U, [eq(U.chainId, chainId), eq(U.pool, pool), eq(U.user, user)], block.number);
+    const userEMode = await ctx.lookups(`${at}:user-emode:${user.toLowerCase()}`, () =>
+      latestAtOrBefore<{ category: number }>(ctx.db, U, [eq(U.chainId, chainId), eq(U.pool, pool), eq(U.user, user)], block.number),
+    );
     let eMode: { category: number; data: EModeCategory } | null = null;
     if (userEMode && userEMode.category !== 0) {
-      const category = await latestAtOrBefore<EModeCategory & { priceSource: string }>(
-        ctx.db,
-        C,
-        [eq(C.chainId, chainId), eq(C.pool, pool), eq(C.category, userEMode.category)],
-        block.number,
+      const category = await ctx.lookups(`${at}:emode:${userEMode.category}`, () =>
+        latestAtOrBefore<EModeCategory & { priceSource: string }>(
+          ctx.db,
+          C,
+          [eq(C.chainId, chainId), eq(C.pool, pool), eq(C.category, userEMode.category)],
+          block.number,
+        ),
       );
       if (category) eMode = { category: userEMode.category, data: category };
       else warnings.push(`e-mode category ${userEMode.category} parameters not indexed: health factor unknown`);

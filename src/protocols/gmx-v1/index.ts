@@ -8,6 +8,7 @@ import * as tables from "./schema";
 export const gmxV1Adapter = {
   id: GMX_V1,
   assess: assessGmxV1,
+  isolatedPositions: true,
   keepsLiquidationLevels: true,
 } satisfies ProtocolAdapter;
 

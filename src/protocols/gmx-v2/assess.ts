@@ -5,7 +5,6 @@ import { assetDirectory } from "../../core/assets";
 import { ratio } from "../../core/fixed";
 import { latestAtOrBefore } from "../../core/history";
 import { markWarning, usableMark } from "../../core/marks";
-import { lookupCache } from "../../core/memo";
 import type { GmxV2MarketValueKind } from "./schema";
 import { decodeState, marketId, toGmxV2Position, toUnitPrice, toWholeTokenPrice } from "./normalise";
 import {
@@ -20,24 +19,28 @@ import {
 
 type MarketTokens = { indexToken: Address; longToken: Address; shortToken: Address };
 
-/** Market tokens, parameters and accumulators as of the queried block, memoised per query. */
+/**
+ * Market tokens, parameters and accumulators as of the queried block, through the context's lookups
+ * (shared while the indexed data is unchanged; a stress query assesses the same markets at many prices).
+ */
 function inputsAt(ctx: AssessContext) {
   const { gmxV2Market: M, gmxV2MarketParams: P, gmxV2MarketValue: V } = ctx.schema;
-  const once = lookupCache();
+  const once = <T>(key: string, row: PositionRow, load: () => Promise<T>) =>
+    ctx.lookups(`gmx-v2:${row.chainId}:${ctx.blockByChain.get(row.chainId)!.number}:${key}`, load);
 
   const tokens = (row: PositionRow, market: Address) =>
-    once(`m:${row.chainId}:${market}`, async () => {
+    once(`m:${market}`, row, async () => {
       const rows = await ctx.db.select().from(M).where(eq(M.id, marketId(row.chainId, row.venue, market))).limit(1);
       return rows[0] as MarketTokens | undefined;
     });
 
   const params = (row: PositionRow, market: Address, block: bigint) =>
-    once(`p:${row.chainId}:${row.venue}:${market}`, () =>
+    once(`p:${row.venue}:${market}`, row, () =>
       latestAtOrBefore<GmxV2MarketParams>(ctx.db, P, [eq(P.chainId, row.chainId), eq(P.eventEmitter, row.venue), eq(P.market, market)], block),
     );
 
   const value = (row: PositionRow, market: Address, kind: GmxV2MarketValueKind, collateralToken: Address, isLong: boolean, block: bigint) =>
-    once(`v:${row.chainId}:${row.venue}:${market}:${kind}:${collateralToken}:${isLong}`, async () => {
+    once(`v:${row.venue}:${market}:${kind}:${collateralToken}:${isLong}`, row, async () => {
       const conditions = [
         eq(V.chainId, row.chainId),
         eq(V.eventEmitter, row.venue),

@@ -8,6 +8,7 @@ import * as tables from "./schema";
 export const gmxV2Adapter = {
   id: GMX_V2,
   assess: assessGmxV2,
+  isolatedPositions: true,
 } satisfies ProtocolAdapter;
 
 export const gmxV2Protocol = { adapter: gmxV2Adapter, contracts: gmxV2Contracts, tables } satisfies Protocol;

@@ -1,0 +1,73 @@
+// `npm run bench:stress`: a 49-point joint ETH x BTC stress (7 moves each, +10 vol points) and a 50-step
+// ETH ladder over 200 wallets (GMX v1 perps, Aave v3 accounts, Derive options; test/support/random-portfolio.ts),
+// in process with the protocol parameters in memory: the stress path as the API runs it after its reads, beside the
+// straightforward path (every wallet assessed from scratch at every point) on the same portfolio in the same run.
+// Options: --wallets N (default 200), --runs N (default 15; the median is shown, after 2 unmeasured runs).
+import { assessRows, stressWallets } from "../src/exposure/service";
+import { stressScenarios } from "../graphql/resolvers";
+import { assetDirectory } from "../src/core/assets";
+import { exposureTotals } from "../src/core/exposure";
+import { shockedPrices, type Shock } from "../src/core/stress";
+import { randomPortfolio } from "../test/support/random-portfolio";
+
+const arg = (name: string, fallback: string) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? process.argv[i + 1]! : fallback;
+};
+const WALLETS = Number(arg("wallets", "200"));
+const RUNS = Number(arg("runs", "15"));
+const p = randomPortfolio(7, WALLETS);
+const positions = p.wallets.reduce((n, w) => n + w.rows.length, 0);
+
+const moves = ["-0.3", "-0.2", "-0.1", "0", "0.1", "0.2", "0.3"];
+const grid: Shock[][] = stressScenarios([{ asset: "ETH", moves }], false).flatMap(([eth]) =>
+  stressScenarios([{ asset: "BTC", moves }], false).map(([btc]) => [eth!, btc!]),
+);
+const ladder: Shock[][] = Array.from({ length: 50 }, (_, i) => i + 1)
+  .flatMap((pct) => [-pct, pct])
+  .map((pct) => [{ asset: "ETH", move: (BigInt(pct) * 10n ** 18n) / 100n }]);
+const shapes = [
+  { name: "stress 49 points (ETH x BTC, +0.1 vol)", scenarios: grid, shift: 0.1 },
+  { name: "ladder 50 steps (ETH)", scenarios: ladder, shift: 0 },
+];
+
+/** What the query asks of each point: totals (the stress), or what is liquidatable (the ladder). */
+const readPoint = (totals: () => unknown, liquidatable: () => number) => [totals(), liquidatable()];
+
+async function fast(s: (typeof shapes)[number]) {
+  const { points } = await stressWallets(p.deps, null, p.wallets, p.blocks, s.scenarios, s.shift, p.lookups);
+  for (const x of points) readPoint(() => x.exposure.totals, () => x.exposure.wallets.flatMap((w) => w.positions).filter((a) => a.risk.liquidatableNow).length);
+}
+const symbolOf = assetDirectory(p.deps.config).symbol;
+async function straightforward(s: (typeof shapes)[number]) {
+  const at = (shocks: Shock[], shift: number) =>
+    Promise.all(p.wallets.map((w) => assessRows(p.deps, w.address, w.rows, shockedPrices(w.prices, shocks, symbolOf), p.blocks, { lookups: p.lookups, volatilityShift: shift })));
+  await at([], 0);
+  for (const shocks of s.scenarios) {
+    const wallets = await at(shocks, s.shift);
+    readPoint(() => exposureTotals(wallets.flatMap((w) => w.items)), () => wallets.flatMap((w) => w.positions).filter((a) => a.risk.liquidatableNow).length);
+  }
+}
+
+async function median(run: () => Promise<void>, runs: number) {
+  for (let i = 0; i < 2; i++) await run();
+  const times: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const t = performance.now();
+    await run();
+    times.push(performance.now() - t);
+  }
+  times.sort((a, b) => a - b);
+  return times[Math.floor(times.length / 2)]!;
+}
+
+console.log(`bench:stress — ${WALLETS} wallets, ${positions} positions; median of ${RUNS} runs; node ${process.version}`);
+console.log("shape | stress path ms | straightforward ms (baseline) | speed-up");
+let total = { fast: 0, slow: 0 };
+for (const s of shapes) {
+  const f = await median(() => fast(s), RUNS);
+  const b = await median(() => straightforward(s), Math.max(3, Math.ceil(RUNS / 5)));
+  total = { fast: total.fast + f, slow: total.slow + b };
+  console.log(`${s.name} | ${f.toFixed(1)} | ${b.toFixed(1)} | ${(b / f).toFixed(1)}x`);
+}
+console.log(`both (one stress + one ladder) | ${total.fast.toFixed(1)} | ${total.slow.toFixed(1)} | ${(total.slow / total.fast).toFixed(1)}x; target < 300 ms`);
