@@ -17,6 +17,10 @@ export type IndexerOptions = {
   /** Ponder schema; reuse one (with the same pgliteDir) to restart on the same tables. */
   schema?: string;
   pgliteDir?: string;
+  /** Postgres other than the shared one (a private cluster a test may restart). */
+  databaseUrl?: string;
+  /** Extra environment for the ponder process. */
+  env?: NodeJS.ProcessEnv;
 };
 
 export type Indexer = {
@@ -31,7 +35,7 @@ export type Indexer = {
   logs(): string;
 };
 
-const freePort = () =>
+export const freePort = () =>
   new Promise<number>((ok, fail) => {
     const s = createServer();
     s.on("error", fail);
@@ -54,10 +58,11 @@ export async function startIndexer(opts: IndexerOptions): Promise<Indexer> {
     EXPOSURE_CONFIG: opts.configPath,
     PONDER_TELEMETRY_DISABLED: "true",
     PONDER_LOG_LEVEL: process.env.PONDER_LOG_LEVEL ?? "info",
+    ...opts.env,
   };
   delete env.DATABASE_URL;
   delete env.DATABASE_PRIVATE_URL;
-  if (opts.database === "postgres") env.DATABASE_URL = POSTGRES_URL;
+  if (opts.database === "postgres") env.DATABASE_URL = opts.databaseUrl ?? POSTGRES_URL;
   else env.PGLITE_DIR = pgliteDir;
 
   let output = "";
@@ -130,7 +135,7 @@ export async function stopAll(database: DatabaseKind, indexer: Indexer | undefin
 }
 
 /** Every row of the indexed tables, sorted, for comparing two runs. */
-export async function dumpTables(database: DatabaseKind, schema: string, pgliteDir?: string): Promise<Record<string, unknown[]>> {
+export async function dumpTables(database: DatabaseKind, schema: string, pgliteDir?: string, url = POSTGRES_URL): Promise<Record<string, unknown[]>> {
   const tables = [
     "position",
     "position_event",
@@ -150,7 +155,7 @@ export async function dumpTables(database: DatabaseKind, schema: string, pgliteD
   ];
   const out: Record<string, unknown[]> = {};
   if (database === "postgres") {
-    const client = new pg.Client({ connectionString: POSTGRES_URL });
+    const client = new pg.Client({ connectionString: url });
     await client.connect();
     try {
       for (const t of tables) out[t] = (await client.query(`SELECT * FROM "${schema}"."${t}" ORDER BY id`)).rows;
