@@ -6,8 +6,8 @@ import { createRng } from "../chain/rng";
 // errors, HTTP 429 with Retry-After, answers that never come (past the client's timeout), bodies cut
 // short or not JSON, dropped connections, and a lagging backend behind the same URL (as in a
 // load-balanced pool): its head is `lagBlocks` behind, it has no block above that (null blocks,
-// "header not found" for state reads, only the logs it has), and its `latest` is older than the
-// real one. Faults are drawn from a seeded RNG, so a run replays.
+// "header not found" for state reads, an error for log ranges past its head), and its `latest` is
+// older than the real one. Faults are drawn from a seeded RNG, so a run replays.
 
 export type Fault = "error" | "rateLimit" | "timeout" | "truncated" | "malformed" | "reset" | "lagging";
 export const ALL_FAULTS: readonly Fault[] = ["error", "rateLimit", "timeout", "truncated", "malformed", "reset", "lagging"];
@@ -85,10 +85,12 @@ export async function startFaultProxy(upstream: string, plan: FaultPlan, path = 
       if (filter.blockHash) {
         const block = await forward({ jsonrpc: "2.0", id: 0, method: "eth_getBlockByHash", params: [filter.blockHash, false] });
         if (!block.result || BigInt(block.result.number) > head) return { jsonrpc: "2.0", id: call.id, error: { code: -32000, message: "unknown block" } };
-      } else {
-        // Only the logs it has: a range past its head comes back cut at its head, without a word.
-        if (filter.toBlock === undefined || filter.toBlock === "latest" || above(filter.toBlock)) filter.toBlock = hex(head);
-        if (above(filter.fromBlock)) return reply([]);
+      } else if (above(filter.toBlock) || above(filter.fromBlock)) {
+        // As hosted providers answer a range past their head. (A node that silently cut the range at
+        // its head instead would lose logs: ponder cannot tell; see docs/reliability.md.)
+        return { jsonrpc: "2.0", id: call.id, error: { code: -32000, message: "block range extends beyond current head block" } };
+      } else if (filter.toBlock === undefined || filter.toBlock === "latest") {
+        filter.toBlock = hex(head);
       }
       return forward({ ...call, params: [filter] });
     }

@@ -19,6 +19,8 @@ export type IndexerOptions = {
   pgliteDir?: string;
   /** Postgres other than the shared one (a private cluster a test may restart). */
   databaseUrl?: string;
+  /** `serve`: an API replica over tables another process indexes. */
+  command?: "start" | "serve";
   /** Extra environment for the ponder process. */
   env?: NodeJS.ProcessEnv;
 };
@@ -66,7 +68,7 @@ export async function startIndexer(opts: IndexerOptions): Promise<Indexer> {
   else env.PGLITE_DIR = pgliteDir;
 
   let output = "";
-  const child: ChildProcess = spawn(join(ROOT, "node_modules/.bin/ponder"), ["start", "--schema", schema, "--port", String(port)], {
+  const child: ChildProcess = spawn(join(ROOT, "node_modules/.bin/ponder"), [opts.command ?? "start", "--schema", schema, "--port", String(port)], {
     cwd: ROOT,
     env,
     stdio: ["ignore", "pipe", "pipe"],
