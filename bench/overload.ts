@@ -78,6 +78,8 @@ async function openLoop(label: string, url: string, pid: number, rate: number): 
     body,
     agentKeepAlive: true,
     requestsPerSecond: rate,
+    // Enough clients that none waits for a free one: the load is open loop, whatever the latency.
+    concurrency: rate * 40,
     maxSeconds: DURATION,
     timeout: 30_000,
     quiet: true,
@@ -108,8 +110,9 @@ async function serve(label: string, port: number, env: NodeJS.ProcessEnv) {
 
 // 2. The sustainable rate, closed loop, with admission on (it does not shed at this concurrency).
 const first = await serve("admission", 42_701, baseEnv);
-const held = await autocannon({ url: first.url, connections: CONNECTIONS, duration: DURATION, method: "POST", headers, body });
-const sustainable = (held as any).requests.average as number;
+const held = (await autocannon({ url: first.url, connections: CONNECTIONS, duration: DURATION, method: "POST", headers: { "content-type": "application/json" }, body })) as any;
+if (held.non2xx > 0 || held.errors > 0) log(`closed loop: ${held.non2xx} non-2xx answers, ${held.errors} errors`);
+const sustainable = held.requests.total / DURATION;
 log(`sustainable: ${sustainable.toFixed(1)} req/s closed loop with ${CONNECTIONS} connections (p99 ${(held as any).latency.p99} ms)`);
 const rate = Math.max(1, Math.round(sustainable * FACTOR));
 

@@ -15,7 +15,7 @@ export type AdmissionLimits = {
   retryAfterSeconds: number;
 };
 
-export const DEFAULT_LIMITS: AdmissionLimits = { maxInFlight: 16, maxQueued: 64, queueTimeoutMs: 2_000, executionTimeoutMs: 15_000, retryAfterSeconds: 1 };
+export const DEFAULT_LIMITS: AdmissionLimits = { maxInFlight: 8, maxQueued: 32, queueTimeoutMs: 2_000, executionTimeoutMs: 15_000, retryAfterSeconds: 1 };
 
 /** Limits from the environment (EXPOSURE_MAX_IN_FLIGHT=0 turns admission off), defaults otherwise. */
 export function admissionLimitsFromEnv(env: NodeJS.ProcessEnv = process.env): AdmissionLimits | null {
