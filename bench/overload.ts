@@ -123,6 +123,7 @@ const first = await serve("admission", 42_701, baseEnv);
 const held = (await autocannon({ url: first.url, connections: CONNECTIONS, duration: DURATION, method: "POST", headers: { "content-type": "application/json" }, body })) as any;
 if (held.non2xx > 0 || held.errors > 0) log(`closed loop: ${held.non2xx} non-2xx answers, ${held.errors} errors`);
 const sustainable = held.requests.total / DURATION;
+if (sustainable < 0.5) throw new Error(`the API answered ${held.requests.total} requests in ${DURATION} s closed loop: the machine is too busy to measure; run again`);
 log(`sustainable: ${sustainable.toFixed(1)} req/s closed loop with ${CONNECTIONS} connections (p99 ${(held as any).latency.p99} ms)`);
 const rate = Math.max(1, Math.round(sustainable * FACTOR));
 
