@@ -1,6 +1,7 @@
 import { createConfig } from "ponder";
 import { ChainlinkAggregatorAbi } from "./abis/ChainlinkAggregator";
 import { loadExposureConfig } from "./src/config/exposure-config";
+import { rpcForPonder } from "./src/config/rpc-transport";
 import { priceFeedContracts } from "./src/prices/feeds";
 import { protocolContracts } from "./src/protocols";
 
@@ -22,7 +23,7 @@ export default createConfig({
       name,
       {
         id: c.id,
-        rpc: c.rpc,
+        rpc: rpcForPonder(c.rpc),
         ...(c.pollingInterval === undefined ? {} : { pollingInterval: c.pollingInterval }),
         ...(c.disableCache === undefined ? {} : { disableCache: c.disableCache }),
       },

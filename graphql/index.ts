@@ -4,8 +4,9 @@ import type { Protocol } from "../src/core/protocol";
 import { protocols } from "../src/protocols";
 import { alertTypeDefs, createAlertResolvers } from "./alerts";
 import type { ExposureDeps } from "../src/exposure/service";
-import { readModelErrors } from "./errors";
+import { readModelErrors, redactingLogger, redactingMaskError } from "./errors";
 import { selfHostedGraphiQL } from "./graphiql";
+import { createHealthResolvers, healthCheck, healthTypeDefs } from "./health";
 import { depthLimit, rootFieldLimit } from "./limits";
 import { createResolvers } from "./resolvers";
 import { typeDefs } from "./schema";
@@ -14,21 +15,24 @@ export const EXPOSURE_ENDPOINT = "/exposure";
 // GraphQL types and fields protocols add (`graphql` of a protocol folder's export).
 const protocolExtensions = (protocols as readonly Protocol[]).flatMap((p) => (p.graphql ? [p.graphql] : []));
 
-export const allTypeDefs = [typeDefs, alertTypeDefs, ...protocolExtensions.map((e) => e.typeDefs)];
+export const allTypeDefs = [typeDefs, alertTypeDefs, healthTypeDefs, ...protocolExtensions.map((e) => e.typeDefs)];
 
 /**
  * The exposure GraphQL server (GraphiQL on GET, served whole from here), with limits against hostile queries; `feed` is where
  * the alert engine publishes to subscriptions.
  */
-export function createExposureYoga(deps: ExposureDeps, alertStore: AlertStore | null) {
+export function createExposureYoga(deps: ExposureDeps, alertStore: AlertStore | null, redact: (text: string) => string = (t) => t) {
   const exposure = createResolvers(deps);
+  const health = healthCheck(deps, alertStore);
   const alerts = createAlertResolvers(alertStore, deps.config, process.env.ALERTS_ADMIN_TOKEN);
   const yoga = createYoga({
     graphqlEndpoint: EXPOSURE_ENDPOINT,
     schema: createSchema({
       typeDefs: allTypeDefs,
-      resolvers: [exposure, alerts.resolvers, ...protocolExtensions.map((e) => e.resolvers({ db: deps.db, config: deps.config }))],
+      resolvers: [exposure, alerts.resolvers, createHealthResolvers(health), ...protocolExtensions.map((e) => e.resolvers({ db: deps.db, config: deps.config }))],
     }),
+    maskedErrors: { maskError: redactingMaskError(redact) },
+    logging: redactingLogger(redact),
     graphiql: { title: "exposure-indexer" },
     renderGraphiQL: selfHostedGraphiQL(),
     batching: false,
@@ -42,5 +46,5 @@ export function createExposureYoga(deps: ExposureDeps, alertStore: AlertStore | 
       },
     ],
   });
-  return { yoga, feed: alerts.feed };
+  return { yoga, feed: alerts.feed, health };
 }

@@ -33,6 +33,8 @@ export type AlertSettings = {
   /** Delivery retries: the wait doubles from `retryInitialMs` up to `retryMaxMs`. */
   retryInitialMs: number;
   retryMaxMs: number;
+  /** Webhooks may point to loopback or private addresses (off by default: SSRF; see webhook-guard). */
+  allowPrivateWebhooks: boolean;
 };
 
-export const NO_ALERTS: AlertSettings = { rules: [], webhooks: [], pollMs: 500, retryInitialMs: 500, retryMaxMs: 60_000 };
+export const NO_ALERTS: AlertSettings = { rules: [], webhooks: [], pollMs: 500, retryInitialMs: 500, retryMaxMs: 60_000, allowPrivateWebhooks: false };

@@ -1,6 +1,7 @@
 import { createHmac } from "node:crypto";
 import type { AlertSettings, Webhook } from "./config";
 import type { Sql } from "./store";
+import { postWebhook } from "./webhook-guard";
 
 // Webhook delivery from the outbox: per webhook in event order, signed, retried with doubling waits.
 // A delivery is marked done only after a 2xx, so a crash in between sends it again with the same id
@@ -18,16 +19,11 @@ export const retryDelay = (attempts: number, settings: Pick<AlertSettings, "retr
 
 const TIMEOUT_MS = 10_000;
 
-async function post(hook: Webhook, eventId: string, body: string): Promise<string | null> {
+async function post(hook: Webhook, eventId: string, body: string, allowPrivate: boolean): Promise<string | null> {
   try {
-    const response = await fetch(hook.url, {
-      method: "POST",
-      headers: { "content-type": "application/json", [SIGNATURE_HEADER]: signature(hook.secret, body), [EVENT_ID_HEADER]: eventId },
-      body,
-      signal: AbortSignal.timeout(TIMEOUT_MS),
-    });
-    await response.arrayBuffer().catch(() => {});
-    return response.ok ? null : `HTTP ${response.status}`;
+    const headers = { "content-type": "application/json", [SIGNATURE_HEADER]: signature(hook.secret, body), [EVENT_ID_HEADER]: eventId };
+    const status = await postWebhook({ url: hook.url, headers, body, timeoutMs: TIMEOUT_MS, allowPrivate });
+    return status >= 200 && status < 300 ? null : status >= 300 && status < 400 ? `HTTP ${status} (redirects are not followed)` : `HTTP ${status}`;
   } catch (error) {
     return (error as Error).message.split("\n")[0]!.slice(0, 200);
   }
@@ -45,7 +41,7 @@ export async function deliverDue(store: Sql, settings: AlertSettings, now = () =
       );
       for (const d of due) {
         if (Number(d.next_attempt_at) > now()) return;
-        const failure = await post(hook, d.event_id, d.payload);
+        const failure = await post(hook, d.event_id, d.payload, settings.allowPrivateWebhooks);
         const attempts = Number(d.attempts) + 1;
         if (failure === null) {
           await store.query(`UPDATE alert_delivery SET status = 'delivered', attempts = $3, delivered_at = $4, last_error = NULL WHERE event_id = $1 AND webhook = $2`, [

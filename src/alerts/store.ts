@@ -47,6 +47,8 @@ export function ponderSchema(argv = process.argv, env = process.env): string {
 
 async function openPostgres(url: string, schema: string): Promise<AlertStore> {
   const pool = new pg.Pool({ connectionString: url, max: 4 });
+  // A database restart ends every connection: an idle one's error must not end the process (the pool reconnects).
+  pool.on("error", () => {});
   pool.on("connect", (client) => void client.query(`SET search_path TO "${schema}"`));
   const setup = await pool.connect();
   try {
@@ -58,6 +60,9 @@ async function openPostgres(url: string, schema: string): Promise<AlertStore> {
   }
   // One writer per schema: the lock is held by a dedicated connection for the process's life.
   const lock = new pg.Client({ connectionString: url });
+  // Lost with a database restart: this process goes on evaluating (events and deliveries are keyed
+  // by id, so a second writer can repeat a delivery, never create a second event).
+  lock.on("error", () => {});
   await lock.connect();
   const claimWriter = async () =>
     (await lock.query("SELECT pg_try_advisory_lock(hashtext($1)) AS locked", [`exposure-alerts:${schema}`])).rows[0].locked === true;

@@ -3,6 +3,7 @@ import schema from "ponder:schema";
 import { Hono } from "hono";
 import { graphql } from "ponder";
 import { createExposureYoga, EXPOSURE_ENDPOINT } from "../../graphql";
+import { HEALTH_PATH, healthResponse } from "../../graphql/health";
 import { chainHeads, walletExposureAt, type ExposureDeps } from "../exposure/service";
 import { startAlertEngine } from "../alerts/engine";
 import { rulesInForce } from "../alerts/rules";
@@ -10,6 +11,8 @@ import { openAlertStore } from "../alerts/store";
 import { loadExposureConfig } from "../config/exposure-config";
 import { assetDirectory } from "../core/assets";
 import { sharedLookups } from "../core/memo";
+import { configSecrets, secretRedactor } from "../core/redact";
+import { admission, admissionLimitsFromEnv } from "./admission";
 
 const config = loadExposureConfig();
 const deps: ExposureDeps = { db, schema, config, publicClients, sharedLookups: sharedLookups() };
@@ -18,10 +21,11 @@ const deps: ExposureDeps = { db, schema, config, publicClients, sharedLookups: s
 // process (the lock holder) evaluates and delivers.
 const alertsOn = config.alerts.rules.length > 0 || config.alerts.webhooks.length > 0 || Boolean(process.env.ALERTS_ADMIN_TOKEN);
 const alertStore = alertsOn ? await openAlertStore() : null;
-const { yoga, feed } = createExposureYoga(deps, alertStore);
+const redact = secretRedactor(configSecrets(config));
+const { yoga, feed, health } = createExposureYoga(deps, alertStore, redact);
 /** Evaluates and delivers once this process holds the store's writer claim (retried: a replica takes over). */
 async function runAlertEngine(store: NonNullable<typeof alertStore>) {
-  const log = (message: string) => console.warn(`[alerts] ${message}`);
+  const log = (message: string) => console.warn(`[alerts] ${redact(message)}`);
   while (!(await store.claimWriter().catch(() => false))) await new Promise((r) => setTimeout(r, 5_000));
   const clientOf = (name: string) => deps.publicClients[name]!;
   startAlertEngine({
@@ -43,6 +47,9 @@ if (alertStore) void runAlertEngine(alertStore);
 const MAX_BODY_BYTES = 64 * 1024;
 
 const app = new Hono();
+const limits = admissionLimitsFromEnv();
+if (limits) app.use(EXPOSURE_ENDPOINT, admission(limits));
+app.get(HEALTH_PATH, () => healthResponse(health));
 app.on(["GET", "POST"], EXPOSURE_ENDPOINT, async (c) => {
   const tooLarge = () => c.json({ errors: [{ message: `request body over ${MAX_BODY_BYTES} bytes` }] }, 413);
   if (Number(c.req.header("content-length") ?? 0) > MAX_BODY_BYTES) return tooLarge();

@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import { getAddress, isAddress, type Address } from "viem";
+import { refusedWebhookUrl } from "../alerts/webhook-guard";
 import { ALERT_METRICS, lowIsRisky, NO_ALERTS, type AlertMetric, type AlertRule, type AlertSettings, type Webhook } from "../alerts/config";
 
 /**
@@ -193,6 +194,7 @@ export function parseAlertRule(value: unknown, where: string, portfolios: Record
 }
 
 function parseAlerts(a: Record<string, unknown>, portfolios: Record<string, Address[]>): AlertSettings {
+  const allowPrivateWebhooks = a.allowPrivateWebhooks === true;
   const ids = new Set<string>();
   const rules = list(a.rules, "alerts.rules").map((value, i): AlertRule => {
     const rule = parseAlertRule(value, `alerts.rules[${i}]`, portfolios);
@@ -204,7 +206,8 @@ function parseAlerts(a: Record<string, unknown>, portfolios: Record<string, Addr
     const w = object(value, `alerts.webhooks[${i}]`);
     const where = `alerts.webhooks[${i}]`;
     const url = text(w.url, `${where}.url`);
-    if (!/^https?:\/\//.test(url)) fail(`${where}.url`, "expected an http(s) URL");
+    const refused = refusedWebhookUrl(url, allowPrivateWebhooks);
+    if (refused) fail(`${where}.url`, refused);
     const only = w.rules === undefined ? null : list(w.rules, `${where}.rules`).map((x, j) => text(x, `${where}.rules[${j}]`));
     for (const rule of only ?? []) if (!ids.has(rule)) fail(`${where}.rules`, `unknown rule '${rule}'`);
     return { id: text(w.id, `${where}.id`), url, secret: fromEnv(text(w.secret, `${where}.secret`), `${where}.secret`), rules: only };
@@ -216,6 +219,7 @@ function parseAlerts(a: Record<string, unknown>, portfolios: Record<string, Addr
     pollMs: ms("pollMs", NO_ALERTS.pollMs),
     retryInitialMs: ms("retryInitialMs", NO_ALERTS.retryInitialMs),
     retryMaxMs: ms("retryMaxMs", NO_ALERTS.retryMaxMs),
+    allowPrivateWebhooks,
   };
 }
 

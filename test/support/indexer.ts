@@ -19,6 +19,12 @@ export type IndexerOptions = {
   pgliteDir?: string;
   /** The app to run (a copy of this one, say); this project by default. */
   root?: string;
+  /** Postgres other than the shared one (a private cluster a test may restart). */
+  databaseUrl?: string;
+  /** `serve`: an API replica over tables another process indexes. */
+  command?: "start" | "serve";
+  /** Extra environment for the ponder process. */
+  env?: NodeJS.ProcessEnv;
 };
 
 export type Indexer = {
@@ -33,7 +39,7 @@ export type Indexer = {
   logs(): string;
 };
 
-const freePort = () =>
+export const freePort = () =>
   new Promise<number>((ok, fail) => {
     const s = createServer();
     s.on("error", fail);
@@ -56,15 +62,16 @@ export async function startIndexer(opts: IndexerOptions): Promise<Indexer> {
     EXPOSURE_CONFIG: opts.configPath,
     PONDER_TELEMETRY_DISABLED: "true",
     PONDER_LOG_LEVEL: process.env.PONDER_LOG_LEVEL ?? "info",
+    ...opts.env,
   };
   delete env.DATABASE_URL;
   delete env.DATABASE_PRIVATE_URL;
-  if (opts.database === "postgres") env.DATABASE_URL = POSTGRES_URL;
+  if (opts.database === "postgres") env.DATABASE_URL = opts.databaseUrl ?? POSTGRES_URL;
   else env.PGLITE_DIR = pgliteDir;
 
   let output = "";
   const root = opts.root ?? ROOT;
-  const child: ChildProcess = spawn(join(root, "node_modules/.bin/ponder"), ["start", "--schema", schema, "--port", String(port)], {
+  const child: ChildProcess = spawn(join(root, "node_modules/.bin/ponder"), [opts.command ?? "start", "--schema", schema, "--port", String(port)], {
     cwd: root,
     env,
     stdio: ["ignore", "pipe", "pipe"],
@@ -133,7 +140,7 @@ export async function stopAll(database: DatabaseKind, indexer: Indexer | undefin
 }
 
 /** Every row of the indexed tables, sorted, for comparing two runs. */
-export async function dumpTables(database: DatabaseKind, schema: string, pgliteDir?: string): Promise<Record<string, unknown[]>> {
+export async function dumpTables(database: DatabaseKind, schema: string, pgliteDir?: string, url = POSTGRES_URL): Promise<Record<string, unknown[]>> {
   const tables = [
     "position",
     "position_event",
@@ -153,7 +160,7 @@ export async function dumpTables(database: DatabaseKind, schema: string, pgliteD
   ];
   const out: Record<string, unknown[]> = {};
   if (database === "postgres") {
-    const client = new pg.Client({ connectionString: POSTGRES_URL });
+    const client = new pg.Client({ connectionString: url });
     await client.connect();
     try {
       for (const t of tables) out[t] = (await client.query(`SELECT * FROM "${schema}"."${t}" ORDER BY id`)).rows;

@@ -1,0 +1,119 @@
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { startAnvil, type AnvilHandle } from "../chain/anvil";
+import { anvilAccount, chainClients, send } from "../chain/clients";
+import { deployFixtures, fixtureAbis, type Deployment } from "../chain/deploy";
+import { fixtureExposureConfig, writeExposureConfig } from "../chain/exposure-config";
+import { simulate } from "../chain/simulate";
+import { DATABASES } from "../support/databases";
+import { ALL_FAULTS, startFaultProxy, type FaultProxy } from "../support/fault-proxy";
+import { dropSchema, dumpTables, startIndexer, type Indexer } from "../support/indexer";
+
+const RPC_KEY = "rpc-key-9f8e7d6c5b4a"; // in the proxy's path, as providers put keys: must never be logged
+
+/** Vault fees that change between trades, so a parameter read at the wrong block records a different value. */
+async function tradeWithChangingFees(d: Deployment, seed: number) {
+  const abis = await fixtureAbis();
+  for (let i = 0; i < 4; i++) {
+    await send(d.rpcUrl, anvilAccount(0), { address: d.vault, abi: abis.vault, functionName: "setFees", args: [BigInt(10 + seed + i), BigInt(i + 1) * 10n ** 30n, BigInt(40 + i) * 10_000n] });
+    await simulate(d, { wallets: 3, steps: 6, seed: seed * 10 + i });
+  }
+}
+
+describe.each(DATABASES)("indexing through a faulty RPC on %s", (database) => {
+  let anvil: AnvilHandle | undefined;
+  let proxy: FaultProxy | undefined;
+  const started: Indexer[] = [];
+  afterEach(async () => {
+    for (const indexer of started.splice(0)) {
+      await indexer.stop();
+      await dropSchema(database, indexer.schema);
+    }
+    await proxy?.close();
+    await anvil?.stop();
+  });
+
+  const configFile = (d: Deployment, rpc: string) => {
+    const path = join(mkdtempSync(join(tmpdir(), "exposure-cfg-")), "exposure.config.json");
+    const config = fixtureExposureConfig(d);
+    // No RPC cache: on Postgres it is shared by chain id, and the fault-free run must read the chain itself.
+    writeExposureConfig(path, { ...config, chains: { anvil: { ...config.chains.anvil, rpc, disableCache: true } } });
+    return path;
+  };
+  const start = async (configPath: string) => {
+    const indexer = await startIndexer({ configPath, database });
+    started.push(indexer);
+    return indexer;
+  };
+
+  it("retries through errors, 429s, timeouts, broken bodies and a lagging node, and ends with a fault-free run's tables", async () => {
+    anvil = await startAnvil();
+    const d = await deployFixtures(anvil.rpcUrl);
+    const rpc = chainClients(d.rpcUrl).publicClient;
+    await tradeWithChangingFees(d, 1);
+    proxy = await startFaultProxy(d.rpcUrl, { rate: 0.08, faults: ALL_FAULTS, seed: 26, lagBlocks: 3, holdMs: 11_000, maxTimeouts: 2 }, `/v2/${RPC_KEY}`);
+
+    // Backfill, then live blocks, both through the proxy.
+    const faulty = await start(configFile(d, proxy.url));
+    // Whether the indexed block ever goes back (a lagging backend's older `latest`), for the docs.
+    let highest = -1n;
+    let deepestRegression = 0n;
+    const watch = setInterval(async () => {
+      const n = BigInt((await faulty.query("{ chains { blockNumber } }").catch(() => null))?.data?.chains?.[0]?.blockNumber ?? -1);
+      if (n > highest) highest = n;
+      else if (n >= 0n && highest - n > deepestRegression) deepestRegression = highest - n;
+    }, 250);
+    await faulty.waitForBlock(await rpc.getBlockNumber({ cacheTime: 0 }), 200_000);
+    await tradeWithChangingFees(d, 2);
+    const head = await rpc.getBlockNumber({ cacheTime: 0 });
+    await faulty.waitForBlock(head, 200_000);
+    for (const fault of ALL_FAULTS) expect([fault, proxy.counts[fault]]).not.toEqual([fault, 0]);
+
+    // Freshness: as of the head, the API says so, by GraphQL and over HTTP.
+    proxy.setRate(0);
+    clearInterval(watch);
+    console.log(`faults met: ${JSON.stringify(proxy.counts)}; deepest step back of the indexed block: ${deepestRegression}`);
+    await faulty.waitForBlock(head, 60_000);
+    const health = await faulty.query(`{ health { status chains { indexedBlock headBlock lagBlocks staleFeeds { symbol } reasons } } }`);
+    expect(health.errors).toBeUndefined();
+    expect(health.data.health.chains[0]).toMatchObject({ indexedBlock: head.toString(), headBlock: head.toString(), lagBlocks: "0" });
+    const http = await fetch(`${faulty.url}/exposure/health`);
+    expect(http.status).toBe(health.data.health.status === "down" ? 503 : 200);
+    expect((await http.json()).chains[0].indexedBlock).toBe(head.toString());
+    // The chain's RPC stops answering: degraded, head unknown, still serving from the index.
+    await proxy.close();
+    await new Promise((r) => setTimeout(r, 1_100)); // past the health check's reuse window
+    const blind = await (await fetch(`${faulty.url}/exposure/health`)).json();
+    expect(blind.chains[0]).toMatchObject({ indexedBlock: head.toString(), headBlock: null });
+    expect(blind.status).not.toBe("ok");
+    expect(blind.chains[0].reasons).toContain("the chain's RPC did not answer: head unknown");
+
+    await faulty.stop();
+    expect(faulty.logs()).not.toContain(RPC_KEY);
+    const withFaults = await dumpTables(database, faulty.schema, faulty.pgliteDir);
+
+    const clean = await start(configFile(d, d.rpcUrl));
+    await clean.waitForBlock(head, 200_000);
+    await clean.stop();
+    expect(withFaults).toEqual(await dumpTables(database, clean.schema, clean.pgliteDir));
+
+    // Independently of both runs: every per-block reading is the chain's own at its block.
+    const abis = await fixtureAbis();
+    const params = withFaults.gmx_v1_vault_params as { block_number: unknown; max_leverage: unknown; liquidation_fee_usd: unknown; margin_fee_basis_points: unknown }[];
+    expect(new Set(params.map((p) => String(p.max_leverage))).size).toBeGreaterThan(2);
+    for (const p of params) {
+      const at = (functionName: string) => rpc.readContract({ address: d.vault, abi: abis.vault, functionName, blockNumber: BigInt(String(p.block_number)) }) as Promise<bigint>;
+      expect([String(p.max_leverage), String(p.liquidation_fee_usd), String(p.margin_fee_basis_points)]).toEqual(
+        (await Promise.all([at("maxLeverage"), at("liquidationFeeUsd"), at("marginFeeBasisPoints")])).map(String),
+      );
+    }
+    const prices = withFaults.price_update as { feed: string; answer: unknown; block_number: unknown }[];
+    expect(prices.length).toBeGreaterThan(5);
+    for (const u of prices) {
+      const answer = await rpc.readContract({ address: u.feed as `0x${string}`, abi: abis.aggregator, functionName: "latestAnswer", blockNumber: BigInt(String(u.block_number)) });
+      expect(String(u.answer)).toBe(String(answer));
+    }
+  }, 600_000);
+});
