@@ -52,6 +52,8 @@ const account = (a: AccountRisk & { account?: string }) => ({
   liquidationThreshold: a.liquidationThresholdBps === null ? null : Number(a.liquidationThresholdBps) / 10_000,
   collateralDropToLiquidation: a.collateralDropToLiquidation,
   liquidatableNow: a.liquidatableNow,
+  eModeCategory: a.lendingMode?.eModeCategory ?? null,
+  isolationModeCollateral: a.lendingMode?.isolationModeCollateral ?? null,
 });
 
 const blockRefs = (blocks: BlockRef[]) => blocks.map((b) => ({ chainId: b.chainId, number: b.number, timestamp: b.timestamp }));

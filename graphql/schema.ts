@@ -251,6 +251,10 @@ export const typeDefs = /* GraphQL */ `
     "Uniform fractional drop of every collateral price that brings the health factor to 1 (debt prices held)."
     collateralDropToLiquidation: Float
     liquidatableNow: Boolean
+    "Aave v3: the user's e-mode category (0 = none); null for other protocols."
+    eModeCategory: Int
+    "Aave v3: the single collateral with a debt ceiling that puts the account in isolation mode; null otherwise."
+    isolationModeCollateral: String
   }
 
   type ExposureTotals {

@@ -102,6 +102,8 @@ export type AccountRisk = {
   /** Uniform fractional drop of all collateral prices that brings the health factor to 1. */
   collateralDropToLiquidation: number | null;
   liquidatableNow: boolean | null;
+  /** Lending accounts (Aave v3): the user's e-mode category (0: none) and isolated collateral, if any. */
+  lendingMode?: { eModeCategory: number; isolationModeCollateral: Address | null };
   warnings: string[];
 };
 

@@ -105,6 +105,8 @@ export type AaveMarket = {
   /** Block of the addresses provider: every Pool and configurator event comes after it. */
   startBlock: number;
   reserves: Record<AaveSymbol, AaveMarketReserve>;
+  /** What initReserves clones for each reserve, and the rate strategy every reserve shares. */
+  implementations: { aToken: Address; stableDebtToken: Address; variableDebtToken: Address; strategy: Address };
 };
 
 /** Rate curve of every reserve (ray): DefaultReserveInterestRateStrategy's constructor, in order. */
@@ -173,30 +175,9 @@ export async function deployAaveMarket(d: Deployment): Promise<AaveMarket> {
   const variableImpl = await create("VariableDebtToken", [pool]);
   const strategy = await create("DefaultReserveInterestRateStrategy", [provider.address, ...RATE_STRATEGY]);
 
-  await call(
-    "PoolConfigurator",
-    configurator,
-    "initReserves",
-    [
-      AAVE_SYMBOLS.map((s) => ({
-        aTokenImpl: aTokenImpl.address,
-        stableDebtTokenImpl: stableImpl.address,
-        variableDebtTokenImpl: variableImpl.address,
-        underlyingAssetDecimals: d.tokens[s].decimals,
-        interestRateStrategyAddress: strategy.address,
-        underlyingAsset: d.tokens[s].address,
-        treasury,
-        incentivesController: zeroAddress,
-        aTokenName: `Aave ${s}`,
-        aTokenSymbol: `a${s}`,
-        variableDebtTokenName: `Aave variable debt ${s}`,
-        variableDebtTokenSymbol: `variableDebt${s}`,
-        stableDebtTokenName: `Aave stable debt ${s}`,
-        stableDebtTokenSymbol: `stableDebt${s}`,
-        params: "0x",
-      })),
-    ],
-  );
+  const implementations = { aToken: aTokenImpl.address, stableDebtToken: stableImpl.address, variableDebtToken: variableImpl.address, strategy: strategy.address };
+  const listing = { rpcUrl, configurator, treasury, implementations };
+  for (const s of AAVE_SYMBOLS) await initReserve(listing, s, d.tokens[s].address, d.tokens[s].decimals);
 
   // The category exists before an asset joins it (setAssetEModeCategory checks its threshold).
   const e = MARKET_EMODE;
@@ -211,20 +192,7 @@ export async function deployAaveMarket(d: Deployment): Promise<AaveMarket> {
     await call("PoolConfigurator", configurator, "setReserveFactor", [asset, c.reserveFactor]);
     await call("PoolConfigurator", configurator, "setLiquidationProtocolFee", [asset, c.liquidationProtocolFee]);
     if (s === "WETH") await call("PoolConfigurator", configurator, "setAssetEModeCategory", [asset, e.id]);
-    const data = await read<{ aTokenAddress: Address; stableDebtTokenAddress: Address; variableDebtTokenAddress: Address }>(rpcUrl, {
-      address: pool,
-      abi: aaveArtifact("Pool").abi,
-      functionName: "getReserveData",
-      args: [asset],
-    });
-    reserves[s] = {
-      address: asset,
-      decimals: d.tokens[s].decimals,
-      feed: d.tokens[s].feed,
-      aToken: data.aTokenAddress,
-      stableDebtToken: data.stableDebtTokenAddress,
-      variableDebtToken: data.variableDebtTokenAddress,
-    };
+    reserves[s] = { address: asset, decimals: d.tokens[s].decimals, feed: d.tokens[s].feed, ...(await reserveTokens(rpcUrl, pool, asset)) };
   }
 
   const lp = anvilAccount(AAVE_LP_ACCOUNT_INDEX);
@@ -248,5 +216,69 @@ export async function deployAaveMarket(d: Deployment): Promise<AaveMarket> {
     treasury,
     startBlock: Number(provider.blockNumber),
     reserves,
+    implementations,
   };
+}
+
+type Listing = Pick<AaveMarket, "configurator" | "treasury" | "implementations"> & { rpcUrl: string };
+
+/** PoolConfigurator.initReserves for one asset, with the market's token implementations and rate strategy. */
+async function initReserve(m: Listing, symbol: string, asset: Address, decimals: number) {
+  await send(m.rpcUrl, anvilAccount(0), {
+    address: m.configurator,
+    abi: aaveArtifact("PoolConfigurator").abi,
+    functionName: "initReserves",
+    args: [
+      [
+        {
+          aTokenImpl: m.implementations.aToken,
+          stableDebtTokenImpl: m.implementations.stableDebtToken,
+          variableDebtTokenImpl: m.implementations.variableDebtToken,
+          underlyingAssetDecimals: decimals,
+          interestRateStrategyAddress: m.implementations.strategy,
+          underlyingAsset: asset,
+          treasury: m.treasury,
+          incentivesController: zeroAddress,
+          aTokenName: `Aave ${symbol}`,
+          aTokenSymbol: `a${symbol}`,
+          variableDebtTokenName: `Aave variable debt ${symbol}`,
+          variableDebtTokenSymbol: `variableDebt${symbol}`,
+          stableDebtTokenName: `Aave stable debt ${symbol}`,
+          stableDebtTokenSymbol: `stableDebt${symbol}`,
+          params: "0x",
+        },
+      ],
+    ],
+  });
+}
+
+async function reserveTokens(rpcUrl: string, pool: Address, asset: Address) {
+  const data = await read<{ aTokenAddress: Address; stableDebtTokenAddress: Address; variableDebtTokenAddress: Address }>(rpcUrl, {
+    address: pool,
+    abi: aaveArtifact("Pool").abi,
+    functionName: "getReserveData",
+    args: [asset],
+  });
+  return { aToken: data.aTokenAddress, stableDebtToken: data.stableDebtTokenAddress, variableDebtToken: data.variableDebtTokenAddress };
+}
+
+/**
+ * Lists one more asset on a deployed market (the deployer is pool and asset-listing admin): its
+ * oracle source, the reserve and its collateral parameters.
+ */
+export async function listAaveReserve(
+  m: AaveMarket,
+  rpcUrl: string,
+  r: { symbol: string; address: Address; decimals: number; feed: Address; ltv: number; liquidationThreshold: number; liquidationBonus: number },
+): Promise<AaveMarketReserve> {
+  const deployer = anvilAccount(0);
+  await send(rpcUrl, deployer, { address: m.oracle, abi: aaveArtifact("AaveOracle").abi, functionName: "setAssetSources", args: [[r.address], [r.feed]] });
+  await initReserve({ ...m, rpcUrl }, r.symbol, r.address, r.decimals);
+  await send(rpcUrl, deployer, {
+    address: m.configurator,
+    abi: aaveArtifact("PoolConfigurator").abi,
+    functionName: "configureReserveAsCollateral",
+    args: [r.address, r.ltv, r.liquidationThreshold, r.liquidationBonus],
+  });
+  return { address: r.address, decimals: r.decimals, feed: r.feed, ...(await reserveTokens(rpcUrl, m.pool, r.address)) };
 }

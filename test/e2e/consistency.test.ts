@@ -49,7 +49,7 @@ describe.each(DATABASES)("indexing consistency on %s", (database) => {
     const a = await deployAaveMarket(d);
     const g = await deployGmxV2Fixture(d.rpcUrl, d.tokens);
     await simulate(d, { wallets: 4, steps: 25, seed: 5 });
-    await simulateAaveMarket(d, a, { wallets: 3, operations: 20, seed: 5 });
+    await simulateAaveMarket(d, a, { wallets: 3, operations: 12, seed: 5 });
     await simulateGmxV2(d, g, { seed: 5, steps: 20, wallets: 3 });
     const configPath = join(mkdtempSync(join(tmpdir(), "exposure-cfg-")), "exposure.config.json");
     const gmxV2 = { address: g.address, startBlock: g.startBlock };

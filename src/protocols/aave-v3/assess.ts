@@ -1,4 +1,5 @@
 import { eq } from "ponder";
+import type { Address } from "viem";
 import type { AccountRisk, Assessment, AssessContext, PositionRisk, PositionRow } from "../../core/adapter";
 import { ratio, USD_DECIMALS } from "../../core/fixed";
 import { latestAtOrBefore } from "../../core/history";
@@ -162,8 +163,15 @@ export async function assessAaveV3(ctx: AssessContext, rows: PositionRow[]): Pro
       liquidationThresholdBps: data === null ? null : data.avgLiquidationThreshold,
       collateralDropToLiquidation: data === null ? null : collateralDropToLiquidation(data.healthFactor),
       liquidatableNow: data === null ? null : hasDebt && data.healthFactor < HEALTH_FACTOR_LIQUIDATION_THRESHOLD,
+      lendingMode: { eModeCategory: userEMode?.category ?? 0, isolationModeCollateral: isolatedCollateral(inputs) },
       warnings,
     });
   }
   return { positions: rows.map((r) => risks.get(r)!), accounts };
+}
+
+/** UserConfiguration.getIsolationModeState: exactly one collateral, and that reserve has a debt ceiling. */
+function isolatedCollateral(reserves: UserReserve[]): Address | null {
+  const collaterals = reserves.filter((r) => r.usingAsCollateral);
+  return collaterals.length === 1 && collaterals[0]!.config.debtCeiling !== 0n ? (collaterals[0]!.asset as Address) : null;
 }
