@@ -81,7 +81,8 @@ class MarketSimulator {
     if (done < operations) throw new Error(`only ${done} of ${operations} operations went through`);
     for (const s of VOLATILE) if (this.answers[s] !== this.startAnswers[s]) await this.setAnswer(s, this.startAnswers[s]);
     await this.mined();
-    await this.sweepLiquidations();
+    // The run ends with no account left below 1, as keepers would leave it.
+    for (let round = 0; round < 8 && (await this.sweepLiquidations(true)); round++);
     return { wallets: this.wallets.map((w) => w.address), counts: { ...this.counts }, blocks: [...this.blocks] };
   }
 
@@ -241,9 +242,12 @@ class MarketSimulator {
     return "squeeze";
   }
 
-  private async sweepLiquidations() {
+  /** Liquidates accounts below 1 once each (a random pair; `thorough`: every pair until one goes through). Returns whether any was below 1. */
+  private async sweepLiquidations(thorough = false): Promise<boolean> {
+    let found = false;
     for (const w of this.wallets) {
       if ((await this.accountData(w.address))[5] >= WAD) continue;
+      found = true;
       const debts = await this.debts(w.address);
       const config = await this.readPool<{ data: bigint }>("getUserConfiguration", [w.address]);
       const collaterals: AaveSymbol[] = [];
@@ -252,17 +256,22 @@ class MarketSimulator {
         if (((config.data >> (id * 2n + 1n)) & 1n) === 1n && (await this.balance(this.m.reserves[s].aToken, w.address)) > 0n) collaterals.push(s);
       }
       if (debts.length === 0 || collaterals.length === 0) continue;
-      const debt = this.rng.pick(debts);
-      await this.ensureTokens(this.liquidator, debt.s, debt.debt * 2n + 1n);
-      const receiveAToken = this.rng.chance(0.4);
-      const cover = this.rng.chance(0.5) ? maxUint256 : debt.debt / 3n;
-      const ok = await this.poolTx(this.liquidator, "liquidationCall", [this.asset(this.rng.pick(collaterals)), this.asset(debt.s), w.address, cover, receiveAToken]);
-      if (ok) {
+      const pairs = thorough
+        ? debts.flatMap((debt) => collaterals.map((collateral) => ({ debt, collateral })))
+        : [{ debt: this.rng.pick(debts), collateral: this.rng.pick(collaterals) }];
+      for (const { debt, collateral } of pairs) {
+        await this.ensureTokens(this.liquidator, debt.s, debt.debt * 2n + 1n);
+        const receiveAToken = this.rng.chance(0.4);
+        const cover = thorough || this.rng.chance(0.5) ? maxUint256 : debt.debt / 3n;
+        const ok = await this.poolTx(this.liquidator, "liquidationCall", [this.asset(collateral), this.asset(debt.s), w.address, cover, receiveAToken]);
+        if (!ok) continue;
         const kind = receiveAToken ? "liquidationReceiveAToken" : "liquidation";
         this.counts[kind] = (this.counts[kind] ?? 0) + 1;
         await this.mined();
+        break;
       }
     }
+    return found;
   }
 
   // ------------------------------------------------------------ reads

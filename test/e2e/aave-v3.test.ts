@@ -6,11 +6,12 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AaveV3PoolAbi } from "../../abis/AaveV3Pool";
 import { GmxV1VaultAbi } from "../../abis/GmxV1Vault";
 import { aaveV3PositionKey, type AaveSide } from "../../src/protocols/aave-v3/normalise";
-import { AAVE_LIQUIDATOR_ACCOUNT_INDEX, AAVE_SYMBOLS } from "../chain/aave-deploy";
-import { aaveArtifact, deployAaveMarket, type AaveMarket } from "../chain/aave-market";
+import { AAVE_LIQUIDATOR_ACCOUNT_INDEX, AAVE_SYMBOLS, fundGas } from "../chain/aave-deploy";
+import { aaveArtifact, deployAaveMarket, listAaveReserve, type AaveMarket } from "../chain/aave-market";
 import { simulateAaveMarket, type MarketSimulationSummary } from "../chain/aave-market-simulate";
 import { startAnvil, type AnvilHandle } from "../chain/anvil";
-import { anvilAccount, chainClients, fixtureChain, send } from "../chain/clients";
+import { anvilAccount, chainClients, deploy, fixtureChain, send } from "../chain/clients";
+import { pickArtifacts } from "../chain/compile";
 import { deployFixtures, fixtureAbis, type Deployment, type TokenSymbol } from "../chain/deploy";
 import { fixtureExposureConfig, writeExposureConfig } from "../chain/exposure-config";
 import { simulate, type SimulationSummary } from "../chain/simulate";
@@ -27,7 +28,7 @@ const poolAbi = aaveArtifact("Pool").abi;
 const QUERY = `query ($address: String!, $atBlock: BigInt) {
   wallet(address: $address, atBlock: $atBlock) {
     blocks { number timestamp }
-    accounts { protocol venue healthFactor collateralUsd debtUsd liquidationThreshold collateralDropToLiquidation liquidatableNow }
+    accounts { protocol venue healthFactor collateralUsd debtUsd liquidationThreshold collateralDropToLiquidation liquidatableNow eModeCategory isolationModeCollateral }
     positions { protocol side positionKey sizeInTokens notionalUsd equityUsd liquidationPrice liquidationDistance market { address symbol } collateral { usd } }
     totals { equityUsd totalCollateralUsd netNotional { asset longUsd shortUsd netUsd } complete warnings }
   }
@@ -420,5 +421,44 @@ describe.each(DATABASES)("Aave v3.0 (the real contracts) end to end on %s", (dat
     expect(usd(eth.netUsd)).toBe(perpLong - debtUsd);
     expect(w.positions.some((p: any) => p.protocol === "gmx-v1")).toBe(true);
     expect(w.positions.some((p: any) => p.protocol === "aave-v3" && p.side === "SHORT")).toBe(true);
+  });
+
+  it("flags a debt in a frozen reserve and a collateral the config has no price for, with no figure it cannot back", async () => {
+    const deployer = anvilAccount(0);
+    const user = anvilAccount(31);
+    const abis = await fixtureAbis();
+    const tx = (account: typeof user, address: Address, abi: any, functionName: string, args: readonly unknown[]) => send(d.rpcUrl, account, { address, abi, functionName, args });
+    await fundGas(d.rpcUrl, user.address);
+    await tx(deployer, d.tokens.USDC.address, abis.token, "mint", [user.address, 20_000n * 10n ** 6n]);
+    await tx(user, d.tokens.USDC.address, abis.token, "approve", [m.pool, 2n ** 255n]);
+    await tx(user, m.pool, poolAbi, "supply", [d.tokens.USDC.address, 20_000n * 10n ** 6n, user.address, 0]);
+    await tx(user, m.pool, poolAbi, "borrow", [d.tokens.WETH.address, 10n ** 18n, 2n, 0, user.address]);
+    const frozen = await tx(deployer, m.configurator, aaveArtifact("PoolConfigurator").abi, "setReserveFreeze", [d.tokens.WETH.address, true]);
+    await indexer.waitForBlock(frozen.blockNumber);
+    const atFreeze = await wallet(user.address, frozen.blockNumber);
+    expect(atFreeze.totals.warnings.filter((x: string) => x.includes("debt in a frozen reserve"))).toHaveLength(1);
+    const account = atFreeze.accounts.find((x: any) => x.protocol === "aave-v3");
+    const onChain = await accountData(user.address, frozen.blockNumber);
+    expect(parseUnits(account.healthFactor, WAD_DIGITS)).toBe(onChain[5]);
+    expect(account.eModeCategory).toBe(0);
+    expect(account.isolationModeCollateral).toBeNull();
+
+    // An asset Aave prices (through the LINK feed) but the config lists no price for.
+    const token = await deploy(d.rpcUrl, deployer, (await pickArtifacts(["MockToken"])).MockToken, ["Unpriced", "UNP", 18]);
+    await listAaveReserve(m, d.rpcUrl, { symbol: "UNP", address: token.address, decimals: 18, feed: d.tokens.LINK.feed, ltv: 5000, liquidationThreshold: 6000, liquidationBonus: 10500 });
+    await tx(deployer, token.address, abis.token, "mint", [user.address, 10n ** 20n]);
+    await tx(user, token.address, abis.token, "approve", [m.pool, 2n ** 255n]);
+    const supplied = await tx(user, m.pool, poolAbi, "supply", [token.address, 10n ** 20n, user.address, 0]);
+    await indexer.waitForBlock(supplied.blockNumber);
+    const unpriced = await wallet(user.address, supplied.blockNumber);
+    const after = unpriced.accounts.find((x: any) => x.protocol === "aave-v3");
+    expect(after.healthFactor).toBeNull();
+    expect(after.collateralUsd).toBeNull();
+    expect(unpriced.totals.complete).toBe(false);
+    expect(unpriced.totals.warnings.some((x: string) => x.toLowerCase().includes(token.address.toLowerCase()) && x.includes("price"))).toBe(true);
+    // The position is listed but nothing is valued: the config knows neither its price nor its decimals.
+    const p = unpriced.positions.find((x: any) => x.positionKey === aaveV3PositionKey(user.address, token.address, "supply"));
+    expect(p.notionalUsd).toBeNull();
+    expect(p.collateral.usd).toBeNull();
   });
 });
