@@ -83,6 +83,7 @@ class MarketSimulator {
     await this.mined();
     // The run ends with no account left below 1, as keepers would leave it.
     for (let round = 0; round < 8 && (await this.sweepLiquidations(true)); round++);
+    await this.leaveOpenDebts(3);
     return { wallets: this.wallets.map((w) => w.address), counts: { ...this.counts }, blocks: [...this.blocks] };
   }
 
@@ -240,6 +241,32 @@ class MarketSimulator {
     }
     await this.sweepLiquidations();
     return "squeeze";
+  }
+
+  /** At least `target` wallets end with collateral and debt (for the liquidation-price checks). */
+  private async leaveOpenDebts(target: number) {
+    let open = 0;
+    for (const w of this.wallets) {
+      if (open >= target) return;
+      const [collateral, debt] = await this.accountData(w.address);
+      if (collateral > 0n && debt > 0n) {
+        open++;
+        continue;
+      }
+      if (collateral === 0n && debt > 0n) continue;
+      await this.poolTx(w, "setUserEMode", [0]);
+      await this.ensureTokens(w, "USDC", 20_000n * this.unit("USDC"));
+      await this.poolTx(w, "supply", [this.asset("USDC"), 20_000n * this.unit("USDC"), w.address, 0]);
+      await this.poolTx(w, "setUserUseReserveAsCollateral", [this.asset("USDC"), true]);
+      const [, , available] = await this.accountData(w.address);
+      for (const s of [...VOLATILE, "USDC" as const]) {
+        if (await this.poolTx(w, "borrow", [this.asset(s), (((available * 40n) / 100n) * this.unit(s)) / this.answers[s], 2n, 0, w.address])) {
+          open++;
+          break;
+        }
+      }
+      await this.mined();
+    }
   }
 
   /** Liquidates accounts below 1 once each (a random pair; `thorough`: every pair until one goes through). Returns whether any was below 1. */

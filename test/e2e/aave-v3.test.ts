@@ -173,7 +173,7 @@ describe.each(DATABASES)("Aave v3.0 (the real contracts) end to end on %s", (dat
     expect(mismatches.slice(0, 20)).toEqual([]);
     expect(truth.size).toBeGreaterThanOrEqual(OPERATIONS);
     expect(withDebt).toBeGreaterThan(OPERATIONS);
-  });
+  }, 600_000);
 
   it("gives liquidation prices at which the real Pool's liquidationCall succeeds, and one unit before reverts with HEALTH_FACTOR_NOT_BELOW_THRESHOLD", async () => {
     const head = await rpc().getBlockNumber({ cacheTime: 0 });
@@ -237,7 +237,17 @@ describe.each(DATABASES)("Aave v3.0 (the real contracts) end to end on %s", (dat
     const head = await rpc().getBlockNumber({ cacheTime: 0 });
     await indexer.waitForBlock(head);
     const held: { user: Address; p: any }[] = [];
-    for (const user of wallets) for (const p of (await wallet(user, head)).positions.filter((x: any) => x.protocol === "aave-v3")) held.push({ user, p });
+    for (const user of wallets) {
+      const w = await wallet(user, head);
+      const [collateral, debt] = await accountData(user, head);
+      if (collateral === 0n && debt > 0n) {
+        // Bad debt a liquidation left (3.0 does not burn it): liquidatable in name, with no price that could reach 1.
+        const account = w.accounts.find((x: any) => x.protocol === "aave-v3");
+        expect([account.healthFactor, account.liquidatableNow, account.collateralDropToLiquidation]).toEqual(["0", true, null]);
+        continue;
+      }
+      for (const p of w.positions.filter((x: any) => x.protocol === "aave-v3")) held.push({ user, p });
+    }
     // A bound in tenths that splits the positions: the median known distance, rounded up (below 100%).
     const distances = held.map((h) => h.p.liquidationDistance).filter((x) => x !== null && x > 0).sort((x, y) => x - y);
     const tenths = BigInt(Math.min(9, Math.ceil(distances[Math.floor(distances.length / 2)] * 10)));
@@ -247,7 +257,8 @@ describe.each(DATABASES)("Aave v3.0 (the real contracts) end to end on %s", (dat
     );
     expect(r.errors).toBeUndefined();
     expect(r.data.atRisk.pageInfo.hasNextPage).toBe(false);
-    const listed = r.data.atRisk.items.map((i: any) => `${i.account.toLowerCase()}:${i.market.address.toLowerCase()}:${i.side}`).sort();
+    const heldWallets = new Set(held.map((h) => h.user.toLowerCase()));
+    const listed = r.data.atRisk.items.filter((i: any) => heldWallets.has(i.account.toLowerCase())).map((i: any) => `${i.account.toLowerCase()}:${i.market.address.toLowerCase()}:${i.side}`).sort();
 
     // Independent: the Pool itself, with the position's feed moved by the bound against it (deposit down, debt up).
     const expected: string[] = [];
