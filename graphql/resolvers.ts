@@ -57,6 +57,8 @@ const account = (a: AccountRisk & { account?: string }) => ({
   initialMarginUsd: usd(a.initialMarginUsd),
   priceRiseToLiquidation: a.priceRiseToLiquidation ?? null,
   warnings: a.warnings,
+  eModeCategory: a.lendingMode?.eModeCategory ?? null,
+  isolationModeCollateral: a.lendingMode?.isolationModeCollateral ?? null,
 });
 
 const blockRefs = (blocks: BlockRef[]) => blocks.map((b) => ({ chainId: b.chainId, number: b.number, timestamp: b.timestamp }));

@@ -261,6 +261,10 @@ export const typeDefs = /* GraphQL */ `
     priceRiseToLiquidation: Float
     "What the account's figures assume or could not compute."
     warnings: [String!]!
+    "Aave v3: the user's e-mode category (0 = none); null for other protocols."
+    eModeCategory: Int
+    "Aave v3: the single collateral with a debt ceiling that puts the account in isolation mode; null otherwise."
+    isolationModeCollateral: String
   }
 
   type ExposureTotals {

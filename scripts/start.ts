@@ -4,8 +4,8 @@
 import { spawn } from "node:child_process";
 import { rmSync } from "node:fs";
 import { resolve } from "node:path";
-import { deployAaveFixture } from "../test/chain/aave-deploy";
-import { simulateAave } from "../test/chain/aave-simulate";
+import { deployAaveMarket } from "../test/chain/aave-market";
+import { simulateAaveMarket } from "../test/chain/aave-market-simulate";
 import { startAnvil } from "../test/chain/anvil";
 import { chainClients, read } from "../test/chain/clients";
 import { deployFixtures, fixtureAbis, setPrice, TOKEN_SYMBOLS } from "../test/chain/deploy";
@@ -27,14 +27,14 @@ const anvil = await startAnvil({ port: ANVIL_PORT, chainId: 31337 });
 log(`anvil on ${anvil.rpcUrl}`);
 const deployment = await deployFixtures(anvil.rpcUrl);
 log(`GMX v1 fixture Vault at ${deployment.vault}`);
-const aave = await deployAaveFixture(deployment);
-log(`Aave v3 fixture Pool at ${aave.pool}`);
+const aave = await deployAaveMarket(deployment);
+log(`Aave v3.0 market (@aave/core-v3 contracts): Pool at ${aave.pool}, PoolConfigurator at ${aave.configurator}`);
 const gmxV2 = await deployGmxV2Fixture(deployment.rpcUrl, deployment.tokens);
 log(`GMX v2 fixture (EventEmitter, DataStore, Reader) at ${gmxV2.address}`);
 const summary = await simulate(deployment, { wallets: 12, steps: 120, seed: 7 });
 log(`GMX v1: ${summary.transactions} transactions over ${summary.wallets.length} wallets: ${JSON.stringify(summary.counts)}`);
 // Aave wallets start at the GMX ones, so some wallets hold perps and loans together.
-const lending = await simulateAave(deployment, aave, { wallets: 8, steps: 60, seed: 7, firstAccountIndex: 1 });
+const lending = await simulateAaveMarket(deployment, aave, { wallets: 8, operations: 80, seed: 7, firstAccountIndex: 1 });
 log(`Aave v3: ${lending.wallets.length} wallets: ${JSON.stringify(lending.counts)}`);
 // GMX v2 trades from the same first wallets, so one wallet shows v1 and v2 perps side by side.
 const v2 = await simulateGmxV2(deployment, gmxV2, { seed: 7, steps: 80, wallets: 6, firstAccountIndex: 1 });
@@ -58,7 +58,7 @@ const configPath = resolve(LOCAL, "exposure.config.json");
 const activeWallets = [...new Set([...summary.wallets, ...lending.wallets, ...v2.wallets, ...options.wallets])];
 writeExposureConfig(configPath, {
   ...fixtureExposureConfig(deployment, {
-    aave: { pool: aave.pool, startBlock: aave.startBlock },
+    aave: { pool: aave.pool, configurator: aave.configurator, release: aave.release, startBlock: aave.startBlock },
     gmxV2: { address: gmxV2.address, startBlock: gmxV2.startBlock },
     derive: { deployment: derive, defaultVolatility: 0.6 },
   }),

@@ -113,6 +113,8 @@ export type AccountRisk = {
   maintenanceMarginUsd?: bigint | null;
   initialMarginUsd?: bigint | null;
   priceRiseToLiquidation?: number | null;
+  /** Lending accounts (Aave v3): the user's e-mode category (0: none) and isolated collateral, if any. */
+  lendingMode?: { eModeCategory: number; isolationModeCollateral: Address | null };
   warnings: string[];
 };
 

@@ -11,7 +11,7 @@ export function fixtureExposureConfig(
   d: Deployment,
   opts: {
     heartbeatSeconds?: number;
-    aave?: { pool: string; startBlock: number };
+    aave?: { pool: string; configurator: string; release: string; startBlock: number };
     /** The GMX v2 fixture is EventEmitter, DataStore and Reader at one address. */
     gmxV2?: { address: string; startBlock: number };
     /** Tokens whose mark comes from the GMX v2 fixture's OraclePriceUpdate instead of their Chainlink feed. */
@@ -38,7 +38,13 @@ export function fixtureExposureConfig(
     ),
     protocols: {
       "gmx-v1": [{ chain: "anvil", vault: d.vault, startBlock: d.startBlock }],
-      ...(opts.aave ? { "aave-v3": [{ chain: "anvil", pool: opts.aave.pool, startBlock: opts.aave.startBlock }] } : {}),
+      ...(opts.aave
+        ? {
+            "aave-v3": [
+              { chain: "anvil", pool: opts.aave.pool, poolConfigurator: opts.aave.configurator, release: opts.aave.release, startBlock: opts.aave.startBlock },
+            ],
+          }
+        : {}),
       ...(opts.gmxV2
         ? {
             "gmx-v2": [

@@ -1,14 +1,17 @@
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { formatUnits, pad, parseUnits, toHex, type Address } from "viem";
+import { BaseError, ContractFunctionRevertedError, createPublicClient, erc20Abi, formatUnits, http, pad, parseUnits, toHex, type Address } from "viem";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AaveV3PoolAbi } from "../../abis/AaveV3Pool";
 import { GmxV1VaultAbi } from "../../abis/GmxV1Vault";
-import { deployAaveFixture, fixtureAaveAbis, type AaveDeployment } from "../chain/aave-deploy";
-import { simulateAave } from "../chain/aave-simulate";
+import { aaveV3PositionKey, type AaveSide } from "../../src/protocols/aave-v3/normalise";
+import { AAVE_LIQUIDATOR_ACCOUNT_INDEX, AAVE_SYMBOLS, fundGas } from "../chain/aave-deploy";
+import { aaveArtifact, deployAaveMarket, listAaveReserve, type AaveMarket } from "../chain/aave-market";
+import { simulateAaveMarket, type MarketSimulationSummary } from "../chain/aave-market-simulate";
 import { startAnvil, type AnvilHandle } from "../chain/anvil";
-import { anvilAccount, chainClients, send } from "../chain/clients";
+import { anvilAccount, chainClients, deploy, fixtureChain, send } from "../chain/clients";
+import { pickArtifacts } from "../chain/compile";
 import { deployFixtures, fixtureAbis, type Deployment, type TokenSymbol } from "../chain/deploy";
 import { fixtureExposureConfig, writeExposureConfig } from "../chain/exposure-config";
 import { simulate, type SimulationSummary } from "../chain/simulate";
@@ -19,26 +22,44 @@ const WAD_DIGITS = 18;
 const ORACLE_UNIT = 10n ** 22n; // Aave base currency (USD, 1e8) in our 1e30 prices
 const usd = (s: string) => parseUnits(s, 30);
 const FEED_ANSWER_SLOT = 0n; // FeedBase.answer_: the first storage slot of the mock aggregators
+const OPERATIONS = Number(process.env.AAVE_DIFFERENTIAL_OPERATIONS ?? 520);
+const poolAbi = aaveArtifact("Pool").abi;
 
 const QUERY = `query ($address: String!, $atBlock: BigInt) {
   wallet(address: $address, atBlock: $atBlock) {
     blocks { number timestamp }
-    accounts { protocol venue healthFactor collateralUsd debtUsd liquidationThreshold collateralDropToLiquidation liquidatableNow }
-    positions { protocol side sizeInTokens notionalUsd equityUsd liquidationPrice liquidationDistance market { address symbol } collateral { usd } }
-    totals { equityUsd netNotional { asset longUsd shortUsd netUsd } complete warnings }
+    accounts { protocol venue healthFactor collateralUsd debtUsd liquidationThreshold collateralDropToLiquidation liquidatableNow eModeCategory isolationModeCollateral }
+    positions { protocol side positionKey sizeInTokens notionalUsd equityUsd liquidationPrice liquidationDistance market { address symbol } collateral { usd } }
+    totals { equityUsd totalCollateralUsd netNotional { asset longUsd shortUsd netUsd } complete warnings }
   }
 }`;
 
-describe.each(DATABASES)("Aave v3 end to end on %s", (database) => {
+/** What the chain says about one account at one block. */
+type Truth = { accountData: readonly bigint[]; balances: Map<string, bigint> };
+
+describe.each(DATABASES)("Aave v3.0 (the real contracts) end to end on %s", (database) => {
   let anvil: AnvilHandle;
   let d: Deployment;
-  let a: AaveDeployment;
+  let m: AaveMarket;
   let gmx: SimulationSummary;
+  let sim: MarketSimulationSummary;
   let wallets: Address[];
+  let tracked: Address[];
   let indexer: Indexer;
+  const truth = new Map<bigint, Map<Address, Truth>>();
   const rpc = () => chainClients(d.rpcUrl).publicClient;
   const symbolOf = (asset: string) =>
     (Object.entries(d.tokens) as [TokenSymbol, { address: Address }][]).find(([, t]) => t.address.toLowerCase() === asset.toLowerCase())![0];
+  const tokensOf = () =>
+    AAVE_SYMBOLS.flatMap((s) =>
+      (
+        [
+          ["supply", m.reserves[s].aToken],
+          ["borrow", m.reserves[s].variableDebtToken],
+          ["stable-borrow", m.reserves[s].stableDebtToken],
+        ] as [AaveSide, Address][]
+      ).map(([side, token]) => ({ s, side, token })),
+    );
 
   const wallet = async (address: string, atBlock?: bigint) => {
     const r = await indexer.query(QUERY, { address, atBlock: atBlock?.toString() });
@@ -46,40 +67,48 @@ describe.each(DATABASES)("Aave v3 end to end on %s", (database) => {
     return r.data.wallet;
   };
   /** Pool.getUserAccountData at a block, optionally with one feed's answer overridden (same block, same timestamp). */
+  const feedOverride = (o?: { feed: Address; answer: bigint }) =>
+    o ? [{ address: o.feed, stateDiff: [{ slot: pad(toHex(FEED_ANSWER_SLOT)), value: pad(toHex(o.answer)) }] }] : undefined;
   const accountData = async (user: Address, blockNumber: bigint, override?: { feed: Address; answer: bigint }) =>
-    rpc().readContract({
-      address: a.pool,
-      abi: AaveV3PoolAbi,
-      functionName: "getUserAccountData",
-      args: [user],
-      blockNumber,
-      stateOverride: override ? [{ address: override.feed, stateDiff: [{ slot: pad(toHex(FEED_ANSWER_SLOT)), value: pad(toHex(override.answer)) }] }] : undefined,
-    });
-  const advance = async (seconds: number) => {
-    await rpc().request({ method: "evm_increaseTime" as any, params: [seconds] as any });
-    await rpc().request({ method: "evm_mine" as any, params: [] as any });
-    return rpc().getBlockNumber({ cacheTime: 0 });
-  };
+    rpc().readContract({ address: m.pool, abi: AaveV3PoolAbi, functionName: "getUserAccountData", args: [user], blockNumber, stateOverride: feedOverride(override) });
 
   beforeAll(async () => {
     anvil = await startAnvil();
     d = await deployFixtures(anvil.rpcUrl);
-    a = await deployAaveFixture(d);
+    m = await deployAaveMarket(d);
     gmx = await simulate(d, { wallets: 4, steps: 30, seed: 21 });
-    ({ wallets } = await simulateAave(d, a, { wallets: 5, steps: 40, seed: 9 }));
+    const batched = createPublicClient({ chain: fixtureChain(d.rpcUrl), transport: http(d.rpcUrl, { batch: { batchSize: 200 } }) });
+    const tokens = tokensOf();
+    const record = async (block: bigint) => {
+      const perAccount = new Map<Address, Truth>();
+      await Promise.all(
+        tracked.map(async (user) => {
+          const [data, ...balances] = await Promise.all([
+            batched.readContract({ address: m.pool, abi: AaveV3PoolAbi, functionName: "getUserAccountData", args: [user], blockNumber: block }),
+            ...tokens.map((t) => batched.readContract({ address: t.token, abi: erc20Abi, functionName: "balanceOf", args: [user], blockNumber: block })),
+          ]);
+          perAccount.set(user, { accountData: data as readonly bigint[], balances: new Map(tokens.map((t, i) => [`${t.s}:${t.side}`, balances[i] as bigint])) });
+        }),
+      );
+      truth.set(block, perAccount);
+    };
+    wallets = Array.from({ length: 5 }, (_, i) => anvilAccount(21 + i).address);
+    tracked = [...wallets, m.treasury, anvilAccount(AAVE_LIQUIDATOR_ACCOUNT_INDEX).address];
+    sim = await simulateAaveMarket(d, m, { wallets: 5, operations: OPERATIONS, seed: 18, onBlock: record });
+    console.log(`Aave v3.0 differential (${database}): ${OPERATIONS} operations over ${wallets.length} wallets, ${sim.blocks.length} blocks:`, sim.counts);
     const configPath = join(mkdtempSync(join(tmpdir(), "exposure-cfg-")), "exposure.config.json");
-    // Feeds stay quiet while the test moves time by days: a heartbeat longer than that.
+    // Feeds that never move (USDC) must stay fresh across the months the run warps through.
     writeExposureConfig(
       configPath,
       fixtureExposureConfig(d, {
-        heartbeatSeconds: 30 * 86_400,
-        aave: { pool: a.pool, startBlock: a.startBlock },
-        portfolios: { treasury: [...gmx.wallets, ...wallets] },
+        heartbeatSeconds: 10 * 365 * 86_400,
+        aave: { pool: m.pool, configurator: m.configurator, release: m.release, startBlock: m.startBlock },
+        portfolios: { treasury: [...gmx.wallets, ...wallets, m.treasury] },
       }),
     );
     indexer = await startIndexer({ configPath, database });
-    await indexer.waitForBlock(await rpc().getBlockNumber({ cacheTime: 0 }), 120_000);
-  }, 300_000);
+    await indexer.waitForBlock(await rpc().getBlockNumber({ cacheTime: 0 }), 300_000);
+  }, 900_000);
 
   afterAll(async () => {
     await indexer?.stop();
@@ -87,55 +116,138 @@ describe.each(DATABASES)("Aave v3 end to end on %s", (database) => {
     await anvil?.stop();
   });
 
-  it("matches the Pool's getUserAccountData to the last unit at several blocks as interest accrues", async () => {
-    const blocks = [await rpc().getBlockNumber({ cacheTime: 0 })];
-    for (const hours of [6, 30, 24 * 9]) blocks.push(await advance(hours * 3600));
-    await indexer.waitForBlock(blocks.at(-1)!);
-    let withDebt = 0;
-    for (const user of wallets) {
-      for (const block of blocks) {
-        const w = await wallet(user, block);
-        const onChain = await accountData(user, block);
-        const account = w.accounts.find((x: any) => x.protocol === "aave-v3");
-        if (onChain[1] === 0n) {
-          expect(account?.healthFactor ?? null).toBeNull();
-          continue;
-        }
-        withDebt++;
-        expect(parseUnits(account.healthFactor, WAD_DIGITS)).toBe(onChain[5]);
-        expect(usd(account.collateralUsd)).toBe(onChain[0] * ORACLE_UNIT);
-        expect(usd(account.debtUsd)).toBe(onChain[1] * ORACLE_UNIT);
-        expect(Math.round(account.liquidationThreshold * 10_000)).toBe(Number(onChain[3]));
-        expect(account.liquidatableNow).toBe(onChain[5] < 10n ** 18n);
-      }
+  it("ran the operation mix the issue asks for", () => {
+    const c = sim.counts;
+    for (const kind of ["supply", "withdraw", "borrowVariable", "borrowStable", "repayVariable", "repayStable", "repayWithATokens", "aTokenTransfer", "aTokenTransferToTreasury", "collateralToggle", "eMode", "liquidation", "liquidationReceiveAToken", "priceMove", "timeWarpDays", "mintToTreasury"]) {
+      expect(c[kind] ?? 0, kind).toBeGreaterThan(0);
     }
-    expect(withDebt).toBeGreaterThan(3);
   });
 
-  it("gives per-asset liquidation prices at which the Pool's health factor crosses 1 exactly", async () => {
+  it("equals, at every block of the run, the Pool's account data and every aToken and debt token balance, to the last unit (atBlock)", async () => {
+    const decimals = new Map(AAVE_SYMBOLS.map((s) => [m.reserves[s].address.toLowerCase(), m.reserves[s].decimals]));
+    const mismatches: string[] = [];
+    let compared = 0;
+    let withDebt = 0;
+    const fields = "accounts { protocol venue healthFactor collateralUsd debtUsd } positions { protocol positionKey sizeInTokens market { address } }";
+    const aliases = tracked.map((a, i) => `w${i}: wallet(address: "${a}", atBlock: $b) { ${fields} }`).join("\n");
+    // A few blocks in flight at once: the API answers each from the same indexed tables.
+    const entries = [...truth];
+    const answers = new Map<bigint, any>();
+    for (let i = 0; i < entries.length; i += 4) {
+      await Promise.all(
+        entries.slice(i, i + 4).map(async ([block]) => {
+          const r = await indexer.query(`query ($b: BigInt) { ${aliases} }`, { b: block.toString() });
+          expect(r.errors).toBeUndefined();
+          answers.set(block, r.data);
+        }),
+      );
+    }
+    for (const [block, accounts] of entries) {
+      const data = answers.get(block);
+      tracked.forEach((user, i) => {
+        const w = data[`w${i}`];
+        const t = accounts.get(user)!;
+        const [collateral, debt, , , , hf] = t.accountData as bigint[];
+        const account = w.accounts.find((x: any) => x.protocol === "aave-v3" && x.venue.toLowerCase() === m.pool.toLowerCase());
+        const got = {
+          collateral: account ? usd(account.collateralUsd) : 0n,
+          debt: account ? usd(account.debtUsd) : 0n,
+          hf: account?.healthFactor ? parseUnits(account.healthFactor, WAD_DIGITS) : null,
+        };
+        const want = { collateral: collateral! * ORACLE_UNIT, debt: debt! * ORACLE_UNIT, hf: debt === 0n ? null : hf! };
+        if (got.collateral !== want.collateral || got.debt !== want.debt || got.hf !== want.hf) {
+          mismatches.push(`block ${block} ${user}: api ${JSON.stringify(got, (_, v) => (typeof v === "bigint" ? v.toString() : v))} pool ${JSON.stringify(want, (_, v) => (typeof v === "bigint" ? v.toString() : v))}`);
+        }
+        if (debt! > 0n) withDebt++;
+        const sizes = new Map<string, string>(w.positions.filter((p: any) => p.protocol === "aave-v3").map((p: any) => [p.positionKey, p.sizeInTokens]));
+        for (const { s, side } of tokensOf()) {
+          const key = aaveV3PositionKey(user, m.reserves[s].address, side);
+          const api = sizes.has(key) ? parseUnits(sizes.get(key)!, decimals.get(m.reserves[s].address.toLowerCase())!) : 0n;
+          const chain = t.balances.get(`${s}:${side}`)!;
+          if (api !== chain) mismatches.push(`block ${block} ${user} ${s} ${side}: api ${api} token ${chain}`);
+          compared++;
+        }
+      });
+    }
+    console.log(`Aave v3.0 differential (${database}): ${truth.size} blocks, ${compared} token balances, ${withDebt} account states with debt compared`);
+    expect(mismatches.slice(0, 20)).toEqual([]);
+    expect(truth.size).toBeGreaterThanOrEqual(OPERATIONS);
+    expect(withDebt).toBeGreaterThan(OPERATIONS);
+  }, 600_000);
+
+  it("gives liquidation prices at which the real Pool's liquidationCall succeeds, and one unit before reverts with HEALTH_FACTOR_NOT_BELOW_THRESHOLD", async () => {
     const head = await rpc().getBlockNumber({ cacheTime: 0 });
-    await indexer.waitForBlock(head);
+    const liquidator = anvilAccount(AAVE_LIQUIDATOR_ACCOUNT_INDEX).address;
+    const liquidate = async (user: Address, collateral: Address, debt: Address, override: { feed: Address; answer: bigint }) => {
+      try {
+        await rpc().simulateContract({
+          address: m.pool,
+          abi: poolAbi,
+          functionName: "liquidationCall",
+          args: [collateral, debt, user, 2n ** 256n - 1n, false],
+          account: liquidator,
+          blockNumber: head,
+          stateOverride: feedOverride(override),
+        } as never);
+        return "ok";
+      } catch (error) {
+        const revert = error instanceof BaseError ? error.walk((e) => e instanceof ContractFunctionRevertedError) : null;
+        return revert instanceof ContractFunctionRevertedError ? (revert.reason ?? "revert") : String(error);
+      }
+    };
     let checked = 0;
-    for (const user of wallets) {
+    for (const user of tracked) {
       const w = await wallet(user, head);
-      for (const p of w.positions.filter((x: any) => x.protocol === "aave-v3" && x.liquidationPrice !== null)) {
+      const aave = w.positions.filter((x: any) => x.protocol === "aave-v3");
+      const collaterals = aave.filter((x: any) => x.side === "LONG" && usd(x.collateral.usd) > 0n);
+      const debts = aave.filter((x: any) => x.side === "SHORT");
+      for (const p of aave.filter((x: any) => x.liquidationPrice !== null)) {
         const feed = d.tokens[symbolOf(p.market.address)].feed;
         const answer = usd(p.liquidationPrice) / ORACLE_UNIT;
         expect(answer * ORACLE_UNIT).toBe(usd(p.liquidationPrice));
-        const safeSide = p.side === "LONG" ? answer + 1n : answer - 1n;
-        expect((await accountData(user, head, { feed, answer }))[5]).toBeLessThan(10n ** 18n);
-        expect((await accountData(user, head, { feed, answer: safeSide }))[5]).toBeGreaterThanOrEqual(10n ** 18n);
+        const safe = p.side === "LONG" ? answer + 1n : answer - 1n;
+        const collateral = p.side === "LONG" ? p.market.address : collaterals[0].market.address;
+        const debt = p.side === "SHORT" ? p.market.address : debts[0].market.address;
+        expect(await liquidate(user, collateral, debt, { feed, answer })).toBe("ok");
+        expect(await liquidate(user, collateral, debt, { feed, answer: safe })).toBe("45");
         checked++;
       }
     }
     expect(checked).toBeGreaterThan(2);
   });
 
+  it("shows the treasury's aTokens (reserve-factor mints, liquidation protocol fees, transfers) in its wallet and the portfolio", async () => {
+    const head = await rpc().getBlockNumber({ cacheTime: 0 });
+    const w = await wallet(m.treasury, head);
+    let held = 0;
+    for (const s of AAVE_SYMBOLS) {
+      const balance = await rpc().readContract({ address: m.reserves[s].aToken, abi: erc20Abi, functionName: "balanceOf", args: [m.treasury], blockNumber: head });
+      const p = w.positions.find((x: any) => x.protocol === "aave-v3" && x.positionKey === aaveV3PositionKey(m.treasury, m.reserves[s].address, "supply"));
+      expect(p ? parseUnits(p.sizeInTokens, m.reserves[s].decimals) : 0n).toBe(balance);
+      if (balance > 0n) held++;
+    }
+    expect(held).toBeGreaterThan(1);
+    const onChain = await accountData(m.treasury, head);
+    expect(usd(w.totals.totalCollateralUsd)).toBe(onChain[0] * ORACLE_UNIT);
+    const r = await indexer.query(`query ($b: BigInt) { portfolio(name: "treasury", atBlock: $b) { byWallet { key totals { equityUsd } } } }`, { b: head.toString() });
+    expect(r.data.portfolio.byWallet.find((x: any) => x.key === m.treasury).totals.equityUsd).toBe(w.totals.equityUsd);
+  });
+
   it("lists in atRisk exactly the Aave positions whose own adverse move of the bound takes the Pool's health factor below 1", async () => {
     const head = await rpc().getBlockNumber({ cacheTime: 0 });
     await indexer.waitForBlock(head);
     const held: { user: Address; p: any }[] = [];
-    for (const user of wallets) for (const p of (await wallet(user, head)).positions.filter((x: any) => x.protocol === "aave-v3")) held.push({ user, p });
+    for (const user of wallets) {
+      const w = await wallet(user, head);
+      const [collateral, debt] = await accountData(user, head);
+      if (collateral === 0n && debt > 0n) {
+        // Bad debt a liquidation left (3.0 does not burn it): liquidatable in name, with no price that could reach 1.
+        const account = w.accounts.find((x: any) => x.protocol === "aave-v3");
+        expect([account.healthFactor, account.liquidatableNow, account.collateralDropToLiquidation]).toEqual(["0", true, null]);
+        continue;
+      }
+      for (const p of w.positions.filter((x: any) => x.protocol === "aave-v3")) held.push({ user, p });
+    }
     // A bound in tenths that splits the positions: the median known distance, rounded up (below 100%).
     const distances = held.map((h) => h.p.liquidationDistance).filter((x) => x !== null && x > 0).sort((x, y) => x - y);
     const tenths = BigInt(Math.min(9, Math.ceil(distances[Math.floor(distances.length / 2)] * 10)));
@@ -145,7 +257,8 @@ describe.each(DATABASES)("Aave v3 end to end on %s", (database) => {
     );
     expect(r.errors).toBeUndefined();
     expect(r.data.atRisk.pageInfo.hasNextPage).toBe(false);
-    const listed = r.data.atRisk.items.map((i: any) => `${i.account.toLowerCase()}:${i.market.address.toLowerCase()}:${i.side}`).sort();
+    const heldWallets = new Set(held.map((h) => h.user.toLowerCase()));
+    const listed = r.data.atRisk.items.filter((i: any) => heldWallets.has(i.account.toLowerCase())).map((i: any) => `${i.account.toLowerCase()}:${i.market.address.toLowerCase()}:${i.side}`).sort();
 
     // Independent: the Pool itself, with the position's feed moved by the bound against it (deposit down, debt up).
     const expected: string[] = [];
@@ -202,29 +315,10 @@ describe.each(DATABASES)("Aave v3 end to end on %s", (database) => {
     expect(checked).toBeGreaterThan(2);
   });
 
-  it("values deposits and debts exactly as the Pool accrues them", async () => {
-    const head = await rpc().getBlockNumber({ cacheTime: 0 });
-    const abi = (await fixtureAaveAbis()).pool;
-    for (const user of wallets) {
-      const w = await wallet(user, head);
-      for (const p of w.positions.filter((x: any) => x.protocol === "aave-v3")) {
-        const symbol = symbolOf(p.market.address);
-        const amount = (await rpc().readContract({
-          address: a.pool,
-          abi,
-          functionName: p.side === "LONG" ? "balanceOf" : "debtOf",
-          args: [d.tokens[symbol].address, user],
-          blockNumber: head,
-        })) as bigint;
-        expect(parseUnits(p.sizeInTokens, d.tokens[symbol].decimals)).toBe(amount);
-      }
-    }
-  });
-
   it("answers a portfolio with totals equal to the sum of its wallets' and consistent breakdowns", async () => {
     const block = await rpc().getBlockNumber({ cacheTime: 0 });
     await indexer.waitForBlock(block);
-    const members = [...new Set([...gmx.wallets, ...wallets])];
+    const members = [...new Set([...gmx.wallets, ...wallets, m.treasury])];
     const totalsFields = "grossNotionalUsd totalCollateralUsd equityUsd complete positionCount netNotional { asset netUsd }";
     const r = await indexer.query(
       `query ($atBlock: BigInt) { portfolio(name: "treasury", atBlock: $atBlock) {
@@ -301,13 +395,12 @@ describe.each(DATABASES)("Aave v3 end to end on %s", (database) => {
     expect(account.address).toBe(long!.account);
     // That trader posts USDC on Aave and borrows 1 WETH.
     const abis = await fixtureAbis();
-    const poolAbi = (await fixtureAaveAbis()).pool;
     const usdc = d.tokens.USDC.address;
     await send(d.rpcUrl, anvilAccount(0), { address: usdc, abi: abis.token, functionName: "mint", args: [account.address, 50_000n * 10n ** 6n] });
-    await send(d.rpcUrl, account, { address: usdc, abi: abis.token, functionName: "approve", args: [a.pool, 2n ** 255n] });
-    await send(d.rpcUrl, account, { address: a.pool, abi: poolAbi, functionName: "supply", args: [usdc, 50_000n * 10n ** 6n, account.address, 0] });
+    await send(d.rpcUrl, account, { address: usdc, abi: abis.token, functionName: "approve", args: [m.pool, 2n ** 255n] });
+    await send(d.rpcUrl, account, { address: m.pool, abi: poolAbi, functionName: "supply", args: [usdc, 50_000n * 10n ** 6n, account.address, 0] });
     const borrowed = await send(d.rpcUrl, account, {
-      address: a.pool,
+      address: m.pool,
       abi: poolAbi,
       functionName: "borrow",
       args: [d.tokens.WETH.address, 10n ** 18n, 2n, 0, account.address],
@@ -333,11 +426,50 @@ describe.each(DATABASES)("Aave v3 end to end on %s", (database) => {
       });
       if (size > 0n) perpLong += (p.isLong ? 1n : -1n) * ((size * mark) / averagePrice);
     }
-    const debt = (await rpc().readContract({ address: a.pool, abi: poolAbi, functionName: "debtOf", args: [d.tokens.WETH.address, account.address], blockNumber: block })) as bigint;
+    const debt = await rpc().readContract({ address: m.reserves.WETH.variableDebtToken, abi: erc20Abi, functionName: "balanceOf", args: [account.address], blockNumber: block });
     const debtUsd = (debt * mark) / 10n ** 18n;
     const eth = w.totals.netNotional.find((n: any) => n.asset === "ETH");
     expect(usd(eth.netUsd)).toBe(perpLong - debtUsd);
     expect(w.positions.some((p: any) => p.protocol === "gmx-v1")).toBe(true);
     expect(w.positions.some((p: any) => p.protocol === "aave-v3" && p.side === "SHORT")).toBe(true);
+  });
+
+  it("flags a debt in a frozen reserve and a collateral the config has no price for, with no figure it cannot back", async () => {
+    const deployer = anvilAccount(0);
+    const user = anvilAccount(31);
+    const abis = await fixtureAbis();
+    const tx = (account: typeof user, address: Address, abi: any, functionName: string, args: readonly unknown[]) => send(d.rpcUrl, account, { address, abi, functionName, args });
+    await fundGas(d.rpcUrl, user.address);
+    await tx(deployer, d.tokens.USDC.address, abis.token, "mint", [user.address, 20_000n * 10n ** 6n]);
+    await tx(user, d.tokens.USDC.address, abis.token, "approve", [m.pool, 2n ** 255n]);
+    await tx(user, m.pool, poolAbi, "supply", [d.tokens.USDC.address, 20_000n * 10n ** 6n, user.address, 0]);
+    await tx(user, m.pool, poolAbi, "borrow", [d.tokens.WETH.address, 10n ** 18n, 2n, 0, user.address]);
+    const frozen = await tx(deployer, m.configurator, aaveArtifact("PoolConfigurator").abi, "setReserveFreeze", [d.tokens.WETH.address, true]);
+    await indexer.waitForBlock(frozen.blockNumber);
+    const atFreeze = await wallet(user.address, frozen.blockNumber);
+    expect(atFreeze.totals.warnings.filter((x: string) => x.includes("debt in a frozen reserve"))).toHaveLength(1);
+    const account = atFreeze.accounts.find((x: any) => x.protocol === "aave-v3");
+    const onChain = await accountData(user.address, frozen.blockNumber);
+    expect(parseUnits(account.healthFactor, WAD_DIGITS)).toBe(onChain[5]);
+    expect(account.eModeCategory).toBe(0);
+    expect(account.isolationModeCollateral).toBeNull();
+
+    // An asset Aave prices (through the LINK feed) but the config lists no price for.
+    const token = await deploy(d.rpcUrl, deployer, (await pickArtifacts(["MockToken"])).MockToken, ["Unpriced", "UNP", 18]);
+    await listAaveReserve(m, d.rpcUrl, { symbol: "UNP", address: token.address, decimals: 18, feed: d.tokens.LINK.feed, ltv: 5000, liquidationThreshold: 6000, liquidationBonus: 10500 });
+    await tx(deployer, token.address, abis.token, "mint", [user.address, 10n ** 20n]);
+    await tx(user, token.address, abis.token, "approve", [m.pool, 2n ** 255n]);
+    const supplied = await tx(user, m.pool, poolAbi, "supply", [token.address, 10n ** 20n, user.address, 0]);
+    await indexer.waitForBlock(supplied.blockNumber);
+    const unpriced = await wallet(user.address, supplied.blockNumber);
+    const after = unpriced.accounts.find((x: any) => x.protocol === "aave-v3");
+    expect(after.healthFactor).toBeNull();
+    expect(after.collateralUsd).toBeNull();
+    expect(unpriced.totals.complete).toBe(false);
+    expect(unpriced.totals.warnings.some((x: string) => x.toLowerCase().includes(token.address.toLowerCase()) && x.includes("price"))).toBe(true);
+    // The position is listed but nothing is valued: the config knows neither its price nor its decimals.
+    const p = unpriced.positions.find((x: any) => x.positionKey === aaveV3PositionKey(user.address, token.address, "supply"));
+    expect(p.notionalUsd).toBeNull();
+    expect(p.collateral.usd).toBeNull();
   });
 });

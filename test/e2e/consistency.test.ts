@@ -4,8 +4,9 @@ import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { startAnvil, type AnvilHandle } from "../chain/anvil";
 import type { HDAccount } from "viem/accounts";
-import { deployAaveFixture, fixtureAaveAbis, fundGas, type AaveDeployment } from "../chain/aave-deploy";
-import { simulateAave } from "../chain/aave-simulate";
+import { fundGas } from "../chain/aave-deploy";
+import { aaveArtifact, deployAaveMarket, type AaveMarket } from "../chain/aave-market";
+import { simulateAaveMarket } from "../chain/aave-market-simulate";
 import { anvilAccount, chainClients, send } from "../chain/clients";
 import { deployFixtures, fixtureAbis, setPrice, type Deployment } from "../chain/deploy";
 import { fixtureExposureConfig, writeExposureConfig } from "../chain/exposure-config";
@@ -16,8 +17,8 @@ import { DATABASES } from "../support/databases";
 import { dropSchema, dumpTables, startIndexer, type Indexer } from "../support/indexer";
 
 /** A 5x GMX long and an Aave USDC deposit for `trader`: seven transactions. */
-async function openOnBothProtocols(d: Deployment, a: AaveDeployment, trader: HDAccount) {
-  const [abis, aaveAbis] = await Promise.all([fixtureAbis(), fixtureAaveAbis()]);
+async function openOnBothProtocols(d: Deployment, a: AaveMarket, trader: HDAccount) {
+  const abis = await fixtureAbis();
   const owner = anvilAccount(0);
   const weth = d.tokens.WETH.address;
   const usdc = d.tokens.USDC.address;
@@ -26,7 +27,7 @@ async function openOnBothProtocols(d: Deployment, a: AaveDeployment, trader: HDA
   await send(d.rpcUrl, trader, { address: d.vault, abi: abis.vault, functionName: "increasePosition", args: [trader.address, weth, weth, 15_000n * 10n ** 30n, true] });
   await send(d.rpcUrl, owner, { address: usdc, abi: abis.token, functionName: "mint", args: [trader.address, 1_000n * 10n ** 6n] });
   await send(d.rpcUrl, trader, { address: usdc, abi: abis.token, functionName: "approve", args: [a.pool, 1_000n * 10n ** 6n] });
-  await send(d.rpcUrl, trader, { address: a.pool, abi: aaveAbis.pool, functionName: "supply", args: [usdc, 1_000n * 10n ** 6n, trader.address, 0] });
+  await send(d.rpcUrl, trader, { address: a.pool, abi: aaveArtifact("Pool").abi, functionName: "supply", args: [usdc, 1_000n * 10n ** 6n, trader.address, 0] });
 }
 
 // Both runs must end with identical tables: the interrupted or reorged one and a fresh one over the final chain.
@@ -45,14 +46,14 @@ describe.each(DATABASES)("indexing consistency on %s", (database) => {
   const setUp = async () => {
     anvil = await startAnvil();
     const d = await deployFixtures(anvil.rpcUrl);
-    const a = await deployAaveFixture(d);
+    const a = await deployAaveMarket(d);
     const g = await deployGmxV2Fixture(d.rpcUrl, d.tokens);
     await simulate(d, { wallets: 4, steps: 25, seed: 5 });
-    await simulateAave(d, a, { wallets: 3, steps: 15, seed: 5 });
+    await simulateAaveMarket(d, a, { wallets: 3, operations: 12, seed: 5 });
     await simulateGmxV2(d, g, { seed: 5, steps: 20, wallets: 3 });
     const configPath = join(mkdtempSync(join(tmpdir(), "exposure-cfg-")), "exposure.config.json");
     const gmxV2 = { address: g.address, startBlock: g.startBlock };
-    writeExposureConfig(configPath, fixtureExposureConfig(d, { aave: { pool: a.pool, startBlock: a.startBlock }, gmxV2, gmxV2Marks: ["WBTC"] }));
+    writeExposureConfig(configPath, fixtureExposureConfig(d, { aave: { pool: a.pool, configurator: a.configurator, release: a.release, startBlock: a.startBlock }, gmxV2, gmxV2Marks: ["WBTC"] }));
     return { d, a, g, configPath, rpc: chainClients(d.rpcUrl).publicClient };
   };
   const start = async (opts: Parameters<typeof startIndexer>[0]) => {
@@ -133,7 +134,7 @@ describe.each(DATABASES)("indexing consistency on %s", (database) => {
     await first.waitForBlock(await rpc.getBlockNumber({ cacheTime: 0 }), 120_000);
     // Trades arrive while it indexes live; kill it without warning in the middle.
     const trading = simulate(d, { wallets: 5, steps: 30, seed: 77 })
-      .then(() => simulateAave(d, a, { wallets: 2, steps: 10, seed: 77 }))
+      .then(() => simulateAaveMarket(d, a, { wallets: 2, operations: 12, seed: 77 }))
       .then(() => simulateGmxV2(d, g, { seed: 77, steps: 15, wallets: 2, firstAccountIndex: 6 }));
     await new Promise((r) => setTimeout(r, 1_500));
     await first.kill();

@@ -152,6 +152,7 @@ export async function dumpTables(database: DatabaseKind, schema: string, pgliteD
     "aave_v3_reserve_current",
     "aave_v3_emode_category",
     "aave_v3_user_emode",
+    "aave_v3_token",
     "gmx_v2_market",
     "gmx_v2_market_value",
     "gmx_v2_market_params",

@@ -18,7 +18,18 @@ import {
 } from "../../src/protocols/aave-v3/math";
 
 const E18 = 10n ** 18n;
-const config = (ltv: bigint, lt: bigint, decimals: number, eModeCategory = 0) => ({ ltv, liquidationThreshold: lt, liquidationBonus: 10_500n, decimals, eModeCategory });
+const config = (ltv: bigint, lt: bigint, decimals: number, eModeCategory = 0) => ({
+  ltv,
+  liquidationThreshold: lt,
+  liquidationBonus: 10_500n,
+  decimals,
+  eModeCategory,
+  active: true,
+  frozen: false,
+  paused: false,
+  debtCeiling: 0n,
+  liquidationProtocolFee: 0n,
+});
 
 describe("Aave v3 ray math and interest (WadRayMath, MathUtils)", () => {
   it("rounds half up", () => {
@@ -44,8 +55,20 @@ describe("Aave v3 ray math and interest (WadRayMath, MathUtils)", () => {
   });
 
   it("decodes ReserveConfigurationMap bits", () => {
-    const word = 8000n | (8250n << 16n) | (10500n << 32n) | (18n << 48n) | (1n << 56n) | (1000n << 64n) | (1n << 168n);
-    expect(decodeReserveConfiguration(word)).toEqual({ ltv: 8000n, liquidationThreshold: 8250n, liquidationBonus: 10500n, decimals: 18, eModeCategory: 1 });
+    const word =
+      8000n | (8250n << 16n) | (10500n << 32n) | (18n << 48n) | (1n << 56n) | (1n << 57n) | (1000n << 64n) | (1500n << 152n) | (1n << 168n) | (25_000_00n << 212n);
+    expect(decodeReserveConfiguration(word)).toEqual({
+      ltv: 8000n,
+      liquidationThreshold: 8250n,
+      liquidationBonus: 10500n,
+      decimals: 18,
+      eModeCategory: 1,
+      active: true,
+      frozen: true,
+      paused: false,
+      debtCeiling: 25_000_00n,
+      liquidationProtocolFee: 1500n,
+    });
   });
 });
 

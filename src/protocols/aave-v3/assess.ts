@@ -1,4 +1,5 @@
 import { eq } from "ponder";
+import type { Address } from "viem";
 import type { AccountRisk, Assessment, AssessContext, PositionRisk, PositionRow } from "../../core/adapter";
 import { ratio, USD_DECIMALS } from "../../core/fixed";
 import { latestAtOrBefore } from "../../core/history";
@@ -13,11 +14,14 @@ import {
   MAX_UINT256,
   normalizedDebt,
   normalizedIncome,
+  stableDebtBalance,
   type EModeCategory,
   type ReserveIndexes,
   type UserReserve,
 } from "./math";
-import { decodeState } from "./normalise";
+import { aaveV3Deployments } from "./contracts";
+import { decodeState, sideOf } from "./normalise";
+import { releaseRules } from "./releases";
 
 // Aave's base currency is USD with 8 decimals; our marks are USD at 1e30.
 const BASE_DECIMALS = 8;
@@ -28,6 +32,9 @@ type Reserve = ReserveIndexes & { configuration: bigint };
 /** Health, balances and per-asset liquidation prices of Aave v3 accounts (one per wallet and Pool). */
 export async function assessAaveV3(ctx: AssessContext, rows: PositionRow[]): Promise<Assessment> {
   const { aaveV3Reserve: R, aaveV3UserEMode: U, aaveV3EModeCategory: C } = ctx.schema;
+  const releaseOf = new Map(
+    aaveV3Deployments(ctx.config).map((d) => [`${ctx.config.chains[d.chain]!.id}:${d.pool.toLowerCase()}`, d.release] as const),
+  );
 
   const risks = new Map<PositionRow, PositionRisk>();
   const accounts: AccountRisk[] = [];
@@ -42,6 +49,9 @@ export async function assessAaveV3(ctx: AssessContext, rows: PositionRow[]): Pro
     const { chainId, venue: pool, account: user } = group[0]!;
     const block = ctx.blockByChain.get(chainId)!;
     const warnings: string[] = [];
+    const release = releaseOf.get(`${chainId}:${pool.toLowerCase()}`);
+    if (!release) throw new Error(`Aave v3: Pool ${pool} on chain ${chainId} is not configured`);
+    const rules = releaseRules(release);
 
     const assets = [...new Set(group.map((r) => r.market))];
     // Through the context's lookups: a stress query assesses the same account at many prices.
@@ -73,6 +83,7 @@ export async function assessAaveV3(ctx: AssessContext, rows: PositionRow[]): Pro
       if (category) eMode = { category: userEMode.category, data: category };
       else warnings.push(`e-mode category ${userEMode.category} parameters not indexed: health factor unknown`);
       if (category && BigInt(category.priceSource) !== 0n) warnings.push("e-mode price source is not followed: health factor may differ");
+      if (!rules.eModeFromReserveConfig) warnings.push(`release ${release}: liquid e-mode membership is not followed: health factor may differ`);
     }
 
     // Balances at the block's timestamp, then one reserve entry per asset for GenericLogic.
@@ -90,15 +101,24 @@ export async function assessAaveV3(ctx: AssessContext, rows: PositionRow[]): Pro
         continue;
       }
       const state = decodeState(row);
-      const amount = row.isLong
-        ? fromScaled(state.scaledBalance, normalizedIncome(reserve, block.timestamp))
-        : fromScaled(state.scaledBalance, normalizedDebt(reserve, block.timestamp));
+      const side = sideOf(row);
+      if (side === "stable-borrow" && !rules.stableDebt) warnings.push(`${row.market}: stable debt on release ${release}, which has none`);
+      const amount =
+        side === "supply"
+          ? fromScaled(state.scaledBalance, normalizedIncome(reserve, block.timestamp))
+          : side === "borrow"
+            ? fromScaled(state.scaledBalance, normalizedDebt(reserve, block.timestamp))
+            : stableDebtBalance(state.scaledBalance, state.stableRate, state.stableTimestamp, block.timestamp);
       amounts.set(row, amount);
+      const config = decodeReserveConfiguration(reserve.configuration);
+      if (!row.isLong && config.frozen) warnings.push(`${row.market}: debt in a frozen reserve (no new borrows or supplies)`);
+      if (config.paused) warnings.push(`${row.market}: reserve is paused (no repay, withdrawal or liquidation)`);
+      if (!config.active) warnings.push(`${row.market}: reserve is not active`);
       const price = usableMark(mark);
       if (price === undefined) priced = false;
       const entry = perAsset.get(row.market) ?? {
         asset: row.market,
-        config: decodeReserveConfiguration(reserve.configuration),
+        config,
         price: price === undefined ? 0n : price / BASE_TO_USD,
         supplied: 0n,
         borrowed: 0n,
@@ -108,7 +128,8 @@ export async function assessAaveV3(ctx: AssessContext, rows: PositionRow[]): Pro
         entry.supplied = amount;
         entry.usingAsCollateral = state.usingAsCollateral;
       } else {
-        entry.borrowed = amount;
+        // GenericLogic._getUserDebtInBaseCurrency: variable and stable debt summed, then priced.
+        entry.borrowed += amount;
       }
       perAsset.set(row.market, entry);
     }
@@ -153,8 +174,15 @@ export async function assessAaveV3(ctx: AssessContext, rows: PositionRow[]): Pro
       liquidationThresholdBps: data === null ? null : data.avgLiquidationThreshold,
       collateralDropToLiquidation: data === null ? null : collateralDropToLiquidation(data.healthFactor),
       liquidatableNow: data === null ? null : hasDebt && data.healthFactor < HEALTH_FACTOR_LIQUIDATION_THRESHOLD,
+      lendingMode: { eModeCategory: userEMode?.category ?? 0, isolationModeCollateral: isolatedCollateral(inputs) },
       warnings,
     });
   }
   return { positions: rows.map((r) => risks.get(r)!), accounts };
+}
+
+/** UserConfiguration.getIsolationModeState: exactly one collateral, and that reserve has a debt ceiling. */
+function isolatedCollateral(reserves: UserReserve[]): Address | null {
+  const collaterals = reserves.filter((r) => r.usingAsCollateral);
+  return collaterals.length === 1 && collaterals[0]!.config.debtCeiling !== 0n ? (collaterals[0]!.asset as Address) : null;
 }

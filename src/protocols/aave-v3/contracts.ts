@@ -1,13 +1,49 @@
+import { factory } from "ponder";
 import { AaveV3PoolAbi } from "../../../abis/AaveV3Pool";
+import {
+  AaveV3ATokenAbi,
+  AaveV3PoolConfiguratorAbi,
+  AaveV3ReserveInitializedEvent,
+  AaveV3StableDebtTokenAbi,
+  AaveV3VariableDebtTokenAbi,
+} from "../../../abis/AaveV3Tokens";
 import { contractChains, protocolDeployments } from "../../config/contract-chains";
 import type { ExposureConfig } from "../../config/exposure-config";
+import { parseRelease, type AaveRelease } from "./releases";
 
-/** `protocols["aave-v3"]`: one { chain, pool, startBlock } per Pool (an Aave market or a fork). */
-export const aaveV3Deployments = (config: ExposureConfig) => protocolDeployments(config, "aave-v3", "pool");
+export type AaveV3Deployment = ReturnType<typeof protocolDeployments<"pool" | "poolConfigurator">>[number] & { release: AaveRelease };
 
-export const aaveV3Contracts = (config: ExposureConfig) => ({
-  AaveV3Pool: {
-    abi: AaveV3PoolAbi,
-    chain: contractChains(aaveV3Deployments(config).map((d) => ({ chain: d.chain, address: d.pool, startBlock: d.startBlock }))),
-  },
-});
+/**
+ * `protocols["aave-v3"]`: one { chain, pool, poolConfigurator, release, startBlock } per Pool (an
+ * Aave market or a fork); release is the Aave v3 release the Pool runs ("3.0" ... "3.3").
+ */
+export const aaveV3Deployments = (config: ExposureConfig): AaveV3Deployment[] => {
+  const raw = (config.protocols["aave-v3"] ?? []) as { release?: unknown }[];
+  return protocolDeployments(config, "aave-v3", "pool", "poolConfigurator").map((d, i) => ({
+    ...d,
+    release: parseRelease(raw[i]?.release, `protocols.aave-v3[${i}].release`),
+  }));
+};
+
+export const aaveV3Contracts = (config: ExposureConfig) => {
+  const deployments = aaveV3Deployments(config);
+  const configurators = contractChains(deployments.map((d) => ({ chain: d.chain, address: d.poolConfigurator, startBlock: d.startBlock })));
+  // Each reserve's tokens are proxies the configurator creates: ReserveInitialized names them.
+  const tokens = (parameter: "aToken" | "stableDebtToken" | "variableDebtToken") =>
+    Object.fromEntries(
+      Object.entries(configurators).map(([chain, c]) => [
+        chain,
+        { address: factory({ address: c.address, event: AaveV3ReserveInitializedEvent, parameter }), startBlock: c.startBlock },
+      ]),
+    );
+  return {
+    AaveV3Pool: {
+      abi: AaveV3PoolAbi,
+      chain: contractChains(deployments.map((d) => ({ chain: d.chain, address: d.pool, startBlock: d.startBlock }))),
+    },
+    AaveV3PoolConfigurator: { abi: AaveV3PoolConfiguratorAbi, chain: configurators },
+    AaveV3AToken: { abi: AaveV3ATokenAbi, chain: tokens("aToken") },
+    AaveV3VariableDebtToken: { abi: AaveV3VariableDebtTokenAbi, chain: tokens("variableDebtToken") },
+    AaveV3StableDebtToken: { abi: AaveV3StableDebtTokenAbi, chain: tokens("stableDebtToken") },
+  };
+};

@@ -1,11 +1,13 @@
 import { ponder } from "ponder:registry";
-import { aaveV3EModeCategory, aaveV3Reserve, aaveV3ReserveCurrent, aaveV3UserEMode, position, positionEvent } from "ponder:schema";
+import { aaveV3EModeCategory, aaveV3Reserve, aaveV3ReserveCurrent, aaveV3Token, aaveV3UserEMode, position, positionEvent } from "ponder:schema";
 import type { Address, Hex } from "viem";
 import { AaveV3PoolAbi } from "../../../abis/AaveV3Pool";
 import type { PositionRow } from "../../core/adapter";
+import { loadExposureConfig } from "../../config/exposure-config";
 import { findOrRecord, recordWithCurrent } from "../../core/history";
-import { fromScaled, normalizedDebt, normalizedIncome, toScaled, decodeReserveConfiguration, type ReserveIndexes } from "./math";
-import { AAVE_V3, aaveV3PositionId, aaveV3PositionKey, decodeState, encodeState, type AaveSide } from "./normalise";
+import { aaveV3Deployments } from "./contracts";
+import { decodeReserveConfiguration, fromScaled, stableDebtBalance, toScaled } from "./math";
+import { AAVE_V3, aaveV3PositionId, aaveV3PositionKey, decodeState, EMPTY_STATE, encodeState, type AaveSide, type AaveV3State } from "./normalise";
 
 type Ctx = { db: any; chain: { id: number }; client: any };
 type Evt = {
@@ -14,16 +16,29 @@ type Evt = {
   transaction: { hash: Hex };
 };
 
-const reserveKey = (chainId: number, pool: Address, asset: Address) => `${chainId}:${pool.toLowerCase()}:${asset.toLowerCase()}`;
+/** PoolConfigurator -> its Pool, per chain, from the configured deployments. */
+const poolOfConfigurator = new Map(
+  aaveV3Deployments(loadExposureConfig()).map((d) => [`${d.chain}:${d.poolConfigurator.toLowerCase()}`, d.pool] as const),
+);
+const chainNames = new Map(Object.entries(loadExposureConfig().chains).map(([name, c]) => [c.id, name] as const));
 
-async function currentReserve(context: Ctx, event: Evt, asset: Address): Promise<ReserveIndexes> {
-  const row = await context.db.find(aaveV3ReserveCurrent, { id: reserveKey(context.chain.id, event.log.address, asset) });
-  // Every Pool action updates the reserve (ReserveDataUpdated) before its own event, so this is a broken feed.
-  if (!row) throw new Error(`Aave v3: no ReserveDataUpdated seen for ${asset} at pool ${event.log.address} before block ${event.block.number}`);
+const reserveKey = (chainId: number, pool: Address, asset: Address) => `${chainId}:${pool.toLowerCase()}:${asset.toLowerCase()}`;
+const tokenKey = (chainId: number, token: Address) => `${chainId}:${token.toLowerCase()}`;
+
+function configuredPool(context: Ctx, configurator: Address): Address {
+  const pool = poolOfConfigurator.get(`${chainNames.get(context.chain.id)}:${configurator.toLowerCase()}`);
+  if (!pool) throw new Error(`Aave v3: PoolConfigurator ${configurator} is not in the config`);
+  return pool;
+}
+
+/** The reserve a token event belongs to; every token is announced by ReserveInitialized first. */
+async function tokenReserve(context: Ctx, token: Address): Promise<{ pool: Address; asset: Address }> {
+  const row = await context.db.find(aaveV3Token, { id: tokenKey(context.chain.id, token) });
+  if (!row) throw new Error(`Aave v3: token ${token} was not announced by a followed PoolConfigurator`);
   return row;
 }
 
-/** E-mode parameters have no Pool event; read them at the block that uses them. */
+/** E-mode parameters at the block that uses them (the Pool's getter: it has no per-field event). */
 async function recordEModeCategory(context: Ctx, pool: Address, category: number, blockNumber: bigint) {
   const id = `${context.chain.id}:${pool.toLowerCase()}:${category}:${blockNumber}`;
   if (category === 0) return;
@@ -41,42 +56,42 @@ async function recordEModeCategory(context: Ctx, pool: Address, category: number
   });
 }
 
-/** Applies a change of scaled balance to one user/reserve/side row and records the event. */
-async function updateBalance(
-  context: Ctx,
-  event: Evt,
-  user: Address,
-  asset: Address,
-  side: AaveSide,
-  kind: string,
-  change: (s: { scaledBalance: bigint; usingAsCollateral: boolean }, index: bigint) => { scaledBalance: bigint; usingAsCollateral: boolean },
-) {
-  const reserve = await currentReserve(context, event, asset);
-  const index = side === "supply" ? normalizedIncome(reserve, event.block.timestamp) : normalizedDebt(reserve, event.block.timestamp);
-  const positionId = aaveV3PositionId(context.chain.id, event.log.address, user, asset, side);
+type Change = {
+  pool: Address;
+  user: Address;
+  asset: Address;
+  side: AaveSide;
+  kind: string;
+  apply: (s: AaveV3State) => AaveV3State;
+  /** Balance in tokens after the change, at the event's block; absent: the change leaves it as stored. */
+  size?: (s: AaveV3State) => bigint;
+};
+
+/** Applies one token's balance change (or a collateral switch) to a user's row and records the event. */
+async function updateBalance(context: Ctx, event: Evt, c: Change) {
+  const positionId = aaveV3PositionId(context.chain.id, c.pool, c.user, c.asset, c.side);
   const existing = (await context.db.find(position, { id: positionId })) as (PositionRow & { id: string }) | null;
-  const before = existing ? decodeState(existing) : { scaledBalance: 0n, usingAsCollateral: false };
-  const after = change(before, index);
+  const after = c.apply(existing ? decodeState(existing) : EMPTY_STATE);
   const open = after.scaledBalance > 0n;
   const reopened = !existing || existing.status !== "open";
   const row: PositionRow = {
     positionId,
     chainId: context.chain.id,
     protocol: AAVE_V3,
-    venue: event.log.address,
-    positionKey: aaveV3PositionKey(user, asset, side),
-    account: user,
-    market: asset,
-    collateralToken: asset,
-    isLong: side === "supply",
+    venue: c.pool,
+    positionKey: aaveV3PositionKey(c.user, c.asset, c.side),
+    account: c.user,
+    market: c.asset,
+    collateralToken: c.asset,
+    isLong: c.side === "supply",
     sizeUsd: null,
-    sizeInTokens: fromScaled(after.scaledBalance, index),
+    sizeInTokens: c.size ? c.size(after) : (existing?.sizeInTokens ?? 0n),
     collateralUsd: null,
     collateralAmount: null,
     entryPrice: null,
     realisedPnlUsd: null,
     protocolState: encodeState(after),
-    status: open ? "open" : kind === "liquidation" ? "liquidated" : "closed",
+    status: open ? "open" : existing?.status === "liquidated" ? "liquidated" : "closed",
     openedBlock: reopened && open ? event.block.number : (existing?.openedBlock ?? event.block.number),
     openedAt: reopened && open ? event.block.timestamp : (existing?.openedAt ?? event.block.timestamp),
     updatedBlock: event.block.number,
@@ -84,8 +99,8 @@ async function updateBalance(
   };
   await context.db.insert(position).values({ id: positionId, ...row }).onConflictDoUpdate(row);
   await context.db.insert(positionEvent).values({
-    id: `${context.chain.id}:${event.transaction.hash}:${event.log.logIndex}:${side}:${user.toLowerCase()}`,
-    kind,
+    id: `${context.chain.id}:${event.transaction.hash}:${event.log.logIndex}:${c.side}:${c.user.toLowerCase()}`,
+    kind: c.kind,
     blockNumber: event.block.number,
     logIndex: event.log.logIndex,
     transactionHash: event.transaction.hash,
@@ -94,16 +109,24 @@ async function updateBalance(
   });
 }
 
-// AToken/VariableDebtToken mint and burn amount.rayDiv(index); a full repay or withdrawal clears the balance.
-const add = (amount: bigint) => (s: { scaledBalance: bigint; usingAsCollateral: boolean }, index: bigint) => ({
-  ...s,
-  scaledBalance: s.scaledBalance + toScaled(amount, index),
-});
-const remove = (amount: bigint) => (s: { scaledBalance: bigint; usingAsCollateral: boolean }, index: bigint) => {
-  const left = amount >= fromScaled(s.scaledBalance, index) ? 0n : s.scaledBalance - toScaled(amount, index);
-  return { ...s, scaledBalance: left > 0n ? left : 0n };
-};
-const setCollateral = (usingAsCollateral: boolean) => (s: { scaledBalance: bigint; usingAsCollateral: boolean }) => ({ ...s, usingAsCollateral });
+// ------------------------------------------------------------ reserves
+
+/** A reserve's indexes, rates and packed configuration as the Pool holds them at the end of a block. */
+async function readReserve(context: Ctx, pool: Address, asset: Address, blockNumber: bigint) {
+  const data = await context.client.readContract({ abi: AaveV3PoolAbi, address: pool, functionName: "getReserveData", args: [asset], blockNumber });
+  return {
+    chainId: context.chain.id,
+    pool,
+    asset,
+    blockNumber,
+    lastUpdateTimestamp: BigInt(data.lastUpdateTimestamp),
+    liquidityIndex: data.liquidityIndex,
+    variableBorrowIndex: data.variableBorrowIndex,
+    liquidityRate: data.currentLiquidityRate,
+    variableBorrowRate: data.currentVariableBorrowRate,
+    configuration: data.configuration,
+  };
+}
 
 ponder.on("AaveV3Pool:ReserveDataUpdated", async ({ event, context }) => {
   const a = event.args;
@@ -130,38 +153,165 @@ ponder.on("AaveV3Pool:ReserveDataUpdated", async ({ event, context }) => {
   await recordEModeCategory(context, pool, decodeReserveConfiguration(configuration).eModeCategory, event.block.number);
 });
 
-ponder.on("AaveV3Pool:Supply", async ({ event, context }) => {
-  await updateBalance(context, event, event.args.onBehalfOf, event.args.reserve, "supply", "supply", add(event.args.amount));
+ponder.on("AaveV3PoolConfigurator:ReserveInitialized", async ({ event, context }) => {
+  const pool = configuredPool(context, event.log.address);
+  const a = event.args;
+  for (const [token, kind] of [
+    [a.aToken, "aToken"],
+    [a.variableDebtToken, "variableDebt"],
+    [a.stableDebtToken, "stableDebt"],
+  ] as const) {
+    // From 3.2 there is no stable debt token: ReserveInitialized names the zero address.
+    if (BigInt(token) === 0n) continue;
+    await context.db.insert(aaveV3Token).values({ id: tokenKey(context.chain.id, token), pool, asset: a.asset, kind }).onConflictDoNothing();
+  }
+  await recordReserveConfiguration(context, pool, a.asset, event.block.number);
 });
 
-ponder.on("AaveV3Pool:Withdraw", async ({ event, context }) => {
-  await updateBalance(context, event, event.args.user, event.args.reserve, "supply", "withdraw", remove(event.args.amount));
+/** A configuration change has no ReserveDataUpdated: record the reserve as the Pool now holds it. */
+async function recordReserveConfiguration(context: Ctx, pool: Address, asset: Address, blockNumber: bigint) {
+  const state = await readReserve(context, pool, asset, blockNumber);
+  await recordWithCurrent(context.db, aaveV3Reserve, aaveV3ReserveCurrent, reserveKey(context.chain.id, pool, asset), state);
+  await recordEModeCategory(context, pool, decodeReserveConfiguration(state.configuration).eModeCategory, blockNumber);
+}
+
+for (const name of [
+  "CollateralConfigurationChanged",
+  "ReserveBorrowing",
+  "ReserveStableRateBorrowing",
+  "ReserveActive",
+  "ReserveFrozen",
+  "ReservePaused",
+  "ReserveFactorChanged",
+  "SupplyCapChanged",
+  "BorrowCapChanged",
+  "DebtCeilingChanged",
+  "SiloedBorrowingChanged",
+  "BorrowableInIsolationChanged",
+  "LiquidationProtocolFeeChanged",
+  "EModeAssetCategoryChanged",
+] as const) {
+  ponder.on(`AaveV3PoolConfigurator:${name}`, async ({ event, context }) => {
+    await recordReserveConfiguration(context, configuredPool(context, event.log.address), event.args.asset, event.block.number);
+  });
+}
+
+ponder.on("AaveV3PoolConfigurator:EModeCategoryAdded", async ({ event, context }) => {
+  const pool = configuredPool(context, event.log.address);
+  const a = event.args;
+  const row = { chainId: context.chain.id, pool, category: a.categoryId, blockNumber: event.block.number, ltv: a.ltv, liquidationThreshold: a.liquidationThreshold, priceSource: a.oracle };
+  await context.db
+    .insert(aaveV3EModeCategory)
+    .values({ id: `${context.chain.id}:${pool.toLowerCase()}:${a.categoryId}:${event.block.number}`, ...row })
+    .onConflictDoUpdate(row);
 });
 
-ponder.on("AaveV3Pool:Borrow", async ({ event, context }) => {
-  await updateBalance(context, event, event.args.onBehalfOf, event.args.reserve, "borrow", "borrow", add(event.args.amount));
+// ------------------------------------------------------------ balances
+
+/** A scaled balance (AToken, VariableDebtToken) moved by `scaled`, valued at the event's index. */
+const scaledChange = (scaled: bigint, index: bigint) => ({
+  apply: (s: AaveV3State) => ({ ...s, scaledBalance: s.scaledBalance + scaled }),
+  size: (s: AaveV3State) => fromScaled(s.scaledBalance, index),
 });
 
-ponder.on("AaveV3Pool:Repay", async ({ event, context }) => {
-  await updateBalance(context, event, event.args.user, event.args.reserve, "borrow", "repay", remove(event.args.amount));
+/**
+ * ScaledBalanceTokenBase._mintScaled emits Mint(value = amount + balanceIncrease); _burnScaled emits
+ * Mint(value = balanceIncrease - amount) when the interest exceeds the burn, and _transfer emits
+ * Mint(value = balanceIncrease) for interest alone. The stored balance moves by amount.rayDiv(index).
+ */
+const mintedScaled = (value: bigint, balanceIncrease: bigint, index: bigint) =>
+  value >= balanceIncrease ? toScaled(value - balanceIncrease, index) : -toScaled(balanceIncrease - value, index);
+
+/** _burnScaled's Burn(value = amount - balanceIncrease): the stored balance falls by amount.rayDiv(index). */
+const burnedScaled = (value: bigint, balanceIncrease: bigint, index: bigint) => -toScaled(value + balanceIncrease, index);
+
+const scaledKind = (delta: bigint, up: string, down: string) => (delta > 0n ? up : delta < 0n ? down : "interest");
+
+for (const [contract, side, up, down] of [
+  ["AaveV3AToken", "supply", "supply", "withdraw"],
+  ["AaveV3VariableDebtToken", "borrow", "borrow", "repay"],
+] as const) {
+  ponder.on(`${contract}:Mint`, async ({ event, context }) => {
+    const a = event.args;
+    const { pool, asset } = await tokenReserve(context, event.log.address);
+    const delta = mintedScaled(a.value, a.balanceIncrease, a.index);
+    await updateBalance(context, event, { pool, user: a.onBehalfOf, asset, side, kind: scaledKind(delta, up, down), ...scaledChange(delta, a.index) });
+  });
+  ponder.on(`${contract}:Burn`, async ({ event, context }) => {
+    const a = event.args;
+    const { pool, asset } = await tokenReserve(context, event.log.address);
+    await updateBalance(context, event, { pool, user: a.from, asset, side, kind: down, ...scaledChange(burnedScaled(a.value, a.balanceIncrease, a.index), a.index) });
+  });
+}
+
+// Wallet transfers, liquidations paid in aTokens and the liquidation protocol fee: value is already scaled.
+ponder.on("AaveV3AToken:BalanceTransfer", async ({ event, context }) => {
+  const a = event.args;
+  if (a.from.toLowerCase() === a.to.toLowerCase()) return;
+  const { pool, asset } = await tokenReserve(context, event.log.address);
+  await updateBalance(context, event, { pool, user: a.from, asset, side: "supply", kind: "transfer-out", ...scaledChange(-a.value, a.index) });
+  await updateBalance(context, event, { pool, user: a.to, asset, side: "supply", kind: "transfer-in", ...scaledChange(a.value, a.index) });
 });
 
+/**
+ * StableDebtToken.mint and burn store principal + amount (or - amount) and the user's rate; the
+ * timestamp becomes the block's, or 0 with the rate when the debt is repaid in full.
+ */
+const stableChange = (delta: bigint, rate: bigint | undefined, timestamp: bigint) => ({
+  apply: (s: AaveV3State): AaveV3State => {
+    const scaledBalance = s.scaledBalance + delta;
+    return scaledBalance === 0n
+      ? { ...s, scaledBalance, stableRate: 0n, stableTimestamp: 0n }
+      : { ...s, scaledBalance, stableRate: rate ?? s.stableRate, stableTimestamp: timestamp };
+  },
+  size: (s: AaveV3State) => stableDebtBalance(s.scaledBalance, s.stableRate, s.stableTimestamp, timestamp),
+});
+
+ponder.on("AaveV3StableDebtToken:Mint", async ({ event, context }) => {
+  const a = event.args;
+  const { pool, asset } = await tokenReserve(context, event.log.address);
+  // amount + balanceIncrease on a borrow; balanceIncrease - amount on a repay smaller than the interest.
+  const kind = a.amount > a.balanceIncrease ? "borrow" : "repay";
+  await updateBalance(context, event, { pool, user: a.onBehalfOf, asset, side: "stable-borrow", kind, ...stableChange(a.amount, a.newRate, event.block.timestamp) });
+});
+
+ponder.on("AaveV3StableDebtToken:Burn", async ({ event, context }) => {
+  const a = event.args;
+  const { pool, asset } = await tokenReserve(context, event.log.address);
+  await updateBalance(context, event, { pool, user: a.from, asset, side: "stable-borrow", kind: "repay", ...stableChange(-a.amount, undefined, event.block.timestamp) });
+});
+
+// ------------------------------------------------------------ collateral, e-mode, liquidations
+
+for (const [name, usingAsCollateral] of [
+  ["ReserveUsedAsCollateralEnabled", true],
+  ["ReserveUsedAsCollateralDisabled", false],
+] as const) {
+  ponder.on(`AaveV3Pool:${name}`, async ({ event, context }) => {
+    await updateBalance(context, event, {
+      pool: event.log.address,
+      user: event.args.user,
+      asset: event.args.reserve,
+      side: "supply",
+      kind: usingAsCollateral ? "collateral-enabled" : "collateral-disabled",
+      apply: (s) => ({ ...s, usingAsCollateral }),
+    });
+  });
+}
+
+// The balances moved through the tokens' events before it; mark the rows it closed as liquidated.
 ponder.on("AaveV3Pool:LiquidationCall", async ({ event, context }) => {
   const a = event.args;
-  await updateBalance(context, event, a.user, a.debtAsset, "borrow", "liquidation", remove(a.debtToCover));
-  await updateBalance(context, event, a.user, a.collateralAsset, "supply", "liquidation", remove(a.liquidatedCollateralAmount));
-  // With receiveAToken the liquidator takes the aTokens (AToken.transferOnLiquidation): same scaled amount.
-  if (a.receiveAToken) {
-    await updateBalance(context, event, a.liquidator, a.collateralAsset, "supply", "liquidation-receive", add(a.liquidatedCollateralAmount));
+  const pool = event.log.address;
+  for (const [asset, side] of [
+    [a.collateralAsset, "supply"],
+    [a.debtAsset, "borrow"],
+    [a.debtAsset, "stable-borrow"],
+  ] as const) {
+    const id = aaveV3PositionId(context.chain.id, pool, a.user, asset, side);
+    const row = (await context.db.find(position, { id })) as PositionRow | null;
+    if (row && row.status === "closed" && row.updatedBlock === event.block.number) await context.db.update(position, { id }).set({ status: "liquidated" });
   }
-});
-
-ponder.on("AaveV3Pool:ReserveUsedAsCollateralEnabled", async ({ event, context }) => {
-  await updateBalance(context, event, event.args.user, event.args.reserve, "supply", "collateral-enabled", setCollateral(true));
-});
-
-ponder.on("AaveV3Pool:ReserveUsedAsCollateralDisabled", async ({ event, context }) => {
-  await updateBalance(context, event, event.args.user, event.args.reserve, "supply", "collateral-disabled", setCollateral(false));
 });
 
 ponder.on("AaveV3Pool:UserEModeSet", async ({ event, context }) => {

@@ -58,11 +58,27 @@ export const normalizedDebt = (r: ReserveIndexes, timestamp: bigint): bigint =>
     ? r.variableBorrowIndex
     : rayMul(compoundedInterest(r.variableBorrowRate, r.lastUpdateTimestamp, timestamp), r.variableBorrowIndex);
 
+/** StableDebtToken.balanceOf: the principal compounded at the user's own rate since their last update. */
+export const stableDebtBalance = (principal: bigint, rate: bigint, from: bigint, to: bigint): bigint =>
+  principal === 0n ? 0n : rayMul(principal, compoundedInterest(rate, from, to));
+
 /** ScaledBalanceTokenBase._mintScaled / _burnScaled: amount.rayDiv(index). */
 export const toScaled = (amount: bigint, index: bigint): bigint => rayDiv(amount, index);
 export const fromScaled = (scaled: bigint, index: bigint): bigint => rayMul(scaled, index);
 
-export type ReserveConfig = { ltv: bigint; liquidationThreshold: bigint; liquidationBonus: bigint; decimals: number; eModeCategory: number };
+export type ReserveConfig = {
+  ltv: bigint;
+  liquidationThreshold: bigint;
+  liquidationBonus: bigint;
+  decimals: number;
+  eModeCategory: number;
+  active: boolean;
+  frozen: boolean;
+  paused: boolean;
+  /** Isolation mode debt ceiling (2 decimals of the base currency); non-zero makes the asset isolated collateral. */
+  debtCeiling: bigint;
+  liquidationProtocolFee: bigint;
+};
 
 /** ReserveConfiguration.getParams from the packed configuration word. */
 export function decodeReserveConfiguration(data: bigint): ReserveConfig {
@@ -73,6 +89,11 @@ export function decodeReserveConfiguration(data: bigint): ReserveConfig {
     liquidationBonus: bits(32n, 16n),
     decimals: Number(bits(48n, 8n)),
     eModeCategory: Number(bits(168n, 8n)),
+    active: bits(56n, 1n) === 1n,
+    frozen: bits(57n, 1n) === 1n,
+    paused: bits(60n, 1n) === 1n,
+    debtCeiling: bits(212n, 40n),
+    liquidationProtocolFee: bits(152n, 16n),
   };
 }
 

@@ -53,3 +53,13 @@ export const aaveV3UserEMode = onchainTable(
   }),
   (table) => ({ lookup: index().on(table.chainId, table.pool, table.user, table.blockNumber) }),
 );
+
+/** A reserve's AToken, VariableDebtToken and StableDebtToken proxies, from PoolConfigurator's ReserveInitialized. */
+export const aaveV3Token = onchainTable("aave_v3_token", (t) => ({
+  /** chainId:token address */
+  id: t.text().primaryKey(),
+  pool: t.hex().notNull(),
+  asset: t.hex().notNull(),
+  /** "aToken" | "variableDebt" | "stableDebt" */
+  kind: t.text().notNull(),
+}));
