@@ -3,7 +3,7 @@ import { ChainlinkAggregatorAbi } from "./abis/ChainlinkAggregator";
 import { loadExposureConfig } from "./src/config/exposure-config";
 import { priceFeedContracts } from "./src/prices/feeds";
 import { aaveV3Contracts } from "./src/protocols/aave-v3/contracts";
-import { gmxV1Contracts } from "./src/protocols/gmx-v1/contracts";
+import { gmxV1Blocks, gmxV1Contracts } from "./src/protocols/gmx-v1/contracts";
 import { gmxV2Contracts } from "./src/protocols/gmx-v2/contracts";
 import { deriveContracts } from "./src/protocols/derive/contracts";
 
@@ -38,4 +38,5 @@ export default createConfig({
     ...gmxV2Contracts(exposure),
     ...deriveContracts(exposure),
   },
+  blocks: { ...gmxV1Blocks(exposure) },
 });

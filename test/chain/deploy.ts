@@ -83,7 +83,9 @@ export async function deployFixtures(rpcUrl: string, opts: { addsProfitOnLiquida
   const deployer = anvilAccount(0);
   const chainId = await chainClients(rpcUrl).publicClient.getChainId();
 
-  // vault first so startBlock also covers the feeds' initial answers and token mints
+  // the reader before the vault, so the indexer can read from the start block on
+  const multicall = await deploy(rpcUrl, deployer, artifacts.FixtureMulticall, []);
+  // vault next so startBlock also covers the feeds' initial answers and token mints
   const vault = await deploy(rpcUrl, deployer, artifacts.FixtureGmxV1Vault, []);
   const vaultAbi = artifacts.FixtureGmxV1Vault.abi;
   const tokenAbi = artifacts.MockToken.abi;
@@ -91,7 +93,6 @@ export async function deployFixtures(rpcUrl: string, opts: { addsProfitOnLiquida
   const priceFeedAbi = artifacts.FixtureGmxV1VaultPriceFeed.abi;
   const fastPriceFeed = await deploy(rpcUrl, deployer, artifacts.FixtureGmxV1FastPriceFeed, []);
   const vaultUtils = await deploy(rpcUrl, deployer, artifacts.FixtureGmxV1VaultUtils, [vault.address, opts.addsProfitOnLiquidation ?? false]);
-  const multicall = await deploy(rpcUrl, deployer, artifacts.FixtureMulticall, []);
   const gov = (address: Address, abi: Abi, functionName: string, args: unknown[]) => send(rpcUrl, deployer, { address, abi, functionName, args });
   await gov(vault.address, vaultAbi, "setPriceFeed", [vaultPriceFeed.address]);
   await gov(vault.address, vaultAbi, "setVaultUtils", [vaultUtils.address]);

@@ -88,10 +88,14 @@ contract FixtureGmxV1VaultPriceFeed {
         strictStableTokens[_token] = _isStrictStable;
     }
 
+    function getAmmPrice(address _token) public view returns (uint256) {
+        return ammPrices[_token];
+    }
+
     function getPrice(address _token, bool _maximise, bool _includeAmmPrice, bool) public view returns (uint256) {
         uint256 price = getPrimaryPrice(_token, _maximise);
 
-        uint256 amm = ammPrices[_token];
+        uint256 amm = getAmmPrice(_token);
         if (_includeAmmPrice && isAmmEnabled && amm > 0) {
             if (_maximise ? amm > price : amm < price) price = amm;
         }
