@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Address } from "viem";
-import type { HDAccount } from "viem/accounts";
 import { gmxV1Deployments } from "../../src/protocols/gmx-v1/contracts";
 import { vaultPrice } from "../../src/protocols/gmx-v1/price-feed";
 import { liquidationPrice, minProfitAt, type GmxV1Position } from "../../src/protocols/gmx-v1/risk";
@@ -11,6 +10,7 @@ import { anvilAccount, chainClients, deploy, read, send } from "./clients.js";
 import { pickArtifacts } from "./compile.js";
 import { deployFixtures, fixtureAbis, setPrice, type Deployment, type FixtureAbis, type TokenSymbol } from "./deploy.js";
 import { fixtureExposureConfig } from "./exposure-config.js";
+import { fastPricesAround, openPosition, setDeviatingFastPrice, setFastPrice, validateLiquidation, type Opened } from "./gmx-v1-positions.js";
 import { createRng } from "./rng.js";
 
 // The Vault's own prices (VaultPriceFeed + FastPriceFeed) and both VaultUtils rules, checked against
@@ -18,7 +18,6 @@ import { createRng } from "./rng.js";
 // price flips the Vault's validateLiquidation within one unit of the price that moves.
 
 const E30 = 10n ** 30n;
-const BPS = 10_000n;
 const SPREAD = 15n;
 const answer = (usd: bigint) => usd * 10n ** 8n;
 
@@ -108,7 +107,6 @@ describe("GMX v1 VaultPriceFeed model (./price-feed.ts) against the fixture's ge
 });
 
 describe("GMX v1 liquidation prices flip the Vault's own validateLiquidation (spread 15 bps, 3 sampled rounds, a deviating fast price)", () => {
-  type Opened = { trader: HDAccount; index: TokenSymbol; collateral: TokenSymbol; isLong: boolean };
   const opened: Opened[] = [];
 
   beforeAll(async () => {
@@ -126,20 +124,11 @@ describe("GMX v1 liquidation prices flip the Vault's own validateLiquidation (sp
     await setPrice(d, "USDC", answer(1n));
     const rng = createRng(7);
     for (let i = 0; i < 12; i++) {
-      const trader = anvilAccount(10 + i); // beyond anvil's ten funded accounts: given gas money
-      await chainClients(d.rpcUrl).publicClient.request({ method: "anvil_setBalance" as any, params: [trader.address, "0x56BC75E2D63100000"] as any });
       const index: TokenSymbol = i % 4 < 2 ? "WETH" : "WBTC";
-      const isLong = i % 2 === 0;
-      const collateral: TokenSymbol = isLong ? index : "USDC";
       const collateralUsd = BigInt(rng.int(500, 5_000));
       const leverage = BigInt(rng.int(2, 45)); // some above the 20x cap set below
-      const price = index === "WETH" ? 3000n : 60_000n;
-      const amount = collateral === "USDC" ? collateralUsd * 10n ** 6n : (collateralUsd * 10n ** BigInt(d.tokens[collateral].decimals)) / price;
-      await call(token(collateral), abis.token, "mint", [trader.address, amount]);
-      await send(d.rpcUrl, trader, { address: token(collateral), abi: abis.token, functionName: "transfer", args: [d.vault, amount] });
-      const sizeUsd = collateralUsd * leverage * E30 * 99n / 100n;
-      await send(d.rpcUrl, trader, { address: d.vault, abi: abis.vault, functionName: "increasePosition", args: [trader.address, token(collateral), token(index), sizeUsd, isLong] });
-      opened.push({ trader, index, collateral, isLong });
+      const sizeUsd = (collateralUsd * leverage * E30 * 99n) / 100n;
+      opened.push(await openPosition(d, abis, { accountIndex: 10 + i, index, isLong: i % 2 === 0, collateralUsd, sizeUsd, priceUsd: index === "WETH" ? 3000n : 60_000n }));
     }
     await call(d.vault, abis.vault, "accrueFunding", [token("USDC"), 300n]);
     await call(d.vault, abis.vault, "accrueFunding", [token("WETH"), 200n]);
@@ -153,20 +142,6 @@ describe("GMX v1 liquidation prices flip the Vault's own validateLiquidation (sp
     await fastSet("setIsSpreadEnabled", [false]);
     for (const s of SYMBOLS) await feedSet("setSpreadBasisPoints", [token(s), SPREAD]);
   }, 240_000);
-
-  const validate = (o: Opened) =>
-    vaultRead<readonly [bigint, bigint]>("validateLiquidation", [o.trader.address, token(o.collateral), token(o.index), o.isLong, false]);
-
-  /**
-   * Three Chainlink rounds far on the far side of `level` (so the sampled extreme stays there), then
-   * a fast price deviating from them: the Vault's min price of a long is then fast * (1 - spread),
-   * the max price of a short fast * (1 + spread).
-   */
-  async function priceAt(o: Opened, fast: bigint) {
-    const far = o.isLong ? (fast * 2n) / E30 + 1n : fast / E30 / 2n + 1n;
-    for (const k of [0n, 1n, 2n]) await setPrice(d, o.index, answer(far + k));
-    await fastSet("setPrices", [[token(o.index)], [fast]]);
-  }
 
   for (const rule of ["earlier", "current"] as const) {
     for (const minProfit of [false, true]) {
@@ -190,28 +165,27 @@ describe("GMX v1 liquidation prices flip the Vault's own validateLiquidation (sp
           kinds.add(`${o.isLong ? "long" : "short"}:${liq.kind}:${liq.kind === "price" && (o.isLong ? liq.price > averagePrice! : liq.price < averagePrice!) ? "profit" : "loss"}`);
           if (liq.kind === "always") {
             for (const fast of [averagePrice! / 2n, averagePrice!, averagePrice! * 2n]) {
-              await priceAt(o, fast);
-              expect((await validate(o))[0]).not.toBe(0n);
+              await setDeviatingFastPrice(d, abis, o, fast);
+              expect((await validateLiquidation(d, abis, o))[0]).not.toBe(0n);
             }
             continue;
           }
           expect(liq.kind).toBe("price");
           if (liq.kind !== "price") continue;
           // The fast price at which the Vault's own price reaches the level, and one unit past it.
-          const liquidating = o.isLong ? ((liq.price + 1n) * BPS - 1n) / (BPS - SPREAD) : (liq.price * BPS + BPS + SPREAD - 1n) / (BPS + SPREAD);
-          const safe = o.isLong ? liquidating + 1n : liquidating - 1n;
-          await priceAt(o, liquidating);
+          const { liquidating, safe } = fastPricesAround(liq.price, o.isLong, SPREAD);
+          await setDeviatingFastPrice(d, abis, o, liquidating);
           const vaultSide = o.isLong ? "getMinPrice" : "getMaxPrice";
           const at = await vaultRead<bigint>(vaultSide, [token(o.index)]);
           expect(o.isLong ? at <= liq.price : at >= liq.price).toBe(true);
-          expect((await validate(o))[0]).not.toBe(0n);
+          expect((await validateLiquidation(d, abis, o))[0]).not.toBe(0n);
           // The model, from the indexer's reading at this block, gives the Vault's own price.
           const t = (await reading()).tokens[token(o.index).toLowerCase()]!;
           expect(vaultPrice(t.inputs!, !o.isLong, await latestTimestamp())).toBe(at);
-          await fastSet("setPrices", [[token(o.index)], [safe]]);
+          await setFastPrice(d, abis, o.index, safe);
           const past = await vaultRead<bigint>(vaultSide, [token(o.index)]);
           expect(o.isLong ? past > liq.price : past < liq.price).toBe(true);
-          expect((await validate(o))[0]).toBe(0n);
+          expect((await validateLiquidation(d, abis, o))[0]).toBe(0n);
         }
         // Both sides were checked; the current rule put some levels on the profit side.
         expect(kinds.has("long:price:loss") && kinds.has("short:price:loss"), [...kinds].join(" ")).toBe(true);
