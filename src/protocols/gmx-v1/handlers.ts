@@ -1,7 +1,7 @@
 import { ponder } from "ponder:registry";
 import { gmxV1FundingRate, gmxV1MinProfitLevel, gmxV1VaultParams, gmxV1VaultParamsCurrent, position, positionEvent } from "ponder:schema";
 import { and, asc, eq, lte } from "ponder";
-import { toFunctionSelector, type Address, type Hex } from "viem";
+import { toFunctionSelector, zeroAddress, type Address, type Hex } from "viem";
 import { loadExposureConfig } from "../../config/exposure-config";
 import { assetDirectory } from "../../core/assets";
 import { latestAtOrBefore } from "../../core/history";
@@ -219,7 +219,7 @@ const readingValues = (r: VaultReading) => JSON.stringify({ ...r, tokens: encode
 type StoredReading = Omit<VaultReading, "tokens"> & { blockNumber: bigint; tokens: unknown; chainId?: number; vault?: Address; id?: string };
 const fromStored = (row: StoredReading): VaultReading => {
   const { blockNumber: _b, chainId: _c, vault: _v, id: _i, tokens, ...params } = row;
-  return { ...params, vaultUtils: params.vaultUtils ?? null, priceFeed: params.priceFeed ?? null, tokens: decodeTokens(tokens) } as VaultReading;
+  return { ...params, tokens: decodeTokens(tokens) } as VaultReading;
 };
 
 /**
@@ -236,7 +236,8 @@ async function recordVaultParams(context: Ctx, vault: Address, block: Block): Pr
   const current = found ? { blockNumber: found.blockNumber, reading: fromStored(stateColumns(found as any) as any) } : null;
   if (current?.blockNumber === block.number) return current.reading;
   const tokens = assets.onChain(context.chain.id).map((a) => a.address);
-  const reading = await readVaultState(context.client, gmxV1Deployment(config, context.chain.id, vault), vault, tokens, block.number, block.timestamp);
+  const known = current && { priceFeed: current.reading.priceFeed ?? zeroAddress, secondary: current.reading.secondaryPriceFeed ?? zeroAddress };
+  const reading = await readVaultState(context.client, gmxV1Deployment(config, context.chain.id, vault), vault, tokens, block.number, block.timestamp, known ?? undefined);
   const row = { ...reading, chainId: context.chain.id, vault, blockNumber: block.number, tokens: encodeTokens(reading.tokens) };
   if (!current || readingValues(current.reading) !== readingValues(reading)) {
     await context.db.insert(gmxV1VaultParams).values({ id: `${vaultKey}:${block.number}`, ...row }).onConflictDoUpdate(row);

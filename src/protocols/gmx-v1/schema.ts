@@ -27,6 +27,7 @@ const vaultParamsColumns = (t: PgColumnsBuilders) => ({
   minProfitTime: t.bigint().notNull().default(0n),
   vaultUtils: t.hex(),
   priceFeed: t.hex(),
+  secondaryPriceFeed: t.hex(),
   /** Per token (lowercase): the Vault's min and max price, minProfitBasisPoints, price-feed inputs (./vault-state.ts encodeTokens). */
   tokens: t.json(),
 });

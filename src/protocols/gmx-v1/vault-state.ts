@@ -6,8 +6,7 @@ import type { GmxV1VaultParams } from "./risk";
 
 // What a GMX v1 Vault's checks depend on that no event reports: its fees and leverage cap, the
 // VaultUtils release, the min-profit rule, and its min and max price per token with the
-// VaultPriceFeed / FastPriceFeed inputs behind them. Read at a block in three multicalls (the price
-// feed's and fast feed's addresses come from the one before).
+// VaultPriceFeed / FastPriceFeed inputs behind them. Read at a block in one multicall.
 
 /** One token as the Vault prices it at the block (prices USD 1e30 per whole token; null: the read failed). */
 export type TokenReading = {
@@ -22,6 +21,8 @@ export type VaultReading = GmxV1VaultParams & {
   minProfitTime: bigint;
   vaultUtils: Address;
   priceFeed: Address;
+  /** FastPriceFeed when VaultPriceFeed uses one (isSecondaryPriceEnabled), else the zero address. */
+  secondaryPriceFeed: Address;
   tokens: Record<string, TokenReading>;
 };
 
@@ -34,7 +35,76 @@ async function multicall(client: Client, multicallAddress: Address, blockNumber:
   return results.map((r) => (r.status === "success" ? r.result : undefined));
 }
 
-/** Reads `tokens` of the Vault at the block (`timestamp` is the block's, for FastPriceFeed's staleness). */
+type Sources = { priceFeed: Address; secondary: Address };
+const NO_SOURCES: Sources = { priceFeed: zeroAddress, secondary: zeroAddress };
+const lower = (a: unknown) => ((a as Address | undefined) ?? zeroAddress).toLowerCase() as Address;
+
+const vaultCalls = (vault: Address, tokens: Address[]): Call[] => {
+  const v = (functionName: string, args?: readonly unknown[]): Call => ({ address: vault, abi: GmxV1VaultAbi, functionName, args });
+  return [
+    ...["maxLeverage", "liquidationFeeUsd", "marginFeeBasisPoints", "minProfitTime", "vaultUtils", "priceFeed", "includeAmmPrice"].map((f) => v(f)),
+    ...tokens.flatMap((t) => [v("getMinPrice", [t]), v("getMaxPrice", [t]), v("minProfitBasisPoints", [t])]),
+  ];
+};
+
+const FEED_SETTINGS = ["isAmmEnabled", "isSecondaryPriceEnabled", "secondaryPriceFeed", "maxStrictPriceDeviation", "priceSampleSpace"];
+const FEED_PER_TOKEN = 7;
+const feedCalls = (feed: Address, tokens: Address[]): Call[] => {
+  if (feed === zeroAddress) return [];
+  const f = (functionName: string, args?: readonly unknown[]): Call => ({ address: feed, abi: GmxV1VaultPriceFeedAbi, functionName, args });
+  return [
+    ...FEED_SETTINGS.map((name) => f(name)),
+    ...tokens.flatMap((t) => [
+      f("getPrimaryPrice", [t, false]),
+      f("getPrimaryPrice", [t, true]),
+      f("spreadBasisPoints", [t]),
+      f("strictStableTokens", [t]),
+      f("adjustmentBasisPoints", [t]),
+      f("isAdjustmentAdditive", [t]),
+      f("getAmmPrice", [t]),
+    ]),
+  ];
+};
+
+const FAST_SETTINGS = ["lastUpdatedAt", "priceDuration", "maxPriceUpdateDelay", "spreadBasisPointsIfInactive", "spreadBasisPointsIfChainError", "maxDeviationBasisPoints"];
+const fastCalls = (fast: Address, tokens: Address[]): Call[] => {
+  if (fast === zeroAddress) return [];
+  const f = (functionName: string, args?: readonly unknown[]): Call => ({ address: fast, abi: GmxV1FastPriceFeedAbi, functionName, args });
+  return [...FAST_SETTINGS.map((name) => f(name)), ...tokens.flatMap((t) => [f("prices", [t]), f("favorFastPrice", [t])])];
+};
+
+/**
+ * The Vault's, its price feed's and the fast feed's reads in one multicall, addressed to the feeds the
+ * last reading found (`known`); when the Vault or the feed now names another, again with those (at
+ * most three rounds, as reading them one after the other would take).
+ */
+async function readSources(client: Client, at: Address, blockNumber: bigint, vault: Address, tokens: Address[], known: Sources) {
+  let sources = known;
+  for (;;) {
+    const groups = [vaultCalls(vault, tokens), feedCalls(sources.priceFeed, tokens), fastCalls(sources.secondary, tokens)];
+    const flat = await multicall(client, at, blockNumber, groups.flat());
+    const v = flat.slice(0, groups[0]!.length);
+    const f = flat.slice(groups[0]!.length, groups[0]!.length + groups[1]!.length);
+    const s = flat.slice(groups[0]!.length + groups[1]!.length);
+    const priceFeed = lower(v[5]);
+    if (priceFeed !== sources.priceFeed) {
+      sources = { priceFeed, secondary: zeroAddress };
+      continue;
+    }
+    // getPriceV1 asks the secondary feed only when it is enabled.
+    const secondary = f[1] === true ? lower(f[2]) : zeroAddress;
+    if (secondary !== sources.secondary) {
+      sources = { priceFeed, secondary };
+      continue;
+    }
+    return { sources, v, f, s };
+  }
+}
+
+/**
+ * Reads `tokens` of the Vault at the block (`timestamp` is the block's, for FastPriceFeed's
+ * staleness); `known` are the feeds the last reading found, so one multicall usually does.
+ */
 export async function readVaultState(
   client: Client,
   deployment: GmxV1Deployment | undefined,
@@ -42,32 +112,20 @@ export async function readVaultState(
   tokens: Address[],
   blockNumber: bigint,
   timestamp: bigint,
+  known: Sources = NO_SOURCES,
 ): Promise<VaultReading> {
   const at = deployment?.multicall;
   if (!at) throw new Error(`GMX v1 Vault ${vault} is not configured`);
-  const v = (functionName: string, args?: readonly unknown[]): Call => ({ address: vault, abi: GmxV1VaultAbi, functionName, args });
-  const perToken = (fn: (t: Address) => Call[]) => tokens.flatMap(fn);
-
-  const first = await multicall(client, at, blockNumber, [
-    v("maxLeverage"),
-    v("liquidationFeeUsd"),
-    v("marginFeeBasisPoints"),
-    v("minProfitTime"),
-    v("vaultUtils"),
-    v("priceFeed"),
-    v("includeAmmPrice"),
-    ...perToken((t) => [v("getMinPrice", [t]), v("getMaxPrice", [t]), v("minProfitBasisPoints", [t])]),
-  ]);
-  const [maxLeverage, liquidationFeeUsd, marginFeeBasisPoints, minProfitTime, vaultUtils, priceFeed, includeAmmPrice] = first;
+  const { sources, v, f, s } = await readSources(client, at, blockNumber, vault, tokens, known);
+  const [maxLeverage, liquidationFeeUsd, marginFeeBasisPoints, minProfitTime, vaultUtils, , includeAmmPrice] = v;
   if (maxLeverage === undefined || liquidationFeeUsd === undefined || marginFeeBasisPoints === undefined) {
     throw new Error(`GMX v1 Vault ${vault}: maxLeverage, liquidationFeeUsd or marginFeeBasisPoints unreadable at block ${blockNumber}`);
   }
-  const vaultPrices = tokens.map((_, i) => first.slice(7 + i * 3, 10 + i * 3) as [bigint?, bigint?, bigint?]);
-  const inputs = await readPriceInputs(client, at, blockNumber, (priceFeed as Address | undefined) ?? zeroAddress, includeAmmPrice === true, tokens);
+  const inputs = priceInputs(f, s, sources, includeAmmPrice === true, tokens);
 
   const readTokens: Record<string, TokenReading> = {};
   tokens.forEach((token, i) => {
-    const [minPrice, maxPrice, minProfitBps] = vaultPrices[i]!;
+    const [minPrice, maxPrice, minProfitBps] = v.slice(7 + i * 3, 10 + i * 3) as [bigint?, bigint?, bigint?];
     const modelled = inputs?.[i];
     // Kept only when they give the Vault's own prices: then a stressed mark can be priced the same way.
     const reproduces =
@@ -79,7 +137,7 @@ export async function readVaultState(
       inputs: reproduces ? modelled : null,
     };
   });
-  const utils = ((vaultUtils as Address | undefined) ?? zeroAddress).toLowerCase() as Address;
+  const utils = lower(vaultUtils);
   return {
     maxLeverage: maxLeverage as bigint,
     liquidationFeeUsd: liquidationFeeUsd as bigint,
@@ -87,37 +145,21 @@ export async function readVaultState(
     addsProfitOnLiquidation: ruleFor(deployment, utils) === "current",
     minProfitTime: (minProfitTime as bigint | undefined) ?? 0n,
     vaultUtils: utils,
-    priceFeed: ((priceFeed as Address | undefined) ?? zeroAddress).toLowerCase() as Address,
+    priceFeed: sources.priceFeed,
+    secondaryPriceFeed: sources.secondary,
     tokens: readTokens,
   };
 }
 
-/** VaultPriceFeed and FastPriceFeed inputs per token, or undefined when the feed's settings cannot be read. */
-async function readPriceInputs(client: Client, at: Address, blockNumber: bigint, feed: Address, includeAmmPrice: boolean, tokens: Address[]) {
-  if (feed === zeroAddress) return undefined;
-  const f = (functionName: string, args?: readonly unknown[]): Call => ({ address: feed, abi: GmxV1VaultPriceFeedAbi, functionName, args });
-  const PER_TOKEN = 7;
-  const settings = await multicall(client, at, blockNumber, [
-    f("isAmmEnabled"),
-    f("isSecondaryPriceEnabled"),
-    f("secondaryPriceFeed"),
-    f("maxStrictPriceDeviation"),
-    f("priceSampleSpace"),
-    ...tokens.flatMap((t) => [
-      f("getPrimaryPrice", [t, false]),
-      f("getPrimaryPrice", [t, true]),
-      f("spreadBasisPoints", [t]),
-      f("strictStableTokens", [t]),
-      f("adjustmentBasisPoints", [t]),
-      f("isAdjustmentAdditive", [t]),
-      f("getAmmPrice", [t]),
-    ]),
-  ]);
-  const [isAmmEnabled, isSecondaryPriceEnabled, secondary, maxStrictPriceDeviation, sampleSpace] = settings;
-  if (isSecondaryPriceEnabled === undefined || maxStrictPriceDeviation === undefined || sampleSpace === undefined) return undefined;
-  const fast = isSecondaryPriceEnabled === true && secondary && secondary !== zeroAddress ? await readFastPrices(client, at, blockNumber, secondary as Address, tokens) : null;
+/** VaultPriceFeed and FastPriceFeed inputs per token from their reads, or undefined when the feed's settings could not be read. */
+function priceInputs(f: unknown[], s: unknown[], sources: Sources, includeAmmPrice: boolean, tokens: Address[]) {
+  if (sources.priceFeed === zeroAddress) return undefined;
+  const [isAmmEnabled, , , maxStrictPriceDeviation, sampleSpace] = f;
+  if (f[1] === undefined || maxStrictPriceDeviation === undefined || sampleSpace === undefined) return undefined;
+  const fast = sources.secondary === zeroAddress ? null : fastInputs(s, tokens);
   return tokens.map((_, i): VaultPriceInputs | undefined => {
-    const [primaryMin, primaryMax, spreadBasisPoints, strictStable, adjustmentBasisPoints, isAdjustmentAdditive, ammPrice] = settings.slice(5 + i * PER_TOKEN, 5 + (i + 1) * PER_TOKEN);
+    const at = FEED_SETTINGS.length + i * FEED_PER_TOKEN;
+    const [primaryMin, primaryMax, spreadBasisPoints, strictStable, adjustmentBasisPoints, isAdjustmentAdditive, ammPrice] = f.slice(at, at + FEED_PER_TOKEN);
     if (primaryMin === undefined || primaryMax === undefined || spreadBasisPoints === undefined) return undefined;
     const secondaryInputs = fast === null ? null : fast?.[i];
     if (secondaryInputs === undefined) return undefined;
@@ -137,21 +179,12 @@ async function readPriceInputs(client: Client, at: Address, blockNumber: bigint,
   });
 }
 
-async function readFastPrices(client: Client, at: Address, blockNumber: bigint, feed: Address, tokens: Address[]) {
-  const f = (functionName: string, args?: readonly unknown[]): Call => ({ address: feed, abi: GmxV1FastPriceFeedAbi, functionName, args });
-  const r = await multicall(client, at, blockNumber, [
-    f("lastUpdatedAt"),
-    f("priceDuration"),
-    f("maxPriceUpdateDelay"),
-    f("spreadBasisPointsIfInactive"),
-    f("spreadBasisPointsIfChainError"),
-    f("maxDeviationBasisPoints"),
-    ...tokens.flatMap((t) => [f("prices", [t]), f("favorFastPrice", [t])]),
-  ]);
-  const [lastUpdatedAt, priceDuration, maxPriceUpdateDelay, spreadBasisPointsIfInactive, spreadBasisPointsIfChainError, maxDeviationBasisPoints] = r as (bigint | undefined)[];
-  if ([lastUpdatedAt, priceDuration, maxPriceUpdateDelay, spreadBasisPointsIfInactive, spreadBasisPointsIfChainError, maxDeviationBasisPoints].includes(undefined)) return undefined;
+function fastInputs(r: unknown[], tokens: Address[]) {
+  const settings = r.slice(0, FAST_SETTINGS.length) as (bigint | undefined)[];
+  if (settings.includes(undefined)) return undefined;
+  const [lastUpdatedAt, priceDuration, maxPriceUpdateDelay, spreadBasisPointsIfInactive, spreadBasisPointsIfChainError, maxDeviationBasisPoints] = settings as bigint[];
   return tokens.map((_, i): FastPriceInputs | undefined => {
-    const [price, favor] = r.slice(6 + i * 2, 8 + i * 2);
+    const [price, favor] = r.slice(FAST_SETTINGS.length + i * 2, FAST_SETTINGS.length + i * 2 + 2);
     if (price === undefined || favor === undefined) return undefined;
     return {
       price: price as bigint,
