@@ -3,7 +3,7 @@ import { ChainlinkAggregatorAbi } from "./abis/ChainlinkAggregator";
 import { loadExposureConfig } from "./src/config/exposure-config";
 import { rpcForPonder } from "./src/config/rpc-transport";
 import { priceFeedContracts } from "./src/prices/feeds";
-import { protocolContracts } from "./src/protocols";
+import { protocolBlocks, protocolContracts } from "./src/protocols";
 
 // Chains, feeds and protocol deployments come from the JSON file named by EXPOSURE_CONFIG.
 const exposure = loadExposureConfig();
@@ -33,4 +33,5 @@ export default createConfig({
     PriceFeed: { abi: ChainlinkAggregatorAbi, chain: priceFeedContracts(exposure) },
     ...protocolContracts(exposure),
   },
+  blocks: protocolBlocks(exposure),
 });

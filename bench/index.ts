@@ -1,7 +1,8 @@
 // `npm run bench:index`: indexing throughput of the exposure indexer against a baseline ponder app that
 // stores the same events raw, on the same generated chain, on PGlite and on Postgres, in one run.
 // Options: --events N (default 200000), --databases pglite,postgres, --repeat N (default 2: each app N times,
-// in alternating order, medians reported), --profile DIR (a CPU profile and ponder's /metrics of each app there).
+// in alternating order, medians reported), --profile DIR (a CPU profile and ponder's /metrics of each app there),
+// --refresh-cost (also runs the exposure app without GMX v1's per-block parameter refresh and reports its share).
 import { PGlite } from "@electric-sql/pglite";
 import { spawn } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
@@ -26,6 +27,7 @@ const EVENTS = Number(arg("events", "200000"));
 const DATABASES = arg("databases", "pglite,postgres").split(",") as ("pglite" | "postgres")[];
 const PROFILE = arg("profile", "");
 const REPEAT = Number(arg("repeat", "2"));
+const REFRESH_COST = process.argv.includes("--refresh-cost");
 if (PROFILE) mkdirSync(PROFILE, { recursive: true });
 const PAIRS_PER_TX = 1_000; // 2,000 events per transaction
 const POSITIONS = 20_000;
@@ -64,8 +66,12 @@ log(`chain: ${EVENTS} position events (+${Math.ceil(EVENTS / 2 / PAIRS_PER_TX)} 
 const work = mkdtempSync(join(tmpdir(), "bench-index-"));
 const exposureConfig = join(work, "exposure.config.json");
 const config = fixtureExposureConfig(d) as any;
-config.protocols["gmx-v1"] = [{ chain: "anvil", vault: vault.address, startBlock: 0 }];
+const gmxV1 = { chain: "anvil", vault: vault.address, startBlock: Number(vault.blockNumber), multicall: d.multicall };
+config.protocols["gmx-v1"] = [gmxV1];
 writeExposureConfig(exposureConfig, config);
+// The same app with GMX v1's parameters read only at blocks with position events (paramsRefreshBlocks 0).
+const noRefreshConfig = join(work, "exposure-no-refresh.config.json");
+writeExposureConfig(noRefreshConfig, { ...config, protocols: { ...config.protocols, "gmx-v1": [{ ...gmxV1, paramsRefreshBlocks: 0 }] } });
 const targets = join(work, "targets.json");
 writeFileSync(
   targets,
@@ -92,14 +98,17 @@ type Run = { app: string; database: string; seconds: number; cpuSeconds: number;
  * Runs one app until its checkpoint reaches the head: wall time from spawn, the app's own CPU time,
  * the whole machine's busy CPU time (Postgres, anvil and this script included), peak resident memory.
  */
-async function run(app: "baseline" | "exposure", database: "pglite" | "postgres", port: number): Promise<Run> {
-  const schema = `bench_${app}_${Date.now()}`;
+type App = "baseline" | "exposure" | "exposure-no-refresh";
+const APPS: App[] = REFRESH_COST ? ["baseline", "exposure", "exposure-no-refresh"] : ["baseline", "exposure"];
+
+async function run(app: App, database: "pglite" | "postgres", port: number): Promise<Run> {
+  const schema = `bench_${app.replaceAll("-", "_")}_${Date.now()}`;
   const env = {
     ...process.env,
     PONDER_TELEMETRY_DISABLED: "true",
     DATABASE_URL: database === "postgres" ? POSTGRES_URL : "",
     PGLITE_DIR: pgliteDir,
-    EXPOSURE_CONFIG: exposureConfig,
+    EXPOSURE_CONFIG: app === "exposure-no-refresh" ? noRefreshConfig : exposureConfig,
     BENCH_TARGETS: targets,
   };
   const profile = PROFILE ? ["--cpu-prof", "--cpu-prof-dir", join(resolve(PROFILE), `${app}-${database}`)] : [];
@@ -145,13 +154,13 @@ async function run(app: "baseline" | "exposure", database: "pglite" | "postgres"
 const results: Run[] = [];
 let port = 42_500;
 for (const database of DATABASES) {
-  for (const app of ["baseline", "exposure"] as const) {
+  for (const app of APPS) {
     const warm = await run(app, database, port++);
     log(`${database}: sync cache filled by an unmeasured ${app} run (${warm.seconds.toFixed(1)} s)`);
   }
   for (let round = 0; round < REPEAT; round++) {
     // Alternating order, so a drift of the machine's speed during the run weighs on both apps alike.
-    const order = round % 2 === 0 ? (["baseline", "exposure"] as const) : (["exposure", "baseline"] as const);
+    const order = round % 2 === 0 ? APPS : [...APPS].reverse();
     for (const app of order) {
       const r = await run(app, database, port++);
       log(`${app} on ${database}: ${r.seconds.toFixed(1)} s, ${(EVENTS / r.seconds).toFixed(0)} events/s, CPU ${r.cpuSeconds.toFixed(1)} s (machine ${r.machineCpuSeconds.toFixed(1)} s), peak RSS ${r.peakMb.toFixed(0)} MB`);
@@ -180,12 +189,20 @@ for (const database of DATABASES) {
     };
   };
   const base = summary("baseline");
-  for (const r of [base, summary("exposure")]) {
+  for (const r of APPS.map(summary)) {
     const ratio = r.seconds / base.seconds;
     const verdict = r.app === "baseline" ? "-" : ratio <= 1.5 ? "met" : "MISSED";
     const cpuRatio = r.machineCpuSeconds / base.machineCpuSeconds;
     console.log(
       `${database} | ${r.app} | ${r.seconds.toFixed(1)} | ${(EVENTS / r.seconds).toFixed(0)} | ${r.cpuSeconds.toFixed(1)} | ${r.machineCpuSeconds.toFixed(1)} | ${r.peakMb.toFixed(0)} | ${ratio.toFixed(2)}x | ${cpuRatio.toFixed(2)}x | ${verdict}`,
     );
+  }
+}
+if (REFRESH_COST) {
+  // What the per-block re-read of GMX v1's parameters adds: the exposure app with it against without it.
+  for (const database of DATABASES) {
+    const seconds = (app: App) => median(results.filter((r) => r.database === database && r.app === app).map((r) => r.seconds));
+    const cost = seconds("exposure") - seconds("exposure-no-refresh");
+    console.log(`${database}: GMX v1 parameter refresh every block: ${cost.toFixed(1)} s, ${((100 * cost) / seconds("exposure")).toFixed(1)}% of the exposure app's time (target < 10%), over ${head} blocks`);
   }
 }

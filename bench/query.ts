@@ -114,7 +114,7 @@ async function fill() {
   const sample = await db.query(
     `SELECT size_usd, collateral_usd, entry_price, is_long, liquidation_level FROM "${schema}".position TABLESAMPLE SYSTEM (1) LIMIT 5000`,
   );
-  const params = { maxLeverage: 1_000_000n, liquidationFeeUsd: 5n * 10n ** 30n, marginFeeBasisPoints: 10n };
+  const params = { maxLeverage: 1_000_000n, liquidationFeeUsd: 5n * 10n ** 30n, marginFeeBasisPoints: 10n, addsProfitOnLiquidation: false };
   for (const r of sample.rows) {
     const p = { size: BigInt(r.size_usd), collateral: BigInt(r.collateral_usd), averagePrice: BigInt(r.entry_price), entryFundingRate: 0n, isLong: r.is_long };
     const expected = liquidationLevel(p, params, 0n);

@@ -4,9 +4,12 @@ import { abs, formatUsd, ratio } from "../src/core/fixed";
 import type { AccountRisk } from "../src/core/adapter";
 import { breakdownBy, concentration, type TaggedItem } from "../src/core/breakdown";
 import { sumKnown, type ExposureTotals } from "../src/core/exposure";
+import { gmxV1VaultAt } from "../src/protocols/gmx-v1/vault-query";
 import {
   chainHeads,
+  parseWallet,
   portfolioExposure,
+  resolveBlocks,
   stressExposure,
   userError,
   walletExposure,
@@ -266,6 +269,13 @@ export function createResolvers(deps: ExposureDeps) {
           const l = liquidatable(p.exposure.wallets.flatMap((w) => w.positions));
           return { move: moves[i]! / 100, liquidatableCount: l.hit.length, liquidatableNotionalUsd: l.notionalUsd, liquidatableCollateralUsd: l.collateralUsd };
         });
+      },
+      gmxV1Vault: async (_: unknown, args: { vault: string; chainId?: number | null; atBlock?: bigint | null; atTimestamp?: bigint | null }) => {
+        const [block] = await resolveBlocks(deps, when(args), args.chainId ?? null);
+        const v = await gmxV1VaultAt(deps.db, deps.schema, deps.config, block!.chainId, parseWallet(args.vault), block!.number);
+        if (!v) return null;
+        const tokens = v.tokens.map((t) => ({ ...t, minPriceUsd: usd(t.minPrice), maxPriceUsd: usd(t.maxPrice) }));
+        return { ...v, block: blockRefs([block!])[0], liquidationFeeUsd: usd(v.liquidationFeeUsd), tokens };
       },
       atRisk: async (
         _: unknown,

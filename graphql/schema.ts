@@ -64,6 +64,45 @@ export const typeDefs = /* GraphQL */ `
     ): AtRiskPage!
     "How far the indexer has got on each chain."
     chains: [ChainStatus!]!
+    """
+    A GMX v1 Vault's parameters and prices, which change without events, as last read at or before the
+    block (null before the first reading). Liquidation prices of its positions are in the price the
+    Vault checks: its min price for longs, its max price for shorts.
+    """
+    gmxV1Vault(vault: String!, chainId: Int, atBlock: BigInt, atTimestamp: BigInt): GmxV1Vault
+  }
+
+  type GmxV1Vault {
+    chainId: Int!
+    vault: String!
+    "The block the answer is for."
+    block: BlockRef!
+    "The block these values were first read at."
+    changedAtBlock: BigInt!
+    "The last re-read at or before the block (every paramsRefreshBlocks) that found them unchanged."
+    readAtBlock: BigInt!
+    "Basis points: 500000 = 50x."
+    maxLeverage: BigInt!
+    liquidationFeeUsd: String!
+    marginFeeBasisPoints: BigInt!
+    "VaultUtils.validateLiquidation release: earlier, or current (profit counts on liquidation, since 2025-02-26)."
+    liquidationRule: String!
+    minProfitTime: BigInt!
+    vaultUtils: String!
+    priceFeed: String!
+    tokens: [GmxV1VaultToken!]!
+  }
+
+  type GmxV1VaultToken {
+    token: String!
+    symbol: String!
+    "Vault.getMinPrice, USD per whole token (null: the Vault could not price it)."
+    minPriceUsd: String
+    "Vault.getMaxPrice."
+    maxPriceUsd: String
+    minProfitBasisPoints: BigInt!
+    "True when the VaultPriceFeed / FastPriceFeed model reproduces both prices (stress shocks then move them)."
+    modelled: Boolean!
   }
 
   "Shocks of one asset (by symbol): each move or price is a point with that asset alone moved."

@@ -22,6 +22,8 @@ export type Protocol = {
   adapter: ProtocolAdapter;
   /** ponder contracts of its deployments in the config (ponder.config.ts spreads them). */
   contracts: (config: ExposureConfig) => Record<string, ContractConfig>;
+  /** ponder block intervals its handlers run on (`ponder.on("<Name>:block", ...)`), if any. */
+  blocks?: (config: ExposureConfig) => Record<string, { chain: Record<string, { startBlock?: number; interval?: number }> }>;
   /** Its onchain tables (its schema.ts module), re-exported by ponder.schema.ts (npm run generate:schema). */
   tables: Record<string, unknown>;
   graphql?: ProtocolGraphql;

@@ -19,6 +19,12 @@ type Intersection<U> = (U extends unknown ? (x: U) => void : never) extends (x: 
 export const protocolContracts = (config: ExposureConfig) =>
   Object.assign({}, ...protocols.map((p) => p.contracts(config))) as Intersection<ReturnType<Registered["contracts"]>>;
 
+/** Every protocol's ponder block intervals, typed by name like the contracts. */
+export const protocolBlocks = (config: ExposureConfig) =>
+  Object.assign({}, ...protocols.map((p) => ("blocks" in p ? p.blocks(config) : {}))) as Intersection<
+    ReturnType<Extract<Registered, { blocks: unknown }>["blocks"]>
+  >;
+
 export const protocolAdapters: ProtocolAdapter[] = protocols.map((p) => p.adapter);
 
 export const adapterFor = (id: string) => protocolAdapters.find((a) => a.id === id);

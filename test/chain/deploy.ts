@@ -20,12 +20,27 @@ export type Deployment = {
   startBlock: number;
   deployer: Address;
   vault: Address;
+  /** The Vault's VaultPriceFeed, its FastPriceFeed (not the secondary feed until a test sets it) and VaultUtils. */
+  vaultPriceFeed: Address;
+  fastPriceFeed: Address;
+  vaultUtils: Address;
+  /** Multicall3-compatible reader the indexer reads the Vault's parameters through. */
+  multicall: Address;
   tokens: Record<TokenSymbol, TokenInfo>;
 };
 
-export type FixtureAbis = { token: Abi; aggregator: Abi; ocrAggregator: Abi; vault: Abi };
+export type FixtureAbis = { token: Abi; aggregator: Abi; ocrAggregator: Abi; vault: Abi; vaultPriceFeed: Abi; fastPriceFeed: Abi; vaultUtils: Abi };
 
-const CONTRACT_NAMES = ["MockToken", "MockAggregator", "MockOcrAggregator", "FixtureGmxV1Vault"] as const;
+const CONTRACT_NAMES = [
+  "MockToken",
+  "MockAggregator",
+  "MockOcrAggregator",
+  "FixtureGmxV1Vault",
+  "FixtureGmxV1VaultPriceFeed",
+  "FixtureGmxV1FastPriceFeed",
+  "FixtureGmxV1VaultUtils",
+  "FixtureMulticall",
+] as const;
 const fixtureArtifacts = () => pickArtifacts(CONTRACT_NAMES);
 
 export async function fixtureAbis(): Promise<FixtureAbis> {
@@ -35,6 +50,9 @@ export async function fixtureAbis(): Promise<FixtureAbis> {
     aggregator: a.MockAggregator.abi,
     ocrAggregator: a.MockOcrAggregator.abi,
     vault: a.FixtureGmxV1Vault.abi,
+    vaultPriceFeed: a.FixtureGmxV1VaultPriceFeed.abi,
+    fastPriceFeed: a.FixtureGmxV1FastPriceFeed.abi,
+    vaultUtils: a.FixtureGmxV1VaultUtils.abi,
   };
 }
 
@@ -55,16 +73,31 @@ const TOKEN_SPECS: Record<TokenSymbol, { name: string; decimals: number; price: 
 
 export const TOKEN_SYMBOLS = Object.keys(TOKEN_SPECS) as TokenSymbol[];
 
-/** Deploys vault, tokens and feeds from anvil account 0 and funds the pool. */
-export async function deployFixtures(rpcUrl: string): Promise<Deployment> {
+/**
+ * Deploys vault, tokens and feeds from anvil account 0 and funds the pool. The VaultPriceFeed starts
+ * with no spread, one sampled round and no secondary price (the Vault's price is the feed's answer);
+ * `addsProfitOnLiquidation` deploys the current VaultUtils rule instead of the earlier one.
+ */
+export async function deployFixtures(rpcUrl: string, opts: { addsProfitOnLiquidation?: boolean } = {}): Promise<Deployment> {
   const artifacts = await fixtureArtifacts();
   const deployer = anvilAccount(0);
   const chainId = await chainClients(rpcUrl).publicClient.getChainId();
 
-  // vault first so startBlock also covers the feeds' initial answers and token mints
+  // the reader before the vault, so the indexer can read from the start block on
+  const multicall = await deploy(rpcUrl, deployer, artifacts.FixtureMulticall, []);
+  // vault next so startBlock also covers the feeds' initial answers and token mints
   const vault = await deploy(rpcUrl, deployer, artifacts.FixtureGmxV1Vault, []);
   const vaultAbi = artifacts.FixtureGmxV1Vault.abi;
   const tokenAbi = artifacts.MockToken.abi;
+  const vaultPriceFeed = await deploy(rpcUrl, deployer, artifacts.FixtureGmxV1VaultPriceFeed, []);
+  const priceFeedAbi = artifacts.FixtureGmxV1VaultPriceFeed.abi;
+  const fastPriceFeed = await deploy(rpcUrl, deployer, artifacts.FixtureGmxV1FastPriceFeed, []);
+  const vaultUtils = await deploy(rpcUrl, deployer, artifacts.FixtureGmxV1VaultUtils, [vault.address, opts.addsProfitOnLiquidation ?? false]);
+  const gov = (address: Address, abi: Abi, functionName: string, args: unknown[]) => send(rpcUrl, deployer, { address, abi, functionName, args });
+  await gov(vault.address, vaultAbi, "setPriceFeed", [vaultPriceFeed.address]);
+  await gov(vault.address, vaultAbi, "setVaultUtils", [vaultUtils.address]);
+  await gov(vaultPriceFeed.address, priceFeedAbi, "setPriceSampleSpace", [1n]);
+  await gov(vaultPriceFeed.address, priceFeedAbi, "setIsSecondaryPriceEnabled", [false]);
 
   const tokens = {} as Record<TokenSymbol, TokenInfo>;
   for (const symbol of TOKEN_SYMBOLS) {
@@ -94,7 +127,8 @@ export async function deployFixtures(rpcUrl: string): Promise<Deployment> {
 
   for (const symbol of TOKEN_SYMBOLS) {
     const t = tokens[symbol];
-    await send(rpcUrl, deployer, { address: vault.address, abi: vaultAbi, functionName: "setTokenConfig", args: [t.address, t.feed] });
+    await gov(vaultPriceFeed.address, priceFeedAbi, "setTokenConfig", [t.address, t.feed, BigInt(t.feedDecimals), false]);
+    await gov(vault.address, vaultAbi, "setTokenConfig", [t.address]);
     // pool liquidity pays profits and liquidation fees
     const amount = parseUnits(TOKEN_SPECS[symbol].pool, t.decimals);
     await send(rpcUrl, deployer, { address: t.address, abi: tokenAbi, functionName: "mint", args: [vault.address, amount] });
@@ -107,6 +141,10 @@ export async function deployFixtures(rpcUrl: string): Promise<Deployment> {
     startBlock: Number(vault.blockNumber),
     deployer: deployer.address,
     vault: vault.address,
+    vaultPriceFeed: vaultPriceFeed.address,
+    fastPriceFeed: fastPriceFeed.address,
+    vaultUtils: vaultUtils.address,
+    multicall: multicall.address,
     tokens,
   };
 }

@@ -11,6 +11,8 @@ export function fixtureExposureConfig(
   d: Deployment,
   opts: {
     heartbeatSeconds?: number;
+    /** Extra settings of the GMX v1 deployment (liquidationRule, vaultUtilsRules, paramsRefreshBlocks). */
+    gmxV1?: Record<string, unknown>;
     aave?: { pool: string; configurator: string; release: string; startBlock: number };
     /** The GMX v2 fixture is EventEmitter, DataStore and Reader at one address. */
     gmxV2?: { address: string; startBlock: number };
@@ -37,7 +39,7 @@ export function fixtureExposureConfig(
           },
     ),
     protocols: {
-      "gmx-v1": [{ chain: "anvil", vault: d.vault, startBlock: d.startBlock }],
+      "gmx-v1": [{ chain: "anvil", vault: d.vault, startBlock: d.startBlock, multicall: d.multicall, ...opts.gmxV1 }],
       ...(opts.aave
         ? {
             "aave-v3": [

@@ -148,6 +148,7 @@ export async function dumpTables(database: DatabaseKind, schema: string, pgliteD
     "gmx_v1_funding_rate",
     "gmx_v1_vault_params",
     "gmx_v1_vault_params_current",
+    "gmx_v1_min_profit_level",
     "aave_v3_reserve",
     "aave_v3_reserve_current",
     "aave_v3_emode_category",

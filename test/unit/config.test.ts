@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { parseExposureConfig } from "../../src/config/exposure-config";
 import { answerToPrice, priceFeedContracts } from "../../src/prices/feeds";
-import { gmxV1Deployments } from "../../src/protocols/gmx-v1/contracts";
+import { gmxV1Deployments, ruleFor } from "../../src/protocols/gmx-v1/contracts";
 import { gmxV2Deployments } from "../../src/protocols/gmx-v2/contracts";
 import { deriveDeployments } from "../../src/protocols/derive/contracts";
 
@@ -17,7 +17,30 @@ describe("exposure config", () => {
   it("checksums addresses and keeps protocol sections for their adapters", () => {
     const config = parseExposureConfig(base);
     expect(config.assets[0]!.address).toBe("0x82aF49447D8a07e3bd95BD0d56f35241523fBab1");
-    expect(gmxV1Deployments(config)).toEqual([{ chain: "arbitrum", vault: "0x489ee077994B6658eAfA855C308275EAd8097C4A", startBlock: 10 }]);
+    expect(gmxV1Deployments(config)).toEqual([
+      {
+        chain: "arbitrum",
+        vault: "0x489ee077994B6658eAfA855C308275EAd8097C4A",
+        startBlock: 10,
+        paramsRefreshBlocks: 1,
+        multicall: "0xcA11bde05977b3631167028862bE2a173976CA11",
+        liquidationRule: "earlier",
+        vaultUtilsRules: {},
+      },
+    ]);
+  });
+
+  it("takes GMX v1's VaultUtils rule per deployment and per VaultUtils address, and the refresh interval", () => {
+    const utils = "0x1111111111111111111111111111111111111111";
+    const section = (extra: object) => ({ ...base, protocols: { "gmx-v1": [{ chain: "arbitrum", vault: "0x489ee077994b6658eafa855c308275ead8097c4a", ...extra }] } });
+    const [d] = gmxV1Deployments(parseExposureConfig(section({ liquidationRule: "current", vaultUtilsRules: { [utils]: "earlier" }, paramsRefreshBlocks: 5 })));
+    expect(d).toMatchObject({ liquidationRule: "current", vaultUtilsRules: { [utils]: "earlier" }, paramsRefreshBlocks: 5 });
+    expect(ruleFor(d, utils)).toBe("earlier");
+    expect(ruleFor(d, "0x2222222222222222222222222222222222222222")).toBe("current");
+    expect(() => gmxV1Deployments(parseExposureConfig(section({ liquidationRule: "2025" })))).toThrow(
+      'config protocols.gmx-v1[0].liquidationRule: expected "earlier" or "current", got "2025"',
+    );
+    expect(() => gmxV1Deployments(parseExposureConfig(section({ paramsRefreshBlocks: -1 })))).toThrow("protocols.gmx-v1[0].paramsRefreshBlocks");
   });
 
   it("says which field is wrong", () => {

@@ -11,7 +11,7 @@ import {
 } from "../../src/protocols/gmx-v1/risk";
 
 const E30 = 10n ** 30n;
-const defaults: GmxV1VaultParams = { maxLeverage: 1_000_000n, liquidationFeeUsd: 5n * E30, marginFeeBasisPoints: 10n };
+const defaults: GmxV1VaultParams = { maxLeverage: 1_000_000n, liquidationFeeUsd: 5n * E30, marginFeeBasisPoints: 10n, addsProfitOnLiquidation: false };
 
 describe("GMX v1 fees (VaultUtils.getPositionFee / getFundingFee)", () => {
   it("rounds the position fee up, as size - size*(10000-bps)/10000 does", () => {
@@ -70,25 +70,83 @@ describe("GMX v1 liquidation price (VaultUtils.validateLiquidation boundary)", (
     expect(liquidationState(overCollateralised, defaults, 0n, 1n)).toBe(0);
   });
 
-  it("is the exact boundary of the check on many seeded positions", () => {
+  it("is the exact boundary of the check on many seeded positions, under both VaultUtils rules, with and without min-profit", () => {
     let seed = 0x2545f491n;
+    // 124 random bits from four LCG steps (their high bits; the low ones cycle fast), so bounds of 1e36 are covered.
     const next = (bound: bigint) => {
-      seed = (seed * 6364136223846793005n + 1442695040888963407n) % 2n ** 64n;
-      return (seed >> 11n) % bound;
+      let r = 0n;
+      for (let k = 0; k < 4; k++) {
+        seed = (seed * 6364136223846793005n + 1442695040888963407n) % 2n ** 64n;
+        r = (r << 31n) | (seed >> 33n);
+      }
+      return r % bound;
     };
-    for (let i = 0; i < 2_000; i++) {
+    const seen = new Set<string>();
+    for (let i = 0; i < 4_000; i++) {
       const averagePrice = (next(100_000n) + 1n) * E30 + next(E30);
       const collateral = (next(50_000n) + 10n) * E30 + next(E30);
       const size = collateral + next(collateral * 60n);
       const p: GmxV1Position = { size, collateral, averagePrice, entryFundingRate: next(1000n), isLong: next(2n) === 0n };
-      const params = { maxLeverage: 10_001n + next(2_000_000n), liquidationFeeUsd: next(20n) * E30, marginFeeBasisPoints: next(50n) };
+      const params = {
+        // A third are over the leverage cap already (short of the minimum collateral).
+        maxLeverage: 10_001n + next(i % 3 === 0 ? (size * 10_000n) / collateral : 2_000_000n),
+        liquidationFeeUsd: next(20n) * E30,
+        marginFeeBasisPoints: next(50n),
+        addsProfitOnLiquidation: i % 2 === 0,
+      };
+      const minProfit = { basisPoints: next(300n), inForce: i % 4 < 2 };
       const cumulative = p.entryFundingRate + next(5_000n);
-      const liq = liquidationPrice(p, params, cumulative);
-      if (liq.kind !== "price") continue;
+      const liq = liquidationPrice(p, params, cumulative, minProfit);
+      const state = (price: bigint) => liquidationState(p, params, cumulative, price, minProfit);
+      seen.add(`${params.addsProfitOnLiquidation}:${minProfit.inForce}:${liq.kind}:${liq.kind === "price" && (p.isLong ? liq.price >= averagePrice : liq.price <= averagePrice)}`);
+      if (liq.kind === "always") {
+        for (const price of [1n, averagePrice / 2n, averagePrice, averagePrice * 2n, averagePrice * 50n]) expect(state(price)).not.toBe(0);
+        continue;
+      }
+      if (liq.kind === "never") continue;
       const safeSide = p.isLong ? liq.price + 1n : liq.price - 1n;
-      expect(liquidationState(p, params, cumulative, liq.price)).not.toBe(0);
-      expect(liquidationState(p, params, cumulative, safeSide)).toBe(0);
+      expect(state(liq.price)).not.toBe(0);
+      expect(state(safeSide)).toBe(0);
+      // Monotone: every price past the boundary liquidates, every price on the safe side does not.
+      const far = p.isLong ? liq.price / 2n : liq.price * 2n;
+      if (far > 0n) expect(state(far)).not.toBe(0);
+      expect(state(p.isLong ? safeSide * 2n : safeSide / 2n + 1n)).toBe(0);
     }
+    // Both rules, both min-profit states, and boundaries on the profit side (current rule) were met.
+    for (const key of ["false:false:price:false", "true:true:price:true", "true:false:price:true", "false:true:always:false", "true:false:price:false"]) {
+      expect(seen.has(key), `${key} in ${[...seen].join(" ")}`).toBe(true);
+    }
+  });
+});
+
+describe("GMX v1 current VaultUtils rule (profit counts on liquidatePosition)", () => {
+  const current = { ...defaults, addsProfitOnLiquidation: true };
+  const thin: GmxV1Position = { size: 30_000n * E30, collateral: 100n * E30, averagePrice: 3_000n * E30, entryFundingRate: 0n, isLong: true };
+
+  it("a position short of the minimum collateral is safe once its profit covers the shortfall", () => {
+    // minRemaining = max(30 + 5, 300) = 300: a profit of 200 is needed; delta = 30000 * move / 3000 >= 200 -> move >= 20.
+    expect(liquidationPrice(thin, current, 0n)).toEqual({ kind: "price", price: 3_020n * E30 - 1n });
+    expect(liquidationState(thin, current, 0n, 3_020n * E30)).toBe(0);
+    expect(liquidationState(thin, current, 0n, 3_020n * E30 - 1n)).toBe(2);
+    expect(liquidationState(thin, defaults, 0n, 3_020n * E30)).toBe(2);
+    const short = { ...thin, isLong: false };
+    expect(liquidationPrice(short, current, 0n)).toEqual({ kind: "price", price: 2_980n * E30 + 1n });
+  });
+
+  it("min-profit in force raises the profit needed to above size * bps", () => {
+    // 1.5% of 30000 = 450 is counted as zero while in force: the profit must exceed it, move >= 45 + 1e-30.
+    const inForce = { basisPoints: 150n, inForce: true };
+    const liq = liquidationPrice(thin, current, 0n, inForce);
+    expect(liq).toEqual({ kind: "price", price: 3_045n * E30 });
+    expect(liquidationState(thin, current, 0n, 3_045n * E30, inForce)).toBe(2);
+    expect(liquidationState(thin, current, 0n, 3_045n * E30 + 1n, inForce)).toBe(0);
+    expect(liquidationPrice(thin, current, 0n, { ...inForce, inForce: false })).toEqual({ kind: "price", price: 3_020n * E30 - 1n });
+  });
+
+  it("reports PnL through the min-profit rule", () => {
+    expect(unrealizedPnl(thin, 3_030n * E30, { basisPoints: 150n, inForce: true })).toBe(0n);
+    expect(unrealizedPnl(thin, 3_030n * E30, { basisPoints: 150n, inForce: false })).toBe(300n * E30);
+    expect(unrealizedPnl(thin, 2_970n * E30, { basisPoints: 150n, inForce: true })).toBe(-300n * E30);
   });
 });
 

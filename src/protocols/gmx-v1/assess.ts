@@ -5,8 +5,29 @@ import { latestAtOrBefore, latestPerKey } from "../../core/history";
 import { ratio } from "../../core/fixed";
 import { markWarning, usableMark } from "../../core/marks";
 import { lookupMany } from "../../core/memo";
-import { toGmxV1Position } from "./normalise";
-import { liquidationPrice, liquidationState, marginFees, unrealizedPnl, type GmxV1VaultParams } from "./risk";
+import { lastIncreasedTimeOf, toGmxV1Position } from "./normalise";
+import { vaultPrice, withMark } from "./price-feed";
+import { liquidationPrice, liquidationState, marginFees, minProfitAt, unrealizedPnl } from "./risk";
+import { decodeTokens, type VaultReading } from "./vault-state";
+
+type StoredReading = Omit<VaultReading, "tokens"> & { blockNumber: bigint; tokens: unknown };
+
+/** The Vault's reading in force at a block, as ./vault-state.ts has it, and the block it was recorded at. */
+export async function vaultReadingAt(db: any, P: any, chainId: number, vault: string, block: bigint) {
+  const row = await latestAtOrBefore<StoredReading>(db, P, [eq(P.chainId, chainId), eq(P.vault, vault)], block);
+  return row ? { ...row, tokens: decodeTokens(row.tokens) } : undefined;
+}
+
+/**
+ * The price the Vault checks a position at (Vault.getDelta: min price for a long, max for a short):
+ * from the price feed's inputs with the mark as the latest round when they reproduce the Vault's
+ * prices (so a stressed mark moves it), else the Vault's own price as read.
+ */
+function checkedPrice(reading: VaultReading, token: string, isLong: boolean, mark: bigint | undefined, timestamp: bigint): bigint | undefined {
+  const t = reading.tokens[token.toLowerCase()];
+  if (t?.inputs && mark !== undefined) return vaultPrice(withMark(t.inputs, mark), !isLong, timestamp);
+  return (isLong ? t?.minPrice : t?.maxPrice) ?? undefined;
+}
 
 /**
  * Parameters and funding as of the queried block, per Vault: its parameters and the rows' collateral
@@ -22,14 +43,14 @@ async function inputsAt(ctx: AssessContext, rows: PositionRow[]) {
     venue.tokens.add(row.collateralToken.toLowerCase());
     venues.set(venueOf(row), venue);
   }
-  const loaded = new Map<string, { params: GmxV1VaultParams | undefined; rates: Map<string, bigint> }>();
+  const loaded = new Map<string, { params: (VaultReading & { blockNumber: bigint }) | undefined; rates: Map<string, bigint> }>();
   await Promise.all(
     [...venues].map(async ([venue, { row, tokens }]) => {
       const block = ctx.blockByChain.get(row.chainId)!.number;
       const prefix = `gmx-v1:${row.chainId}:${block}:${row.venue.toLowerCase()}`;
       const keyOf = (token: string) => `${prefix}:rate:${token}`;
       const [params, rates] = await Promise.all([
-        ctx.lookups(`${prefix}:params`, () => latestAtOrBefore<GmxV1VaultParams>(ctx.db, P, [eq(P.chainId, row.chainId), eq(P.vault, row.venue)], block)),
+        ctx.lookups(`${prefix}:params`, () => vaultReadingAt(ctx.db, P, row.chainId, row.venue, block)),
         lookupMany(ctx.lookups, [...tokens].map(keyOf), async (missing) => {
           const missingTokens = [...tokens].filter((t) => missing.includes(keyOf(t)));
           const latest = await latestPerKey(ctx.db, F, F.token, missingTokens, [eq(F.chainId, row.chainId), eq(F.vault, row.venue)], block);
@@ -65,6 +86,16 @@ export async function assessGmxV1(ctx: AssessContext, rows: PositionRow[]): Prom
     const markIssue = markWarning(mark, "index token");
     if (markIssue) warnings.push(markIssue);
     const price = usableMark(mark);
+    const timestamp = ctx.blockByChain.get(row.chainId)!.timestamp;
+    const minProfit = minProfitAt(
+      params?.tokens[row.market.toLowerCase()]?.minProfitBasisPoints ?? 0n,
+      params?.minProfitTime ?? 0n,
+      lastIncreasedTimeOf(row),
+      timestamp,
+    );
+    if (minProfit.inForce) warnings.push(`min-profit rule in force until ${lastIncreasedTimeOf(row) + params!.minProfitTime}: a profit up to ${minProfit.basisPoints} bps of size counts as zero`);
+    // Figures need a usable mark; without a reading of the Vault's prices (no price feed, say) they use it.
+    const checked = price === undefined ? undefined : ((params && checkedPrice(params, row.market, row.isLong, price, timestamp)) ?? price);
 
     const collateralMark = usableMark(ctx.prices(row.chainId, row.collateralToken));
     const collateralDecimals = assets.get(row.chainId, row.collateralToken)?.decimals;
@@ -76,7 +107,7 @@ export async function assessGmxV1(ctx: AssessContext, rows: PositionRow[]): Prom
 
     const lev = p.collateral > 0n ? ratio(p.size, p.collateral) : null;
     if (p.collateral === 0n) warnings.push("zero collateral: leverage undefined");
-    const pnl = price === undefined ? null : unrealizedPnl(p, price);
+    const pnl = checked === undefined ? null : unrealizedPnl(p, checked, minProfit);
 
     const common = {
       sizeInTokens: row.sizeInTokens,
@@ -93,10 +124,11 @@ export async function assessGmxV1(ctx: AssessContext, rows: PositionRow[]): Prom
       return { ...common, pendingFeesUsd: null, equityUsd: null, liquidationPrice: null, liquidationDistance: null, liquidatableNow: null };
     }
 
-    const liq = liquidationPrice(p, params, cumulative);
+    const liq = liquidationPrice(p, params, cumulative, minProfit);
     let liquidationDistance: number | null = null;
-    if (price !== undefined && liq.kind === "price") {
-      liquidationDistance = ratio(row.isLong ? price - liq.price : liq.price - price, price);
+    if (checked !== undefined && liq.kind === "price") {
+      // From the price the Vault checks (its min or max price), which the liquidation price is in.
+      liquidationDistance = ratio(row.isLong ? checked - liq.price : liq.price - checked, checked);
     } else if (liq.kind === "always") {
       liquidationDistance = 0;
       warnings.push("fees and the leverage cap exceed the collateral: liquidatable at any price");
@@ -109,7 +141,7 @@ export async function assessGmxV1(ctx: AssessContext, rows: PositionRow[]): Prom
       equityUsd: pnl === null ? null : p.collateral + pnl - fees,
       liquidationPrice: liq.kind === "price" ? liq.price : null,
       liquidationDistance,
-      liquidatableNow: price === undefined ? null : liquidationState(p, params, cumulative, price) !== 0,
+      liquidatableNow: checked === undefined ? null : liquidationState(p, params, cumulative, checked, minProfit) !== 0,
     };
   });
   // GMX v1 margin is isolated per position: no account-level health.

@@ -1,18 +1,20 @@
 import { ponder } from "ponder:registry";
-import { gmxV1FundingRate, gmxV1VaultParams, gmxV1VaultParamsCurrent, position, positionEvent } from "ponder:schema";
-import { and, eq } from "ponder";
-import { toFunctionSelector, type Address, type Hex } from "viem";
-import { GmxV1VaultAbi } from "../../../abis/GmxV1Vault";
+import { gmxV1FundingRate, gmxV1MinProfitLevel, gmxV1VaultParams, gmxV1VaultParamsCurrent, position, positionEvent } from "ponder:schema";
+import { and, asc, eq, lte } from "ponder";
+import { toFunctionSelector, zeroAddress, type Address, type Hex } from "viem";
 import { loadExposureConfig } from "../../config/exposure-config";
 import { assetDirectory } from "../../core/assets";
-import { latestAtOrBefore, recordWithCurrent } from "../../core/history";
+import { latestAtOrBefore } from "../../core/history";
 import { readOnlyRow } from "../../core/ponder-row";
 import { transactionMemo } from "../../core/transaction-memo";
 import type { PositionRow } from "../../core/adapter";
-import { encodeState, GMX_V1, gmxV1PositionId, gmxV1RowId, sizeInTokens, toGmxV1Position } from "./normalise";
-import { liquidationLevel, type GmxV1VaultParams } from "./risk";
+import { gmxV1Deployment, gmxV1Deployments } from "./contracts";
+import { encodeState, GMX_V1, gmxV1PositionId, gmxV1RowId, lastIncreasedTimeOf, sizeInTokens, toGmxV1Position } from "./normalise";
+import { liquidationLevel, minProfitAt, type GmxV1Position } from "./risk";
+import { decodeTokens, encodeTokens, readVaultState, type VaultReading } from "./vault-state";
 
-const assets = assetDirectory(loadExposureConfig());
+const config = loadExposureConfig();
+const assets = assetDirectory(config);
 
 // A max-leverage liquidation (validateLiquidation state 2) emits DecreasePosition + ClosePosition and
 // no LiquidatePosition; only the transaction's selector tells it apart (Vault and PositionManager share it).
@@ -20,9 +22,10 @@ const LIQUIDATE_SELECTOR = toFunctionSelector("liquidatePosition(address,address
 const isLiquidationTx = (input: Hex | undefined) => input?.slice(0, 10).toLowerCase() === LIQUIDATE_SELECTOR;
 
 type Ctx = { db: any; chain: { id: number }; client: any };
+type Block = { number: bigint; timestamp: bigint; hash: Hex };
 type Evt = {
   log: { address: Address; logIndex: number };
-  block: { number: bigint; timestamp: bigint; hash: Hex };
+  block: Block;
   transaction: { hash: Hex; input?: Hex };
 };
 
@@ -70,7 +73,7 @@ function freshRow(context: Ctx, event: Evt, id: Identity): PositionRow {
     collateralAmount: null,
     entryPrice: 0n,
     realisedPnlUsd: 0n,
-    protocolState: encodeState({ entryFundingRate: 0n, reserveAmount: 0n }),
+    protocolState: encodeState({ entryFundingRate: 0n, reserveAmount: 0n, lastIncreasedTime: 0n }),
     status: "open",
     openedBlock: event.block.number,
     openedAt: event.block.timestamp,
@@ -112,7 +115,7 @@ async function save(context: Ctx, event: Evt, row: PositionRow, changes: Partial
 // Every position change in a transaction reports its collateral token's rate and needs the Vault's
 // parameters at the block: the first event records or reads them, the later ones reuse that.
 const recordedRates = transactionMemo<bigint>();
-const paramsRead = transactionMemo<GmxV1VaultParams>();
+const paramsRead = transactionMemo<VaultReading>();
 
 /** The token's cumulative funding rate at the event's block (the last one reported in the block wins). */
 async function recordFundingRate(context: Ctx, event: Evt, token: Address, cumulativeRate: bigint) {
@@ -132,58 +135,122 @@ async function fundingRateAt(context: Ctx, vault: Address, token: Address, block
 }
 
 /**
+ * The level atRisk files a position under at this block (./risk.ts liquidationLevel, with the
+ * min-profit rule as Vault.getDelta applies it then), and, when that rule moved the level, the time
+ * after which it lapses and the level must be re-filed.
+ */
+function levelAt(p: GmxV1Position, indexToken: Address, lastIncreasedTime: bigint, reading: VaultReading, cumulativeRate: bigint, timestamp: bigint) {
+  const bps = reading.tokens[indexToken.toLowerCase()]?.minProfitBasisPoints ?? 0n;
+  const minProfit = minProfitAt(bps, reading.minProfitTime, lastIncreasedTime, timestamp);
+  const level = liquidationLevel(p, reading, cumulativeRate, minProfit);
+  const moved = minProfit.inForce && level !== liquidationLevel(p, reading, cumulativeRate);
+  return { level, expiresAt: moved ? lastIncreasedTime + reading.minProfitTime : null };
+}
+
+/** Files the position's level; one that counts the min-profit rule is listed for re-filing when the rule lapses. */
+async function fileLevel(context: Ctx, rowId: string, vault: Address, filed: { level: bigint | null; expiresAt: bigint | null }) {
+  if (filed.expiresAt === null) {
+    await context.db.delete(gmxV1MinProfitLevel, { id: rowId });
+    return;
+  }
+  const row = { chainId: context.chain.id, vault: vault.toLowerCase() as Address, expiresAt: filed.expiresAt };
+  await context.db.insert(gmxV1MinProfitLevel).values({ id: rowId, ...row }).onConflictDoUpdate(row);
+}
+
+/** Re-files one open row at this block; writes only what changed. */
+async function refile(context: Ctx, row: PositionRow & { id: string }, reading: VaultReading, cumulativeRate: bigint | undefined, block: Block) {
+  const p = toGmxV1Position(row);
+  const filed = levelAt(p, row.market, lastIncreasedTimeOf(row), reading, cumulativeRate ?? p.entryFundingRate, block.timestamp);
+  if (filed.level !== row.liquidationLevel) await context.db.update(position, { id: row.id }).set({ liquidationLevel: filed.level });
+  await fileLevel(context, row.id, row.venue, filed);
+}
+
+/**
  * Re-files open positions under their liquidation level after an input of the Vault's check changed:
  * the funding of `token` (only positions with that collateral), or the parameters (all of them).
  * Levels then always equal what the API computes at the indexed head, so atRisk can range-scan them.
  */
-async function relevel(context: Ctx, vault: Address, blockNumber: bigint, params: GmxV1VaultParams, token?: Address) {
+async function relevel(context: Ctx, vault: Address, block: Block, reading: VaultReading, token?: Address) {
   const P = position;
   const conditions = [eq(P.venue, vault.toLowerCase() as Address), eq(P.status, "open"), eq(P.chainId, context.chain.id)];
   if (token) conditions.push(eq(P.collateralToken, token.toLowerCase() as Address));
   const rows: (PositionRow & { id: string })[] = await context.db.sql.select().from(P).where(and(...conditions));
   const rates = new Map<string, bigint | undefined>();
   for (const row of rows) {
-    if (!rates.has(row.collateralToken)) rates.set(row.collateralToken, await fundingRateAt(context, vault, row.collateralToken, blockNumber));
-    const p = toGmxV1Position(row);
-    const level = liquidationLevel(p, params, rates.get(row.collateralToken) ?? p.entryFundingRate);
-    if (level !== row.liquidationLevel) await context.db.update(position, { id: row.id }).set({ liquidationLevel: level });
+    if (!rates.has(row.collateralToken)) rates.set(row.collateralToken, await fundingRateAt(context, vault, row.collateralToken, block.number));
+    await refile(context, row, reading, rates.get(row.collateralToken), block);
   }
 }
 
-const sameParams = (a: GmxV1VaultParams, b: GmxV1VaultParams) =>
-  a.maxLeverage === b.maxLeverage && a.liquidationFeeUsd === b.liquidationFeeUsd && a.marginFeeBasisPoints === b.marginFeeBasisPoints;
-
-/** The Vault's risk parameters at the block, from the contract. */
-async function readVaultParams(context: Ctx, vault: Address, blockNumber: bigint) {
-  const read = (functionName: "maxLeverage" | "liquidationFeeUsd" | "marginFeeBasisPoints") =>
-    context.client.readContract({ abi: GmxV1VaultAbi, address: vault, functionName, blockNumber }) as Promise<bigint>;
-  const [maxLeverage, liquidationFeeUsd, marginFeeBasisPoints] = await Promise.all([read("maxLeverage"), read("liquidationFeeUsd"), read("marginFeeBasisPoints")]);
-  return { chainId: context.chain.id, vault, blockNumber, maxLeverage, liquidationFeeUsd, marginFeeBasisPoints };
+/** Re-files the positions whose min-profit rule lapsed before this block (the rule held at their last filing). */
+async function refileLapsedMinProfit(context: Ctx, vault: Address, block: Block, reading: VaultReading) {
+  const M = gmxV1MinProfitLevel;
+  const lapsed: { id: string }[] = await context.db.sql
+    .select({ id: M.id })
+    .from(M)
+    .where(and(eq(M.chainId, context.chain.id), eq(M.vault, vault.toLowerCase() as Address), lte(M.expiresAt, block.timestamp - 1n)))
+    .orderBy(asc(M.expiresAt));
+  for (const { id } of lapsed) {
+    const row = (await context.db.find(position, { id })) as (PositionRow & { id: string }) | null;
+    if (!row || row.status !== "open") {
+      await context.db.delete(M, { id });
+      continue;
+    }
+    await refile(context, { ...stateColumns(row), id }, reading, await fundingRateAt(context, vault, row.collateralToken, block.number), block);
+  }
 }
+
+/** What the stored levels depend on: a change re-files every open position of the Vault. */
+const levelInputs = (r: VaultReading) =>
+  JSON.stringify([
+    r.maxLeverage,
+    r.liquidationFeeUsd,
+    r.marginFeeBasisPoints,
+    r.addsProfitOnLiquidation,
+    r.minProfitTime,
+    Object.entries(r.tokens).map(([t, x]) => [t, x.minProfitBasisPoints]),
+  ], (_, v) => (typeof v === "bigint" ? v.toString() : v));
+const readingValues = (r: VaultReading) => JSON.stringify({ ...r, tokens: encodeTokens(r.tokens) }, (_, v) => (typeof v === "bigint" ? v.toString() : v));
+
+type StoredReading = Omit<VaultReading, "tokens"> & { blockNumber: bigint; tokens: unknown; chainId?: number; vault?: Address; id?: string };
+const fromStored = (row: StoredReading): VaultReading => {
+  const { blockNumber: _b, chainId: _c, vault: _v, id: _i, tokens, ...params } = row;
+  return { ...params, tokens: decodeTokens(tokens) } as VaultReading;
+};
 
 /**
- * The risk parameters have no events; read them from the Vault at each block with position activity.
- * When they differ from the last reading, every open position's level is re-filed.
+ * The Vault's parameters and prices have no events: read them at the block (./vault-state.ts), once
+ * per block whether a position event or the refresh block handler asks first. A reading that differs
+ * from the last one is recorded at this block; when the inputs of the levels changed, every open
+ * position's level is re-filed.
  */
-async function recordVaultParams(context: Ctx, event: Evt): Promise<GmxV1VaultParams> {
-  const vault = event.log.address;
-  const blockNumber = event.block.number;
+async function recordVaultParams(context: Ctx, vault: Address, block: Block): Promise<VaultReading> {
   const vaultKey = `${context.chain.id}:${vault.toLowerCase()}`;
+  // The last reading, kept in a row ponder's cache holds (a SQL query would flush the table first).
+  const found: StoredReading | null = await context.db.find(gmxV1VaultParamsCurrent, { id: vaultKey });
+  // Converted before any upsert: ponder's found row may be the cached object the upsert rewrites.
+  const current = found ? { blockNumber: found.blockNumber, reading: fromStored(stateColumns(found as any) as any) } : null;
+  if (current?.blockNumber === block.number) return current.reading;
+  const tokens = assets.onChain(context.chain.id).map((a) => a.address);
+  const known = current && { priceFeed: current.reading.priceFeed ?? zeroAddress, secondary: current.reading.secondaryPriceFeed ?? zeroAddress };
+  const reading = await readVaultState(context.client, gmxV1Deployment(config, context.chain.id, vault), vault, tokens, block.number, block.timestamp, known ?? undefined);
+  const row = { ...reading, chainId: context.chain.id, vault, blockNumber: block.number, tokens: encodeTokens(reading.tokens) };
+  if (!current || readingValues(current.reading) !== readingValues(reading)) {
+    await context.db.insert(gmxV1VaultParams).values({ id: `${vaultKey}:${block.number}`, ...row }).onConflictDoUpdate(row);
+  }
+  await context.db.insert(gmxV1VaultParamsCurrent).values({ id: vaultKey, ...row }).onConflictDoUpdate(row);
+  if (current && levelInputs(current.reading) !== levelInputs(reading)) await relevel(context, vault, block, reading);
+  return reading;
+}
+
+/** recordVaultParams once per transaction: later events of it reuse the first one's reading. */
+async function paramsForEvent(context: Ctx, event: Evt): Promise<VaultReading> {
+  const vaultKey = `${context.chain.id}:${event.log.address.toLowerCase()}`;
   const known = paramsRead.get(vaultKey, event);
   if (known) return known;
-  // The last reading, kept in a row ponder's cache holds (a SQL query would flush the table first).
-  const current: (GmxV1VaultParams & { blockNumber: bigint }) | null = await context.db.find(gmxV1VaultParamsCurrent, { id: vaultKey });
-  let params: GmxV1VaultParams | null = current?.blockNumber === blockNumber ? current : null;
-  if (!params) {
-    const row = await readVaultParams(context, vault, blockNumber);
-    // Compared before the upsert: ponder's found row may be the cached object the upsert rewrites.
-    const changed = current !== null && !sameParams(current, row);
-    await recordWithCurrent(context.db, gmxV1VaultParams, gmxV1VaultParamsCurrent, vaultKey, row);
-    if (changed) await relevel(context, vault, blockNumber, row);
-    params = row;
-  }
-  paramsRead.set(vaultKey, event, params);
-  return params;
+  const reading = await recordVaultParams(context, event.log.address, event.block);
+  paramsRead.set(vaultKey, event, reading);
+  return reading;
 }
 
 /**
@@ -221,8 +288,13 @@ ponder.on("GmxV1Vault:UpdatePosition", async ({ event, context }) => {
   if (!target) return; // The Vault always emits Increase/Decrease first; a bare update of an unknown key has no identity.
   const { row } = target;
   const decimals = assets.get(context.chain.id, row.market)?.decimals;
-  const params = await recordVaultParams(context, event);
-  const state = { entryFundingRate: a.entryFundingRate, reserveAmount: a.reserveAmount };
+  const reading = await paramsForEvent(context, event);
+  // Vault.increasePosition sets lastIncreasedTime to the block's time; a decrease keeps it.
+  const lastIncreasedTime = pending?.kind === "increase" ? event.block.timestamp : lastIncreasedTimeOf(row);
+  const state = { entryFundingRate: a.entryFundingRate, reserveAmount: a.reserveAmount, lastIncreasedTime };
+  const p = { size: a.size, collateral: a.collateral, averagePrice: a.averagePrice, isLong: row.isLong, entryFundingRate: a.entryFundingRate };
+  // Vault.getEntryFundingRate is the collateral token's cumulative rate at this block: no funding due yet.
+  const filed = levelAt(p, row.market, lastIncreasedTime, reading, a.entryFundingRate, event.block.timestamp);
   const next = await save(
     context,
     event,
@@ -234,12 +306,12 @@ ponder.on("GmxV1Vault:UpdatePosition", async ({ event, context }) => {
       entryPrice: a.averagePrice,
       realisedPnlUsd: a.realisedPnl,
       protocolState: encodeState(state),
-      // Vault.getEntryFundingRate is the collateral token's cumulative rate at this block: no funding due yet.
-      liquidationLevel: liquidationLevel({ size: a.size, collateral: a.collateral, averagePrice: a.averagePrice, isLong: row.isLong, ...state }, params, a.entryFundingRate),
+      liquidationLevel: filed.level,
       status: "open",
     },
     target.fresh,
   );
+  await fileLevel(context, gmxV1RowId(row.chainId, row.venue, row.positionKey), row.venue, filed);
   await recordFundingRate(context, event, row.collateralToken, a.entryFundingRate);
   await appendEvent(context, event, next, pending?.kind ?? "update", { ...pending?.deltas, price: pending?.deltas.price ?? a.markPrice });
 });
@@ -283,6 +355,21 @@ ponder.on("GmxV1Vault:LiquidatePosition", async ({ event, context }) => {
 
 ponder.on("GmxV1Vault:UpdateFundingRate", async ({ event, context }) => {
   await recordFundingRate(context, event, event.args.token, event.args.fundingRate);
-  const params = await recordVaultParams(context, event);
-  await relevel(context, event.log.address, event.block.number, params, event.args.token);
+  const reading = await paramsForEvent(context, event);
+  await relevel(context, event.log.address, event.block, reading, event.args.token);
+});
+
+// Parameters that change without an event (setMaxLeverage, setFees, setTokenConfig, setVaultUtils,
+// VaultPriceFeed and FastPriceFeed setters, ...): re-read every `paramsRefreshBlocks` per Vault, so
+// figures change at the block where the value did; min-profit levels that lapsed are re-filed then.
+ponder.on("GmxV1ParamsRefresh:block", async ({ event, context }) => {
+  for (const d of gmxV1Deployments(config)) {
+    if (config.chains[d.chain]?.id !== context.chain.id || d.paramsRefreshBlocks === 0) continue;
+    const since = event.block.number - BigInt(d.startBlock);
+    if (since < 0n || since % BigInt(d.paramsRefreshBlocks) !== 0n) continue;
+    const reading = await recordVaultParams(context, d.vault, event.block);
+    // Only the current rule's levels can count min-profit (a rule or min-profit change re-files them all).
+    const minProfitSet = Object.values(reading.tokens).some((t) => t.minProfitBasisPoints > 0n);
+    if (reading.addsProfitOnLiquidation && minProfitSet) await refileLapsedMinProfit(context, d.vault, event.block, reading);
+  }
 });

@@ -2,7 +2,7 @@ import type { ProtocolAdapter } from "../../core/adapter";
 import type { Protocol } from "../../core/protocol";
 import { assessGmxV1 } from "./assess";
 import { GMX_V1 } from "./normalise";
-import { gmxV1Contracts } from "./contracts";
+import { gmxV1Blocks, gmxV1Contracts } from "./contracts";
 import * as tables from "./schema";
 
 export const gmxV1Adapter = {
@@ -12,4 +12,4 @@ export const gmxV1Adapter = {
   keepsLiquidationLevels: true,
 } satisfies ProtocolAdapter;
 
-export const gmxV1Protocol = { adapter: gmxV1Adapter, contracts: gmxV1Contracts, tables } satisfies Protocol;
+export const gmxV1Protocol = { adapter: gmxV1Adapter, contracts: gmxV1Contracts, blocks: gmxV1Blocks, tables } satisfies Protocol;

@@ -19,12 +19,16 @@ export const gmxV1RowId = (chainId: number, vault: string, key: string) => `${ch
 export const sizeInTokens = (sizeUsd: bigint, averagePrice: bigint, indexDecimals: number | undefined): bigint | null =>
   indexDecimals === undefined || averagePrice === 0n ? null : (sizeUsd * 10n ** BigInt(indexDecimals)) / averagePrice;
 
-export type GmxV1State = { entryFundingRate: bigint; reserveAmount: bigint };
+/** lastIncreasedTime: the block time of the last IncreasePosition (Vault.increasePosition sets it), for the min-profit rule. */
+export type GmxV1State = { entryFundingRate: bigint; reserveAmount: bigint; lastIncreasedTime: bigint };
 
 export const encodeState = (s: GmxV1State): Record<string, string> => ({
   entryFundingRate: s.entryFundingRate.toString(),
   reserveAmount: s.reserveAmount.toString(),
+  lastIncreasedTime: s.lastIncreasedTime.toString(),
 });
+
+export const lastIncreasedTimeOf = (row: PositionRow): bigint => BigInt(row.protocolState.lastIncreasedTime ?? "0");
 
 export const toGmxV1Position = (row: PositionRow): GmxV1Position => ({
   size: row.sizeUsd ?? 0n,

@@ -19,7 +19,28 @@ export type GmxV1VaultParams = {
   maxLeverage: bigint;
   liquidationFeeUsd: bigint;
   marginFeeBasisPoints: bigint;
+  /**
+   * VaultUtils.validateLiquidation's release: true for the current one (gmx-contracts 2025-02-26),
+   * which adds unrealised profit to the remaining collateral on liquidatePosition (`_raise` false).
+   */
+  addsProfitOnLiquidation: boolean;
 };
+
+/**
+ * Vault.getDelta's min-profit rule for one position at one time: a profit of at most `basisPoints`
+ * of size counts as zero while block.timestamp <= lastIncreasedTime + minProfitTime (`inForce`).
+ */
+export type MinProfit = { basisPoints: bigint; inForce: boolean };
+export const NO_MIN_PROFIT: MinProfit = { basisPoints: 0n, inForce: false };
+
+/** Whether the min-profit window of a position last increased at `lastIncreasedTime` is open at `timestamp` (Vault.getDelta). */
+export const minProfitAt = (basisPoints: bigint, minProfitTime: bigint, lastIncreasedTime: bigint, timestamp: bigint): MinProfit => ({
+  basisPoints,
+  inForce: basisPoints > 0n && timestamp <= lastIncreasedTime + minProfitTime,
+});
+
+/** The largest profit the rule zeroes (delta * 10000 <= size * bps), or -1 when it zeroes none. */
+const zeroedProfit = (size: bigint, minProfit: MinProfit) => (minProfit.inForce ? (size * minProfit.basisPoints) / BASIS_POINTS_DIVISOR : -1n);
 
 /** VaultUtils.getPositionFee: sizeDelta - sizeDelta * (10000 - bps) / 10000 (rounds the fee up). */
 export const positionFee = (sizeDelta: bigint, marginFeeBasisPoints: bigint): bigint =>
@@ -35,34 +56,33 @@ export const fundingFee = (size: bigint, cumulativeFundingRate: bigint, entryFun
 export const marginFees = (p: GmxV1Position, params: GmxV1VaultParams, cumulativeFundingRate: bigint): bigint =>
   fundingFee(p.size, cumulativeFundingRate, p.entryFundingRate) + positionFee(p.size, params.marginFeeBasisPoints);
 
-/**
- * Vault.getDelta without the min-profit rule (it only zeroes small profits, which never
- * matters for liquidation). `price` is the Vault's min price for longs, max price for shorts.
- */
-export function priceDelta(p: GmxV1Position, price: bigint): { hasProfit: boolean; delta: bigint } {
+/** Vault.getDelta. `price` is the Vault's min price for longs, max price for shorts. */
+export function priceDelta(p: GmxV1Position, price: bigint, minProfit: MinProfit = NO_MIN_PROFIT): { hasProfit: boolean; delta: bigint } {
   if (p.averagePrice <= 0n) throw new RangeError("GMX v1 position has no average price");
   const delta = (p.size * abs(p.averagePrice - price)) / p.averagePrice;
   const hasProfit = p.isLong ? price > p.averagePrice : p.averagePrice > price;
-  return { hasProfit, delta };
+  return { hasProfit, delta: hasProfit && delta <= zeroedProfit(p.size, minProfit) ? 0n : delta };
 }
 
 /** Signed unrealised PnL in 1e30 USD, as Vault.getDelta reports it. */
-export const unrealizedPnl = (p: GmxV1Position, price: bigint): bigint => {
-  const { hasProfit, delta } = priceDelta(p, price);
+export const unrealizedPnl = (p: GmxV1Position, price: bigint, minProfit: MinProfit = NO_MIN_PROFIT): bigint => {
+  const { hasProfit, delta } = priceDelta(p, price, minProfit);
   return hasProfit ? delta : -delta;
 };
 
-/** VaultUtils.validateLiquidation's state: 0 safe, 1 liquidate, 2 over max leverage (decrease). */
+/** VaultUtils.validateLiquidation as liquidatePosition calls it (`_raise` false): 0 safe, 1 liquidate, 2 over max leverage (decrease). */
 export function liquidationState(
   p: GmxV1Position,
   params: GmxV1VaultParams,
   cumulativeFundingRate: bigint,
   price: bigint,
+  minProfit: MinProfit = NO_MIN_PROFIT,
 ): 0 | 1 | 2 {
-  const { hasProfit, delta } = priceDelta(p, price);
+  const { hasProfit, delta } = priceDelta(p, price, minProfit);
   const fees = marginFees(p, params, cumulativeFundingRate);
   if (!hasProfit && p.collateral < delta) return 1;
-  const remaining = hasProfit ? p.collateral : p.collateral - delta;
+  let remaining = hasProfit ? p.collateral : p.collateral - delta;
+  if (hasProfit && params.addsProfitOnLiquidation) remaining += delta;
   if (remaining < fees) return 1;
   if (remaining < fees + params.liquidationFeeUsd) return 1;
   if (remaining * params.maxLeverage < p.size * BASIS_POINTS_DIVISOR) return 2;
@@ -82,34 +102,44 @@ export const minRemainingCollateral = (p: GmxV1Position, params: GmxV1VaultParam
 
 export type GmxV1LiquidationPrice =
   | { kind: "price"; price: bigint }
-  /** Fees and the leverage cap already exceed the collateral: liquidatable at every price. */
+  /** Fees and the leverage cap already exceed the collateral (and no profit counts): liquidatable at every price. */
   | { kind: "always" }
   /** No positive price liquidates it (a long whose collateral covers its whole size, say). */
   | { kind: "never" };
 
 /**
- * Exact boundary of validateLiquidation in the Vault's price units. For a long, the highest price
- * at which the Vault's check returns non-zero; for a short, the lowest. Derivation: with
- * D = collateral - minRemaining + 1, the check trips once delta = floor(size*|avg-p|/avg) >= D,
- * i.e. |avg - p| >= ceil(D * avg / size).
+ * Exact boundary of validateLiquidation in the Vault's price units (min price for a long, max price
+ * for a short): for a long the highest price at which the check returns non-zero, for a short the
+ * lowest. delta = floor(size * |avg - p| / avg) reaches D exactly when |avg - p| >= ceil(D * avg / size).
+ * - Collateral above the minimum: the check trips on the loss side once delta >= collateral - minRemaining + 1.
+ * - Otherwise it fails at every loss; under the current rule a profit of at least minRemaining - collateral
+ *   (and above the min-profit threshold while that is in force) saves it, so the boundary is on the
+ *   profit side; under the earlier rule profit never counts and it is liquidatable at every price.
  */
 export function liquidationPrice(
   p: GmxV1Position,
   params: GmxV1VaultParams,
   cumulativeFundingRate: bigint,
+  minProfit: MinProfit = NO_MIN_PROFIT,
 ): GmxV1LiquidationPrice {
   if (p.size <= 0n) return { kind: "never" };
-  const minDelta = p.collateral - minRemainingCollateral(p, params, cumulativeFundingRate) + 1n;
-  if (minDelta <= 0n) return { kind: "always" };
-  const move = ceilDiv(minDelta * p.averagePrice, p.size);
-  if (!p.isLong) return { kind: "price", price: p.averagePrice + move };
-  const price = p.averagePrice - move;
-  return price > 0n ? { kind: "price", price } : { kind: "never" };
+  const shortfall = minRemainingCollateral(p, params, cumulativeFundingRate) - p.collateral;
+  if (shortfall <= 0n) {
+    const move = ceilDiv((1n - shortfall) * p.averagePrice, p.size);
+    if (!p.isLong) return { kind: "price", price: p.averagePrice + move };
+    const price = p.averagePrice - move;
+    return price > 0n ? { kind: "price", price } : { kind: "never" };
+  }
+  if (!params.addsProfitOnLiquidation) return { kind: "always" };
+  const move = ceilDiv(maxBig(shortfall, zeroedProfit(p.size, minProfit) + 1n) * p.averagePrice, p.size);
+  if (p.isLong) return { kind: "price", price: p.averagePrice + move - 1n };
+  // A short is safe from avg - move down; with no positive price there, every price liquidates it.
+  return p.averagePrice - move > 0n ? { kind: "price", price: p.averagePrice - move + 1n } : { kind: "always" };
 }
 
 /** The level `atRisk` files a position under: its liquidation price, or the far end when any price liquidates it. */
-export function liquidationLevel(p: GmxV1Position, params: GmxV1VaultParams, cumulativeFundingRate: bigint): bigint | null {
-  const liq = liquidationPrice(p, params, cumulativeFundingRate);
+export function liquidationLevel(p: GmxV1Position, params: GmxV1VaultParams, cumulativeFundingRate: bigint, minProfit: MinProfit = NO_MIN_PROFIT): bigint | null {
+  const liq = liquidationPrice(p, params, cumulativeFundingRate, minProfit);
   if (liq.kind === "price") return liq.price;
   if (liq.kind === "always") return p.isLong ? LEVEL_ALWAYS_LONG : 0n;
   return null;

@@ -22,12 +22,34 @@ const vaultParamsColumns = (t: PgColumnsBuilders) => ({
   maxLeverage: t.bigint().notNull(),
   liquidationFeeUsd: t.bigint().notNull(),
   marginFeeBasisPoints: t.bigint().notNull(),
+  /** VaultUtils.validateLiquidation's release in force: true for the current one (see ./risk.ts). */
+  addsProfitOnLiquidation: t.boolean().notNull().default(false),
+  minProfitTime: t.bigint().notNull().default(0n),
+  vaultUtils: t.hex(),
+  priceFeed: t.hex(),
+  secondaryPriceFeed: t.hex(),
+  /** Per token (lowercase): the Vault's min and max price, minProfitBasisPoints, price-feed inputs (./vault-state.ts encodeTokens). */
+  tokens: t.json(),
 });
 
-/** Vault risk parameters read from the contract at each block with position activity. */
+/**
+ * The Vault's parameters and prices that change without an event (./vault-state.ts), one row per
+ * reading that differed from the one before: the values in force at a block are the last row at or
+ * before it, read again at every refresh since.
+ */
 export const gmxV1VaultParams = onchainTable("gmx_v1_vault_params", vaultParamsColumns, (table) => ({
   lookup: index().on(table.chainId, table.vault, table.blockNumber),
 }));
 
-/** The latest row of gmx_v1_vault_params per Vault, for the handlers (one keyed read per block, no SQL query). */
+/** The latest reading per Vault (blockNumber: the block it was read at), for the handlers (a keyed read, no SQL query). */
 export const gmxV1VaultParamsCurrent = onchainTable("gmx_v1_vault_params_current", vaultParamsColumns);
+
+/**
+ * Open positions whose stored level counts the min-profit rule (current VaultUtils rule): re-filed
+ * at the first block after `expiresAt` (lastIncreasedTime + minProfitTime), when the rule lapses.
+ */
+export const gmxV1MinProfitLevel = onchainTable(
+  "gmx_v1_min_profit_level",
+  (t) => ({ id: t.text().primaryKey(), chainId: t.integer().notNull(), vault: t.hex().notNull(), expiresAt: t.bigint().notNull() }),
+  (table) => ({ lookup: index().on(table.chainId, table.vault, table.expiresAt) }),
+);

@@ -8,6 +8,7 @@ abstract contract FeedBase {
     int256 internal answer_;
     uint256 internal updatedAt_;
     uint256 internal roundId_;
+    mapping(uint256 => int256) internal roundAnswers_;
 
     constructor(uint8 decimals_) {
         decimals = decimals_;
@@ -18,6 +19,7 @@ abstract contract FeedBase {
         roundId_ += 1;
         answer_ = answer;
         updatedAt_ = block.timestamp;
+        roundAnswers_[roundId_] = answer;
         return roundId_;
     }
 
@@ -31,6 +33,15 @@ abstract contract FeedBase {
 
     function latestRound() external view returns (uint256) {
         return roundId_;
+    }
+
+    /// Past answers by round (GMX v1's VaultPriceFeed samples the last few); timestamps are not kept.
+    function getRoundData(uint80 roundId)
+        external
+        view
+        returns (uint80, int256 answer, uint256 startedAt, uint256 updatedAt, uint80 answeredInRound)
+    {
+        return (roundId, roundAnswers_[roundId], 0, 0, roundId);
     }
 
     function latestRoundData()

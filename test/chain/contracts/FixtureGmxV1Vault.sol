@@ -7,14 +7,21 @@ interface IFixtureToken {
     function decimals() external view returns (uint8);
 }
 
-interface IFixtureFeed {
-    function latestAnswer() external view returns (int256);
-    function decimals() external view returns (uint8);
+interface IFixtureVaultPriceFeed {
+    function getPrice(address token, bool maximise, bool includeAmmPrice, bool useSwapPricing) external view returns (uint256);
+}
+
+interface IFixtureVaultUtils {
+    function validateLiquidation(address, address, address, bool, bool) external view returns (uint256, uint256);
+    function getPositionFee(uint256 sizeDelta) external view returns (uint256);
+    function getFundingFee(address collateralToken, uint256 size, uint256 entryFundingRate) external view returns (uint256);
 }
 
 /// Test fixture reproducing the position accounting, events and liquidation rule of the
-/// GMX v1 Vault (Vault.sol + VaultUtils.sol). Swaps, USDG, GLP, dynamic fees, spreads,
-/// guaranteedUsd and global short tracking are left out: they never change a position.
+/// GMX v1 Vault (Vault.sol). Prices come from a VaultPriceFeed (getMaxPrice/getMinPrice), the
+/// liquidation rule and fees from a VaultUtils (see FixtureGmxV1PriceFeed.sol and
+/// FixtureGmxV1VaultUtils.sol). Swaps, USDG, GLP, dynamic fees, guaranteedUsd and global short
+/// tracking are left out: they never change a position.
 /// Funding is pushed by gov (accrueFunding) instead of accruing from utilisation over time.
 contract FixtureGmxV1Vault {
     struct Position {
@@ -43,8 +50,9 @@ contract FixtureGmxV1Vault {
 
     mapping(address => bool) public whitelistedTokens;
     mapping(address => uint256) public tokenDecimals;
-    mapping(address => address) public priceFeeds;
-    mapping(address => uint256) public priceFeedDecimals;
+    address public priceFeed;
+    address public vaultUtils;
+    bool public includeAmmPrice = true;
     mapping(address => uint256) public minProfitBasisPoints;
     mapping(address => uint256) public cumulativeFundingRates;
 
@@ -147,17 +155,32 @@ contract FixtureGmxV1Vault {
         maxLeverage = _maxLeverage;
     }
 
+    function setPriceFeed(address _priceFeed) external onlyGov {
+        priceFeed = _priceFeed;
+    }
+
+    function setVaultUtils(address _vaultUtils) external onlyGov {
+        vaultUtils = _vaultUtils;
+    }
+
+    function setMaxLeverage(uint256 _maxLeverage) external onlyGov {
+        require(_maxLeverage > MIN_LEVERAGE, "Vault: invalid maxLeverage");
+        maxLeverage = _maxLeverage;
+    }
+
+    function setIncludeAmmPrice(bool _include) external onlyGov {
+        includeAmmPrice = _include;
+    }
+
     function setMinProfit(address _token, uint256 _minProfitBps, uint256 _minProfitTime) external onlyGov {
         minProfitBasisPoints[_token] = _minProfitBps;
         minProfitTime = _minProfitTime;
     }
 
-    function setTokenConfig(address _token, address _priceFeed) external onlyGov {
+    /// The token's price feed is configured on the VaultPriceFeed, as in GMX.
+    function setTokenConfig(address _token) external onlyGov {
         whitelistedTokens[_token] = true;
         tokenDecimals[_token] = IFixtureToken(_token).decimals();
-        priceFeeds[_token] = _priceFeed;
-        priceFeedDecimals[_token] = IFixtureFeed(_priceFeed).decimals();
-        getMaxPrice(_token); // fail early on a broken feed
     }
 
     /// Manual stand-in for GMX's time-based updateCumulativeFundingRate.
@@ -307,7 +330,7 @@ contract FixtureGmxV1Vault {
         _transferOut(_collateralToken, liquidationFeeTokens, _feeReceiver);
     }
 
-    /// Same rule as GMX VaultUtils.validateLiquidation.
+    /// Vault.validateLiquidation hands the check to VaultUtils.
     /// state 0: healthy, 1: liquidate (losses/fees eat the collateral), 2: over max leverage, close.
     function validateLiquidation(
         address _account,
@@ -316,39 +339,7 @@ contract FixtureGmxV1Vault {
         bool _isLong,
         bool _raise
     ) public view returns (uint256, uint256) {
-        Position memory position = positions[getPositionKey(_account, _collateralToken, _indexToken, _isLong)];
-
-        (bool hasProfit, uint256 delta) =
-            getDelta(_indexToken, position.size, position.averagePrice, _isLong, position.lastIncreasedTime);
-        uint256 marginFees = getFundingFee(_collateralToken, _indexToken, _isLong, position.size, position.entryFundingRate);
-        marginFees += getPositionFee(position.size);
-
-        if (!hasProfit && position.collateral < delta) {
-            if (_raise) revert("Vault: losses exceed collateral");
-            return (1, marginFees);
-        }
-
-        uint256 remainingCollateral = position.collateral;
-        if (!hasProfit) {
-            remainingCollateral = position.collateral - delta;
-        }
-
-        if (remainingCollateral < marginFees) {
-            if (_raise) revert("Vault: fees exceed collateral");
-            return (1, remainingCollateral); // fees capped to what is left
-        }
-
-        if (remainingCollateral < marginFees + liquidationFeeUsd) {
-            if (_raise) revert("Vault: liquidation fees exceed collateral");
-            return (1, marginFees);
-        }
-
-        if (remainingCollateral * maxLeverage < position.size * BASIS_POINTS_DIVISOR) {
-            if (_raise) revert("Vault: maxLeverage exceeded");
-            return (2, marginFees);
-        }
-
-        return (0, marginFees);
+        return IFixtureVaultUtils(vaultUtils).validateLiquidation(_account, _collateralToken, _indexToken, _isLong, _raise);
     }
 
     // ---------------------------------------------------------------- views
@@ -400,13 +391,12 @@ contract FixtureGmxV1Vault {
         return position.size * BASIS_POINTS_DIVISOR / position.collateral;
     }
 
-    /// No spread: min and max price are both the feed answer scaled to 1e30.
     function getMaxPrice(address _token) public view returns (uint256) {
-        return _feedPrice(_token);
+        return IFixtureVaultPriceFeed(priceFeed).getPrice(_token, true, includeAmmPrice, false);
     }
 
     function getMinPrice(address _token) public view returns (uint256) {
-        return _feedPrice(_token);
+        return IFixtureVaultPriceFeed(priceFeed).getPrice(_token, false, includeAmmPrice, false);
     }
 
     function tokenToUsdMin(address _token, uint256 _tokenAmount) public view returns (uint256) {
@@ -482,16 +472,11 @@ contract FixtureGmxV1Vault {
         view
         returns (uint256)
     {
-        if (_size == 0) return 0;
-        uint256 fundingRate = cumulativeFundingRates[_collateralToken] - _entryFundingRate;
-        if (fundingRate == 0) return 0;
-        return _size * fundingRate / FUNDING_RATE_PRECISION;
+        return IFixtureVaultUtils(vaultUtils).getFundingFee(_collateralToken, _size, _entryFundingRate);
     }
 
     function getPositionFee(uint256 _sizeDelta) public view returns (uint256) {
-        if (_sizeDelta == 0) return 0;
-        uint256 afterFeeUsd = _sizeDelta * (BASIS_POINTS_DIVISOR - marginFeeBasisPoints) / BASIS_POINTS_DIVISOR;
-        return _sizeDelta - afterFeeUsd;
+        return IFixtureVaultUtils(vaultUtils).getPositionFee(_sizeDelta);
     }
 
     // ---------------------------------------------------------------- internals
@@ -661,14 +646,6 @@ contract FixtureGmxV1Vault {
         if (_isLong) {
             require(_collateralToken == _indexToken, "Vault: long collateral must be the index token");
         }
-    }
-
-    function _feedPrice(address _token) private view returns (uint256) {
-        address feed = priceFeeds[_token];
-        require(feed != address(0), "Vault: no price feed");
-        int256 answer = IFixtureFeed(feed).latestAnswer();
-        require(answer > 0, "Vault: invalid price");
-        return uint256(answer) * PRICE_PRECISION / (10 ** priceFeedDecimals[_token]);
     }
 
     function _transferIn(address _token) private returns (uint256) {
