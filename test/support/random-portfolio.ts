@@ -37,7 +37,7 @@ function config(): ExposureConfig {
     cash: addr(0xb5),
     cashToken: TOKENS.USDC.address,
   } as any;
-  return parseExposureConfig(fixtureExposureConfig(deployment, { aave: { pool: POOL, startBlock: 1 }, derive: { deployment: derive, defaultVolatility: 0.6 } }));
+  return parseExposureConfig(fixtureExposureConfig(deployment, { aave: { pool: POOL, configurator: addr(0xc0), release: "3.0", startBlock: 1 }, derive: { deployment: derive, defaultVolatility: 0.6 } }));
 }
 
 /** Aave ReserveConfiguration bits: ltv, liquidation threshold and bonus (bps), decimals. */
