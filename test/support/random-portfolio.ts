@@ -6,6 +6,9 @@ import { parseExposureConfig, type ExposureConfig } from "../../src/config/expos
 import type { MarkPrice, PositionRow, PriceBook } from "../../src/core/adapter";
 import type { Lookups } from "../../src/core/memo";
 import type { BlockRef, ExposureDeps, LoadedWallet } from "../../src/exposure/service";
+import { vaultPrice, type VaultPriceInputs } from "../../src/protocols/gmx-v1/price-feed";
+import type { VaultReading } from "../../src/protocols/gmx-v1/vault-state";
+import { derivePositionId, subaccountPositionPrefix } from "../../src/protocols/derive/normalise";
 import { fixtureExposureConfig } from "../chain/exposure-config";
 import { createRng, type Rng } from "../chain/rng";
 
@@ -24,15 +27,18 @@ const TOKENS = {
 const VAULT = addr(0xa1);
 const POOL = addr(0xa2);
 const SUBACCOUNTS = addr(0xa3);
+const MANAGER = addr(0xa4);
 const OPTIONS = { ETH: addr(0xb1), BTC: addr(0xb2) };
 
 function config(): ExposureConfig {
   const deployment = { chainId: CHAIN_ID, rpcUrl: "http://127.0.0.1:1", startBlock: 1, vault: VAULT, tokens: TOKENS } as any;
   const derive = {
     subAccounts: SUBACCOUNTS,
+    manager: MANAGER,
     startBlock: 1,
     options: OPTIONS,
     perps: { ETH: addr(0xb3), BTC: addr(0xb4) },
+    bases: { ETH: addr(0xb6), BTC: addr(0xb7) },
     underlying: { ETH: TOKENS.WETH.address, BTC: TOKENS.WBTC.address },
     cash: addr(0xb5),
     cashToken: TOKENS.USDC.address,
@@ -100,7 +106,8 @@ function aaveRows(rng: Rng, account: Address): PositionRow[] {
   ];
 }
 
-function deriveRow(rng: Rng, account: Address): PositionRow {
+/** An option in the wallet's own subaccount (`accountId`), under the configured StandardManager. */
+function deriveRow(rng: Rng, account: Address, accountId: bigint): PositionRow {
   const underlying = rng.pick(["ETH", "BTC"] as const);
   const spot = underlying === "ETH" ? TOKENS.WETH.usd : TOKENS.WBTC.usd;
   const expiry = BLOCK.timestamp + BigInt(rng.int(1, 90) * 86_400);
@@ -108,21 +115,61 @@ function deriveRow(rng: Rng, account: Address): PositionRow {
   const isCall = rng.chance(0.5);
   const subId = expiry | (strike << 32n) | ((isCall ? 1n : 0n) << 95n);
   return row({
-    positionId: `derive:${account}:0`,
+    positionId: derivePositionId(CHAIN_ID, SUBACCOUNTS, accountId, `${OPTIONS[underlying]}:${subId}`),
     protocol: "derive",
     venue: SUBACCOUNTS,
     account,
     market: underlying === "ETH" ? TOKENS.WETH.address : TOKENS.WBTC.address,
     collateralToken: TOKENS.USDC.address,
     isLong: true,
-    protocolState: { kind: "option", accountId: "1", asset: OPTIONS[underlying], subId: String(subId), balance: String(BigInt(rng.int(-20, 20) || 1) * 10n ** 18n) },
+    protocolState: {
+      kind: "option",
+      accountId: String(accountId),
+      asset: OPTIONS[underlying],
+      subId: String(subId),
+      balance: String(BigInt(rng.int(-20, 20) || 1) * 10n ** 18n),
+      manager: MANAGER,
+    },
   });
 }
 
 /** What the adapters look up at the block, by their keys; anything else is a test error. */
-function presetLookups(): Lookups {
+function presetLookups(wallets: LoadedWallet[]): Lookups {
   const at = `${CHAIN_ID}:${BLOCK.number}`;
-  const known = new Map<string, unknown>([[`gmx-v1:${at}:${VAULT.toLowerCase()}:params`, { maxLeverage: 500_000n, liquidationFeeUsd: 5n * E30, marginFeeBasisPoints: 10n }]]);
+  // The Vault prices through a VaultPriceFeed with a spread on the volatile tokens (so a stressed mark
+  // moves its min and max price), and the current VaultUtils rule.
+  const priceInputs = (symbol: string, usd: number): VaultPriceInputs => ({
+    primaryMin: BigInt(usd) * E30,
+    primaryMax: BigInt(usd) * E30,
+    sampleSpace: 1n,
+    ammPrice: 0n,
+    secondary: null,
+    spreadBasisPoints: symbol === "USDC" ? 0n : 10n,
+    strictStable: symbol === "USDC",
+    maxStrictPriceDeviation: 0n,
+    adjustmentBasisPoints: 0n,
+    isAdjustmentAdditive: false,
+  });
+  const tokens = Object.fromEntries(
+    Object.entries(TOKENS).map(([symbol, t]) => {
+      const inputs = priceInputs(symbol, t.usd);
+      const price = (maximise: boolean) => vaultPrice(inputs, maximise, BLOCK.timestamp);
+      return [t.address.toLowerCase(), { minPrice: price(false), maxPrice: price(true), minProfitBasisPoints: 0n, inputs }];
+    }),
+  );
+  const params = {
+    maxLeverage: 500_000n,
+    liquidationFeeUsd: 5n * E30,
+    marginFeeBasisPoints: 10n,
+    addsProfitOnLiquidation: true,
+    minProfitTime: 0n,
+    vaultUtils: addr(0xa5),
+    priceFeed: addr(0xa6),
+    secondaryPriceFeed: addr(0),
+    tokens,
+    blockNumber: 1n,
+  } satisfies VaultReading & { blockNumber: bigint };
+  const known = new Map<string, unknown>([[`gmx-v1:${at}:${VAULT.toLowerCase()}:params`, params]]);
   for (const [symbol, t] of Object.entries(TOKENS)) {
     known.set(`gmx-v1:${at}:${VAULT.toLowerCase()}:rate:${t.address.toLowerCase()}`, BigInt(600 + symbol.length));
     known.set(`aave-v3:${at}:${POOL.toLowerCase()}:reserve:${t.address.toLowerCase()}`, {
@@ -133,6 +180,10 @@ function presetLookups(): Lookups {
       lastUpdateTimestamp: BLOCK.timestamp - 3_600n,
       configuration: reserveConfiguration(symbol === "USDC" ? 7_700n : 8_000n, symbol === "USDC" ? 8_000n : 8_250n, t.decimals),
     });
+  }
+  // Derive margins a whole subaccount: its holdings at the block (here, the wallet's one option).
+  for (const r of wallets.flatMap((w) => w.rows).filter((x) => x.protocol === "derive")) {
+    known.set(`derive:holdings:${BLOCK.number}:${subaccountPositionPrefix(CHAIN_ID, SUBACCOUNTS, BigInt(r.protocolState.accountId!))}`, [r]);
   }
   return <T>(key: string, _load: () => Promise<T>) => {
     if (key.startsWith(`aave-v3:${at}:${POOL.toLowerCase()}:user-emode:`)) return Promise.resolve(undefined as T);
@@ -159,8 +210,8 @@ export function randomPortfolio(seed: number, walletCount: number, maxPerps = 12
   const deps: ExposureDeps = { db: null as never, schema: {} as never, config: config(), publicClients: {} };
   const wallets = Array.from({ length: walletCount }, (_, i): LoadedWallet => {
     const address = addr(0x10000 + i);
-    const rows = [...gmxV1Rows(rng, address, rng.int(1, maxPerps)), ...(rng.chance(0.4) ? aaveRows(rng, address) : []), ...(rng.chance(0.3) ? [deriveRow(rng, address)] : [])];
+    const rows = [...gmxV1Rows(rng, address, rng.int(1, maxPerps)), ...(rng.chance(0.4) ? aaveRows(rng, address) : []), ...(rng.chance(0.3) ? [deriveRow(rng, address, BigInt(i + 1))] : [])];
     return { address, rows, prices: marks };
   });
-  return { deps, wallets, blocks: [BLOCK], lookups: presetLookups() };
+  return { deps, wallets, blocks: [BLOCK], lookups: presetLookups(wallets) };
 }

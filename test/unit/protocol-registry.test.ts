@@ -33,8 +33,19 @@ describe("protocol registry", () => {
       protocols: { "gmx-v1": [{ chain: "arbitrum", vault, startBlock: 10 }] },
     });
     const contracts = protocolContracts(config);
-    expect(Object.keys(contracts).sort()).toEqual(["AaveV3Pool", "DeriveSubAccounts", "GmxV1Vault", "GmxV2EventEmitter"]);
+    // Aave's tokens are followed too: the configurator's ReserveInitialized names each reserve's three.
+    expect(Object.keys(contracts).sort()).toEqual([
+      "AaveV3AToken",
+      "AaveV3Pool",
+      "AaveV3PoolConfigurator",
+      "AaveV3StableDebtToken",
+      "AaveV3VariableDebtToken",
+      "DeriveSubAccounts",
+      "GmxV1Vault",
+      "GmxV2EventEmitter",
+    ]);
     expect(contracts.GmxV1Vault.chain).toEqual({ arbitrum: { address: [expect.stringMatching(new RegExp(vault, "i"))], startBlock: 10 } });
     expect(contracts.AaveV3Pool.chain).toEqual({});
+    expect(contracts.AaveV3AToken.chain).toEqual({});
   });
 });

@@ -5,7 +5,7 @@ import { describe, expect, it, vi } from "vitest";
 import { isNonPublicAddress, postWebhook, publicOnlyLookup, refusedWebhookUrl } from "../../src/alerts/webhook-guard";
 import { parseExposureConfig } from "../../src/config/exposure-config";
 import { secretRedactor, configSecrets } from "../../src/core/redact";
-import { redactingLogger, redactingMaskError } from "../../graphql/errors";
+import { readModelErrors, redactingLogger, redactingMaskError } from "../../graphql/errors";
 
 const config = (webhook: string, extra: object = {}) =>
   parseExposureConfig({
@@ -100,6 +100,7 @@ describe("secrets stay out of errors and logs", () => {
       }),
       maskedErrors: { maskError: redactingMaskError(redact) },
       logging: redactingLogger(redact),
+      plugins: [readModelErrors],
     });
     const logged: string[] = [];
     for (const level of ["info", "warn", "error"] as const) vi.spyOn(console, level).mockImplementation((...args) => void logged.push(args.join(" ")));

@@ -1,6 +1,8 @@
 import { eq } from "ponder";
 import type { Assessment, AssessContext, PositionRisk, PositionRow } from "../../core/adapter";
 import { assetDirectory } from "../../core/assets";
+import type { PonderSchema, ReadonlyDb } from "../../core/db";
+import type { Address } from "viem";
 import { latestAtOrBefore, latestPerKey } from "../../core/history";
 import { ratio } from "../../core/fixed";
 import { markWarning, usableMark } from "../../core/marks";
@@ -13,7 +15,7 @@ import { decodeTokens, type VaultReading } from "./vault-state";
 type StoredReading = Omit<VaultReading, "tokens"> & { blockNumber: bigint; tokens: unknown };
 
 /** The Vault's reading in force at a block, as ./vault-state.ts has it, and the block it was recorded at. */
-export async function vaultReadingAt(db: any, P: any, chainId: number, vault: string, block: bigint) {
+export async function vaultReadingAt(db: ReadonlyDb, P: PonderSchema["gmxV1VaultParams"], chainId: number, vault: Address, block: bigint) {
   const row = await latestAtOrBefore<StoredReading>(db, P, [eq(P.chainId, chainId), eq(P.vault, vault)], block);
   return row ? { ...row, tokens: decodeTokens(row.tokens) } : undefined;
 }

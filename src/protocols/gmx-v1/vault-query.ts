@@ -1,6 +1,7 @@
 import type { Address } from "viem";
 import type { ExposureConfig } from "../../config/exposure-config";
 import { assetDirectory } from "../../core/assets";
+import type { PonderSchema, ReadonlyDb } from "../../core/db";
 import { vaultReadingAt } from "./assess";
 import { gmxV1Deployment } from "./contracts";
 
@@ -10,10 +11,10 @@ import { gmxV1Deployment } from "./contracts";
  * re-read at or before `block` that confirmed them (every `paramsRefreshBlocks` since the start block,
  * up to the indexed head). Null when the Vault is not configured or nothing was read yet.
  */
-export async function gmxV1VaultAt(db: any, schema: typeof import("../../../ponder.schema"), config: ExposureConfig, chainId: number, vault: Address, block: bigint) {
+export async function gmxV1VaultAt(db: ReadonlyDb, schema: PonderSchema, config: ExposureConfig, chainId: number, vault: Address, block: bigint) {
   const deployment = gmxV1Deployment(config, chainId, vault);
   if (!deployment) return null;
-  const reading = await vaultReadingAt(db, schema.gmxV1VaultParams, chainId, deployment.vault.toLowerCase(), block);
+  const reading = await vaultReadingAt(db, schema.gmxV1VaultParams, chainId, deployment.vault.toLowerCase() as Address, block);
   if (!reading) return null;
   const every = BigInt(deployment.paramsRefreshBlocks);
   const lastRefresh = every > 0n ? BigInt(deployment.startBlock) + ((block - BigInt(deployment.startBlock)) / every) * every : reading.blockNumber;

@@ -1,4 +1,4 @@
-import { zeroAddress, type Address } from "viem";
+import { zeroAddress, type Abi, type Address, type PublicClient } from "viem";
 import { GmxV1FastPriceFeedAbi, GmxV1VaultAbi, GmxV1VaultPriceFeedAbi } from "../../../abis/GmxV1Vault";
 import { ruleFor, type GmxV1Deployment } from "./contracts";
 import { vaultPrice, type FastPriceInputs, type VaultPriceInputs } from "./price-feed";
@@ -26,8 +26,9 @@ export type VaultReading = GmxV1VaultParams & {
   tokens: Record<string, TokenReading>;
 };
 
-type Call = { address: Address; abi: readonly unknown[]; functionName: string; args?: readonly unknown[] };
-type Client = { multicall(args: any): Promise<{ status: "success" | "failure"; result?: unknown }[]> };
+type Call = { address: Address; abi: Abi; functionName: string; args?: readonly unknown[] };
+/** What is asked of the client (ponder's context.client is a viem client with public actions). */
+type Client = Pick<PublicClient, "multicall">;
 
 async function multicall(client: Client, multicallAddress: Address, blockNumber: bigint, calls: Call[]): Promise<unknown[]> {
   if (calls.length === 0) return [];
