@@ -126,7 +126,7 @@ describe.each(DATABASES)("indexing consistency on %s", (database) => {
     expect(afterReorg.price_update!.length).toBeGreaterThan(0);
     expect(afterReorg.aave_v3_reserve!.length).toBeGreaterThan(0);
     expect(afterReorg.gmx_v2_market_value!.length).toBeGreaterThan(0);
-  });
+  }, 300_000);
 
   it("recovers from kill -9 during indexing and restarts on the same tables", async () => {
     const { d, a, g, configPath, rpc } = await setUp();

@@ -73,6 +73,9 @@ describe.each(DATABASES)("indexing through a faulty RPC on %s", (database) => {
 
     // Freshness: as of the head, the API says so, by GraphQL and over HTTP.
     proxy.setRate(0);
+    // Past the longest a faulted request is held: an answer faulted before the rate went to 0 (a
+    // lagging backend's older `latest`, which steps ponder back) has been taken in and recovered from.
+    await new Promise((r) => setTimeout(r, 12_000));
     clearInterval(watch);
     console.log(`faults met: ${JSON.stringify(proxy.counts)}; deepest step back of the indexed block: ${deepestRegression}`);
     await faulty.waitForBlock(head, 60_000);

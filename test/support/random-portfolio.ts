@@ -46,8 +46,9 @@ function config(): ExposureConfig {
   return parseExposureConfig(fixtureExposureConfig(deployment, { aave: { pool: POOL, configurator: addr(0xc0), release: "3.0", startBlock: 1 }, derive: { deployment: derive, defaultVolatility: 0.6 } }));
 }
 
-/** Aave ReserveConfiguration bits: ltv, liquidation threshold and bonus (bps), decimals. */
-const reserveConfiguration = (ltv: bigint, threshold: bigint, decimals: number) => ltv | (threshold << 16n) | (10_500n << 32n) | (BigInt(decimals) << 48n);
+/** Aave ReserveConfiguration bits: ltv, liquidation threshold and bonus (bps), decimals, active. */
+const reserveConfiguration = (ltv: bigint, threshold: bigint, decimals: number) =>
+  ltv | (threshold << 16n) | (10_500n << 32n) | (BigInt(decimals) << 48n) | (1n << 56n);
 
 const row = (r: Partial<PositionRow> & Pick<PositionRow, "positionId" | "protocol" | "venue" | "account" | "market" | "collateralToken" | "isLong">): PositionRow => ({
   chainId: CHAIN_ID,
