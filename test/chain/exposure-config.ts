@@ -15,7 +15,7 @@ export function fixtureExposureConfig(
     gmxV1?: Record<string, unknown>;
     aave?: { pool: string; configurator: string; release: string; startBlock: number };
     /** The GMX v2 fixture is EventEmitter, DataStore and Reader at one address. */
-    gmxV2?: { address: string; startBlock: number };
+    gmxV2?: { address: string; startBlock: number; release?: string };
     /** Tokens whose mark comes from the GMX v2 fixture's OraclePriceUpdate instead of their Chainlink feed. */
     gmxV2Marks?: TokenSymbol[];
     derive?: { deployment: DeriveDeployment; defaultVolatility: number };
@@ -55,6 +55,8 @@ export function fixtureExposureConfig(
                 eventEmitter: opts.gmxV2.address,
                 dataStore: opts.gmxV2.address,
                 reader: opts.gmxV2.address,
+                // The fixture keys the impact exponent per side, as gmx-synthetics does since 2025-11.
+                release: opts.gmxV2.release ?? "2025-11",
                 startBlock: opts.gmxV2.startBlock,
               },
             ],

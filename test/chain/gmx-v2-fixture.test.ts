@@ -27,7 +27,10 @@ import {
 } from "./gmx-v2-deploy.js";
 import { GmxV2Keeper, simulateGmxV2, type GmxV2PositionRef } from "./gmx-v2-simulate.js";
 import { GmxV2EventEmitterAbi } from "../../abis/GmxV2EventEmitter";
+import { minCollateralFactorKey, positionImpactExponentFactorKey } from "../../src/protocols/gmx-v2/keys";
+import { readMarketParams, releaseMismatch } from "../../src/protocols/gmx-v2/market-params";
 import { toUnitPrice } from "../../src/protocols/gmx-v2/normalise";
+import { closePriceImpactUsd } from "../../src/protocols/gmx-v2/risk";
 
 const USD = 10n ** 30n;
 const usd = (n: bigint) => n * USD;
@@ -176,6 +179,9 @@ describe("FixtureGmxV2 deployment", () => {
       ["cumulativeBorrowingFactorKey", [market, true], gmxV2Keys.cumulativeBorrowingFactor(market, true)],
       ["fundingFeeAmountPerSizeKey", [market, usdc, true], gmxV2Keys.fundingFeeAmountPerSize(market, usdc, true)],
       ["positionKey", [d.tokens.LINK.address, market, usdc, true], gmxV2Keys.positionKey(d.tokens.LINK.address, market, usdc, true)],
+      // Earlier releases' keys (releases.ts): the exponent per market through v2.2, MIN_COLLATERAL_FACTOR before v2.2.
+      ["positionImpactExponentFactorKeyV22", [market], positionImpactExponentFactorKey(market)],
+      ["minCollateralFactorKey", [market], minCollateralFactorKey(market)],
     ];
     for (const [fn, args, expected] of pairs) expect([fn, await k.read(fn, args)]).toEqual([fn, expected]);
 
@@ -185,6 +191,42 @@ describe("FixtureGmxV2 deployment", () => {
         expect(await k.getUint(key)).toBe(value);
       }
     }
+  });
+
+  it("reads a DataStore laid out by an earlier release with that release's keys, and flags the wrong release", async () => {
+    const market = "0x0000000000000000000000000000000000d22022" as Address; // a market of its own, set here only
+    const rpc = chainClients(d.rpcUrl).publicClient;
+    const set = async (fn: string, args: unknown[], value: bigint) => k.send("setUint", [await k.read<Hex>(fn, args), value]);
+    const negativeFactor = 10n ** 21n; // 1e-9 per USD^2
+    // As a v2.2 DataStore holds them: one exponent for the market, the factor for liquidation.
+    await set("positionImpactFactorKey", [market, true], negativeFactor / 2n);
+    await set("positionImpactFactorKey", [market, false], negativeFactor);
+    await set("positionImpactExponentFactorKeyV22", [market], 2n * USD);
+    await set("minCollateralFactorForLiquidationKey", [market], (5n * USD) / 1_000n);
+    await set("minCollateralFactorKey", [market], (7n * USD) / 1_000n);
+    const block = await rpc.getBlockNumber({ cacheTime: 0 });
+
+    const v22 = await readMarketParams(rpc, g.address, market, "2.2", block);
+    expect(v22).toMatchObject({
+      positionImpactFactorPositive: negativeFactor / 2n,
+      positionImpactFactorNegative: negativeFactor,
+      positionImpactExponentFactorPositive: 2n * USD,
+      positionImpactExponentFactorNegative: 2n * USD,
+      minCollateralFactorForLiquidation: (5n * USD) / 1_000n,
+    });
+    expect(releaseMismatch(v22)).toBeNull();
+    // Closing a 20k short widens 100k/50k to 100k/30k: -(70k^2 - 50k^2) x 1e-9 = -$2,400.
+    const short = { isLong: false, sizeInUsd: usd(20_000n), sizeInTokens: 0n, collateralAmount: 0n, pendingImpactAmount: 0n, borrowingFactor: 0n, fundingFeeAmountPerSize: 0n };
+    const oi = { longOpenInterestUsd: usd(100_000n), shortOpenInterestUsd: usd(50_000n), cumulativeBorrowingFactor: 0n, fundingFeeAmountPerSize: 0n };
+    const impact = closePriceImpactUsd(short, v22, oi).impactUsd;
+    expect(Number(impact) / 1e30).toBeCloseTo(-2_400, 6);
+
+    // The same DataStore read with the 2025-11 keys finds no exponent: flagged, never used silently.
+    const wrong = await readMarketParams(rpc, g.address, market, "2025-11", block);
+    expect([wrong.positionImpactExponentFactorPositive, wrong.positionImpactExponentFactorNegative]).toEqual([0n, 0n]);
+    expect(releaseMismatch(wrong)).toMatch(/release/);
+    // Before v2.2 the liquidation check's collateral factor is the market's MIN_COLLATERAL_FACTOR.
+    expect((await readMarketParams(rpc, g.address, market, "2.1", block)).minCollateralFactorForLiquidation).toBe((7n * USD) / 1_000n);
   });
 
   it("prices each token at its feed's answer in GMX unit prices, with OraclePriceUpdate", async () => {

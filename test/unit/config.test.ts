@@ -60,7 +60,7 @@ describe("exposure config", () => {
 
   it("takes GMX v2 deployments with all three contracts, and GMX's oracle as a price source", () => {
     const emitter = "0xc8ee91a54287db53897056e12d9819156d3822fb";
-    const gmx = { chain: "arbitrum", eventEmitter: emitter, dataStore: "0xfd70de6b91282d8017aa4e741e9ae325cab992d8", reader: emitter, startBlock: 7 };
+    const gmx = { chain: "arbitrum", eventEmitter: emitter, dataStore: "0xfd70de6b91282d8017aa4e741e9ae325cab992d8", reader: emitter, release: "2.2", startBlock: 7 };
     const config = parseExposureConfig({
       ...base,
       priceFeeds: [{ chain: "arbitrum", asset: WETH, source: "gmx-v2", address: emitter, heartbeatSeconds: 300 }],
@@ -68,7 +68,13 @@ describe("exposure config", () => {
     });
     expect(config.priceFeeds[0]).toMatchObject({ source: "gmx-v2", address: "0xC8ee91A54287DB53897056e12D9819156D3822Fb", heartbeatSeconds: 300 });
     expect(priceFeedContracts(config)).toEqual({});
-    expect(gmxV2Deployments(config)[0]).toMatchObject({ dataStore: "0xFD70de6b91282D8017aA4E741e9Ae325CAb992d8", startBlock: 7 });
+    expect(gmxV2Deployments(config)[0]).toMatchObject({ dataStore: "0xFD70de6b91282D8017aA4E741e9Ae325CAb992d8", release: "2.2", startBlock: 7 });
+    // Keys differ between releases (a missing key reads 0), so the release is never guessed.
+    for (const release of [undefined, "2.3", 2.2]) {
+      expect(() => gmxV2Deployments(parseExposureConfig({ ...base, protocols: { "gmx-v2": [{ ...gmx, release }] } }))).toThrow(
+        "protocols.gmx-v2[0].release: expected the gmx-synthetics release the deployment runs, one of 2.1, 2.2, 2025-11",
+      );
+    }
     expect(() => gmxV2Deployments(parseExposureConfig({ ...base, protocols: { "gmx-v2": [{ ...gmx, reader: undefined }] } }))).toThrow(
       "protocols.gmx-v2[0].reader",
     );

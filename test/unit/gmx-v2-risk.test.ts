@@ -71,11 +71,14 @@ describe("PRBMathUD60x18.pow mirror", () => {
     }
   });
 
-  it("applyImpactFactor: (diff^e) * factor / 2, zero below $1 as PricingUtils does", () => {
+  it("applyImpactFactor: (diff^e) * factor with no halving, zero below $1, exact for an exponent of 1 (PricingUtils, Precision.applyExponentFactor)", () => {
     const factor = 2n * 10n ** 21n; // 2e-9 per USD^2
     const impact = applyImpactFactor(usd(100_000), factor, 2n * E30);
-    expect(Number(impact) / 1e30).toBeCloseTo((100_000 ** 2 * 2e-9) / 2, 6); // $10
+    expect(Number(impact) / 1e30).toBeCloseTo(100_000 ** 2 * 2e-9, 6); // $20
     expect(applyImpactFactor(E30 - 1n, factor, 2n * E30)).toBe(0n);
+    // Exponent 1 skips the pow (which would round): diff * factor / 1e30 exactly.
+    const linear = 3n * 10n ** 26n; // 0.03%
+    expect(applyImpactFactor(usd(123_456) + 789n, linear, E30)).toBe(((usd(123_456) + 789n) * linear) / E30);
   });
 });
 
@@ -87,7 +90,7 @@ describe("GMX v2 close price impact (PositionPricingUtils.getPriceImpactUsd, usd
     const r = closePriceImpactUsd(p, m, state({ longOpenInterestUsd: usd(100_000), shortOpenInterestUsd: usd(50_000) }));
     const expected = applyImpactFactor(usd(50_000), m.positionImpactFactorNegative, 2n * E30) - applyImpactFactor(usd(70_000), m.positionImpactFactorNegative, 2n * E30);
     expect(r).toEqual({ impactUsd: expected, balanceWasImproved: false });
-    expect(Number(expected) / 1e30).toBeCloseTo(-(70_000 ** 2 - 50_000 ** 2) * 1e-9, 4); // -$2,400
+    expect(Number(expected) / 1e30).toBeCloseTo(-(70_000 ** 2 - 50_000 ** 2) * 2e-9, 4); // -$4,800
   });
 
   it("crossover uses the positive factor on the old gap and the negative factor on the new one", () => {
@@ -98,6 +101,15 @@ describe("GMX v2 close price impact (PositionPricingUtils.getPriceImpactUsd, usd
     const negative = applyImpactFactor(usd(30_000), m.positionImpactFactorNegative, 2n * E30);
     expect(r.impactUsd).toBe(positive - negative);
     expect(r.balanceWasImproved).toBe(true);
+  });
+
+  it("never charges the positive side more than the negative (MarketUtils.getAdjustedPositionImpactFactors / ExponentFactors)", () => {
+    // A misconfigured market: positive factor and exponent above the negative ones; both are capped.
+    const inverted = { ...m, positionImpactFactorPositive: 5n * 10n ** 21n, positionImpactExponentFactorPositive: 3n * E30 };
+    const p = position({ isLong: true, sizeInUsd: usd(20_000) }); // closing a long narrows 100k/50k to 80k/50k
+    const r = closePriceImpactUsd(p, inverted, state({ longOpenInterestUsd: usd(100_000), shortOpenInterestUsd: usd(50_000) }));
+    const f = m.positionImpactFactorNegative;
+    expect(r).toEqual({ impactUsd: applyImpactFactor(usd(50_000), f, 2n * E30) - applyImpactFactor(usd(30_000), f, 2n * E30), balanceWasImproved: true });
   });
 });
 

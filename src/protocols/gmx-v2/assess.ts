@@ -6,6 +6,7 @@ import { ratio } from "../../core/fixed";
 import { latestAtOrBefore } from "../../core/history";
 import { markWarning, usableMark } from "../../core/marks";
 import type { GmxV2MarketValueKind } from "./schema";
+import { releaseMismatch } from "./market-params";
 import { decodeState, marketId, toGmxV2Position, toUnitPrice, toWholeTokenPrice } from "./normalise";
 import {
   closingCosts,
@@ -133,6 +134,8 @@ export async function assessGmxV2(ctx: AssessContext, rows: PositionRow[]): Prom
         return { ...common, leverage: null, ...unavailable };
       }
       if (!collateral) return { ...common, leverage: null, ...unavailable };
+      const mismatch = releaseMismatch(params);
+      if (mismatch) warnings.push(mismatch);
 
       let costs;
       try {

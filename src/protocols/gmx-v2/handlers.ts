@@ -18,9 +18,8 @@ import { feedDirectory } from "../../prices/feeds";
 import type { PositionRow } from "../../core/adapter";
 import { gmxV2DeploymentDirectory } from "./contracts";
 import { decodeGmxV2Event, EventDecodeError, ORDER_TYPE_LIQUIDATION, SECONDARY_ORDER_TYPE_ADL, type EventLogData, type PositionChange } from "./event-log";
-import { marketParamKeys } from "./keys";
+import { readMarketParams } from "./market-params";
 import type { GmxV2MarketValueKind } from "./schema";
-import type { GmxV2MarketParams } from "./risk";
 import { decodeState, encodeState, entryPrice, GMX_V2, gmxV2PositionId, marketId, proportionalPendingImpact, toWholeTokenPrice } from "./normalise";
 
 const config = loadExposureConfig();
@@ -64,13 +63,7 @@ async function recordMarketParams(context: Ctx, event: Evt, market: Address) {
   const id = `${marketId(context.chain.id, event.log.address, market)}:${event.block.number}`;
   await findOrRecord(context.db, gmxV2MarketParams, id, async () => {
     const d = deploymentOf(context, event);
-    const keys = Object.entries(marketParamKeys(market)) as [keyof GmxV2MarketParams, Hex][];
-    const values = await Promise.all(
-      keys.map(([, key]) =>
-        context.client.readContract({ abi: GmxV2ReadAbi, address: d.dataStore, functionName: "getUint", args: [key], blockNumber: event.block.number }),
-      ),
-    );
-    const params = Object.fromEntries(keys.map(([name], i) => [name, values[i]])) as GmxV2MarketParams;
+    const params = await readMarketParams(context.client, d.dataStore, market, d.release, event.block.number);
     return { chainId: context.chain.id, eventEmitter: event.log.address, market, blockNumber: event.block.number, ...params };
   });
 }

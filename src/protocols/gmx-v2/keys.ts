@@ -1,4 +1,5 @@
 import { encodeAbiParameters, keccak256, type Address, type Hex } from "viem";
+import { gmxV2ReleaseRules, type GmxV2Release } from "./releases";
 
 // DataStore keys as gmx-synthetics data/Keys.sol builds them: a base key is keccak256(abi.encode(name)),
 // a parameterised key is keccak256(abi.encode(baseKey, args...)).
@@ -23,30 +24,42 @@ const flag = (value: boolean): KeyArg => ({ type: "bool", value });
 
 export const MIN_COLLATERAL_USD = dataStoreKey("MIN_COLLATERAL_USD");
 export const minCollateralFactorForLiquidationKey = (market: Address) => dataStoreKey("MIN_COLLATERAL_FACTOR_FOR_LIQUIDATION", address(market));
+/** Before v2.2 the liquidation check used the market's MIN_COLLATERAL_FACTOR (Keys.minCollateralFactorKey). */
+export const minCollateralFactorKey = (market: Address) => dataStoreKey("MIN_COLLATERAL_FACTOR", address(market));
 export const maxPositionImpactFactorForLiquidationsKey = (market: Address) =>
   dataStoreKey("MAX_POSITION_IMPACT_FACTOR_FOR_LIQUIDATIONS", address(market));
 export const positionImpactFactorKey = (market: Address, isPositive: boolean) => dataStoreKey("POSITION_IMPACT_FACTOR", address(market), flag(isPositive));
-export const positionImpactExponentFactorKey = (market: Address, isPositive: boolean) =>
-  dataStoreKey("POSITION_IMPACT_EXPONENT_FACTOR", address(market), flag(isPositive));
+/** Keys.positionImpactExponentFactorKey: (market, isPositive) since 2025-11; (market) alone through v2.2. */
+export const positionImpactExponentFactorKey = (market: Address, isPositive?: boolean) =>
+  isPositive === undefined
+    ? dataStoreKey("POSITION_IMPACT_EXPONENT_FACTOR", address(market))
+    : dataStoreKey("POSITION_IMPACT_EXPONENT_FACTOR", address(market), flag(isPositive));
 export const maxPositionImpactFactorKey = (market: Address, isPositive: boolean) =>
   dataStoreKey("MAX_POSITION_IMPACT_FACTOR", address(market), flag(isPositive));
 export const positionFeeFactorKey = (market: Address, balanceWasImproved: boolean) =>
   dataStoreKey("POSITION_FEE_FACTOR", address(market), flag(balanceWasImproved));
 
-/** The DataStore key of every market parameter the liquidation check uses, by its name in GmxV2MarketParams. */
-export const marketParamKeys = (market: Address) => ({
-  minCollateralUsd: MIN_COLLATERAL_USD,
-  minCollateralFactorForLiquidation: minCollateralFactorForLiquidationKey(market),
-  maxPositionImpactFactorForLiquidations: maxPositionImpactFactorForLiquidationsKey(market),
-  positionImpactFactorPositive: positionImpactFactorKey(market, true),
-  positionImpactFactorNegative: positionImpactFactorKey(market, false),
-  positionImpactExponentFactorPositive: positionImpactExponentFactorKey(market, true),
-  positionImpactExponentFactorNegative: positionImpactExponentFactorKey(market, false),
-  maxPositionImpactFactorPositive: maxPositionImpactFactorKey(market, true),
-  maxPositionImpactFactorNegative: maxPositionImpactFactorKey(market, false),
-  positionFeeFactorBalanceImproved: positionFeeFactorKey(market, true),
-  positionFeeFactorBalanceNotImproved: positionFeeFactorKey(market, false),
-});
+/**
+ * The DataStore key of every market parameter the liquidation check uses, by its name in
+ * GmxV2MarketParams, as the deployment's release keys them (./releases.ts).
+ */
+export const marketParamKeys = (market: Address, release: GmxV2Release) => {
+  const rules = gmxV2ReleaseRules(release);
+  return {
+    minCollateralUsd: MIN_COLLATERAL_USD,
+    minCollateralFactorForLiquidation:
+      rules.liquidationCollateralFactor === "MIN_COLLATERAL_FACTOR" ? minCollateralFactorKey(market) : minCollateralFactorForLiquidationKey(market),
+    maxPositionImpactFactorForLiquidations: maxPositionImpactFactorForLiquidationsKey(market),
+    positionImpactFactorPositive: positionImpactFactorKey(market, true),
+    positionImpactFactorNegative: positionImpactFactorKey(market, false),
+    positionImpactExponentFactorPositive: positionImpactExponentFactorKey(market, rules.exponentPerSide ? true : undefined),
+    positionImpactExponentFactorNegative: positionImpactExponentFactorKey(market, rules.exponentPerSide ? false : undefined),
+    maxPositionImpactFactorPositive: maxPositionImpactFactorKey(market, true),
+    maxPositionImpactFactorNegative: maxPositionImpactFactorKey(market, false),
+    positionFeeFactorBalanceImproved: positionFeeFactorKey(market, true),
+    positionFeeFactorBalanceNotImproved: positionFeeFactorKey(market, false),
+  };
+};
 
 /** Position key: keccak256(abi.encode(account, market, collateralToken, isLong)) (position/Position.sol getPositionKey). */
 export const positionKey = (account: Address, market: Address, collateralToken: Address, isLong: boolean): Hex =>

@@ -47,39 +47,76 @@ export type GmxV2Position = {
 /** Precision.applyFactor: value * factor / 1e30, rounded down. */
 export const applyFactor = (value: bigint, factor: bigint): bigint => (value * factor) / FLOAT_PRECISION;
 
-/** PricingUtils.applyImpactFactor: (diff ^ exponent) * factor / 2 through PRBMathUD60x18.pow; 0 below $1. */
-export function applyImpactFactor(diffUsd: bigint, factor: bigint, exponent: bigint): bigint {
-  if (diffUsd < FLOAT_PRECISION) return 0n;
-  const adjusted = pow(diffUsd / FLOAT_TO_WEI, exponent / FLOAT_TO_WEI) * FLOAT_TO_WEI;
-  return applyFactor(adjusted, factor) / 2n;
+/**
+ * Precision.applyExponentFactor: value ^ exponent through PRBMathUD60x18.pow in 18 decimals; 0 below
+ * $1 (pow's domain), the value itself for an exponent of exactly 1.
+ */
+export function applyExponentFactor(value: bigint, exponent: bigint): bigint {
+  if (value < FLOAT_PRECISION) return 0n;
+  if (exponent === FLOAT_PRECISION) return value;
+  return pow(value / FLOAT_TO_WEI, exponent / FLOAT_TO_WEI) * FLOAT_TO_WEI;
 }
 
 /**
- * PositionPricingUtils.getPriceImpactUsd for closing the whole position (usdDelta = -size), with
- * PricingUtils' same-side and crossover rules. Virtual inventory is not followed.
+ * PricingUtils.applyImpactFactor (v2.0 on): (diff ^ exponent) * factor. The "/ 2" of the first
+ * synthetics code was removed before v2.0 (gmx-synthetics 1f94a2c7, 2023-05-31).
  */
-export function closePriceImpactUsd(p: GmxV2Position, m: GmxV2MarketParams, s: GmxV2MarketState) {
-  const long = s.longOpenInterestUsd;
-  const short = s.shortOpenInterestUsd;
-  const nextLong = p.isLong ? long - p.sizeInUsd : long;
-  const nextShort = p.isLong ? short : short - p.sizeInUsd;
-  if (nextLong < 0n || nextShort < 0n) throw new RangeError("position larger than its side's open interest");
+export const applyImpactFactor = (diffUsd: bigint, factor: bigint, exponent: bigint): bigint =>
+  applyFactor(applyExponentFactor(diffUsd, exponent), factor);
+
+/**
+ * MarketUtils.getAdjustedPositionImpactFactors / ...ExponentFactors: the positive factor and
+ * exponent are never above the negative ones (so opening and closing cannot be a profitable loop).
+ */
+export function adjustedImpactParams(m: GmxV2MarketParams) {
+  const negativeFactor = m.positionImpactFactorNegative;
+  const negativeExponent = m.positionImpactExponentFactorNegative;
+  return {
+    positiveFactor: minBig(m.positionImpactFactorPositive, negativeFactor),
+    negativeFactor,
+    positiveExponent: minBig(m.positionImpactExponentFactorPositive, negativeExponent),
+    negativeExponent,
+  };
+}
+
+/** Open interest per side (USD 1e30) and the usdDelta an action adds to its side. */
+export type OpenInterestChange = { longUsd: bigint; shortUsd: bigint; isLong: boolean; usdDelta: bigint };
+
+/**
+ * PositionPricingUtils._getPriceImpactUsd with PricingUtils.getPriceImpactUsdForSameSideRebalance and
+ * ...ForCrossoverRebalance: the impact of moving one side's open interest by usdDelta. A decrease
+ * larger than its side's open interest leaves it at zero (getNextOpenInterestParams, v2.1 on).
+ */
+export function priceImpactUsd(m: GmxV2MarketParams, change: OpenInterestChange) {
+  const long = change.longUsd;
+  const short = change.shortUsd;
+  const moved = (side: bigint) => (side + change.usdDelta < 0n ? 0n : side + change.usdDelta);
+  const nextLong = change.isLong ? moved(long) : long;
+  const nextShort = change.isLong ? short : moved(short);
   const initialDiff = abs(long - short);
   const nextDiff = abs(nextLong - nextShort);
   const balanceWasImproved = nextDiff < initialDiff;
+  const a = adjustedImpactParams(m);
   let impact: bigint;
   if (long <= short === nextLong <= nextShort) {
-    const factor = balanceWasImproved ? m.positionImpactFactorPositive : m.positionImpactFactorNegative;
-    const exponent = balanceWasImproved ? m.positionImpactExponentFactorPositive : m.positionImpactExponentFactorNegative;
+    const factor = balanceWasImproved ? a.positiveFactor : a.negativeFactor;
+    const exponent = balanceWasImproved ? a.positiveExponent : a.negativeExponent;
     const delta = abs(applyImpactFactor(initialDiff, factor, exponent) - applyImpactFactor(nextDiff, factor, exponent));
     impact = balanceWasImproved ? delta : -delta;
   } else {
-    const positive = applyImpactFactor(initialDiff, m.positionImpactFactorPositive, m.positionImpactExponentFactorPositive);
-    const negative = applyImpactFactor(nextDiff, m.positionImpactFactorNegative, m.positionImpactExponentFactorNegative);
+    const positive = applyImpactFactor(initialDiff, a.positiveFactor, a.positiveExponent);
+    const negative = applyImpactFactor(nextDiff, a.negativeFactor, a.negativeExponent);
     impact = positive - negative;
   }
   return { impactUsd: impact, balanceWasImproved };
 }
+
+/**
+ * PositionPricingUtils.getPriceImpactUsd for closing the whole position (usdDelta = -size). Virtual
+ * inventory is not followed.
+ */
+export const closePriceImpactUsd = (p: GmxV2Position, m: GmxV2MarketParams, s: GmxV2MarketState) =>
+  priceImpactUsd(m, { longUsd: s.longOpenInterestUsd, shortUsd: s.shortOpenInterestUsd, isLong: p.isLong, usdDelta: -p.sizeInUsd });
 
 /**
  * The price impact PositionUtils.isPositionLiquidatable counts: close impact (positive part capped by

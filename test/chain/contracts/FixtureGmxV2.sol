@@ -176,6 +176,7 @@ contract FixtureGmxV2 {
     bytes32 private constant OPEN_INTEREST = keccak256(abi.encode("OPEN_INTEREST"));
     bytes32 private constant CUMULATIVE_BORROWING_FACTOR = keccak256(abi.encode("CUMULATIVE_BORROWING_FACTOR"));
     bytes32 private constant FUNDING_FEE_AMOUNT_PER_SIZE = keccak256(abi.encode("FUNDING_FEE_AMOUNT_PER_SIZE"));
+    bytes32 private constant MIN_COLLATERAL_FACTOR = keccak256(abi.encode("MIN_COLLATERAL_FACTOR"));
 
     address public immutable owner;
 
@@ -217,6 +218,16 @@ contract FixtureGmxV2 {
 
     function positionImpactExponentFactorKey(address market, bool isPositive) public pure returns (bytes32) {
         return keccak256(abi.encode(POSITION_IMPACT_EXPONENT_FACTOR, market, isPositive));
+    }
+
+    /// Keys.positionImpactExponentFactorKey through v2.2: one exponent per market for both sides.
+    function positionImpactExponentFactorKeyV22(address market) public pure returns (bytes32) {
+        return keccak256(abi.encode(POSITION_IMPACT_EXPONENT_FACTOR, market));
+    }
+
+    /// Keys.minCollateralFactorKey: what isPositionLiquidatable used before v2.2's MIN_COLLATERAL_FACTOR_FOR_LIQUIDATION.
+    function minCollateralFactorKey(address market) public pure returns (bytes32) {
+        return keccak256(abi.encode(MIN_COLLATERAL_FACTOR, market));
     }
 
     function maxPositionImpactFactorKey(address market, bool isPositive) public pure returns (bytes32) {
@@ -639,8 +650,9 @@ contract FixtureGmxV2 {
     /// PositionPricingUtils.getPriceImpactUsd for closing the whole position (usdDelta = -size).
     function _closePriceImpactUsd(Position memory p) internal view returns (int256) {
         (uint256 longOi, uint256 shortOi) = _openInterests(markets[p.market]);
-        uint256 nextLongOi = p.isLong ? longOi - p.sizeInUsd : longOi;
-        uint256 nextShortOi = p.isLong ? shortOi : shortOi - p.sizeInUsd;
+        // PositionPricingUtils.getNextOpenInterestParams: a decrease past the side's interest leaves it at 0.
+        uint256 nextLongOi = p.isLong ? (p.sizeInUsd > longOi ? 0 : longOi - p.sizeInUsd) : longOi;
+        uint256 nextShortOi = p.isLong ? shortOi : (p.sizeInUsd > shortOi ? 0 : shortOi - p.sizeInUsd);
         uint256 initialDiff = _absDiff(longOi, shortOi);
         uint256 nextDiff = _absDiff(nextLongOi, nextShortOi);
 
@@ -662,13 +674,25 @@ contract FixtureGmxV2 {
             + uints[openInterestKey(m.marketToken, m.shortToken, false)] / divisor;
     }
 
-    /// PricingUtils.applyImpactFactor: diff^exponent * factor / 2, the power taken by PRBMath in 18 decimals.
+    /// MarketUtils.getAdjustedPositionImpactFactors / ...ExponentFactors: the positive side is never above the negative.
+    function _adjustedImpact(address market, bool isPositive) internal view returns (uint256 factor, uint256 exponent) {
+        uint256 negativeFactor = uints[positionImpactFactorKey(market, false)];
+        uint256 negativeExponent = uints[positionImpactExponentFactorKey(market, false)];
+        if (!isPositive) return (negativeFactor, negativeExponent);
+        factor = uints[positionImpactFactorKey(market, true)];
+        exponent = uints[positionImpactExponentFactorKey(market, true)];
+        if (factor > negativeFactor) factor = negativeFactor;
+        if (exponent > negativeExponent) exponent = negativeExponent;
+    }
+
+    /// PricingUtils.applyImpactFactor (v2.0 on, no "/ 2"): Precision.applyExponentFactor, then applyFactor.
     function _applyImpactFactor(address market, uint256 diffUsd, bool isPositive) internal view returns (uint256) {
         if (diffUsd < FLOAT_PRECISION) return 0;
-        uint256 factor = uints[positionImpactFactorKey(market, isPositive)];
-        uint256 exponent = uints[positionImpactExponentFactorKey(market, isPositive)];
-        uint256 adjusted = PRBMathUD60x18.pow(diffUsd / FLOAT_TO_WEI_DIVISOR, exponent / FLOAT_TO_WEI_DIVISOR) * FLOAT_TO_WEI_DIVISOR;
-        return _applyFactor(adjusted, factor) / 2;
+        (uint256 factor, uint256 exponent) = _adjustedImpact(market, isPositive);
+        uint256 value = exponent == FLOAT_PRECISION
+            ? diffUsd
+            : PRBMathUD60x18.pow(diffUsd / FLOAT_TO_WEI_DIVISOR, exponent / FLOAT_TO_WEI_DIVISOR) * FLOAT_TO_WEI_DIVISOR;
+        return _applyFactor(value, factor);
     }
 
     // ---------------------------------------------------------------- fees (collateral token amounts)

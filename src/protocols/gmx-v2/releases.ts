@@ -1,0 +1,36 @@
+// What each gmx-synthetics release changes for the DataStore keys this adapter reads
+// (data/Keys.sol and position/PositionUtils.isPositionLiquidatable at each tag; docs/protocols/gmx-v2.md).
+// A key a release does not have reads as 0 on its DataStore, so reading with another release's keys
+// would silently zero a parameter: each deployment names its release.
+
+export const GMX_V2_RELEASES = ["2.1", "2.2", "2025-11"] as const;
+export type GmxV2Release = (typeof GMX_V2_RELEASES)[number];
+
+export type GmxV2ReleaseRules = {
+  /**
+   * isPositionLiquidatable's collateral factor: MIN_COLLATERAL_FACTOR_FOR_LIQUIDATION (v2.2 on), the
+   * market's MIN_COLLATERAL_FACTOR before it (v2.0, v2.1).
+   */
+  liquidationCollateralFactor: "MIN_COLLATERAL_FACTOR_FOR_LIQUIDATION" | "MIN_COLLATERAL_FACTOR";
+  /**
+   * POSITION_IMPACT_EXPONENT_FACTOR keyed by (market, isPositive) since gmx-synthetics 36e1309d
+   * (2025-11-07, "add option to set positive and negative impact exponent factors"); by market alone
+   * through v2.2, one exponent for both sides.
+   */
+  exponentPerSide: boolean;
+};
+
+const RULES: Record<GmxV2Release, GmxV2ReleaseRules> = {
+  "2.1": { liquidationCollateralFactor: "MIN_COLLATERAL_FACTOR", exponentPerSide: false },
+  "2.2": { liquidationCollateralFactor: "MIN_COLLATERAL_FACTOR_FOR_LIQUIDATION", exponentPerSide: false },
+  "2025-11": { liquidationCollateralFactor: "MIN_COLLATERAL_FACTOR_FOR_LIQUIDATION", exponentPerSide: true },
+};
+
+export const gmxV2ReleaseRules = (release: GmxV2Release): GmxV2ReleaseRules => RULES[release];
+
+export function parseGmxV2Release(value: unknown, where: string): GmxV2Release {
+  if (typeof value === "string" && (GMX_V2_RELEASES as readonly string[]).includes(value)) return value as GmxV2Release;
+  throw new Error(
+    `config ${where}: expected the gmx-synthetics release the deployment runs, one of ${GMX_V2_RELEASES.join(", ")} (v2.0 reads as 2.1; got ${JSON.stringify(value)})`,
+  );
+}
