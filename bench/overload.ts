@@ -64,7 +64,7 @@ const moves = Array.from({ length: 41 }, (_, i) => `"${((i - 20) / 40).toFixed(3
 const body = JSON.stringify({ query: `query ($w: [String!]) { stress(wallets: $w, shocks: [{ asset: "ETH", moves: [${moves}] }]) { points { pnlUsd } } }`, variables: { w: wallets } });
 const headers = { "content-type": "application/json", "content-length": String(Buffer.byteLength(body)) };
 
-type Run = { label: string; sent: number; ok: number; shed: number; failed: number; p50: number; p99: number; max: number; peakRssMb: number };
+type Run = { label: string; sent: number; ok: number; shed: number; retryAfter: number; failed: number; p50: number; p99: number; max: number; peakRssMb: number };
 
 /**
  * Open loop at `rate` for DURATION seconds: a request is sent on schedule whether or not earlier
@@ -78,6 +78,7 @@ async function openLoop(label: string, url: string, pid: number, rate: number): 
   const target = new URL(url);
   const latencies: number[] = [];
   const statuses = new Map<number, number>();
+  let retryAfter = 0; // 503s that say when to come back
   const one = () =>
     new Promise<void>((done) => {
       const began = performance.now();
@@ -88,6 +89,7 @@ async function openLoop(label: string, url: string, pid: number, rate: number): 
       };
       const req = request(target, { method: "POST", headers, agent, timeout: 30_000 }, (res) => {
         res.resume();
+        if (res.statusCode === 503 && Number(res.headers["retry-after"]) > 0) retryAfter++;
         res.on("end", () => finish(res.statusCode ?? 0));
       });
       req.on("timeout", () => req.destroy());
@@ -108,7 +110,7 @@ async function openLoop(label: string, url: string, pid: number, rate: number): 
   const sorted = latencies.sort((a, b) => a - b);
   const pct = (p: number) => Math.round(sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!);
   const count = (s: number) => statuses.get(s) ?? 0;
-  return { label, sent: sorted.length, ok: count(200), shed: count(503), failed: sorted.length - count(200) - count(503), p50: pct(50), p99: pct(99), max: Math.round(sorted.at(-1)!), peakRssMb: Math.round(peak) };
+  return { label, sent: sorted.length, ok: count(200), shed: count(503), retryAfter, failed: sorted.length - count(200) - count(503), p50: pct(50), p99: pct(99), max: Math.round(sorted.at(-1)!), peakRssMb: Math.round(peak) };
 }
 
 async function serve(label: string, port: number, env: NodeJS.ProcessEnv) {
@@ -142,6 +144,7 @@ console.table(
     sent: r.sent,
     "200": r.ok,
     "503 shed": r.shed,
+    "503 with Retry-After": r.retryAfter,
     "failed/timed out": r.failed,
     "p50 ms": r.p50,
     "p99 ms": r.p99,

@@ -215,11 +215,11 @@ describe("FixtureGmxV2 deployment", () => {
       minCollateralFactorForLiquidation: (5n * USD) / 1_000n,
     });
     expect(releaseMismatch(v22)).toBeNull();
-    // Closing a 20k short widens 100k/50k to 100k/30k: -(70k^2 - 50k^2) x 1e-9 = -$2,400.
+    // Closing a 20k short widens 100k/50k to 100k/30k: -(70k^2 - 50k^2) x 1e-9 = -$2.40.
     const short = { isLong: false, sizeInUsd: usd(20_000n), sizeInTokens: 0n, collateralAmount: 0n, pendingImpactAmount: 0n, borrowingFactor: 0n, fundingFeeAmountPerSize: 0n };
     const oi = { longOpenInterestUsd: usd(100_000n), shortOpenInterestUsd: usd(50_000n), cumulativeBorrowingFactor: 0n, fundingFeeAmountPerSize: 0n };
     const impact = closePriceImpactUsd(short, v22, oi).impactUsd;
-    expect(Number(impact) / 1e30).toBeCloseTo(-2_400, 6);
+    expect(Number(impact) / 1e30).toBeCloseTo(-2.4, 9);
 
     // The same DataStore read with the 2025-11 keys finds no exponent: flagged, never used silently.
     const wrong = await readMarketParams(rpc, g.address, market, "2025-11", block);
@@ -366,9 +366,10 @@ describe("isPositionLiquidatable", () => {
   it("counts the crossover close impact, the pending impact, the closing fee, and flips at the exact price", async () => {
     const ref = ethLong();
     const at3000 = await k.liquidationCheck(ref);
-    // longs 10000 vs shorts 5000; closing the long crosses over: +5000^2 * 1e-9 / 2 - 5000^2 * 2e-9 / 2 = -$0.0125
+    // longs 10000 vs shorts 5000; closing the long crosses over: +5000^2 * 1e-9 - 5000^2 * 2e-9 = -$0.025
+    // (PricingUtils.applyImpactFactor has no "/ 2" in any v2 release)
     const closeImpactUsd = at3000.remainingCollateralUsd - longRemainingWithout(ETH_PRICE, 0n);
-    expect(closeImpactUsd - -(125n * USD) / 10_000n).toSatisfy((diff: bigint) => diff > -(10n ** 13n) && diff < 10n ** 13n);
+    expect(closeImpactUsd - -(250n * USD) / 10_000n).toSatisfy((diff: bigint) => diff > -(10n ** 13n) && diff < 10n ** 13n);
     expect(at3000).toMatchObject({ liquidatable: false, minCollateralUsdForLeverage: usd(50n) }); // 0.5% of $10000
 
     for (const price of [2_900n * 10n ** 12n, 3_100n * 10n ** 12n + 7n]) {
@@ -451,7 +452,7 @@ describe("isPositionLiquidatable", () => {
 
     // fees in USDC units: position 0.06% of $5000, borrowing $5, funding ceil(5e33 * perSize / 1e45) = 500001
     const costAmount = 3_000_000n + 5_000_000n + 500_001n;
-    // only shorts are open: closing improves balance, impact +$0.0125 counts as 0
+    // only shorts are open: closing improves balance, a positive impact counts as 0
     const shortRemaining = (max: bigint) => 997n * 10n ** 6n * USDC_PRICE + (usd(5_000n) - tokens * max) - costAmount * USDC_PRICE;
     expect(await k.liquidationCheck(ref)).toEqual({
       liquidatable: false,
