@@ -149,5 +149,5 @@ describe.each(DATABASES)("indexing consistency on %s", (database) => {
     expect(recovered).toEqual(await freshTables(configPath, head));
     expect(recovered.position_event!.length).toBeGreaterThan(0);
     expect(recovered.gmx_v2_market_params!.length).toBeGreaterThan(0);
-  }, 240_000);
+  }, 400_000);
 });
