@@ -150,7 +150,8 @@ function levelAt(p: GmxV1Position, indexToken: Address, lastIncreasedTime: bigin
 /** Files the position's level; one that counts the min-profit rule is listed for re-filing when the rule lapses. */
 async function fileLevel(context: Ctx, rowId: string, vault: Address, filed: { level: bigint | null; expiresAt: bigint | null }) {
   if (filed.expiresAt === null) {
-    await context.db.delete(gmxV1MinProfitLevel, { id: rowId });
+    // ponder's delete always asks the database; its find answers from its cache, and few rows are filed.
+    if (await context.db.find(gmxV1MinProfitLevel, { id: rowId })) await context.db.delete(gmxV1MinProfitLevel, { id: rowId });
     return;
   }
   const row = { chainId: context.chain.id, vault: vault.toLowerCase() as Address, expiresAt: filed.expiresAt };
