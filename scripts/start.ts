@@ -112,15 +112,17 @@ const exampleQuery = `{
   }
 }`;
 
-for (let i = 0; ; i++) {
+// The demo's backfill reads the GMX v1 Vault at every block: about 2-3 minutes on 2 cores.
+const readyBy = Date.now() + 10 * 60_000;
+for (;;) {
   try {
     const ready = await fetch(`http://127.0.0.1:${PORT}/ready`);
     if (ready.ok) break;
   } catch {
     // not listening yet
   }
-  if (i > 600) {
-    log("the indexer did not become ready in 2 minutes");
+  if (Date.now() > readyBy) {
+    log("the indexer did not become ready in 10 minutes");
     await shutdown(1);
   }
   await new Promise((r) => setTimeout(r, 200));
