@@ -20,6 +20,20 @@ export function protocolDeployments<K extends string>(
   })) as ({ chain: string; startBlock: number } & Record<K, Address>)[];
 }
 
+/**
+ * Each deployment of `protocols[id]` with the `release` its entry names, one of `releases`: events,
+ * keys and rules differ between a protocol's releases, so it is never guessed. `what` finishes
+ * "expected …" in the error.
+ */
+export function withReleases<D extends object, R extends string>(config: ExposureConfig, id: string, deployments: D[], releases: readonly R[], what: string) {
+  const section = (config.protocols[id] ?? []) as { release?: unknown }[];
+  return deployments.map((d, i) => {
+    const release = section[i]?.release;
+    if (typeof release === "string" && (releases as readonly string[]).includes(release)) return { ...d, release: release as R };
+    throw new Error(`config protocols.${id}[${i}].release: expected ${what}, one of ${releases.join(", ")} (got ${JSON.stringify(release)})`);
+  });
+}
+
 /** Ponder's per-chain contract entry: all addresses of one chain, from the earliest start block. */
 export function contractChains(entries: { chain: string; address: Address; startBlock: number }[]) {
   const chain: Record<string, { address: Address[]; startBlock: number }> = {};

@@ -7,9 +7,9 @@ import {
   AaveV3StableDebtTokenAbi,
   AaveV3VariableDebtTokenAbi,
 } from "../../../abis/AaveV3Tokens";
-import { contractChains, protocolDeployments } from "../../config/contract-chains";
+import { contractChains, protocolDeployments, withReleases } from "../../config/contract-chains";
 import type { ExposureConfig } from "../../config/exposure-config";
-import { parseRelease, type AaveRelease } from "./releases";
+import { AAVE_RELEASES, type AaveRelease } from "./releases";
 
 export type AaveV3Deployment = ReturnType<typeof protocolDeployments<"pool" | "poolConfigurator">>[number] & { release: AaveRelease };
 
@@ -17,13 +17,8 @@ export type AaveV3Deployment = ReturnType<typeof protocolDeployments<"pool" | "p
  * `protocols["aave-v3"]`: one { chain, pool, poolConfigurator, release, startBlock } per Pool (an
  * Aave market or a fork); release is the Aave v3 release the Pool runs ("3.0" ... "3.3").
  */
-export const aaveV3Deployments = (config: ExposureConfig): AaveV3Deployment[] => {
-  const raw = (config.protocols["aave-v3"] ?? []) as { release?: unknown }[];
-  return protocolDeployments(config, "aave-v3", "pool", "poolConfigurator").map((d, i) => ({
-    ...d,
-    release: parseRelease(raw[i]?.release, `protocols.aave-v3[${i}].release`),
-  }));
-};
+export const aaveV3Deployments = (config: ExposureConfig): AaveV3Deployment[] =>
+  withReleases(config, "aave-v3", protocolDeployments(config, "aave-v3", "pool", "poolConfigurator"), AAVE_RELEASES, "the Aave v3 release the Pool runs");
 
 export const aaveV3Contracts = (config: ExposureConfig) => {
   const deployments = aaveV3Deployments(config);

@@ -24,8 +24,3 @@ const RULES: Record<AaveRelease, ReleaseRules> = {
 };
 
 export const releaseRules = (release: AaveRelease): ReleaseRules => RULES[release];
-
-export function parseRelease(value: unknown, where: string): AaveRelease {
-  if (typeof value === "string" && (AAVE_RELEASES as readonly string[]).includes(value)) return value as AaveRelease;
-  throw new Error(`config ${where}: expected the Aave v3 release the Pool runs, one of ${AAVE_RELEASES.join(", ")} (got ${JSON.stringify(value)})`);
-}

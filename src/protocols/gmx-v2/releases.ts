@@ -27,10 +27,3 @@ const RULES: Record<GmxV2Release, GmxV2ReleaseRules> = {
 };
 
 export const gmxV2ReleaseRules = (release: GmxV2Release): GmxV2ReleaseRules => RULES[release];
-
-export function parseGmxV2Release(value: unknown, where: string): GmxV2Release {
-  if (typeof value === "string" && (GMX_V2_RELEASES as readonly string[]).includes(value)) return value as GmxV2Release;
-  throw new Error(
-    `config ${where}: expected the gmx-synthetics release the deployment runs, one of ${GMX_V2_RELEASES.join(", ")} (v2.0 reads as 2.1; got ${JSON.stringify(value)})`,
-  );
-}
