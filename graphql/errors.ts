@@ -1,6 +1,6 @@
 import { GraphQLError, type ExecutionResult } from "graphql";
 import type { Plugin } from "graphql-yoga";
-import { InputError, UnavailableError } from "../src/exposure/errors";
+import { InputError, UnavailableError } from "../src/core/errors";
 
 /**
  * The GraphQL error a client sees for a read-model error (bad input as BAD_USER_INPUT, as clients

@@ -1,4 +1,4 @@
-import { userError } from "./errors";
+import { userError } from "../core/errors";
 
 /** Most items one page of any list may hold. */
 export const MAX_PAGE = 1_000;

@@ -1,6 +1,6 @@
 import { parseUnits } from "viem";
 import { fromCursor, toCursor } from "../core/cursor";
-import { userError } from "./errors";
+import { userError } from "../core/errors";
 import type { AssessedPosition } from "./service";
 import { pageSize } from "./paging";
 

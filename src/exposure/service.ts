@@ -12,7 +12,7 @@ import { assetDirectory } from "../core/assets";
 import { withLazyFields } from "../core/lazy";
 import { isStale } from "../core/marks";
 import { feedDirectory } from "../prices/feeds";
-import { UnavailableError, userError } from "./errors";
+import { parseWallet, UnavailableError, userError } from "../core/errors";
 import { adapterFor } from "../protocols";
 
 export type ExposureDeps = {
@@ -37,14 +37,8 @@ export type WalletExposure = {
   warnings: string[];
 };
 
-export { userError };
+export { parseWallet, userError };
 
-export function parseWallet(address: string): Address {
-  if (!isAddress(address, { strict: false })) {
-    throw userError(`invalid address '${address.slice(0, 64)}': expected 0x followed by 40 hex digits`);
-  }
-  return getAddress(address);
-}
 
 /** Ponder's checkpoint string: 10 digits of timestamp, 16 of chain id, 16 of block number, ... */
 const decodeCheckpoint = (checkpoint: string) => ({

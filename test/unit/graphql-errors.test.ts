@@ -5,7 +5,7 @@ import { createExposureYoga } from "../../graphql";
 import { parseExposureConfig } from "../../src/config/exposure-config";
 import type { ExposureDeps } from "../../src/exposure/service";
 
-// The read model throws its own errors (src/exposure/errors.ts); the GraphQL layer alone decides how
+// The read model throws its own errors (src/core/errors.ts); the GraphQL layer alone decides how
 // they look to a client. Served here over a database with ponder's checkpoint table, empty or absent.
 describe("GraphQL error mapping over the read model", () => {
   const pglite = new PGlite();

@@ -1,6 +1,6 @@
 import { createServer } from "node:http";
 import { createSchema, createYoga } from "graphql-yoga";
-import { userError } from "../../src/exposure/errors";
+import { userError } from "../../src/core/errors";
 import { describe, expect, it, vi } from "vitest";
 import { isNonPublicAddress, postWebhook, publicOnlyLookup, refusedWebhookUrl } from "../../src/alerts/webhook-guard";
 import { parseExposureConfig } from "../../src/config/exposure-config";

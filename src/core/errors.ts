@@ -1,3 +1,5 @@
+import { getAddress, isAddress, type Address } from "viem";
+
 // The read model's errors carry messages meant for the caller; the API layer maps them to its own
 // error shape (errors.ts of the GraphQL layer). Any other error is a bug and the API masks it.
 
@@ -12,3 +14,11 @@ export class UnavailableError extends Error {
 }
 
 export const userError = (message: string) => new InputError(message);
+
+/** A wallet address as the caller wrote it, checksummed; anything else is an InputError. */
+export function parseWallet(address: string): Address {
+  if (!isAddress(address, { strict: false })) {
+    throw userError(`invalid address '${address.slice(0, 64)}': expected 0x followed by 40 hex digits`);
+  }
+  return getAddress(address);
+}
