@@ -60,4 +60,5 @@ export * from "./src/protocols/gmx-v1/schema";
 export * from "./src/protocols/gmx-v2/schema";
 export * from "./src/protocols/aave-v3/schema";
 export * from "./src/protocols/derive/schema";
+export * from "./src/protocols/morpho-blue/schema";
 // end generated:protocols

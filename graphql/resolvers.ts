@@ -62,6 +62,10 @@ const account = (a: AccountRisk & { account?: string }) => ({
   warnings: a.warnings,
   eModeCategory: a.lendingMode?.eModeCategory ?? null,
   isolationModeCollateral: a.lendingMode?.isolationModeCollateral ?? null,
+  marketId: a.isolatedMarket?.id ?? null,
+  oraclePrice: a.isolatedMarket?.oraclePrice?.toString() ?? null,
+  liquidationOraclePrice: a.isolatedMarket?.liquidationOraclePrice?.toString() ?? null,
+  liquidationIncentiveFactor: a.isolatedMarket ? formatUnits(a.isolatedMarket.liquidationIncentiveFactor, 18) : null,
 });
 
 const blockRefs = (blocks: BlockRef[]) => blocks.map((b) => ({ chainId: b.chainId, number: b.number, timestamp: b.timestamp }));

@@ -52,7 +52,7 @@ export const typeDefs = /* GraphQL */ `
     """
     atRisk(
       maxDistance: Float!
-      "A protocol id (gmx-v1, gmx-v2, aave-v3, derive)."
+      "A protocol id (gmx-v1, gmx-v2, aave-v3, derive, morpho-blue)."
       protocol: String
       "An asset symbol from the config (the position's market)."
       asset: String
@@ -280,7 +280,7 @@ export const typeDefs = /* GraphQL */ `
     chainId: Int!
     "The contract holding the account (for Aave v3, the Pool)."
     venue: String!
-    "Health factor as a decimal (1.0 = liquidatable below); null when the account has no debt."
+    "Health factor as a decimal (1.0 = liquidatable below); null when the account has no debt. Morpho Blue: borrow capacity (collateral x oracle price x LLTV) over debt, the two sides of Morpho's _isHealthy."
     healthFactor: String
     "Collateral valued as the protocol does (USD), before liquidation thresholds."
     collateralUsd: String
@@ -304,6 +304,14 @@ export const typeDefs = /* GraphQL */ `
     eModeCategory: Int
     "Aave v3: the single collateral with a debt ceiling that puts the account in isolation mode; null otherwise."
     isolationModeCollateral: String
+    "Morpho Blue: the market (its id); each wallet has one account per market."
+    marketId: String
+    "Morpho Blue: the market oracle's price the figures use (loan-token units per collateral unit, 1e36 scale, integer)."
+    oraclePrice: String
+    "Morpho Blue: the highest oracle price at which Morpho.liquidate accepts this account (same units); null without debt."
+    liquidationOraclePrice: String
+    "Morpho Blue: collateral a liquidator receives per unit of debt repaid, as a decimal (1.05 = 5% incentive)."
+    liquidationIncentiveFactor: String
   }
 
   type ExposureTotals {

@@ -60,7 +60,8 @@ export function measure(rule: AlertRule, w: WalletExposure, symbolOf: (chainId: 
         // Derive subaccounts have no health factor (their distance is a position reading).
         .filter((a) => (rule.protocol === undefined || a.protocol === rule.protocol) && a.subaccountId === undefined)
         .map((a) => ({
-          subject: `${a.protocol}:${a.chainId}:${a.venue.toLowerCase()}:${wallet}`,
+          // Morpho Blue isolates markets: one account, and one alert, per wallet and market.
+          subject: `${a.protocol}:${a.chainId}:${a.venue.toLowerCase()}:${wallet}${a.isolatedMarket ? `:${a.isolatedMarket.id}` : ""}`,
           wallet,
           reading:
             a.collateralUsd === null
@@ -71,6 +72,7 @@ export function measure(rule: AlertRule, w: WalletExposure, symbolOf: (chainId: 
           figures: {
             protocol: a.protocol,
             venue: a.venue,
+            ...(a.isolatedMarket ? { marketId: a.isolatedMarket.id } : {}),
             healthFactor: a.healthFactor === null ? null : formatUnits(a.healthFactor, 18),
             collateralUsd: a.collateralUsd === null ? null : formatUsd(a.collateralUsd),
             debtUsd: a.debtUsd === null ? null : formatUsd(a.debtUsd),

@@ -39,6 +39,11 @@ export type MarkPrice = {
   feed: Address;
   /** Older than the feed's heartbeat at the queried block: shown, never used for figures. */
   stale: boolean;
+  /**
+   * Under a stress scenario, the mark before the shock: a protocol that decides on its own oracle
+   * (Morpho Blue's market oracles) moves that oracle by the same factor.
+   */
+  unshocked?: bigint;
 };
 
 export type PriceBook = (chainId: number, asset: Address) => MarkPrice | undefined;
@@ -115,7 +120,21 @@ export type AccountRisk = {
   priceRiseToLiquidation?: number | null;
   /** Lending accounts (Aave v3): the user's e-mode category (0: none) and isolated collateral, if any. */
   lendingMode?: { eModeCategory: number; isolationModeCollateral: Address | null };
+  /** Isolated lending markets (Morpho Blue: one account per wallet and market): the market and its oracle's figures. */
+  isolatedMarket?: IsolatedMarketRisk;
   warnings: string[];
+};
+
+/** An account's market when the protocol isolates each market (Morpho Blue), with its oracle in its own units. */
+export type IsolatedMarketRisk = {
+  /** The market's id (Morpho Blue: MarketParamsLib.id). */
+  id: `0x${string}`;
+  /** The market oracle's price (loan-token units per collateral unit, 1e36 scale) the figures use; null when not read. */
+  oraclePrice: bigint | null;
+  /** The highest oracle price at which the protocol's liquidation check passes; null when no price does. */
+  liquidationOraclePrice: bigint | null;
+  /** What a liquidator receives per unit repaid (1e18 = 1.0). */
+  liquidationIncentiveFactor: bigint;
 };
 
 export type Assessment = { positions: PositionRisk[]; accounts: AccountRisk[] };

@@ -6,8 +6,11 @@ export type PonderSchema = typeof import("../../ponder.schema");
 /** Read-only drizzle handle on the indexed tables: `db` of ponder:api, `context.db.sql` in a handler. */
 export type ReadonlyDb = ReadonlyDrizzle<PonderSchema>;
 
+/** A handler's `context`: its chain, RPC client and indexing store. */
+export type IndexingContext = Virtual.Context<typeof import("../../ponder.config").default, PonderSchema, never>;
+
 /** ponder's indexing store, `context.db` of a handler (find / insert / update / delete, and `sql`). */
-export type IndexingDb = Virtual.Context<typeof import("../../ponder.config").default, PonderSchema, never>["db"];
+export type IndexingDb = IndexingContext["db"];
 
 /** The part of the indexing store that helpers over any `id`-keyed table use (core/history.ts). */
 export type RowStore = {

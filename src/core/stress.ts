@@ -15,7 +15,7 @@ export function shockedPrices(prices: PriceBook, shocks: Shock[], symbolOf: (cha
     const shock = shocks.find((s) => s.asset === symbolOf(chainId, asset));
     if (!shock) return mark;
     const price = shock.price ?? (mark.price * (ONE + shock.move!)) / ONE;
-    return { ...mark, price: price > 0n ? price : 0n };
+    return { ...mark, price: price > 0n ? price : 0n, unshocked: mark.unshocked ?? mark.price };
   };
 }
 

@@ -4,13 +4,14 @@ import { aaveV3Protocol } from "./aave-v3";
 import { deriveProtocol } from "./derive";
 import { gmxV1Protocol } from "./gmx-v1";
 import { gmxV2Protocol } from "./gmx-v2";
+import { morphoBlueProtocol } from "./morpho-blue";
 
 /**
  * Every protocol, once: ponder.config.ts takes their contracts, ponder.schema.ts their tables
  * (generated: npm run generate:schema), the read model their risk rules, GraphQL their extensions.
  * Adding a protocol adds its folder and one line here (docs/adding-a-protocol.md).
  */
-export const protocols = [gmxV1Protocol, gmxV2Protocol, aaveV3Protocol, deriveProtocol] as const;
+export const protocols = [gmxV1Protocol, gmxV2Protocol, aaveV3Protocol, deriveProtocol, morphoBlueProtocol] as const;
 
 type Registered = (typeof protocols)[number];
 type Intersection<U> = (U extends unknown ? (x: U) => void : never) extends (x: infer I) => void ? I : never;

@@ -44,9 +44,18 @@ async function compileUncached(): Promise<Artifacts> {
 
   const libraries = await libraryImports(sources);
 
-  const input = { language: "Solidity", sources, settings };
+  return compileCached(solc, { language: "Solidity", sources, settings }, libraries);
+}
+
+type Compiler = typeof solc;
+
+/**
+ * Compiles a standard-JSON input with `compiler`, serving imports from `libraries`; deployable
+ * contracts keyed by name, cached on disk by compiler version and content hash.
+ */
+export async function compileCached(compiler: Compiler, input: object, libraries: Record<string, string>): Promise<Artifacts> {
   const hash = createHash("sha256")
-    .update(solc.version())
+    .update(compiler.version())
     .update(JSON.stringify(input))
     .update(JSON.stringify(libraries))
     .digest("hex");
@@ -62,10 +71,10 @@ async function compileUncached(): Promise<Artifacts> {
     const contents = libraries[path];
     return contents === undefined ? { error: `${path} not found` } : { contents };
   };
-  const output = JSON.parse(solc.compile(JSON.stringify(input), { import: findImports })) as SolcOutput;
+  const output = JSON.parse(compiler.compile(JSON.stringify(input), { import: findImports })) as SolcOutput;
   const errors = (output.errors ?? []).filter((e) => e.severity === "error");
   if (errors.length > 0) {
-    throw new Error(`solc ${solc.version()} failed:\n${errors.map((e) => e.formattedMessage).join("\n")}`);
+    throw new Error(`solc ${compiler.version()} failed:\n${errors.map((e) => e.formattedMessage).join("\n")}`);
   }
 
   const artifacts: Artifacts = {};

@@ -19,6 +19,7 @@ export function fixtureExposureConfig(
     /** Tokens whose mark comes from the GMX v2 fixture's OraclePriceUpdate instead of their Chainlink feed. */
     gmxV2Marks?: TokenSymbol[];
     derive?: { deployment: DeriveDeployment; defaultVolatility: number };
+    morpho?: { address: string; startBlock: number };
     portfolios?: Record<string, string[]>;
   } = {},
 ) {
@@ -63,6 +64,7 @@ export function fixtureExposureConfig(
           }
         : {}),
       ...(opts.derive ? { derive: [deriveSection(opts.derive.deployment, opts.derive.defaultVolatility)] } : {}),
+      ...(opts.morpho ? { "morpho-blue": [{ chain: "anvil", morpho: opts.morpho.address, startBlock: opts.morpho.startBlock }] } : {}),
     },
     portfolios: Object.fromEntries(Object.entries(opts.portfolios ?? {}).map(([name, wallets]) => [name, { wallets }])),
   };

@@ -6,3 +6,9 @@ declare module "solc" {
   };
   export default solc;
 }
+
+// Morpho Blue's release compiler (its Morpho.sol pins pragma 0.8.19): solc-js 0.8.19 under an npm alias.
+declare module "solc-0.8.19" {
+  import solc from "solc";
+  export default solc;
+}

@@ -66,6 +66,23 @@ describe("what a rule measures in a wallet's answer", () => {
     expect(measure(hf, wallet([], [account(null)]), symbol)[0]!.reading).toEqual({ kind: "safe" });
     expect(measure({ ...hf, protocol: "gmx-v1" }, wallet([], [account(null)]), symbol)).toEqual([]);
   });
+
+  it("keeps one alert per Morpho Blue market: a wallet's accounts in two markets of one Morpho are two subjects", () => {
+    const isolated = (id: `0x${string}`, healthFactor: bigint) => ({
+      protocol: "morpho-blue",
+      chainId: 1,
+      venue: "0xMorpho",
+      healthFactor,
+      collateralUsd: 1n,
+      debtUsd: 1n,
+      isolatedMarket: { id, oraclePrice: 1n, liquidationOraclePrice: 0n, liquidationIncentiveFactor: 10n ** 18n },
+    });
+    const hf = rule({ metric: "healthFactor", fireAt: "1.1", clearAt: "1.2", protocol: "morpho-blue" });
+    const readings = measure(hf, wallet([], [isolated("0xaa", 10n ** 18n), isolated("0xbb", 2n * 10n ** 18n)]), symbol);
+    expect(readings.map((r) => r.subject)).toEqual(["morpho-blue:1:0xmorpho:0xabc:0xaa", "morpho-blue:1:0xmorpho:0xabc:0xbb"]);
+    expect(readings.map((r) => transition("healthFactor", "1.1", "1.2", false, r.reading))).toEqual(["fire", null]);
+    expect(readings[0]!.figures.marketId).toBe("0xaa");
+  });
 });
 
 describe("webhook signing and retries", () => {

@@ -43,6 +43,7 @@ describe("protocol registry", () => {
       "DeriveSubAccounts",
       "GmxV1Vault",
       "GmxV2EventEmitter",
+      "MorphoBlue",
     ]);
     expect(contracts.GmxV1Vault.chain).toEqual({ arbitrum: { address: [expect.stringMatching(new RegExp(vault, "i"))], startBlock: 10 } });
     expect(contracts.AaveV3Pool.chain).toEqual({});
