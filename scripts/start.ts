@@ -1,4 +1,4 @@
-// `npm start`: a local demo end to end. Starts anvil, deploys the GMX v1, GMX v2, Aave v3 and Derive fixtures,
+// `npm start`: a local demo end to end. Starts anvil, deploys the GMX v1, GMX v2, Aave v3, Derive and Morpho Blue fixtures,
 // runs the scenario simulators, indexes into embedded PGlite with `ponder start`, serves GraphQL, and keeps
 // prices moving so the answers change live. Ctrl-C stops everything.
 import { spawn } from "node:child_process";
@@ -14,6 +14,8 @@ import { deployDeriveFixture } from "../test/chain/derive-deploy";
 import { simulateDerive } from "../test/chain/derive-simulate";
 import { deployGmxV2Fixture } from "../test/chain/gmx-v2-deploy";
 import { GmxV2Keeper, simulateGmxV2 } from "../test/chain/gmx-v2-simulate";
+import { deployMorphoBlue, syncOracles } from "../test/chain/morpho-deploy";
+import { simulateMorphoBlue } from "../test/chain/morpho-simulate";
 import { createRng } from "../test/chain/rng";
 import { simulate } from "../test/chain/simulate";
 
@@ -45,6 +47,11 @@ const derive = await deployDeriveFixture(deployment);
 const options = await simulateDerive(deployment, derive, { seed: 7, steps: 40, wallets: 6, firstAccountIndex: 1 });
 log(`Derive: ${options.accounts.length} subaccounts over ${options.wallets.length} wallets: ${JSON.stringify(options.counts)}`);
 
+// Morpho Blue (the real contract, compiled from @morpho-org/morpho-blue): borrowers from the same first wallets.
+const morpho = await deployMorphoBlue(deployment);
+const morphoRun = await simulateMorphoBlue(deployment, morpho, { seed: 7, operations: 60, wallets: 4, firstAccountIndex: 1 });
+log(`Morpho Blue at ${morpho.morpho}: ${morphoRun.wallets.length} wallets: ${JSON.stringify(morphoRun.counts)}`);
+
 // The simulators warp time by hours: answer every feed again so no price starts out stale.
 const { aggregator } = await fixtureAbis();
 const latest = {} as Record<(typeof TOKEN_SYMBOLS)[number], bigint>;
@@ -53,14 +60,16 @@ for (const symbol of TOKEN_SYMBOLS) {
   latest[symbol] = await read<bigint>(deployment.rpcUrl, { address: feed, abi: aggregator, functionName: "latestAnswer" });
   await (symbol === "LINK" ? setPrice(deployment, symbol, latest[symbol]) : keeper.setPrice(symbol, latest[symbol]));
 }
+await syncOracles(deployment, morpho);
 
 const configPath = resolve(LOCAL, "exposure.config.json");
-const activeWallets = [...new Set([...summary.wallets, ...lending.wallets, ...v2.wallets, ...options.wallets])];
+const activeWallets = [...new Set([...summary.wallets, ...lending.wallets, ...v2.wallets, ...options.wallets, ...morphoRun.wallets])];
 writeExposureConfig(configPath, {
   ...fixtureExposureConfig(deployment, {
     aave: { pool: aave.pool, configurator: aave.configurator, release: aave.release, startBlock: aave.startBlock },
     gmxV2: { address: gmxV2.address, startBlock: gmxV2.startBlock },
     derive: { deployment: derive, defaultVolatility: 0.6 },
+    morpho: { address: morpho.morpho, startBlock: morpho.startBlock },
   }),
   // A rule to watch as prices move (add a webhook to be told; see README, "Alerts").
   alerts: { rules: [{ id: "near-liquidation", wallets: activeWallets, metric: "liquidationDistance", fireAt: "0.15", clearAt: "0.2" }] },
@@ -106,7 +115,7 @@ const exampleQuery = `{
     positions { protocol market { symbol } side sizeInTokens notionalUsd netNotionalUsd collateral { usd } leverage
                 markPrice { usd stale } unrealizedPnlUsd equityUsd liquidationPrice liquidationDistance
                 option { type strike expiry expired volatility volatilityAssumed delta gamma vega theta } }
-    accounts { protocol healthFactor collateralUsd debtUsd collateralDropToLiquidation }
+    accounts { protocol marketId healthFactor collateralUsd debtUsd collateralDropToLiquidation }
     totals { grossNotionalUsd netNotional { asset netUsd } optionGreeks { asset delta gamma vega theta }
              totalCollateralUsd equityUsd leverage nearestLiquidationDistance complete }
   }
@@ -149,10 +158,14 @@ log("prices keep moving every 5 s; Ctrl-C to stop");
 const rng = createRng(11);
 const answers = { WETH: latest.WETH, WBTC: latest.WBTC };
 ticker = setInterval(() => {
-  for (const symbol of ["WETH", "WBTC"] as const) {
+  const moves = (["WETH", "WBTC"] as const).map((symbol) => {
     const moveBps = BigInt(Math.round((rng.next() - 0.5) * 100));
     answers[symbol] = (answers[symbol] * (10_000n + moveBps)) / 10_000n;
     // The feed and GMX v2's oracle move together, as GMX's keepers would report the same market.
-    keeper.setPrice(symbol, answers[symbol]).catch((e) => log(`price move failed: ${e.message}`));
-  }
+    return keeper.setPrice(symbol, answers[symbol]);
+  });
+  // Morpho's market oracles follow the feeds, as Chainlink-based Morpho oracles do.
+  Promise.all(moves)
+    .then(() => syncOracles(deployment, morpho))
+    .catch((e) => log(`price move failed: ${e.message}`));
 }, 5_000);
