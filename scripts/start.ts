@@ -70,6 +70,8 @@ writeExposureConfig(configPath, {
     gmxV2: { address: gmxV2.address, startBlock: gmxV2.startBlock },
     derive: { deployment: derive, defaultVolatility: 0.6 },
     morpho: { address: morpho.morpho, startBlock: morpho.startBlock },
+    // The dashboard's default selection: every wallet with activity.
+    portfolios: { demo: activeWallets },
   }),
   // A rule to watch as prices move (add a webhook to be told; see README, "Alerts").
   alerts: { rules: [{ id: "near-liquidation", wallets: activeWallets, metric: "liquidationDistance", fireAt: "0.15", clearAt: "0.2" }] },
@@ -148,6 +150,7 @@ for (;;) {
 
 const answer = await fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ query: exampleQuery }) });
 log(`GraphQL (GraphiQL in a browser): ${url}`);
+log(`dashboard: http://127.0.0.1:${PORT}/dashboard?portfolio=demo`);
 log(`example query:\n${exampleQuery}`);
 log(`its answer now:\n${JSON.stringify(await answer.json(), null, 2)}`);
 log(`wallets with activity: ${activeWallets.join(", ")}`);

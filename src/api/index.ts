@@ -13,6 +13,7 @@ import { assetDirectory } from "../core/assets";
 import { sharedLookups } from "../core/memo";
 import { configSecrets, secretRedactor } from "../core/redact";
 import { admission, admissionLimitsFromEnv } from "./admission";
+import { mountDashboard } from "./dashboard";
 
 const config = loadExposureConfig();
 const deps: ExposureDeps = { db, schema, config, publicClients, sharedLookups: sharedLookups() };
@@ -60,6 +61,8 @@ app.on(["GET", "POST"], EXPOSURE_ENDPOINT, async (c) => {
   if (body.byteLength > MAX_BODY_BYTES) return tooLarge();
   return yoga.fetch(new Request(c.req.raw.url, { method: "POST", headers: c.req.raw.headers, body }));
 });
+// The treasury dashboard: a page over the API above.
+mountDashboard(app);
 // Ponder's generated API over the raw tables, for ad-hoc reads.
 app.use("/graphql", graphql({ db, schema }));
 
