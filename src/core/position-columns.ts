@@ -44,3 +44,24 @@ export const positionColumns = (t: PgColumnsBuilders) => ({
   updatedBlock: t.bigint().notNull(),
   updatedAt: t.bigint().notNull(),
 });
+
+/** Where an event is: what a position_event row keeps of it. */
+export type EventPlace = { log: { logIndex: number }; block: { number: bigint; timestamp: bigint }; transaction: { hash: `0x${string}` } };
+
+/** What an event changed, where the protocol's event says it (USD 1e30; price per whole token). */
+export type PositionDeltas = { sizeDeltaUsd?: bigint | null; collateralDeltaUsd?: bigint | null; price?: bigint | null; feeUsd?: bigint | null };
+
+/** A position_event row: the event's place, its deltas, and the position's state after it. */
+export const positionEventRow = <Row extends object>(id: string, kind: string, event: EventPlace, row: Row, deltas: PositionDeltas = {}) => ({
+  id,
+  kind,
+  blockNumber: event.block.number,
+  logIndex: event.log.logIndex,
+  transactionHash: event.transaction.hash,
+  timestamp: event.block.timestamp,
+  sizeDeltaUsd: deltas.sizeDeltaUsd ?? null,
+  collateralDeltaUsd: deltas.collateralDeltaUsd ?? null,
+  price: deltas.price ?? null,
+  feeUsd: deltas.feeUsd ?? null,
+  ...row,
+});

@@ -5,6 +5,7 @@ import { AaveV3PoolAbi } from "../../../abis/AaveV3Pool";
 import type { PositionRow } from "../../core/adapter";
 import { loadExposureConfig } from "../../config/exposure-config";
 import { findOrRecord, recordWithCurrent } from "../../core/history";
+import { positionEventRow } from "../../core/position-columns";
 import { aaveV3Deployments } from "./contracts";
 import { decodeReserveConfiguration, fromScaled, stableDebtBalance, toScaled } from "./math";
 import { AAVE_V3, aaveV3PositionId, aaveV3PositionKey, decodeState, EMPTY_STATE, encodeState, type AaveSide, type AaveV3State } from "./normalise";
@@ -98,15 +99,8 @@ async function updateBalance(context: Ctx, event: Evt, c: Change) {
     updatedAt: event.block.timestamp,
   };
   await context.db.insert(position).values({ id: positionId, ...row }).onConflictDoUpdate(row);
-  await context.db.insert(positionEvent).values({
-    id: `${context.chain.id}:${event.transaction.hash}:${event.log.logIndex}:${c.side}:${c.user.toLowerCase()}`,
-    kind: c.kind,
-    blockNumber: event.block.number,
-    logIndex: event.log.logIndex,
-    transactionHash: event.transaction.hash,
-    timestamp: event.block.timestamp,
-    ...row,
-  });
+  const eventId = `${context.chain.id}:${event.transaction.hash}:${event.log.logIndex}:${c.side}:${c.user.toLowerCase()}`;
+  await context.db.insert(positionEvent).values(positionEventRow(eventId, c.kind, event, row));
 }
 
 // ------------------------------------------------------------ reserves

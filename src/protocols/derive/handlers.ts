@@ -6,6 +6,7 @@ import { DeriveSubAccountsAbi } from "../../../abis/DeriveSubAccounts";
 import { loadExposureConfig } from "../../config/exposure-config";
 import type { PositionRow } from "../../core/adapter";
 import { assetDirectory } from "../../core/assets";
+import { positionEventRow } from "../../core/position-columns";
 import { findOrRecord } from "../../core/history";
 import { abs, rescale } from "../../core/fixed";
 import { deriveAssetDirectory, DerivePerpPositionsAbi } from "./contracts";
@@ -22,19 +23,7 @@ type Ctx = { db: any; chain: { id: number }; client: any };
 type Evt = { log: { address: Address; logIndex: number }; block: { number: bigint; timestamp: bigint }; transaction: { hash: Hex } };
 
 async function appendEvent(context: Ctx, event: Evt, row: PositionRow, kind: string, suffix = "") {
-  await context.db.insert(positionEvent).values({
-    id: `${context.chain.id}:${event.transaction.hash}:${event.log.logIndex}${suffix}`,
-    kind,
-    blockNumber: event.block.number,
-    logIndex: event.log.logIndex,
-    transactionHash: event.transaction.hash,
-    timestamp: event.block.timestamp,
-    sizeDeltaUsd: null,
-    collateralDeltaUsd: null,
-    price: null,
-    feeUsd: null,
-    ...row,
-  });
+  await context.db.insert(positionEvent).values(positionEventRow(`${context.chain.id}:${event.transaction.hash}:${event.log.logIndex}${suffix}`, kind, event, row));
 }
 
 /** Owner of a subaccount: from its Transfer events, or ownerOf at the block when minted before startBlock. */

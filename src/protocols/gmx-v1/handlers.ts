@@ -5,6 +5,7 @@ import { toFunctionSelector, zeroAddress, type Address, type Hex } from "viem";
 import { loadExposureConfig } from "../../config/exposure-config";
 import { assetDirectory } from "../../core/assets";
 import { latestAtOrBefore } from "../../core/history";
+import { positionEventRow, type PositionDeltas } from "../../core/position-columns";
 import { readOnlyRow } from "../../core/ponder-row";
 import { transactionMemo } from "../../core/transaction-memo";
 import type { PositionRow } from "../../core/adapter";
@@ -30,8 +31,6 @@ type Evt = {
 };
 
 type Identity = { key: Hex; account: Address; collateralToken: Address; indexToken: Address; isLong: boolean };
-type Deltas = { sizeDeltaUsd?: bigint; collateralDeltaUsd?: bigint; price?: bigint; feeUsd?: bigint };
-
 /** The row's columns without its key (read past ponder's copy-on-write proxy: each write is a new object). */
 function stateColumns(found: PositionRow & { id?: string }): PositionRow {
   const { id: _id, ...columns } = readOnlyRow(found);
@@ -39,20 +38,8 @@ function stateColumns(found: PositionRow & { id?: string }): PositionRow {
 }
 
 /** History row: the deltas of this event and the position's state after it. */
-async function appendEvent(context: Ctx, event: Evt, row: PositionRow, kind: string, deltas: Deltas = {}) {
-  await context.db.insert(positionEvent).values({
-    id: `${context.chain.id}:${event.transaction.hash}:${event.log.logIndex}`,
-    kind,
-    blockNumber: event.block.number,
-    logIndex: event.log.logIndex,
-    transactionHash: event.transaction.hash,
-    timestamp: event.block.timestamp,
-    sizeDeltaUsd: deltas.sizeDeltaUsd ?? null,
-    collateralDeltaUsd: deltas.collateralDeltaUsd ?? null,
-    price: deltas.price ?? null,
-    feeUsd: deltas.feeUsd ?? null,
-    ...row,
-  });
+async function appendEvent(context: Ctx, event: Evt, row: PositionRow, kind: string, deltas: PositionDeltas = {}) {
+  await context.db.insert(positionEvent).values(positionEventRow(`${context.chain.id}:${event.transaction.hash}:${event.log.logIndex}`, kind, event, row, deltas));
 }
 
 /** A fresh row for a key not open yet, from the identity Increase/Decrease/LiquidatePosition carry. */
@@ -260,7 +247,7 @@ async function paramsForEvent(context: Ctx, event: Evt): Promise<VaultReading> {
  * position is read and written once, there: the deltas wait here for that event. (Ponder indexes a
  * transaction's logs in one go, so a restart never splits the pair.)
  */
-type Pending = { kind: string; deltas: Deltas; identity: Identity };
+type Pending = { kind: string; deltas: PositionDeltas; identity: Identity };
 const pendingChanges = new Map<string, Pending>();
 const pendingKey = (context: Ctx, event: Evt, key: Hex) => `${context.chain.id}:${event.transaction.hash}:${key}`;
 const takePending = (context: Ctx, event: Evt, key: Hex) => {

@@ -14,6 +14,7 @@ import { GmxV2ReadAbi } from "../../../abis/GmxV2EventEmitter";
 import { loadExposureConfig } from "../../config/exposure-config";
 import { assetDirectory } from "../../core/assets";
 import { findOrRecord } from "../../core/history";
+import { positionEventRow } from "../../core/position-columns";
 import { feedDirectory } from "../../prices/feeds";
 import type { PositionRow } from "../../core/adapter";
 import { gmxV2DeploymentDirectory } from "./contracts";
@@ -161,19 +162,9 @@ async function applyPositionChange(context: Ctx, event: Evt, e: PositionChange) 
 
   const id = eventId(context, event);
   const increase = e.kind === "PositionIncrease";
-  await context.db.insert(positionEvent).values({
-    id,
-    kind: increase ? "increase" : e.orderType === ORDER_TYPE_LIQUIDATION ? "liquidation-decrease" : "decrease",
-    blockNumber: event.block.number,
-    logIndex: event.log.logIndex,
-    transactionHash: event.transaction.hash,
-    timestamp: event.block.timestamp,
-    sizeDeltaUsd: e.sizeDeltaUsd,
-    collateralDeltaUsd: null,
-    price: e.executionPrice === undefined || indexDecimals === undefined ? null : toWholeTokenPrice(e.executionPrice, indexDecimals),
-    feeUsd: null,
-    ...row,
-  });
+  const kind = increase ? "increase" : e.orderType === ORDER_TYPE_LIQUIDATION ? "liquidation-decrease" : "decrease";
+  const price = e.executionPrice === undefined || indexDecimals === undefined ? null : toWholeTokenPrice(e.executionPrice, indexDecimals);
+  await context.db.insert(positionEvent).values(positionEventRow(id, kind, event, row, { sizeDeltaUsd: e.sizeDeltaUsd, price }));
   if (e.orderKey) await context.db.insert(gmxV2Order).values({ id: `${context.chain.id}:${e.orderKey}`, positionEventId: id }).onConflictDoUpdate({ positionEventId: id });
   await recordMarketParams(context, event, e.market);
 }

@@ -14,6 +14,7 @@ import { zeroAddress, type Address, type Hex } from "viem";
 import { MorphoIrmAbi, MorphoOracleAbi } from "../../../abis/MorphoBlue";
 import type { PositionRow } from "../../core/adapter";
 import type { IndexingContext, IndexingDb } from "../../core/db";
+import { positionEventRow } from "../../core/position-columns";
 import { recordWithCurrent } from "../../core/history";
 import { loadExposureConfig } from "../../config/exposure-config";
 import { morphoBlueDeployments } from "./contracts";
@@ -114,19 +115,8 @@ async function changePosition(context: Ctx, event: Evt, market: Market, state: M
     updatedAt: event.block.timestamp,
   };
   await context.db.insert(position).values({ id: positionId, ...row }).onConflictDoUpdate(row);
-  await context.db.insert(positionEvent).values({
-    id: `${context.chain.id}:${event.transaction.hash}:${event.log.logIndex}:${c.side}:${c.user.toLowerCase()}`,
-    kind: c.kind,
-    blockNumber: event.block.number,
-    logIndex: event.log.logIndex,
-    transactionHash: event.transaction.hash,
-    timestamp: event.block.timestamp,
-    sizeDeltaUsd: null,
-    collateralDeltaUsd: null,
-    price: null,
-    feeUsd: null,
-    ...row,
-  });
+  const eventId = `${context.chain.id}:${event.transaction.hash}:${event.log.logIndex}:${c.side}:${c.user.toLowerCase()}`;
+  await context.db.insert(positionEvent).values(positionEventRow(eventId, c.kind, event, row));
   if (open !== wasOpen) {
     await context.db.update(morphoBlueMarket, { id: market.id }).set((m) => ({ openPositions: m.openPositions + (open ? 1 : -1) }));
   }
@@ -210,25 +200,18 @@ async function sharesChange(context: Ctx, event: Evt, id: Hex, user: Address, si
   await changePosition(context, event, await marketOf(context, morpho, id), state, { morpho, id, user, side, kind, delta: sign * shares });
 }
 
-ponder.on("MorphoBlue:Supply", async ({ event, context }) => {
-  const a = event.args;
-  await sharesChange(context, event, a.id, a.onBehalf, "supply", "supply", a.assets, a.shares, 1n);
-});
-
-ponder.on("MorphoBlue:Withdraw", async ({ event, context }) => {
-  const a = event.args;
-  await sharesChange(context, event, a.id, a.onBehalf, "supply", "withdraw", a.assets, a.shares, -1n);
-});
-
-ponder.on("MorphoBlue:Borrow", async ({ event, context }) => {
-  const a = event.args;
-  await sharesChange(context, event, a.id, a.onBehalf, "borrow", "borrow", a.assets, a.shares, 1n);
-});
-
-ponder.on("MorphoBlue:Repay", async ({ event, context }) => {
-  const a = event.args;
-  await sharesChange(context, event, a.id, a.onBehalf, "borrow", "repay", a.assets, a.shares, -1n);
-});
+// Supply and Withdraw move supply shares, Borrow and Repay borrow shares, of `onBehalf`.
+for (const [name, side, sign] of [
+  ["Supply", "supply", 1n],
+  ["Withdraw", "supply", -1n],
+  ["Borrow", "borrow", 1n],
+  ["Repay", "borrow", -1n],
+] as const) {
+  ponder.on(`MorphoBlue:${name}`, async ({ event, context }) => {
+    const a = event.args;
+    await sharesChange(context, event, a.id, a.onBehalf, side, name.toLowerCase(), a.assets, a.shares, sign);
+  });
+}
 
 ponder.on("MorphoBlue:SupplyCollateral", async ({ event, context }) => {
   const morpho = event.log.address;
