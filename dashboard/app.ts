@@ -30,11 +30,10 @@ type Totals = {
 };
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
-const state: { selection: Selection; cursors: (string | null)[]; wallets: Set<string>; shownBlock: string | null } = {
+const state: { selection: Selection; cursors: (string | null)[]; wallets: Set<string> } = {
   selection: { portfolio: null, wallets: null, atBlock: null },
   cursors: [null],
   wallets: new Set(),
-  shownBlock: null,
 };
 const charts = new Map<string, echarts.ECharts>();
 
@@ -57,7 +56,6 @@ function setStatus(kind: "" | "loading" | "error" | "empty" | "stale", text: str
   el.textContent = text;
 }
 
-const selectionArgs = () => ({ portfolio: state.selection.portfolio, wallets: state.selection.wallets, atBlock: state.selection.atBlock });
 const SELECTION_VARS = "$portfolio: String, $wallets: [String!], $atBlock: BigInt";
 /** Arguments of ladder and stress; the portfolio field names its portfolio `name`. */
 const SELECTION = "portfolio: $portfolio, wallets: $wallets, atBlock: $atBlock";
@@ -134,7 +132,7 @@ async function renderLadder() {
   if (!asset) return chart("ladder-chart").clear();
   const data = await gql<{ ladder: { move: number; liquidatableNotionalUsd: string | null; liquidatableCount: number }[] }>(
     `query (${SELECTION_VARS}, $asset: String!, $steps: Int) { ladder(${SELECTION}, asset: $asset, steps: $steps) { move liquidatableCount liquidatableNotionalUsd } }`,
-    { ...selectionArgs(), asset, steps: LADDER_STEPS },
+    { ...state.selection, asset, steps: LADDER_STEPS },
   );
   $("ladder-chart").dataset.steps = String(data.ladder.length);
   chart("ladder-chart").setOption(
@@ -161,7 +159,7 @@ async function renderStress(assets: string[]) {
   ];
   const data = await gql<{ stress: { points: { pnlUsd: string | null }[] } }>(
     `query (${SELECTION_VARS}, $shocks: [ShockSeries!]!) { stress(${SELECTION}, shocks: $shocks, joint: true) { points { pnlUsd } } }`,
-    { ...selectionArgs(), shocks },
+    { ...state.selection, shocks },
   );
   // With two series the answer has each asset's points alone first: the grid is the last 49.
   const grid = data.stress.points.slice(-STRESS_MOVES.length * STRESS_MOVES.length);
@@ -197,7 +195,7 @@ async function renderAtRisk() {
       positionPage(where: { liquidationDistance_lte: 1000 }, orderBy: liquidationDistance, orderDirection: asc, first: $first, after: $after) {
         totalCount pageInfo { hasNextPage endCursor }
         items { id protocol account side market { symbol } liquidationPrice liquidationDistance notionalUsd } } } }`,
-    { ...selectionArgs(), first: AT_RISK_PAGE, after },
+    { ...state.selection, first: AT_RISK_PAGE, after },
   );
   const page = data.portfolio.positionPage;
   const table = $<HTMLTableElement>("at-risk");
@@ -237,7 +235,6 @@ async function refreshIndexed() {
     const { chains } = await gql<{ chains: { name: string; blockNumber: string; blockTimestamp: string }[] }>("{ chains { name blockNumber blockTimestamp } }");
     const now = Math.floor(Date.now() / 1000);
     $("indexed").textContent = chains.map((c) => `${c.name} #${c.blockNumber} (lag ${Math.max(0, now - Number(c.blockTimestamp))} s)`).join(" · ");
-    $("indexed").dataset.blocks = chains.map((c) => c.blockNumber).join(",");
   } catch (error) {
     $("indexed").textContent = `indexer unreachable: ${(error as Error).message}`;
   }
@@ -256,13 +253,12 @@ async function load() {
         totals { grossNotionalUsd totalCollateralUsd unrealizedPnlUsd pendingFeesUsd equityUsd leverage nearestLiquidationDistance complete positionCount warnings
                  netNotional { asset longUsd shortUsd netUsd } optionGreeks { asset delta gamma vega theta } }
         byProtocol { key totals { netNotional { asset netUsd } } } } }`,
-      selectionArgs(),
+      state.selection,
     );
     const p = data.portfolio;
     state.wallets = new Set(p.wallets.map((w) => w.toLowerCase()));
-    state.shownBlock = p.blocks.map((b) => b.number).join(",");
     $("as-of").textContent = `at block ${p.blocks.map((b) => b.number).join(", ")}`;
-    $("as-of").dataset.blocks = state.shownBlock;
+    $("as-of").dataset.blocks = p.blocks.map((b) => b.number).join(",");
     renderTotals(p.totals);
     // Assets by gross size: the two largest go on the stress grid, all in the ladder's choice.
     const assets = p.totals.netNotional

@@ -2,12 +2,12 @@ import { formatUnits, parseUnits, type Address } from "viem";
 import { assetDirectory } from "../src/core/assets";
 import { abs, formatUsd, ratio } from "../src/core/fixed";
 import type { AccountRisk } from "../src/core/adapter";
+import { parseWallet } from "../src/core/errors";
 import { breakdownBy, concentration, type TaggedItem } from "../src/core/breakdown";
 import { sumKnown, type ExposureTotals } from "../src/core/exposure";
 import { gmxV1VaultAt } from "../src/protocols/gmx-v1/vault-query";
 import {
   chainHeads,
-  parseWallet,
   portfolioExposure,
   resolveBlocks,
   stressExposure,

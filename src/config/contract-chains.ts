@@ -34,6 +34,27 @@ export function withReleases<D extends object, R extends string>(config: Exposur
   });
 }
 
+/**
+ * Ponder's per-chain block source for handlers that read state without events: from the chain's
+ * earliest start block, every `interval` blocks (the smallest of the chain's deployments; the
+ * handler skips a deployment between its own reads with `dueAt`).
+ */
+export function blockChains(entries: { chain: string; startBlock: number; interval: number }[]) {
+  const chain: Record<string, { startBlock: number; interval: number }> = {};
+  for (const e of entries) {
+    const entry = (chain[e.chain] ??= { startBlock: e.startBlock, interval: e.interval });
+    entry.startBlock = Math.min(entry.startBlock, e.startBlock);
+    entry.interval = Math.min(entry.interval, e.interval);
+  }
+  return chain;
+}
+
+/** Whether a deployment starting at `startBlock` and read every `interval` blocks is due at `block`. */
+export const dueAt = (block: bigint, startBlock: number, interval: number) => {
+  const since = block - BigInt(startBlock);
+  return since >= 0n && since % BigInt(interval) === 0n;
+};
+
 /** Ponder's per-chain contract entry: all addresses of one chain, from the earliest start block. */
 export function contractChains(entries: { chain: string; address: Address; startBlock: number }[]) {
   const chain: Record<string, { address: Address[]; startBlock: number }> = {};

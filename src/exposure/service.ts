@@ -1,5 +1,5 @@
 import { and, desc, eq, inArray, lte, sql } from "ponder";
-import { getAddress, isAddress, type Address, type PublicClient } from "viem";
+import { type Address, type PublicClient } from "viem";
 import type { ExposureConfig } from "../config/exposure-config";
 import type { AccountRisk, MarkPrice, PositionRisk, PositionRow, PriceBook } from "../core/adapter";
 import type { TaggedItem } from "../core/breakdown";
@@ -37,8 +37,7 @@ export type WalletExposure = {
   warnings: string[];
 };
 
-export { parseWallet, userError };
-
+export { userError };
 
 /** Ponder's checkpoint string: 10 digits of timestamp, 16 of chain id, 16 of block number, ... */
 const decodeCheckpoint = (checkpoint: string) => ({

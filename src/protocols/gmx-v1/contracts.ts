@@ -1,6 +1,6 @@
 import type { Address } from "viem";
 import { GmxV1VaultAbi } from "../../../abis/GmxV1Vault";
-import { contractChains, protocolDeployments } from "../../config/contract-chains";
+import { blockChains, contractChains, protocolDeployments } from "../../config/contract-chains";
 import { address, ConfigError, nonNegativeInt, perConfig, type ExposureConfig } from "../../config/exposure-config";
 
 /** Multicall3's address on every chain that has it (mds1/multicall). */
@@ -71,14 +71,13 @@ export const gmxV1Contracts = (config: ExposureConfig) => ({
  * start, every `paramsRefreshBlocks` (the smallest of the chain's Vaults; the handler skips a Vault
  * between its own refreshes).
  */
-export const gmxV1Blocks = (config: ExposureConfig) => {
-  const chain: Record<string, { startBlock: number; interval: number }> = {};
-  for (const d of gmxV1Deployments(config)) {
-    if (d.paramsRefreshBlocks === 0) continue;
-    const entry = (chain[d.chain] ??= { startBlock: d.startBlock, interval: d.paramsRefreshBlocks });
-    entry.startBlock = Math.min(entry.startBlock, d.startBlock);
-    entry.interval = Math.min(entry.interval, d.paramsRefreshBlocks);
-  }
-  return { GmxV1ParamsRefresh: { chain } };
-};
+export const gmxV1Blocks = (config: ExposureConfig) => ({
+  GmxV1ParamsRefresh: {
+    chain: blockChains(
+      gmxV1Deployments(config)
+        .filter((d) => d.paramsRefreshBlocks !== 0)
+        .map((d) => ({ chain: d.chain, startBlock: d.startBlock, interval: d.paramsRefreshBlocks })),
+    ),
+  },
+});
 

@@ -2,6 +2,7 @@ import { ponder } from "ponder:registry";
 import { gmxV1FundingRate, gmxV1MinProfitLevel, gmxV1VaultParams, gmxV1VaultParamsCurrent, position, positionEvent } from "ponder:schema";
 import { and, asc, eq, lte } from "ponder";
 import { toFunctionSelector, zeroAddress, type Address, type Hex } from "viem";
+import { dueAt } from "../../config/contract-chains";
 import { loadExposureConfig } from "../../config/exposure-config";
 import { assetDirectory } from "../../core/assets";
 import { latestAtOrBefore } from "../../core/history";
@@ -31,6 +32,7 @@ type Evt = {
 };
 
 type Identity = { key: Hex; account: Address; collateralToken: Address; indexToken: Address; isLong: boolean };
+
 /** The row's columns without its key (read past ponder's copy-on-write proxy: each write is a new object). */
 function stateColumns(found: PositionRow & { id?: string }): PositionRow {
   const { id: _id, ...columns } = readOnlyRow(found);
@@ -353,8 +355,7 @@ ponder.on("GmxV1Vault:UpdateFundingRate", async ({ event, context }) => {
 ponder.on("GmxV1ParamsRefresh:block", async ({ event, context }) => {
   for (const d of gmxV1Deployments(config)) {
     if (config.chains[d.chain]?.id !== context.chain.id || d.paramsRefreshBlocks === 0) continue;
-    const since = event.block.number - BigInt(d.startBlock);
-    if (since < 0n || since % BigInt(d.paramsRefreshBlocks) !== 0n) continue;
+    if (!dueAt(event.block.number, d.startBlock, d.paramsRefreshBlocks)) continue;
     const reading = await recordVaultParams(context, d.vault, event.block);
     // Only the current rule's levels can count min-profit (a rule or min-profit change re-files them all).
     const minProfitSet = Object.values(reading.tokens).some((t) => t.minProfitBasisPoints > 0n);

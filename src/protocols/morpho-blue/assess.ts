@@ -10,8 +10,7 @@ import {
   borrowCapacity,
   liquidationIncentiveFactor,
   liquidationOraclePrice,
-  toAssetsDown,
-  toAssetsUp,
+  positionAssets,
   WAD,
   type MarketState,
 } from "./math";
@@ -86,12 +85,7 @@ export async function assessMorphoBlue(ctx: AssessContext, rows: PositionRow[]):
       const side = sideOf(row);
       const { amount } = decodeState(row);
       const isFeeRecipient = side === "supply" && venue?.feeRecipient.toLowerCase() === account.toLowerCase();
-      const tokens =
-        side === "supply"
-          ? toAssetsDown(amount + (isFeeRecipient ? pendingFeeShares : 0n), market.totalSupplyAssets, market.totalSupplyShares)
-          : side === "borrow"
-            ? toAssetsUp(amount, market.totalBorrowAssets, market.totalBorrowShares)
-            : amount;
+      const tokens = positionAssets(side, amount + (isFeeRecipient ? pendingFeeShares : 0n), market);
       amounts.set(row, tokens);
       if (side === "collateral") collateral = tokens;
       if (side === "borrow") borrowed = tokens;

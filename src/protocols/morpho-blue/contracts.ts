@@ -1,5 +1,5 @@
 import { MorphoBlueAbi } from "../../../abis/MorphoBlue";
-import { contractChains, protocolDeployments } from "../../config/contract-chains";
+import { blockChains, contractChains, protocolDeployments } from "../../config/contract-chains";
 import { nonNegativeInt, perConfig, type ExposureConfig } from "../../config/exposure-config";
 
 export type MorphoBlueDeployment = ReturnType<typeof protocolDeployments<"morpho">>[number] & {
@@ -24,13 +24,9 @@ export const morphoBlueContracts = (config: ExposureConfig) => ({
   },
 });
 
-/** The block source that samples oracle prices and borrow rates: per chain, the smallest sampleBlocks. */
-export const morphoBlueBlocks = (config: ExposureConfig) => {
-  const chain: Record<string, { startBlock: number; interval: number }> = {};
-  for (const d of morphoBlueDeployments(config)) {
-    const entry = (chain[d.chain] ??= { startBlock: d.startBlock, interval: d.sampleBlocks });
-    entry.startBlock = Math.min(entry.startBlock, d.startBlock);
-    entry.interval = Math.min(entry.interval, d.sampleBlocks);
-  }
-  return { MorphoBlueSample: { chain } };
-};
+/** The block source that samples oracle prices and borrow rates (per chain, the smallest sampleBlocks). */
+export const morphoBlueBlocks = (config: ExposureConfig) => ({
+  MorphoBlueSample: {
+    chain: blockChains(morphoBlueDeployments(config).map((d) => ({ chain: d.chain, startBlock: d.startBlock, interval: d.sampleBlocks }))),
+  },
+});

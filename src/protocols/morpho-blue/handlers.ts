@@ -16,9 +16,10 @@ import type { PositionRow } from "../../core/adapter";
 import type { IndexingContext, IndexingDb } from "../../core/db";
 import { positionEventRow } from "../../core/position-columns";
 import { recordWithCurrent } from "../../core/history";
+import { dueAt } from "../../config/contract-chains";
 import { loadExposureConfig } from "../../config/exposure-config";
 import { morphoBlueDeployments } from "./contracts";
-import { toAssetsDown, toAssetsUp, zeroFloorSub, type MarketState } from "./math";
+import { positionAssets, zeroFloorSub, type MarketState } from "./math";
 import { decodeState, encodeState, MORPHO_BLUE, morphoBlueMarketKey, morphoBluePositionId, morphoBluePositionKey, type MorphoSide } from "./normalise";
 
 type Ctx = { db: IndexingDb; chain: { id: number }; client: IndexingContext["client"] };
@@ -40,24 +41,6 @@ async function stateOf(context: Ctx, morpho: Address, id: Hex): Promise<MarketSt
   return state;
 }
 
-/** Writes the market's state after an event, as Morpho's market(id) then holds it. */
-async function saveState(context: Ctx, event: Evt, morpho: Address, id: Hex, state: MarketState) {
-  const row = {
-    chainId: context.chain.id,
-    morpho,
-    marketId: id,
-    blockNumber: event.block.number,
-    totalSupplyAssets: state.totalSupplyAssets,
-    totalSupplyShares: state.totalSupplyShares,
-    totalBorrowAssets: state.totalBorrowAssets,
-    totalBorrowShares: state.totalBorrowShares,
-    lastUpdate: state.lastUpdate,
-    fee: state.fee,
-  };
-  await recordWithCurrent(context.db, morphoBlueMarketState, morphoBlueMarketStateCurrent, morphoBlueMarketKey(context.chain.id, morpho, id), row);
-}
-
-/** The state after an event that ran Morpho._accrueInterest first: its AccrueInterest (if any) came before, so only lastUpdate moves here. */
 /** IMorpho.Market as the IRM takes it. */
 const marketStruct = (s: MarketState) => ({
   totalSupplyAssets: s.totalSupplyAssets,
@@ -68,6 +51,13 @@ const marketStruct = (s: MarketState) => ({
   fee: s.fee,
 });
 
+/** Writes the market's state after an event, as Morpho's market(id) then holds it. */
+async function saveState(context: Ctx, event: Evt, morpho: Address, id: Hex, state: MarketState) {
+  const row = { chainId: context.chain.id, morpho, marketId: id, blockNumber: event.block.number, ...marketStruct(state) };
+  await recordWithCurrent(context.db, morphoBlueMarketState, morphoBlueMarketStateCurrent, morphoBlueMarketKey(context.chain.id, morpho, id), row);
+}
+
+/** The state after an event that ran Morpho._accrueInterest first: its AccrueInterest (if any) came before, so only lastUpdate moves here. */
 const accrued = (state: MarketState, event: Evt): MarketState => ({ ...state, lastUpdate: event.block.timestamp });
 
 type Change = { morpho: Address; id: Hex; user: Address; side: MorphoSide; kind: string; delta: bigint; liquidated?: boolean };
@@ -85,12 +75,7 @@ async function changePosition(context: Ctx, event: Evt, market: Market, state: M
   const open = amount > 0n;
   const wasOpen = existing?.status === "open";
   const token = c.side === "collateral" ? market.collateralToken : market.loanToken;
-  const sizeInTokens =
-    c.side === "supply"
-      ? toAssetsDown(amount, state.totalSupplyAssets, state.totalSupplyShares)
-      : c.side === "borrow"
-        ? toAssetsUp(amount, state.totalBorrowAssets, state.totalBorrowShares)
-        : amount;
+  const sizeInTokens = positionAssets(c.side, amount, state);
   const row: PositionRow = {
     positionId,
     chainId: context.chain.id,
@@ -271,8 +256,7 @@ ponder.on("MorphoBlue:SetAuthorization", async ({ event, context }) => {
 ponder.on("MorphoBlueSample:block", async ({ event, context }) => {
   for (const d of morphoBlueDeployments(config)) {
     if (config.chains[d.chain]?.id !== context.chain.id) continue;
-    const since = event.block.number - BigInt(d.startBlock);
-    if (since < 0n || since % BigInt(d.sampleBlocks) !== 0n) continue;
+    if (!dueAt(event.block.number, d.startBlock, d.sampleBlocks)) continue;
     const venue = await context.db.find(morphoBlueVenue, { id: venueKey(context.chain.id, d.morpho) });
     for (const id of venue?.marketIds ?? []) {
       const market = await marketOf(context, d.morpho, id);

@@ -41,6 +41,16 @@ export const toAssetsDown = (shares: bigint, totalAssets: bigint, totalShares: b
 export const toAssetsUp = (shares: bigint, totalAssets: bigint, totalShares: bigint) =>
   mulDivUp(shares, totalAssets + VIRTUAL_ASSETS, totalShares + VIRTUAL_SHARES);
 
+/**
+ * A position's balance in tokens from Morpho's position(id, user): supply shares rounded down, borrow
+ * shares rounded up (MorphoBalancesLib.expectedSupplyAssets / expectedBorrowAssets), collateral as held.
+ */
+export function positionAssets(side: "supply" | "borrow" | "collateral", amount: bigint, m: MarketState): bigint {
+  if (side === "supply") return toAssetsDown(amount, m.totalSupplyAssets, m.totalSupplyShares);
+  if (side === "borrow") return toAssetsUp(amount, m.totalBorrowAssets, m.totalBorrowShares);
+  return amount;
+}
+
 /** IMorpho.Market: a market's totals, last accrual (seconds) and fee (WAD). */
 export type MarketState = {
   totalSupplyAssets: bigint;
