@@ -3,6 +3,7 @@ import { anvilAccount, deploy, read, send } from "./clients.js";
 import {
   dataStoreKey,
   MIN_COLLATERAL_USD,
+  maxPnlFactorForTradersKey,
   maxPositionImpactFactorForLiquidationsKey,
   maxPositionImpactFactorKey,
   minCollateralFactorForLiquidationKey,
@@ -35,6 +36,7 @@ export type GmxV2MarketParams = {
   positionImpactExponentFactor: { positive: bigint; negative: bigint };
   maxPositionImpactFactor: { positive: bigint; negative: bigint };
   positionFeeFactor: { balanceImproved: bigint; balanceNotImproved: bigint };
+  maxPnlFactorForTraders: { long: bigint; short: bigint };
 };
 
 export const GMX_V2_MARKET_NAMES: readonly GmxV2MarketName[] = ["ETH", "BTC"];
@@ -61,6 +63,7 @@ export const GMX_V2_MARKET_PARAMS: Record<GmxV2MarketName, GmxV2MarketParams> = 
     positionImpactExponentFactor: { positive: factor("2"), negative: factor("2") },
     maxPositionImpactFactor: { positive: factor("0.005"), negative: factor("0.005") },
     positionFeeFactor: { balanceImproved: factor("0.0004"), balanceNotImproved: factor("0.0006") },
+    maxPnlFactorForTraders: { long: factor("0.9"), short: factor("0.9") },
   },
   BTC: {
     minCollateralFactorForLiquidation: factor("0.006"),
@@ -69,7 +72,14 @@ export const GMX_V2_MARKET_PARAMS: Record<GmxV2MarketName, GmxV2MarketParams> = 
     positionImpactExponentFactor: { positive: factor("2"), negative: factor("1.9") },
     maxPositionImpactFactor: { positive: factor("0.005"), negative: factor("0.005") },
     positionFeeFactor: { balanceImproved: factor("0.0004"), balanceNotImproved: factor("0.0006") },
+    maxPnlFactorForTraders: { long: factor("0.8"), short: factor("0.85") },
   },
+};
+
+/** Pool amounts at deployment (whole tokens); the simulation moves them, thin pools cap traders' profits. */
+export const GMX_V2_INITIAL_POOLS: Record<GmxV2MarketName, { long: string; short: string }> = {
+  ETH: { long: "500", short: "1500000" },
+  BTC: { long: "25", short: "1500000" },
 };
 
 // ---------------------------------------------------------------- DataStore keys (gmx-synthetics data/Keys.sol)
@@ -86,6 +96,10 @@ export const gmxV2Keys = {
   positionImpactExponentFactor: positionImpactExponentFactorKey,
   maxPositionImpactFactor: maxPositionImpactFactorKey,
   positionFeeFactor: positionFeeFactorKey,
+  maxPnlFactorForTraders: maxPnlFactorForTradersKey,
+  openInterestInTokens: (market: Address, collateralToken: Address, isLong: boolean) =>
+    dataStoreKey("OPEN_INTEREST_IN_TOKENS", address(market), address(collateralToken), flag(isLong)),
+  poolAmount: (market: Address, token: Address) => dataStoreKey("POOL_AMOUNT", address(market), address(token)),
   openInterest: (market: Address, collateralToken: Address, isLong: boolean) =>
     dataStoreKey("OPEN_INTEREST", address(market), address(collateralToken), flag(isLong)),
   cumulativeBorrowingFactor: (market: Address, isLong: boolean) => dataStoreKey("CUMULATIVE_BORROWING_FACTOR", address(market), flag(isLong)),
@@ -108,6 +122,8 @@ export function marketParamEntries(market: Address, p: GmxV2MarketParams): [Hex,
     [k.maxPositionImpactFactor(market, false), p.maxPositionImpactFactor.negative],
     [k.positionFeeFactor(market, true), p.positionFeeFactor.balanceImproved],
     [k.positionFeeFactor(market, false), p.positionFeeFactor.balanceNotImproved],
+    [k.maxPnlFactorForTraders(market, true), p.maxPnlFactorForTraders.long],
+    [k.maxPnlFactorForTraders(market, false), p.maxPnlFactorForTraders.short],
   ];
 }
 
@@ -152,6 +168,9 @@ export async function deployGmxV2Fixture(rpcUrl: string, tokens: Record<TokenSym
     };
     await call("createMarket", [market.marketToken, market.indexToken, market.longToken, market.shortToken]);
     for (const [key, value] of marketParamEntries(market.marketToken, GMX_V2_MARKET_PARAMS[name])) await call("setUint", [key, value]);
+    const pools = GMX_V2_INITIAL_POOLS[name];
+    await call("setPoolAmount", [market.marketToken, market.longToken, parseUnits(pools.long, tokens[t.long].decimals)]);
+    await call("setPoolAmount", [market.marketToken, market.shortToken, parseUnits(pools.short, tokens[t.short].decimals)]);
     markets[name] = market;
   }
 

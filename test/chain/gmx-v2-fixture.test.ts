@@ -178,6 +178,9 @@ describe("FixtureGmxV2 deployment", () => {
       ["openInterestKey", [market, usdc, false], gmxV2Keys.openInterest(market, usdc, false)],
       ["cumulativeBorrowingFactorKey", [market, true], gmxV2Keys.cumulativeBorrowingFactor(market, true)],
       ["fundingFeeAmountPerSizeKey", [market, usdc, true], gmxV2Keys.fundingFeeAmountPerSize(market, usdc, true)],
+      ["openInterestInTokensKey", [market, usdc, false], gmxV2Keys.openInterestInTokens(market, usdc, false)],
+      ["poolAmountKey", [market, usdc], gmxV2Keys.poolAmount(market, usdc)],
+      ["maxPnlFactorForTradersKey", [market, true], gmxV2Keys.maxPnlFactorForTraders(market, true)],
       ["positionKey", [d.tokens.LINK.address, market, usdc, true], gmxV2Keys.positionKey(d.tokens.LINK.address, market, usdc, true)],
       // Earlier releases' keys (releases.ts): the exponent per market through v2.2, MIN_COLLATERAL_FACTOR before v2.2.
       ["positionImpactExponentFactorKeyV22", [market], positionImpactExponentFactorKey(market)],
@@ -217,7 +220,7 @@ describe("FixtureGmxV2 deployment", () => {
     expect(releaseMismatch(v22)).toBeNull();
     // Closing a 20k short widens 100k/50k to 100k/30k: -(70k^2 - 50k^2) x 1e-9 = -$2.40.
     const short = { isLong: false, sizeInUsd: usd(20_000n), sizeInTokens: 0n, collateralAmount: 0n, pendingImpactAmount: 0n, borrowingFactor: 0n, fundingFeeAmountPerSize: 0n };
-    const oi = { longOpenInterestUsd: usd(100_000n), shortOpenInterestUsd: usd(50_000n), cumulativeBorrowingFactor: 0n, fundingFeeAmountPerSize: 0n };
+    const oi = { longOpenInterestUsd: usd(100_000n), shortOpenInterestUsd: usd(50_000n), openInterestInTokens: 0n, pnlPoolAmount: 0n, cumulativeBorrowingFactor: 0n, fundingFeeAmountPerSize: 0n };
     const impact = closePriceImpactUsd(short, v22, oi).impactUsd;
     expect(Number(impact) / 1e30).toBeCloseTo(-2.4, 9);
 
@@ -268,7 +271,7 @@ describe("increasePosition", () => {
     await k.setPrice("WETH", answer(3_000n));
     const receipt = await k.open(ref, 10n ** 18n, usd(10_000n), -(10n ** 15n));
     const events = gmxEvents(receipt);
-    expect(events.map((e) => e.name)).toEqual(["OpenInterestUpdated", "PositionIncrease", "OrderExecuted"]);
+    expect(events.map((e) => e.name)).toEqual(["OpenInterestUpdated", "OpenInterestInTokensUpdated", "PositionIncrease", "OrderExecuted"]);
 
     const sizeInTokens = usd(10_000n) / ETH_PRICE; // long: rounded down at the max price
     const collateral = 10n ** 18n - usd(6n) / ETH_PRICE; // 0.06% fee on $10000, in WETH at the min price
@@ -311,6 +314,14 @@ describe("increasePosition", () => {
       int: { delta: usd(10_000n) },
       uint: { nextValue: usd(10_000n) },
     });
+    // MarketUtils.applyDeltaToOpenInterest also moves the side's open interest in index tokens (the pool PnL's base).
+    expect(only(events, "OpenInterestInTokensUpdated")).toMatchObject({
+      topic1: addressTopic(g.markets.ETH.marketToken),
+      address: { market: g.markets.ETH.marketToken, collateralToken: d.tokens.WETH.address },
+      bool: { isLong: true },
+      int: { delta: sizeInTokens },
+      uint: { nextValue: sizeInTokens },
+    });
     const executed = only(events, "OrderExecuted");
     expect(executed.log.topics[0]).toBe(toEventSelector(GmxV2EventEmitterAbi[2]));
     expect(executed).toMatchObject({
@@ -338,7 +349,7 @@ describe("increasePosition", () => {
     expect(increase.uint).toMatchObject({
       sizeInUsd: usd(5_000n),
       sizeInTokens: ceilDiv(usd(5_000n), ETH_PRICE), // 1666666666666666667
-      collateralAmount: 997n * 10n ** 6n, // $3 fee
+      collateralAmount: 998n * 10n ** 6n, // $2 fee: against the open long, the short improves the balance (0.04%)
       executionPrice: ETH_PRICE,
       "collateralTokenPrice.min": USDC_PRICE,
     });
@@ -394,8 +405,9 @@ describe("isPositionLiquidatable", () => {
 
     const receipt = await k.liquidate(ref);
     const events = gmxEvents(receipt);
-    expect(events.map((e) => e.name)).toEqual(["OpenInterestUpdated", "PositionDecrease", "OrderExecuted"]);
+    expect(events.map((e) => e.name)).toEqual(["OpenInterestUpdated", "OpenInterestInTokensUpdated", "PositionDecrease", "OrderExecuted"]);
     expect(only(events, "OpenInterestUpdated").int).toEqual({ delta: -usd(10_000n) });
+    expect(only(events, "OpenInterestInTokensUpdated").int).toEqual({ delta: -T_LONG });
     const decrease = only(events, "PositionDecrease");
     expect(decrease.topic1).toBe(addressTopic(ref.account));
     expect(decrease.keys("uintItems")).toEqual([...POSITION_UINT_KEYS, "collateralDeltaAmount", "values.priceImpactDiffUsd", "orderType", "decreasedAtTime"]);
@@ -450,10 +462,11 @@ describe("isPositionLiquidatable", () => {
     const funding = only(gmxEvents(await k.setFunding("ETH", usdc, false, perSize)), "FundingFeeAmountPerSizeUpdated");
     expect(funding).toMatchObject({ address: { market, collateralToken: usdc }, bool: { isLong: false }, uint: { delta: perSize, value: perSize } });
 
-    // fees in USDC units: position 0.06% of $5000, borrowing $5, funding ceil(5e33 * perSize / 1e45) = 500001
-    const costAmount = 3_000_000n + 5_000_000n + 500_001n;
-    // only shorts are open: closing improves balance, a positive impact counts as 0
-    const shortRemaining = (max: bigint) => 997n * 10n ** 6n * USDC_PRICE + (usd(5_000n) - tokens * max) - costAmount * USDC_PRICE;
+    // Only shorts are open: closing improves the balance, so the closing fee is the balance-improved
+    // factor (v2.2 on), and a positive impact counts as 0.
+    // Fees in USDC units: position 0.04% of $5000, borrowing $5, funding ceil(5e33 * perSize / 1e45) = 500001.
+    const costAmount = 2_000_000n + 5_000_000n + 500_001n;
+    const shortRemaining = (max: bigint) => 998n * 10n ** 6n * USDC_PRICE + (usd(5_000n) - tokens * max) - costAmount * USDC_PRICE;
     expect(await k.liquidationCheck(ref)).toEqual({
       liquidatable: false,
       remainingCollateralUsd: shortRemaining(ETH_PRICE),
@@ -497,7 +510,9 @@ describe("decreasePosition", () => {
     // 40% of the size: 0.2 WBTC of a $3000 profit, 40% of the pending impact (-2000 sats at the max price)
     const basePnlUsd = usd(1_200n);
     const impactUsd = -2_000n * price;
-    const collateral = opened.collateralAmount + (basePnlUsd + impactUsd) / price - usd(72n) / 10n / price;
+    // The only BTC position: cutting it improves the balance, a 0.04% fee on $12000. The pool (25 WBTC)
+    // covers the $3000 of pool PnL, so the profit is not capped.
+    const collateral = opened.collateralAmount + (basePnlUsd + impactUsd) / price - usd(48n) / 10n / price;
     expect(decrease.uint).toMatchObject({
       sizeInUsd: usd(18_000n),
       sizeInTokens: 30_000_000n,
@@ -545,12 +560,12 @@ describe("decreasePosition", () => {
 describe("simulateGmxV2", () => {
   it("runs a seeded scenario with long and short liquidations and an ADL, leaving positions the events fully explain", async () => {
     const fromBlock = BigInt(await chainClients(d.rpcUrl).publicClient.getBlockNumber());
-    const summary = await simulateGmxV2(d, g, { seed: 7, steps: 80, wallets: 4 });
+    const summary = await simulateGmxV2(d, g, { seed: 8, steps: 80, wallets: 4 });
     expect(summary.wallets).toHaveLength(4);
-    for (const count of ["open", "increase", "decrease", "close", "adl", "priceMove", "borrowing", "funding", "liquidationLong", "liquidationShort"] as const) {
+    for (const count of ["open", "increase", "decrease", "close", "adl", "priceMove", "borrowing", "funding", "pool", "liquidationLong", "liquidationShort"] as const) {
       expect(summary.counts[count], count).toBeGreaterThan(0);
     }
-    expect(summary.staged).toEqual({ liquidationLong: false, liquidationShort: false, adl: false }); // seed 7 gets all three from the random walk
+    expect(summary.staged).toEqual({ liquidationLong: false, liquidationShort: false, adl: false }); // seed 8 gets all three from the random walk
     expect(summary.liquidated).toHaveLength(summary.counts.liquidationLong + summary.counts.liquidationShort);
     expect(summary.openPositions.length).toBeGreaterThanOrEqual(4);
 

@@ -98,6 +98,10 @@ export class GmxV2Keeper {
     return this.send("setCumulativeBorrowingFactor", [this.g.markets[market].marketToken, isLong, cumulativeBorrowingFactor]);
   }
 
+  setPool(market: GmxV2MarketName, token: Address, amount: bigint) {
+    return this.send("setPoolAmount", [this.g.markets[market].marketToken, token, amount]);
+  }
+
   setFunding(market: GmxV2MarketName, collateralToken: Address, isLong: boolean, fundingFeeAmountPerSize: bigint) {
     return this.send("setFundingFeeAmountPerSize", [this.g.markets[market].marketToken, collateralToken, isLong, fundingFeeAmountPerSize]);
   }
@@ -184,6 +188,7 @@ export type GmxV2Counts = {
   priceMove: number;
   borrowing: number;
   funding: number;
+  pool: number;
   liquidationLong: number;
   liquidationShort: number;
 };
@@ -232,6 +237,7 @@ class GmxV2Simulator {
     priceMove: 0,
     borrowing: 0,
     funding: 0,
+    pool: 0,
     liquidationLong: 0,
     liquidationShort: 0,
   };
@@ -311,6 +317,7 @@ class GmxV2Simulator {
     if (roll < 0.25) return this.movePrices();
     if (roll < 0.32) return this.accrueBorrowing();
     if (roll < 0.38) return this.accrueFunding();
+    if (roll < 0.42) return this.movePool();
     if (roll < 0.62 || this.open.size === 0) return this.freeSlots().length > 0 ? this.openRandom() : this.increaseRandom();
     if (roll < 0.72) return this.increaseRandom();
     if (roll < 0.85) return this.decreaseRandom();
@@ -349,6 +356,17 @@ class GmxV2Simulator {
     const delta = (rate * FUNDING_SCALE) / this.unitPrice(this.symbolOf(collateralToken));
     await this.k.setFunding(market, collateralToken, isLong, current + delta);
     this.counts.funding++;
+    await this.sweepLiquidations();
+  }
+
+  /** A market's pool of one token moves to $20k .. $2M: a thin pool caps the side's profits (MAX_PNL_FACTOR_FOR_TRADERS). */
+  private async movePool() {
+    const market = this.rng.pick(GMX_V2_MARKET_NAMES);
+    const m = this.k.g.markets[market];
+    const token = this.rng.chance(0.5) ? m.longToken : m.shortToken;
+    const usd = BigInt(Math.round(20_000 * 100 ** this.rng.next())) * USD;
+    await this.k.setPool(market, token, this.amountOf(token, usd));
+    this.counts.pool++;
     await this.sweepLiquidations();
   }
 

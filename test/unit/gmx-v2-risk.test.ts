@@ -6,6 +6,7 @@ import {
   closePriceImpactUsd,
   liquidationCheck,
   liquidationPrice,
+  positionPnlUsd,
   type GmxV2MarketParams,
   type GmxV2MarketState,
   type GmxV2Position,
@@ -21,6 +22,7 @@ const USDC_PRICE = 10n ** 24n;
 const ceil = (a: bigint, b: bigint) => (a + b - 1n) / b;
 
 const params: GmxV2MarketParams = {
+  release: "2025-11",
   minCollateralUsd: usd(1),
   minCollateralFactorForLiquidation: (5n * E30) / 1000n, // 0.5%
   maxPositionImpactFactorForLiquidations: (25n * E30) / 10_000n,
@@ -32,6 +34,8 @@ const params: GmxV2MarketParams = {
   maxPositionImpactFactorNegative: (5n * E30) / 1000n,
   positionFeeFactorBalanceImproved: (4n * E30) / 10_000n,
   positionFeeFactorBalanceNotImproved: (6n * E30) / 10_000n,
+  maxPnlFactorForTradersLong: (9n * E30) / 10n,
+  maxPnlFactorForTradersShort: (9n * E30) / 10n,
 };
 
 const position = (over: Partial<GmxV2Position>): GmxV2Position => ({
@@ -48,6 +52,8 @@ const position = (over: Partial<GmxV2Position>): GmxV2Position => ({
 const state = (over: Partial<GmxV2MarketState> = {}): GmxV2MarketState => ({
   longOpenInterestUsd: usd(30_000),
   shortOpenInterestUsd: usd(30_000),
+  openInterestInTokens: 0n, // no pool PnL: profits uncapped unless a test sets the pool
+  pnlPoolAmount: 0n,
   cumulativeBorrowingFactor: 10n ** 27n + 10n ** 26n, // 0.01% of size accrued since the position's snapshot
   fundingFeeAmountPerSize: 5n * 10n ** 12n, // per 1e30 USD of size, 1e45 scale: 30,000e30 * 5e12 / 1e45 = 150 units
   ...over,
@@ -114,15 +120,27 @@ describe("GMX v2 close price impact (PositionPricingUtils.getPriceImpactUsd, usd
 });
 
 /** remaining collateral as the notes' formula states it, written out here independently of risk.ts. */
-function remainingByHand(p: GmxV2Position, s: GmxV2MarketState, indexPrice: bigint, collateralPrice: bigint, impactUsd: bigint) {
+function remainingByHand(
+  p: GmxV2Position,
+  s: GmxV2MarketState,
+  indexPrice: bigint,
+  collateralPrice: bigint,
+  impactUsd: bigint,
+  feeFactor = params.positionFeeFactorBalanceNotImproved,
+) {
   const borrowingUsd = (p.sizeInUsd * (s.cumulativeBorrowingFactor - p.borrowingFactor)) / E30;
   const fundingAmount = ceil(p.sizeInUsd * (s.fundingFeeAmountPerSize - p.fundingFeeAmountPerSize), 10n ** 45n);
-  const closingFeeUsd = (p.sizeInUsd * params.positionFeeFactorBalanceNotImproved) / E30;
+  const closingFeeUsd = (p.sizeInUsd * feeFactor) / E30;
   // Fees are charged in collateral tokens, each USD fee floored to token units first.
   const costAmount = borrowingUsd / collateralPrice + fundingAmount + closingFeeUsd / collateralPrice;
   const pnl = p.isLong ? p.sizeInTokens * indexPrice - p.sizeInUsd : p.sizeInUsd - p.sizeInTokens * indexPrice;
   return p.collateralAmount * collateralPrice + pnl + impactUsd - costAmount * collateralPrice;
 }
+
+const INDEX = { isIndexToken: true as const };
+const USDC = { isIndexToken: false as const, price: { min: USDC_PRICE, max: USDC_PRICE } };
+/** ETH/USD market: ETH is the index and long token, USDC the short token; a side's PnL token is its pool token. */
+const pricing = (p: GmxV2Position, collateral: typeof INDEX | typeof USDC) => ({ collateral, pnlToken: p.isLong ? INDEX : USDC });
 
 describe("GMX v2 liquidation price (gmx-interface getLiquidationPrice, settled on the contract's check)", () => {
   const liqCollateral = (p: GmxV2Position) => {
@@ -136,7 +154,7 @@ describe("GMX v2 liquidation price (gmx-interface getLiquidationPrice, settled o
     const rem = remainingByHand(p, s, 0n, USDC_PRICE, 0n) + p.sizeInUsd; // collateral + impact - costs (no pnl term)
     const X = liqCollateral(p) - rem + p.sizeInUsd;
     const expected = ceil(X, p.sizeInTokens) - 1n;
-    const got = liquidationPrice(p, params, s, { isIndexToken: false, price: { min: USDC_PRICE, max: USDC_PRICE } });
+    const got = liquidationPrice(p, params, s, pricing(p, USDC));
     expect(got).toEqual({ kind: "price", price: expected });
     // Around $2,715: 10 ETH, $3,000 collateral less fees, 0.5% maintenance.
     expect(Number(expected) / 1e12).toBeGreaterThan(2_700);
@@ -151,7 +169,7 @@ describe("GMX v2 liquidation price (gmx-interface getLiquidationPrice, settled o
     const rem = remainingByHand(p, s, 0n, USDC_PRICE, 0n) - p.sizeInUsd;
     const Y = p.sizeInUsd + rem - liqCollateral(p);
     const expected = Y / p.sizeInTokens + 1n;
-    expect(liquidationPrice(p, params, s, { isIndexToken: false, price: { min: USDC_PRICE, max: USDC_PRICE } })).toEqual({
+    expect(liquidationPrice(p, params, s, pricing(p, USDC))).toEqual({
       kind: "price",
       price: expected,
     });
@@ -162,7 +180,7 @@ describe("GMX v2 liquidation price (gmx-interface getLiquidationPrice, settled o
   it("long with ETH collateral: the boundary where ETH prices both the position and its collateral", () => {
     const p = position({ collateralAmount: ETH(1) });
     const s = state();
-    const got = liquidationPrice(p, params, s, { isIndexToken: true });
+    const got = liquidationPrice(p, params, s, pricing(p, INDEX));
     if (got.kind !== "price") throw new Error(`expected a price, got ${got.kind}`);
     const liquidatable = (P: bigint) => remainingByHand(p, s, P, P, 0n) < liqCollateral(p);
     expect(liquidatable(got.price)).toBe(true);
@@ -179,19 +197,21 @@ describe("GMX v2 liquidation price (gmx-interface getLiquidationPrice, settled o
   it("short with ETH collateral, pending negative impact, and a capped close impact", () => {
     const m = { ...params, positionImpactFactorNegative: 4n * 10n ** 21n };
     const p = position({ isLong: false, collateralAmount: ETH(1), pendingImpactAmount: -ETH(0.002) });
-    // Shorts dominate: closing the short improves balance (positive impact, zeroed by the check).
+    // Shorts dominate: closing the short improves balance (positive impact, zeroed by the check), so
+    // the close is charged the balance-improved fee factor (isPositionLiquidatable, v2.2 on).
     const s = state({ longOpenInterestUsd: usd(10_000), shortOpenInterestUsd: usd(100_000) });
-    const got = liquidationPrice(p, m, s, { isIndexToken: true });
+    const got = liquidationPrice(p, m, s, pricing(p, INDEX));
     if (got.kind !== "price") throw new Error(`expected a price, got ${got.kind}`);
     const cap = -(p.sizeInUsd * m.maxPositionImpactFactorForLiquidations) / E30;
     const impactAt = (P: bigint) => {
       const v = p.pendingImpactAmount * P; // positive close impact is capped to 0 with the sum
       return v < cap ? cap : v;
     };
-    const liquidatable = (P: bigint) => remainingByHand(p, s, P, P, impactAt(P)) < liqCollateral(p);
+    const liquidatable = (P: bigint) => remainingByHand(p, s, P, P, impactAt(P), params.positionFeeFactorBalanceImproved) < liqCollateral(p);
     expect(liquidatable(got.price)).toBe(true);
     expect(liquidatable(got.price - 1n)).toBe(false);
-    expect(liquidationCheck(p, m, s, { index: { min: got.price, max: got.price }, collateral: { min: got.price, max: got.price } }).liquidatable).toBe(true);
+    const at = { min: got.price, max: got.price };
+    expect(liquidationCheck(p, m, s, { index: at, collateral: at, pnlToken: USDC.price }).liquidatable).toBe(true);
   });
 
   it("flags positions that no price can save or no price can liquidate", () => {
@@ -199,11 +219,90 @@ describe("GMX v2 liquidation price (gmx-interface getLiquidationPrice, settled o
     // A short's best case is the price at zero (PnL = size); borrowing of twice the size exceeds that plus the collateral.
     const owing = state({ cumulativeBorrowingFactor: 10n ** 27n + 2n * E30 });
     const short = position({ isLong: false });
-    expect(liquidationPrice(short, params, owing, { isIndexToken: false, price: { min: USDC_PRICE, max: USDC_PRICE } })).toEqual({ kind: "always" });
+    expect(liquidationPrice(short, params, owing, pricing(short, USDC))).toEqual({ kind: "always" });
     const overCollateralised = position({ collateralAmount: 40_000n * 10n ** 6n });
-    expect(liquidationPrice(overCollateralised, params, s, { isIndexToken: false, price: { min: USDC_PRICE, max: USDC_PRICE } })).toEqual({
+    expect(liquidationPrice(overCollateralised, params, s, pricing(overCollateralised, USDC))).toEqual({
       kind: "never",
     });
+  });
+});
+
+describe("GMX v2 closing fee factor by release (PositionUtils.isPositionLiquidatable, GetPositionFeesParams)", () => {
+  // Longs 100k, shorts 50k; closing an 80k long crosses over to shorts-heavy by 30k: the balance improves
+  // (50k -> 30k) but the impact is negative, 50k^2 x 1e-9 - 30k^2 x 4e-9 = -$1.10.
+  const m = { ...params, positionImpactFactorPositive: 10n ** 21n, positionImpactFactorNegative: 4n * 10n ** 21n };
+  const p = position({ sizeInUsd: usd(80_000), sizeInTokens: ETH(80 / 3), collateralAmount: 20_000n * 10n ** 6n });
+  const s = state({ longOpenInterestUsd: usd(100_000), shortOpenInterestUsd: usd(50_000) });
+  const prices = { index: { min: ethPrice(3_000), max: ethPrice(3_000) }, collateral: USDC.price, pnlToken: { min: ethPrice(3_000), max: ethPrice(3_000) } };
+
+  it("v2.2 on charges the balance-improved factor, v2.0/v2.1 the not-improved one when the impact is not positive", () => {
+    const close = closePriceImpactUsd(p, m, s);
+    expect(close.balanceWasImproved).toBe(true);
+    expect(Number(close.impactUsd) / 1e30).toBeCloseTo(-1.1, 9);
+    const current = liquidationCheck(p, m, s, prices).remainingCollateralUsd;
+    const v21 = liquidationCheck(p, { ...m, release: "2.1" }, s, prices).remainingCollateralUsd;
+    // 80k x (6 - 4) bps = $16, both fees whole USDC units.
+    expect(current - v21).toBe(usd(16));
+    expect(liquidationCheck(p, { ...m, release: "2.2" }, s, prices).remainingCollateralUsd).toBe(current);
+  });
+});
+
+describe("GMX v2 PnL cap (PositionUtils.getPositionPnlUsd, MarketUtils.getPnl / getCappedPnl, MAX_PNL_FACTOR_FOR_TRADERS)", () => {
+  // 100 ETH of longs opened for $300k in total; this position is 10 of them, opened for $30k.
+  const p = position({});
+  const pool = (ethInPool: number) => state({ longOpenInterestUsd: usd(300_000), openInterestInTokens: ETH(100), pnlPoolAmount: ETH(ethInPool) });
+  const at = (dollars: number) => ({ index: { min: ethPrice(dollars), max: ethPrice(dollars) }, pnlToken: { min: ethPrice(dollars), max: ethPrice(dollars) } });
+
+  /** The cap written out from the contract: pool pnl at the max price against factor x pool value at the min; pnl x capped / poolPnl, floored. */
+  const cappedByHand = (s: GmxV2MarketState, dollars: number) => {
+    const price = ethPrice(dollars);
+    const pnl = p.sizeInTokens * price - p.sizeInUsd;
+    if (pnl <= 0n) return pnl;
+    const poolPnl = s.openInterestInTokens * price - s.longOpenInterestUsd;
+    const maxPnl = (s.pnlPoolAmount * price * params.maxPnlFactorForTradersLong) / E30;
+    return poolPnl > maxPnl && maxPnl > 0n ? (pnl * maxPnl) / poolPnl : pnl;
+  };
+
+  it("leaves a profit whole while the pool covers 90% of the side's PnL, scales it down past that", () => {
+    // At $4,000: pool PnL $100k; 50 ETH cover $180k of it (uncapped), 20 ETH only $72k (capped to 72%).
+    expect(positionPnlUsd(p, params, pool(50), at(4_000))).toBe(usd(10_000));
+    expect(positionPnlUsd(p, params, pool(20), at(4_000))).toBe(usd(7_200));
+    expect(positionPnlUsd(p, params, pool(20), at(4_000))).toBe(cappedByHand(pool(20), 4_000));
+    // An odd price: the floor of Precision.mulDiv.
+    expect(positionPnlUsd(p, params, pool(20), at(4_321))).toBe(cappedByHand(pool(20), 4_321));
+  });
+
+  it("never touches a loss, and a cap of zero (no pool indexed) leaves the profit uncapped as the contract does", () => {
+    expect(positionPnlUsd(p, params, pool(1), at(2_500))).toBe(usd(-5_000));
+    expect(positionPnlUsd(p, params, pool(0), at(4_000))).toBe(usd(10_000));
+  });
+
+  it("moves the liquidation price of a position that is liquidatable in profit, and the boundary is exact", () => {
+    // $500 of USDC against $3,000 of accrued borrowing: only a profit keeps this long open.
+    const owing = (s: GmxV2MarketState) => ({ ...s, cumulativeBorrowingFactor: 10n ** 27n + E30 / 10n, fundingFeeAmountPerSize: 0n });
+    const thin = position({ collateralAmount: 500n * 10n ** 6n });
+    const uncapped = liquidationPrice(thin, params, owing(pool(50)), pricing(thin, USDC));
+    const capped = liquidationPrice(thin, params, owing(pool(5)), pricing(thin, USDC));
+    if (uncapped.kind !== "price" || capped.kind !== "price") throw new Error("expected prices");
+    // Closing a long on a long-heavy market improves the balance: a 4 bps fee, $12. Uncapped:
+    // 10P - 30k = 3,000 + 12 + 150 - 500, P ~ $3,266.2. Capped by a 5 ETH pool the position keeps
+    // 0.45 P (4.5P of pool value over the pool's 10x share), so P ~ $5,915.6.
+    expect(Number(uncapped.price) / 1e12).toBeCloseTo(3_266.2, 0);
+    expect(Number(capped.price) / 1e12).toBeCloseTo(5_915.6, 0);
+    const s = owing(pool(5));
+    const liquidatable = (price: bigint) => {
+      const dollars = Number(price) / 1e12;
+      const borrowingAmount = (thin.sizeInUsd / 10n) / USDC_PRICE;
+      const feeAmount = ((thin.sizeInUsd * 4n) / 10_000n) / USDC_PRICE;
+      const pnl = p.sizeInTokens * price - p.sizeInUsd;
+      const poolPnl = s.openInterestInTokens * price - s.longOpenInterestUsd;
+      const maxPnl = (s.pnlPoolAmount * price * params.maxPnlFactorForTradersLong) / E30;
+      const cappedPnl = pnl > 0n && poolPnl > maxPnl && maxPnl > 0n ? (pnl * maxPnl) / poolPnl : pnl;
+      const remaining = thin.collateralAmount * USDC_PRICE + cappedPnl - (borrowingAmount + feeAmount) * USDC_PRICE;
+      return dollars > 0 && remaining < (thin.sizeInUsd * params.minCollateralFactorForLiquidation) / E30;
+    };
+    expect(liquidatable(capped.price)).toBe(true);
+    expect(liquidatable(capped.price + 1n)).toBe(false);
   });
 });
 

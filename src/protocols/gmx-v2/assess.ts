@@ -9,11 +9,14 @@ import type { GmxV2MarketValueKind } from "./schema";
 import { releaseMismatch } from "./market-params";
 import { decodeState, marketId, toGmxV2Position, toUnitPrice, toWholeTokenPrice } from "./normalise";
 import {
+  closeFeeBalanceImproved,
+  closePriceImpactUsd,
   closingCosts,
   leverage,
   liquidationCheck,
   liquidationPrice,
   positionPnlUsd,
+  uncappedPnlUsd,
   type GmxV2MarketParams,
   type GmxV2MarketState,
 } from "./risk";
@@ -53,19 +56,23 @@ function inputsAt(ctx: AssessContext) {
       return (await latestAtOrBefore<{ value: bigint }>(ctx.db, V, conditions, block))?.value;
     });
 
-  /** MarketUtils.getOpenInterest per side (halved per token when long and short token are the same), and the accumulators. */
+  /**
+   * MarketUtils.getOpenInterest / getOpenInterestInTokens per side and getPoolAmount (each halved per
+   * token when long and short token are the same), and the accumulators. A value with no event since
+   * indexing began reads 0, which leaves a profit uncapped (getPositionPnlUsd caps only a positive pool PnL).
+   */
   const state = async (row: PositionRow, market: Address, t: MarketTokens, block: bigint): Promise<GmxV2MarketState | undefined> => {
     const divisor = t.longToken.toLowerCase() === t.shortToken.toLowerCase() ? 2n : 1n;
-    const side = async (isLong: boolean) => {
-      const [a, b] = await Promise.all([
-        value(row, market, "openInterest", t.longToken, isLong, block),
-        value(row, market, "openInterest", t.shortToken, isLong, block),
-      ]);
+    const side = async (kind: "openInterest" | "openInterestInTokens", isLong: boolean) => {
+      const [a, b] = await Promise.all([value(row, market, kind, t.longToken, isLong, block), value(row, market, kind, t.shortToken, isLong, block)]);
       return (a ?? 0n) / divisor + (b ?? 0n) / divisor;
     };
-    const [longOpenInterestUsd, shortOpenInterestUsd, borrowing, funding] = await Promise.all([
-      side(true),
-      side(false),
+    const pnlToken = row.isLong ? t.longToken : t.shortToken;
+    const [longOpenInterestUsd, shortOpenInterestUsd, openInterestInTokens, pool, borrowing, funding] = await Promise.all([
+      side("openInterest", true),
+      side("openInterest", false),
+      side("openInterestInTokens", row.isLong),
+      value(row, market, "poolAmount", pnlToken, false, block),
       value(row, market, "cumulativeBorrowingFactor", zeroAddress, row.isLong, block),
       value(row, market, "fundingFeeAmountPerSize", row.collateralToken, row.isLong, block),
     ]);
@@ -73,6 +80,8 @@ function inputsAt(ctx: AssessContext) {
     return {
       longOpenInterestUsd,
       shortOpenInterestUsd,
+      openInterestInTokens,
+      pnlPoolAmount: (pool ?? 0n) / divisor,
       // An accumulator not updated since indexing began is the position's own snapshot (no pending fee).
       cumulativeBorrowingFactor: borrowing ?? s.borrowingFactor,
       fundingFeeAmountPerSize: funding ?? s.fundingFeeAmountPerSize,
@@ -114,7 +123,6 @@ export async function assessGmxV2(ctx: AssessContext, rows: PositionRow[]): Prom
       const index = indexUnit === undefined ? undefined : { min: indexUnit, max: indexUnit };
       const collateral = collateralUnit === undefined ? undefined : { min: collateralUnit, max: collateralUnit };
 
-      const pnl = index ? positionPnlUsd(p, index) : null;
       const collateralUsd = collateral ? p.collateralAmount * collateral.min : null;
       if (p.collateralAmount === 0n) warnings.push("zero collateral: leverage undefined");
       const common = {
@@ -122,7 +130,6 @@ export async function assessGmxV2(ctx: AssessContext, rows: PositionRow[]): Prom
         notionalUsd: index ? p.sizeInTokens * index.min : null,
         collateralUsd,
         collateralAmount: row.collateralAmount,
-        unrealizedPnlUsd: pnl,
         warnings,
       };
 
@@ -130,32 +137,57 @@ export async function assessGmxV2(ctx: AssessContext, rows: PositionRow[]): Prom
       const params = await inputs.params(row, market, block);
       const state = tokens ? await inputs.state(row, market, tokens, block) : undefined;
       if (!tokens || !params || !state) {
-        warnings.push("market parameters or state not indexed at or before this block: fees and liquidation price unknown");
-        return { ...common, leverage: null, ...unavailable };
+        warnings.push("market parameters or state not indexed at or before this block: PnL uncapped, fees and liquidation price unknown");
+        return { ...common, unrealizedPnlUsd: index ? uncappedPnlUsd(p, index) : null, leverage: null, ...unavailable };
       }
-      if (!collateral) return { ...common, leverage: null, ...unavailable };
       const mismatch = releaseMismatch(params);
       if (mismatch) warnings.push(mismatch);
 
+      // A profit is capped against the pool of the side's PnL token (long token for longs, short token for shorts).
+      const pnlToken = row.isLong ? tokens.longToken : tokens.shortToken;
+      const pnlTokenIsIndex = pnlToken.toLowerCase() === row.market.toLowerCase();
+      const pnlTokenDecimals = assets.get(row.chainId, pnlToken)?.decimals;
+      const pnlTokenPrice = pnlTokenIsIndex ? indexPrice : usableMark(ctx.prices(row.chainId, pnlToken));
+      const pnlTokenUnit = pnlTokenPrice === undefined || pnlTokenDecimals === undefined ? undefined : toUnitPrice(pnlTokenPrice, pnlTokenDecimals);
+      const pnlTokenPrices = pnlTokenIsIndex ? index : pnlTokenUnit === undefined ? undefined : { min: pnlTokenUnit, max: pnlTokenUnit };
+      let pnl: bigint | null = null;
+      if (index && pnlTokenPrices) pnl = positionPnlUsd(p, params, state, { index, pnlToken: pnlTokenPrices });
+      else if (index) {
+        pnl = uncappedPnlUsd(p, index);
+        if (pnl > 0n) warnings.push("PnL token price or decimals unknown: profit shown without the pool's cap");
+      }
+      if (!collateral) return { ...common, unrealizedPnlUsd: pnl, leverage: null, ...unavailable };
+
+      const close = closePriceImpactUsd(p, params, state);
       let costs;
       try {
-        costs = closingCosts(p, params, state, collateral.min);
+        costs = closingCosts(p, params, state, collateral.min, closeFeeBalanceImproved(params, close));
       } catch (error) {
         warnings.push(`fees unavailable: ${(error as Error).message}`);
-        return { ...common, leverage: null, ...unavailable };
+        return { ...common, unrealizedPnlUsd: pnl, leverage: null, ...unavailable };
       }
       // gmx-interface getLeverage: size / (collateral + pnl - pending borrowing and funding fees).
       const pendingUsd = costs.borrowingFeeUsd + costs.fundingFeeAmount * collateral.min;
       const equityForLeverage = pnl === null || collateralUsd === null ? null : collateralUsd + pnl - pendingUsd;
 
       let liq, liquidatableNow: boolean | null = null;
-      try {
-        const sameToken = row.collateralToken.toLowerCase() === row.market.toLowerCase();
-        liq = liquidationPrice(p, params, state, sameToken ? { isIndexToken: true } : { isIndexToken: false, price: collateral });
-        if (index) liquidatableNow = liquidationCheck(p, params, state, { index, collateral: sameToken ? index : collateral }).liquidatable;
-      } catch (error) {
-        warnings.push(`liquidation price unavailable: ${(error as Error).message}`);
-        liq = undefined;
+      if (!pnlTokenPrices) warnings.push("PnL token price or decimals unknown: liquidation price unknown");
+      else {
+        try {
+          const sameToken = row.collateralToken.toLowerCase() === row.market.toLowerCase();
+          const pricing = {
+            collateral: sameToken ? { isIndexToken: true as const } : { isIndexToken: false as const, price: collateral },
+            pnlToken: pnlTokenIsIndex ? { isIndexToken: true as const } : { isIndexToken: false as const, price: pnlTokenPrices },
+          };
+          liq = liquidationPrice(p, params, state, pricing);
+          if (index) {
+            const prices = { index, collateral: sameToken ? index : collateral, pnlToken: pnlTokenPrices };
+            liquidatableNow = liquidationCheck(p, params, state, prices, close).liquidatable;
+          }
+        } catch (error) {
+          warnings.push(`liquidation price unavailable: ${(error as Error).message}`);
+          liq = undefined;
+        }
       }
 
       let liquidationDistance: number | null = null;
@@ -169,6 +201,7 @@ export async function assessGmxV2(ctx: AssessContext, rows: PositionRow[]): Prom
 
       return {
         ...common,
+        unrealizedPnlUsd: pnl,
         leverage: equityForLeverage === null ? null : leverage(p.sizeInUsd, equityForLeverage),
         pendingFeesUsd: costs.costUsd,
         equityUsd: collateralUsd === null || pnl === null ? null : collateralUsd + pnl - costs.costUsd,

@@ -52,6 +52,8 @@ export const FOLLOWED_EVENTS = {
     "PositionDecrease",
     "OraclePriceUpdate",
     "OpenInterestUpdated",
+    "OpenInterestInTokensUpdated",
+    "PoolAmountUpdated",
     "CumulativeBorrowingFactorUpdated",
     "FundingFeeAmountPerSizeUpdated",
   ],
@@ -92,7 +94,8 @@ export type GmxV2Event =
   | PositionChange
   | { kind: "OraclePriceUpdate"; token: Address; minPrice: bigint; maxPrice: bigint; timestamp: bigint | undefined }
   | { kind: "OrderExecuted"; orderKey: Hex; account: Address | undefined; secondaryOrderType: bigint }
-  | { kind: "OpenInterestUpdated"; market: Address; collateralToken: Address; isLong: boolean; nextValue: bigint }
+  | { kind: "OpenInterestUpdated" | "OpenInterestInTokensUpdated"; market: Address; collateralToken: Address; isLong: boolean; nextValue: bigint }
+  | { kind: "PoolAmountUpdated"; market: Address; token: Address; nextValue: bigint }
   | { kind: "CumulativeBorrowingFactorUpdated"; market: Address; isLong: boolean; nextValue: bigint }
   | { kind: "FundingFeeAmountPerSizeUpdated"; market: Address; collateralToken: Address; isLong: boolean; value: bigint };
 
@@ -147,7 +150,8 @@ export function decodeGmxV2Event(eventName: string, data: EventLogData): GmxV2Ev
         secondaryOrderType: i.uint.optional("secondaryOrderType") ?? 0n,
       };
     }
-    case "OpenInterestUpdated": {
+    case "OpenInterestUpdated":
+    case "OpenInterestInTokensUpdated": {
       const i = eventItems(eventName, data);
       return {
         kind: eventName,
@@ -156,6 +160,10 @@ export function decodeGmxV2Event(eventName: string, data: EventLogData): GmxV2Ev
         isLong: i.bool.required("isLong"),
         nextValue: i.uint.required("nextValue"),
       };
+    }
+    case "PoolAmountUpdated": {
+      const i = eventItems(eventName, data);
+      return { kind: eventName, market: i.address.required("market"), token: i.address.required("token"), nextValue: i.uint.required("nextValue") };
     }
     case "CumulativeBorrowingFactorUpdated": {
       const i = eventItems(eventName, data);

@@ -203,6 +203,10 @@ async function onEventLog(event: Evt, context: Ctx) {
     }
     case "OpenInterestUpdated":
       return recordMarketValue(context, event, { market: e.market, kind: "openInterest", collateralToken: e.collateralToken, isLong: e.isLong, value: e.nextValue });
+    case "OpenInterestInTokensUpdated":
+      return recordMarketValue(context, event, { market: e.market, kind: "openInterestInTokens", collateralToken: e.collateralToken, isLong: e.isLong, value: e.nextValue });
+    case "PoolAmountUpdated":
+      return recordMarketValue(context, event, { market: e.market, kind: "poolAmount", collateralToken: e.token, isLong: false, value: e.nextValue });
     case "CumulativeBorrowingFactorUpdated":
       return recordMarketValue(context, event, { market: e.market, kind: "cumulativeBorrowingFactor", collateralToken: zeroAddress, isLong: e.isLong, value: e.nextValue });
     case "FundingFeeAmountPerSizeUpdated":

@@ -4,7 +4,7 @@ import { gmxV2ReleaseRules, type GmxV2Release } from "./releases";
 // DataStore keys as gmx-synthetics data/Keys.sol builds them: a base key is keccak256(abi.encode(name)),
 // a parameterised key is keccak256(abi.encode(baseKey, args...)).
 
-export type KeyArg = { type: "address"; value: Address } | { type: "bool"; value: boolean };
+export type KeyArg = { type: "address"; value: Address } | { type: "bool"; value: boolean } | { type: "bytes32"; value: Hex };
 
 const hashString = (name: string): Hex => keccak256(encodeAbiParameters([{ type: "string" }], [name]));
 
@@ -38,6 +38,9 @@ export const maxPositionImpactFactorKey = (market: Address, isPositive: boolean)
   dataStoreKey("MAX_POSITION_IMPACT_FACTOR", address(market), flag(isPositive));
 export const positionFeeFactorKey = (market: Address, balanceWasImproved: boolean) =>
   dataStoreKey("POSITION_FEE_FACTOR", address(market), flag(balanceWasImproved));
+/** Keys.maxPnlFactorKey(MAX_PNL_FACTOR_FOR_TRADERS, market, isLong): the PnL cap getPositionPnlUsd applies. */
+export const maxPnlFactorForTradersKey = (market: Address, isLong: boolean) =>
+  dataStoreKey("MAX_PNL_FACTOR", { type: "bytes32", value: dataStoreKey("MAX_PNL_FACTOR_FOR_TRADERS") }, address(market), flag(isLong));
 
 /**
  * The DataStore key of every market parameter the liquidation check uses, by its name in
@@ -58,6 +61,8 @@ export const marketParamKeys = (market: Address, release: GmxV2Release) => {
     maxPositionImpactFactorNegative: maxPositionImpactFactorKey(market, false),
     positionFeeFactorBalanceImproved: positionFeeFactorKey(market, true),
     positionFeeFactorBalanceNotImproved: positionFeeFactorKey(market, false),
+    maxPnlFactorForTradersLong: maxPnlFactorForTradersKey(market, true),
+    maxPnlFactorForTradersShort: maxPnlFactorForTradersKey(market, false),
   };
 };
 

@@ -4,7 +4,7 @@ import { marketParamKeys } from "./keys";
 import type { GmxV2Release } from "./releases";
 import type { GmxV2MarketParams } from "./risk";
 
-/** A market's parameters as the liquidation check reads them (DataStore.getUint), keyed as `release` keys them. */
+/** A market's parameters as the liquidation check reads them (DataStore.getUint), keyed as `release` keys them, with that release. */
 export async function readMarketParams(
   client: Pick<PublicClient, "readContract">,
   dataStore: Address,
@@ -12,11 +12,11 @@ export async function readMarketParams(
   release: GmxV2Release,
   blockNumber: bigint,
 ): Promise<GmxV2MarketParams> {
-  const keys = Object.entries(marketParamKeys(market, release)) as [keyof GmxV2MarketParams, `0x${string}`][];
+  const keys = Object.entries(marketParamKeys(market, release));
   const values = await Promise.all(
     keys.map(([, key]) => client.readContract({ abi: GmxV2ReadAbi, address: dataStore, functionName: "getUint", args: [key], blockNumber })),
   );
-  return Object.fromEntries(keys.map(([name], i) => [name, values[i]])) as GmxV2MarketParams;
+  return { ...(Object.fromEntries(keys.map(([name], i) => [name, values[i]])) as Omit<GmxV2MarketParams, "release">), release };
 }
 
 /**

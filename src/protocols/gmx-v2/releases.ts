@@ -18,12 +18,17 @@ export type GmxV2ReleaseRules = {
    * through v2.2, one exponent for both sides.
    */
   exponentPerSide: boolean;
+  /**
+   * The closing fee factor isPositionLiquidatable prices: POSITION_FEE_FACTOR(market, balanceWasImproved)
+   * of the close since v2.2, (market, forPositiveImpact = close impact > 0) in v2.0 and v2.1.
+   */
+  closeFeeFactor: "balanceWasImproved" | "forPositiveImpact";
 };
 
 const RULES: Record<GmxV2Release, GmxV2ReleaseRules> = {
-  "2.1": { liquidationCollateralFactor: "MIN_COLLATERAL_FACTOR", exponentPerSide: false },
-  "2.2": { liquidationCollateralFactor: "MIN_COLLATERAL_FACTOR_FOR_LIQUIDATION", exponentPerSide: false },
-  "2025-11": { liquidationCollateralFactor: "MIN_COLLATERAL_FACTOR_FOR_LIQUIDATION", exponentPerSide: true },
+  "2.1": { liquidationCollateralFactor: "MIN_COLLATERAL_FACTOR", exponentPerSide: false, closeFeeFactor: "forPositiveImpact" },
+  "2.2": { liquidationCollateralFactor: "MIN_COLLATERAL_FACTOR_FOR_LIQUIDATION", exponentPerSide: false, closeFeeFactor: "balanceWasImproved" },
+  "2025-11": { liquidationCollateralFactor: "MIN_COLLATERAL_FACTOR_FOR_LIQUIDATION", exponentPerSide: true, closeFeeFactor: "balanceWasImproved" },
 };
 
 export const gmxV2ReleaseRules = (release: GmxV2Release): GmxV2ReleaseRules => RULES[release];

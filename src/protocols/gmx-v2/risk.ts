@@ -1,5 +1,6 @@
 import { abs, ceilDiv, minBig } from "../../core/fixed";
 import { pow } from "./prb-pow";
+import { gmxV2ReleaseRules, type GmxV2Release } from "./releases";
 
 // Pure GMX v2 position math, units as gmx-synthetics: USD and factors 1e30, prices per smallest
 // token unit x 10^(30 - decimals) ("unit prices"), funding per size 1e45, amounts in token units.
@@ -10,8 +11,9 @@ const FLOAT_TO_WEI = 10n ** 12n;
 
 export type MinMax = { min: bigint; max: bigint };
 
-/** DataStore parameters of one market (data/Keys.sol) as of the queried block. */
+/** DataStore parameters of one market (data/Keys.sol) as of the queried block, and the release whose rules apply. */
 export type GmxV2MarketParams = {
+  release: GmxV2Release;
   minCollateralUsd: bigint;
   minCollateralFactorForLiquidation: bigint;
   maxPositionImpactFactorForLiquidations: bigint;
@@ -23,12 +25,21 @@ export type GmxV2MarketParams = {
   maxPositionImpactFactorNegative: bigint;
   positionFeeFactorBalanceImproved: bigint;
   positionFeeFactorBalanceNotImproved: bigint;
+  maxPnlFactorForTradersLong: bigint;
+  maxPnlFactorForTradersShort: bigint;
 };
 
-/** Market accumulators for the position's side and collateral, and open interest per side (USD). */
+/**
+ * Market accumulators for the position's side and collateral, open interest per side (USD), and for
+ * the PnL cap the side's open interest in index tokens and the pool amount of its PnL token (the long
+ * token for longs, the short token for shorts), both halved per token when long and short token are
+ * the same (MarketUtils.getOpenInterestInTokens, getPoolAmount).
+ */
 export type GmxV2MarketState = {
   longOpenInterestUsd: bigint;
   shortOpenInterestUsd: bigint;
+  openInterestInTokens: bigint;
+  pnlPoolAmount: bigint;
   cumulativeBorrowingFactor: bigint;
   fundingFeeAmountPerSize: bigint;
 };
@@ -87,7 +98,9 @@ export type OpenInterestChange = { longUsd: bigint; shortUsd: bigint; isLong: bo
  * ...ForCrossoverRebalance: the impact of moving one side's open interest by usdDelta. A decrease
  * larger than its side's open interest leaves it at zero (getNextOpenInterestParams, v2.1 on).
  */
-export function priceImpactUsd(m: GmxV2MarketParams, change: OpenInterestChange) {
+export type PriceImpact = { impactUsd: bigint; balanceWasImproved: boolean };
+
+export function priceImpactUsd(m: GmxV2MarketParams, change: OpenInterestChange): PriceImpact {
   const long = change.longUsd;
   const short = change.shortUsd;
   const moved = (side: bigint) => (side + change.usdDelta < 0n ? 0n : side + change.usdDelta);
@@ -115,7 +128,7 @@ export function priceImpactUsd(m: GmxV2MarketParams, change: OpenInterestChange)
  * PositionPricingUtils.getPriceImpactUsd for closing the whole position (usdDelta = -size). Virtual
  * inventory is not followed.
  */
-export const closePriceImpactUsd = (p: GmxV2Position, m: GmxV2MarketParams, s: GmxV2MarketState) =>
+export const closePriceImpactUsd = (p: GmxV2Position, m: GmxV2MarketParams, s: GmxV2MarketState): PriceImpact =>
   priceImpactUsd(m, { longUsd: s.longOpenInterestUsd, shortUsd: s.shortOpenInterestUsd, isLong: p.isLong, usdDelta: -p.sizeInUsd });
 
 /**
@@ -135,24 +148,59 @@ export function liquidationImpactUsd(p: GmxV2Position, m: GmxV2MarketParams, clo
   return impact < floor ? floor : impact;
 }
 
-/** What closing costs, in collateral tokens as PositionPricingUtils.getPositionFees charges it. */
-export function closingCosts(p: GmxV2Position, m: GmxV2MarketParams, s: GmxV2MarketState, collateralMin: bigint) {
+/**
+ * Which POSITION_FEE_FACTOR the liquidation check closes with (PositionUtils.isPositionLiquidatable's
+ * GetPositionFeesParams): the close's balanceWasImproved since v2.2, "forPositiveImpact" (close impact
+ * above zero) in v2.0 and v2.1. The two differ on a crossover and on a rebalance too small to price.
+ */
+export const closeFeeBalanceImproved = (m: GmxV2MarketParams, close: PriceImpact): boolean =>
+  gmxV2ReleaseRules(m.release).closeFeeFactor === "balanceWasImproved" ? close.balanceWasImproved : close.impactUsd > 0n;
+
+/**
+ * What closing costs, in collateral tokens as PositionPricingUtils.getPositionFees charges it (no
+ * referral or pro-tier discount, no UI fee: the liquidation check passes no UI fee receiver).
+ */
+export function closingCosts(p: GmxV2Position, m: GmxV2MarketParams, s: GmxV2MarketState, collateralMin: bigint, balanceWasImproved: boolean) {
   if (collateralMin <= 0n) throw new RangeError("collateral price must be positive");
   // MarketUtils.getBorrowingFees: size * (cumulative - position's factor) / 1e30.
   const borrowingFeeUsd = applyFactor(p.sizeInUsd, s.cumulativeBorrowingFactor - p.borrowingFactor);
   // MarketUtils.getFundingAmount rounds the amount a position pays up.
   const fundingFeeAmount = ceilDiv(p.sizeInUsd * (s.fundingFeeAmountPerSize - p.fundingFeeAmountPerSize), FUNDING_PRECISION);
-  // The liquidation check prices the closing fee as "balance not improved" (no referral discount).
-  const positionFeeUsd = applyFactor(p.sizeInUsd, m.positionFeeFactorBalanceNotImproved);
+  const positionFeeUsd = applyFactor(p.sizeInUsd, balanceWasImproved ? m.positionFeeFactorBalanceImproved : m.positionFeeFactorBalanceNotImproved);
   const amount = borrowingFeeUsd / collateralMin + fundingFeeAmount + positionFeeUsd / collateralMin;
   return { borrowingFeeUsd, fundingFeeAmount, positionFeeUsd, costAmount: amount, costUsd: amount * collateralMin };
 }
 
-/** PositionUtils.getPositionPnlUsd for the whole size (no profit cap): long at min price, short at max. */
-export const positionPnlUsd = (p: GmxV2Position, index: MinMax): bigint => {
+/** The whole position's PnL before the traders' cap (getPositionPnlUsd's uncapped figure): long at min price, short at max. */
+export const uncappedPnlUsd = (p: GmxV2Position, index: MinMax): bigint => {
   const value = p.sizeInTokens * (p.isLong ? index.min : index.max);
   return p.isLong ? value - p.sizeInUsd : p.sizeInUsd - value;
 };
+
+/** Prices a position's figures need: index, collateral, and the side's PnL token (long token for longs, short token for shorts). */
+export type PositionPrices = { index: MinMax; collateral: MinMax; pnlToken: MinMax };
+
+/**
+ * PositionUtils.getPositionPnlUsd for the whole size. A profit is scaled by cappedPoolPnl / poolPnl
+ * when the side's pool PnL (MarketUtils.getPnl, maximized) exceeds MAX_PNL_FACTOR_FOR_TRADERS of the
+ * pool's PnL-token value at its min price (MarketUtils.getCappedPnl); Precision.mulDiv rounds down.
+ */
+export function positionPnlUsd(p: GmxV2Position, m: GmxV2MarketParams, s: GmxV2MarketState, prices: Pick<PositionPrices, "index" | "pnlToken">): bigint {
+  const pnl = uncappedPnlUsd(p, prices.index);
+  if (pnl <= 0n) return pnl;
+  const poolPnl = sidePoolPnlUsd(p.isLong, s, prices.index);
+  const maxPnl = applyFactor(s.pnlPoolAmount * prices.pnlToken.min, p.isLong ? m.maxPnlFactorForTradersLong : m.maxPnlFactorForTradersShort);
+  const cappedPoolPnl = poolPnl > maxPnl ? maxPnl : poolPnl;
+  return cappedPoolPnl !== poolPnl && cappedPoolPnl > 0n && poolPnl > 0n ? (pnl * cappedPoolPnl) / poolPnl : pnl;
+}
+
+/** MarketUtils.getPnl(maximize = true): the side's open interest valued at the price that maximizes its PnL; 0 with no interest. */
+function sidePoolPnlUsd(isLong: boolean, s: GmxV2MarketState, index: MinMax): bigint {
+  const openInterest = isLong ? s.longOpenInterestUsd : s.shortOpenInterestUsd;
+  if (openInterest === 0n || s.openInterestInTokens === 0n) return 0n;
+  const value = s.openInterestInTokens * (isLong ? index.max : index.min);
+  return isLong ? value - openInterest : openInterest - value;
+}
 
 export type LiquidationCheck = { liquidatable: boolean; remainingCollateralUsd: bigint; minCollateralUsdForLeverage: bigint };
 
@@ -161,15 +209,15 @@ export function liquidationCheck(
   p: GmxV2Position,
   m: GmxV2MarketParams,
   s: GmxV2MarketState,
-  prices: { index: MinMax; collateral: MinMax },
+  prices: PositionPrices,
   // The close impact depends on open interest only; a price search passes it in once.
-  closeImpactUsd: bigint = closePriceImpactUsd(p, m, s).impactUsd,
+  close: PriceImpact = closePriceImpactUsd(p, m, s),
 ): LiquidationCheck {
   const remainingCollateralUsd =
     p.collateralAmount * prices.collateral.min +
-    positionPnlUsd(p, prices.index) +
-    liquidationImpactUsd(p, m, closeImpactUsd, prices.index) -
-    closingCosts(p, m, s, prices.collateral.min).costUsd;
+    positionPnlUsd(p, m, s, prices) +
+    liquidationImpactUsd(p, m, close.impactUsd, prices.index) -
+    closingCosts(p, m, s, prices.collateral.min, closeFeeBalanceImproved(m, close)).costUsd;
   const minCollateralUsdForLeverage = applyFactor(p.sizeInUsd, m.minCollateralFactorForLiquidation);
   const liquidatable =
     remainingCollateralUsd < m.minCollateralUsd || remainingCollateralUsd <= 0n || remainingCollateralUsd < minCollateralUsdForLeverage;
@@ -178,37 +226,39 @@ export function liquidationCheck(
 
 export type LiquidationPrice = { kind: "price"; price: bigint } | { kind: "always" } | { kind: "never" };
 
+/** How a token other than the index is priced while the index price moves: with it (it is the index token) or fixed. */
+export type TokenPricing = { isIndexToken: true } | { isIndexToken: false; price: MinMax };
+export type PositionPricing = { collateral: TokenPricing; pnlToken: TokenPricing };
+
+const priced = (t: TokenPricing, index: MinMax): MinMax => (t.isIndexToken ? index : t.price);
+
 /**
  * The index unit price at which the contract's check flips, with min = max = that price (and the
- * collateral priced with it when it is the index token). Long: the highest liquidatable price;
- * short: the lowest. Starts from the gmx-interface closed form (sdk utils/positions getLiquidationPrice)
- * and settles the last unit on liquidationCheck itself, since fees are charged in rounded token amounts.
+ * collateral and PnL tokens priced with it when they are the index token). Long: the highest
+ * liquidatable price; short: the lowest. Starts from the gmx-interface closed form (sdk utils/positions
+ * getLiquidationPrice) and settles the last unit on liquidationCheck itself, since fees are charged in
+ * rounded token amounts and a profit may be capped.
  */
-export function liquidationPrice(
-  p: GmxV2Position,
-  m: GmxV2MarketParams,
-  s: GmxV2MarketState,
-  collateral: { isIndexToken: true } | { isIndexToken: false; price: MinMax },
-): LiquidationPrice {
+export function liquidationPrice(p: GmxV2Position, m: GmxV2MarketParams, s: GmxV2MarketState, pricing: PositionPricing): LiquidationPrice {
   if (p.sizeInUsd === 0n || p.sizeInTokens === 0n) return { kind: "never" };
-  const closeImpactUsd = closePriceImpactUsd(p, m, s).impactUsd;
+  const close = closePriceImpactUsd(p, m, s);
   const at = (price: bigint) => {
     const index = { min: price, max: price };
-    const prices = { index, collateral: collateral.isIndexToken ? index : collateral.price };
-    return liquidationCheck(p, m, s, prices, closeImpactUsd).liquidatable;
+    return liquidationCheck(p, m, s, { index, collateral: priced(pricing.collateral, index), pnlToken: priced(pricing.pnlToken, index) }, close).liquidatable;
   };
   // Safe side of the boundary: long safe above it, short safe below it.
   const safe = (price: bigint) => !at(price);
-  const ceiling = (1n << 200n) / (p.sizeInTokens + p.collateralAmount + 1n); // keeps every product far below 2^256
+  const ceiling = (1n << 200n) / (p.sizeInTokens + p.collateralAmount + s.openInterestInTokens + s.pnlPoolAmount + 1n); // keeps every product far below 2^256
+  const guess = estimate(p, m, s, pricing.collateral, close);
   if (p.isLong) {
     if (!safe(ceiling)) return { kind: "always" };
     if (safe(1n)) return { kind: "never" };
-    return { kind: "price", price: boundary(1n, ceiling, at, estimate(p, m, s, collateral)) };
+    return { kind: "price", price: boundary(1n, ceiling, at, guess) };
   }
   if (!safe(1n)) return { kind: "always" };
   if (safe(ceiling)) return { kind: "never" };
   // For shorts the liquidatable side is above: search on the mirrored predicate, answer the first liquidatable.
-  return { kind: "price", price: boundary(1n, ceiling, safe, estimate(p, m, s, collateral)) + 1n };
+  return { kind: "price", price: boundary(1n, ceiling, safe, guess) + 1n };
 }
 
 /** Largest x in [lo, hi) with pred(x) true, given pred(lo) and !pred(hi); gallops out from a guess. */
@@ -234,18 +284,13 @@ function boundary(lo: bigint, hi: bigint, pred: (x: bigint) => boolean, guess: b
 }
 
 /** gmx-interface closed form with the contract's rounded costs at the current collateral price; a search start. */
-function estimate(
-  p: GmxV2Position,
-  m: GmxV2MarketParams,
-  s: GmxV2MarketState,
-  collateral: { isIndexToken: true } | { isIndexToken: false; price: MinMax },
-): bigint | null {
+function estimate(p: GmxV2Position, m: GmxV2MarketParams, s: GmxV2MarketState, collateral: TokenPricing, close: PriceImpact): bigint | null {
   let liqCollateralUsd = applyFactor(p.sizeInUsd, m.minCollateralFactorForLiquidation);
   if (liqCollateralUsd < m.minCollateralUsd) liqCollateralUsd = m.minCollateralUsd;
-  const impact = closePriceImpactUsd(p, m, s).impactUsd;
-  const cappedImpact = impact > 0n ? 0n : impact;
+  const cappedImpact = close.impactUsd > 0n ? 0n : close.impactUsd;
+  const improved = closeFeeBalanceImproved(m, close);
   if (collateral.isIndexToken) {
-    const costs = closingCosts(p, m, s, 1n);
+    const costs = closingCosts(p, m, s, 1n, improved);
     const feesUsd = costs.borrowingFeeUsd + costs.positionFeeUsd;
     const denominator = p.isLong ? p.sizeInTokens + p.collateralAmount : p.sizeInTokens - p.collateralAmount;
     if (denominator <= 0n) return null;
@@ -254,8 +299,7 @@ function estimate(
       : p.sizeInUsd - liqCollateralUsd + cappedImpact - feesUsd;
     return numerator > 0n ? numerator / denominator : null;
   }
-  const remaining =
-    p.collateralAmount * collateral.price.min + cappedImpact - closingCosts(p, m, s, collateral.price.min).costUsd;
+  const remaining = p.collateralAmount * collateral.price.min + cappedImpact - closingCosts(p, m, s, collateral.price.min, improved).costUsd;
   const numerator = p.isLong ? liqCollateralUsd - remaining + p.sizeInUsd : -(liqCollateralUsd - remaining - p.sizeInUsd);
   return numerator > 0n ? numerator / p.sizeInTokens : null;
 }

@@ -1,6 +1,7 @@
 import { index, onchainTable } from "ponder";
+import type { GmxV2Release } from "./releases";
 
-export type GmxV2MarketValueKind = "openInterest" | "cumulativeBorrowingFactor" | "fundingFeeAmountPerSize";
+export type GmxV2MarketValueKind = "openInterest" | "openInterestInTokens" | "poolAmount" | "cumulativeBorrowingFactor" | "fundingFeeAmountPerSize";
 
 /** Market tokens (Reader.getMarket), read once per market. */
 export const gmxV2Market = onchainTable("gmx_v2_market", (t) => ({
@@ -14,8 +15,9 @@ export const gmxV2Market = onchainTable("gmx_v2_market", (t) => ({
 }));
 
 /**
- * Market accumulators from their update events, one row per value change: open interest (USD, per
- * collateral token and side), cumulative borrowing factor (per side; collateralToken is zero) and
+ * Market accumulators from their update events, one row per value change: open interest (USD) and
+ * open interest in index tokens (per collateral token and side), pool amount (per token in
+ * collateralToken; isLong false), cumulative borrowing factor (per side; collateralToken is zero) and
  * funding fee amount per size (per collateral token and side).
  */
 export const gmxV2MarketValue = onchainTable(
@@ -37,7 +39,7 @@ export const gmxV2MarketValue = onchainTable(
   }),
 );
 
-/** DataStore parameters of a market, read at each block with position activity in it. */
+/** DataStore parameters of a market, read at each block with position activity in it, with the release whose keys read them. */
 export const gmxV2MarketParams = onchainTable(
   "gmx_v2_market_params",
   (t) => ({
@@ -46,6 +48,7 @@ export const gmxV2MarketParams = onchainTable(
     eventEmitter: t.hex().notNull(),
     market: t.hex().notNull(),
     blockNumber: t.bigint().notNull(),
+    release: t.text().$type<GmxV2Release>().notNull(),
     minCollateralUsd: t.bigint().notNull(),
     minCollateralFactorForLiquidation: t.bigint().notNull(),
     maxPositionImpactFactorForLiquidations: t.bigint().notNull(),
@@ -57,6 +60,8 @@ export const gmxV2MarketParams = onchainTable(
     maxPositionImpactFactorNegative: t.bigint().notNull(),
     positionFeeFactorBalanceImproved: t.bigint().notNull(),
     positionFeeFactorBalanceNotImproved: t.bigint().notNull(),
+    maxPnlFactorForTradersLong: t.bigint().notNull(),
+    maxPnlFactorForTradersShort: t.bigint().notNull(),
   }),
   (table) => ({ lookup: index().on(table.chainId, table.eventEmitter, table.market, table.blockNumber) }),
 );

@@ -177,6 +177,10 @@ contract FixtureGmxV2 {
     bytes32 private constant CUMULATIVE_BORROWING_FACTOR = keccak256(abi.encode("CUMULATIVE_BORROWING_FACTOR"));
     bytes32 private constant FUNDING_FEE_AMOUNT_PER_SIZE = keccak256(abi.encode("FUNDING_FEE_AMOUNT_PER_SIZE"));
     bytes32 private constant MIN_COLLATERAL_FACTOR = keccak256(abi.encode("MIN_COLLATERAL_FACTOR"));
+    bytes32 private constant OPEN_INTEREST_IN_TOKENS = keccak256(abi.encode("OPEN_INTEREST_IN_TOKENS"));
+    bytes32 private constant POOL_AMOUNT = keccak256(abi.encode("POOL_AMOUNT"));
+    bytes32 private constant MAX_PNL_FACTOR = keccak256(abi.encode("MAX_PNL_FACTOR"));
+    bytes32 private constant MAX_PNL_FACTOR_FOR_TRADERS = keccak256(abi.encode("MAX_PNL_FACTOR_FOR_TRADERS"));
 
     address public immutable owner;
 
@@ -240,6 +244,19 @@ contract FixtureGmxV2 {
 
     function openInterestKey(address market, address collateralToken, bool isLong) public pure returns (bytes32) {
         return keccak256(abi.encode(OPEN_INTEREST, market, collateralToken, isLong));
+    }
+
+    function openInterestInTokensKey(address market, address collateralToken, bool isLong) public pure returns (bytes32) {
+        return keccak256(abi.encode(OPEN_INTEREST_IN_TOKENS, market, collateralToken, isLong));
+    }
+
+    function poolAmountKey(address market, address token) public pure returns (bytes32) {
+        return keccak256(abi.encode(POOL_AMOUNT, market, token));
+    }
+
+    /// Keys.maxPnlFactorKey(MAX_PNL_FACTOR_FOR_TRADERS, market, isLong).
+    function maxPnlFactorForTradersKey(address market, bool isLong) public pure returns (bytes32) {
+        return keccak256(abi.encode(MAX_PNL_FACTOR, MAX_PNL_FACTOR_FOR_TRADERS, market, isLong));
     }
 
     function cumulativeBorrowingFactorKey(address market, bool isLong) public pure returns (bytes32) {
@@ -323,6 +340,24 @@ contract FixtureGmxV2 {
         d.setUint(0, "delta", delta);
         d.setUint(1, "value", value);
         emit EventLog1(msg.sender, "FundingFeeAmountPerSizeUpdated", "FundingFeeAmountPerSizeUpdated", _topic(market), d);
+    }
+
+    /// Deposits, withdrawals and settled PnL move the pool; the keeper sets the result (MarketEventUtils.emitPoolAmountUpdated).
+    function setPoolAmount(address market, address token, uint256 value) external onlyOwner {
+        _validateCollateral(_market(market), token);
+        bytes32 key = poolAmountKey(market, token);
+        int256 delta = int256(value) - int256(uints[key]);
+        uints[key] = value;
+
+        EventLogData memory d;
+        d.initAddress(2);
+        d.setAddress(0, "market", market);
+        d.setAddress(1, "token", token);
+        d.initInt(1);
+        d.setInt(0, "delta", delta);
+        d.initUint(1);
+        d.setUint(0, "nextValue", value);
+        emit EventLog1(msg.sender, "PoolAmountUpdated", "PoolAmountUpdated", _topic(market), d);
     }
 
     // ---------------------------------------------------------------- positions
@@ -409,6 +444,13 @@ contract FixtureGmxV2 {
         return _liquidationCheck(p);
     }
 
+    /// PositionUtils.getPositionPnlUsd for the whole position at the stored prices (the traders' cap applied).
+    function getPositionPnlUsd(bytes32 key) external view returns (int256) {
+        Position memory p = positions[key];
+        if (p.sizeInUsd == 0) revert PositionNotFound(key);
+        return _pnlUsd(p, _price(markets[p.market].indexToken));
+    }
+
     // ---------------------------------------------------------------- order execution
 
     function _increase(Order memory o) internal {
@@ -419,7 +461,8 @@ contract FixtureGmxV2 {
         uint256 pendingFees = _borrowingFeeAmount(p, e.collateral.min) + _fundingFeeAmount(p);
         if (p.collateralAmount < pendingFees) revert InsufficientCollateral(int256(p.collateralAmount) - int256(pendingFees), 0);
         uint256 collateral = p.collateralAmount - pendingFees + o.collateralDeltaAmount;
-        uint256 positionFee = _positionFeeAmount(o.market, o.sizeDeltaUsd, e.collateral.min);
+        (, bool balanceWasImproved) = _priceImpactUsd(o.market, o.isLong, int256(o.sizeDeltaUsd));
+        uint256 positionFee = _positionFeeAmount(o.market, o.sizeDeltaUsd, e.collateral.min, balanceWasImproved);
         if (collateral < positionFee) revert InsufficientCollateral(int256(collateral) - int256(positionFee), 0);
         p.collateralAmount = collateral - positionFee;
 
@@ -434,7 +477,7 @@ contract FixtureGmxV2 {
         p.increasedAtTime = block.timestamp;
         if (p.sizeInUsd == 0) revert EmptyPosition(key);
         positions[key] = p;
-        _applyOpenInterestDelta(o.market, o.collateralToken, o.isLong, int256(o.sizeDeltaUsd));
+        _applyOpenInterestDelta(o.market, o.collateralToken, o.isLong, int256(o.sizeDeltaUsd), int256(e.sizeDeltaInTokens));
         _validatePosition(p); // its close impact needs the open interest including this position
 
         EventLogData memory d = _positionEventData(p, o, e, 16);
@@ -459,6 +502,7 @@ contract FixtureGmxV2 {
         bool isFullClose = o.sizeDeltaUsd == p.sizeInUsd;
         e.sizeDeltaInTokens = isFullClose ? p.sizeInTokens : _mulDiv(p.sizeInTokens, o.sizeDeltaUsd, p.sizeInUsd, !o.isLong);
         int256 basePnlUsd = (_pnlUsd(p, e.index) * int256(e.sizeDeltaInTokens)) / int256(p.sizeInTokens);
+        int256 uncappedBasePnlUsd = (_uncappedPnlUsd(p, e.index) * int256(e.sizeDeltaInTokens)) / int256(p.sizeInTokens);
 
         int256 proportionalImpactAmount = _proportionalPendingImpact(p.pendingImpactAmount, o.sizeDeltaUsd, p.sizeInUsd);
         p.pendingImpactAmount -= proportionalImpactAmount;
@@ -469,7 +513,7 @@ contract FixtureGmxV2 {
         p.sizeInTokens -= e.sizeDeltaInTokens;
         _snapshotAccumulators(p);
         p.decreasedAtTime = block.timestamp;
-        _applyOpenInterestDelta(o.market, o.collateralToken, o.isLong, -int256(o.sizeDeltaUsd));
+        _applyOpenInterestDelta(o.market, o.collateralToken, o.isLong, -int256(o.sizeDeltaUsd), -int256(e.sizeDeltaInTokens));
 
         if (p.sizeInUsd == 0) {
             delete positions[key];
@@ -488,7 +532,7 @@ contract FixtureGmxV2 {
         d.initInt(5);
         d.setInt(0, "priceImpactUsd", 0);
         d.setInt(1, "basePnlUsd", basePnlUsd);
-        d.setInt(2, "uncappedBasePnlUsd", basePnlUsd);
+        d.setInt(2, "uncappedBasePnlUsd", uncappedBasePnlUsd);
         d.setInt(3, "proportionalPendingImpactUsd", proportionalImpactUsd);
         d.setInt(4, "totalImpactUsd", proportionalImpactUsd);
         emit EventLog1(msg.sender, "PositionDecrease", "PositionDecrease", _topic(o.account), d);
@@ -502,7 +546,9 @@ contract FixtureGmxV2 {
         view
         returns (uint256)
     {
-        uint256 fees = _borrowingFeeAmount(p, collateral.min) + _fundingFeeAmount(p) + _positionFeeAmount(o.market, o.sizeDeltaUsd, collateral.min);
+        (, bool balanceWasImproved) = _priceImpactUsd(o.market, o.isLong, -int256(o.sizeDeltaUsd));
+        uint256 fees = _borrowingFeeAmount(p, collateral.min) + _fundingFeeAmount(p)
+            + _positionFeeAmount(o.market, o.sizeDeltaUsd, collateral.min, balanceWasImproved);
         // profit is paid at the max collateral price, a loss charged at the min one, each rounded for the pool
         int256 pnlAmount = pnlUsd > 0
             ? int256(uint256(pnlUsd) / collateral.max)
@@ -547,9 +593,18 @@ contract FixtureGmxV2 {
         if (liquidatable) revert LiquidatablePosition(remaining, minCollateralUsdForLeverage);
     }
 
-    function _applyOpenInterestDelta(address market, address collateralToken, bool isLong, int256 delta) internal {
+    /// MarketUtils.applyDeltaToOpenInterest: open interest in USD and in index tokens, each with its event.
+    function _applyOpenInterestDelta(address market, address collateralToken, bool isLong, int256 deltaUsd, int256 deltaInTokens) internal {
+        _applyOpenInterestValueDelta("OpenInterestUpdated", openInterestKey(market, collateralToken, isLong), market, collateralToken, isLong, deltaUsd);
+        _applyOpenInterestValueDelta(
+            "OpenInterestInTokensUpdated", openInterestInTokensKey(market, collateralToken, isLong), market, collateralToken, isLong, deltaInTokens
+        );
+    }
+
+    function _applyOpenInterestValueDelta(string memory name, bytes32 key, address market, address collateralToken, bool isLong, int256 delta)
+        internal
+    {
         if (delta == 0) return;
-        bytes32 key = openInterestKey(market, collateralToken, isLong);
         uint256 next = delta > 0 ? uints[key] + uint256(delta) : uints[key] - uint256(-delta);
         uints[key] = next;
 
@@ -563,7 +618,7 @@ contract FixtureGmxV2 {
         d.setInt(0, "delta", delta);
         d.initUint(1);
         d.setUint(0, "nextValue", next);
-        emit EventLog1(msg.sender, "OpenInterestUpdated", "OpenInterestUpdated", _topic(market), d);
+        emit EventLog1(msg.sender, name, name, _topic(market), d);
     }
 
     /// Items PositionIncrease and PositionDecrease share; uint slots from 14 on are the caller's.
@@ -618,23 +673,54 @@ contract FixtureGmxV2 {
     {
         Price memory index = _price(markets[p.market].indexToken);
         Price memory collateral = _price(p.collateralToken);
-        uint256 costAmount = _positionFeeAmount(p.market, p.sizeInUsd, collateral.min) + _borrowingFeeAmount(p, collateral.min)
-            + _fundingFeeAmount(p);
-        remaining = int256(p.collateralAmount * collateral.min) + _pnlUsd(p, index) + _liquidationImpactUsd(p, index)
+        (int256 closeImpactUsd, bool balanceWasImproved) = _priceImpactUsd(p.market, p.isLong, -int256(p.sizeInUsd));
+        // v2.2 on: the closing fee factor is the close's balanceWasImproved
+        uint256 costAmount = _positionFeeAmount(p.market, p.sizeInUsd, collateral.min, balanceWasImproved)
+            + _borrowingFeeAmount(p, collateral.min) + _fundingFeeAmount(p);
+        remaining = int256(p.collateralAmount * collateral.min) + _pnlUsd(p, index) + _liquidationImpactUsd(p, index, closeImpactUsd)
             - int256(costAmount * collateral.min);
         minCollateralUsdForLeverage = int256(_applyFactor(p.sizeInUsd, uints[minCollateralFactorForLiquidationKey(p.market)]));
         liquidatable = remaining < int256(uints[MIN_COLLATERAL_USD]) || remaining <= 0 || remaining < minCollateralUsdForLeverage;
     }
 
-    /// Pnl of the whole position: longs at the min index price, shorts at the max (no profit cap).
-    function _pnlUsd(Position memory p, Price memory index) internal pure returns (int256) {
+    /// Pnl of the whole position before the traders' cap: longs at the min index price, shorts at the max.
+    function _uncappedPnlUsd(Position memory p, Price memory index) internal pure returns (int256) {
         int256 value = int256(p.sizeInTokens * (p.isLong ? index.min : index.max));
         return p.isLong ? value - int256(p.sizeInUsd) : int256(p.sizeInUsd) - value;
     }
 
+    /// PositionUtils.getPositionPnlUsd: a profit scaled by cappedPoolPnl / poolPnl when the side's pool PnL
+    /// passes MAX_PNL_FACTOR_FOR_TRADERS of the PnL token's pool value (MarketUtils.getCappedPnl).
+    function _pnlUsd(Position memory p, Price memory index) internal view returns (int256 pnl) {
+        pnl = _uncappedPnlUsd(p, index);
+        if (pnl <= 0) return pnl;
+        MarketProps memory m = markets[p.market];
+        address pnlToken = p.isLong ? m.longToken : m.shortToken;
+        uint256 divisor = m.longToken == m.shortToken ? 2 : 1;
+        uint256 poolUsd = (uints[poolAmountKey(p.market, pnlToken)] / divisor) * _price(pnlToken).min;
+        int256 poolPnl = _poolPnlUsd(m, p.isLong, index);
+        int256 maxPnl = int256(_applyFactor(poolUsd, uints[maxPnlFactorForTradersKey(p.market, p.isLong)]));
+        int256 cappedPoolPnl = poolPnl > maxPnl ? maxPnl : poolPnl;
+        if (cappedPoolPnl != poolPnl && cappedPoolPnl > 0 && poolPnl > 0) {
+            pnl = int256(PRBMath.mulDiv(uint256(pnl), uint256(cappedPoolPnl), uint256(poolPnl)));
+        }
+    }
+
+    /// MarketUtils.getPnl(maximize = true) for one side: its open interest valued at the price that maximizes its PnL.
+    function _poolPnlUsd(MarketProps memory m, bool isLong, Price memory index) internal view returns (int256) {
+        (uint256 longOi, uint256 shortOi) = _openInterests(m);
+        uint256 openInterest = isLong ? longOi : shortOi;
+        uint256 divisor = m.longToken == m.shortToken ? 2 : 1;
+        uint256 inTokens = uints[openInterestInTokensKey(m.marketToken, m.longToken, isLong)] / divisor
+            + uints[openInterestInTokensKey(m.marketToken, m.shortToken, isLong)] / divisor;
+        if (openInterest == 0 || inTokens == 0) return 0;
+        int256 value = int256(inTokens * (isLong ? index.max : index.min));
+        return isLong ? value - int256(openInterest) : int256(openInterest) - value;
+    }
+
     /// Close impact (positive part capped) plus the pending impact, counted only as a cost and at most the liquidation cap.
-    function _liquidationImpactUsd(Position memory p, Price memory index) internal view returns (int256 impact) {
-        impact = _closePriceImpactUsd(p);
+    function _liquidationImpactUsd(Position memory p, Price memory index, int256 closeImpactUsd) internal view returns (int256 impact) {
+        impact = closeImpactUsd;
         if (impact > 0) {
             uint256 positiveCap = uints[maxPositionImpactFactorKey(p.market, true)];
             uint256 negativeCap = uints[maxPositionImpactFactorKey(p.market, false)];
@@ -647,22 +733,29 @@ contract FixtureGmxV2 {
         return impact < floor ? floor : impact;
     }
 
-    /// PositionPricingUtils.getPriceImpactUsd for closing the whole position (usdDelta = -size).
-    function _closePriceImpactUsd(Position memory p) internal view returns (int256) {
-        (uint256 longOi, uint256 shortOi) = _openInterests(markets[p.market]);
+    /// PositionPricingUtils.getPriceImpactUsd of moving one side's open interest by usdDelta, and whether the balance improves.
+    function _priceImpactUsd(address market, bool isLong, int256 usdDelta) internal view returns (int256, bool) {
+        (uint256 longOi, uint256 shortOi) = _openInterests(markets[market]);
         // PositionPricingUtils.getNextOpenInterestParams: a decrease past the side's interest leaves it at 0.
-        uint256 nextLongOi = p.isLong ? (p.sizeInUsd > longOi ? 0 : longOi - p.sizeInUsd) : longOi;
-        uint256 nextShortOi = p.isLong ? shortOi : (p.sizeInUsd > shortOi ? 0 : shortOi - p.sizeInUsd);
+        uint256 nextLongOi = isLong ? _moved(longOi, usdDelta) : longOi;
+        uint256 nextShortOi = isLong ? shortOi : _moved(shortOi, usdDelta);
         uint256 initialDiff = _absDiff(longOi, shortOi);
         uint256 nextDiff = _absDiff(nextLongOi, nextShortOi);
+        bool balanceWasImproved = nextDiff < initialDiff;
 
         if ((longOi <= shortOi) == (nextLongOi <= nextShortOi)) {
-            bool positive = nextDiff < initialDiff;
-            uint256 delta = _absDiff(_applyImpactFactor(p.market, initialDiff, positive), _applyImpactFactor(p.market, nextDiff, positive));
-            return positive ? int256(delta) : -int256(delta);
+            uint256 delta = _absDiff(
+                _applyImpactFactor(market, initialDiff, balanceWasImproved), _applyImpactFactor(market, nextDiff, balanceWasImproved)
+            );
+            return (balanceWasImproved ? int256(delta) : -int256(delta), balanceWasImproved);
         }
         // crossover: the improvement up to balance at the positive factor, the overshoot at the negative one
-        return int256(_applyImpactFactor(p.market, initialDiff, true)) - int256(_applyImpactFactor(p.market, nextDiff, false));
+        return (int256(_applyImpactFactor(market, initialDiff, true)) - int256(_applyImpactFactor(market, nextDiff, false)), balanceWasImproved);
+    }
+
+    function _moved(uint256 side, int256 delta) internal pure returns (uint256) {
+        if (delta >= 0) return side + uint256(delta);
+        return uint256(-delta) > side ? 0 : side - uint256(-delta);
     }
 
     function _openInterests(MarketProps memory m) internal view returns (uint256 longOi, uint256 shortOi) {
@@ -708,9 +801,13 @@ contract FixtureGmxV2 {
         return _mulDiv(p.sizeInUsd, perSize - p.fundingFeeAmountPerSize, FUNDING_PRECISION, true);
     }
 
-    /// Fee on opening or closing sizeDeltaUsd; charged as "balance not improved" (the liquidation check's choice).
-    function _positionFeeAmount(address market, uint256 sizeDeltaUsd, uint256 collateralMinPrice) internal view returns (uint256) {
-        return _applyFactor(sizeDeltaUsd, uints[positionFeeFactorKey(market, false)]) / collateralMinPrice;
+    /// Fee on opening or closing sizeDeltaUsd at POSITION_FEE_FACTOR(market, balanceWasImproved) (PositionPricingUtils.getPositionFeesAfterReferral, no referral).
+    function _positionFeeAmount(address market, uint256 sizeDeltaUsd, uint256 collateralMinPrice, bool balanceWasImproved)
+        internal
+        view
+        returns (uint256)
+    {
+        return _applyFactor(sizeDeltaUsd, uints[positionFeeFactorKey(market, balanceWasImproved)]) / collateralMinPrice;
     }
 
     // ---------------------------------------------------------------- helpers
