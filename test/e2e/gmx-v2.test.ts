@@ -33,6 +33,7 @@ describe.each(DATABASES)("GMX v2 end to end on %s", (database) => {
   /** The fixture's position after each scripted step, in order. */
   const scriptedSteps: { kind: string; after: GmxV2StoredPosition }[] = [];
   let scriptedRef: GmxV2PositionRef;
+  let cappedRef: GmxV2PositionRef;
 
   const symbolOf = (token: string) =>
     (Object.entries(d.tokens) as [TokenSymbol, { address: Address }][]).find(([, t]) => t.address.toLowerCase() === token.toLowerCase())![0];
@@ -86,6 +87,12 @@ describe.each(DATABASES)("GMX v2 end to end on %s", (database) => {
     const eth = g.markets.ETH;
     await k.open({ account: scripted, market: "ETH", collateralToken: eth.longToken, isLong: false }, 10n ** 18n, usd("20000"), -(10n ** 15n));
     await k.open({ account: scripted, market: "ETH", collateralToken: eth.shortToken, isLong: false }, 2_000n * 10n ** 6n, usd("20000"));
+    // A profit capped by a thin pool: a $200k ETH long, ETH up 3%, and 0.1 WETH left in the market's
+    // long pool, far below the longs' PnL (PositionUtils.getPositionPnlUsd, MAX_PNL_FACTOR_FOR_TRADERS).
+    cappedRef = { account: scripted, market: "ETH", collateralToken: eth.shortToken, isLong: true };
+    await k.open(cappedRef, 10_000n * 10n ** 6n, usd("200000"));
+    await k.setPrice("WETH", ((await feedAnswer("WETH")) * 103n) / 100n);
+    await k.setPool("ETH", eth.longToken, 10n ** 17n);
 
     // BTC is marked by GMX's own oracle (OraclePriceUpdate), the other tokens by their Chainlink feeds.
     indexer = await indexFixtureChain(fixtureExposureConfig(d, { gmxV2: { address: g.address, startBlock: g.startBlock }, gmxV2Marks: ["WBTC"] }), database, d.rpcUrl);
@@ -113,6 +120,8 @@ describe.each(DATABASES)("GMX v2 end to end on %s", (database) => {
         expect(parseUnits(got.sizeInTokens, decimalsOf(got.market.address))).toBe(stored.sizeInTokens);
         expect(parseUnits(got.collateral.amount, decimalsOf(stored.collateralToken))).toBe(stored.collateralAmount);
         expect(got.side).toBe(stored.isLong ? "LONG" : "SHORT");
+        // PnL as the contract's getPositionPnlUsd gives it, the traders' cap included.
+        expect(usd(got.unrealizedPnlUsd)).toBe(await k.read<bigint>("getPositionPnlUsd", [key]));
         expect(got.status).toBe("open");
         expect(got.warnings).toEqual([]);
         // The mark's source is the one configured: GMX's EventEmitter for BTC, the Chainlink aggregator otherwise.
@@ -160,6 +169,19 @@ describe.each(DATABASES)("GMX v2 end to end on %s", (database) => {
       "short/index-token collateral",
       "short/stablecoin collateral",
     ]);
+  });
+
+  it("caps a profit by the pool as the contract does, and prices its liquidation with the cap", async () => {
+    const stored = await k.position(cappedRef);
+    const indexPrice = await k.price(g.markets.ETH.indexToken);
+    const uncapped = stored.sizeInTokens * indexPrice.min - stored.sizeInUsd;
+    const contract = await k.read<bigint>("getPositionPnlUsd", [k.key(cappedRef)]);
+    // The cap binds: 0.1 WETH of pool value x 0.9 is far under the longs' PnL.
+    expect(contract).toBeGreaterThan(0n);
+    expect(contract * 10n).toBeLessThan(uncapped);
+    const got = (await wallet(cappedRef.account)).positions.find((p: any) => p.positionKey === k.key(cappedRef).toLowerCase());
+    expect(usd(got.unrealizedPnlUsd)).toBe(contract);
+    expect(got.warnings).toEqual([]);
   });
 
   it("puts GMX v1 and v2 positions of one wallet into one exposure", async () => {
