@@ -50,6 +50,9 @@ export const GmxV2EventEmitterAbi = [
 /** DataStore.getUint and Reader.getMarket: the only reads the adapter makes. */
 export const GmxV2ReadAbi = [
   { type: "function", name: "getUint", stateMutability: "view", inputs: [{ name: "key", type: "bytes32" }], outputs: [{ type: "uint256" }] },
+  { type: "function", name: "getInt", stateMutability: "view", inputs: [{ name: "key", type: "bytes32" }], outputs: [{ type: "int256" }] },
+  { type: "function", name: "getBool", stateMutability: "view", inputs: [{ name: "key", type: "bytes32" }], outputs: [{ type: "bool" }] },
+  { type: "function", name: "getBytes32", stateMutability: "view", inputs: [{ name: "key", type: "bytes32" }], outputs: [{ type: "bytes32" }] },
   {
     type: "function",
     name: "getMarket",

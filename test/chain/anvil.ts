@@ -56,6 +56,8 @@ export async function startAnvil(opts: { port?: number; blockTime?: number; chai
     host: "127.0.0.1",
     port,
     chainId,
+    // FixtureGmxV2 is one contract where GMX spreads the same code over libraries: past EIP-170's 24 KiB.
+    codeSizeLimit: 0x10000,
     ...(opts.blockTime !== undefined ? { blockTime: opts.blockTime } : {}),
   });
   await anvil.start();

@@ -6,6 +6,7 @@ import {
   toBytes,
   toEventSelector,
   zeroAddress,
+  zeroHash,
   type AbiEvent,
   type Address,
   type Hex,
@@ -27,10 +28,16 @@ import {
 } from "./gmx-v2-deploy.js";
 import { GmxV2Keeper, simulateGmxV2, type GmxV2PositionRef } from "./gmx-v2-simulate.js";
 import { GmxV2EventEmitterAbi } from "../../abis/GmxV2EventEmitter";
-import { minCollateralFactorKey, positionImpactExponentFactorKey } from "../../src/protocols/gmx-v2/keys";
-import { readMarketParams, releaseMismatch } from "../../src/protocols/gmx-v2/market-params";
+import {
+  minCollateralFactorKey,
+  positionImpactExponentFactorKey,
+  USE_OPEN_INTEREST_IN_TOKENS_FOR_BALANCE,
+  virtualInventoryForPositionsKey,
+  virtualTokenIdKey,
+} from "../../src/protocols/gmx-v2/keys";
+import { readMarketParams, readVirtualInventory, releaseMismatch } from "../../src/protocols/gmx-v2/market-params";
 import { toUnitPrice } from "../../src/protocols/gmx-v2/normalise";
-import { closePriceImpactUsd } from "../../src/protocols/gmx-v2/risk";
+import { closePriceImpactUsd, liquidationPrice, type GmxV2MarketState } from "../../src/protocols/gmx-v2/risk";
 
 const USD = 10n ** 30n;
 const usd = (n: bigint) => n * USD;
@@ -132,6 +139,8 @@ const POSITION_UINT_KEYS = [
   "sizeDeltaInTokens",
 ];
 
+const VIRTUAL_ID = keccak256(toBytes("virtual ETH")) as Hex;
+
 // Positions the describe blocks below follow, in order.
 const ethLong = (): GmxV2PositionRef => ({ account: anvilAccount(1).address, market: "ETH", collateralToken: d.tokens.WETH.address, isLong: true });
 const ethShort = (): GmxV2PositionRef => ({ account: anvilAccount(2).address, market: "ETH", collateralToken: d.tokens.USDC.address, isLong: false });
@@ -181,6 +190,10 @@ describe("FixtureGmxV2 deployment", () => {
       ["openInterestInTokensKey", [market, usdc, false], gmxV2Keys.openInterestInTokens(market, usdc, false)],
       ["poolAmountKey", [market, usdc], gmxV2Keys.poolAmount(market, usdc)],
       ["maxPnlFactorForTradersKey", [market, true], gmxV2Keys.maxPnlFactorForTraders(market, true)],
+      ["virtualTokenIdKey", [usdc], virtualTokenIdKey(usdc)],
+      ["virtualInventoryForPositionsKey", [VIRTUAL_ID, false], virtualInventoryForPositionsKey(VIRTUAL_ID, false)],
+      ["virtualInventoryForPositionsKey", [VIRTUAL_ID, true], virtualInventoryForPositionsKey(VIRTUAL_ID, true)],
+      ["USE_OPEN_INTEREST_IN_TOKENS_FOR_BALANCE", [], USE_OPEN_INTEREST_IN_TOKENS_FOR_BALANCE],
       ["positionKey", [d.tokens.LINK.address, market, usdc, true], gmxV2Keys.positionKey(d.tokens.LINK.address, market, usdc, true)],
       // Earlier releases' keys (releases.ts): the exponent per market through v2.2, MIN_COLLATERAL_FACTOR before v2.2.
       ["positionImpactExponentFactorKeyV22", [market], positionImpactExponentFactorKey(market)],
@@ -209,7 +222,8 @@ describe("FixtureGmxV2 deployment", () => {
     await set("minCollateralFactorKey", [market], (7n * USD) / 1_000n);
     const block = await rpc.getBlockNumber({ cacheTime: 0 });
 
-    const v22 = await readMarketParams(rpc, g.address, market, "2.2", block);
+    const ids = { marketToken: market, indexToken: d.tokens.LINK.address };
+    const v22 = await readMarketParams(rpc, g.address, ids, "2.2", block);
     expect(v22).toMatchObject({
       positionImpactFactorPositive: negativeFactor / 2n,
       positionImpactFactorNegative: negativeFactor,
@@ -220,16 +234,25 @@ describe("FixtureGmxV2 deployment", () => {
     expect(releaseMismatch(v22)).toBeNull();
     // Closing a 20k short widens 100k/50k to 100k/30k: -(70k^2 - 50k^2) x 1e-9 = -$2.40.
     const short = { isLong: false, sizeInUsd: usd(20_000n), sizeInTokens: 0n, collateralAmount: 0n, pendingImpactAmount: 0n, borrowingFactor: 0n, fundingFeeAmountPerSize: 0n };
-    const oi = { longOpenInterestUsd: usd(100_000n), shortOpenInterestUsd: usd(50_000n), openInterestInTokens: 0n, pnlPoolAmount: 0n, cumulativeBorrowingFactor: 0n, fundingFeeAmountPerSize: 0n };
-    const impact = closePriceImpactUsd(short, v22, oi).impactUsd;
+    const oi = {
+      longOpenInterestUsd: usd(100_000n),
+      shortOpenInterestUsd: usd(50_000n),
+      longOpenInterestInTokens: 0n,
+      shortOpenInterestInTokens: 0n,
+      pnlPoolAmount: 0n,
+      virtualInventory: 0n,
+      cumulativeBorrowingFactor: 0n,
+      fundingFeeAmountPerSize: 0n,
+    };
+    const impact = closePriceImpactUsd(short, v22, oi, ETH_PRICE).impactUsd;
     expect(Number(impact) / 1e30).toBeCloseTo(-2.4, 9);
 
     // The same DataStore read with the 2025-11 keys finds no exponent: flagged, never used silently.
-    const wrong = await readMarketParams(rpc, g.address, market, "2025-11", block);
+    const wrong = await readMarketParams(rpc, g.address, ids, "2025-11", block);
     expect([wrong.positionImpactExponentFactorPositive, wrong.positionImpactExponentFactorNegative]).toEqual([0n, 0n]);
     expect(releaseMismatch(wrong)).toMatch(/release/);
     // Before v2.2 the liquidation check's collateral factor is the market's MIN_COLLATERAL_FACTOR.
-    expect((await readMarketParams(rpc, g.address, market, "2.1", block)).minCollateralFactorForLiquidation).toBe((7n * USD) / 1_000n);
+    expect((await readMarketParams(rpc, g.address, ids, "2.1", block)).minCollateralFactorForLiquidation).toBe((7n * USD) / 1_000n);
   });
 
   it("prices each token at its feed's answer in GMX unit prices, with OraclePriceUpdate", async () => {
@@ -489,6 +512,93 @@ describe("isPositionLiquidatable", () => {
     expect(decrease.int).toMatchObject({ basePnlUsd: usd(5_000n) - tokens * hi, proportionalPendingImpactUsd: 0n });
     expect(await k.getUint(gmxV2Keys.openInterest(market, usdc, false))).toBe(0n);
     await k.setPrice("WETH", answer(3_000n));
+  });
+});
+
+// ---------------------------------------------------------------- virtual inventory and balance in tokens
+
+describe("price impact on the virtual inventory and on open interest in tokens (PositionPricingUtils.getPriceImpactUsd)", () => {
+  const market = () => g.markets.ETH;
+  const rpc = () => chainClients(d.rpcUrl).publicClient;
+
+  /** What the indexer holds for a market, read from the fixture's DataStore at the head. */
+  async function onChain(ref: GmxV2PositionRef) {
+    const m = market();
+    const block = await rpc().getBlockNumber({ cacheTime: 0 });
+    const params = await readMarketParams(rpc(), g.address, m, "2025-11", block);
+    const sum = (key: (collateral: Address) => Hex) => Promise.all([m.longToken, m.shortToken].map((c) => k.getUint(key(c)))).then(([a, b]) => a! + b!);
+    const state: GmxV2MarketState = {
+      longOpenInterestUsd: await sum((c) => gmxV2Keys.openInterest(m.marketToken, c, true)),
+      shortOpenInterestUsd: await sum((c) => gmxV2Keys.openInterest(m.marketToken, c, false)),
+      longOpenInterestInTokens: await sum((c) => gmxV2Keys.openInterestInTokens(m.marketToken, c, true)),
+      shortOpenInterestInTokens: await sum((c) => gmxV2Keys.openInterestInTokens(m.marketToken, c, false)),
+      pnlPoolAmount: await k.getUint(gmxV2Keys.poolAmount(m.marketToken, ref.isLong ? m.longToken : m.shortToken)),
+      virtualInventory: await readVirtualInventory(rpc(), g.address, params, block),
+      cumulativeBorrowingFactor: await k.getUint(gmxV2Keys.cumulativeBorrowingFactor(m.marketToken, ref.isLong)),
+      fundingFeeAmountPerSize: await k.getUint(gmxV2Keys.fundingFeeAmountPerSize(m.marketToken, ref.collateralToken, ref.isLong)),
+    };
+    const stored = await k.position(ref);
+    const usdc = { isIndexToken: false as const, price: await k.price(d.tokens.USDC.address) };
+    const liq = liquidationPrice(stored, params, state, { collateral: usdc, pnlToken: ref.isLong ? { isIndexToken: true } : usdc });
+    if (liq.kind !== "price") throw new Error(`expected a price, got ${liq.kind}`);
+    return { params, state, liq: liq.price };
+  }
+
+  /** The fixture's own check, one unit either side of a long's liquidation price. */
+  async function flipsAt(ref: GmxV2PositionRef, price: bigint) {
+    await setFixturePrice(d.tokens.WETH.address, price);
+    expect((await k.liquidationCheck(ref)).liquidatable).toBe(true);
+    await setFixturePrice(d.tokens.WETH.address, price + 1n);
+    expect((await k.liquidationCheck(ref)).liquidatable).toBe(false);
+    await setFixturePrice(d.tokens.WETH.address, ETH_PRICE);
+  }
+
+  it("takes the worse of the open-interest and virtual-inventory impacts, in USD and in tokens, and flips where we say", async () => {
+    const shorts = { account: anvilAccount(4).address, market: "ETH" as const, collateralToken: d.tokens.USDC.address, isLong: false };
+    const long = { account: anvilAccount(5).address, market: "ETH" as const, collateralToken: d.tokens.USDC.address, isLong: true };
+    await k.open(shorts, 10_000n * 10n ** 6n, usd(50_000n));
+    await k.open(long, 700n * 10n ** 6n, usd(20_000n));
+
+    // No virtual id: closing the long widens 30k to 50k of shorts, -(50k^2 - 30k^2) x 2e-9 = -$3.20.
+    const plain = await onChain(long);
+    expect(plain.params.virtualTokenId).toBeNull();
+    expect(Number(closePriceImpactUsd(await k.position(long), plain.params, plain.state, ETH_PRICE).impactUsd) / 1e30).toBeCloseTo(-3.2, 9);
+    await flipsAt(long, plain.liq);
+
+    // A virtual inventory of $500k sold to the pool (set before indexing would start: no event): the
+    // close offsets both virtual sides by its $20k, 20k long / 520k short, and takes the long side to 0:
+    // the imbalance grows from 500k to 520k, -(520k^2 - 500k^2) x 2e-9 = -$40.80, worse than -$3.20.
+    await k.send("setBytes32", [virtualTokenIdKey(d.tokens.WETH.address), VIRTUAL_ID]);
+    await k.send("setInt", [virtualInventoryForPositionsKey(VIRTUAL_ID, false), usd(500_000n)]);
+    const virtual = await onChain(long);
+    expect(virtual.params.virtualTokenId).toBe(VIRTUAL_ID);
+    expect(virtual.state.virtualInventory).toBe(usd(500_000n));
+    const impact = closePriceImpactUsd(await k.position(long), virtual.params, virtual.state, ETH_PRICE).impactUsd;
+    expect(Number(impact) / 1e30).toBeCloseTo(-40.8, 6);
+    // $37.60 more of impact on 6.67 ETH: the long liquidates about $5.64 higher.
+    expect(Number(virtual.liq - plain.liq) / 1e12).toBeCloseTo(37.6 / (20_000 / 3_000), 1);
+    await flipsAt(long, virtual.liq);
+
+    // Orders now move the inventory, with VirtualPositionInventoryUpdated (EventLog2: token, virtual id).
+    const more = { ...shorts, account: anvilAccount(6).address };
+    const events = gmxEvents(await k.open(more, 1_000n * 10n ** 6n, usd(5_000n)));
+    const updated = only(events, "VirtualPositionInventoryUpdated");
+    expect(updated).toMatchObject({ topic1: addressTopic(d.tokens.WETH.address), topic2: VIRTUAL_ID, address: { token: d.tokens.WETH.address } });
+    expect(updated.int).toEqual({ delta: usd(5_000n), nextValue: usd(505_000n) });
+
+    // Balanced in tokens (USE_OPEN_INTEREST_IN_TOKENS_FOR_BALANCE): sides and the inventory are index
+    // tokens at the mid price, the close moves sizeInTokens; the impact then moves with the price.
+    await k.send("setBool", [USE_OPEN_INTEREST_IN_TOKENS_FOR_BALANCE, true]);
+    await k.send("setInt", [virtualInventoryForPositionsKey(VIRTUAL_ID, true), 200n * 10n ** 18n]);
+    const tokens = await onChain(long);
+    expect(tokens.params.useOpenInterestInTokensForBalance).toBe(true);
+    expect(tokens.state.virtualInventory).toBe(200n * 10n ** 18n);
+    expect(tokens.liq).not.toBe(virtual.liq);
+    await flipsAt(long, tokens.liq);
+
+    await k.send("setBool", [USE_OPEN_INTEREST_IN_TOKENS_FOR_BALANCE, false]);
+    await k.send("setBytes32", [virtualTokenIdKey(d.tokens.WETH.address), zeroHash]);
+    for (const ref of [shorts, long, more]) await k.close(ref);
   });
 });
 

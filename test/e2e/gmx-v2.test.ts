@@ -1,4 +1,4 @@
-import { formatUnits, parseUnits, type Address, type Hex } from "viem";
+import { formatUnits, keccak256, parseUnits, toBytes, type Address, type Hex } from "viem";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startAnvil, type AnvilHandle } from "../chain/anvil";
 import { anvilAccount, chainClients, read } from "../chain/clients";
@@ -7,10 +7,12 @@ import { ASSET_SYMBOL, fixtureExposureConfig } from "../chain/exposure-config";
 import { deployGmxV2Fixture, feedUnitPrice, type GmxV2Deployment } from "../chain/gmx-v2-deploy";
 import { GmxV2Keeper, simulateGmxV2, type GmxV2PositionRef, type GmxV2SimulationSummary, type GmxV2StoredPosition } from "../chain/gmx-v2-simulate";
 import { simulate, type SimulationSummary } from "../chain/simulate";
+import { virtualInventoryForPositionsKey, virtualTokenIdKey } from "../../src/protocols/gmx-v2/keys";
 import { DATABASES } from "../support/databases";
 import { dumpTables, indexFixtureChain, stopAll, type Indexer } from "../support/indexer";
 
 const usd = (s: string) => parseUnits(s, 30);
+const WETH_VIRTUAL_ID = keccak256(toBytes("virtual ETH"));
 const QUERY = `query ($address: String!) {
   wallet(address: $address) {
     positions {
@@ -66,6 +68,10 @@ describe.each(DATABASES)("GMX v2 end to end on %s", (database) => {
     d = await deployFixtures(anvil.rpcUrl);
     g = await deployGmxV2Fixture(anvil.rpcUrl, d.tokens);
     k = await GmxV2Keeper.create(d, g);
+    // WETH positions share a virtual inventory, $300k sold to the pool before any event: the indexer
+    // reads it from the DataStore, then follows VirtualPositionInventoryUpdated as orders move it.
+    await k.send("setBytes32", [virtualTokenIdKey(d.tokens.WETH.address), WETH_VIRTUAL_ID]);
+    await k.send("setInt", [virtualInventoryForPositionsKey(WETH_VIRTUAL_ID, false), usd("300000")]);
     v1 = await simulate(d, { wallets: 3, steps: 30, seed: 5 });
     v2 = await simulateGmxV2(d, g, { seed: 7, steps: 80, wallets: 4, firstAccountIndex: 1 });
 
@@ -251,5 +257,11 @@ describe.each(DATABASES)("GMX v2 end to end on %s", (database) => {
     }
     const adlEvents = (tables.position_event as any[]).filter((e) => e.kind === "adl-decrease");
     expect(adlEvents.length).toBe(v2.adl.length);
+    // The virtual inventory held is the fixture's, after every order that moved it.
+    const inventory = (tables.gmx_v2_market_value as any[])
+      .filter((r) => r.kind === "virtualPositionInventory" && r.market.toLowerCase() === WETH_VIRTUAL_ID.toLowerCase())
+      .sort((a, b) => Number(BigInt(b.block_number) - BigInt(a.block_number)) || b.log_index - a.log_index);
+    expect(inventory.length).toBeGreaterThan(10);
+    expect(BigInt(inventory[0].value)).toBe(await k.read<bigint>("getInt", [virtualInventoryForPositionsKey(WETH_VIRTUAL_ID, false)]));
   });
 });

@@ -36,6 +36,8 @@ const params: GmxV2MarketParams = {
   positionFeeFactorBalanceNotImproved: (6n * E30) / 10_000n,
   maxPnlFactorForTradersLong: (9n * E30) / 10n,
   maxPnlFactorForTradersShort: (9n * E30) / 10n,
+  useOpenInterestInTokensForBalance: false,
+  virtualTokenId: null,
 };
 
 const position = (over: Partial<GmxV2Position>): GmxV2Position => ({
@@ -52,8 +54,10 @@ const position = (over: Partial<GmxV2Position>): GmxV2Position => ({
 const state = (over: Partial<GmxV2MarketState> = {}): GmxV2MarketState => ({
   longOpenInterestUsd: usd(30_000),
   shortOpenInterestUsd: usd(30_000),
-  openInterestInTokens: 0n, // no pool PnL: profits uncapped unless a test sets the pool
+  longOpenInterestInTokens: 0n, // no pool PnL: profits uncapped unless a test sets the pool
+  shortOpenInterestInTokens: 0n,
   pnlPoolAmount: 0n,
+  virtualInventory: 0n,
   cumulativeBorrowingFactor: 10n ** 27n + 10n ** 26n, // 0.01% of size accrued since the position's snapshot
   fundingFeeAmountPerSize: 5n * 10n ** 12n, // per 1e30 USD of size, 1e45 scale: 30,000e30 * 5e12 / 1e45 = 150 units
   ...over,
@@ -93,7 +97,7 @@ describe("GMX v2 close price impact (PositionPricingUtils.getPriceImpactUsd, usd
   it("same-side worsening is negative with the negative factor", () => {
     // longs 100k, shorts 50k; closing a 20k short widens the gap from 50k to 70k.
     const p = position({ isLong: false, sizeInUsd: usd(20_000) });
-    const r = closePriceImpactUsd(p, m, state({ longOpenInterestUsd: usd(100_000), shortOpenInterestUsd: usd(50_000) }));
+    const r = closePriceImpactUsd(p, m, state({ longOpenInterestUsd: usd(100_000), shortOpenInterestUsd: usd(50_000) }), ethPrice(3_000));
     const expected = applyImpactFactor(usd(50_000), m.positionImpactFactorNegative, 2n * E30) - applyImpactFactor(usd(70_000), m.positionImpactFactorNegative, 2n * E30);
     expect(r).toEqual({ impactUsd: expected, balanceWasImproved: false });
     expect(Number(expected) / 1e30).toBeCloseTo(-(70_000 ** 2 - 50_000 ** 2) * 2e-9, 4); // -$4,800
@@ -102,7 +106,7 @@ describe("GMX v2 close price impact (PositionPricingUtils.getPriceImpactUsd, usd
   it("crossover uses the positive factor on the old gap and the negative factor on the new one", () => {
     // longs 100k, shorts 50k; closing an 80k long flips to shorts-heavy by 30k.
     const p = position({ isLong: true, sizeInUsd: usd(80_000) });
-    const r = closePriceImpactUsd(p, m, state({ longOpenInterestUsd: usd(100_000), shortOpenInterestUsd: usd(50_000) }));
+    const r = closePriceImpactUsd(p, m, state({ longOpenInterestUsd: usd(100_000), shortOpenInterestUsd: usd(50_000) }), ethPrice(3_000));
     const positive = applyImpactFactor(usd(50_000), m.positionImpactFactorPositive, 2n * E30);
     const negative = applyImpactFactor(usd(30_000), m.positionImpactFactorNegative, 2n * E30);
     expect(r.impactUsd).toBe(positive - negative);
@@ -113,7 +117,7 @@ describe("GMX v2 close price impact (PositionPricingUtils.getPriceImpactUsd, usd
     // A misconfigured market: positive factor and exponent above the negative ones; both are capped.
     const inverted = { ...m, positionImpactFactorPositive: 5n * 10n ** 21n, positionImpactExponentFactorPositive: 3n * E30 };
     const p = position({ isLong: true, sizeInUsd: usd(20_000) }); // closing a long narrows 100k/50k to 80k/50k
-    const r = closePriceImpactUsd(p, inverted, state({ longOpenInterestUsd: usd(100_000), shortOpenInterestUsd: usd(50_000) }));
+    const r = closePriceImpactUsd(p, inverted, state({ longOpenInterestUsd: usd(100_000), shortOpenInterestUsd: usd(50_000) }), ethPrice(3_000));
     const f = m.positionImpactFactorNegative;
     expect(r).toEqual({ impactUsd: applyImpactFactor(usd(50_000), f, 2n * E30) - applyImpactFactor(usd(30_000), f, 2n * E30), balanceWasImproved: true });
   });
@@ -236,7 +240,7 @@ describe("GMX v2 closing fee factor by release (PositionUtils.isPositionLiquidat
   const prices = { index: { min: ethPrice(3_000), max: ethPrice(3_000) }, collateral: USDC.price, pnlToken: { min: ethPrice(3_000), max: ethPrice(3_000) } };
 
   it("v2.2 on charges the balance-improved factor, v2.0/v2.1 the not-improved one when the impact is not positive", () => {
-    const close = closePriceImpactUsd(p, m, s);
+    const close = closePriceImpactUsd(p, m, s, ethPrice(3_000));
     expect(close.balanceWasImproved).toBe(true);
     expect(Number(close.impactUsd) / 1e30).toBeCloseTo(-1.1, 9);
     const current = liquidationCheck(p, m, s, prices).remainingCollateralUsd;
@@ -250,7 +254,7 @@ describe("GMX v2 closing fee factor by release (PositionUtils.isPositionLiquidat
 describe("GMX v2 PnL cap (PositionUtils.getPositionPnlUsd, MarketUtils.getPnl / getCappedPnl, MAX_PNL_FACTOR_FOR_TRADERS)", () => {
   // 100 ETH of longs opened for $300k in total; this position is 10 of them, opened for $30k.
   const p = position({});
-  const pool = (ethInPool: number) => state({ longOpenInterestUsd: usd(300_000), openInterestInTokens: ETH(100), pnlPoolAmount: ETH(ethInPool) });
+  const pool = (ethInPool: number) => state({ longOpenInterestUsd: usd(300_000), longOpenInterestInTokens: ETH(100), pnlPoolAmount: ETH(ethInPool) });
   const at = (dollars: number) => ({ index: { min: ethPrice(dollars), max: ethPrice(dollars) }, pnlToken: { min: ethPrice(dollars), max: ethPrice(dollars) } });
 
   /** The cap written out from the contract: pool pnl at the max price against factor x pool value at the min; pnl x capped / poolPnl, floored. */
@@ -258,7 +262,7 @@ describe("GMX v2 PnL cap (PositionUtils.getPositionPnlUsd, MarketUtils.getPnl / 
     const price = ethPrice(dollars);
     const pnl = p.sizeInTokens * price - p.sizeInUsd;
     if (pnl <= 0n) return pnl;
-    const poolPnl = s.openInterestInTokens * price - s.longOpenInterestUsd;
+    const poolPnl = s.longOpenInterestInTokens * price - s.longOpenInterestUsd;
     const maxPnl = (s.pnlPoolAmount * price * params.maxPnlFactorForTradersLong) / E30;
     return poolPnl > maxPnl && maxPnl > 0n ? (pnl * maxPnl) / poolPnl : pnl;
   };
@@ -295,7 +299,7 @@ describe("GMX v2 PnL cap (PositionUtils.getPositionPnlUsd, MarketUtils.getPnl / 
       const borrowingAmount = (thin.sizeInUsd / 10n) / USDC_PRICE;
       const feeAmount = ((thin.sizeInUsd * 4n) / 10_000n) / USDC_PRICE;
       const pnl = p.sizeInTokens * price - p.sizeInUsd;
-      const poolPnl = s.openInterestInTokens * price - s.longOpenInterestUsd;
+      const poolPnl = s.longOpenInterestInTokens * price - s.longOpenInterestUsd;
       const maxPnl = (s.pnlPoolAmount * price * params.maxPnlFactorForTradersLong) / E30;
       const cappedPnl = pnl > 0n && poolPnl > maxPnl && maxPnl > 0n ? (pnl * maxPnl) / poolPnl : pnl;
       const remaining = thin.collateralAmount * USDC_PRICE + cappedPnl - (borrowingAmount + feeAmount) * USDC_PRICE;

@@ -14,6 +14,7 @@ import {
   closingCosts,
   leverage,
   liquidationCheck,
+  midPrice,
   liquidationPrice,
   positionPnlUsd,
   uncappedPnlUsd,
@@ -58,21 +59,26 @@ function inputsAt(ctx: AssessContext) {
 
   /**
    * MarketUtils.getOpenInterest / getOpenInterestInTokens per side and getPoolAmount (each halved per
-   * token when long and short token are the same), and the accumulators. A value with no event since
-   * indexing began reads 0, which leaves a profit uncapped (getPositionPnlUsd caps only a positive pool PnL).
+   * token when long and short token are the same), the virtual inventory and the accumulators. A value
+   * with no event since indexing began reads 0, which leaves a profit uncapped (getPositionPnlUsd caps
+   * only a positive pool PnL); the virtual inventory is also read with the parameters, so it is known.
    */
-  const state = async (row: PositionRow, market: Address, t: MarketTokens, block: bigint): Promise<GmxV2MarketState | undefined> => {
+  const state = async (row: PositionRow, market: Address, t: MarketTokens, params: GmxV2MarketParams, block: bigint): Promise<GmxV2MarketState> => {
     const divisor = t.longToken.toLowerCase() === t.shortToken.toLowerCase() ? 2n : 1n;
     const side = async (kind: "openInterest" | "openInterestInTokens", isLong: boolean) => {
       const [a, b] = await Promise.all([value(row, market, kind, t.longToken, isLong, block), value(row, market, kind, t.shortToken, isLong, block)]);
       return (a ?? 0n) / divisor + (b ?? 0n) / divisor;
     };
     const pnlToken = row.isLong ? t.longToken : t.shortToken;
-    const [longOpenInterestUsd, shortOpenInterestUsd, openInterestInTokens, pool, borrowing, funding] = await Promise.all([
+    const virtualInventory = async () =>
+      params.virtualTokenId === null ? 0n : ((await value(row, params.virtualTokenId as Address, "virtualPositionInventory", zeroAddress, false, block)) ?? 0n);
+    const [longOpenInterestUsd, shortOpenInterestUsd, longOpenInterestInTokens, shortOpenInterestInTokens, pool, inventory, borrowing, funding] = await Promise.all([
       side("openInterest", true),
       side("openInterest", false),
-      side("openInterestInTokens", row.isLong),
+      side("openInterestInTokens", true),
+      side("openInterestInTokens", false),
       value(row, market, "poolAmount", pnlToken, false, block),
+      virtualInventory(),
       value(row, market, "cumulativeBorrowingFactor", zeroAddress, row.isLong, block),
       value(row, market, "fundingFeeAmountPerSize", row.collateralToken, row.isLong, block),
     ]);
@@ -80,8 +86,10 @@ function inputsAt(ctx: AssessContext) {
     return {
       longOpenInterestUsd,
       shortOpenInterestUsd,
-      openInterestInTokens,
+      longOpenInterestInTokens,
+      shortOpenInterestInTokens,
       pnlPoolAmount: (pool ?? 0n) / divisor,
+      virtualInventory: inventory,
       // An accumulator not updated since indexing began is the position's own snapshot (no pending fee).
       cumulativeBorrowingFactor: borrowing ?? s.borrowingFactor,
       fundingFeeAmountPerSize: funding ?? s.fundingFeeAmountPerSize,
@@ -135,7 +143,7 @@ export async function assessGmxV2(ctx: AssessContext, rows: PositionRow[]): Prom
 
       const tokens = await inputs.tokens(row, market);
       const params = await inputs.params(row, market, block);
-      const state = tokens ? await inputs.state(row, market, tokens, block) : undefined;
+      const state = tokens && params ? await inputs.state(row, market, tokens, params, block) : undefined;
       if (!tokens || !params || !state) {
         warnings.push("market parameters or state not indexed at or before this block: PnL uncapped, fees and liquidation price unknown");
         return { ...common, unrealizedPnlUsd: index ? uncappedPnlUsd(p, index) : null, leverage: null, ...unavailable };
@@ -158,7 +166,11 @@ export async function assessGmxV2(ctx: AssessContext, rows: PositionRow[]): Prom
       }
       if (!collateral) return { ...common, unrealizedPnlUsd: pnl, leverage: null, ...unavailable };
 
-      const close = closePriceImpactUsd(p, params, state);
+      if (!index && params.useOpenInterestInTokensForBalance) {
+        warnings.push("the market balances open interest in tokens: without an index price, fees and liquidation price are unknown");
+        return { ...common, unrealizedPnlUsd: pnl, leverage: null, ...unavailable };
+      }
+      const close = closePriceImpactUsd(p, params, state, index ? midPrice(index) : 0n);
       let costs;
       try {
         costs = closingCosts(p, params, state, collateral.min, closeFeeBalanceImproved(params, close));

@@ -57,7 +57,7 @@ export const FOLLOWED_EVENTS = {
     "CumulativeBorrowingFactorUpdated",
     "FundingFeeAmountPerSizeUpdated",
   ],
-  EventLog2: ["OrderExecuted"],
+  EventLog2: ["OrderExecuted", "VirtualPositionInventoryUpdated"],
 } as const;
 
 /** Order.OrderType.Liquidation (order/Order.sol). */
@@ -96,6 +96,7 @@ export type GmxV2Event =
   | { kind: "OrderExecuted"; orderKey: Hex; account: Address | undefined; secondaryOrderType: bigint }
   | { kind: "OpenInterestUpdated" | "OpenInterestInTokensUpdated"; market: Address; collateralToken: Address; isLong: boolean; nextValue: bigint }
   | { kind: "PoolAmountUpdated"; market: Address; token: Address; nextValue: bigint }
+  | { kind: "VirtualPositionInventoryUpdated"; token: Address; virtualTokenId: Hex; nextValue: bigint }
   | { kind: "CumulativeBorrowingFactorUpdated"; market: Address; isLong: boolean; nextValue: bigint }
   | { kind: "FundingFeeAmountPerSizeUpdated"; market: Address; collateralToken: Address; isLong: boolean; value: bigint };
 
@@ -164,6 +165,15 @@ export function decodeGmxV2Event(eventName: string, data: EventLogData): GmxV2Ev
     case "PoolAmountUpdated": {
       const i = eventItems(eventName, data);
       return { kind: eventName, market: i.address.required("market"), token: i.address.required("token"), nextValue: i.uint.required("nextValue") };
+    }
+    case "VirtualPositionInventoryUpdated": {
+      const i = eventItems(eventName, data);
+      return {
+        kind: eventName,
+        token: i.address.required("token"),
+        virtualTokenId: i.bytes32.required("virtualTokenId"),
+        nextValue: i.int.required("nextValue"),
+      };
     }
     case "CumulativeBorrowingFactorUpdated": {
       const i = eventItems(eventName, data);

@@ -19,7 +19,7 @@ import { feedDirectory } from "../../prices/feeds";
 import type { PositionRow } from "../../core/adapter";
 import { gmxV2DeploymentDirectory } from "./contracts";
 import { decodeGmxV2Event, EventDecodeError, ORDER_TYPE_LIQUIDATION, SECONDARY_ORDER_TYPE_ADL, type EventLogData, type PositionChange } from "./event-log";
-import { readMarketParams } from "./market-params";
+import { readMarketParams, readVirtualInventory } from "./market-params";
 import type { GmxV2MarketValueKind } from "./schema";
 import { decodeState, encodeState, entryPrice, GMX_V2, gmxV2PositionId, marketId, proportionalPendingImpact, toWholeTokenPrice } from "./normalise";
 
@@ -59,15 +59,38 @@ function marketTokens(context: Ctx, event: Evt, market: Address) {
   });
 }
 
-/** DataStore parameters have no events of their own here; read them at each block with activity in the market. */
+/**
+ * DataStore parameters have no events of their own here; read them at each block with activity in the
+ * market, with the index token's virtual inventory as it stands at the end of the block (its events
+ * follow it between; this read also covers a value set before the start block).
+ */
 async function recordMarketParams(context: Ctx, event: Evt, market: Address) {
   const id = `${marketId(context.chain.id, event.log.address, market)}:${event.block.number}`;
   await findOrRecord(context.db, gmxV2MarketParams, id, async () => {
     const d = deploymentOf(context, event);
-    const params = await readMarketParams(context.client, d.dataStore, market, d.release, event.block.number);
+    const tokens = await marketTokens(context, event, market);
+    const params = await readMarketParams(context.client, d.dataStore, { marketToken: market, indexToken: tokens.indexToken }, d.release, event.block.number);
+    if (params.virtualTokenId !== null) {
+      const value = await readVirtualInventory(context.client, d.dataStore, params, event.block.number);
+      await context.db.insert(gmxV2MarketValue).values({
+        id: `${id}:virtualPositionInventory`,
+        chainId: context.chain.id,
+        eventEmitter: event.log.address,
+        market: params.virtualTokenId as Address,
+        kind: "virtualPositionInventory",
+        collateralToken: zeroAddress,
+        isLong: false,
+        value,
+        blockNumber: event.block.number,
+        logIndex: END_OF_BLOCK,
+      });
+    }
     return { chainId: context.chain.id, eventEmitter: event.log.address, market, blockNumber: event.block.number, ...params };
   });
 }
+
+/** A logIndex after every log of a block: a value read from state at the block's end. */
+const END_OF_BLOCK = 2 ** 31 - 1;
 
 async function recordMarketValue(
   context: Ctx,
@@ -207,6 +230,8 @@ async function onEventLog(event: Evt, context: Ctx) {
       return recordMarketValue(context, event, { market: e.market, kind: "openInterestInTokens", collateralToken: e.collateralToken, isLong: e.isLong, value: e.nextValue });
     case "PoolAmountUpdated":
       return recordMarketValue(context, event, { market: e.market, kind: "poolAmount", collateralToken: e.token, isLong: false, value: e.nextValue });
+    case "VirtualPositionInventoryUpdated":
+      return recordMarketValue(context, event, { market: e.virtualTokenId as Address, kind: "virtualPositionInventory", collateralToken: zeroAddress, isLong: false, value: e.nextValue });
     case "CumulativeBorrowingFactorUpdated":
       return recordMarketValue(context, event, { market: e.market, kind: "cumulativeBorrowingFactor", collateralToken: zeroAddress, isLong: e.isLong, value: e.nextValue });
     case "FundingFeeAmountPerSizeUpdated":

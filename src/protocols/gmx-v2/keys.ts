@@ -42,6 +42,14 @@ export const positionFeeFactorKey = (market: Address, balanceWasImproved: boolea
 export const maxPnlFactorForTradersKey = (market: Address, isLong: boolean) =>
   dataStoreKey("MAX_PNL_FACTOR", { type: "bytes32", value: dataStoreKey("MAX_PNL_FACTOR_FOR_TRADERS") }, address(market), flag(isLong));
 
+/** Keys.USE_OPEN_INTEREST_IN_TOKENS_FOR_BALANCE (a global flag since gmx-synthetics 862c3524, 2025-10-03). */
+export const USE_OPEN_INTEREST_IN_TOKENS_FOR_BALANCE = dataStoreKey("USE_OPEN_INTEREST_IN_TOKENS_FOR_BALANCE");
+/** Keys.virtualTokenIdKey(token): the virtual inventory an index token's positions share (zero: none). */
+export const virtualTokenIdKey = (token: Address) => dataStoreKey("VIRTUAL_TOKEN_ID", address(token));
+/** Keys.virtualInventoryForPositionsKey / ...InTokensKey(virtualTokenId): the inventory in USD, or in index tokens. */
+export const virtualInventoryForPositionsKey = (virtualTokenId: Hex, inTokens: boolean) =>
+  dataStoreKey(inTokens ? "VIRTUAL_INVENTORY_FOR_POSITIONS_IN_TOKENS" : "VIRTUAL_INVENTORY_FOR_POSITIONS", { type: "bytes32", value: virtualTokenId });
+
 /**
  * The DataStore key of every market parameter the liquidation check uses, by its name in
  * GmxV2MarketParams, as the deployment's release keys them (./releases.ts).

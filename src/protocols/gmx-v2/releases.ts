@@ -23,12 +23,24 @@ export type GmxV2ReleaseRules = {
    * of the close since v2.2, (market, forPositiveImpact = close impact > 0) in v2.0 and v2.1.
    */
   closeFeeFactor: "balanceWasImproved" | "forPositiveImpact";
+  /** Whether USE_OPEN_INTEREST_IN_TOKENS_FOR_BALANCE exists (gmx-synthetics 862c3524, 2025-10-03, after v2.2). */
+  openInterestInTokensForBalance: boolean;
 };
 
 const RULES: Record<GmxV2Release, GmxV2ReleaseRules> = {
-  "2.1": { liquidationCollateralFactor: "MIN_COLLATERAL_FACTOR", exponentPerSide: false, closeFeeFactor: "forPositiveImpact" },
-  "2.2": { liquidationCollateralFactor: "MIN_COLLATERAL_FACTOR_FOR_LIQUIDATION", exponentPerSide: false, closeFeeFactor: "balanceWasImproved" },
-  "2025-11": { liquidationCollateralFactor: "MIN_COLLATERAL_FACTOR_FOR_LIQUIDATION", exponentPerSide: true, closeFeeFactor: "balanceWasImproved" },
+  "2.1": { liquidationCollateralFactor: "MIN_COLLATERAL_FACTOR", exponentPerSide: false, closeFeeFactor: "forPositiveImpact", openInterestInTokensForBalance: false },
+  "2.2": {
+    liquidationCollateralFactor: "MIN_COLLATERAL_FACTOR_FOR_LIQUIDATION",
+    exponentPerSide: false,
+    closeFeeFactor: "balanceWasImproved",
+    openInterestInTokensForBalance: false,
+  },
+  "2025-11": {
+    liquidationCollateralFactor: "MIN_COLLATERAL_FACTOR_FOR_LIQUIDATION",
+    exponentPerSide: true,
+    closeFeeFactor: "balanceWasImproved",
+    openInterestInTokensForBalance: true,
+  },
 };
 
 export const gmxV2ReleaseRules = (release: GmxV2Release): GmxV2ReleaseRules => RULES[release];

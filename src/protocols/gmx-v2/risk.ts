@@ -11,6 +11,9 @@ const FLOAT_TO_WEI = 10n ** 12n;
 
 export type MinMax = { min: bigint; max: bigint };
 
+/** Price.midPrice: (min + max) / 2. */
+export const midPrice = (price: MinMax): bigint => (price.min + price.max) / 2n;
+
 /** DataStore parameters of one market (data/Keys.sol) as of the queried block, and the release whose rules apply. */
 export type GmxV2MarketParams = {
   release: GmxV2Release;
@@ -27,19 +30,26 @@ export type GmxV2MarketParams = {
   positionFeeFactorBalanceNotImproved: bigint;
   maxPnlFactorForTradersLong: bigint;
   maxPnlFactorForTradersShort: bigint;
+  /** USE_OPEN_INTEREST_IN_TOKENS_FOR_BALANCE (2025-11): impact balances open interest in index tokens at the mid price. */
+  useOpenInterestInTokensForBalance: boolean;
+  /** VIRTUAL_TOKEN_ID(indexToken): the virtual inventory the index token's positions share; null when it has none. */
+  virtualTokenId: `0x${string}` | null;
 };
 
 /**
- * Market accumulators for the position's side and collateral, open interest per side (USD), and for
- * the PnL cap the side's open interest in index tokens and the pool amount of its PnL token (the long
- * token for longs, the short token for shorts), both halved per token when long and short token are
- * the same (MarketUtils.getOpenInterestInTokens, getPoolAmount).
+ * Market accumulators for the position's side and collateral, open interest per side in USD and in
+ * index tokens, the pool amount of the position's PnL token (the long token for longs, the short token
+ * for shorts), each halved per token when long and short token are the same (MarketUtils.getOpenInterest,
+ * getOpenInterestInTokens, getPoolAmount), and the virtual inventory of the index token's virtual id
+ * (USD, or index tokens when the market balances in tokens; 0 when params.virtualTokenId is null).
  */
 export type GmxV2MarketState = {
   longOpenInterestUsd: bigint;
   shortOpenInterestUsd: bigint;
-  openInterestInTokens: bigint;
+  longOpenInterestInTokens: bigint;
+  shortOpenInterestInTokens: bigint;
   pnlPoolAmount: bigint;
+  virtualInventory: bigint;
   cumulativeBorrowingFactor: bigint;
   fundingFeeAmountPerSize: bigint;
 };
@@ -125,11 +135,41 @@ export function priceImpactUsd(m: GmxV2MarketParams, change: OpenInterestChange)
 }
 
 /**
- * PositionPricingUtils.getPriceImpactUsd for closing the whole position (usdDelta = -size). Virtual
- * inventory is not followed.
+ * PositionPricingUtils.getPriceImpactUsd for a position order: the impact on the market's open interest
+ * (getNextOpenInterest: USD, or index tokens at the mid price with usdDelta = tokenDelta x mid when the
+ * market balances in tokens); a negative impact is the worse of that and the impact on the index
+ * token's virtual inventory (getNextOpenInterestForVirtualInventory: the inventory as one side, both
+ * sides offset by a decrease).
  */
-export const closePriceImpactUsd = (p: GmxV2Position, m: GmxV2MarketParams, s: GmxV2MarketState): PriceImpact =>
-  priceImpactUsd(m, { longUsd: s.longOpenInterestUsd, shortUsd: s.shortOpenInterestUsd, isLong: p.isLong, usdDelta: -p.sizeInUsd });
+export function positionPriceImpactUsd(
+  m: GmxV2MarketParams,
+  s: GmxV2MarketState,
+  order: { isLong: boolean; usdDelta: bigint; tokenDelta: bigint },
+  indexMid: bigint,
+): PriceImpact {
+  const inTokens = m.useOpenInterestInTokensForBalance;
+  const usdDelta = inTokens ? order.tokenDelta * indexMid : order.usdDelta;
+  const actual = priceImpactUsd(m, {
+    longUsd: inTokens ? s.longOpenInterestInTokens * indexMid : s.longOpenInterestUsd,
+    shortUsd: inTokens ? s.shortOpenInterestInTokens * indexMid : s.shortOpenInterestUsd,
+    isLong: order.isLong,
+    usdDelta,
+  });
+  if (actual.impactUsd >= 0n || m.virtualTokenId === null) return actual;
+  const inventory = inTokens ? s.virtualInventory * indexMid : s.virtualInventory;
+  const offset = usdDelta < 0n ? -usdDelta : 0n;
+  const virtual = priceImpactUsd(m, {
+    longUsd: (inventory < 0n ? -inventory : 0n) + offset,
+    shortUsd: (inventory > 0n ? inventory : 0n) + offset,
+    isLong: order.isLong,
+    usdDelta,
+  });
+  return virtual.impactUsd < actual.impactUsd ? virtual : actual;
+}
+
+/** The impact of closing the whole position (usdDelta = -size, tokenDelta = -sizeInTokens) at an index mid price. */
+export const closePriceImpactUsd = (p: GmxV2Position, m: GmxV2MarketParams, s: GmxV2MarketState, indexMid: bigint): PriceImpact =>
+  positionPriceImpactUsd(m, s, { isLong: p.isLong, usdDelta: -p.sizeInUsd, tokenDelta: -p.sizeInTokens }, indexMid);
 
 /**
  * The price impact PositionUtils.isPositionLiquidatable counts: close impact (positive part capped by
@@ -197,8 +237,9 @@ export function positionPnlUsd(p: GmxV2Position, m: GmxV2MarketParams, s: GmxV2M
 /** MarketUtils.getPnl(maximize = true): the side's open interest valued at the price that maximizes its PnL; 0 with no interest. */
 function sidePoolPnlUsd(isLong: boolean, s: GmxV2MarketState, index: MinMax): bigint {
   const openInterest = isLong ? s.longOpenInterestUsd : s.shortOpenInterestUsd;
-  if (openInterest === 0n || s.openInterestInTokens === 0n) return 0n;
-  const value = s.openInterestInTokens * (isLong ? index.max : index.min);
+  const inTokens = isLong ? s.longOpenInterestInTokens : s.shortOpenInterestInTokens;
+  if (openInterest === 0n || inTokens === 0n) return 0n;
+  const value = inTokens * (isLong ? index.max : index.min);
   return isLong ? value - openInterest : openInterest - value;
 }
 
@@ -210,8 +251,8 @@ export function liquidationCheck(
   m: GmxV2MarketParams,
   s: GmxV2MarketState,
   prices: PositionPrices,
-  // The close impact depends on open interest only; a price search passes it in once.
-  close: PriceImpact = closePriceImpactUsd(p, m, s),
+  // Balanced in USD, the close impact does not depend on the price; a price search passes it in once.
+  close: PriceImpact = closePriceImpactUsd(p, m, s, midPrice(prices.index)),
 ): LiquidationCheck {
   const remainingCollateralUsd =
     p.collateralAmount * prices.collateral.min +
@@ -241,15 +282,22 @@ const priced = (t: TokenPricing, index: MinMax): MinMax => (t.isIndexToken ? ind
  */
 export function liquidationPrice(p: GmxV2Position, m: GmxV2MarketParams, s: GmxV2MarketState, pricing: PositionPricing): LiquidationPrice {
   if (p.sizeInUsd === 0n || p.sizeInTokens === 0n) return { kind: "never" };
-  const close = closePriceImpactUsd(p, m, s);
+  const fixedClose = m.useOpenInterestInTokensForBalance ? undefined : closePriceImpactUsd(p, m, s, 0n);
   const at = (price: bigint) => {
     const index = { min: price, max: price };
-    return liquidationCheck(p, m, s, { index, collateral: priced(pricing.collateral, index), pnlToken: priced(pricing.pnlToken, index) }, close).liquidatable;
+    const prices = { index, collateral: priced(pricing.collateral, index), pnlToken: priced(pricing.pnlToken, index) };
+    return liquidationCheck(p, m, s, prices, fixedClose).liquidatable;
   };
   // Safe side of the boundary: long safe above it, short safe below it.
   const safe = (price: bigint) => !at(price);
-  const ceiling = (1n << 200n) / (p.sizeInTokens + p.collateralAmount + s.openInterestInTokens + s.pnlPoolAmount + 1n); // keeps every product far below 2^256
-  const guess = estimate(p, m, s, pricing.collateral, close);
+  const inTokens = s.longOpenInterestInTokens + s.shortOpenInterestInTokens + abs(s.virtualInventory);
+  // Keeps every product far below 2^256; balanced in tokens, also keeps the open interest under $1e15,
+  // where PRBMath's pow stays in its domain (past it the contract's own check reverts).
+  const ceiling = minBig(
+    (1n << 200n) / (p.sizeInTokens + p.collateralAmount + inTokens + s.pnlPoolAmount + 1n),
+    m.useOpenInterestInTokensForBalance ? (10n ** 15n * FLOAT_PRECISION) / (p.sizeInTokens + inTokens + 1n) : 1n << 200n,
+  );
+  const guess = fixedClose ? estimate(p, m, s, pricing.collateral, fixedClose) : null;
   if (p.isLong) {
     if (!safe(ceiling)) return { kind: "always" };
     if (safe(1n)) return { kind: "never" };

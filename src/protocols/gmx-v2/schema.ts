@@ -1,7 +1,13 @@
 import { index, onchainTable } from "ponder";
 import type { GmxV2Release } from "./releases";
 
-export type GmxV2MarketValueKind = "openInterest" | "openInterestInTokens" | "poolAmount" | "cumulativeBorrowingFactor" | "fundingFeeAmountPerSize";
+export type GmxV2MarketValueKind =
+  | "openInterest"
+  | "openInterestInTokens"
+  | "poolAmount"
+  | "cumulativeBorrowingFactor"
+  | "fundingFeeAmountPerSize"
+  | "virtualPositionInventory";
 
 /** Market tokens (Reader.getMarket), read once per market. */
 export const gmxV2Market = onchainTable("gmx_v2_market", (t) => ({
@@ -18,7 +24,9 @@ export const gmxV2Market = onchainTable("gmx_v2_market", (t) => ({
  * Market accumulators from their update events, one row per value change: open interest (USD) and
  * open interest in index tokens (per collateral token and side), pool amount (per token in
  * collateralToken; isLong false), cumulative borrowing factor (per side; collateralToken is zero) and
- * funding fee amount per size (per collateral token and side).
+ * funding fee amount per size (per collateral token and side). The virtual position inventory
+ * (VirtualPositionInventoryUpdated, and the DataStore's value read with the parameters) is keyed by
+ * its virtual token id in `market` (a bytes32; collateralToken zero, isLong false).
  */
 export const gmxV2MarketValue = onchainTable(
   "gmx_v2_market_value",
@@ -62,6 +70,8 @@ export const gmxV2MarketParams = onchainTable(
     positionFeeFactorBalanceNotImproved: t.bigint().notNull(),
     maxPnlFactorForTradersLong: t.bigint().notNull(),
     maxPnlFactorForTradersShort: t.bigint().notNull(),
+    useOpenInterestInTokensForBalance: t.boolean().notNull(),
+    virtualTokenId: t.hex(),
   }),
   (table) => ({ lookup: index().on(table.chainId, table.eventEmitter, table.market, table.blockNumber) }),
 );

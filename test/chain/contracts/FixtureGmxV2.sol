@@ -181,10 +181,17 @@ contract FixtureGmxV2 {
     bytes32 private constant POOL_AMOUNT = keccak256(abi.encode("POOL_AMOUNT"));
     bytes32 private constant MAX_PNL_FACTOR = keccak256(abi.encode("MAX_PNL_FACTOR"));
     bytes32 private constant MAX_PNL_FACTOR_FOR_TRADERS = keccak256(abi.encode("MAX_PNL_FACTOR_FOR_TRADERS"));
+    bytes32 public constant USE_OPEN_INTEREST_IN_TOKENS_FOR_BALANCE = keccak256(abi.encode("USE_OPEN_INTEREST_IN_TOKENS_FOR_BALANCE"));
+    bytes32 private constant VIRTUAL_TOKEN_ID = keccak256(abi.encode("VIRTUAL_TOKEN_ID"));
+    bytes32 private constant VIRTUAL_INVENTORY_FOR_POSITIONS = keccak256(abi.encode("VIRTUAL_INVENTORY_FOR_POSITIONS"));
+    bytes32 private constant VIRTUAL_INVENTORY_FOR_POSITIONS_IN_TOKENS = keccak256(abi.encode("VIRTUAL_INVENTORY_FOR_POSITIONS_IN_TOKENS"));
 
     address public immutable owner;
 
     mapping(bytes32 => uint256) private uints;
+    mapping(bytes32 => int256) private ints;
+    mapping(bytes32 => bool) private bools;
+    mapping(bytes32 => bytes32) private bytes32s;
     mapping(address => MarketProps) private markets;
     mapping(address => Price) private prices;
     mapping(bytes32 => Position) private positions;
@@ -206,6 +213,39 @@ contract FixtureGmxV2 {
 
     function setUint(bytes32 key, uint256 value) external onlyOwner {
         uints[key] = value;
+    }
+
+    function getInt(bytes32 key) external view returns (int256) {
+        return ints[key];
+    }
+
+    /// A value set before indexing starts (no event), like a virtual inventory older than the start block.
+    function setInt(bytes32 key, int256 value) external onlyOwner {
+        ints[key] = value;
+    }
+
+    function getBool(bytes32 key) external view returns (bool) {
+        return bools[key];
+    }
+
+    function setBool(bytes32 key, bool value) external onlyOwner {
+        bools[key] = value;
+    }
+
+    function getBytes32(bytes32 key) external view returns (bytes32) {
+        return bytes32s[key];
+    }
+
+    function setBytes32(bytes32 key, bytes32 value) external onlyOwner {
+        bytes32s[key] = value;
+    }
+
+    function virtualTokenIdKey(address token) public pure returns (bytes32) {
+        return keccak256(abi.encode(VIRTUAL_TOKEN_ID, token));
+    }
+
+    function virtualInventoryForPositionsKey(bytes32 virtualTokenId, bool inTokens) public pure returns (bytes32) {
+        return keccak256(abi.encode(inTokens ? VIRTUAL_INVENTORY_FOR_POSITIONS_IN_TOKENS : VIRTUAL_INVENTORY_FOR_POSITIONS, virtualTokenId));
     }
 
     function minCollateralFactorForLiquidationKey(address market) public pure returns (bytes32) {
@@ -461,14 +501,13 @@ contract FixtureGmxV2 {
         uint256 pendingFees = _borrowingFeeAmount(p, e.collateral.min) + _fundingFeeAmount(p);
         if (p.collateralAmount < pendingFees) revert InsufficientCollateral(int256(p.collateralAmount) - int256(pendingFees), 0);
         uint256 collateral = p.collateralAmount - pendingFees + o.collateralDeltaAmount;
-        (, bool balanceWasImproved) = _priceImpactUsd(o.market, o.isLong, int256(o.sizeDeltaUsd));
-        uint256 positionFee = _positionFeeAmount(o.market, o.sizeDeltaUsd, e.collateral.min, balanceWasImproved);
-        if (collateral < positionFee) revert InsufficientCollateral(int256(collateral) - int256(positionFee), 0);
-        p.collateralAmount = collateral - positionFee;
-
         e.executionPrice = o.isLong ? e.index.max : e.index.min;
         e.sizeDeltaInTokens = o.isLong ? o.sizeDeltaUsd / e.index.max : _ceilDiv(o.sizeDeltaUsd, e.index.min);
         if (o.sizeDeltaUsd > 0 && e.sizeDeltaInTokens == 0) revert EmptySizeDeltaInTokens(o.sizeDeltaUsd);
+        (, bool balanceWasImproved) = _priceImpactUsd(o.market, o.isLong, int256(o.sizeDeltaUsd), int256(e.sizeDeltaInTokens));
+        uint256 positionFee = _positionFeeAmount(o.market, o.sizeDeltaUsd, e.collateral.min, balanceWasImproved);
+        if (collateral < positionFee) revert InsufficientCollateral(int256(collateral) - int256(positionFee), 0);
+        p.collateralAmount = collateral - positionFee;
 
         p.sizeInUsd += o.sizeDeltaUsd;
         p.sizeInTokens += e.sizeDeltaInTokens;
@@ -508,7 +547,7 @@ contract FixtureGmxV2 {
         p.pendingImpactAmount -= proportionalImpactAmount;
         int256 proportionalImpactUsd = _impactUsd(proportionalImpactAmount, e.index);
 
-        p.collateralAmount = _settleDecrease(p, o, e.collateral, basePnlUsd + proportionalImpactUsd, isFullClose);
+        p.collateralAmount = _settleDecrease(p, o, e, basePnlUsd + proportionalImpactUsd, isFullClose);
         p.sizeInUsd -= o.sizeDeltaUsd;
         p.sizeInTokens -= e.sizeDeltaInTokens;
         _snapshotAccumulators(p);
@@ -541,12 +580,13 @@ contract FixtureGmxV2 {
     }
 
     /// Collateral left after fees and realised pnl (in collateral tokens) and the withdrawal.
-    function _settleDecrease(Position memory p, Order memory o, Price memory collateral, int256 pnlUsd, bool isFullClose)
+    function _settleDecrease(Position memory p, Order memory o, Execution memory e, int256 pnlUsd, bool isFullClose)
         internal
         view
         returns (uint256)
     {
-        (, bool balanceWasImproved) = _priceImpactUsd(o.market, o.isLong, -int256(o.sizeDeltaUsd));
+        Price memory collateral = e.collateral;
+        (, bool balanceWasImproved) = _priceImpactUsd(o.market, o.isLong, -int256(o.sizeDeltaUsd), -int256(e.sizeDeltaInTokens));
         uint256 fees = _borrowingFeeAmount(p, collateral.min) + _fundingFeeAmount(p)
             + _positionFeeAmount(o.market, o.sizeDeltaUsd, collateral.min, balanceWasImproved);
         // profit is paid at the max collateral price, a loss charged at the min one, each rounded for the pool
@@ -594,11 +634,34 @@ contract FixtureGmxV2 {
     }
 
     /// MarketUtils.applyDeltaToOpenInterest: open interest in USD and in index tokens, each with its event.
+    /// and the index token's virtual inventory in the unit the market balances in: longs buy from the pool (inventory down), shorts sell to it.
     function _applyOpenInterestDelta(address market, address collateralToken, bool isLong, int256 deltaUsd, int256 deltaInTokens) internal {
+        bool inTokens = bools[USE_OPEN_INTEREST_IN_TOKENS_FOR_BALANCE];
+        if (deltaUsd != 0 && !inTokens) _applyVirtualInventoryDelta(markets[market].indexToken, false, isLong ? -deltaUsd : deltaUsd);
         _applyOpenInterestValueDelta("OpenInterestUpdated", openInterestKey(market, collateralToken, isLong), market, collateralToken, isLong, deltaUsd);
+        if (deltaInTokens != 0 && inTokens) _applyVirtualInventoryDelta(markets[market].indexToken, true, isLong ? -deltaInTokens : deltaInTokens);
         _applyOpenInterestValueDelta(
             "OpenInterestInTokensUpdated", openInterestInTokensKey(market, collateralToken, isLong), market, collateralToken, isLong, deltaInTokens
         );
+    }
+
+    /// MarketUtils.applyDeltaToVirtualInventoryForPositions(InTokens): only for a token with a virtual id.
+    function _applyVirtualInventoryDelta(address token, bool inTokens, int256 delta) internal {
+        bytes32 virtualTokenId = bytes32s[virtualTokenIdKey(token)];
+        if (virtualTokenId == bytes32(0)) return;
+        bytes32 key = virtualInventoryForPositionsKey(virtualTokenId, inTokens);
+        int256 next = ints[key] + delta;
+        ints[key] = next;
+
+        EventLogData memory d;
+        d.initAddress(1);
+        d.setAddress(0, "token", token);
+        d.initBytes32(1);
+        d.setBytes32(0, "virtualTokenId", virtualTokenId);
+        d.initInt(2);
+        d.setInt(0, "delta", delta);
+        d.setInt(1, "nextValue", next);
+        emit EventLog2(msg.sender, "VirtualPositionInventoryUpdated", "VirtualPositionInventoryUpdated", _topic(token), virtualTokenId, d);
     }
 
     function _applyOpenInterestValueDelta(string memory name, bytes32 key, address market, address collateralToken, bool isLong, int256 delta)
@@ -673,7 +736,7 @@ contract FixtureGmxV2 {
     {
         Price memory index = _price(markets[p.market].indexToken);
         Price memory collateral = _price(p.collateralToken);
-        (int256 closeImpactUsd, bool balanceWasImproved) = _priceImpactUsd(p.market, p.isLong, -int256(p.sizeInUsd));
+        (int256 closeImpactUsd, bool balanceWasImproved) = _priceImpactUsd(p.market, p.isLong, -int256(p.sizeInUsd), -int256(p.sizeInTokens));
         // v2.2 on: the closing fee factor is the close's balanceWasImproved
         uint256 costAmount = _positionFeeAmount(p.market, p.sizeInUsd, collateral.min, balanceWasImproved)
             + _borrowingFeeAmount(p, collateral.min) + _fundingFeeAmount(p);
@@ -733,9 +796,47 @@ contract FixtureGmxV2 {
         return impact < floor ? floor : impact;
     }
 
-    /// PositionPricingUtils.getPriceImpactUsd of moving one side's open interest by usdDelta, and whether the balance improves.
-    function _priceImpactUsd(address market, bool isLong, int256 usdDelta) internal view returns (int256, bool) {
-        (uint256 longOi, uint256 shortOi) = _openInterests(markets[market]);
+    /// PositionPricingUtils.getPriceImpactUsd: the impact on open interest (in USD, or index tokens at the mid price with
+    /// usdDelta = tokenDelta x mid when USE_OPEN_INTEREST_IN_TOKENS_FOR_BALANCE), a negative one the worse of that and the
+    /// impact on the index token's virtual inventory (getNextOpenInterestForVirtualInventory).
+    function _priceImpactUsd(address market, bool isLong, int256 usdDelta, int256 tokenDelta) internal view returns (int256, bool) {
+        bool inTokens = bools[USE_OPEN_INTEREST_IN_TOKENS_FOR_BALANCE];
+        uint256 mid = inTokens ? _midPrice(markets[market].indexToken) : 1;
+        if (inTokens) usdDelta = tokenDelta * int256(mid);
+        (int256 impact, bool improved) = _openInterestImpact(market, inTokens, mid, isLong, usdDelta);
+        if (impact >= 0) return (impact, improved);
+        (bool hasVirtual, int256 virtualImpact, bool virtualImproved) = _virtualInventoryImpact(market, inTokens, mid, isLong, usdDelta);
+        return hasVirtual && virtualImpact < impact ? (virtualImpact, virtualImproved) : (impact, improved);
+    }
+
+    function _openInterestImpact(address market, bool inTokens, uint256 mid, bool isLong, int256 usdDelta) internal view returns (int256, bool) {
+        (uint256 longOi, uint256 shortOi) = inTokens ? _openInterestsInTokens(markets[market]) : _openInterests(markets[market]);
+        return _impactOf(market, longOi * mid, shortOi * mid, isLong, usdDelta);
+    }
+
+    /// getNextOpenInterestForVirtualInventory: the inventory as one side (sold to the pool: short), both offset by a decrease.
+    function _virtualInventoryImpact(address market, bool inTokens, uint256 mid, bool isLong, int256 usdDelta)
+        internal
+        view
+        returns (bool, int256, bool)
+    {
+        bytes32 virtualTokenId = bytes32s[virtualTokenIdKey(markets[market].indexToken)];
+        if (virtualTokenId == bytes32(0)) return (false, 0, false);
+        int256 inventory = ints[virtualInventoryForPositionsKey(virtualTokenId, inTokens)] * int256(mid);
+        uint256 offset = usdDelta < 0 ? uint256(-usdDelta) : 0;
+        (int256 impact, bool improved) = _impactOf(
+            market, (inventory < 0 ? uint256(-inventory) : 0) + offset, (inventory > 0 ? uint256(inventory) : 0) + offset, isLong, usdDelta
+        );
+        return (true, impact, improved);
+    }
+
+    function _midPrice(address token) internal view returns (uint256) {
+        Price memory price = _price(token);
+        return (price.min + price.max) / 2;
+    }
+
+    /// PositionPricingUtils._getPriceImpactUsd on getNextOpenInterestParams(longOi, shortOi).
+    function _impactOf(address market, uint256 longOi, uint256 shortOi, bool isLong, int256 usdDelta) internal view returns (int256, bool) {
         // PositionPricingUtils.getNextOpenInterestParams: a decrease past the side's interest leaves it at 0.
         uint256 nextLongOi = isLong ? _moved(longOi, usdDelta) : longOi;
         uint256 nextShortOi = isLong ? shortOi : _moved(shortOi, usdDelta);
@@ -756,6 +857,14 @@ contract FixtureGmxV2 {
     function _moved(uint256 side, int256 delta) internal pure returns (uint256) {
         if (delta >= 0) return side + uint256(delta);
         return uint256(-delta) > side ? 0 : side - uint256(-delta);
+    }
+
+    function _openInterestsInTokens(MarketProps memory m) internal view returns (uint256 longOi, uint256 shortOi) {
+        uint256 divisor = m.longToken == m.shortToken ? 2 : 1;
+        longOi = uints[openInterestInTokensKey(m.marketToken, m.longToken, true)] / divisor
+            + uints[openInterestInTokensKey(m.marketToken, m.shortToken, true)] / divisor;
+        shortOi = uints[openInterestInTokensKey(m.marketToken, m.longToken, false)] / divisor
+            + uints[openInterestInTokensKey(m.marketToken, m.shortToken, false)] / divisor;
     }
 
     function _openInterests(MarketProps memory m) internal view returns (uint256 longOi, uint256 shortOi) {
