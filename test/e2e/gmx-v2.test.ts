@@ -68,10 +68,12 @@ describe.each(DATABASES)("GMX v2 end to end on %s", (database) => {
     d = await deployFixtures(anvil.rpcUrl);
     g = await deployGmxV2Fixture(anvil.rpcUrl, d.tokens);
     k = await GmxV2Keeper.create(d, g);
-    // WETH positions share a virtual inventory, $300k sold to the pool before any event: the indexer
-    // reads it from the DataStore, then follows VirtualPositionInventoryUpdated as orders move it.
+    // WETH positions share a virtual inventory, $1M bought from the pool before any event: the indexer
+    // reads it from the DataStore, then follows VirtualPositionInventoryUpdated as orders move it. It
+    // makes closing an ETH short cost more than the market's own balance says (the liquidation cap, in
+    // fact), so the flip test below fails if the inventory is not used.
     await k.send("setBytes32", [virtualTokenIdKey(d.tokens.WETH.address), WETH_VIRTUAL_ID]);
-    await k.send("setInt", [virtualInventoryForPositionsKey(WETH_VIRTUAL_ID, false), usd("300000")]);
+    await k.send("setInt", [virtualInventoryForPositionsKey(WETH_VIRTUAL_ID, false), -usd("1000000")]);
     v1 = await simulate(d, { wallets: 3, steps: 30, seed: 5 });
     v2 = await simulateGmxV2(d, g, { seed: 7, steps: 80, wallets: 4, firstAccountIndex: 1 });
 

@@ -103,13 +103,13 @@ export function adjustedImpactParams(m: GmxV2MarketParams) {
 /** Open interest per side (USD 1e30) and the usdDelta an action adds to its side. */
 export type OpenInterestChange = { longUsd: bigint; shortUsd: bigint; isLong: boolean; usdDelta: bigint };
 
+export type PriceImpact = { impactUsd: bigint; balanceWasImproved: boolean };
+
 /**
  * PositionPricingUtils._getPriceImpactUsd with PricingUtils.getPriceImpactUsdForSameSideRebalance and
  * ...ForCrossoverRebalance: the impact of moving one side's open interest by usdDelta. A decrease
  * larger than its side's open interest leaves it at zero (getNextOpenInterestParams, v2.1 on).
  */
-export type PriceImpact = { impactUsd: bigint; balanceWasImproved: boolean };
-
 export function priceImpactUsd(m: GmxV2MarketParams, change: OpenInterestChange): PriceImpact {
   const long = change.longUsd;
   const short = change.shortUsd;
