@@ -77,18 +77,22 @@ describe.each(DATABASES)("indexing consistency on %s", (database) => {
 
   it("follows a reorg: rows of the dropped blocks are gone, the new blocks' are in", async () => {
     const { d, a, g, configPath, rpc } = await setUp();
+    // A position opened before the fork that a trade on the new branch changes: after the reorg its
+    // handler must find the row as it stood at the fork, not as new (issue 26).
+    const keeper = await GmxV2Keeper.create(d, g);
+    const preFork = { account: anvilAccount(47).address, market: "ETH" as const, collateralToken: g.markets.ETH.shortToken, isLong: false };
+    await keeper.open(preFork, 2_000n * 10n ** 6n, 10_000n * 10n ** 30n);
     const live = await start({ configPath, database });
     await live.waitForBlock(await rpc.getBlockNumber({ cacheTime: 0 }), 120_000);
 
     // A fresh trader whose whole history lives on the branch that gets dropped.
     const trader = anvilAccount(45);
     await fundGas(d.rpcUrl, trader.address);
-    const wallets = [1, 2, 3].map((i) => anvilAccount(i).address).concat(trader.address);
+    const wallets = [1, 2, 3].map((i) => anvilAccount(i).address).concat(preFork.account, trader.address);
     const keysBefore = await Promise.all(wallets.map((w) => positionKeys(live, w)));
     const forkPoint = await rpc.getBlockNumber({ cacheTime: 0 });
     const snapshot = await rpc.request({ method: "evm_snapshot" as any, params: [] as any });
     await openOnBothProtocols(d, a, trader);
-    const keeper = await GmxV2Keeper.create(d, g);
     await keeper.open({ account: trader.address, market: "ETH", collateralToken: g.markets.ETH.shortToken, isLong: true }, 10n ** 9n, 5_000n * 10n ** 30n);
     const droppedHead = await rpc.getBlockNumber({ cacheTime: 0 });
     // Ponder follows reorgs shallower than its finality depth (30 blocks on an unknown chain).
@@ -99,11 +103,12 @@ describe.each(DATABASES)("indexing consistency on %s", (database) => {
     expect(keysOnDroppedBranch).not.toEqual(keysBefore);
 
     expect(await rpc.request({ method: "evm_revert" as any, params: [snapshot] as any })).toBe(true);
-    // A different, longer branch: other prices, no trades.
+    // A different, longer branch: other prices, then one trade on the position from before the fork.
     const blocksToOutgrow = Number(droppedHead - (await rpc.getBlockNumber({ cacheTime: 0 }))) + 3;
     for (let i = 0; i < blocksToOutgrow; i++) {
       await setPrice(d, "WETH", 2_900_00000000n - BigInt(i) * 1_00000000n);
     }
+    await keeper.increase(preFork, 0n, 1_000n * 10n ** 30n);
     const head = await rpc.getBlockNumber({ cacheTime: 0 });
     expect(head).toBeGreaterThan(droppedHead);
     await live.waitForBlock(head);
