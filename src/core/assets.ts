@@ -18,11 +18,17 @@ export const assetDirectory = perConfig((config: ExposureConfig) => {
     const onChain = byAddress.get(chainId);
     return onChain?.get(address) ?? onChain?.get(address.toLowerCase());
   };
+  const symbol = (chainId: number, address: Address): string => get(chainId, address)?.symbol ?? key(chainId, address);
   return {
     /** The configured assets of one chain. */
     onChain: (chainId: number): AssetSettings[] => byChain.get(chainId) ?? [],
     get,
     /** The symbol net notional is grouped by; unknown tokens keep their chain-qualified address. */
-    symbol: (chainId: number, address: Address): string => get(chainId, address)?.symbol ?? key(chainId, address),
+    symbol,
+    /**
+     * Two tokens the config names as one asset (the same symbol: a synthetic index and its wrapped
+     * token, say), so a price move of one is a move of the other; a token is always its own asset.
+     */
+    sameAsset: (chainId: number, a: Address, b: Address): boolean => symbol(chainId, a) === symbol(chainId, b),
   };
 });

@@ -151,13 +151,17 @@ export async function assessGmxV2(ctx: AssessContext, rows: PositionRow[]): Prom
       const mismatch = releaseMismatch(params);
       if (mismatch) warnings.push(mismatch);
 
+      // A token the config names as the index's asset, in the same units, is priced as the index and moves
+      // with it in the liquidation search (gmx-interface getIsEquivalentTokens).
+      const movesWithIndex = (token: Address) =>
+        assets.sameAsset(row.chainId, token, row.market) && assets.get(row.chainId, token)?.decimals === indexDecimals;
       // A profit is capped against the pool of the side's PnL token (long token for longs, short token for shorts).
       const pnlToken = row.isLong ? tokens.longToken : tokens.shortToken;
-      const pnlTokenIsIndex = pnlToken.toLowerCase() === row.market.toLowerCase();
+      const pnlTokenIsIndex = movesWithIndex(pnlToken);
       const pnlTokenDecimals = assets.get(row.chainId, pnlToken)?.decimals;
-      const pnlTokenPrice = pnlTokenIsIndex ? indexPrice : usableMark(ctx.prices(row.chainId, pnlToken));
+      const pnlTokenPrice = usableMark(ctx.prices(row.chainId, pnlToken));
       const pnlTokenUnit = pnlTokenPrice === undefined || pnlTokenDecimals === undefined ? undefined : toUnitPrice(pnlTokenPrice, pnlTokenDecimals);
-      const pnlTokenPrices = pnlTokenIsIndex ? index : pnlTokenUnit === undefined ? undefined : { min: pnlTokenUnit, max: pnlTokenUnit };
+      const pnlTokenPrices = pnlTokenUnit === undefined ? (pnlTokenIsIndex ? index : undefined) : { min: pnlTokenUnit, max: pnlTokenUnit };
       let pnl: bigint | null = null;
       if (index && pnlTokenPrices) pnl = positionPnlUsd(p, params, state, { index, pnlToken: pnlTokenPrices });
       else if (index) {
@@ -186,14 +190,14 @@ export async function assessGmxV2(ctx: AssessContext, rows: PositionRow[]): Prom
       if (!pnlTokenPrices) warnings.push("PnL token price or decimals unknown: liquidation price unknown");
       else {
         try {
-          const sameToken = row.collateralToken.toLowerCase() === row.market.toLowerCase();
+          const sameToken = movesWithIndex(row.collateralToken);
           const pricing = {
             collateral: sameToken ? { isIndexToken: true as const } : { isIndexToken: false as const, price: collateral },
             pnlToken: pnlTokenIsIndex ? { isIndexToken: true as const } : { isIndexToken: false as const, price: pnlTokenPrices },
           };
           liq = liquidationPrice(p, params, state, pricing);
           if (index) {
-            const prices = { index, collateral: sameToken ? index : collateral, pnlToken: pnlTokenPrices };
+            const prices = { index, collateral, pnlToken: pnlTokenPrices };
             liquidatableNow = liquidationCheck(p, params, state, prices, close).liquidatable;
           }
         } catch (error) {
