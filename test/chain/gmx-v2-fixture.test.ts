@@ -233,7 +233,16 @@ describe("FixtureGmxV2 deployment", () => {
     });
     expect(releaseMismatch(v22)).toBeNull();
     // Closing a 20k short widens 100k/50k to 100k/30k: -(70k^2 - 50k^2) x 1e-9 = -$2.40.
-    const short = { isLong: false, sizeInUsd: usd(20_000n), sizeInTokens: 0n, collateralAmount: 0n, pendingImpactAmount: 0n, borrowingFactor: 0n, fundingFeeAmountPerSize: 0n };
+    const short = {
+      isLong: false,
+      sizeInUsd: usd(20_000n),
+      sizeInTokens: 0n,
+      collateralAmount: 0n,
+      pendingImpactAmount: 0n,
+      borrowingFactor: 0n,
+      fundingFeeAmountPerSize: 0n,
+      traderDiscountFactor: 0n,
+    };
     const oi = {
       longOpenInterestUsd: usd(100_000n),
       shortOpenInterestUsd: usd(50_000n),
@@ -294,7 +303,7 @@ describe("increasePosition", () => {
     await k.setPrice("WETH", answer(3_000n));
     const receipt = await k.open(ref, 10n ** 18n, usd(10_000n), -(10n ** 15n));
     const events = gmxEvents(receipt);
-    expect(events.map((e) => e.name)).toEqual(["OpenInterestUpdated", "OpenInterestInTokensUpdated", "PositionIncrease", "OrderExecuted"]);
+    expect(events.map((e) => e.name)).toEqual(["PositionFeesCollected", "OpenInterestUpdated", "OpenInterestInTokensUpdated", "PositionIncrease", "OrderExecuted"]);
 
     const sizeInTokens = usd(10_000n) / ETH_PRICE; // long: rounded down at the max price
     const collateral = 10n ** 18n - usd(6n) / ETH_PRICE; // 0.06% fee on $10000, in WETH at the min price
@@ -345,6 +354,12 @@ describe("increasePosition", () => {
       int: { delta: sizeInTokens },
       uint: { nextValue: sizeInTokens },
     });
+    // PositionFeesCollected (PositionEventUtils._emitPositionFees): the 23 items of every order, no referral items without a rebate.
+    const fees = only(events, "PositionFeesCollected");
+    expect(fees.topic1).toBe(addressTopic(g.markets.ETH.marketToken));
+    expect(fees.keys("uintItems")).toHaveLength(23);
+    expect(fees.uint).toMatchObject({ tradeSizeUsd: usd(10_000n), positionFeeAmount: usd(6n) / ETH_PRICE, totalCostAmount: usd(6n) / ETH_PRICE, "collateralTokenPrice.min": ETH_PRICE });
+    expect(fees.bytes32).toMatchObject({ positionKey: k.key(ref), referralCode: zeroHash });
     const executed = only(events, "OrderExecuted");
     expect(executed.log.topics[0]).toBe(toEventSelector(GmxV2EventEmitterAbi[2]));
     expect(executed).toMatchObject({
@@ -428,7 +443,7 @@ describe("isPositionLiquidatable", () => {
 
     const receipt = await k.liquidate(ref);
     const events = gmxEvents(receipt);
-    expect(events.map((e) => e.name)).toEqual(["OpenInterestUpdated", "OpenInterestInTokensUpdated", "PositionDecrease", "OrderExecuted"]);
+    expect(events.map((e) => e.name)).toEqual(["PositionFeesCollected", "OpenInterestUpdated", "OpenInterestInTokensUpdated", "PositionDecrease", "OrderExecuted"]);
     expect(only(events, "OpenInterestUpdated").int).toEqual({ delta: -usd(10_000n) });
     expect(only(events, "OpenInterestInTokensUpdated").int).toEqual({ delta: -T_LONG });
     const decrease = only(events, "PositionDecrease");
@@ -521,6 +536,9 @@ describe("price impact on the virtual inventory and on open interest in tokens (
   const market = () => g.markets.ETH;
   const rpc = () => chainClients(d.rpcUrl).publicClient;
 
+  /** The stored position with the trader's discount, as the indexer takes it from PositionFeesCollected. */
+  const positionOf = async (ref: GmxV2PositionRef) => ({ ...(await k.position(ref)), traderDiscountFactor: await k.read<bigint>("traderDiscountFactor", [ref.account]) });
+
   /** What the indexer holds for a market, read from the fixture's DataStore at the head. */
   async function onChain(ref: GmxV2PositionRef) {
     const m = market();
@@ -537,9 +555,8 @@ describe("price impact on the virtual inventory and on open interest in tokens (
       cumulativeBorrowingFactor: await k.getUint(gmxV2Keys.cumulativeBorrowingFactor(m.marketToken, ref.isLong)),
       fundingFeeAmountPerSize: await k.getUint(gmxV2Keys.fundingFeeAmountPerSize(m.marketToken, ref.collateralToken, ref.isLong)),
     };
-    const stored = await k.position(ref);
     const usdc = { isIndexToken: false as const, price: await k.price(d.tokens.USDC.address) };
-    const liq = liquidationPrice(stored, params, state, { collateral: usdc, pnlToken: ref.isLong ? { isIndexToken: true } : usdc });
+    const liq = liquidationPrice(await positionOf(ref), params, state, { collateral: usdc, pnlToken: ref.isLong ? { isIndexToken: true } : usdc });
     if (liq.kind !== "price") throw new Error(`expected a price, got ${liq.kind}`);
     return { params, state, liq: liq.price };
   }
@@ -562,8 +579,18 @@ describe("price impact on the virtual inventory and on open interest in tokens (
     // No virtual id: closing the long widens 30k to 50k of shorts, -(50k^2 - 30k^2) x 2e-9 = -$3.20.
     const plain = await onChain(long);
     expect(plain.params.virtualTokenId).toBeNull();
-    expect(Number(closePriceImpactUsd(await k.position(long), plain.params, plain.state, ETH_PRICE).impactUsd) / 1e30).toBeCloseTo(-3.2, 9);
+    expect(Number(closePriceImpactUsd(await positionOf(long), plain.params, plain.state, ETH_PRICE).impactUsd) / 1e30).toBeCloseTo(-3.2, 9);
     await flipsAt(long, plain.liq);
+
+    // A referral discount of 10% on the position fee (getPositionFeesAfterReferral): a $1.20 cheaper
+    // close, about $0.18 lower for the long; orders report it in PositionFeesCollected.
+    await k.send("setTraderDiscountFactor", [long.account, USD / 10n]);
+    const fees = only(gmxEvents(await k.increase(long, 0n, 0n)), "PositionFeesCollected");
+    expect(fees.uint).toMatchObject({ "referral.traderDiscountFactor": USD / 10n, positionFeeAmount: 0n, tradeSizeUsd: 0n });
+    expect(fees.bool).toEqual({ isIncrease: true });
+    const discounted = await onChain(long);
+    expect(Number(plain.liq - discounted.liq) / 1e12).toBeCloseTo(1.2 / (20_000 / 3_000), 2);
+    await flipsAt(long, discounted.liq);
 
     // A virtual inventory of $500k sold to the pool (set before indexing would start: no event): the
     // close offsets both virtual sides by its $20k, 20k long / 520k short, and takes the long side to 0:
@@ -573,10 +600,10 @@ describe("price impact on the virtual inventory and on open interest in tokens (
     const virtual = await onChain(long);
     expect(virtual.params.virtualTokenId).toBe(VIRTUAL_ID);
     expect(virtual.state.virtualInventory).toBe(usd(500_000n));
-    const impact = closePriceImpactUsd(await k.position(long), virtual.params, virtual.state, ETH_PRICE).impactUsd;
+    const impact = closePriceImpactUsd(await positionOf(long), virtual.params, virtual.state, ETH_PRICE).impactUsd;
     expect(Number(impact) / 1e30).toBeCloseTo(-40.8, 6);
     // $37.60 more of impact on 6.67 ETH: the long liquidates about $5.64 higher.
-    expect(Number(virtual.liq - plain.liq) / 1e12).toBeCloseTo(37.6 / (20_000 / 3_000), 1);
+    expect(Number(virtual.liq - discounted.liq) / 1e12).toBeCloseTo(37.6 / (20_000 / 3_000), 1);
     await flipsAt(long, virtual.liq);
 
     // Orders now move the inventory, with VirtualPositionInventoryUpdated (EventLog2: token, virtual id).
@@ -689,7 +716,7 @@ describe("simulateGmxV2", () => {
     for (const p of summary.openPositions) {
       let pending = 0n;
       let last: GmxEvent | undefined;
-      for (const e of history.filter((e) => e.bytes32.positionKey === p.key)) {
+      for (const e of history.filter((e) => e.bytes32.positionKey === p.key && e.name !== "PositionFeesCollected")) {
         if (e.name === "PositionIncrease") pending += e.int.pendingPriceImpactAmount!;
         else {
           const sizeBefore = e.uint.sizeInUsd! + e.uint.sizeDeltaUsd!;

@@ -1,4 +1,4 @@
-import { formatUnits, keccak256, parseUnits, toBytes, type Address, type Hex } from "viem";
+import { decodeEventLog, formatUnits, keccak256, parseUnits, toBytes, type Address, type Hex } from "viem";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startAnvil, type AnvilHandle } from "../chain/anvil";
 import { anvilAccount, chainClients, read } from "../chain/clients";
@@ -7,6 +7,8 @@ import { ASSET_SYMBOL, fixtureExposureConfig } from "../chain/exposure-config";
 import { deployGmxV2Fixture, feedUnitPrice, type GmxV2Deployment } from "../chain/gmx-v2-deploy";
 import { GmxV2Keeper, simulateGmxV2, type GmxV2PositionRef, type GmxV2SimulationSummary, type GmxV2StoredPosition } from "../chain/gmx-v2-simulate";
 import { simulate, type SimulationSummary } from "../chain/simulate";
+import { GmxV2EventEmitterAbi } from "../../abis/GmxV2EventEmitter";
+import { decodeGmxV2Event, type PositionFees } from "../../src/protocols/gmx-v2/event-log";
 import { virtualInventoryForPositionsKey, virtualTokenIdKey } from "../../src/protocols/gmx-v2/keys";
 import { DATABASES } from "../support/databases";
 import { dumpTables, indexFixtureChain, stopAll, type Indexer } from "../support/indexer";
@@ -77,6 +79,8 @@ describe.each(DATABASES)("GMX v2 end to end on %s", (database) => {
     v1 = await simulate(d, { wallets: 3, steps: 30, seed: 5 });
     v2 = await simulateGmxV2(d, g, { seed: 7, steps: 80, wallets: 4, firstAccountIndex: 1 });
 
+    // The scripted wallet has a 10% referral discount on position fees: its liquidation prices include it.
+    await k.send("setTraderDiscountFactor", [scripted, usd("0.1")]);
     // A scripted life on BTC at 40x: open, increase, partial close, then a 5% drop and a liquidation.
     scriptedRef = { account: scripted, market: "BTC", collateralToken: g.markets.BTC.shortToken, isLong: true };
     const step = async (kind: string, tx: () => Promise<unknown>) => {
@@ -257,6 +261,18 @@ describe.each(DATABASES)("GMX v2 end to end on %s", (database) => {
       const last = (tables.position_event as any[]).filter((e) => e.position_key === key).sort((a, b) => Number(BigInt(b.block_number) - BigInt(a.block_number)) || b.log_index - a.log_index)[0];
       expect(last.kind).toBe("liquidation-decrease");
     }
+    // Each order's fees as its PositionFeesCollected reports them (total cost at the collateral's min price).
+    const feeByOrder = new Map<string, bigint>();
+    for (const log of await chainClients(d.rpcUrl).publicClient.getLogs({ address: g.address, fromBlock: BigInt(g.startBlock) })) {
+      const { args } = decodeEventLog({ abi: GmxV2EventEmitterAbi, data: log.data, topics: log.topics }) as { args: any };
+      if (args.eventName !== "PositionFeesCollected") continue;
+      const fees = decodeGmxV2Event(args.eventName, args.eventData) as PositionFees;
+      feeByOrder.set(`${log.transactionHash}:${fees.positionKey.toLowerCase()}`, fees.totalCostAmount * fees.collateralTokenPriceMin);
+    }
+    const v2Events = (tables.position_event as any[]).filter((e) => e.protocol === "gmx-v2");
+    expect(v2Events.length).toBeGreaterThan(20);
+    for (const e of v2Events) expect([e.id, BigInt(e.fee_usd)]).toEqual([e.id, feeByOrder.get(`${e.transaction_hash}:${e.position_key}`)]);
+    expect(v2Events.filter((e) => BigInt(e.fee_usd) > 0n).length).toBeGreaterThan(v2Events.length / 2);
     const adlEvents = (tables.position_event as any[]).filter((e) => e.kind === "adl-decrease");
     expect(adlEvents.length).toBe(v2.adl.length);
     // The virtual inventory held is the fixture's, after every order that moved it.

@@ -48,6 +48,7 @@ const position = (over: Partial<GmxV2Position>): GmxV2Position => ({
   pendingImpactAmount: 0n,
   borrowingFactor: 10n ** 27n,
   fundingFeeAmountPerSize: 0n,
+  traderDiscountFactor: 0n,
   ...over,
 });
 

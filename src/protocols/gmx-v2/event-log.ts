@@ -50,6 +50,7 @@ export const FOLLOWED_EVENTS = {
   EventLog1: [
     "PositionIncrease",
     "PositionDecrease",
+    "PositionFeesCollected",
     "OraclePriceUpdate",
     "OpenInterestUpdated",
     "OpenInterestInTokensUpdated",
@@ -90,8 +91,20 @@ export type PositionChange = {
   basePnlUsd: bigint | undefined;
 };
 
+/** PositionFeesCollected (PositionEventUtils.emitPositionFeesCollected), emitted before its position event. */
+export type PositionFees = {
+  kind: "PositionFeesCollected";
+  positionKey: Hex;
+  collateralTokenPriceMin: bigint;
+  /** Collateral-token amount the order paid: position fee less discounts, borrowing, funding, liquidation and UI fees. */
+  totalCostAmount: bigint;
+  /** The discount the trader's position fee got: the larger of the referral and pro-tier factors (0 without either). */
+  traderDiscountFactor: bigint;
+};
+
 export type GmxV2Event =
   | PositionChange
+  | PositionFees
   | { kind: "OraclePriceUpdate"; token: Address; minPrice: bigint; maxPrice: bigint; timestamp: bigint | undefined }
   | { kind: "OrderExecuted"; orderKey: Hex; account: Address | undefined; secondaryOrderType: bigint }
   | { kind: "OpenInterestUpdated" | "OpenInterestInTokensUpdated"; market: Address; collateralToken: Address; isLong: boolean; nextValue: bigint }
@@ -132,6 +145,18 @@ export function decodeGmxV2Event(eventName: string, data: EventLogData): GmxV2Ev
     case "PositionIncrease":
     case "PositionDecrease":
       return positionChange(eventName, data);
+    case "PositionFeesCollected": {
+      const i = eventItems(eventName, data);
+      const referral = i.uint.optional("referral.traderDiscountFactor") ?? 0n;
+      const pro = i.uint.optional("pro.traderDiscountFactor") ?? 0n;
+      return {
+        kind: eventName,
+        positionKey: i.bytes32.required("positionKey"),
+        collateralTokenPriceMin: i.uint.required("collateralTokenPrice.min"),
+        totalCostAmount: i.uint.required("totalCostAmount"),
+        traderDiscountFactor: referral > pro ? referral : pro,
+      };
+    }
     case "OraclePriceUpdate": {
       const i = eventItems(eventName, data);
       return {

@@ -18,7 +18,15 @@ import { positionEventRow } from "../../core/position-columns";
 import { feedDirectory } from "../../prices/feeds";
 import type { PositionRow } from "../../core/adapter";
 import { gmxV2DeploymentDirectory } from "./contracts";
-import { decodeGmxV2Event, EventDecodeError, ORDER_TYPE_LIQUIDATION, SECONDARY_ORDER_TYPE_ADL, type EventLogData, type PositionChange } from "./event-log";
+import {
+  decodeGmxV2Event,
+  EventDecodeError,
+  ORDER_TYPE_LIQUIDATION,
+  SECONDARY_ORDER_TYPE_ADL,
+  type EventLogData,
+  type PositionChange,
+  type PositionFees,
+} from "./event-log";
 import { readMarketParams, readVirtualInventory } from "./market-params";
 import type { GmxV2MarketValueKind } from "./schema";
 import { decodeState, encodeState, entryPrice, GMX_V2, gmxV2PositionId, marketId, proportionalPendingImpact, toWholeTokenPrice } from "./normalise";
@@ -134,6 +142,19 @@ async function recordConfiguredMark(context: Ctx, event: Evt, token: Address, mi
     .onConflictDoUpdate(row);
 }
 
+/**
+ * PositionFeesCollected comes just before its position event in the same transaction: it waits here
+ * for it. (Ponder indexes a transaction's logs in one go, so a restart never splits the pair.)
+ */
+const feesCollected = new Map<string, PositionFees>();
+const feesKey = (context: Ctx, event: Evt, positionKey: Hex) => `${context.chain.id}:${event.transaction.hash}:${positionKey.toLowerCase()}`;
+function takeFees(context: Ctx, event: Evt, positionKey: Hex) {
+  const key = feesKey(context, event, positionKey);
+  const fees = feesCollected.get(key);
+  feesCollected.delete(key);
+  return fees;
+}
+
 /** The row after a PositionIncrease/PositionDecrease: the event's post-state plus the pending impact we carry. */
 async function applyPositionChange(context: Ctx, event: Evt, e: PositionChange) {
   const tokens = await marketTokens(context, event, e.market);
@@ -142,6 +163,7 @@ async function applyPositionChange(context: Ctx, event: Evt, e: PositionChange) 
   const previous = existing && existing.status === "open" ? existing : null;
   const before = previous ? decodeState(previous.protocolState) : undefined;
   const pendingBefore = before?.pendingImpactAmount ?? 0n;
+  const fees = takeFees(context, event, e.positionKey);
   // Events carry every post-state field except pendingImpactAmount (PositionEventUtils); follow it as the contract does.
   const pendingImpactAmount =
     e.kind === "PositionIncrease"
@@ -174,6 +196,8 @@ async function applyPositionChange(context: Ctx, event: Evt, e: PositionChange) 
       borrowingFactor: e.borrowingFactor,
       fundingFeeAmountPerSize: e.fundingFeeAmountPerSize,
       pendingImpactAmount,
+      // The discount the trader's next orders get, as this one got it (an order without the fees event keeps the last).
+      traderDiscountFactor: fees?.traderDiscountFactor ?? before?.traderDiscountFactor ?? 0n,
     }),
     status,
     openedBlock: previous?.openedBlock ?? event.block.number,
@@ -187,7 +211,8 @@ async function applyPositionChange(context: Ctx, event: Evt, e: PositionChange) 
   const increase = e.kind === "PositionIncrease";
   const kind = increase ? "increase" : e.orderType === ORDER_TYPE_LIQUIDATION ? "liquidation-decrease" : "decrease";
   const price = e.executionPrice === undefined || indexDecimals === undefined ? null : toWholeTokenPrice(e.executionPrice, indexDecimals);
-  await context.db.insert(positionEvent).values(positionEventRow(id, kind, event, row, { sizeDeltaUsd: e.sizeDeltaUsd, price }));
+  const feeUsd = fees ? fees.totalCostAmount * fees.collateralTokenPriceMin : null;
+  await context.db.insert(positionEvent).values(positionEventRow(id, kind, event, row, { sizeDeltaUsd: e.sizeDeltaUsd, price, feeUsd }));
   if (e.orderKey) await context.db.insert(gmxV2Order).values({ id: `${context.chain.id}:${e.orderKey}`, positionEventId: id }).onConflictDoUpdate({ positionEventId: id });
   await recordMarketParams(context, event, e.market);
 }
@@ -206,6 +231,9 @@ async function onEventLog(event: Evt, context: Ctx) {
   }
   if (!e) return;
   switch (e.kind) {
+    case "PositionFeesCollected":
+      feesCollected.set(feesKey(context, event, e.positionKey), e);
+      return;
     case "PositionIncrease":
     case "PositionDecrease":
       return applyPositionChange(context, event, e);

@@ -17,6 +17,8 @@ export type GmxV2State = {
   borrowingFactor: bigint;
   fundingFeeAmountPerSize: bigint;
   pendingImpactAmount: bigint;
+  /** The position fee discount of the trader's last order (PositionFeesCollected), 1e30. */
+  traderDiscountFactor: bigint;
 };
 
 export const encodeState = (s: GmxV2State): Record<string, string> => ({
@@ -24,6 +26,7 @@ export const encodeState = (s: GmxV2State): Record<string, string> => ({
   borrowingFactor: s.borrowingFactor.toString(),
   fundingFeeAmountPerSize: s.fundingFeeAmountPerSize.toString(),
   pendingImpactAmount: s.pendingImpactAmount.toString(),
+  traderDiscountFactor: s.traderDiscountFactor.toString(),
 });
 
 export const decodeState = (state: Record<string, string>): GmxV2State => ({
@@ -31,6 +34,7 @@ export const decodeState = (state: Record<string, string>): GmxV2State => ({
   borrowingFactor: BigInt(state.borrowingFactor ?? "0"),
   fundingFeeAmountPerSize: BigInt(state.fundingFeeAmountPerSize ?? "0"),
   pendingImpactAmount: BigInt(state.pendingImpactAmount ?? "0"),
+  traderDiscountFactor: BigInt(state.traderDiscountFactor ?? "0"),
 });
 
 export const toGmxV2Position = (row: PositionRow): GmxV2Position => {
@@ -43,6 +47,7 @@ export const toGmxV2Position = (row: PositionRow): GmxV2Position => {
     pendingImpactAmount: s.pendingImpactAmount,
     borrowingFactor: s.borrowingFactor,
     fundingFeeAmountPerSize: s.fundingFeeAmountPerSize,
+    traderDiscountFactor: s.traderDiscountFactor,
   };
 };
 

@@ -63,6 +63,8 @@ export type GmxV2Position = {
   pendingImpactAmount: bigint;
   borrowingFactor: bigint;
   fundingFeeAmountPerSize: bigint;
+  /** Referral or pro-tier discount on the position fee (1e30), as of the trader's last order. */
+  traderDiscountFactor: bigint;
 };
 
 /** Precision.applyFactor: value * factor / 1e30, rounded down. */
@@ -197,8 +199,10 @@ export const closeFeeBalanceImproved = (m: GmxV2MarketParams, close: PriceImpact
   gmxV2ReleaseRules(m.release).closeFeeFactor === "balanceWasImproved" ? close.balanceWasImproved : close.impactUsd > 0n;
 
 /**
- * What closing costs, in collateral tokens as PositionPricingUtils.getPositionFees charges it (no
- * referral or pro-tier discount, no UI fee: the liquidation check passes no UI fee receiver).
+ * What closing costs, in collateral tokens as PositionPricingUtils.getPositionFees charges it: the
+ * position fee less the trader's discount (getPositionFeesAfterReferral: applyFactor of the fee amount,
+ * the larger of the referral and pro-tier discounts), borrowing and funding; no UI fee (the liquidation
+ * check passes no UI fee receiver) and no liquidation fee (it passes isLiquidation = false).
  */
 export function closingCosts(p: GmxV2Position, m: GmxV2MarketParams, s: GmxV2MarketState, collateralMin: bigint, balanceWasImproved: boolean) {
   if (collateralMin <= 0n) throw new RangeError("collateral price must be positive");
@@ -207,7 +211,8 @@ export function closingCosts(p: GmxV2Position, m: GmxV2MarketParams, s: GmxV2Mar
   // MarketUtils.getFundingAmount rounds the amount a position pays up.
   const fundingFeeAmount = ceilDiv(p.sizeInUsd * (s.fundingFeeAmountPerSize - p.fundingFeeAmountPerSize), FUNDING_PRECISION);
   const positionFeeUsd = applyFactor(p.sizeInUsd, balanceWasImproved ? m.positionFeeFactorBalanceImproved : m.positionFeeFactorBalanceNotImproved);
-  const amount = borrowingFeeUsd / collateralMin + fundingFeeAmount + positionFeeUsd / collateralMin;
+  const positionFeeAmount = positionFeeUsd / collateralMin;
+  const amount = borrowingFeeUsd / collateralMin + fundingFeeAmount + positionFeeAmount - applyFactor(positionFeeAmount, p.traderDiscountFactor);
   return { borrowingFeeUsd, fundingFeeAmount, positionFeeUsd, costAmount: amount, costUsd: amount * collateralMin };
 }
 

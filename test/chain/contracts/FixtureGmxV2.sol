@@ -118,6 +118,18 @@ contract FixtureGmxV2 {
         bytes32 orderKey;
     }
 
+    /// PositionPricingUtils.PositionFees, the parts the fixture charges (collateral-token amounts).
+    struct Fees {
+        uint256 positionFeeFactor;
+        uint256 positionFeeAmount;
+        uint256 traderDiscountFactor;
+        uint256 traderDiscountAmount;
+        uint256 borrowingFeeUsd;
+        uint256 borrowingFeeAmount;
+        uint256 fundingFeeAmount;
+        uint256 totalCostAmount;
+    }
+
     /// What an executed order changed, for the position event.
     struct Execution {
         bytes32 positionKey;
@@ -195,6 +207,8 @@ contract FixtureGmxV2 {
     mapping(address => MarketProps) private markets;
     mapping(address => Price) private prices;
     mapping(bytes32 => Position) private positions;
+    /// A trader's referral discount (ReferralUtils.getReferralInfo's traderDiscountFactor, 1e30), as ReferralStorage would give it.
+    mapping(address => uint256) public traderDiscountFactor;
 
     modifier onlyOwner() {
         if (msg.sender != owner) revert Unauthorized(msg.sender);
@@ -400,6 +414,10 @@ contract FixtureGmxV2 {
         emit EventLog1(msg.sender, "PoolAmountUpdated", "PoolAmountUpdated", _topic(market), d);
     }
 
+    function setTraderDiscountFactor(address account, uint256 factor) external onlyOwner {
+        traderDiscountFactor[account] = factor;
+    }
+
     // ---------------------------------------------------------------- positions
 
     function positionKey(address account, address market, address collateralToken, bool isLong) public pure returns (bytes32) {
@@ -497,17 +515,14 @@ contract FixtureGmxV2 {
         (bytes32 key, Position memory p) = _loadPosition(o);
         Execution memory e = _execution(key, p);
 
-        // fees accrued since the last update are paid before the position changes
-        uint256 pendingFees = _borrowingFeeAmount(p, e.collateral.min) + _fundingFeeAmount(p);
-        if (p.collateralAmount < pendingFees) revert InsufficientCollateral(int256(p.collateralAmount) - int256(pendingFees), 0);
-        uint256 collateral = p.collateralAmount - pendingFees + o.collateralDeltaAmount;
         e.executionPrice = o.isLong ? e.index.max : e.index.min;
         e.sizeDeltaInTokens = o.isLong ? o.sizeDeltaUsd / e.index.max : _ceilDiv(o.sizeDeltaUsd, e.index.min);
         if (o.sizeDeltaUsd > 0 && e.sizeDeltaInTokens == 0) revert EmptySizeDeltaInTokens(o.sizeDeltaUsd);
-        (, bool balanceWasImproved) = _priceImpactUsd(o.market, o.isLong, int256(o.sizeDeltaUsd), int256(e.sizeDeltaInTokens));
-        uint256 positionFee = _positionFeeAmount(o.market, o.sizeDeltaUsd, e.collateral.min, balanceWasImproved);
-        if (collateral < positionFee) revert InsufficientCollateral(int256(collateral) - int256(positionFee), 0);
-        p.collateralAmount = collateral - positionFee;
+        // fees accrued since the last update and the opening fee are paid before the position changes
+        Fees memory f = _chargeFees(p, o, e, int256(e.sizeDeltaInTokens), true);
+        uint256 collateral = p.collateralAmount + o.collateralDeltaAmount;
+        if (collateral < f.totalCostAmount) revert InsufficientCollateral(int256(collateral) - int256(f.totalCostAmount), 0);
+        p.collateralAmount = collateral - f.totalCostAmount;
 
         p.sizeInUsd += o.sizeDeltaUsd;
         p.sizeInTokens += e.sizeDeltaInTokens;
@@ -582,13 +597,10 @@ contract FixtureGmxV2 {
     /// Collateral left after fees and realised pnl (in collateral tokens) and the withdrawal.
     function _settleDecrease(Position memory p, Order memory o, Execution memory e, int256 pnlUsd, bool isFullClose)
         internal
-        view
         returns (uint256)
     {
         Price memory collateral = e.collateral;
-        (, bool balanceWasImproved) = _priceImpactUsd(o.market, o.isLong, -int256(o.sizeDeltaUsd), -int256(e.sizeDeltaInTokens));
-        uint256 fees = _borrowingFeeAmount(p, collateral.min) + _fundingFeeAmount(p)
-            + _positionFeeAmount(o.market, o.sizeDeltaUsd, collateral.min, balanceWasImproved);
+        uint256 fees = _chargeFees(p, o, e, -int256(e.sizeDeltaInTokens), false).totalCostAmount;
         // profit is paid at the max collateral price, a loss charged at the min one, each rounded for the pool
         int256 pnlAmount = pnlUsd > 0
             ? int256(uint256(pnlUsd) / collateral.max)
@@ -738,8 +750,7 @@ contract FixtureGmxV2 {
         Price memory collateral = _price(p.collateralToken);
         (int256 closeImpactUsd, bool balanceWasImproved) = _priceImpactUsd(p.market, p.isLong, -int256(p.sizeInUsd), -int256(p.sizeInTokens));
         // v2.2 on: the closing fee factor is the close's balanceWasImproved
-        uint256 costAmount = _positionFeeAmount(p.market, p.sizeInUsd, collateral.min, balanceWasImproved)
-            + _borrowingFeeAmount(p, collateral.min) + _fundingFeeAmount(p);
+        uint256 costAmount = _fees(p, p.sizeInUsd, collateral.min, balanceWasImproved).totalCostAmount;
         remaining = int256(p.collateralAmount * collateral.min) + _pnlUsd(p, index) + _liquidationImpactUsd(p, index, closeImpactUsd)
             - int256(costAmount * collateral.min);
         minCollateralUsdForLeverage = int256(_applyFactor(p.sizeInUsd, uints[minCollateralFactorForLiquidationKey(p.market)]));
@@ -899,24 +910,88 @@ contract FixtureGmxV2 {
 
     // ---------------------------------------------------------------- fees (collateral token amounts)
 
-    function _borrowingFeeAmount(Position memory p, uint256 collateralMinPrice) internal view returns (uint256) {
-        uint256 cumulative = uints[cumulativeBorrowingFactorKey(p.market, p.isLong)];
-        return _applyFactor(p.sizeInUsd, cumulative - p.borrowingFactor) / collateralMinPrice;
-    }
-
     /// The funding a position owes is rounded up.
     function _fundingFeeAmount(Position memory p) internal view returns (uint256) {
         uint256 perSize = uints[fundingFeeAmountPerSizeKey(p.market, p.collateralToken, p.isLong)];
         return _mulDiv(p.sizeInUsd, perSize - p.fundingFeeAmountPerSize, FUNDING_PRECISION, true);
     }
 
-    /// Fee on opening or closing sizeDeltaUsd at POSITION_FEE_FACTOR(market, balanceWasImproved) (PositionPricingUtils.getPositionFeesAfterReferral, no referral).
-    function _positionFeeAmount(address market, uint256 sizeDeltaUsd, uint256 collateralMinPrice, bool balanceWasImproved)
+    /// PositionPricingUtils.getPositionFees: the position fee at POSITION_FEE_FACTOR(market, balanceWasImproved) less the
+    /// trader's referral discount (getPositionFeesAfterReferral), borrowing and funding since the position's snapshots.
+    function _fees(Position memory p, uint256 sizeDeltaUsd, uint256 collateralMinPrice, bool balanceWasImproved)
         internal
         view
-        returns (uint256)
+        returns (Fees memory f)
     {
-        return _applyFactor(sizeDeltaUsd, uints[positionFeeFactorKey(market, balanceWasImproved)]) / collateralMinPrice;
+        f.positionFeeFactor = uints[positionFeeFactorKey(p.market, balanceWasImproved)];
+        f.positionFeeAmount = _applyFactor(sizeDeltaUsd, f.positionFeeFactor) / collateralMinPrice;
+        f.traderDiscountFactor = traderDiscountFactor[p.account];
+        f.traderDiscountAmount = _applyFactor(f.positionFeeAmount, f.traderDiscountFactor);
+        f.borrowingFeeUsd = _applyFactor(p.sizeInUsd, uints[cumulativeBorrowingFactorKey(p.market, p.isLong)] - p.borrowingFactor);
+        f.borrowingFeeAmount = f.borrowingFeeUsd / collateralMinPrice;
+        f.fundingFeeAmount = _fundingFeeAmount(p);
+        f.totalCostAmount = f.positionFeeAmount - f.traderDiscountAmount + f.borrowingFeeAmount + f.fundingFeeAmount;
+    }
+
+    /// An order's fees, with PositionFeesCollected (PositionEventUtils.emitPositionFeesCollected) before its position event.
+    function _chargeFees(Position memory p, Order memory o, Execution memory e, int256 tokenDelta, bool isIncrease)
+        internal
+        returns (Fees memory f)
+    {
+        int256 usdDelta = isIncrease ? int256(o.sizeDeltaUsd) : -int256(o.sizeDeltaUsd);
+        (, bool balanceWasImproved) = _priceImpactUsd(o.market, o.isLong, usdDelta, tokenDelta);
+        f = _fees(p, o.sizeDeltaUsd, e.collateral.min, balanceWasImproved);
+        _emitPositionFees(o, e, f, isIncrease);
+    }
+
+    function _emitPositionFees(Order memory o, Execution memory e, Fees memory f, bool isIncrease) internal {
+        EventLogData memory d;
+        d.initBytes32(3);
+        d.setBytes32(0, "orderKey", o.orderKey);
+        d.setBytes32(1, "positionKey", e.positionKey);
+        d.setBytes32(2, "referralCode", f.traderDiscountFactor > 0 ? keccak256("fixture referral") : bytes32(0));
+        d.initAddress(5);
+        d.setAddress(0, "market", o.market);
+        d.setAddress(1, "collateralToken", o.collateralToken);
+        d.setAddress(2, "affiliate", address(0));
+        d.setAddress(3, "trader", o.account);
+        d.setAddress(4, "uiFeeReceiver", address(0));
+        // the 23 items every release emits, then the referral ones when there is a rebate (liquidation and pro-tier parts: none here)
+        d.initUint(f.traderDiscountFactor > 0 ? 29 : 23);
+        d.setUint(0, "collateralTokenPrice.min", e.collateral.min);
+        d.setUint(1, "collateralTokenPrice.max", e.collateral.max);
+        d.setUint(2, "tradeSizeUsd", o.sizeDeltaUsd);
+        d.setUint(3, "fundingFeeAmount", f.fundingFeeAmount);
+        d.setUint(4, "claimableLongTokenAmount", 0);
+        d.setUint(5, "claimableShortTokenAmount", 0);
+        d.setUint(6, "latestFundingFeeAmountPerSize", 0);
+        d.setUint(7, "latestLongTokenClaimableFundingAmountPerSize", 0);
+        d.setUint(8, "latestShortTokenClaimableFundingAmountPerSize", 0);
+        d.setUint(9, "borrowingFeeUsd", f.borrowingFeeUsd);
+        d.setUint(10, "borrowingFeeAmount", f.borrowingFeeAmount);
+        d.setUint(11, "borrowingFeeReceiverFactor", 0);
+        d.setUint(12, "borrowingFeeAmountForFeeReceiver", 0);
+        d.setUint(13, "positionFeeFactor", f.positionFeeFactor);
+        d.setUint(14, "protocolFeeAmount", f.positionFeeAmount - f.traderDiscountAmount);
+        d.setUint(15, "positionFeeReceiverFactor", 0);
+        d.setUint(16, "feeReceiverAmount", 0);
+        d.setUint(17, "feeAmountForPool", f.positionFeeAmount - f.traderDiscountAmount + f.borrowingFeeAmount);
+        d.setUint(18, "positionFeeAmountForPool", f.positionFeeAmount - f.traderDiscountAmount);
+        d.setUint(19, "positionFeeAmount", f.positionFeeAmount);
+        d.setUint(20, "totalCostAmount", f.totalCostAmount);
+        d.setUint(21, "uiFeeReceiverFactor", 0);
+        d.setUint(22, "uiFeeAmount", 0);
+        if (f.traderDiscountFactor > 0) {
+            d.setUint(23, "referral.totalRebateFactor", f.traderDiscountFactor);
+            d.setUint(24, "referral.adjustedAffiliateRewardFactor", 0);
+            d.setUint(25, "referral.traderDiscountFactor", f.traderDiscountFactor);
+            d.setUint(26, "referral.totalRebateAmount", f.traderDiscountAmount);
+            d.setUint(27, "referral.traderDiscountAmount", f.traderDiscountAmount);
+            d.setUint(28, "referral.affiliateRewardAmount", 0);
+        }
+        d.initBool(1);
+        d.setBool(0, "isIncrease", isIncrease);
+        emit EventLog1(msg.sender, "PositionFeesCollected", "PositionFeesCollected", _topic(o.market), d);
     }
 
     // ---------------------------------------------------------------- helpers
