@@ -629,6 +629,45 @@ describe("price impact on the virtual inventory and on open interest in tokens (
   });
 });
 
+// ---------------------------------------------------------------- claimable funding
+
+describe("claimable funding (PositionUtils.incrementClaimableFundingAmount, MarketUtils.claimFundingFees)", () => {
+  it("credits what a position earned per size at its next order, reports it, and pays it all out on a claim", async () => {
+    const m = g.markets.ETH;
+    const ref = { account: anvilAccount(7).address, market: "ETH" as const, collateralToken: d.tokens.USDC.address, isLong: false };
+    await k.open(ref, 2_000n * 10n ** 6n, usd(10_000n));
+    // Shorts earn 0.01% of size in USDC and 0.002% in WETH; the last unit of each is a remainder.
+    const usdcPerSize = 10n ** 17n + 7n;
+    const wethPerSize = (2n * 10n ** 13n * 10n ** 15n) / ETH_PRICE + 3n;
+    await k.send("setClaimableFundingAmountPerSize", [m.marketToken, m.shortToken, false, usdcPerSize]);
+    await k.send("setClaimableFundingAmountPerSize", [m.marketToken, m.longToken, false, wethPerSize]);
+
+    const events = gmxEvents(await k.increase(ref, 0n, 0n));
+    const credited = events.filter((e) => e.name === "ClaimableFundingUpdated");
+    // MarketUtils.getFundingAmount rounds what a position earns down: size x perSize / 1e45.
+    const usdcEarned = (usd(10_000n) * usdcPerSize) / 10n ** 45n;
+    const wethEarned = (usd(10_000n) * wethPerSize) / 10n ** 45n;
+    expect(usdcEarned).toBe(1_000_000n);
+    expect(credited.map((e) => [e.address.token, e.uint.delta, e.uint.nextValue])).toEqual([
+      [m.longToken, wethEarned, wethEarned],
+      [m.shortToken, usdcEarned, usdcEarned],
+    ]);
+    expect(credited[0]!.topic1).toBe(addressTopic(ref.account));
+    expect(only(events, "PositionFeesCollected").uint).toMatchObject({ claimableLongTokenAmount: wethEarned, claimableShortTokenAmount: usdcEarned });
+    // The position's snapshots move to the market's accumulators, as its event reports.
+    expect(only(events, "PositionIncrease").uint).toMatchObject({ longTokenClaimableFundingAmountPerSize: wethPerSize, shortTokenClaimableFundingAmountPerSize: usdcPerSize });
+    expect(await k.getUint(await k.read<Hex>("claimableFundingAmountKey", [m.marketToken, m.shortToken, ref.account]))).toBe(usdcEarned);
+
+    // Nothing more is earned until the accumulator moves again.
+    expect(gmxEvents(await k.increase(ref, 0n, 0n)).filter((e) => e.name === "ClaimableFundingUpdated")).toEqual([]);
+    const claimed = only(gmxEvents(await k.send("claimFundingFees", [m.marketToken, m.shortToken, ref.account])), "FundingFeesClaimed");
+    expect(claimed.uint).toMatchObject({ amount: usdcEarned });
+    expect(claimed.address).toMatchObject({ market: m.marketToken, token: m.shortToken, account: ref.account, receiver: ref.account });
+    expect(await k.getUint(await k.read<Hex>("claimableFundingAmountKey", [m.marketToken, m.shortToken, ref.account]))).toBe(0n);
+    await k.close(ref);
+  });
+});
+
 // ---------------------------------------------------------------- decrease
 
 describe("decreasePosition", () => {

@@ -28,6 +28,8 @@ export type GmxV2StoredPosition = {
   fundingFeeAmountPerSize: bigint;
   increasedAtTime: bigint;
   decreasedAtTime: bigint;
+  longTokenClaimableFundingAmountPerSize: bigint;
+  shortTokenClaimableFundingAmountPerSize: bigint;
 };
 
 export type GmxV2LiquidationCheck = { liquidatable: boolean; remainingCollateralUsd: bigint; minCollateralUsdForLeverage: bigint };

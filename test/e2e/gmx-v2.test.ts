@@ -99,6 +99,12 @@ describe.each(DATABASES)("GMX v2 end to end on %s", (database) => {
     const eth = g.markets.ETH;
     await k.open({ account: scripted, market: "ETH", collateralToken: eth.longToken, isLong: false }, 10n ** 18n, usd("20000"), -(10n ** 15n));
     await k.open({ account: scripted, market: "ETH", collateralToken: eth.shortToken, isLong: false }, 2_000n * 10n ** 6n, usd("20000"));
+    // Funding ETH shorts earned, credited at their next order (a zero increase here): USDC and WETH;
+    // the WETH is claimed straight away.
+    await k.send("setClaimableFundingAmountPerSize", [eth.marketToken, eth.shortToken, false, 10n ** 17n + 7n]);
+    await k.send("setClaimableFundingAmountPerSize", [eth.marketToken, eth.longToken, false, 10n ** 13n]);
+    for (const collateralToken of [eth.longToken, eth.shortToken]) await k.increase({ account: scripted, market: "ETH", collateralToken, isLong: false }, 0n, 0n);
+    await k.send("claimFundingFees", [eth.marketToken, eth.longToken, scripted]);
     // A profit capped by a thin pool: a $200k ETH long, ETH up 3%, and 0.1 WETH left in the market's
     // long pool, far below the longs' PnL (PositionUtils.getPositionPnlUsd, MAX_PNL_FACTOR_FOR_TRADERS).
     cappedRef = { account: scripted, market: "ETH", collateralToken: eth.shortToken, isLong: true };
@@ -194,6 +200,23 @@ describe.each(DATABASES)("GMX v2 end to end on %s", (database) => {
     const got = (await wallet(cappedRef.account)).positions.find((p: any) => p.positionKey === k.key(cappedRef).toLowerCase());
     expect(usd(got.unrealizedPnlUsd)).toBe(contract);
     expect(got.warnings).toEqual([]);
+  });
+
+  it("lists the funding a wallet can claim as the contract holds it, and nothing once claimed", async () => {
+    const eth = g.markets.ETH;
+    const claimable = (token: Address) => k.read<Hex>("claimableFundingAmountKey", [eth.marketToken, token, scripted]).then((key) => k.getUint(key));
+    const usdc = await claimable(eth.shortToken);
+    // Both scripted shorts ($20k each) earned 0.01% of size in USDC: $2 each, each rounded down.
+    expect(usdc).toBe(2n * ((usd("20000") * (10n ** 17n + 7n)) / 10n ** 45n));
+    expect(await claimable(eth.longToken)).toBe(0n);
+    const query = `query ($w: String!) { gmxV2ClaimableFunding(wallet: $w) { market token symbol amountRaw amount } }`;
+    const r = await indexer.query(query, { w: scripted });
+    expect(r.errors).toBeUndefined();
+    expect(r.data.gmxV2ClaimableFunding).toEqual([
+      { market: eth.marketToken.toLowerCase(), token: eth.shortToken.toLowerCase(), symbol: "USDC", amountRaw: usdc.toString(), amount: formatUnits(usdc, 6) },
+    ]);
+    expect((await indexer.query(query, { w: v2.wallets[0] })).data.gmxV2ClaimableFunding).toEqual([]);
+    expect((await indexer.query(query, { w: "0x123" })).errors?.[0]?.message).toMatch(/address/i);
   });
 
   it("puts GMX v1 and v2 positions of one wallet into one exposure", async () => {

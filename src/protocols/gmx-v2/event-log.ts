@@ -57,6 +57,8 @@ export const FOLLOWED_EVENTS = {
     "PoolAmountUpdated",
     "CumulativeBorrowingFactorUpdated",
     "FundingFeeAmountPerSizeUpdated",
+    "ClaimableFundingUpdated",
+    "FundingFeesClaimed",
   ],
   EventLog2: ["OrderExecuted", "VirtualPositionInventoryUpdated"],
 } as const;
@@ -109,6 +111,7 @@ export type GmxV2Event =
   | { kind: "OrderExecuted"; orderKey: Hex; account: Address | undefined; secondaryOrderType: bigint }
   | { kind: "OpenInterestUpdated" | "OpenInterestInTokensUpdated"; market: Address; collateralToken: Address; isLong: boolean; nextValue: bigint }
   | { kind: "PoolAmountUpdated"; market: Address; token: Address; nextValue: bigint }
+  | { kind: "ClaimableFundingUpdated" | "FundingFeesClaimed"; market: Address; token: Address; account: Address; claimable: bigint }
   | { kind: "VirtualPositionInventoryUpdated"; token: Address; virtualTokenId: Hex; nextValue: bigint }
   | { kind: "CumulativeBorrowingFactorUpdated"; market: Address; isLong: boolean; nextValue: bigint }
   | { kind: "FundingFeeAmountPerSizeUpdated"; market: Address; collateralToken: Address; isLong: boolean; value: bigint };
@@ -186,6 +189,13 @@ export function decodeGmxV2Event(eventName: string, data: EventLogData): GmxV2Ev
         isLong: i.bool.required("isLong"),
         nextValue: i.uint.required("nextValue"),
       };
+    }
+    case "ClaimableFundingUpdated":
+    case "FundingFeesClaimed": {
+      const i = eventItems(eventName, data);
+      // A claim takes all of the account's claimable funding in that market and token.
+      const claimable = eventName === "ClaimableFundingUpdated" ? i.uint.required("nextValue") : 0n;
+      return { kind: eventName, market: i.address.required("market"), token: i.address.required("token"), account: i.address.required("account"), claimable };
     }
     case "PoolAmountUpdated": {
       const i = eventItems(eventName, data);

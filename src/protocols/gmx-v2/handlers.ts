@@ -1,5 +1,6 @@
 import { ponder } from "ponder:registry";
 import {
+  gmxV2ClaimableFunding,
   gmxV2Market,
   gmxV2MarketParams,
   gmxV2MarketValue,
@@ -264,6 +265,13 @@ async function onEventLog(event: Evt, context: Ctx) {
       return recordMarketValue(context, event, { market: e.market, kind: "cumulativeBorrowingFactor", collateralToken: zeroAddress, isLong: e.isLong, value: e.nextValue });
     case "FundingFeeAmountPerSizeUpdated":
       return recordMarketValue(context, event, { market: e.market, kind: "fundingFeeAmountPerSize", collateralToken: e.collateralToken, isLong: e.isLong, value: e.value });
+    case "ClaimableFundingUpdated":
+    case "FundingFeesClaimed": {
+      const id = `${context.chain.id}:${event.log.address.toLowerCase()}:${e.account.toLowerCase()}:${e.market.toLowerCase()}:${e.token.toLowerCase()}`;
+      const row = { chainId: context.chain.id, eventEmitter: event.log.address, account: e.account, market: e.market, token: e.token, amount: e.claimable, updatedBlock: event.block.number };
+      await context.db.insert(gmxV2ClaimableFunding).values({ id, ...row }).onConflictDoUpdate(row);
+      return;
+    }
     case "OrderExecuted": {
       if (e.secondaryOrderType !== SECONDARY_ORDER_TYPE_ADL) return;
       // Auto-deleveraging executes a decrease order; label the position event that order produced.

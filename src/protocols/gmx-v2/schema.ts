@@ -93,6 +93,25 @@ export const gmxV2OraclePrice = onchainTable(
   (table) => ({ lookup: index().on(table.chainId, table.eventEmitter, table.token, table.blockNumber) }),
 );
 
+/**
+ * Funding a wallet has earned and not claimed, per market and pool token: ClaimableFundingUpdated's
+ * nextValue, zero after FundingFeesClaimed (MarketUtils.incrementClaimableFundingAmount, claimFundingFees).
+ */
+export const gmxV2ClaimableFunding = onchainTable(
+  "gmx_v2_claimable_funding",
+  (t) => ({
+    id: t.text().primaryKey(),
+    chainId: t.integer().notNull(),
+    eventEmitter: t.hex().notNull(),
+    account: t.hex().notNull(),
+    market: t.hex().notNull(),
+    token: t.hex().notNull(),
+    amount: t.bigint().notNull(),
+    updatedBlock: t.bigint().notNull(),
+  }),
+  (table) => ({ byAccount: index().on(table.account) }),
+);
+
 /** Which position event an order produced, so OrderExecuted (ADL) can label it. */
 export const gmxV2Order = onchainTable("gmx_v2_order", (t) => ({
   id: t.text().primaryKey(),

@@ -97,6 +97,8 @@ contract FixtureGmxV2 {
         uint256 fundingFeeAmountPerSize;
         uint256 increasedAtTime;
         uint256 decreasedAtTime;
+        uint256 longTokenClaimableFundingAmountPerSize;
+        uint256 shortTokenClaimableFundingAmountPerSize;
     }
 
     struct Price {
@@ -128,6 +130,8 @@ contract FixtureGmxV2 {
         uint256 borrowingFeeAmount;
         uint256 fundingFeeAmount;
         uint256 totalCostAmount;
+        uint256 claimableLongTokenAmount;
+        uint256 claimableShortTokenAmount;
     }
 
     /// What an executed order changed, for the position event.
@@ -188,6 +192,8 @@ contract FixtureGmxV2 {
     bytes32 private constant OPEN_INTEREST = keccak256(abi.encode("OPEN_INTEREST"));
     bytes32 private constant CUMULATIVE_BORROWING_FACTOR = keccak256(abi.encode("CUMULATIVE_BORROWING_FACTOR"));
     bytes32 private constant FUNDING_FEE_AMOUNT_PER_SIZE = keccak256(abi.encode("FUNDING_FEE_AMOUNT_PER_SIZE"));
+    bytes32 private constant CLAIMABLE_FUNDING_AMOUNT_PER_SIZE = keccak256(abi.encode("CLAIMABLE_FUNDING_AMOUNT_PER_SIZE"));
+    bytes32 private constant CLAIMABLE_FUNDING_AMOUNT = keccak256(abi.encode("CLAIMABLE_FUNDING_AMOUNT"));
     bytes32 private constant MIN_COLLATERAL_FACTOR = keccak256(abi.encode("MIN_COLLATERAL_FACTOR"));
     bytes32 private constant OPEN_INTEREST_IN_TOKENS = keccak256(abi.encode("OPEN_INTEREST_IN_TOKENS"));
     bytes32 private constant POOL_AMOUNT = keccak256(abi.encode("POOL_AMOUNT"));
@@ -317,6 +323,14 @@ contract FixtureGmxV2 {
         return keccak256(abi.encode(CUMULATIVE_BORROWING_FACTOR, market, isLong));
     }
 
+    function claimableFundingAmountPerSizeKey(address market, address collateralToken, bool isLong) public pure returns (bytes32) {
+        return keccak256(abi.encode(CLAIMABLE_FUNDING_AMOUNT_PER_SIZE, market, collateralToken, isLong));
+    }
+
+    function claimableFundingAmountKey(address market, address token, address account) public pure returns (bytes32) {
+        return keccak256(abi.encode(CLAIMABLE_FUNDING_AMOUNT, market, token, account));
+    }
+
     function fundingFeeAmountPerSizeKey(address market, address collateralToken, bool isLong) public pure returns (bytes32) {
         return keccak256(abi.encode(FUNDING_FEE_AMOUNT_PER_SIZE, market, collateralToken, isLong));
     }
@@ -416,6 +430,41 @@ contract FixtureGmxV2 {
 
     function setTraderDiscountFactor(address account, uint256 factor) external onlyOwner {
         traderDiscountFactor[account] = factor;
+    }
+
+    /// What the receiving side earns per size, in each pool token (MarketEventUtils.emitClaimableFundingAmountPerSizeUpdated).
+    function setClaimableFundingAmountPerSize(address market, address collateralToken, bool isLong, uint256 value) external onlyOwner {
+        _validateCollateral(_market(market), collateralToken);
+        uint256 delta = _raise(claimableFundingAmountPerSizeKey(market, collateralToken, isLong), value);
+
+        EventLogData memory d;
+        d.initAddress(2);
+        d.setAddress(0, "market", market);
+        d.setAddress(1, "collateralToken", collateralToken);
+        d.initBool(1);
+        d.setBool(0, "isLong", isLong);
+        d.initUint(2);
+        d.setUint(0, "delta", delta);
+        d.setUint(1, "value", value);
+        emit EventLog1(msg.sender, "ClaimableFundingAmountPerSizeUpdated", "ClaimableFundingAmountPerSizeUpdated", _topic(market), d);
+    }
+
+    /// ExchangeRouter.claimFundingFees for one market and token (MarketUtils.claimFundingFees): all of it, to the account.
+    function claimFundingFees(address market, address token, address account) external onlyOwner {
+        bytes32 key = claimableFundingAmountKey(market, token, account);
+        uint256 amount = uints[key];
+        uints[key] = 0;
+
+        EventLogData memory d;
+        d.initAddress(4);
+        d.setAddress(0, "market", market);
+        d.setAddress(1, "token", token);
+        d.setAddress(2, "account", account);
+        d.setAddress(3, "receiver", account);
+        d.initUint(2);
+        d.setUint(0, "amount", amount);
+        d.setUint(1, "nextPoolValue", 0);
+        emit EventLog1(msg.sender, "FundingFeesClaimed", "FundingFeesClaimed", _topic(account), d);
     }
 
     // ---------------------------------------------------------------- positions
@@ -572,7 +621,7 @@ contract FixtureGmxV2 {
         if (p.sizeInUsd == 0) {
             delete positions[key];
             // the event reports the removed position: identity kept, every amount zero (as GMX)
-            p = Position(o.account, o.market, o.collateralToken, o.isLong, 0, 0, 0, 0, 0, 0, 0, 0);
+            p = Position(o.account, o.market, o.collateralToken, o.isLong, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
         } else {
             positions[key] = p;
             if (o.orderType != ORDER_TYPE_LIQUIDATION) _validatePosition(p);
@@ -635,8 +684,11 @@ contract FixtureGmxV2 {
     }
 
     function _snapshotAccumulators(Position memory p) internal view {
+        MarketProps memory m = markets[p.market];
         p.borrowingFactor = uints[cumulativeBorrowingFactorKey(p.market, p.isLong)];
         p.fundingFeeAmountPerSize = uints[fundingFeeAmountPerSizeKey(p.market, p.collateralToken, p.isLong)];
+        p.longTokenClaimableFundingAmountPerSize = uints[claimableFundingAmountPerSizeKey(p.market, m.longToken, p.isLong)];
+        p.shortTokenClaimableFundingAmountPerSize = uints[claimableFundingAmountPerSizeKey(p.market, m.shortToken, p.isLong)];
     }
 
     /// GMX refuses orders that leave a position liquidatable.
@@ -712,8 +764,8 @@ contract FixtureGmxV2 {
         d.setUint(2, "collateralAmount", p.collateralAmount);
         d.setUint(3, "borrowingFactor", p.borrowingFactor);
         d.setUint(4, "fundingFeeAmountPerSize", p.fundingFeeAmountPerSize);
-        d.setUint(5, "longTokenClaimableFundingAmountPerSize", 0);
-        d.setUint(6, "shortTokenClaimableFundingAmountPerSize", 0);
+        d.setUint(5, "longTokenClaimableFundingAmountPerSize", p.longTokenClaimableFundingAmountPerSize);
+        d.setUint(6, "shortTokenClaimableFundingAmountPerSize", p.shortTokenClaimableFundingAmountPerSize);
         d.setUint(7, "executionPrice", e.executionPrice);
         d.setUint(8, "indexTokenPrice.max", e.index.max);
         d.setUint(9, "indexTokenPrice.min", e.index.min);
@@ -930,6 +982,14 @@ contract FixtureGmxV2 {
         f.borrowingFeeUsd = _applyFactor(p.sizeInUsd, uints[cumulativeBorrowingFactorKey(p.market, p.isLong)] - p.borrowingFactor);
         f.borrowingFeeAmount = f.borrowingFeeUsd / collateralMinPrice;
         f.fundingFeeAmount = _fundingFeeAmount(p);
+        // MarketUtils.getFundingAmount(roundUp = false): what the position earned since its snapshots
+        MarketProps memory m = markets[p.market];
+        f.claimableLongTokenAmount = _mulDiv(
+            p.sizeInUsd, uints[claimableFundingAmountPerSizeKey(p.market, m.longToken, p.isLong)] - p.longTokenClaimableFundingAmountPerSize, FUNDING_PRECISION, false
+        );
+        f.claimableShortTokenAmount = _mulDiv(
+            p.sizeInUsd, uints[claimableFundingAmountPerSizeKey(p.market, m.shortToken, p.isLong)] - p.shortTokenClaimableFundingAmountPerSize, FUNDING_PRECISION, false
+        );
         f.totalCostAmount = f.positionFeeAmount - f.traderDiscountAmount + f.borrowingFeeAmount + f.fundingFeeAmount;
     }
 
@@ -942,6 +1002,28 @@ contract FixtureGmxV2 {
         (, bool balanceWasImproved) = _priceImpactUsd(o.market, o.isLong, usdDelta, tokenDelta);
         f = _fees(p, o.sizeDeltaUsd, e.collateral.min, balanceWasImproved);
         _emitPositionFees(o, e, f, isIncrease);
+        MarketProps memory m = markets[o.market];
+        _creditClaimableFunding(o.market, m.longToken, o.account, f.claimableLongTokenAmount);
+        _creditClaimableFunding(o.market, m.shortToken, o.account, f.claimableShortTokenAmount);
+    }
+
+    /// PositionUtils.incrementClaimableFundingAmount, with ClaimableFundingUpdated (MarketEventUtils).
+    function _creditClaimableFunding(address market, address token, address account, uint256 delta) internal {
+        if (delta == 0) return;
+        bytes32 key = claimableFundingAmountKey(market, token, account);
+        uint256 next = uints[key] + delta;
+        uints[key] = next;
+
+        EventLogData memory d;
+        d.initAddress(3);
+        d.setAddress(0, "market", market);
+        d.setAddress(1, "token", token);
+        d.setAddress(2, "account", account);
+        d.initUint(3);
+        d.setUint(0, "delta", delta);
+        d.setUint(1, "nextValue", next);
+        d.setUint(2, "nextPoolValue", 0);
+        emit EventLog1(msg.sender, "ClaimableFundingUpdated", "ClaimableFundingUpdated", _topic(account), d);
     }
 
     function _emitPositionFees(Order memory o, Execution memory e, Fees memory f, bool isIncrease) internal {
@@ -962,8 +1044,8 @@ contract FixtureGmxV2 {
         d.setUint(1, "collateralTokenPrice.max", e.collateral.max);
         d.setUint(2, "tradeSizeUsd", o.sizeDeltaUsd);
         d.setUint(3, "fundingFeeAmount", f.fundingFeeAmount);
-        d.setUint(4, "claimableLongTokenAmount", 0);
-        d.setUint(5, "claimableShortTokenAmount", 0);
+        d.setUint(4, "claimableLongTokenAmount", f.claimableLongTokenAmount);
+        d.setUint(5, "claimableShortTokenAmount", f.claimableShortTokenAmount);
         d.setUint(6, "latestFundingFeeAmountPerSize", 0);
         d.setUint(7, "latestLongTokenClaimableFundingAmountPerSize", 0);
         d.setUint(8, "latestShortTokenClaimableFundingAmountPerSize", 0);
