@@ -29,7 +29,7 @@ export function createExposureYoga(deps: ExposureDeps, alertStore: AlertStore | 
     graphqlEndpoint: EXPOSURE_ENDPOINT,
     schema: createSchema({
       typeDefs: allTypeDefs,
-      resolvers: [exposure, alerts.resolvers, createHealthResolvers(health), ...protocolExtensions.map((e) => e.resolvers({ db: deps.db, config: deps.config }))],
+      resolvers: [exposure, alerts.resolvers, createHealthResolvers(health), ...protocolExtensions.map((e) => e.resolvers({ db: deps.db, schema: deps.schema, config: deps.config }))],
     }),
     maskedErrors: { maskError: redactingMaskError(redact) },
     logging: redactingLogger(redact),

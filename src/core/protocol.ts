@@ -1,10 +1,10 @@
 import type { ContractConfig } from "ponder";
 import type { ExposureConfig } from "../config/exposure-config";
 import type { ProtocolAdapter } from "./adapter";
-import type { ReadonlyDb } from "./db";
+import type { PonderSchema, ReadonlyDb } from "./db";
 
 /** What a protocol's GraphQL extension resolves over: the indexed tables, read only, and the config. */
-export type ProtocolReadDeps = { db: ReadonlyDb; config: ExposureConfig };
+export type ProtocolReadDeps = { db: ReadonlyDb; schema: PonderSchema; config: ExposureConfig };
 
 /** GraphQL types and fields a protocol adds to the exposure schema (`extend type Query { ... }`). */
 export type ProtocolGraphql = {

@@ -105,6 +105,8 @@ describe.each(DATABASES)("GMX v2 end to end on %s", (database) => {
     await k.send("setClaimableFundingAmountPerSize", [eth.marketToken, eth.longToken, false, 10n ** 13n]);
     for (const collateralToken of [eth.longToken, eth.shortToken]) await k.increase({ account: scripted, market: "ETH", collateralToken, isLong: false }, 0n, 0n);
     await k.send("claimFundingFees", [eth.marketToken, eth.longToken, scripted]);
+    // Then shorts earn another 0.005% in USDC, not yet credited: the open positions' earned funding.
+    await k.send("setClaimableFundingAmountPerSize", [eth.marketToken, eth.shortToken, false, 10n ** 17n + 7n + 5n * 10n ** 16n]);
     // A profit capped by a thin pool: a $200k ETH long, ETH up 3%, and 0.1 WETH left in the market's
     // long pool, far below the longs' PnL (PositionUtils.getPositionPnlUsd, MAX_PNL_FACTOR_FOR_TRADERS).
     cappedRef = { account: scripted, market: "ETH", collateralToken: eth.shortToken, isLong: true };
@@ -202,20 +204,36 @@ describe.each(DATABASES)("GMX v2 end to end on %s", (database) => {
     expect(got.warnings).toEqual([]);
   });
 
-  it("lists the funding a wallet can claim as the contract holds it, and nothing once claimed", async () => {
+  it("lists the funding a wallet can claim as the contract holds it, nothing once claimed, and what open positions earned since", async () => {
     const eth = g.markets.ETH;
     const claimable = (token: Address) => k.read<Hex>("claimableFundingAmountKey", [eth.marketToken, token, scripted]).then((key) => k.getUint(key));
     const usdc = await claimable(eth.shortToken);
     // Both scripted shorts ($20k each) earned 0.01% of size in USDC: $2 each, each rounded down.
     expect(usdc).toBe(2n * ((usd("20000") * (10n ** 17n + 7n)) / 10n ** 45n));
     expect(await claimable(eth.longToken)).toBe(0n);
-    const query = `query ($w: String!) { gmxV2ClaimableFunding(wallet: $w) { market token symbol amountRaw amount } }`;
+    // Earned since: MarketUtils.getFundingAmount on each open short, from the fixture's accumulator and snapshot.
+    const latest = await k.read<Hex>("claimableFundingAmountPerSizeKey", [eth.marketToken, eth.shortToken, false]).then((key) => k.getUint(key));
+    let earned = 0n;
+    for (const collateralToken of [eth.longToken, eth.shortToken]) {
+      const p = await k.position({ account: scripted, market: "ETH", collateralToken, isLong: false });
+      earned += (p.sizeInUsd * (latest - p.shortTokenClaimableFundingAmountPerSize)) / 10n ** 45n;
+    }
+    expect(earned).toBe(2_000_000n); // 0.005% of $20k, twice
+    const query = `query ($w: String!) { gmxV2ClaimableFunding(wallet: $w) { market token symbol amountRaw amount earnedRaw earned } }`;
     const r = await indexer.query(query, { w: scripted });
     expect(r.errors).toBeUndefined();
     expect(r.data.gmxV2ClaimableFunding).toEqual([
-      { market: eth.marketToken.toLowerCase(), token: eth.shortToken.toLowerCase(), symbol: "USDC", amountRaw: usdc.toString(), amount: formatUnits(usdc, 6) },
+      {
+        market: eth.marketToken.toLowerCase(),
+        token: eth.shortToken.toLowerCase(),
+        symbol: "USDC",
+        amountRaw: usdc.toString(),
+        amount: formatUnits(usdc, 6),
+        earnedRaw: earned.toString(),
+        earned: formatUnits(earned, 6),
+      },
     ]);
-    expect((await indexer.query(query, { w: v2.wallets[0] })).data.gmxV2ClaimableFunding).toEqual([]);
+    expect((await indexer.query(query, { w: anvilAccount(30).address })).data.gmxV2ClaimableFunding).toEqual([]);
     expect((await indexer.query(query, { w: "0x123" })).errors?.[0]?.message).toMatch(/address/i);
   });
 

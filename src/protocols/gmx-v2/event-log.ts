@@ -57,6 +57,7 @@ export const FOLLOWED_EVENTS = {
     "PoolAmountUpdated",
     "CumulativeBorrowingFactorUpdated",
     "FundingFeeAmountPerSizeUpdated",
+    "ClaimableFundingAmountPerSizeUpdated",
     "ClaimableFundingUpdated",
     "FundingFeesClaimed",
   ],
@@ -83,6 +84,9 @@ export type PositionChange = {
   collateralAmount: bigint;
   borrowingFactor: bigint;
   fundingFeeAmountPerSize: bigint;
+  /** What the position has been credited for, per size, in the market's long and short token (absent: 0). */
+  longTokenClaimableFundingAmountPerSize: bigint;
+  shortTokenClaimableFundingAmountPerSize: bigint;
   // Deltas.
   sizeDeltaUsd: bigint;
   collateralDeltaAmount: bigint;
@@ -114,7 +118,7 @@ export type GmxV2Event =
   | { kind: "ClaimableFundingUpdated" | "FundingFeesClaimed"; market: Address; token: Address; account: Address; claimable: bigint }
   | { kind: "VirtualPositionInventoryUpdated"; token: Address; virtualTokenId: Hex; nextValue: bigint }
   | { kind: "CumulativeBorrowingFactorUpdated"; market: Address; isLong: boolean; nextValue: bigint }
-  | { kind: "FundingFeeAmountPerSizeUpdated"; market: Address; collateralToken: Address; isLong: boolean; value: bigint };
+  | { kind: "FundingFeeAmountPerSizeUpdated" | "ClaimableFundingAmountPerSizeUpdated"; market: Address; collateralToken: Address; isLong: boolean; value: bigint };
 
 function positionChange(kind: PositionChange["kind"], data: EventLogData): PositionChange {
   const i = eventItems(kind, data);
@@ -134,6 +138,8 @@ function positionChange(kind: PositionChange["kind"], data: EventLogData): Posit
     collateralAmount: i.uint.required("collateralAmount"),
     borrowingFactor: i.uint.required("borrowingFactor"),
     fundingFeeAmountPerSize: i.uint.required("fundingFeeAmountPerSize"),
+    longTokenClaimableFundingAmountPerSize: i.uint.optional("longTokenClaimableFundingAmountPerSize") ?? 0n,
+    shortTokenClaimableFundingAmountPerSize: i.uint.optional("shortTokenClaimableFundingAmountPerSize") ?? 0n,
     sizeDeltaUsd: i.uint.required("sizeDeltaUsd"),
     collateralDeltaAmount: collateralDelta,
     executionPrice: i.uint.optional("executionPrice"),
@@ -214,7 +220,8 @@ export function decodeGmxV2Event(eventName: string, data: EventLogData): GmxV2Ev
       const i = eventItems(eventName, data);
       return { kind: eventName, market: i.address.required("market"), isLong: i.bool.required("isLong"), nextValue: i.uint.required("nextValue") };
     }
-    case "FundingFeeAmountPerSizeUpdated": {
+    case "FundingFeeAmountPerSizeUpdated":
+    case "ClaimableFundingAmountPerSizeUpdated": {
       const i = eventItems(eventName, data);
       return {
         kind: eventName,

@@ -199,6 +199,8 @@ async function applyPositionChange(context: Ctx, event: Evt, e: PositionChange) 
       pendingImpactAmount,
       // The discount the trader's next orders get, as this one got it (an order without the fees event keeps the last).
       traderDiscountFactor: fees?.traderDiscountFactor ?? before?.traderDiscountFactor ?? 0n,
+      longTokenClaimableFundingAmountPerSize: e.longTokenClaimableFundingAmountPerSize,
+      shortTokenClaimableFundingAmountPerSize: e.shortTokenClaimableFundingAmountPerSize,
     }),
     status,
     openedBlock: previous?.openedBlock ?? event.block.number,
@@ -265,6 +267,8 @@ async function onEventLog(event: Evt, context: Ctx) {
       return recordMarketValue(context, event, { market: e.market, kind: "cumulativeBorrowingFactor", collateralToken: zeroAddress, isLong: e.isLong, value: e.nextValue });
     case "FundingFeeAmountPerSizeUpdated":
       return recordMarketValue(context, event, { market: e.market, kind: "fundingFeeAmountPerSize", collateralToken: e.collateralToken, isLong: e.isLong, value: e.value });
+    case "ClaimableFundingAmountPerSizeUpdated":
+      return recordMarketValue(context, event, { market: e.market, kind: "claimableFundingAmountPerSize", collateralToken: e.collateralToken, isLong: e.isLong, value: e.value });
     case "ClaimableFundingUpdated":
     case "FundingFeesClaimed": {
       const id = `${context.chain.id}:${event.log.address.toLowerCase()}:${e.account.toLowerCase()}:${e.market.toLowerCase()}:${e.token.toLowerCase()}`;

@@ -1,10 +1,7 @@
-import { and, eq, gt } from "ponder";
-import { formatUnits, type Address } from "viem";
 import type { ProtocolAdapter } from "../../core/adapter";
-import { assetDirectory } from "../../core/assets";
-import { parseWallet } from "../../core/errors";
 import type { Protocol } from "../../core/protocol";
 import { assessGmxV2 } from "./assess";
+import { claimableFunding } from "./claimable-funding";
 import { GMX_V2 } from "./normalise";
 import { gmxV2Contracts } from "./contracts";
 import * as tables from "./schema";
@@ -21,7 +18,7 @@ export const gmxV2Protocol = {
   tables,
   graphql: {
     typeDefs: `
-      "GMX v2: funding a wallet has earned and not yet claimed, per market and pool token (as of the indexed head)."
+      "GMX v2: funding a wallet is owed in one market and pool token (as of the indexed head)."
       type GmxV2ClaimableFunding {
         chainId: Int!
         eventEmitter: String!
@@ -29,40 +26,22 @@ export const gmxV2Protocol = {
         token: String!
         "The token's configured symbol; null when the token is not in the config's assets."
         symbol: String
-        "Token units (the raw integer the contract holds)."
+        "Claimable now (ClaimableFundingUpdated; a claim takes it to zero), in token units."
         amountRaw: BigInt!
-        "Whole tokens, exact; null when the token's decimals are not configured."
+        "The same in whole tokens, exact; null when the token's decimals are not configured."
         amount: String
-        updatedBlock: BigInt!
+        "Earned by the wallet's open positions since their last order, credited at their next one, in token units."
+        earnedRaw: BigInt!
+        earned: String
+        "Block of the last credit or claim; null when only open positions have earned."
+        updatedBlock: BigInt
       }
       extend type Query {
-        "Funding the wallet can claim on GMX v2 (ClaimableFundingUpdated; a claim takes it to zero). Earned on open positions since their last order is not included."
+        "Funding the wallet is owed on GMX v2: claimable now, and earned on open positions since their last order."
         gmxV2ClaimableFunding(wallet: String!): [GmxV2ClaimableFunding!]!
       }`,
-    resolvers: ({ db, config }) => ({
-      Query: {
-        gmxV2ClaimableFunding: async (_: unknown, args: { wallet: string }) => {
-          const C = tables.gmxV2ClaimableFunding;
-          const assets = assetDirectory(config);
-          const rows = await db
-            .select()
-            .from(C)
-            .where(and(eq(C.account, parseWallet(args.wallet)), gt(C.amount, 0n)));
-          return rows.map((r) => {
-            const asset = assets.get(r.chainId, r.token as Address);
-            return {
-              chainId: r.chainId,
-              eventEmitter: r.eventEmitter,
-              market: r.market,
-              token: r.token,
-              symbol: asset?.symbol ?? null,
-              amountRaw: r.amount,
-              amount: asset ? formatUnits(r.amount, asset.decimals) : null,
-              updatedBlock: r.updatedBlock,
-            };
-          });
-        },
-      },
+    resolvers: (deps) => ({
+      Query: { gmxV2ClaimableFunding: (_: unknown, args: { wallet: string }) => claimableFunding(deps, args.wallet) },
     }),
   },
 } satisfies Protocol;

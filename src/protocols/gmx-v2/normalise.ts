@@ -19,6 +19,9 @@ export type GmxV2State = {
   pendingImpactAmount: bigint;
   /** The position fee discount of the trader's last order (PositionFeesCollected), 1e30. */
   traderDiscountFactor: bigint;
+  /** Claimable funding per size the position was last credited to, in the long and short token. */
+  longTokenClaimableFundingAmountPerSize: bigint;
+  shortTokenClaimableFundingAmountPerSize: bigint;
 };
 
 export const encodeState = (s: GmxV2State): Record<string, string> => ({
@@ -27,6 +30,8 @@ export const encodeState = (s: GmxV2State): Record<string, string> => ({
   fundingFeeAmountPerSize: s.fundingFeeAmountPerSize.toString(),
   pendingImpactAmount: s.pendingImpactAmount.toString(),
   traderDiscountFactor: s.traderDiscountFactor.toString(),
+  longTokenClaimableFundingAmountPerSize: s.longTokenClaimableFundingAmountPerSize.toString(),
+  shortTokenClaimableFundingAmountPerSize: s.shortTokenClaimableFundingAmountPerSize.toString(),
 });
 
 export const decodeState = (state: Record<string, string>): GmxV2State => ({
@@ -35,6 +40,8 @@ export const decodeState = (state: Record<string, string>): GmxV2State => ({
   fundingFeeAmountPerSize: BigInt(state.fundingFeeAmountPerSize ?? "0"),
   pendingImpactAmount: BigInt(state.pendingImpactAmount ?? "0"),
   traderDiscountFactor: BigInt(state.traderDiscountFactor ?? "0"),
+  longTokenClaimableFundingAmountPerSize: BigInt(state.longTokenClaimableFundingAmountPerSize ?? "0"),
+  shortTokenClaimableFundingAmountPerSize: BigInt(state.shortTokenClaimableFundingAmountPerSize ?? "0"),
 });
 
 export const toGmxV2Position = (row: PositionRow): GmxV2Position => {

@@ -357,6 +357,13 @@ function estimate(p: GmxV2Position, m: GmxV2MarketParams, s: GmxV2MarketState, c
   return numerator > 0n ? numerator / p.sizeInTokens : null;
 }
 
+/**
+ * MarketUtils.getFundingAmount(roundUp = false): what a position of sizeInUsd has earned in one token
+ * since its snapshot of the claimable amount per size (credited to the account at its next order).
+ */
+export const earnedFundingAmount = (sizeInUsd: bigint, latestPerSize: bigint, snapshotPerSize: bigint): bigint =>
+  latestPerSize > snapshotPerSize ? (sizeInUsd * (latestPerSize - snapshotPerSize)) / FUNDING_PRECISION : 0n;
+
 /** PositionUtils/gmx-interface getLeverage: size / (collateral + pnl - pending fees), null when equity <= 0. */
 export function leverage(sizeInUsd: bigint, equityUsd: bigint): number | null {
   if (equityUsd <= 0n) return null;

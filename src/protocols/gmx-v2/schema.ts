@@ -7,6 +7,7 @@ export type GmxV2MarketValueKind =
   | "poolAmount"
   | "cumulativeBorrowingFactor"
   | "fundingFeeAmountPerSize"
+  | "claimableFundingAmountPerSize"
   | "virtualPositionInventory";
 
 /** Market tokens (Reader.getMarket), read once per market. */
@@ -24,7 +25,8 @@ export const gmxV2Market = onchainTable("gmx_v2_market", (t) => ({
  * Market accumulators from their update events, one row per value change: open interest (USD) and
  * open interest in index tokens (per collateral token and side), pool amount (per token in
  * collateralToken; isLong false), cumulative borrowing factor (per side; collateralToken is zero) and
- * funding fee amount per size (per collateral token and side). The virtual position inventory
+ * funding fee amount per size and claimable funding amount per size (per collateral token and side:
+ * for the latter, the token the side earns in). The virtual position inventory
  * (VirtualPositionInventoryUpdated, and the DataStore's value read with the parameters) is keyed by
  * its virtual token id in `market` (a bytes32; collateralToken zero, isLong false).
  */
