@@ -14,8 +14,8 @@ import {
   closingCosts,
   leverage,
   liquidationCheck,
-  midPrice,
   liquidationPrice,
+  midPrice,
   positionPnlUsd,
   uncappedPnlUsd,
   type GmxV2MarketParams,
@@ -161,13 +161,11 @@ export async function assessGmxV2(ctx: AssessContext, rows: PositionRow[]): Prom
       const pnlTokenDecimals = assets.get(row.chainId, pnlToken)?.decimals;
       const pnlTokenPrice = usableMark(ctx.prices(row.chainId, pnlToken));
       const pnlTokenUnit = pnlTokenPrice === undefined || pnlTokenDecimals === undefined ? undefined : toUnitPrice(pnlTokenPrice, pnlTokenDecimals);
-      const pnlTokenPrices = pnlTokenUnit === undefined ? (pnlTokenIsIndex ? index : undefined) : { min: pnlTokenUnit, max: pnlTokenUnit };
-      let pnl: bigint | null = null;
-      if (index && pnlTokenPrices) pnl = positionPnlUsd(p, params, state, { index, pnlToken: pnlTokenPrices });
-      else if (index) {
-        pnl = uncappedPnlUsd(p, index);
-        if (pnl > 0n) warnings.push("PnL token price or decimals unknown: profit shown without the pool's cap");
-      }
+      const knownPnlToken = pnlTokenUnit === undefined ? (pnlTokenIsIndex ? index : undefined) : { min: pnlTokenUnit, max: pnlTokenUnit };
+      if (!knownPnlToken) warnings.push("PnL token price or decimals unknown: profits are left without the pool's cap");
+      // A pool valued at zero leaves a profit uncapped (MarketUtils.getCappedPnl caps only a positive pool PnL to a positive cap).
+      const pnlTokenPrices = knownPnlToken ?? { min: 0n, max: 0n };
+      const pnl = index ? positionPnlUsd(p, params, state, { index, pnlToken: pnlTokenPrices }) : null;
       if (!collateral) return { ...common, unrealizedPnlUsd: pnl, leverage: null, ...unavailable };
 
       if (!index && params.useOpenInterestInTokensForBalance) {
@@ -187,23 +185,17 @@ export async function assessGmxV2(ctx: AssessContext, rows: PositionRow[]): Prom
       const equityForLeverage = pnl === null || collateralUsd === null ? null : collateralUsd + pnl - pendingUsd;
 
       let liq, liquidatableNow: boolean | null = null;
-      if (!pnlTokenPrices) warnings.push("PnL token price or decimals unknown: liquidation price unknown");
-      else {
-        try {
-          const sameToken = movesWithIndex(row.collateralToken);
-          const pricing = {
-            collateral: sameToken ? { isIndexToken: true as const } : { isIndexToken: false as const, price: collateral },
-            pnlToken: pnlTokenIsIndex ? { isIndexToken: true as const } : { isIndexToken: false as const, price: pnlTokenPrices },
-          };
-          liq = liquidationPrice(p, params, state, pricing);
-          if (index) {
-            const prices = { index, collateral, pnlToken: pnlTokenPrices };
-            liquidatableNow = liquidationCheck(p, params, state, prices, close).liquidatable;
-          }
-        } catch (error) {
-          warnings.push(`liquidation price unavailable: ${(error as Error).message}`);
-          liq = undefined;
-        }
+      try {
+        const sameToken = movesWithIndex(row.collateralToken);
+        const pricing = {
+          collateral: sameToken ? { isIndexToken: true as const } : { isIndexToken: false as const, price: collateral },
+          pnlToken: pnlTokenIsIndex ? { isIndexToken: true as const } : { isIndexToken: false as const, price: pnlTokenPrices },
+        };
+        liq = liquidationPrice(p, params, state, pricing);
+        if (index) liquidatableNow = liquidationCheck(p, params, state, { index, collateral, pnlToken: pnlTokenPrices }, close).liquidatable;
+      } catch (error) {
+        warnings.push(`liquidation price unavailable: ${(error as Error).message}`);
+        liq = undefined;
       }
 
       let liquidationDistance: number | null = null;
