@@ -3,9 +3,10 @@ import { formatUnits, type Address } from "viem";
 import { assetDirectory } from "../../core/assets";
 import { parseWallet } from "../../core/errors";
 import { latestAtOrBefore } from "../../core/history";
+import { lookupCache } from "../../core/memo";
 import type { ProtocolReadDeps } from "../../core/protocol";
 import { decodeState, GMX_V2, marketId } from "./normalise";
-import { earnedFundingAmount } from "./risk";
+import { fundingAmount } from "./risk";
 import { gmxV2ClaimableFunding, gmxV2Market, gmxV2MarketValue } from "./schema";
 
 /** Any block: the values as of the indexed head. */
@@ -39,9 +40,12 @@ export async function claimableFunding({ db, schema, config }: ProtocolReadDeps,
   const P = schema.position;
   const open = await db.select().from(P).where(and(eq(P.account, account), eq(P.protocol, GMX_V2), eq(P.status, "open")));
   const V = gmxV2MarketValue;
+  // Positions of one market (and side) share its tokens and accumulators: each is read once.
+  const once = lookupCache();
   for (const row of open) {
     const state = decodeState(row.protocolState);
-    const [tokens] = await db.select().from(gmxV2Market).where(eq(gmxV2Market.id, marketId(row.chainId, row.venue, state.marketToken))).limit(1);
+    const id = marketId(row.chainId, row.venue, state.marketToken);
+    const [tokens] = await once(id, () => db.select().from(gmxV2Market).where(eq(gmxV2Market.id, id)).limit(1));
     if (!tokens) continue;
     const sides = [
       [tokens.longToken, state.longTokenClaimableFundingAmountPerSize],
@@ -56,8 +60,9 @@ export async function claimableFunding({ db, schema, config }: ProtocolReadDeps,
         eq(V.collateralToken, token.toLowerCase() as Address),
         eq(V.isLong, row.isLong),
       ];
-      const latest = (await latestAtOrBefore<{ value: bigint }>(db, V, conditions, HEAD))?.value ?? snapshot;
-      const earned = earnedFundingAmount(row.sizeUsd ?? 0n, latest, snapshot);
+      const perSize = await once(`${id}:${token}:${row.isLong}`, () => latestAtOrBefore<{ value: bigint }>(db, V, conditions, HEAD));
+      const latest = perSize?.value ?? snapshot;
+      const earned = latest > snapshot ? fundingAmount(row.sizeUsd ?? 0n, latest, snapshot, false) : 0n;
       // A single-token market has one pool token: both snapshots count against it.
       if (earned > 0n) entry(row.chainId, row.venue, state.marketToken, token).earned += earned;
     }

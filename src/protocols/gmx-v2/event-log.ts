@@ -108,17 +108,29 @@ export type PositionFees = {
   traderDiscountFactor: bigint;
 };
 
+/**
+ * Market values kept per collateral token and side, by event name, with the item holding the value
+ * after the update (MarketEventUtils: open interest in USD and in tokens, funding fee and claimable
+ * funding amounts per size).
+ */
+const SIDE_VALUE_ITEM = {
+  OpenInterestUpdated: "nextValue",
+  OpenInterestInTokensUpdated: "nextValue",
+  FundingFeeAmountPerSizeUpdated: "value",
+  ClaimableFundingAmountPerSizeUpdated: "value",
+} as const;
+export type SideValueEventName = keyof typeof SIDE_VALUE_ITEM;
+
 export type GmxV2Event =
   | PositionChange
   | PositionFees
   | { kind: "OraclePriceUpdate"; token: Address; minPrice: bigint; maxPrice: bigint; timestamp: bigint | undefined }
   | { kind: "OrderExecuted"; orderKey: Hex; account: Address | undefined; secondaryOrderType: bigint }
-  | { kind: "OpenInterestUpdated" | "OpenInterestInTokensUpdated"; market: Address; collateralToken: Address; isLong: boolean; nextValue: bigint }
+  | { kind: SideValueEventName; market: Address; collateralToken: Address; isLong: boolean; value: bigint }
   | { kind: "PoolAmountUpdated"; market: Address; token: Address; nextValue: bigint }
   | { kind: "ClaimableFundingUpdated" | "FundingFeesClaimed"; market: Address; token: Address; account: Address; claimable: bigint }
   | { kind: "VirtualPositionInventoryUpdated"; token: Address; virtualTokenId: Hex; nextValue: bigint }
-  | { kind: "CumulativeBorrowingFactorUpdated"; market: Address; isLong: boolean; nextValue: bigint }
-  | { kind: "FundingFeeAmountPerSizeUpdated" | "ClaimableFundingAmountPerSizeUpdated"; market: Address; collateralToken: Address; isLong: boolean; value: bigint };
+  | { kind: "CumulativeBorrowingFactorUpdated"; market: Address; isLong: boolean; nextValue: bigint };
 
 function positionChange(kind: PositionChange["kind"], data: EventLogData): PositionChange {
   const i = eventItems(kind, data);
@@ -186,14 +198,16 @@ export function decodeGmxV2Event(eventName: string, data: EventLogData): GmxV2Ev
       };
     }
     case "OpenInterestUpdated":
-    case "OpenInterestInTokensUpdated": {
+    case "OpenInterestInTokensUpdated":
+    case "FundingFeeAmountPerSizeUpdated":
+    case "ClaimableFundingAmountPerSizeUpdated": {
       const i = eventItems(eventName, data);
       return {
         kind: eventName,
         market: i.address.required("market"),
         collateralToken: i.address.required("collateralToken"),
         isLong: i.bool.required("isLong"),
-        nextValue: i.uint.required("nextValue"),
+        value: i.uint.required(SIDE_VALUE_ITEM[eventName]),
       };
     }
     case "ClaimableFundingUpdated":
@@ -219,17 +233,6 @@ export function decodeGmxV2Event(eventName: string, data: EventLogData): GmxV2Ev
     case "CumulativeBorrowingFactorUpdated": {
       const i = eventItems(eventName, data);
       return { kind: eventName, market: i.address.required("market"), isLong: i.bool.required("isLong"), nextValue: i.uint.required("nextValue") };
-    }
-    case "FundingFeeAmountPerSizeUpdated":
-    case "ClaimableFundingAmountPerSizeUpdated": {
-      const i = eventItems(eventName, data);
-      return {
-        kind: eventName,
-        market: i.address.required("market"),
-        collateralToken: i.address.required("collateralToken"),
-        isLong: i.bool.required("isLong"),
-        value: i.uint.required("value"),
-      };
     }
     default:
       return null;

@@ -27,6 +27,7 @@ import {
   type EventLogData,
   type PositionChange,
   type PositionFees,
+  type SideValueEventName,
 } from "./event-log";
 import { readMarketParams, readVirtualInventory } from "./market-params";
 import type { GmxV2MarketValueKind } from "./schema";
@@ -81,18 +82,8 @@ async function recordMarketParams(context: Ctx, event: Evt, market: Address) {
     const params = await readMarketParams(context.client, d.dataStore, { marketToken: market, indexToken: tokens.indexToken }, d.release, event.block.number);
     if (params.virtualTokenId !== null) {
       const value = await readVirtualInventory(context.client, d.dataStore, params, event.block.number);
-      await context.db.insert(gmxV2MarketValue).values({
-        id: `${id}:virtualPositionInventory`,
-        chainId: context.chain.id,
-        eventEmitter: event.log.address,
-        market: params.virtualTokenId as Address,
-        kind: "virtualPositionInventory",
-        collateralToken: zeroAddress,
-        isLong: false,
-        value,
-        blockNumber: event.block.number,
-        logIndex: END_OF_BLOCK,
-      });
+      const inventory = { market: params.virtualTokenId as Address, kind: "virtualPositionInventory" as const, collateralToken: zeroAddress, isLong: false, value };
+      await recordMarketValue(context, event, inventory, { id: `${id}:virtualPositionInventory` });
     }
     return { chainId: context.chain.id, eventEmitter: event.log.address, market, blockNumber: event.block.number, ...params };
   });
@@ -101,18 +92,28 @@ async function recordMarketParams(context: Ctx, event: Evt, market: Address) {
 /** A logIndex after every log of a block: a value read from state at the block's end. */
 const END_OF_BLOCK = 2 ** 31 - 1;
 
+/** Where each per-collateral-token-and-side value is kept. */
+const SIDE_VALUE_KIND: Record<SideValueEventName, GmxV2MarketValueKind> = {
+  OpenInterestUpdated: "openInterest",
+  OpenInterestInTokensUpdated: "openInterestInTokens",
+  FundingFeeAmountPerSizeUpdated: "fundingFeeAmountPerSize",
+  ClaimableFundingAmountPerSizeUpdated: "claimableFundingAmountPerSize",
+};
+
+/** A market value as of this event, or as read from state at the end of its block (`endOfBlock`, one row per id). */
 async function recordMarketValue(
   context: Ctx,
   event: Evt,
   v: { market: Address; kind: GmxV2MarketValueKind; collateralToken: Address; isLong: boolean; value: bigint },
+  endOfBlock?: { id: string },
 ) {
   await context.db.insert(gmxV2MarketValue).values({
-    id: eventId(context, event),
+    id: endOfBlock?.id ?? eventId(context, event),
     chainId: context.chain.id,
     eventEmitter: event.log.address,
     ...v,
     blockNumber: event.block.number,
-    logIndex: event.log.logIndex,
+    logIndex: endOfBlock ? END_OF_BLOCK : event.log.logIndex,
   });
 }
 
@@ -256,19 +257,16 @@ async function onEventLog(event: Evt, context: Ctx) {
       return recordConfiguredMark(context, event, e.token, e.minPrice, e.maxPrice, timestamp);
     }
     case "OpenInterestUpdated":
-      return recordMarketValue(context, event, { market: e.market, kind: "openInterest", collateralToken: e.collateralToken, isLong: e.isLong, value: e.nextValue });
     case "OpenInterestInTokensUpdated":
-      return recordMarketValue(context, event, { market: e.market, kind: "openInterestInTokens", collateralToken: e.collateralToken, isLong: e.isLong, value: e.nextValue });
+    case "FundingFeeAmountPerSizeUpdated":
+    case "ClaimableFundingAmountPerSizeUpdated":
+      return recordMarketValue(context, event, { market: e.market, kind: SIDE_VALUE_KIND[e.kind], collateralToken: e.collateralToken, isLong: e.isLong, value: e.value });
     case "PoolAmountUpdated":
       return recordMarketValue(context, event, { market: e.market, kind: "poolAmount", collateralToken: e.token, isLong: false, value: e.nextValue });
     case "VirtualPositionInventoryUpdated":
       return recordMarketValue(context, event, { market: e.virtualTokenId as Address, kind: "virtualPositionInventory", collateralToken: zeroAddress, isLong: false, value: e.nextValue });
     case "CumulativeBorrowingFactorUpdated":
       return recordMarketValue(context, event, { market: e.market, kind: "cumulativeBorrowingFactor", collateralToken: zeroAddress, isLong: e.isLong, value: e.nextValue });
-    case "FundingFeeAmountPerSizeUpdated":
-      return recordMarketValue(context, event, { market: e.market, kind: "fundingFeeAmountPerSize", collateralToken: e.collateralToken, isLong: e.isLong, value: e.value });
-    case "ClaimableFundingAmountPerSizeUpdated":
-      return recordMarketValue(context, event, { market: e.market, kind: "claimableFundingAmountPerSize", collateralToken: e.collateralToken, isLong: e.isLong, value: e.value });
     case "ClaimableFundingUpdated":
     case "FundingFeesClaimed": {
       const id = `${context.chain.id}:${event.log.address.toLowerCase()}:${e.account.toLowerCase()}:${e.market.toLowerCase()}:${e.token.toLowerCase()}`;

@@ -208,8 +208,7 @@ export function closingCosts(p: GmxV2Position, m: GmxV2MarketParams, s: GmxV2Mar
   if (collateralMin <= 0n) throw new RangeError("collateral price must be positive");
   // MarketUtils.getBorrowingFees: size * (cumulative - position's factor) / 1e30.
   const borrowingFeeUsd = applyFactor(p.sizeInUsd, s.cumulativeBorrowingFactor - p.borrowingFactor);
-  // MarketUtils.getFundingAmount rounds the amount a position pays up.
-  const fundingFeeAmount = ceilDiv(p.sizeInUsd * (s.fundingFeeAmountPerSize - p.fundingFeeAmountPerSize), FUNDING_PRECISION);
+  const fundingFeeAmount = fundingAmount(p.sizeInUsd, s.fundingFeeAmountPerSize, p.fundingFeeAmountPerSize, true);
   const positionFeeUsd = applyFactor(p.sizeInUsd, balanceWasImproved ? m.positionFeeFactorBalanceImproved : m.positionFeeFactorBalanceNotImproved);
   const positionFeeAmount = positionFeeUsd / collateralMin;
   const amount = borrowingFeeUsd / collateralMin + fundingFeeAmount + positionFeeAmount - applyFactor(positionFeeAmount, p.traderDiscountFactor);
@@ -358,11 +357,13 @@ function estimate(p: GmxV2Position, m: GmxV2MarketParams, s: GmxV2MarketState, c
 }
 
 /**
- * MarketUtils.getFundingAmount(roundUp = false): what a position of sizeInUsd has earned in one token
- * since its snapshot of the claimable amount per size (credited to the account at its next order).
+ * MarketUtils.getFundingAmount: sizeInUsd x (latest - snapshot) amount per size (1e45), rounded up for
+ * the funding a position pays, down for what it earns in claimable funding.
  */
-export const earnedFundingAmount = (sizeInUsd: bigint, latestPerSize: bigint, snapshotPerSize: bigint): bigint =>
-  latestPerSize > snapshotPerSize ? (sizeInUsd * (latestPerSize - snapshotPerSize)) / FUNDING_PRECISION : 0n;
+export function fundingAmount(sizeInUsd: bigint, latestPerSize: bigint, snapshotPerSize: bigint, roundUp: boolean): bigint {
+  const product = sizeInUsd * (latestPerSize - snapshotPerSize);
+  return roundUp ? ceilDiv(product, FUNDING_PRECISION) : product / FUNDING_PRECISION;
+}
 
 /** PositionUtils/gmx-interface getLeverage: size / (collateral + pnl - pending fees), null when equity <= 0. */
 export function leverage(sizeInUsd: bigint, equityUsd: bigint): number | null {
