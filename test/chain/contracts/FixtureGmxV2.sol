@@ -395,19 +395,7 @@ contract FixtureGmxV2 {
     }
 
     function setFundingFeeAmountPerSize(address market, address collateralToken, bool isLong, uint256 value) external onlyOwner {
-        _validateCollateral(_market(market), collateralToken);
-        uint256 delta = _raise(fundingFeeAmountPerSizeKey(market, collateralToken, isLong), value);
-
-        EventLogData memory d;
-        d.initAddress(2);
-        d.setAddress(0, "market", market);
-        d.setAddress(1, "collateralToken", collateralToken);
-        d.initBool(1);
-        d.setBool(0, "isLong", isLong);
-        d.initUint(2);
-        d.setUint(0, "delta", delta);
-        d.setUint(1, "value", value);
-        emit EventLog1(msg.sender, "FundingFeeAmountPerSizeUpdated", "FundingFeeAmountPerSizeUpdated", _topic(market), d);
+        _raisePerSize("FundingFeeAmountPerSizeUpdated", fundingFeeAmountPerSizeKey(market, collateralToken, isLong), market, collateralToken, isLong, value);
     }
 
     /// Deposits, withdrawals and settled PnL move the pool; the keeper sets the result (MarketEventUtils.emitPoolAmountUpdated).
@@ -434,19 +422,28 @@ contract FixtureGmxV2 {
 
     /// What the receiving side earns per size, in each pool token (MarketEventUtils.emitClaimableFundingAmountPerSizeUpdated).
     function setClaimableFundingAmountPerSize(address market, address collateralToken, bool isLong, uint256 value) external onlyOwner {
-        _validateCollateral(_market(market), collateralToken);
-        uint256 delta = _raise(claimableFundingAmountPerSizeKey(market, collateralToken, isLong), value);
+        _raisePerSize("ClaimableFundingAmountPerSizeUpdated", claimableFundingAmountPerSizeKey(market, collateralToken, isLong), market, collateralToken, isLong, value);
+    }
 
-        EventLogData memory d;
+    /// Raises a per-size accumulator of one collateral token and side, reported as MarketEventUtils does (delta, value).
+    function _raisePerSize(string memory name, bytes32 key, address market, address collateralToken, bool isLong, uint256 value) internal {
+        _validateCollateral(_market(market), collateralToken);
+        uint256 delta = _raise(key, value);
+
+        EventLogData memory d = _marketSideItems(market, collateralToken, isLong);
+        d.initUint(2);
+        d.setUint(0, "delta", delta);
+        d.setUint(1, "value", value);
+        emit EventLog1(msg.sender, name, name, _topic(market), d);
+    }
+
+    /// The items every per-collateral-token-and-side market event starts with.
+    function _marketSideItems(address market, address collateralToken, bool isLong) internal pure returns (EventLogData memory d) {
         d.initAddress(2);
         d.setAddress(0, "market", market);
         d.setAddress(1, "collateralToken", collateralToken);
         d.initBool(1);
         d.setBool(0, "isLong", isLong);
-        d.initUint(2);
-        d.setUint(0, "delta", delta);
-        d.setUint(1, "value", value);
-        emit EventLog1(msg.sender, "ClaimableFundingAmountPerSizeUpdated", "ClaimableFundingAmountPerSizeUpdated", _topic(market), d);
     }
 
     /// ExchangeRouter.claimFundingFees for one market and token (MarketUtils.claimFundingFees): all of it, to the account.
@@ -735,12 +732,7 @@ contract FixtureGmxV2 {
         uint256 next = delta > 0 ? uints[key] + uint256(delta) : uints[key] - uint256(-delta);
         uints[key] = next;
 
-        EventLogData memory d;
-        d.initAddress(2);
-        d.setAddress(0, "market", market);
-        d.setAddress(1, "collateralToken", collateralToken);
-        d.initBool(1);
-        d.setBool(0, "isLong", isLong);
+        EventLogData memory d = _marketSideItems(market, collateralToken, isLong);
         d.initInt(1);
         d.setInt(0, "delta", delta);
         d.initUint(1);
