@@ -1,6 +1,13 @@
 import type { Address } from "viem";
 import { address, chainName, nonNegativeInt, type ExposureConfig } from "./exposure-config";
 
+/** Multicall3's address on every chain that has it (mds1/multicall). */
+export const MULTICALL3 = "0xcA11bde05977b3631167028862bE2a173976CA11" as Address;
+
+/** A deployment entry's `multicall` (a Multicall3-compatible contract its reads go through), Multicall3 by default. */
+export const multicallOf = (entry: { multicall?: unknown } | undefined, where: string): Address =>
+  entry?.multicall === undefined ? MULTICALL3 : address(entry.multicall, `${where}.multicall`);
+
 /**
  * `protocols[id]`: a list of { chain, <addressKeys...>, startBlock }, one per deployment (the protocol
  * or a fork of it), validated with the field named in errors.

@@ -56,6 +56,7 @@ export function fixtureExposureConfig(
                 eventEmitter: opts.gmxV2.address,
                 dataStore: opts.gmxV2.address,
                 reader: opts.gmxV2.address,
+                multicall: d.multicall,
                 // The fixture keys the impact exponent per side, as gmx-synthetics does since 2025-11.
                 release: opts.gmxV2.release ?? "2025-11",
                 startBlock: opts.gmxV2.startBlock,

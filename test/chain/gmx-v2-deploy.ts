@@ -10,9 +10,11 @@ import {
   positionFeeFactorKey,
   positionImpactExponentFactorKey,
   positionImpactFactorKey,
+  marketParamKeys,
   positionKey,
   type KeyArg,
 } from "../../src/protocols/gmx-v2/keys";
+import type { GmxV2AccrualParams } from "../../src/protocols/gmx-v2/risk";
 import { toUnitPrice } from "../../src/protocols/gmx-v2/normalise";
 import { pickArtifacts } from "./compile.js";
 import { fixtureAbis, type TokenInfo, type TokenSymbol } from "./deploy.js";
@@ -73,6 +75,37 @@ export const GMX_V2_MARKET_PARAMS: Record<GmxV2MarketName, GmxV2MarketParams> = 
     maxPositionImpactFactor: { positive: factor("0.005"), negative: factor("0.005") },
     positionFeeFactor: { balanceImproved: factor("0.0004"), balanceNotImproved: factor("0.0006") },
     maxPnlFactorForTraders: { long: factor("0.8"), short: factor("0.85") },
+  },
+};
+
+type AccrualRates = Partial<Omit<GmxV2AccrualParams, "skipBorrowingFeeForSmallerSide">>;
+
+/**
+ * Borrowing and funding rates (per second, 1e30), set only when a deployment asks for them (the
+ * fixture tests assert exact fees across blocks): ETH borrows by the kink model for longs (6%/yr at
+ * full usage, 40%/yr past 75%) and by reserved^1.1 for shorts, without funding (the scripted claimable
+ * funding on ETH is set by hand); BTC the other way round, with funding on the skew. Adaptive funding
+ * is tested on the fixture alone.
+ */
+export const GMX_V2_ACCRUAL_PARAMS: Record<GmxV2MarketName, AccrualRates> = {
+  ETH: {
+    optimalUsageFactorLong: factor("0.75"),
+    baseBorrowingFactorLong: factor("0.0000000019"),
+    aboveOptimalUsageBorrowingFactorLong: factor("0.0000000127"),
+    openInterestReserveFactorLong: factor("0.5"),
+    borrowingFactorShort: factor("0.000000003"),
+    borrowingExponentFactorShort: factor("1.1"),
+  },
+  BTC: {
+    borrowingFactorLong: factor("0.000000003"),
+    borrowingExponentFactorLong: factor("1.2"),
+    optimalUsageFactorShort: factor("0.8"),
+    baseBorrowingFactorShort: factor("0.000000002"),
+    aboveOptimalUsageBorrowingFactorShort: factor("0.00000002"),
+    openInterestReserveFactorShort: factor("0.6"),
+    fundingFactor: factor("0.000000002"),
+    fundingExponentFactor: factor("1"),
+    maxFundingFactorPerSecond: factor("0.00000001"),
   },
 };
 
@@ -146,7 +179,11 @@ export async function gmxV2Abi(): Promise<Abi> {
  * deployment, creates the ETH/USD and BTC/USD markets over its tokens, sets their parameters and
  * prices every market token at its Chainlink feed's current answer.
  */
-export async function deployGmxV2Fixture(rpcUrl: string, tokens: Record<TokenSymbol, TokenInfo>): Promise<GmxV2Deployment> {
+export async function deployGmxV2Fixture(
+  rpcUrl: string,
+  tokens: Record<TokenSymbol, TokenInfo>,
+  options: { accrual?: boolean } = {},
+): Promise<GmxV2Deployment> {
   const artifacts = await gmxV2Artifacts();
   const owner = anvilAccount(0);
   const abi = artifacts.FixtureGmxV2.abi;
@@ -168,6 +205,10 @@ export async function deployGmxV2Fixture(rpcUrl: string, tokens: Record<TokenSym
     };
     await call("createMarket", [market.marketToken, market.indexToken, market.longToken, market.shortToken]);
     for (const [key, value] of marketParamEntries(market.marketToken, GMX_V2_MARKET_PARAMS[name])) await call("setUint", [key, value]);
+    if (options.accrual) {
+      const keys = marketParamKeys(market.marketToken, "2025-11");
+      for (const [param, value] of Object.entries(GMX_V2_ACCRUAL_PARAMS[name])) await call("setUint", [keys[param as keyof AccrualRates], value]);
+    }
     const pools = GMX_V2_INITIAL_POOLS[name];
     await call("setPoolAmount", [market.marketToken, market.longToken, parseUnits(pools.long, tokens[t.long].decimals)]);
     await call("setPoolAmount", [market.marketToken, market.shortToken, parseUnits(pools.short, tokens[t.short].decimals)]);

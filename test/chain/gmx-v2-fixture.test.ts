@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
+  createTestClient,
   decodeEventLog,
+  http,
   keccak256,
   pad,
   toBytes,
@@ -14,7 +16,7 @@ import {
   type TransactionReceipt,
 } from "viem";
 import { startAnvil, type AnvilHandle } from "./anvil.js";
-import { anvilAccount, chainClients, read, send } from "./clients.js";
+import { anvilAccount, chainClients, fixtureChain, read, send } from "./clients.js";
 import { deployFixtures, fixtureAbis, type Deployment } from "./deploy.js";
 import {
   deployGmxV2Fixture,
@@ -29,14 +31,18 @@ import {
 import { GmxV2Keeper, simulateGmxV2, type GmxV2PositionRef } from "./gmx-v2-simulate.js";
 import { GmxV2EventEmitterAbi } from "../../abis/GmxV2EventEmitter";
 import {
+  accrualClockKeys,
+  marketParamKeys,
   minCollateralFactorKey,
   positionImpactExponentFactorKey,
   USE_OPEN_INTEREST_IN_TOKENS_FOR_BALANCE,
   virtualInventoryForPositionsKey,
   virtualTokenIdKey,
 } from "../../src/protocols/gmx-v2/keys";
-import { readMarketParams, readVirtualInventory, releaseMismatch } from "../../src/protocols/gmx-v2/market-params";
+import { readAccrualClock, readMarketParams, readVirtualInventory, releaseMismatch } from "../../src/protocols/gmx-v2/market-params";
 import { toUnitPrice } from "../../src/protocols/gmx-v2/normalise";
+import { accruedState } from "../../src/protocols/gmx-v2/accrual";
+import { gmxV2Position } from "../support/gmx-v2-params";
 import { closePriceImpactUsd, liquidationPrice, type GmxV2MarketState } from "../../src/protocols/gmx-v2/risk";
 
 const USD = 10n ** 30n;
@@ -122,6 +128,52 @@ const ceilDiv = (a: bigint, b: bigint) => (a + b - 1n) / b;
 /** Puts an exact unit price on the fixture only (tests probing a boundary the 8-decimal feeds cannot express). */
 const setFixturePrice = (token: Address, min: bigint, max = min) => k.send("setPrice", [token, min, max]);
 
+/** The stored position with the trader's discount, as the indexer takes it from PositionFeesCollected. */
+const positionOf = async (ref: GmxV2PositionRef) => ({ ...(await k.position(ref)), traderDiscountFactor: await k.read<bigint>("traderDiscountFactor", [ref.account]) });
+
+/**
+ * What the indexer holds for an ETH-market position, read from the fixture's DataStore at the head, with
+ * borrowing and funding pending until `now` (a timestamp), and our liquidation price from it.
+ */
+async function onChain(ref: GmxV2PositionRef, now?: bigint) {
+  const rpc = chainClients(d.rpcUrl).publicClient;
+  const m = g.markets.ETH;
+  const block = await rpc.getBlockNumber({ cacheTime: 0 });
+  const params = await readMarketParams(rpc, { dataStore: g.address, multicall: d.multicall }, m, "2025-11", block);
+  const byCollateral = async (key: (collateral: Address) => Hex) => {
+    const [longToken, shortToken] = await Promise.all([m.longToken, m.shortToken].map((c) => k.getUint(key(c))));
+    return { longToken: longToken!, shortToken: shortToken! };
+  };
+  const sum = (v: { longToken: bigint; shortToken: bigint }) => v.longToken + v.shortToken;
+  const longOi = await byCollateral((c) => gmxV2Keys.openInterest(m.marketToken, c, true));
+  const shortOi = await byCollateral((c) => gmxV2Keys.openInterest(m.marketToken, c, false));
+  const clock = await readAccrualClock(rpc, { dataStore: g.address, multicall: d.multicall }, m.marketToken, block);
+  const since = (updatedAt: bigint) => (now === undefined || updatedAt === 0n ? 0n : now - updatedAt);
+  const state: GmxV2MarketState = {
+    longOpenInterestUsd: sum(longOi),
+    shortOpenInterestUsd: sum(shortOi),
+    longOpenInterestInTokens: sum(await byCollateral((c) => gmxV2Keys.openInterestInTokens(m.marketToken, c, true))),
+    shortOpenInterestInTokens: sum(await byCollateral((c) => gmxV2Keys.openInterestInTokens(m.marketToken, c, false))),
+    pnlPoolAmount: await k.getUint(gmxV2Keys.poolAmount(m.marketToken, ref.isLong ? m.longToken : m.shortToken)),
+    virtualInventory: await readVirtualInventory(rpc, { dataStore: g.address, multicall: d.multicall }, params, block),
+    cumulativeBorrowingFactor: await k.getUint(gmxV2Keys.cumulativeBorrowingFactor(m.marketToken, ref.isLong)),
+    fundingFeeAmountPerSize: await k.getUint(gmxV2Keys.fundingFeeAmountPerSize(m.marketToken, ref.collateralToken, ref.isLong)),
+    pending: {
+      borrowingSeconds: since(ref.isLong ? clock.borrowingUpdatedAtLong : clock.borrowingUpdatedAtShort),
+      fundingSeconds: since(clock.fundingUpdatedAt),
+      savedFundingFactorPerSecond: clock.savedFundingFactorPerSecond,
+      openInterestByCollateral: { long: longOi, short: shortOi },
+      collateralSlots: { longToken: ref.collateralToken === m.longToken, shortToken: ref.collateralToken === m.shortToken },
+    },
+  };
+  const usdc = { isIndexToken: false as const, price: await k.price(d.tokens.USDC.address) };
+  const weth = { isIndexToken: true as const };
+  const collateral = ref.collateralToken === d.tokens.WETH.address ? weth : usdc;
+  const liq = liquidationPrice(await positionOf(ref), params, state, { collateral, pnlToken: ref.isLong ? weth : usdc });
+  if (liq.kind !== "price") throw new Error(`expected a price, got ${liq.kind}`);
+  return { params, state, liq: liq.price };
+}
+
 const POSITION_UINT_KEYS = [
   "sizeInUsd",
   "sizeInTokens",
@@ -198,6 +250,12 @@ describe("FixtureGmxV2 deployment", () => {
       // Earlier releases' keys (releases.ts): the exponent per market through v2.2, MIN_COLLATERAL_FACTOR before v2.2.
       ["positionImpactExponentFactorKeyV22", [market], positionImpactExponentFactorKey(market)],
       ["minCollateralFactorKey", [market], minCollateralFactorKey(market)],
+      // Borrowing and funding: the fixture derives them by name, as Keys.sol's (market, isLong) and (market) keys.
+      ["sideKey", ["OPTIMAL_USAGE_FACTOR", market, true], marketParamKeys(market, "2025-11").optimalUsageFactorLong],
+      ["sideKey", ["OPEN_INTEREST_RESERVE_FACTOR", market, false], marketParamKeys(market, "2025-11").openInterestReserveFactorShort],
+      ["sideKey", ["CUMULATIVE_BORROWING_FACTOR_UPDATED_AT", market, false], accrualClockKeys(market).borrowingUpdatedAtShort],
+      ["marketKey", ["FUNDING_INCREASE_FACTOR_PER_SECOND", market], marketParamKeys(market, "2025-11").fundingIncreaseFactorPerSecond],
+      ["marketKey", ["SAVED_FUNDING_FACTOR_PER_SECOND", market], accrualClockKeys(market).savedFundingFactorPerSecond],
     ];
     for (const [fn, args, expected] of pairs) expect([fn, await k.read(fn, args)]).toEqual([fn, expected]);
 
@@ -223,7 +281,7 @@ describe("FixtureGmxV2 deployment", () => {
     const block = await rpc.getBlockNumber({ cacheTime: 0 });
 
     const ids = { marketToken: market, indexToken: d.tokens.LINK.address };
-    const v22 = await readMarketParams(rpc, g.address, ids, "2.2", block);
+    const v22 = await readMarketParams(rpc, { dataStore: g.address, multicall: d.multicall }, ids, "2.2", block);
     expect(v22).toMatchObject({
       positionImpactFactorPositive: negativeFactor / 2n,
       positionImpactFactorNegative: negativeFactor,
@@ -233,16 +291,7 @@ describe("FixtureGmxV2 deployment", () => {
     });
     expect(releaseMismatch(v22)).toBeNull();
     // Closing a 20k short widens 100k/50k to 100k/30k: -(70k^2 - 50k^2) x 1e-9 = -$2.40.
-    const short = {
-      isLong: false,
-      sizeInUsd: usd(20_000n),
-      sizeInTokens: 0n,
-      collateralAmount: 0n,
-      pendingImpactAmount: 0n,
-      borrowingFactor: 0n,
-      fundingFeeAmountPerSize: 0n,
-      traderDiscountFactor: 0n,
-    };
+    const short = gmxV2Position({ isLong: false, sizeInUsd: usd(20_000n) });
     const oi = {
       longOpenInterestUsd: usd(100_000n),
       shortOpenInterestUsd: usd(50_000n),
@@ -257,11 +306,11 @@ describe("FixtureGmxV2 deployment", () => {
     expect(Number(impact) / 1e30).toBeCloseTo(-2.4, 9);
 
     // The same DataStore read with the 2025-11 keys finds no exponent: flagged, never used silently.
-    const wrong = await readMarketParams(rpc, g.address, ids, "2025-11", block);
+    const wrong = await readMarketParams(rpc, { dataStore: g.address, multicall: d.multicall }, ids, "2025-11", block);
     expect([wrong.positionImpactExponentFactorPositive, wrong.positionImpactExponentFactorNegative]).toEqual([0n, 0n]);
     expect(releaseMismatch(wrong)).toMatch(/release/);
     // Before v2.2 the liquidation check's collateral factor is the market's MIN_COLLATERAL_FACTOR.
-    expect((await readMarketParams(rpc, g.address, ids, "2.1", block)).minCollateralFactorForLiquidation).toBe((7n * USD) / 1_000n);
+    expect((await readMarketParams(rpc, { dataStore: g.address, multicall: d.multicall }, ids, "2.1", block)).minCollateralFactorForLiquidation).toBe((7n * USD) / 1_000n);
   });
 
   it("prices each token at its feed's answer in GMX unit prices, with OraclePriceUpdate", async () => {
@@ -303,7 +352,8 @@ describe("increasePosition", () => {
     await k.setPrice("WETH", answer(3_000n));
     const receipt = await k.open(ref, 10n ** 18n, usd(10_000n), -(10n ** 15n));
     const events = gmxEvents(receipt);
-    expect(events.map((e) => e.name)).toEqual(["PositionFeesCollected", "OpenInterestUpdated", "OpenInterestInTokensUpdated", "PositionIncrease", "OrderExecuted"]);
+    // updateFundingAndBorrowingState first: no rates are set here, so only the borrowing factors' (zero) updates.
+    expect(events.map((e) => e.name)).toEqual(["CumulativeBorrowingFactorUpdated", "CumulativeBorrowingFactorUpdated", "PositionFeesCollected", "OpenInterestUpdated", "OpenInterestInTokensUpdated", "PositionIncrease", "OrderExecuted"]);
 
     const sizeInTokens = usd(10_000n) / ETH_PRICE; // long: rounded down at the max price
     const collateral = 10n ** 18n - usd(6n) / ETH_PRICE; // 0.06% fee on $10000, in WETH at the min price
@@ -443,7 +493,8 @@ describe("isPositionLiquidatable", () => {
 
     const receipt = await k.liquidate(ref);
     const events = gmxEvents(receipt);
-    expect(events.map((e) => e.name)).toEqual(["PositionFeesCollected", "OpenInterestUpdated", "OpenInterestInTokensUpdated", "PositionDecrease", "OrderExecuted"]);
+    // updateFundingAndBorrowingState first: no rates are set here, so only the borrowing factors' (zero) updates.
+    expect(events.map((e) => e.name)).toEqual(["CumulativeBorrowingFactorUpdated", "CumulativeBorrowingFactorUpdated", "PositionFeesCollected", "OpenInterestUpdated", "OpenInterestInTokensUpdated", "PositionDecrease", "OrderExecuted"]);
     expect(only(events, "OpenInterestUpdated").int).toEqual({ delta: -usd(10_000n) });
     expect(only(events, "OpenInterestInTokensUpdated").int).toEqual({ delta: -T_LONG });
     const decrease = only(events, "PositionDecrease");
@@ -533,34 +584,6 @@ describe("isPositionLiquidatable", () => {
 // ---------------------------------------------------------------- virtual inventory and balance in tokens
 
 describe("price impact on the virtual inventory and on open interest in tokens (PositionPricingUtils.getPriceImpactUsd)", () => {
-  const market = () => g.markets.ETH;
-  const rpc = () => chainClients(d.rpcUrl).publicClient;
-
-  /** The stored position with the trader's discount, as the indexer takes it from PositionFeesCollected. */
-  const positionOf = async (ref: GmxV2PositionRef) => ({ ...(await k.position(ref)), traderDiscountFactor: await k.read<bigint>("traderDiscountFactor", [ref.account]) });
-
-  /** What the indexer holds for a market, read from the fixture's DataStore at the head. */
-  async function onChain(ref: GmxV2PositionRef) {
-    const m = market();
-    const block = await rpc().getBlockNumber({ cacheTime: 0 });
-    const params = await readMarketParams(rpc(), g.address, m, "2025-11", block);
-    const sum = (key: (collateral: Address) => Hex) => Promise.all([m.longToken, m.shortToken].map((c) => k.getUint(key(c)))).then(([a, b]) => a! + b!);
-    const state: GmxV2MarketState = {
-      longOpenInterestUsd: await sum((c) => gmxV2Keys.openInterest(m.marketToken, c, true)),
-      shortOpenInterestUsd: await sum((c) => gmxV2Keys.openInterest(m.marketToken, c, false)),
-      longOpenInterestInTokens: await sum((c) => gmxV2Keys.openInterestInTokens(m.marketToken, c, true)),
-      shortOpenInterestInTokens: await sum((c) => gmxV2Keys.openInterestInTokens(m.marketToken, c, false)),
-      pnlPoolAmount: await k.getUint(gmxV2Keys.poolAmount(m.marketToken, ref.isLong ? m.longToken : m.shortToken)),
-      virtualInventory: await readVirtualInventory(rpc(), g.address, params, block),
-      cumulativeBorrowingFactor: await k.getUint(gmxV2Keys.cumulativeBorrowingFactor(m.marketToken, ref.isLong)),
-      fundingFeeAmountPerSize: await k.getUint(gmxV2Keys.fundingFeeAmountPerSize(m.marketToken, ref.collateralToken, ref.isLong)),
-    };
-    const usdc = { isIndexToken: false as const, price: await k.price(d.tokens.USDC.address) };
-    const liq = liquidationPrice(await positionOf(ref), params, state, { collateral: usdc, pnlToken: ref.isLong ? { isIndexToken: true } : usdc });
-    if (liq.kind !== "price") throw new Error(`expected a price, got ${liq.kind}`);
-    return { params, state, liq: liq.price };
-  }
-
   /** The fixture's own check, one unit either side of a long's liquidation price. */
   async function flipsAt(ref: GmxV2PositionRef, price: bigint) {
     await setFixturePrice(d.tokens.WETH.address, price);
@@ -669,6 +692,111 @@ describe("claimable funding (PositionUtils.incrementClaimableFundingAmount, Mark
 });
 
 // ---------------------------------------------------------------- decrease
+
+// ---------------------------------------------------------------- borrowing and funding pending since the last update
+
+describe("borrowing and funding accrued before the check (PositionUtils.updateFundingAndBorrowingState, MarketUtils)", () => {
+  const DAY = 86_400;
+  const tester = () => createTestClient({ mode: "anvil", chain: fixtureChain(d.rpcUrl), transport: http(d.rpcUrl) });
+  const rpc = () => chainClients(d.rpcUrl).publicClient;
+  const factor = (percent: number) => (BigInt(Math.round(percent * 1e6)) * USD) / 100_000_000n;
+
+  /** Runs `act` with the next block mined at `timestamp`, then puts the chain back as it was. */
+  async function at<T>(timestamp: bigint, act: () => Promise<T>): Promise<T> {
+    const id = await tester().snapshot();
+    try {
+      await tester().setNextBlockTimestamp({ timestamp });
+      return await act();
+    } finally {
+      await tester().revert({ id });
+    }
+  }
+
+  /** The fixture's check at a price, in a block mined at `timestamp`. */
+  const checkAt = (ref: GmxV2PositionRef, price: bigint, timestamp: bigint) =>
+    at(timestamp, async () => {
+      const receipt = await setFixturePrice(d.tokens.WETH.address, price);
+      const [liquidatable] = await rpc().readContract({ address: g.address, abi: k.abi, functionName: "isPositionLiquidatable", args: [k.key(ref)], blockNumber: receipt.blockNumber }) as readonly [boolean];
+      return liquidatable;
+    });
+
+  it("advances the side's borrowing (kink and exponent rules) and the payers' funding (adaptive) to the check's timestamp, and flips where we say", async () => {
+    const start = await tester().snapshot();
+    try {
+      await accrueAndFlip();
+    } finally {
+      await tester().revert({ id: start });
+    }
+  });
+
+  async function accrueAndFlip() {
+    const m = g.markets.ETH;
+    const keys = marketParamKeys(m.marketToken, "2025-11");
+    const setUint = (key: Hex, value: bigint) => k.send("setUint", [key, value]);
+    // Longs: kink model, 2e22/s per unit of usage up to 60%, toward 1e23 past it; shorts: reserved^1.1 / pool x 1e23.
+    await setUint(keys.optimalUsageFactorLong, factor(60));
+    await setUint(keys.baseBorrowingFactorLong, 2n * 10n ** 22n);
+    await setUint(keys.aboveOptimalUsageBorrowingFactorLong, 10n ** 23n);
+    await setUint(keys.openInterestReserveFactorLong, factor(50));
+    await setUint(keys.borrowingFactorShort, 10n ** 23n);
+    await setUint(keys.borrowingExponentFactorShort, factor(110));
+    // Adaptive funding: the saved factor grows with the skew, bounded to [1e21, 3e22] per second.
+    await setUint(keys.fundingExponentFactor, USD);
+    await setUint(keys.fundingIncreaseFactorPerSecond, 10n ** 16n);
+    await setUint(keys.fundingDecreaseFactorPerSecond, 10n ** 15n);
+    await setUint(keys.thresholdForStableFunding, factor(5));
+    await setUint(keys.thresholdForDecreaseFunding, factor(1));
+    await setUint(keys.minFundingFactorPerSecond, 10n ** 21n);
+    await setUint(keys.maxFundingFactorPerSecond, 3n * 10n ** 22n);
+    await k.setPool("ETH", m.longToken, 20n * 10n ** 18n); // $60k: the longs' $20k reserve is 2/3 of half the pool, past the kink
+    await k.setPool("ETH", m.shortToken, 300_000n * 10n ** 6n);
+
+    const long = { account: anvilAccount(8).address, market: "ETH" as const, collateralToken: d.tokens.USDC.address, isLong: true };
+    const short = { account: anvilAccount(9).address, market: "ETH" as const, collateralToken: d.tokens.WETH.address, isLong: false };
+    await k.open(long, 2_000n * 10n ** 6n, usd(20_000n));
+    await k.open(short, 10n ** 18n, usd(8_000n));
+    // Three days, an order (which advances everything and saves the adaptive factor), two more days.
+    await tester().increaseTime({ seconds: 3 * DAY });
+    await k.increase(short, 0n, 0n);
+    const saved = (await readAccrualClock(rpc(), { dataStore: g.address, multicall: d.multicall }, m.marketToken, await rpc().getBlockNumber({ cacheTime: 0 }))).savedFundingFactorPerSecond;
+    expect(saved).toBeGreaterThan(10n ** 21n); // longs pay, and the factor has grown past its minimum
+    await tester().increaseTime({ seconds: 2 * DAY });
+    await tester().mine({ blocks: 1 });
+    const now = (await rpc().getBlock({ blockTag: "latest" })).timestamp + 60n;
+
+    // What the next update leaves in the DataStore is what we accrue, to the unit.
+    const ours = await onChain(long, now);
+    const oursShort = await onChain(short, now);
+    const ethPrice = await k.price(d.tokens.WETH.address);
+    const usdcPrice = await k.price(d.tokens.USDC.address);
+    const expectedLong = accruedState(await positionOf(long), ours.params, ours.state, { index: ethPrice, pnlToken: ethPrice, collateral: usdcPrice });
+    const expectedShort = accruedState(await positionOf(short), oursShort.params, oursShort.state, { index: ethPrice, pnlToken: usdcPrice, collateral: ethPrice });
+    const stored = await at(now, async () => {
+      await k.increase(short, 0n, 0n);
+      return Promise.all([
+        k.getUint(gmxV2Keys.cumulativeBorrowingFactor(m.marketToken, true)),
+        k.getUint(gmxV2Keys.fundingFeeAmountPerSize(m.marketToken, d.tokens.USDC.address, true)),
+        k.getUint(gmxV2Keys.cumulativeBorrowingFactor(m.marketToken, false)),
+      ]);
+    });
+    expect(stored).toEqual([expectedLong.cumulativeBorrowingFactor, expectedLong.fundingFeeAmountPerSize, expectedShort.cumulativeBorrowingFactor]);
+    // Two days of pending fees are material: above the kink (usage 2/3), 2.67e22/s x 2 days = 0.46% of
+    // size in borrowing for the long ($92), and funding on top.
+    const pendingBorrowingUsd = ((expectedLong.cumulativeBorrowingFactor - ours.state.cumulativeBorrowingFactor) * usd(20_000n)) / USD;
+    expect(Number(pendingBorrowingUsd / USD)).toBe(92);
+    expect(expectedLong.fundingFeeAmountPerSize).toBeGreaterThan(ours.state.fundingFeeAmountPerSize);
+    expect(expectedShort.fundingFeeAmountPerSize).toBe(oursShort.state.fundingFeeAmountPerSize); // shorts receive
+
+    // Without the pending fees the long would look safer by several dollars of price.
+    const stale = await onChain(long);
+    expect(Number(ours.liq - stale.liq) / 1e12).toBeGreaterThan(10);
+    for (const [ref, liq, side] of [[long, ours.liq, "long"], [short, oursShort.liq, "short"]] as const) {
+      const safe = side === "long" ? liq + 1n : liq - 1n;
+      expect([side, await checkAt(ref, liq, now)]).toEqual([side, true]);
+      expect([side, await checkAt(ref, safe, now)]).toEqual([side, false]);
+    }
+  }
+});
 
 describe("decreasePosition", () => {
   it("settles an ADL: realised pnl and the released pending impact go to collateral, fees come out", async () => {

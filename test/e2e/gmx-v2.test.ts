@@ -1,7 +1,7 @@
-import { decodeEventLog, formatUnits, keccak256, parseUnits, toBytes, type Address, type Hex } from "viem";
+import { createTestClient, decodeEventLog, formatUnits, http, keccak256, parseUnits, toBytes, type Address, type Hex } from "viem";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startAnvil, type AnvilHandle } from "../chain/anvil";
-import { anvilAccount, chainClients, read } from "../chain/clients";
+import { anvilAccount, chainClients, fixtureChain, read } from "../chain/clients";
 import { deployFixtures, fixtureAbis, type Deployment, type TokenSymbol } from "../chain/deploy";
 import { ASSET_SYMBOL, fixtureExposureConfig } from "../chain/exposure-config";
 import { deployGmxV2Fixture, feedUnitPrice, type GmxV2Deployment } from "../chain/gmx-v2-deploy";
@@ -9,7 +9,7 @@ import { GmxV2Keeper, simulateGmxV2, type GmxV2PositionRef, type GmxV2Simulation
 import { simulate, type SimulationSummary } from "../chain/simulate";
 import { GmxV2EventEmitterAbi } from "../../abis/GmxV2EventEmitter";
 import { decodeGmxV2Event, type PositionFees } from "../../src/protocols/gmx-v2/event-log";
-import { virtualInventoryForPositionsKey, virtualTokenIdKey } from "../../src/protocols/gmx-v2/keys";
+import { maxPnlFactorForTradersKey, virtualInventoryForPositionsKey, virtualTokenIdKey } from "../../src/protocols/gmx-v2/keys";
 import { DATABASES } from "../support/databases";
 import { dumpTables, indexFixtureChain, stopAll, type Indexer } from "../support/indexer";
 
@@ -42,6 +42,7 @@ describe.each(DATABASES)("GMX v2 end to end on %s", (database) => {
   const symbolOf = (token: string) =>
     (Object.entries(d.tokens) as [TokenSymbol, { address: Address }][]).find(([, t]) => t.address.toLowerCase() === token.toLowerCase())![0];
   const decimalsOf = (token: string) => d.tokens[symbolOf(token)].decimals;
+  const tester = () => createTestClient({ mode: "anvil", chain: fixtureChain(d.rpcUrl), transport: http(d.rpcUrl) });
   const feedAnswer = async (symbol: TokenSymbol) =>
     read<bigint>(d.rpcUrl, { address: d.tokens[symbol].feed, abi: (await fixtureAbis()).aggregator, functionName: "latestAnswer" });
   const wallet = async (address: string) => {
@@ -67,8 +68,11 @@ describe.each(DATABASES)("GMX v2 end to end on %s", (database) => {
 
   beforeAll(async () => {
     anvil = await startAnvil();
+    // One second per block, whatever the wall clock does: the rates below accrue the same on every run.
+    await createTestClient({ mode: "anvil", chain: fixtureChain(anvil.rpcUrl), transport: http(anvil.rpcUrl) }).setBlockTimestampInterval({ interval: 1 });
     d = await deployFixtures(anvil.rpcUrl);
-    g = await deployGmxV2Fixture(anvil.rpcUrl, d.tokens);
+    // Borrowing and funding rates are set: every figure accrues them to the answer's block timestamp.
+    g = await deployGmxV2Fixture(anvil.rpcUrl, d.tokens, { accrual: true });
     k = await GmxV2Keeper.create(d, g);
     // WETH positions share a virtual inventory, $1M bought from the pool before any event: the indexer
     // reads it from the DataStore, then follows VirtualPositionInventoryUpdated as orders move it. It
@@ -107,12 +111,17 @@ describe.each(DATABASES)("GMX v2 end to end on %s", (database) => {
     await k.send("claimFundingFees", [eth.marketToken, eth.longToken, scripted]);
     // Then shorts earn another 0.005% in USDC, not yet credited: the open positions' earned funding.
     await k.send("setClaimableFundingAmountPerSize", [eth.marketToken, eth.shortToken, false, 10n ** 17n + 7n + 5n * 10n ** 16n]);
-    // A profit capped by a thin pool: a $200k ETH long, ETH up 3%, and 0.1 WETH left in the market's
-    // long pool, far below the longs' PnL (PositionUtils.getPositionPnlUsd, MAX_PNL_FACTOR_FOR_TRADERS).
+    // A profit capped by the pool: a $200k ETH long, ETH up 3%, and MAX_PNL_FACTOR_FOR_TRADERS for longs
+    // at 0.01% of the pool, far below the longs' PnL (PositionUtils.getPositionPnlUsd); parameters are
+    // read at the market's next order.
     cappedRef = { account: scripted, market: "ETH", collateralToken: eth.shortToken, isLong: true };
     await k.open(cappedRef, 10_000n * 10n ** 6n, usd("200000"));
     await k.setPrice("WETH", ((await feedAnswer("WETH")) * 103n) / 100n);
-    await k.setPool("ETH", eth.longToken, 10n ** 17n);
+    await k.send("setUint", [maxPnlFactorForTradersKey(eth.marketToken, true), usd("0.0001")]);
+    await k.increase(cappedRef, 0n, 0n);
+    // Two days without an order: what positions owe since the markets' last update is pending.
+    await tester().increaseTime({ seconds: 2 * 86_400 });
+    await tester().mine({ blocks: 1 });
 
     // BTC is marked by GMX's own oracle (OraclePriceUpdate), the other tokens by their Chainlink feeds.
     indexer = await indexFixtureChain(fixtureExposureConfig(d, { gmxV2: { address: g.address, startBlock: g.startBlock }, gmxV2Marks: ["WBTC"] }), database, d.rpcUrl);
@@ -156,6 +165,15 @@ describe.each(DATABASES)("GMX v2 end to end on %s", (database) => {
   it("gives liquidation prices at which the fixture's own check flips, for both sides and both kinds of collateral", async () => {
     const kinds = new Set<string>();
     let checked = 0;
+    // The answers accrue borrowing and funding to the head block's timestamp; every block the checks
+    // mine keeps that timestamp, so the fixture's check accrues exactly as much.
+    const rpc = chainClients(d.rpcUrl).publicClient;
+    const head = await rpc.getBlock({ blockTag: "latest" });
+    await indexer.waitForBlock(head.number, 60_000);
+    const sendAtHead = async (functionName: string, args: readonly unknown[]) => {
+      await tester().setNextBlockTimestamp({ timestamp: head.timestamp });
+      return k.send(functionName, args);
+    };
     for (const ref of v2Refs()) {
       const stored = await k.position(ref);
       if (stored.sizeInUsd === 0n) continue;
@@ -169,13 +187,14 @@ describe.each(DATABASES)("GMX v2 end to end on %s", (database) => {
       const unit = whole / 10n ** BigInt(decimals);
       const before = await k.price(indexToken);
       const checkAt = async (price: bigint) => {
-        await k.send("setPrice", [indexToken, price, price]);
-        return (await k.liquidationCheck(ref)).liquidatable;
+        const { blockNumber } = await sendAtHead("setPrice", [indexToken, price, price]);
+        const [liquidatable] = (await rpc.readContract({ address: g.address, abi: k.abi, functionName: "isPositionLiquidatable", args: [ref.key], blockNumber })) as readonly [boolean];
+        return liquidatable;
       };
       // Long: liquidatable at the price, not one unit above; short: at the price, not one unit below.
       expect(await checkAt(unit)).toBe(true);
       expect(await checkAt(ref.isLong ? unit + 1n : unit - 1n)).toBe(false);
-      await k.send("setPrice", [indexToken, before.min, before.max]);
+      await sendAtHead("setPrice", [indexToken, before.min, before.max]);
       const sameToken = ref.collateralToken.toLowerCase() === indexToken.toLowerCase();
       kinds.add(`${ref.isLong ? "long" : "short"}/${sameToken ? "index-token collateral" : "stablecoin collateral"}`);
       checked++;
@@ -196,7 +215,7 @@ describe.each(DATABASES)("GMX v2 end to end on %s", (database) => {
     const indexPrice = await k.price(g.markets.ETH.indexToken);
     const uncapped = stored.sizeInTokens * indexPrice.min - stored.sizeInUsd;
     const contract = await k.read<bigint>("getPositionPnlUsd", [k.key(cappedRef)]);
-    // The cap binds: 0.1 WETH of pool value x 0.9 is far under the longs' PnL.
+    // The cap binds: 0.01% of the pool value is far under the longs' PnL.
     expect(contract).toBeGreaterThan(0n);
     expect(contract * 10n).toBeLessThan(uncapped);
     const got = (await wallet(cappedRef.account)).positions.find((p: any) => p.positionKey === k.key(cappedRef).toLowerCase());

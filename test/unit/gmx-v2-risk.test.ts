@@ -11,6 +11,7 @@ import {
   type GmxV2MarketState,
   type GmxV2Position,
 } from "../../src/protocols/gmx-v2/risk";
+import { noAccrualParams } from "../support/gmx-v2-params";
 
 const E30 = 10n ** 30n;
 const E18 = 10n ** 18n;
@@ -22,6 +23,7 @@ const USDC_PRICE = 10n ** 24n;
 const ceil = (a: bigint, b: bigint) => (a + b - 1n) / b;
 
 const params: GmxV2MarketParams = {
+  ...noAccrualParams,
   release: "2025-11",
   minCollateralUsd: usd(1),
   minCollateralFactorForLiquidation: (5n * E30) / 1000n, // 0.5%

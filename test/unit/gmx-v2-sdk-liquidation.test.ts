@@ -13,6 +13,7 @@ import {
 } from "../../src/protocols/gmx-v2/risk";
 import { GMX_V2_RELEASES } from "../../src/protocols/gmx-v2/releases";
 import { createRng, type Rng } from "../chain/rng";
+import { noAccrualParams } from "../support/gmx-v2-params";
 
 // Our liquidation price and capped PnL against GMX's own SDK formulas (@gmx-io/sdk utils/positions
 // getLiquidationPrice and getPositionPnlUsd), on random markets and positions. Ours settles the price
@@ -61,6 +62,7 @@ function randomVector(rng: Rng): Vector {
   const exponent = rng.pick([E30, 2n * E30, factor(1 + rng.next() * 1.5)]);
   const negativeFactor = factor(10 ** (-4 - 5 * rng.next())) / 10n ** BigInt(Math.round((Number(exponent) / 1e30 - 1) * 6));
   const m: GmxV2MarketParams = {
+    ...noAccrualParams,
     release: rng.pick(GMX_V2_RELEASES),
     minCollateralUsd: usd(1 + rng.next() * 9),
     minCollateralFactorForLiquidation: factor(0.002 + rng.next() * 0.008),

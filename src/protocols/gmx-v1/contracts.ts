@@ -1,10 +1,7 @@
 import type { Address } from "viem";
 import { GmxV1VaultAbi } from "../../../abis/GmxV1Vault";
-import { blockChains, contractChains, protocolDeployments } from "../../config/contract-chains";
+import { blockChains, contractChains, multicallOf, protocolDeployments } from "../../config/contract-chains";
 import { address, ConfigError, nonNegativeInt, perConfig, type ExposureConfig } from "../../config/exposure-config";
-
-/** Multicall3's address on every chain that has it (mds1/multicall). */
-export const MULTICALL3 = "0xcA11bde05977b3631167028862bE2a173976CA11" as Address;
 
 export type VaultUtilsRule = "earlier" | "current";
 
@@ -41,7 +38,7 @@ export const gmxV1Deployments = perConfig((config: ExposureConfig): GmxV1Deploym
     return {
       ...d,
       paramsRefreshBlocks: nonNegativeInt(entry.paramsRefreshBlocks ?? 1, `${where}.paramsRefreshBlocks`),
-      multicall: entry.multicall === undefined ? MULTICALL3 : address(entry.multicall, `${where}.multicall`),
+      multicall: multicallOf(entry, where),
       liquidationRule: rule(entry.liquidationRule ?? "earlier", `${where}.liquidationRule`),
       vaultUtilsRules: Object.fromEntries(
         Object.entries(rules).map(([a, r]) => [address(a, `${where}.vaultUtilsRules`).toLowerCase(), rule(r, `${where}.vaultUtilsRules.${a}`)]),

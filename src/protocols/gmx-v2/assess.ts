@@ -6,6 +6,7 @@ import { ratio } from "../../core/fixed";
 import { latestAtOrBefore } from "../../core/history";
 import { markWarning, usableMark } from "../../core/marks";
 import type { GmxV2MarketValueKind } from "./schema";
+import { accruedState } from "./accrual";
 import { releaseMismatch } from "./market-params";
 import { decodeState, marketId, toGmxV2Position, toUnitPrice, toWholeTokenPrice } from "./normalise";
 import {
@@ -63,36 +64,54 @@ function inputsAt(ctx: AssessContext) {
    * with no event since indexing began reads 0, which leaves a profit uncapped (getPositionPnlUsd caps
    * only a positive pool PnL); the virtual inventory is also read with the parameters, so it is known.
    */
-  const state = async (row: PositionRow, market: Address, t: MarketTokens, params: GmxV2MarketParams, block: bigint): Promise<GmxV2MarketState> => {
+  const state = async (row: PositionRow, market: Address, t: MarketTokens, params: GmxV2MarketParams, block: { number: bigint; timestamp: bigint }): Promise<GmxV2MarketState> => {
+    const at = block.number;
     const divisor = t.longToken.toLowerCase() === t.shortToken.toLowerCase() ? 2n : 1n;
-    const side = async (kind: "openInterest" | "openInterestInTokens", isLong: boolean) => {
-      const [a, b] = await Promise.all([value(row, market, kind, t.longToken, isLong, block), value(row, market, kind, t.shortToken, isLong, block)]);
-      return (a ?? 0n) / divisor + (b ?? 0n) / divisor;
+    const byCollateral = async (kind: "openInterest" | "openInterestInTokens", isLong: boolean) => {
+      const [a, b] = await Promise.all([value(row, market, kind, t.longToken, isLong, at), value(row, market, kind, t.shortToken, isLong, at)]);
+      return { longToken: (a ?? 0n) / divisor, shortToken: (b ?? 0n) / divisor };
     };
+    const clock = (kind: "borrowingUpdatedAt" | "fundingUpdatedAt" | "savedFundingFactorPerSecond", isLong: boolean) => value(row, market, kind, zeroAddress, isLong, at);
     const pnlToken = row.isLong ? t.longToken : t.shortToken;
     const virtualInventory = async () =>
-      params.virtualTokenId === null ? 0n : ((await value(row, params.virtualTokenId as Address, "virtualPositionInventory", zeroAddress, false, block)) ?? 0n);
-    const [longOpenInterestUsd, shortOpenInterestUsd, longOpenInterestInTokens, shortOpenInterestInTokens, pool, inventory, borrowing, funding] = await Promise.all([
-      side("openInterest", true),
-      side("openInterest", false),
-      side("openInterestInTokens", true),
-      side("openInterestInTokens", false),
-      value(row, market, "poolAmount", pnlToken, false, block),
+      params.virtualTokenId === null ? 0n : ((await value(row, params.virtualTokenId as Address, "virtualPositionInventory", zeroAddress, false, at)) ?? 0n);
+    const [longOi, shortOi, longOiInTokens, shortOiInTokens, pool, inventory, borrowing, funding, borrowingUpdatedAt, fundingUpdatedAt, saved] = await Promise.all([
+      byCollateral("openInterest", true),
+      byCollateral("openInterest", false),
+      byCollateral("openInterestInTokens", true),
+      byCollateral("openInterestInTokens", false),
+      value(row, market, "poolAmount", pnlToken, false, at),
       virtualInventory(),
-      value(row, market, "cumulativeBorrowingFactor", zeroAddress, row.isLong, block),
-      value(row, market, "fundingFeeAmountPerSize", row.collateralToken, row.isLong, block),
+      value(row, market, "cumulativeBorrowingFactor", zeroAddress, row.isLong, at),
+      value(row, market, "fundingFeeAmountPerSize", row.collateralToken, row.isLong, at),
+      clock("borrowingUpdatedAt", row.isLong),
+      clock("fundingUpdatedAt", false),
+      clock("savedFundingFactorPerSecond", false),
     ]);
     const s = decodeState(row.protocolState);
+    // MarketUtils.getSecondsSinceCumulativeBorrowingFactorUpdated / getSecondsSinceFundingUpdated: 0 when never updated.
+    const since = (updatedAt: bigint) => (updatedAt === 0n || block.timestamp < updatedAt ? 0n : block.timestamp - updatedAt);
+    const collateral = row.collateralToken.toLowerCase();
     return {
-      longOpenInterestUsd,
-      shortOpenInterestUsd,
-      longOpenInterestInTokens,
-      shortOpenInterestInTokens,
+      longOpenInterestUsd: longOi.longToken + longOi.shortToken,
+      shortOpenInterestUsd: shortOi.longToken + shortOi.shortToken,
+      longOpenInterestInTokens: longOiInTokens.longToken + longOiInTokens.shortToken,
+      shortOpenInterestInTokens: shortOiInTokens.longToken + shortOiInTokens.shortToken,
       pnlPoolAmount: (pool ?? 0n) / divisor,
       virtualInventory: inventory,
       // An accumulator not updated since indexing began is the position's own snapshot (no pending fee).
       cumulativeBorrowingFactor: borrowing ?? s.borrowingFactor,
       fundingFeeAmountPerSize: funding ?? s.fundingFeeAmountPerSize,
+      pending:
+        borrowingUpdatedAt === undefined || fundingUpdatedAt === undefined
+          ? undefined
+          : {
+              borrowingSeconds: since(borrowingUpdatedAt),
+              fundingSeconds: since(fundingUpdatedAt),
+              savedFundingFactorPerSecond: saved ?? 0n,
+              openInterestByCollateral: { long: longOi, short: shortOi },
+              collateralSlots: { longToken: t.longToken.toLowerCase() === collateral, shortToken: t.shortToken.toLowerCase() === collateral },
+            },
     };
   };
   return { tokens, params, state };
@@ -143,13 +162,14 @@ export async function assessGmxV2(ctx: AssessContext, rows: PositionRow[]): Prom
 
       const tokens = await inputs.tokens(row, market);
       const params = await inputs.params(row, market, block);
-      const state = tokens && params ? await inputs.state(row, market, tokens, params, block) : undefined;
+      const state = tokens && params ? await inputs.state(row, market, tokens, params, ctx.blockByChain.get(row.chainId)!) : undefined;
       if (!tokens || !params || !state) {
         warnings.push("market parameters or state not indexed at or before this block: PnL uncapped, fees and liquidation price unknown");
         return { ...common, unrealizedPnlUsd: index ? uncappedPnlUsd(p, index) : null, leverage: null, ...unavailable };
       }
       const mismatch = releaseMismatch(params);
       if (mismatch) warnings.push(mismatch);
+      if (!state.pending) warnings.push("the market's accrual clock is not indexed: borrowing and funding since its last update are not counted");
 
       // A token the config names as the index's asset, in the same units, is priced as the index and moves
       // with it in the liquidation search (gmx-interface getIsEquivalentTokens).
@@ -175,7 +195,10 @@ export async function assessGmxV2(ctx: AssessContext, rows: PositionRow[]): Prom
       const close = closePriceImpactUsd(p, params, state, index ? midPrice(index) : 0n);
       let costs;
       try {
-        costs = closingCosts(p, params, state, collateral.min, closeFeeBalanceImproved(params, close));
+        // Fees as the check would charge them now: borrowing and funding accrued to this block's timestamp.
+        if (!index && state.pending && state.pending.borrowingSeconds + state.pending.fundingSeconds > 0n) throw new RangeError("without an index price, borrowing and funding since the market's last update are unknown");
+        const accrued = index ? accruedState(p, params, state, { index, collateral, pnlToken: pnlTokenPrices }) : state;
+        costs = closingCosts(p, params, accrued, collateral.min, closeFeeBalanceImproved(params, close));
       } catch (error) {
         warnings.push(`fees unavailable: ${(error as Error).message}`);
         return { ...common, unrealizedPnlUsd: pnl, leverage: null, ...unavailable };

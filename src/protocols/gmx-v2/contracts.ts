@@ -1,16 +1,23 @@
 import { GmxV2EventEmitterAbi } from "../../../abis/GmxV2EventEmitter";
-import { contractChains, protocolDeployments, withReleases } from "../../config/contract-chains";
+import { contractChains, multicallOf, protocolDeployments, withReleases } from "../../config/contract-chains";
 import { perConfig, type ExposureConfig } from "../../config/exposure-config";
 import { FOLLOWED_EVENTS } from "./event-log";
 import { GMX_V2_RELEASES } from "./releases";
 
 /**
- * `protocols["gmx-v2"]`: one { chain, eventEmitter, dataStore, reader, release, startBlock } per deployment.
- * Events come from the EventEmitter; market parameters from DataStore.getUint, keyed as the release
- * keys them (./releases.ts); market tokens from Reader.getMarket.
+ * `protocols["gmx-v2"]`: one { chain, eventEmitter, dataStore, reader, release, startBlock, multicall? }
+ * per deployment. Events come from the EventEmitter; market parameters from the DataStore, keyed as the
+ * release keys them (./releases.ts), read through `multicall` (Multicall3 by default); market tokens
+ * from Reader.getMarket.
  */
-export const gmxV2Deployments = (config: ExposureConfig) =>
-  withReleases(config, "gmx-v2", protocolDeployments(config, "gmx-v2", "eventEmitter", "dataStore", "reader"), GMX_V2_RELEASES, "the gmx-synthetics release the deployment runs");
+export const gmxV2Deployments = (config: ExposureConfig) => {
+  const raw = (config.protocols["gmx-v2"] ?? []) as { multicall?: unknown }[];
+  const deployments = protocolDeployments(config, "gmx-v2", "eventEmitter", "dataStore", "reader").map((d, i) => ({
+    ...d,
+    multicall: multicallOf(raw[i], `protocols.gmx-v2[${i}]`),
+  }));
+  return withReleases(config, "gmx-v2", deployments, GMX_V2_RELEASES, "the gmx-synthetics release the deployment runs");
+};
 
 /** The deployment an EventEmitter belongs to, by chain id and emitter address. */
 export const gmxV2DeploymentDirectory = perConfig((config: ExposureConfig) => {

@@ -29,7 +29,7 @@ import {
   type PositionFees,
   type SideValueEventName,
 } from "./event-log";
-import { readMarketParams, readVirtualInventory } from "./market-params";
+import { readAccrualClock, readMarketParams, readVirtualInventory } from "./market-params";
 import type { GmxV2MarketValueKind } from "./schema";
 import { decodeState, encodeState, entryPrice, GMX_V2, gmxV2PositionId, marketId, proportionalPendingImpact, toWholeTokenPrice } from "./normalise";
 
@@ -79,14 +79,31 @@ async function recordMarketParams(context: Ctx, event: Evt, market: Address) {
   await findOrRecord(context.db, gmxV2MarketParams, id, async () => {
     const d = deploymentOf(context, event);
     const tokens = await marketTokens(context, event, market);
-    const params = await readMarketParams(context.client, d.dataStore, { marketToken: market, indexToken: tokens.indexToken }, d.release, event.block.number);
+    const params = await readMarketParams(context.client, d, { marketToken: market, indexToken: tokens.indexToken }, d.release, event.block.number);
     if (params.virtualTokenId !== null) {
-      const value = await readVirtualInventory(context.client, d.dataStore, params, event.block.number);
+      const value = await readVirtualInventory(context.client, d, params, event.block.number);
       const inventory = { market: params.virtualTokenId as Address, kind: "virtualPositionInventory" as const, collateralToken: zeroAddress, isLong: false, value };
       await recordMarketValue(context, event, inventory, { id: `${id}:virtualPositionInventory` });
     }
+    await recordAccrualClock(context, event, market);
     return { chainId: context.chain.id, eventEmitter: event.log.address, market, blockNumber: event.block.number, ...params };
   });
+}
+
+/**
+ * The market's accrual clock as it stands at the end of this block, once per market and block: the
+ * contract advances it with every CumulativeBorrowingFactorUpdated but reports none of it.
+ */
+async function recordAccrualClock(context: Ctx, event: Evt, market: Address) {
+  const id = `${marketId(context.chain.id, event.log.address, market)}:${event.block.number}:clock`;
+  if (await context.db.find(gmxV2MarketValue, { id: `${id}:fundingUpdatedAt:false` })) return;
+  const clock = await readAccrualClock(context.client, deploymentOf(context, event), market, event.block.number);
+  const value = (kind: GmxV2MarketValueKind, isLong: boolean, v: bigint) =>
+    recordMarketValue(context, event, { market, kind, collateralToken: zeroAddress, isLong, value: v }, { id: `${id}:${kind}:${isLong}` });
+  await value("borrowingUpdatedAt", true, clock.borrowingUpdatedAtLong);
+  await value("borrowingUpdatedAt", false, clock.borrowingUpdatedAtShort);
+  await value("savedFundingFactorPerSecond", false, clock.savedFundingFactorPerSecond);
+  await value("fundingUpdatedAt", false, clock.fundingUpdatedAt);
 }
 
 /** A logIndex after every log of a block: a value read from state at the block's end. */
@@ -266,7 +283,10 @@ async function onEventLog(event: Evt, context: Ctx) {
     case "VirtualPositionInventoryUpdated":
       return recordMarketValue(context, event, { market: e.virtualTokenId as Address, kind: "virtualPositionInventory", collateralToken: zeroAddress, isLong: false, value: e.nextValue });
     case "CumulativeBorrowingFactorUpdated":
-      return recordMarketValue(context, event, { market: e.market, kind: "cumulativeBorrowingFactor", collateralToken: zeroAddress, isLong: e.isLong, value: e.nextValue });
+      await recordMarketValue(context, event, { market: e.market, kind: "cumulativeBorrowingFactor", collateralToken: zeroAddress, isLong: e.isLong, value: e.nextValue });
+      // Swap orders advance market 0x0 too (v2.1 on); it has no positions.
+      if (e.market !== zeroAddress) await recordAccrualClock(context, event, e.market);
+      return;
     case "ClaimableFundingUpdated":
     case "FundingFeesClaimed": {
       const id = `${context.chain.id}:${event.log.address.toLowerCase()}:${e.account.toLowerCase()}:${e.market.toLowerCase()}:${e.token.toLowerCase()}`;

@@ -42,6 +42,18 @@ export const positionFeeFactorKey = (market: Address, balanceWasImproved: boolea
 export const maxPnlFactorForTradersKey = (market: Address, isLong: boolean) =>
   dataStoreKey("MAX_PNL_FACTOR", { type: "bytes32", value: dataStoreKey("MAX_PNL_FACTOR_FOR_TRADERS") }, address(market), flag(isLong));
 
+/** A (market, isLong) key (Keys.borrowingFactorKey, openInterestReserveFactorKey, cumulativeBorrowingFactorUpdatedAtKey, ...). */
+const sideKey = (name: string, market: Address, isLong: boolean) => dataStoreKey(name, address(market), flag(isLong));
+/** Keys.SKIP_BORROWING_FEE_FOR_SMALLER_SIDE (global). */
+export const SKIP_BORROWING_FEE_FOR_SMALLER_SIDE = dataStoreKey("SKIP_BORROWING_FEE_FOR_SMALLER_SIDE");
+/** When the market's funding and each side's borrowing factor were last advanced (block.timestamp; no event), and the adaptive funding factor (an int). */
+export const accrualClockKeys = (market: Address) => ({
+  borrowingUpdatedAtLong: sideKey("CUMULATIVE_BORROWING_FACTOR_UPDATED_AT", market, true),
+  borrowingUpdatedAtShort: sideKey("CUMULATIVE_BORROWING_FACTOR_UPDATED_AT", market, false),
+  fundingUpdatedAt: dataStoreKey("FUNDING_UPDATED_AT", address(market)),
+  savedFundingFactorPerSecond: dataStoreKey("SAVED_FUNDING_FACTOR_PER_SECOND", address(market)),
+});
+
 /** Keys.USE_OPEN_INTEREST_IN_TOKENS_FOR_BALANCE (a global flag since gmx-synthetics 862c3524, 2025-10-03). */
 export const USE_OPEN_INTEREST_IN_TOKENS_FOR_BALANCE = dataStoreKey("USE_OPEN_INTEREST_IN_TOKENS_FOR_BALANCE");
 /** Keys.virtualTokenIdKey(token): the virtual inventory an index token's positions share (zero: none). */
@@ -71,6 +83,44 @@ export const marketParamKeys = (market: Address, release: GmxV2Release) => {
     positionFeeFactorBalanceNotImproved: positionFeeFactorKey(market, false),
     maxPnlFactorForTradersLong: maxPnlFactorForTradersKey(market, true),
     maxPnlFactorForTradersShort: maxPnlFactorForTradersKey(market, false),
+    ...accrualParamKeys(market),
+  };
+};
+
+/** Borrowing and funding rate keys (v2.1 on; v2.0 has no kink or adaptive-funding keys). */
+const accrualParamKeys = (market: Address) => {
+  const perSide = (name: string) => [sideKey(name, market, true), sideKey(name, market, false)] as const;
+  const [borrowingFactorLong, borrowingFactorShort] = perSide("BORROWING_FACTOR");
+  const [borrowingExponentFactorLong, borrowingExponentFactorShort] = perSide("BORROWING_EXPONENT_FACTOR");
+  const [optimalUsageFactorLong, optimalUsageFactorShort] = perSide("OPTIMAL_USAGE_FACTOR");
+  const [baseBorrowingFactorLong, baseBorrowingFactorShort] = perSide("BASE_BORROWING_FACTOR");
+  const [aboveOptimalUsageBorrowingFactorLong, aboveOptimalUsageBorrowingFactorShort] = perSide("ABOVE_OPTIMAL_USAGE_BORROWING_FACTOR");
+  const [openInterestReserveFactorLong, openInterestReserveFactorShort] = perSide("OPEN_INTEREST_RESERVE_FACTOR");
+  const [maxOpenInterestLong, maxOpenInterestShort] = perSide("MAX_OPEN_INTEREST");
+  const perMarket = (name: string) => dataStoreKey(name, address(market));
+  return {
+    borrowingFactorLong,
+    borrowingFactorShort,
+    borrowingExponentFactorLong,
+    borrowingExponentFactorShort,
+    optimalUsageFactorLong,
+    optimalUsageFactorShort,
+    baseBorrowingFactorLong,
+    baseBorrowingFactorShort,
+    aboveOptimalUsageBorrowingFactorLong,
+    aboveOptimalUsageBorrowingFactorShort,
+    openInterestReserveFactorLong,
+    openInterestReserveFactorShort,
+    maxOpenInterestLong,
+    maxOpenInterestShort,
+    fundingFactor: perMarket("FUNDING_FACTOR"),
+    fundingExponentFactor: perMarket("FUNDING_EXPONENT_FACTOR"),
+    fundingIncreaseFactorPerSecond: perMarket("FUNDING_INCREASE_FACTOR_PER_SECOND"),
+    fundingDecreaseFactorPerSecond: perMarket("FUNDING_DECREASE_FACTOR_PER_SECOND"),
+    thresholdForStableFunding: perMarket("THRESHOLD_FOR_STABLE_FUNDING"),
+    thresholdForDecreaseFunding: perMarket("THRESHOLD_FOR_DECREASE_FUNDING"),
+    minFundingFactorPerSecond: perMarket("MIN_FUNDING_FACTOR_PER_SECOND"),
+    maxFundingFactorPerSecond: perMarket("MAX_FUNDING_FACTOR_PER_SECOND"),
   };
 };
 

@@ -1,10 +1,29 @@
-import { zeroHash, type Address, type PublicClient } from "viem";
+import { zeroHash, type Address, type Hex, type PublicClient } from "viem";
 import { GmxV2ReadAbi } from "../../../abis/GmxV2EventEmitter";
-import { marketParamKeys, USE_OPEN_INTEREST_IN_TOKENS_FOR_BALANCE, virtualInventoryForPositionsKey, virtualTokenIdKey } from "./keys";
+import {
+  accrualClockKeys,
+  marketParamKeys,
+  SKIP_BORROWING_FEE_FOR_SMALLER_SIDE,
+  USE_OPEN_INTEREST_IN_TOKENS_FOR_BALANCE,
+  virtualInventoryForPositionsKey,
+  virtualTokenIdKey,
+} from "./keys";
 import { gmxV2ReleaseRules, type GmxV2Release } from "./releases";
 import type { GmxV2MarketParams } from "./risk";
 
-type Reader = Pick<PublicClient, "readContract">;
+type Reader = Pick<PublicClient, "multicall">;
+
+/** A deployment's DataStore and the Multicall3-compatible contract its reads go through. */
+export type DataStoreAt = { dataStore: Address; multicall: Address };
+
+type Read = { functionName: "getUint" | "getInt" | "getBool" | "getBytes32"; key: Hex };
+
+/** DataStore getters at a block, in one multicall (one RPC call however many keys). */
+async function readDataStore(client: Reader, store: DataStoreAt, blockNumber: bigint, reads: Read[]): Promise<unknown[]> {
+  if (reads.length === 0) return [];
+  const contracts = reads.map((r) => ({ abi: GmxV2ReadAbi, address: store.dataStore, functionName: r.functionName, args: [r.key] }) as const);
+  return client.multicall({ contracts, allowFailure: false, blockNumber, multicallAddress: store.multicall });
+}
 
 /**
  * A market's parameters as the liquidation check reads them (DataStore getUint, getBool, getBytes32),
@@ -12,38 +31,53 @@ type Reader = Pick<PublicClient, "readContract">;
  */
 export async function readMarketParams(
   client: Reader,
-  dataStore: Address,
+  store: DataStoreAt,
   market: { marketToken: Address; indexToken: Address },
   release: GmxV2Release,
   blockNumber: bigint,
 ): Promise<GmxV2MarketParams> {
-  const at = { abi: GmxV2ReadAbi, address: dataStore, blockNumber } as const;
   const keys = Object.entries(marketParamKeys(market.marketToken, release));
-  const [values, useOpenInterestInTokensForBalance, virtualTokenId] = await Promise.all([
-    Promise.all(keys.map(([, key]) => client.readContract({ ...at, functionName: "getUint", args: [key] }))),
-    gmxV2ReleaseRules(release).openInterestInTokensForBalance
-      ? client.readContract({ ...at, functionName: "getBool", args: [USE_OPEN_INTEREST_IN_TOKENS_FOR_BALANCE] })
-      : false,
-    client.readContract({ ...at, functionName: "getBytes32", args: [virtualTokenIdKey(market.indexToken)] }),
+  const tokensForBalance = gmxV2ReleaseRules(release).openInterestInTokensForBalance;
+  const values = await readDataStore(client, store, blockNumber, [
+    ...keys.map(([, key]): Read => ({ functionName: "getUint", key })),
+    { functionName: "getBool", key: SKIP_BORROWING_FEE_FOR_SMALLER_SIDE },
+    { functionName: "getBytes32", key: virtualTokenIdKey(market.indexToken) },
+    ...(tokensForBalance ? [{ functionName: "getBool", key: USE_OPEN_INTEREST_IN_TOKENS_FOR_BALANCE } as const] : []),
   ]);
-  const uints = Object.fromEntries(keys.map(([name], i) => [name, values[i]!])) as Omit<
+  const uints = Object.fromEntries(keys.map(([name], i) => [name, values[i] as bigint])) as Omit<
     GmxV2MarketParams,
-    "release" | "useOpenInterestInTokensForBalance" | "virtualTokenId"
+    "release" | "useOpenInterestInTokensForBalance" | "skipBorrowingFeeForSmallerSide" | "virtualTokenId"
   >;
-  return { ...uints, release, useOpenInterestInTokensForBalance, virtualTokenId: virtualTokenId === zeroHash ? null : virtualTokenId };
+  const [skipBorrowingFeeForSmallerSide, virtualTokenId, useOpenInterestInTokensForBalance = false] = values.slice(keys.length) as [boolean, Hex, boolean?];
+  return {
+    ...uints,
+    release,
+    useOpenInterestInTokensForBalance,
+    skipBorrowingFeeForSmallerSide,
+    virtualTokenId: virtualTokenId === zeroHash ? null : virtualTokenId,
+  };
 }
 
 /** The index token's virtual inventory as the DataStore holds it (USD, or index tokens when balanced in tokens). */
-export const readVirtualInventory = (client: Reader, dataStore: Address, params: GmxV2MarketParams, blockNumber: bigint): Promise<bigint> =>
-  params.virtualTokenId === null
-    ? Promise.resolve(0n)
-    : client.readContract({
-        abi: GmxV2ReadAbi,
-        address: dataStore,
-        functionName: "getInt",
-        args: [virtualInventoryForPositionsKey(params.virtualTokenId, params.useOpenInterestInTokensForBalance)],
-        blockNumber,
-      });
+export async function readVirtualInventory(client: Reader, store: DataStoreAt, params: GmxV2MarketParams, blockNumber: bigint): Promise<bigint> {
+  if (params.virtualTokenId === null) return 0n;
+  const key = virtualInventoryForPositionsKey(params.virtualTokenId, params.useOpenInterestInTokensForBalance);
+  const [value] = await readDataStore(client, store, blockNumber, [{ functionName: "getInt", key }]);
+  return value as bigint;
+}
+
+/** The market's accrual clock as the DataStore holds it at a block (timestamps in seconds; no event reports them). */
+export async function readAccrualClock(client: Reader, store: DataStoreAt, market: Address, blockNumber: bigint) {
+  const keys = accrualClockKeys(market);
+  const values = await readDataStore(client, store, blockNumber, [
+    { functionName: "getUint", key: keys.borrowingUpdatedAtLong },
+    { functionName: "getUint", key: keys.borrowingUpdatedAtShort },
+    { functionName: "getUint", key: keys.fundingUpdatedAt },
+    { functionName: "getInt", key: keys.savedFundingFactorPerSecond },
+  ]);
+  const [borrowingUpdatedAtLong, borrowingUpdatedAtShort, fundingUpdatedAt, savedFundingFactorPerSecond] = values as bigint[];
+  return { borrowingUpdatedAtLong: borrowingUpdatedAtLong!, borrowingUpdatedAtShort: borrowingUpdatedAtShort!, fundingUpdatedAt: fundingUpdatedAt!, savedFundingFactorPerSecond: savedFundingFactorPerSecond! };
+}
 
 /**
  * A market with an impact factor but no exponent: every live GMX v2 market has an exponent (1 or

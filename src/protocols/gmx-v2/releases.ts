@@ -23,23 +23,46 @@ export type GmxV2ReleaseRules = {
    * of the close since v2.2, (market, forPositiveImpact = close impact > 0) in v2.0 and v2.1.
    */
   closeFeeFactor: "balanceWasImproved" | "forPositiveImpact";
-  /** Whether USE_OPEN_INTEREST_IN_TOKENS_FOR_BALANCE exists (gmx-synthetics 862c3524, 2025-10-03, after v2.2). */
+  /**
+   * Whether USE_OPEN_INTEREST_IN_TOKENS_FOR_BALANCE exists (gmx-synthetics 862c3524, 2025-10-03, after v2.2);
+   * it also balances funding and the borrowing smaller-side skip (MarketUtils.getOpenInterestForBalance).
+   */
   openInterestInTokensForBalance: boolean;
+  /** MarketUtils.getUsageFactor: the larger of reserve and open-interest usage in v2.1; reserve usage only since v2.2. */
+  usageFactorCountsOpenInterest: boolean;
+  /** getNextFundingFactorPerSecond: balanced sides reset the funding factor in v2.1; since v2.2 only without adaptive funding. */
+  balancedFundingResets: boolean;
+  /** getNextFundingAmountPerSize: funding on the paying side's size since v2.2, on the larger side's in v2.1. */
+  fundingOnPayingSide: boolean;
 };
 
 const RULES: Record<GmxV2Release, GmxV2ReleaseRules> = {
-  "2.1": { liquidationCollateralFactor: "MIN_COLLATERAL_FACTOR", exponentPerSide: false, closeFeeFactor: "forPositiveImpact", openInterestInTokensForBalance: false },
+  "2.1": {
+    liquidationCollateralFactor: "MIN_COLLATERAL_FACTOR",
+    exponentPerSide: false,
+    closeFeeFactor: "forPositiveImpact",
+    openInterestInTokensForBalance: false,
+    usageFactorCountsOpenInterest: true,
+    balancedFundingResets: true,
+    fundingOnPayingSide: false,
+  },
   "2.2": {
     liquidationCollateralFactor: "MIN_COLLATERAL_FACTOR_FOR_LIQUIDATION",
     exponentPerSide: false,
     closeFeeFactor: "balanceWasImproved",
     openInterestInTokensForBalance: false,
+    usageFactorCountsOpenInterest: false,
+    balancedFundingResets: false,
+    fundingOnPayingSide: true,
   },
   "2025-11": {
     liquidationCollateralFactor: "MIN_COLLATERAL_FACTOR_FOR_LIQUIDATION",
     exponentPerSide: true,
     closeFeeFactor: "balanceWasImproved",
     openInterestInTokensForBalance: true,
+    usageFactorCountsOpenInterest: false,
+    balancedFundingResets: false,
+    fundingOnPayingSide: true,
   },
 };
 

@@ -1,18 +1,14 @@
 import { abs, ceilDiv, minBig } from "../../core/fixed";
-import { pow } from "./prb-pow";
+import { accruedState } from "./accrual";
+import { applyExponentFactor, applyFactor, FLOAT_PRECISION, midPrice, type MinMax } from "./precision";
 import { gmxV2ReleaseRules, type GmxV2Release } from "./releases";
 
 // Pure GMX v2 position math, units as gmx-synthetics: USD and factors 1e30, prices per smallest
 // token unit x 10^(30 - decimals) ("unit prices"), funding per size 1e45, amounts in token units.
 
-export const FLOAT_PRECISION = 10n ** 30n;
+export { applyExponentFactor, applyFactor, FLOAT_PRECISION, midPrice, type MinMax };
+
 const FUNDING_PRECISION = 10n ** 45n;
-const FLOAT_TO_WEI = 10n ** 12n;
-
-export type MinMax = { min: bigint; max: bigint };
-
-/** Price.midPrice: (min + max) / 2. */
-export const midPrice = (price: MinMax): bigint => (price.min + price.max) / 2n;
 
 /** DataStore parameters of one market (data/Keys.sol) as of the queried block, and the release whose rules apply. */
 export type GmxV2MarketParams = {
@@ -34,6 +30,34 @@ export type GmxV2MarketParams = {
   useOpenInterestInTokensForBalance: boolean;
   /** VIRTUAL_TOKEN_ID(indexToken): the virtual inventory the index token's positions share; null when it has none. */
   virtualTokenId: `0x${string}` | null;
+} & GmxV2AccrualParams;
+
+/** Borrowing and funding rate parameters per side and market (MarketUtils.getBorrowingFactorPerSecond, getNextFundingFactorPerSecond; see ./accrual.ts). */
+export type GmxV2AccrualParams = {
+  borrowingFactorLong: bigint;
+  borrowingFactorShort: bigint;
+  borrowingExponentFactorLong: bigint;
+  borrowingExponentFactorShort: bigint;
+  optimalUsageFactorLong: bigint;
+  optimalUsageFactorShort: bigint;
+  baseBorrowingFactorLong: bigint;
+  baseBorrowingFactorShort: bigint;
+  aboveOptimalUsageBorrowingFactorLong: bigint;
+  aboveOptimalUsageBorrowingFactorShort: bigint;
+  openInterestReserveFactorLong: bigint;
+  openInterestReserveFactorShort: bigint;
+  maxOpenInterestLong: bigint;
+  maxOpenInterestShort: bigint;
+  /** SKIP_BORROWING_FEE_FOR_SMALLER_SIDE (global). */
+  skipBorrowingFeeForSmallerSide: boolean;
+  fundingFactor: bigint;
+  fundingExponentFactor: bigint;
+  fundingIncreaseFactorPerSecond: bigint;
+  fundingDecreaseFactorPerSecond: bigint;
+  thresholdForStableFunding: bigint;
+  thresholdForDecreaseFunding: bigint;
+  minFundingFactorPerSecond: bigint;
+  maxFundingFactorPerSecond: bigint;
 };
 
 /**
@@ -52,6 +76,21 @@ export type GmxV2MarketState = {
   virtualInventory: bigint;
   cumulativeBorrowingFactor: bigint;
   fundingFeeAmountPerSize: bigint;
+  /**
+   * What accrues at the answer's timestamp, absent when nothing does (see ./accrual.ts): seconds since
+   * the position's side's borrowing factor and since the market's funding were last updated (0 if
+   * never: the contract's first update accrues nothing), the saved adaptive funding factor, open
+   * interest in USD per side and collateral token (halved when long and short token are the same), and
+   * whether the position's collateral is the market's long token, its short token (both in a
+   * single-token market).
+   */
+  pending?: {
+    borrowingSeconds: bigint;
+    fundingSeconds: bigint;
+    savedFundingFactorPerSecond: bigint;
+    openInterestByCollateral: Record<"long" | "short", Record<"longToken" | "shortToken", bigint>>;
+    collateralSlots: Record<"longToken" | "shortToken", boolean>;
+  };
 };
 
 export type GmxV2Position = {
@@ -66,19 +105,6 @@ export type GmxV2Position = {
   /** Referral or pro-tier discount on the position fee (1e30), as of the trader's last order. */
   traderDiscountFactor: bigint;
 };
-
-/** Precision.applyFactor: value * factor / 1e30, rounded down. */
-export const applyFactor = (value: bigint, factor: bigint): bigint => (value * factor) / FLOAT_PRECISION;
-
-/**
- * Precision.applyExponentFactor: value ^ exponent through PRBMathUD60x18.pow in 18 decimals; 0 below
- * $1 (pow's domain), the value itself for an exponent of exactly 1.
- */
-export function applyExponentFactor(value: bigint, exponent: bigint): bigint {
-  if (value < FLOAT_PRECISION) return 0n;
-  if (exponent === FLOAT_PRECISION) return value;
-  return pow(value / FLOAT_TO_WEI, exponent / FLOAT_TO_WEI) * FLOAT_TO_WEI;
-}
 
 /**
  * PricingUtils.applyImpactFactor (v2.0 on): (diff ^ exponent) * factor. The "/ 2" of the first
@@ -249,15 +275,20 @@ function sidePoolPnlUsd(isLong: boolean, s: GmxV2MarketState, index: MinMax): bi
 
 export type LiquidationCheck = { liquidatable: boolean; remainingCollateralUsd: bigint; minCollateralUsdForLeverage: bigint };
 
-/** PositionUtils.isPositionLiquidatable with shouldValidateMinCollateralUsd = true, forLiquidation = true. */
+/**
+ * PositionUtils.isPositionLiquidatable with shouldValidateMinCollateralUsd = true, forLiquidation = true,
+ * after the order's updateFundingAndBorrowingState: borrowing and funding pending since the market's
+ * last update accrue at these prices first (./accrual.ts).
+ */
 export function liquidationCheck(
   p: GmxV2Position,
   m: GmxV2MarketParams,
-  s: GmxV2MarketState,
+  before: GmxV2MarketState,
   prices: PositionPrices,
   // Balanced in USD, the close impact does not depend on the price; a price search passes it in once.
-  close: PriceImpact = closePriceImpactUsd(p, m, s, midPrice(prices.index)),
+  close: PriceImpact = closePriceImpactUsd(p, m, before, midPrice(prices.index)),
 ): LiquidationCheck {
+  const s = accruedState(p, m, before, prices);
   const remainingCollateralUsd =
     p.collateralAmount * prices.collateral.min +
     positionPnlUsd(p, m, s, prices) +

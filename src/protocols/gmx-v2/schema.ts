@@ -8,7 +8,10 @@ export type GmxV2MarketValueKind =
   | "cumulativeBorrowingFactor"
   | "fundingFeeAmountPerSize"
   | "claimableFundingAmountPerSize"
-  | "virtualPositionInventory";
+  | "virtualPositionInventory"
+  | "borrowingUpdatedAt"
+  | "fundingUpdatedAt"
+  | "savedFundingFactorPerSecond";
 
 /** Market tokens (Reader.getMarket), read once per market. */
 export const gmxV2Market = onchainTable("gmx_v2_market", (t) => ({
@@ -28,7 +31,11 @@ export const gmxV2Market = onchainTable("gmx_v2_market", (t) => ({
  * funding fee amount per size and claimable funding amount per size (per collateral token and side:
  * for the latter, the token the side earns in). The virtual position inventory
  * (VirtualPositionInventoryUpdated, and the DataStore's value read with the parameters) is keyed by
- * its virtual token id in `market` (a bytes32; collateralToken zero, isLong false).
+ * its virtual token id in `market` (a bytes32; collateralToken zero, isLong false). The accrual clock
+ * (when each side's borrowing and the market's funding were last advanced, and the saved adaptive
+ * funding factor) has no events: it is read at the end of each block that advances it
+ * (CumulativeBorrowingFactorUpdated) or reads the parameters (collateralToken zero; isLong per side
+ * for borrowing, false otherwise).
  */
 export const gmxV2MarketValue = onchainTable(
   "gmx_v2_market_value",
@@ -74,6 +81,29 @@ export const gmxV2MarketParams = onchainTable(
     maxPnlFactorForTradersShort: t.bigint().notNull(),
     useOpenInterestInTokensForBalance: t.boolean().notNull(),
     virtualTokenId: t.hex(),
+    borrowingFactorLong: t.bigint().notNull(),
+    borrowingFactorShort: t.bigint().notNull(),
+    borrowingExponentFactorLong: t.bigint().notNull(),
+    borrowingExponentFactorShort: t.bigint().notNull(),
+    optimalUsageFactorLong: t.bigint().notNull(),
+    optimalUsageFactorShort: t.bigint().notNull(),
+    baseBorrowingFactorLong: t.bigint().notNull(),
+    baseBorrowingFactorShort: t.bigint().notNull(),
+    aboveOptimalUsageBorrowingFactorLong: t.bigint().notNull(),
+    aboveOptimalUsageBorrowingFactorShort: t.bigint().notNull(),
+    openInterestReserveFactorLong: t.bigint().notNull(),
+    openInterestReserveFactorShort: t.bigint().notNull(),
+    maxOpenInterestLong: t.bigint().notNull(),
+    maxOpenInterestShort: t.bigint().notNull(),
+    skipBorrowingFeeForSmallerSide: t.boolean().notNull(),
+    fundingFactor: t.bigint().notNull(),
+    fundingExponentFactor: t.bigint().notNull(),
+    fundingIncreaseFactorPerSecond: t.bigint().notNull(),
+    fundingDecreaseFactorPerSecond: t.bigint().notNull(),
+    thresholdForStableFunding: t.bigint().notNull(),
+    thresholdForDecreaseFunding: t.bigint().notNull(),
+    minFundingFactorPerSecond: t.bigint().notNull(),
+    maxFundingFactorPerSecond: t.bigint().notNull(),
   }),
   (table) => ({ lookup: index().on(table.chainId, table.eventEmitter, table.market, table.blockNumber) }),
 );

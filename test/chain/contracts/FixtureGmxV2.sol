@@ -170,6 +170,7 @@ contract FixtureGmxV2 {
     error LiquidatablePosition(int256 remaining, int256 minCollateralUsdForLeverage);
     error NotLiquidatable(int256 remaining, int256 minCollateralUsdForLeverage);
     error InvalidSecondaryOrderType(uint256 secondaryOrderType);
+    error EmptyPool(address market);
 
     uint256 private constant FLOAT_PRECISION = 1e30;
     uint256 private constant FUNDING_PRECISION = 1e45; // FLOAT_PRECISION * FLOAT_PRECISION_SQRT
@@ -381,6 +382,11 @@ contract FixtureGmxV2 {
 
     function setCumulativeBorrowingFactor(address market, bool isLong, uint256 value) external onlyOwner {
         _market(market);
+        _setCumulativeBorrowingFactor(market, isLong, value);
+    }
+
+    /// MarketUtils.incrementCumulativeBorrowingFactor's event (emitted even for a zero delta).
+    function _setCumulativeBorrowingFactor(address market, bool isLong, uint256 value) internal {
         uint256 delta = _raise(cumulativeBorrowingFactorKey(market, isLong), value);
 
         EventLogData memory d;
@@ -558,6 +564,7 @@ contract FixtureGmxV2 {
     // ---------------------------------------------------------------- order execution
 
     function _increase(Order memory o) internal {
+        _updateFundingAndBorrowingState(o.market);
         (bytes32 key, Position memory p) = _loadPosition(o);
         Execution memory e = _execution(key, p);
 
@@ -593,6 +600,7 @@ contract FixtureGmxV2 {
     }
 
     function _decrease(Order memory o) internal {
+        _updateFundingAndBorrowingState(o.market);
         (bytes32 key, Position memory p) = _loadPosition(o);
         if (p.sizeInUsd == 0) revert PositionNotFound(key);
         if (o.sizeDeltaUsd > p.sizeInUsd) revert SizeDeltaTooLarge(o.sizeDeltaUsd, p.sizeInUsd);
@@ -944,19 +952,206 @@ contract FixtureGmxV2 {
 
     /// PricingUtils.applyImpactFactor (v2.0 on, no "/ 2"): Precision.applyExponentFactor, then applyFactor.
     function _applyImpactFactor(address market, uint256 diffUsd, bool isPositive) internal view returns (uint256) {
-        if (diffUsd < FLOAT_PRECISION) return 0;
         (uint256 factor, uint256 exponent) = _adjustedImpact(market, isPositive);
-        uint256 value = exponent == FLOAT_PRECISION
-            ? diffUsd
-            : PRBMathUD60x18.pow(diffUsd / FLOAT_TO_WEI_DIVISOR, exponent / FLOAT_TO_WEI_DIVISOR) * FLOAT_TO_WEI_DIVISOR;
-        return _applyFactor(value, factor);
+        return _applyFactor(_applyExponentFactor(diffUsd, exponent), factor);
+    }
+
+    /// Precision.applyExponentFactor: 0 under $1, the value itself for an exponent of 1, else PRBMath's pow in 18 decimals.
+    function _applyExponentFactor(uint256 value, uint256 exponent) internal pure returns (uint256) {
+        if (value < FLOAT_PRECISION) return 0;
+        if (exponent == FLOAT_PRECISION) return value;
+        return PRBMathUD60x18.pow(value / FLOAT_TO_WEI_DIVISOR, exponent / FLOAT_TO_WEI_DIVISOR) * FLOAT_TO_WEI_DIVISOR;
+    }
+
+    // ---------------------------------------------------------------- borrowing and funding accrual (main)
+
+    /// Keys.sol (market, isLong) and (market) keys by name.
+    function sideKey(string memory name, address market, bool isLong) public pure returns (bytes32) {
+        return keccak256(abi.encode(keccak256(abi.encode(name)), market, isLong));
+    }
+
+    function marketKey(string memory name, address market) public pure returns (bytes32) {
+        return keccak256(abi.encode(keccak256(abi.encode(name)), market));
+    }
+
+    /// MarketUtils.getNextFundingAmountPerSize's result: deltas per [side: 0 long, 1 short][slot: 0 long token, 1 short token].
+    struct FundingNext {
+        uint256 factorPerSecond;
+        bool longsPayShorts;
+        int256 nextSavedFactorPerSecond;
+        uint256[2][2] feeDelta;
+        uint256[2][2] claimableDelta;
+    }
+
+    /// PositionUtils.updateFundingAndBorrowingState: funding, then borrowing for longs and shorts, each to block.timestamp.
+    function _updateFundingAndBorrowingState(address market) internal {
+        MarketProps memory m = markets[market];
+        FundingNext memory r = _nextFunding(market);
+        address[2] memory tokens = [m.longToken, m.shortToken];
+        for (uint256 slot = 0; slot < 2; slot++) {
+            for (uint256 side = 0; side < 2; side++) {
+                bytes32 key = fundingFeeAmountPerSizeKey(market, tokens[slot], side == 0);
+                uint256 delta = r.feeDelta[side][slot];
+                if (delta != 0) _raisePerSize("FundingFeeAmountPerSizeUpdated", key, market, tokens[slot], side == 0, uints[key] + delta);
+            }
+        }
+        for (uint256 slot = 0; slot < 2; slot++) {
+            for (uint256 side = 0; side < 2; side++) {
+                bytes32 key = claimableFundingAmountPerSizeKey(market, tokens[slot], side == 0);
+                uint256 delta = r.claimableDelta[side][slot];
+                if (delta != 0) _raisePerSize("ClaimableFundingAmountPerSizeUpdated", key, market, tokens[slot], side == 0, uints[key] + delta);
+            }
+        }
+        ints[marketKey("SAVED_FUNDING_FACTOR_PER_SECOND", market)] = r.nextSavedFactorPerSecond;
+        uints[marketKey("FUNDING_UPDATED_AT", market)] = block.timestamp;
+        for (uint256 side = 0; side < 2; side++) {
+            _setCumulativeBorrowingFactor(market, side == 0, _nextCumulativeBorrowingFactor(market, side == 0));
+            uints[sideKey("CUMULATIVE_BORROWING_FACTOR_UPDATED_AT", market, side == 0)] = block.timestamp;
+        }
+    }
+
+    /// A per-size accumulator (funding fee or claimable) as the next update would leave it; a single-token market adds both slots.
+    function _nextPerSize(address market, address token, bool isLong, bool isFee) internal view returns (uint256 value) {
+        MarketProps memory m = markets[market];
+        value = uints[isFee ? fundingFeeAmountPerSizeKey(market, token, isLong) : claimableFundingAmountPerSizeKey(market, token, isLong)];
+        FundingNext memory r = _nextFunding(market);
+        uint256 side = isLong ? 0 : 1;
+        if (token == m.longToken) value += isFee ? r.feeDelta[side][0] : r.claimableDelta[side][0];
+        if (token == m.shortToken) value += isFee ? r.feeDelta[side][1] : r.claimableDelta[side][1];
+    }
+
+    function _secondsSince(bytes32 updatedAtKey) internal view returns (uint256) {
+        uint256 updatedAt = uints[updatedAtKey];
+        return updatedAt == 0 ? 0 : block.timestamp - updatedAt;
+    }
+
+    /// MarketUtils.getNextCumulativeBorrowingFactor: the stored factor plus seconds x the rate at the current state and prices.
+    function _nextCumulativeBorrowingFactor(address market, bool isLong) internal view returns (uint256) {
+        uint256 current = uints[cumulativeBorrowingFactorKey(market, isLong)];
+        uint256 secs = _secondsSince(sideKey("CUMULATIVE_BORROWING_FACTOR_UPDATED_AT", market, isLong));
+        return secs == 0 ? current : current + secs * _borrowingFactorPerSecond(markets[market], isLong);
+    }
+
+    /// MarketUtils.getBorrowingFactorPerSecond: reserved USD against the side's pool, by the kink or the exponent model.
+    function _borrowingFactorPerSecond(MarketProps memory m, bool isLong) internal view returns (uint256) {
+        uint256 reservedUsd;
+        if (isLong) {
+            (uint256 longTokens, ) = _openInterestsInTokens(m);
+            reservedUsd = longTokens * _price(m.indexToken).max;
+        } else {
+            (, reservedUsd) = _openInterests(m);
+        }
+        if (reservedUsd == 0) return 0;
+        if (bools[keccak256(abi.encode("SKIP_BORROWING_FEE_FOR_SMALLER_SIDE"))]) {
+            (uint256 longOi, uint256 shortOi) = _balanceOpenInterests(m);
+            if (isLong ? longOi < shortOi : shortOi < longOi) return 0;
+        }
+        address poolToken = isLong ? m.longToken : m.shortToken;
+        uint256 poolUsd = (uints[poolAmountKey(m.marketToken, poolToken)] / (m.longToken == m.shortToken ? 2 : 1)) * _price(poolToken).min;
+        if (poolUsd == 0) revert EmptyPool(m.marketToken);
+        uint256 optimal = uints[sideKey("OPTIMAL_USAGE_FACTOR", m.marketToken, isLong)];
+        if (optimal != 0) {
+            // getKinkBorrowingFactor with getUsageFactor (reserve usage only, v2.2 on)
+            uint256 usage = _toFactor(reservedUsd, _applyFactor(poolUsd, uints[sideKey("OPEN_INTEREST_RESERVE_FACTOR", m.marketToken, isLong)]));
+            uint256 base = uints[sideKey("BASE_BORROWING_FACTOR", m.marketToken, isLong)];
+            uint256 factor = _applyFactor(usage, base);
+            if (usage > optimal && FLOAT_PRECISION > optimal) {
+                uint256 above = uints[sideKey("ABOVE_OPTIMAL_USAGE_BORROWING_FACTOR", m.marketToken, isLong)];
+                factor += (above > base ? above - base : 0) * (usage - optimal) / (FLOAT_PRECISION - optimal);
+            }
+            return factor;
+        }
+        uint256 reservedToPool = _toFactor(_applyExponentFactor(reservedUsd, uints[sideKey("BORROWING_EXPONENT_FACTOR", m.marketToken, isLong)]), poolUsd);
+        return _applyFactor(reservedToPool, uints[sideKey("BORROWING_FACTOR", m.marketToken, isLong)]);
+    }
+
+    /// MarketUtils.getOpenInterestForBalance: USD, or index tokens at the mid price when the market balances in tokens.
+    function _balanceOpenInterests(MarketProps memory m) internal view returns (uint256, uint256) {
+        if (!bools[USE_OPEN_INTEREST_IN_TOKENS_FOR_BALANCE]) return _openInterests(m);
+        (uint256 longTokens, uint256 shortTokens) = _openInterestsInTokens(m);
+        uint256 mid = _midPrice(m.indexToken);
+        return (longTokens * mid, shortTokens * mid);
+    }
+
+    /// MarketUtils.getNextFundingAmountPerSize: the paying side's size x seconds x rate, split by its collateral, per size.
+    function _nextFunding(address market) internal view returns (FundingNext memory r) {
+        MarketProps memory m = markets[market];
+        uint256 divisor = m.longToken == m.shortToken ? 2 : 1;
+        uint256[2][2] memory oi;
+        for (uint256 side = 0; side < 2; side++) {
+            oi[side][0] = uints[openInterestKey(market, m.longToken, side == 0)] / divisor;
+            oi[side][1] = uints[openInterestKey(market, m.shortToken, side == 0)] / divisor;
+        }
+        uint256 longOi = oi[0][0] + oi[0][1];
+        uint256 shortOi = oi[1][0] + oi[1][1];
+        if (longOi == 0 || shortOi == 0) return r;
+        uint256 secs = _secondsSince(marketKey("FUNDING_UPDATED_AT", market));
+        (r.factorPerSecond, r.longsPayShorts, r.nextSavedFactorPerSecond) = _nextFundingFactorPerSecond(m, secs);
+        uint256 fundingUsd = _applyFactor(r.longsPayShorts ? longOi : shortOi, secs * r.factorPerSecond) / divisor;
+        uint256 payer = r.longsPayShorts ? 0 : 1;
+        for (uint256 slot = 0; slot < 2; slot++) {
+            uint256 share = _mulDiv(fundingUsd, oi[payer][slot], r.longsPayShorts ? longOi : shortOi, false);
+            uint256 priceMax = _price(slot == 0 ? m.longToken : m.shortToken).max;
+            r.feeDelta[payer][slot] = _fundingPerSize(share, oi[payer][slot], priceMax, true);
+            r.claimableDelta[1 - payer][slot] = _fundingPerSize(share, r.longsPayShorts ? shortOi : longOi, priceMax, false);
+        }
+    }
+
+    /// MarketUtils.getFundingAmountPerSizeDelta.
+    function _fundingPerSize(uint256 fundingUsd, uint256 openInterest, uint256 tokenPrice, bool roundUp) internal pure returns (uint256) {
+        if (fundingUsd == 0 || openInterest == 0) return 0;
+        uint256 perSizeUsd = _mulDiv(fundingUsd, FUNDING_PRECISION, openInterest, roundUp);
+        return roundUp ? _ceilDiv(perSizeUsd, tokenPrice) : perSizeUsd / tokenPrice;
+    }
+
+    /// MarketUtils.getNextFundingFactorPerSecond (main): skew factor, then fixed (capped) or adaptive from the saved factor.
+    function _nextFundingFactorPerSecond(MarketProps memory m, uint256 secs) internal view returns (uint256, bool, int256) {
+        (uint256 longOi, uint256 shortOi) = _balanceOpenInterests(m);
+        address market = m.marketToken;
+        uint256 increaseFactor = uints[marketKey("FUNDING_INCREASE_FACTOR_PER_SECOND", market)];
+        uint256 diffUsd = _absDiff(longOi, shortOi);
+        if (diffUsd == 0 && increaseFactor == 0) return (0, true, 0);
+        uint256 skew = _toFactor(_applyExponentFactor(diffUsd, uints[marketKey("FUNDING_EXPONENT_FACTOR", market)]), longOi + shortOi);
+        uint256 maxFactor = uints[marketKey("MAX_FUNDING_FACTOR_PER_SECOND", market)];
+        if (increaseFactor == 0) {
+            uint256 factor = _applyFactor(skew, uints[marketKey("FUNDING_FACTOR", market)]);
+            return (factor > maxFactor ? maxFactor : factor, longOi > shortOi, 0);
+        }
+        int256 saved = ints[marketKey("SAVED_FUNDING_FACTOR_PER_SECOND", market)];
+        int256 next = saved;
+        bool sameDirection = (saved > 0 && longOi > shortOi) || (saved < 0 && shortOi > longOi);
+        if (!sameDirection || skew > uints[marketKey("THRESHOLD_FOR_STABLE_FUNDING", market)]) {
+            int256 increase = int256(_applyFactor(skew, increaseFactor) * secs);
+            next = saved + (longOi < shortOi ? -increase : increase);
+        } else if (skew < uints[marketKey("THRESHOLD_FOR_DECREASE_FUNDING", market)] && saved != 0) {
+            uint256 magnitude = uint256(saved > 0 ? saved : -saved);
+            uint256 decrease = uints[marketKey("FUNDING_DECREASE_FACTOR_PER_SECOND", market)] * secs;
+            int256 sign = saved > 0 ? int256(1) : int256(-1);
+            next = magnitude <= decrease ? sign : int256(magnitude - decrease) * sign;
+        }
+        next = _boundMagnitude(next, 0, maxFactor);
+        int256 withMin = _boundMagnitude(next, uints[marketKey("MIN_FUNDING_FACTOR_PER_SECOND", market)], maxFactor);
+        return (uint256(withMin > 0 ? withMin : -withMin), withMin > 0, next);
+    }
+
+    /// Calc.boundMagnitude: |value| clamped to [min, max], sign kept (0 counts as positive).
+    function _boundMagnitude(int256 value, uint256 min, uint256 max) internal pure returns (int256) {
+        uint256 magnitude = uint256(value > 0 ? value : -value);
+        if (magnitude < min) magnitude = min;
+        if (magnitude > max) magnitude = max;
+        return value < 0 ? -int256(magnitude) : int256(magnitude);
+    }
+
+    /// Precision.toFactor: 0 for a zero value; reverts on a zero divisor otherwise.
+    function _toFactor(uint256 value, uint256 divisor) internal pure returns (uint256) {
+        return value == 0 ? 0 : PRBMath.mulDiv(value, FLOAT_PRECISION, divisor);
     }
 
     // ---------------------------------------------------------------- fees (collateral token amounts)
 
     /// The funding a position owes is rounded up.
     function _fundingFeeAmount(Position memory p) internal view returns (uint256) {
-        uint256 perSize = uints[fundingFeeAmountPerSizeKey(p.market, p.collateralToken, p.isLong)];
+        uint256 perSize = _nextPerSize(p.market, p.collateralToken, p.isLong, true);
         return _mulDiv(p.sizeInUsd, perSize - p.fundingFeeAmountPerSize, FUNDING_PRECISION, true);
     }
 
@@ -971,16 +1166,16 @@ contract FixtureGmxV2 {
         f.positionFeeAmount = _applyFactor(sizeDeltaUsd, f.positionFeeFactor) / collateralMinPrice;
         f.traderDiscountFactor = traderDiscountFactor[p.account];
         f.traderDiscountAmount = _applyFactor(f.positionFeeAmount, f.traderDiscountFactor);
-        f.borrowingFeeUsd = _applyFactor(p.sizeInUsd, uints[cumulativeBorrowingFactorKey(p.market, p.isLong)] - p.borrowingFactor);
+        f.borrowingFeeUsd = _applyFactor(p.sizeInUsd, _nextCumulativeBorrowingFactor(p.market, p.isLong) - p.borrowingFactor);
         f.borrowingFeeAmount = f.borrowingFeeUsd / collateralMinPrice;
         f.fundingFeeAmount = _fundingFeeAmount(p);
         // MarketUtils.getFundingAmount(roundUp = false): what the position earned since its snapshots
         MarketProps memory m = markets[p.market];
         f.claimableLongTokenAmount = _mulDiv(
-            p.sizeInUsd, uints[claimableFundingAmountPerSizeKey(p.market, m.longToken, p.isLong)] - p.longTokenClaimableFundingAmountPerSize, FUNDING_PRECISION, false
+            p.sizeInUsd, _nextPerSize(p.market, m.longToken, p.isLong, false) - p.longTokenClaimableFundingAmountPerSize, FUNDING_PRECISION, false
         );
         f.claimableShortTokenAmount = _mulDiv(
-            p.sizeInUsd, uints[claimableFundingAmountPerSizeKey(p.market, m.shortToken, p.isLong)] - p.shortTokenClaimableFundingAmountPerSize, FUNDING_PRECISION, false
+            p.sizeInUsd, _nextPerSize(p.market, m.shortToken, p.isLong, false) - p.shortTokenClaimableFundingAmountPerSize, FUNDING_PRECISION, false
         );
         f.totalCostAmount = f.positionFeeAmount - f.traderDiscountAmount + f.borrowingFeeAmount + f.fundingFeeAmount;
     }
