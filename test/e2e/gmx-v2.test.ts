@@ -8,7 +8,7 @@ import { deployGmxV2Fixture, feedUnitPrice, type GmxV2Deployment } from "../chai
 import { GmxV2Keeper, simulateGmxV2, type GmxV2PositionRef, type GmxV2SimulationSummary, type GmxV2StoredPosition } from "../chain/gmx-v2-simulate";
 import { simulate, type SimulationSummary } from "../chain/simulate";
 import { GmxV2EventEmitterAbi } from "../../abis/GmxV2EventEmitter";
-import { decodeGmxV2Event, type PositionFees } from "../../src/protocols/gmx-v2/event-log";
+import { decodeGmxV2Event, type InsolventClose, type PositionChange, type PositionFees } from "../../src/protocols/gmx-v2/event-log";
 import { maxPnlFactorForTradersKey, virtualInventoryForPositionsKey, virtualTokenIdKey } from "../../src/protocols/gmx-v2/keys";
 import { DATABASES } from "../support/databases";
 import { dumpTables, indexFixtureChain, stopAll, type Indexer } from "../support/indexer";
@@ -287,6 +287,38 @@ describe.each(DATABASES)("GMX v2 end to end on %s", (database) => {
       expect(Object.fromEntries(w.totals.netNotional.map((n: any) => [n.asset, usd(n.netUsd)]))).toEqual(Object.fromEntries(net));
     }
     expect(combined).toBeGreaterThan(0);
+  });
+
+  it("lists the liquidations a position's collateral could not pay for, as InsolventClose reports them", async () => {
+    // Every InsolventClose (EventLog, no topics) and the account of the PositionDecrease its order produced.
+    const logs = await chainClients(d.rpcUrl).publicClient.getLogs({ address: g.address, fromBlock: BigInt(g.startBlock) });
+    const decoded = logs.map((log) => ({ log, args: (decodeEventLog({ abi: GmxV2EventEmitterAbi, data: log.data, topics: log.topics }) as { args: any }).args }));
+    const expected = new Map<string, unknown[]>();
+    for (const { log, args } of decoded) {
+      if (args.eventName !== "InsolventClose") continue;
+      const close = decodeGmxV2Event(args.eventName, args.eventData) as InsolventClose;
+      const decrease = decoded.find((x) => x.log.transactionHash === log.transactionHash && x.args.eventName === "PositionDecrease")!;
+      const change = decodeGmxV2Event("PositionDecrease", decrease.args.eventData) as PositionChange;
+      const list = expected.get(change.account.toLowerCase()) ?? [];
+      list.push({
+        orderKey: close.orderKey,
+        positionKey: change.positionKey,
+        side: change.isLong ? "long" : "short",
+        collateralAmountRaw: close.positionCollateralAmount.toString(),
+        uncoveredCostUsd: formatUnits(close.remainingCostUsd, 30),
+        basePnlUsd: formatUnits(close.basePnlUsd, 30),
+        step: close.step,
+      });
+      expected.set(change.account.toLowerCase(), list);
+    }
+    // The scripted 40x BTC long lost more than its collateral in a 5% drop.
+    expect(expected.get(scripted.toLowerCase())).toMatchObject([{ positionKey: k.key(scriptedRef), step: "pnl" }]);
+    const query = `query ($w: String!) { gmxV2InsolventCloses(wallet: $w) { orderKey positionKey side collateralAmountRaw uncoveredCostUsd basePnlUsd step } }`;
+    for (const account of [...v2.wallets, scripted]) {
+      const r = await indexer.query(query, { w: account });
+      expect(r.errors).toBeUndefined();
+      expect([account, r.data.gmxV2InsolventCloses]).toEqual([account, expected.get(account.toLowerCase()) ?? []]);
+    }
   });
 
   it("records each event's post-state, pending impact included, and marks liquidations and ADL", async () => {

@@ -150,4 +150,25 @@ describe("GMX v2 EventLogData decoding by key", () => {
       timestamp: 5n,
     });
   });
+
+  it("decodes InsolventClose from a topic-less EventLog, with its step since v2.1 and without it in v2.0", () => {
+    const topics = encodeEventTopics({ abi: GmxV2EventEmitterAbi, eventName: "EventLog", args: { eventNameHash: "InsolventClose" } });
+    // EventLog's topics: the signature and keccak256("InsolventClose") (0xcfa5615f...), nothing else.
+    expect(topics).toEqual([expect.any(String), keccak256(toHex("InsolventClose"))]);
+    expect(topics[1]).toMatch(/^0xcfa5615f/);
+    const items: Items = {
+      bytes32Items: [["orderKey", orderKey]],
+      uintItems: [["positionCollateralAmount", 490n * 10n ** 6n], ["remainingCostUsd", 160n * 10n ** 30n]],
+      intItems: [["basePnlUsd", -650n * 10n ** 30n]],
+      stringItems: [["step", "pnl"]],
+    };
+    const encode = (data: Items) =>
+      encodeAbiParameters([{ type: "address" }, { type: "string" }, { type: "tuple", components: EventLogDataComponents }], [handler, "InsolventClose", payload(data) as any]);
+    const log = decodeEventLog({ abi: GmxV2EventEmitterAbi, topics: topics as [Hex, ...Hex[]], data: encode(items) });
+    expect(log.eventName).toBe("EventLog");
+    const expected = { kind: "InsolventClose", orderKey, positionCollateralAmount: 490n * 10n ** 6n, remainingCostUsd: 160n * 10n ** 30n, basePnlUsd: -650n * 10n ** 30n };
+    expect(decodeGmxV2Event(log.args.eventName, log.args.eventData as any)).toEqual({ ...expected, step: "pnl" });
+    const v20 = decodeEventLog({ abi: GmxV2EventEmitterAbi, topics: topics as [Hex, ...Hex[]], data: encode({ ...items, stringItems: [] }) });
+    expect(decodeGmxV2Event(v20.args.eventName, v20.args.eventData as any)).toEqual({ ...expected, step: undefined });
+  });
 });

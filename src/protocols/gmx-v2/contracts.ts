@@ -34,6 +34,7 @@ export const gmxV2Contracts = (config: ExposureConfig) => ({
     filter: [
       { event: "EventLog1" as const, args: { eventNameHash: [...FOLLOWED_EVENTS.EventLog1] } },
       { event: "EventLog2" as const, args: { eventNameHash: [...FOLLOWED_EVENTS.EventLog2] } },
+      { event: "EventLog" as const, args: { eventNameHash: [...FOLLOWED_EVENTS.EventLog] } },
     ],
     chain: contractChains(gmxV2Deployments(config).map((d) => ({ chain: d.chain, address: d.eventEmitter, startBlock: d.startBlock }))),
   },

@@ -42,6 +42,7 @@ export function eventItems(eventName: string, data: EventLogData) {
     int: lookup(data.intItems, "int"),
     bool: lookup(data.boolItems, "bool"),
     bytes32: lookup(data.bytes32Items, "bytes32"),
+    string: lookup(data.stringItems, "string"),
   };
 }
 
@@ -62,6 +63,8 @@ export const FOLLOWED_EVENTS = {
     "FundingFeesClaimed",
   ],
   EventLog2: ["OrderExecuted", "VirtualPositionInventoryUpdated"],
+  // No topics: DecreasePositionCollateralUtils.handleEarlyReturn emits it with EventEmitter.emitEventLog.
+  EventLog: ["InsolventClose"],
 } as const;
 
 /** Order.OrderType.Liquidation (order/Order.sol). */
@@ -109,6 +112,22 @@ export type PositionFees = {
 };
 
 /**
+ * InsolventClose (all v2 releases): a liquidation or ADL closed a position whose collateral did not
+ * cover its costs; the pool bore `remainingCostUsd`. Emitted before its order's PositionDecrease.
+ */
+export type InsolventClose = {
+  kind: "InsolventClose";
+  orderKey: Hex;
+  /** The position's collateral before the close (collateral-token units). */
+  positionCollateralAmount: bigint;
+  /** What the collateral could not pay (USD 1e30). */
+  remainingCostUsd: bigint;
+  basePnlUsd: bigint;
+  /** Where the collateral ran out: funding, pnl, fees, impact or diff (v2.1 on; undefined in v2.0). */
+  step: string | undefined;
+};
+
+/**
  * Market values kept per collateral token and side, by event name, with the item holding the value
  * after the update (MarketEventUtils: open interest in USD and in tokens, funding fee and claimable
  * funding amounts per size).
@@ -124,6 +143,7 @@ export type SideValueEventName = keyof typeof SIDE_VALUE_ITEM;
 export type GmxV2Event =
   | PositionChange
   | PositionFees
+  | InsolventClose
   | { kind: "OraclePriceUpdate"; token: Address; minPrice: bigint; maxPrice: bigint; timestamp: bigint | undefined }
   | { kind: "OrderExecuted"; orderKey: Hex; account: Address | undefined; secondaryOrderType: bigint }
   | { kind: SideValueEventName; market: Address; collateralToken: Address; isLong: boolean; value: bigint }
@@ -228,6 +248,17 @@ export function decodeGmxV2Event(eventName: string, data: EventLogData): GmxV2Ev
         token: i.address.required("token"),
         virtualTokenId: i.bytes32.required("virtualTokenId"),
         nextValue: i.int.required("nextValue"),
+      };
+    }
+    case "InsolventClose": {
+      const i = eventItems(eventName, data);
+      return {
+        kind: eventName,
+        orderKey: i.bytes32.required("orderKey"),
+        positionCollateralAmount: i.uint.required("positionCollateralAmount"),
+        remainingCostUsd: i.uint.required("remainingCostUsd"),
+        basePnlUsd: i.int.required("basePnlUsd"),
+        step: i.string.optional("step"),
       };
     }
     case "CumulativeBorrowingFactorUpdated": {

@@ -5,6 +5,7 @@ import {
   gmxV2MarketParams,
   gmxV2MarketValue,
   gmxV2OraclePrice,
+  gmxV2InsolventClose,
   gmxV2Order,
   position,
   positionEvent,
@@ -234,7 +235,16 @@ async function applyPositionChange(context: Ctx, event: Evt, e: PositionChange) 
   const price = e.executionPrice === undefined || indexDecimals === undefined ? null : toWholeTokenPrice(e.executionPrice, indexDecimals);
   const feeUsd = fees ? fees.totalCostAmount * fees.collateralTokenPriceMin : null;
   await context.db.insert(positionEvent).values(positionEventRow(id, kind, event, row, { sizeDeltaUsd: e.sizeDeltaUsd, price, feeUsd }));
-  if (e.orderKey) await context.db.insert(gmxV2Order).values({ id: `${context.chain.id}:${e.orderKey}`, positionEventId: id }).onConflictDoUpdate({ positionEventId: id });
+  if (e.orderKey) {
+    const orderId = `${context.chain.id}:${e.orderKey}`;
+    await context.db.insert(gmxV2Order).values({ id: orderId, positionEventId: id }).onConflictDoUpdate({ positionEventId: id });
+    // An insolvent close is reported before its PositionDecrease: name the position it closed.
+    if (await context.db.find(gmxV2InsolventClose, { id: orderId })) {
+      await context.db
+        .update(gmxV2InsolventClose, { id: orderId })
+        .set({ positionEventId: id, account: e.account, positionKey: e.positionKey, market: e.market, collateralToken: e.collateralToken, isLong: e.isLong });
+    }
+  }
   await recordMarketParams(context, event, e.market);
 }
 
@@ -294,6 +304,20 @@ async function onEventLog(event: Evt, context: Ctx) {
       await context.db.insert(gmxV2ClaimableFunding).values({ id, ...row }).onConflictDoUpdate(row);
       return;
     }
+    case "InsolventClose":
+      await context.db.insert(gmxV2InsolventClose).values({
+        id: `${context.chain.id}:${e.orderKey}`,
+        chainId: context.chain.id,
+        eventEmitter: event.log.address,
+        orderKey: e.orderKey,
+        collateralAmount: e.positionCollateralAmount,
+        remainingCostUsd: e.remainingCostUsd,
+        basePnlUsd: e.basePnlUsd,
+        step: e.step ?? null,
+        blockNumber: event.block.number,
+        transactionHash: event.transaction.hash,
+      });
+      return;
     case "OrderExecuted": {
       if (e.secondaryOrderType !== SECONDARY_ORDER_TYPE_ADL) return;
       // Auto-deleveraging executes a decrease order; label the position event that order produced.
@@ -306,3 +330,4 @@ async function onEventLog(event: Evt, context: Ctx) {
 
 ponder.on("GmxV2EventEmitter:EventLog1", ({ event, context }) => onEventLog(event as Evt, context as Ctx));
 ponder.on("GmxV2EventEmitter:EventLog2", ({ event, context }) => onEventLog(event as Evt, context as Ctx));
+ponder.on("GmxV2EventEmitter:EventLog", ({ event, context }) => onEventLog(event as Evt, context as Ctx));

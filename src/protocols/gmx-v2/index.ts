@@ -2,6 +2,7 @@ import type { ProtocolAdapter } from "../../core/adapter";
 import type { Protocol } from "../../core/protocol";
 import { assessGmxV2 } from "./assess";
 import { claimableFunding } from "./claimable-funding";
+import { insolventCloses } from "./insolvent-closes";
 import { GMX_V2 } from "./normalise";
 import { gmxV2Contracts } from "./contracts";
 import * as tables from "./schema";
@@ -36,12 +37,39 @@ export const gmxV2Protocol = {
         "Block of the last credit or claim; null when only open positions have earned."
         updatedBlock: BigInt
       }
+      "GMX v2: a liquidation or ADL that closed a position whose collateral did not cover its costs (InsolventClose)."
+      type GmxV2InsolventClose {
+        chainId: Int!
+        eventEmitter: String!
+        orderKey: String!
+        positionKey: String
+        "The market token."
+        market: String
+        side: String
+        collateralToken: String
+        "The position's collateral before the close, in token units."
+        collateralAmountRaw: BigInt!
+        collateralAmount: String
+        "What the collateral could not pay and the pool bore (USD, exact)."
+        uncoveredCostUsd: String!
+        "Realised PnL of the close before price impact (USD, exact)."
+        basePnlUsd: String!
+        "Where the collateral ran out: funding, pnl, fees, impact or diff; null before v2.1."
+        step: String
+        blockNumber: BigInt!
+        transactionHash: String!
+      }
       extend type Query {
         "Funding the wallet is owed on GMX v2: claimable now, and earned on open positions since their last order."
         gmxV2ClaimableFunding(wallet: String!): [GmxV2ClaimableFunding!]!
+        "The wallet's GMX v2 positions closed insolvent, oldest first."
+        gmxV2InsolventCloses(wallet: String!): [GmxV2InsolventClose!]!
       }`,
     resolvers: (deps) => ({
-      Query: { gmxV2ClaimableFunding: (_: unknown, args: { wallet: string }) => claimableFunding(deps, args.wallet) },
+      Query: {
+        gmxV2ClaimableFunding: (_: unknown, args: { wallet: string }) => claimableFunding(deps, args.wallet),
+        gmxV2InsolventCloses: (_: unknown, args: { wallet: string }) => insolventCloses(deps, args.wallet),
+      },
     }),
   },
 } satisfies Protocol;

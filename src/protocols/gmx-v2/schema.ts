@@ -144,6 +144,34 @@ export const gmxV2ClaimableFunding = onchainTable(
   (table) => ({ byAccount: index().on(table.account) }),
 );
 
+/**
+ * Liquidations and ADLs the position's collateral could not pay for (InsolventClose), by order; the
+ * position they closed is filled in from the order's PositionDecrease, which follows in the same
+ * transaction.
+ */
+export const gmxV2InsolventClose = onchainTable(
+  "gmx_v2_insolvent_close",
+  (t) => ({
+    id: t.text().primaryKey(),
+    chainId: t.integer().notNull(),
+    eventEmitter: t.hex().notNull(),
+    orderKey: t.hex().notNull(),
+    collateralAmount: t.bigint().notNull(),
+    remainingCostUsd: t.bigint().notNull(),
+    basePnlUsd: t.bigint().notNull(),
+    step: t.text(),
+    blockNumber: t.bigint().notNull(),
+    transactionHash: t.hex().notNull(),
+    positionEventId: t.text(),
+    account: t.hex(),
+    positionKey: t.hex(),
+    market: t.hex(),
+    collateralToken: t.hex(),
+    isLong: t.boolean(),
+  }),
+  (table) => ({ byAccount: index().on(table.account) }),
+);
+
 /** Which position event an order produced, so OrderExecuted (ADL) can label it. */
 export const gmxV2Order = onchainTable("gmx_v2_order", (t) => ({
   id: t.text().primaryKey(),

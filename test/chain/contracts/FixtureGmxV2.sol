@@ -51,6 +51,7 @@ library EventData {
     function initInt(EventLogData memory d, uint256 n) internal pure { d.intItems.items = new IntKeyValue[](n); }
     function initBool(EventLogData memory d, uint256 n) internal pure { d.boolItems.items = new BoolKeyValue[](n); }
     function initBytes32(EventLogData memory d, uint256 n) internal pure { d.bytes32Items.items = new Bytes32KeyValue[](n); }
+    function initString(EventLogData memory d, uint256 n) internal pure { d.stringItems.items = new StringKeyValue[](n); }
 
     function setAddress(EventLogData memory d, uint256 i, string memory key, address value) internal pure {
         d.addressItems.items[i] = AddressKeyValue(key, value);
@@ -63,6 +64,9 @@ library EventData {
     }
     function setBool(EventLogData memory d, uint256 i, string memory key, bool value) internal pure {
         d.boolItems.items[i] = BoolKeyValue(key, value);
+    }
+    function setString(EventLogData memory d, uint256 i, string memory key, string memory value) internal pure {
+        d.stringItems.items[i] = StringKeyValue(key, value);
     }
     function setBytes32(EventLogData memory d, uint256 i, string memory key, bytes32 value) internal pure {
         d.bytes32Items.items[i] = Bytes32KeyValue(key, value);
@@ -143,7 +147,7 @@ contract FixtureGmxV2 {
         uint256 sizeDeltaInTokens;
     }
 
-    // EventEmitter's three events; the fixture has no topic-less event to emit, but the ABI stays complete
+    // EventEmitter's three events
     event EventLog(address msgSender, string eventName, string indexed eventNameHash, EventLogData eventData);
     event EventLog1(address msgSender, string eventName, string indexed eventNameHash, bytes32 indexed topic1, EventLogData eventData);
     event EventLog2(
@@ -662,11 +666,30 @@ contract FixtureGmxV2 {
         int256 remaining = int256(p.collateralAmount) + pnlAmount - int256(fees);
         if (remaining < 0) {
             if (o.orderType != ORDER_TYPE_LIQUIDATION) revert InsufficientCollateral(remaining, o.collateralDeltaAmount);
+            _emitInsolventClose(o, p.collateralAmount, remaining, collateral.min, pnlUsd, pnlAmount);
             remaining = 0;
         }
         if (isFullClose) return 0; // whatever is left goes to the account
         if (uint256(remaining) < o.collateralDeltaAmount) revert InsufficientCollateral(remaining, o.collateralDeltaAmount);
         return uint256(remaining) - o.collateralDeltaAmount;
+    }
+
+    /// DecreasePositionCollateralUtils.handleEarlyReturn: a liquidation the collateral cannot pay for (EventLog, no topics).
+    /// The fixture settles in one step: it ran out on "pnl" when the loss alone passed the collateral, else on "fees".
+    function _emitInsolventClose(Order memory o, uint256 collateralAmount, int256 remaining, uint256 collateralMin, int256 pnlUsd, int256 pnlAmount)
+        internal
+    {
+        EventLogData memory d;
+        d.initBytes32(1);
+        d.setBytes32(0, "orderKey", o.orderKey);
+        d.initUint(2);
+        d.setUint(0, "positionCollateralAmount", collateralAmount);
+        d.setUint(1, "remainingCostUsd", uint256(-remaining) * collateralMin);
+        d.initInt(1);
+        d.setInt(0, "basePnlUsd", pnlUsd);
+        d.initString(1);
+        d.setString(0, "step", int256(collateralAmount) + pnlAmount < 0 ? "pnl" : "fees");
+        emit EventLog(msg.sender, "InsolventClose", "InsolventClose", d);
     }
 
     /// The stored position, or a fresh one for this account/market/collateral/side.
