@@ -60,6 +60,8 @@ export function borrowingFactorPerSecond(m: GmxV2MarketParams, s: GmxV2MarketSta
   const poolUsd = s.pnlPoolAmount * prices.pnlToken.min;
   if (poolUsd === 0n) throw new RangeError("the side's pool is empty: no borrowing rate (the contract reverts)");
   if (side.optimalUsageFactor !== 0n) return kinkBorrowingFactor(m, s, isLong, reservedUsd, poolUsd);
+  // x 0 is 0 whatever the power (skips PRBMath's pow, the costly part of a liquidation search).
+  if (side.factor === 0n) return 0n;
   return applyFactor(toFactor(applyExponentFactor(reservedUsd, side.exponentFactor), poolUsd, "pool USD"), side.factor);
 }
 
@@ -92,8 +94,10 @@ export function fundingFactorPerSecond(m: GmxV2MarketParams, s: GmxV2MarketState
   const oi = gmxV2ReleaseRules(m.release).openInterestInTokensForBalance ? balanceOpenInterest(m, s, index) : { long: s.longOpenInterestUsd, short: s.shortOpenInterestUsd };
   const diffUsd = abs(oi.long - oi.short);
   if (diffUsd === 0n && (gmxV2ReleaseRules(m.release).balancedFundingResets || m.fundingIncreaseFactorPerSecond === 0n)) return { factorPerSecond: 0n, longsPayShorts: true };
+  const fixedRate = m.fundingIncreaseFactorPerSecond === 0n;
+  if (fixedRate && (m.fundingFactor === 0n || m.maxFundingFactorPerSecond === 0n)) return { factorPerSecond: 0n, longsPayShorts: oi.long > oi.short };
   const skew = toFactor(applyExponentFactor(diffUsd, m.fundingExponentFactor), oi.long + oi.short, "open interest");
-  if (m.fundingIncreaseFactorPerSecond === 0n) return { factorPerSecond: minBig(applyFactor(skew, m.fundingFactor), m.maxFundingFactorPerSecond), longsPayShorts: oi.long > oi.short };
+  if (fixedRate) return { factorPerSecond: minBig(applyFactor(skew, m.fundingFactor), m.maxFundingFactorPerSecond), longsPayShorts: oi.long > oi.short };
 
   const saved = savedFactorPerSecond;
   const sameDirection = (saved > 0n && oi.long > oi.short) || (saved < 0n && oi.short > oi.long);
