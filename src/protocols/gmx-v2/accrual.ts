@@ -1,14 +1,12 @@
 import { abs, ceilDiv, minBig } from "../../core/fixed";
 import { gmxV2ReleaseRules } from "./releases";
-import { applyExponentFactor, applyFactor, FLOAT_PRECISION, midPrice, type MinMax } from "./precision";
+import { applyExponentFactor, applyFactor, FLOAT_PRECISION, FUNDING_PRECISION, midPrice, type MinMax } from "./precision";
 import type { GmxV2MarketParams, GmxV2MarketState, GmxV2Position } from "./risk";
 
 // Borrowing and funding the contract accrues between a market's last update and the check:
 // PositionUtils.updateFundingAndBorrowingState runs before every order's liquidation check (v2.1 on:
 // ExecuteOrderUtils.executeOrder), so the check sees the accumulators advanced to its block's timestamp.
 // Formulas: gmx-synthetics market/MarketUtils.sol at v2.1, v2.2 and main (a5c0c883).
-
-const FUNDING_PRECISION = 10n ** 45n;
 
 /** Precision.toFactor: 0 for a value of 0, else value * 1e30 / divisor (the contract reverts on a zero divisor). */
 function toFactor(value: bigint, divisor: bigint, what: string): bigint {
@@ -34,9 +32,14 @@ const borrowingParams = (m: GmxV2MarketParams, isLong: boolean) =>
 /** Prices accrual reads: index (reserved USD, balance), the side's pool token (pool USD) and the position's collateral (funding per size). */
 export type AccrualPrices = { index: MinMax; pnlToken: MinMax; collateral: MinMax };
 
-/** MarketUtils.getOpenInterestForBalance: USD, or index tokens at the mid price when the market balances in tokens (main). */
+/**
+ * The open interest funding and the smaller-side skip balance: MarketUtils.getOpenInterestForBalance on
+ * main (index tokens at the mid price when the market balances in tokens), USD through v2.2.
+ */
 function balanceOpenInterest(m: GmxV2MarketParams, s: GmxV2MarketState, index: MinMax) {
-  if (!m.useOpenInterestInTokensForBalance) return { long: s.longOpenInterestUsd, short: s.shortOpenInterestUsd };
+  if (!gmxV2ReleaseRules(m.release).openInterestInTokensForBalance || !m.useOpenInterestInTokensForBalance) {
+    return { long: s.longOpenInterestUsd, short: s.shortOpenInterestUsd };
+  }
   const mid = midPrice(index);
   return { long: s.longOpenInterestInTokens * mid, short: s.shortOpenInterestInTokens * mid };
 }
@@ -51,10 +54,7 @@ export function borrowingFactorPerSecond(m: GmxV2MarketParams, s: GmxV2MarketSta
   const reservedUsd = isLong ? s.longOpenInterestInTokens * prices.index.max : s.shortOpenInterestUsd;
   if (reservedUsd === 0n) return 0n;
   if (m.skipBorrowingFeeForSmallerSide) {
-    // Compared in USD through v2.2; main compares getOpenInterestForBalance.
-    const oi = gmxV2ReleaseRules(m.release).openInterestInTokensForBalance
-      ? balanceOpenInterest(m, s, prices.index)
-      : { long: s.longOpenInterestUsd, short: s.shortOpenInterestUsd };
+    const oi = balanceOpenInterest(m, s, prices.index);
     if (isLong ? oi.long < oi.short : oi.short < oi.long) return 0n;
   }
   const poolUsd = s.pnlPoolAmount * prices.pnlToken.min;
@@ -91,7 +91,7 @@ export type FundingRate = { factorPerSecond: bigint; longsPayShorts: boolean };
  * Balanced sides reset it in v2.1 and, since v2.2, only without adaptive funding.
  */
 export function fundingFactorPerSecond(m: GmxV2MarketParams, s: GmxV2MarketState, seconds: bigint, savedFactorPerSecond: bigint, index: MinMax): FundingRate {
-  const oi = gmxV2ReleaseRules(m.release).openInterestInTokensForBalance ? balanceOpenInterest(m, s, index) : { long: s.longOpenInterestUsd, short: s.shortOpenInterestUsd };
+  const oi = balanceOpenInterest(m, s, index);
   const diffUsd = abs(oi.long - oi.short);
   if (diffUsd === 0n && (gmxV2ReleaseRules(m.release).balancedFundingResets || m.fundingIncreaseFactorPerSecond === 0n)) return { factorPerSecond: 0n, longsPayShorts: true };
   const fixedRate = m.fundingIncreaseFactorPerSecond === 0n;

@@ -3,6 +3,8 @@ import { pow } from "./prb-pow";
 // gmx-synthetics utils/Precision.sol and price/Price.sol: the fixed-point primitives every GMX v2 formula uses.
 
 export const FLOAT_PRECISION = 10n ** 30n;
+/** Funding amounts per size: FLOAT_PRECISION x FLOAT_PRECISION_SQRT (1e30 x 1e15). */
+export const FUNDING_PRECISION = 10n ** 45n;
 const FLOAT_TO_WEI = 10n ** 12n;
 
 export type MinMax = { min: bigint; max: bigint };

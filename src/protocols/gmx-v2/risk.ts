@@ -1,14 +1,12 @@
 import { abs, ceilDiv, minBig } from "../../core/fixed";
 import { accruedState } from "./accrual";
-import { applyExponentFactor, applyFactor, FLOAT_PRECISION, midPrice, type MinMax } from "./precision";
+import { applyExponentFactor, applyFactor, FLOAT_PRECISION, FUNDING_PRECISION, midPrice, type MinMax } from "./precision";
 import { gmxV2ReleaseRules, type GmxV2Release } from "./releases";
 
 // Pure GMX v2 position math, units as gmx-synthetics: USD and factors 1e30, prices per smallest
 // token unit x 10^(30 - decimals) ("unit prices"), funding per size 1e45, amounts in token units.
 
 export { applyExponentFactor, applyFactor, FLOAT_PRECISION, midPrice, type MinMax };
-
-const FUNDING_PRECISION = 10n ** 45n;
 
 /** DataStore parameters of one market (data/Keys.sol) as of the queried block, and the release whose rules apply. */
 export type GmxV2MarketParams = {
