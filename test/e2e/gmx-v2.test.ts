@@ -9,7 +9,8 @@ import { GmxV2Keeper, simulateGmxV2, type GmxV2PositionRef, type GmxV2Simulation
 import { simulate, type SimulationSummary } from "../chain/simulate";
 import { GmxV2EventEmitterAbi } from "../../abis/GmxV2EventEmitter";
 import { decodeGmxV2Event, type InsolventClose, type PositionChange, type PositionFees } from "../../src/protocols/gmx-v2/event-log";
-import { maxPnlFactorForTradersKey, virtualInventoryForPositionsKey, virtualTokenIdKey } from "../../src/protocols/gmx-v2/keys";
+import { dataStoreKey, maxPnlFactorForTradersKey, maxPositionImpactFactorKey, virtualInventoryForPositionsKey, virtualTokenIdKey } from "../../src/protocols/gmx-v2/keys";
+import { abs } from "../../src/core/fixed";
 import { DATABASES } from "../support/databases";
 import { dumpTables, indexFixtureChain, stopAll, type Indexer } from "../support/indexer";
 
@@ -319,6 +320,60 @@ describe.each(DATABASES)("GMX v2 end to end on %s", (database) => {
       expect(r.errors).toBeUndefined();
       expect([account, r.data.gmxV2InsolventCloses]).toEqual([account, expected.get(account.toLowerCase()) ?? []]);
     }
+  });
+
+  it("values a position at what a market close pays now: its impact through the pool, the pending impact, and the floor's excess left out", async () => {
+    const rpc = chainClients(d.rpcUrl).publicClient;
+    const eth = g.markets.ETH;
+    // From here the fixture settles each close's own impact (DecreasePositionCollateralUtils.processCollateral).
+    // ETH's impact pool holds 0.001 ETH (about $3), so the gains of closes that improve its balance soon exceed
+    // it; its max negative impact factor is 0.005%, so a close that costs more is floored and the rest moves to
+    // claimable (BTC's pool is empty: its gains are capped at nothing).
+    await k.send("setSettlesCloseImpact", [true]);
+    await k.send("setPositionImpactPoolAmount", [eth.marketToken, 10n ** 15n]);
+    await k.send("setUint", [maxPositionImpactFactorKey(eth.marketToken, false), usd("0.00005")]);
+    const open = [];
+    for (const ref of v2Refs()) if ((await k.position(ref)).sizeInUsd > 0n) open.push(ref);
+    // Parameters are read at a market's next order.
+    for (const market of ["ETH", "BTC"] as const) await k.increase(open.find((r) => r.market === market)!, 0n, 0n);
+
+    const seen = { poolCapped: 0, floored: 0, negative: 0 };
+    let closed = 0;
+    for (const ref of open) {
+      const head = await rpc.getBlock({ blockTag: "latest" });
+      await indexer.waitForBlock(head.number, 60_000);
+      const r = await indexer.query(`query ($a: String!) { wallet(address: $a) { positions { positionKey equityUsd warnings } } }`, { a: ref.account });
+      expect(r.errors).toBeUndefined();
+      const got = r.data.wallet.positions.find((p: any) => p.positionKey === ref.key.toLowerCase());
+      const poolBefore = await k.getUint(dataStoreKey("POSITION_IMPACT_POOL_AMOUNT", { type: "address", value: g.markets[ref.market].marketToken }));
+      const indexPrice = await k.price(g.markets[ref.market].indexToken);
+      const collateralPrice = await k.price(ref.collateralToken);
+      // The close runs at the answer's timestamp, so borrowing and funding accrue exactly as far.
+      await tester().setNextBlockTimestamp({ timestamp: head.timestamp });
+      const receipt = await k.tryDecrease(ref, (await k.position(ref)).sizeInUsd);
+      if (!receipt) continue; // a close its collateral cannot pay for reverts (a liquidation's business)
+      closed++;
+      const output = await k.read<bigint>("lastCloseOutputAmount", []);
+      const decrease = receipt.logs
+        .map((log) => decodeEventLog({ abi: GmxV2EventEmitterAbi, data: log.data, topics: log.topics }) as { args: any })
+        .find((e) => e.args.eventName === "PositionDecrease")!;
+      const items = Object.fromEntries(decrease.args.eventData.intItems.items.map((i: any) => [i.key, i.value]));
+      const diff = decrease.args.eventData.uintItems.items.find((i: any) => i.key === "values.priceImpactDiffUsd").value as bigint;
+      // The payout in collateral tokens: PnL and impact are converted once, rounded for the pool (less than one unit
+      // apart from the USD figure), the diff rounded up separately (one more).
+      const gap = abs(output * collateralPrice.min - usd(got.equityUsd));
+      expect(gap, `${ref.key}: paid ${output}, equity ${got.equityUsd}`).toBeLessThan(2n * collateralPrice.min);
+      const claimWarning = got.warnings.some((w: string) => w.includes("claimable collateral"));
+      expect(claimWarning).toBe(diff > 0n);
+      if (diff > 0n) seen.floored++;
+      if (items.totalImpactUsd < 0n) seen.negative++;
+      if (items.totalImpactUsd > 0n && items.totalImpactUsd === poolBefore * indexPrice.min) seen.poolCapped++;
+    }
+    await indexer.waitForBlock(await rpc.getBlockNumber({ cacheTime: 0 }), 60_000);
+    console.log(`closes valued (${database}): ${closed} of ${open.length}`, seen);
+    expect(closed).toBeGreaterThan(3);
+    expect(seen.poolCapped).toBeGreaterThan(0);
+    expect(seen.floored).toBeGreaterThan(0);
   });
 
   it("records each event's post-state, pending impact included, and marks liquidations and ADL", async () => {

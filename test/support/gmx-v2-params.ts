@@ -1,4 +1,4 @@
-import type { GmxV2AccrualParams, GmxV2Position } from "../../src/protocols/gmx-v2/risk";
+import type { GmxV2AccrualParams, GmxV2ImpactPoolParams, GmxV2Position } from "../../src/protocols/gmx-v2/risk";
 
 /** A market that charges no borrowing and no funding rate: for tests of everything else. */
 export const noAccrualParams: GmxV2AccrualParams = {
@@ -25,6 +25,14 @@ export const noAccrualParams: GmxV2AccrualParams = {
   thresholdForDecreaseFunding: 0n,
   minFundingFactorPerSecond: 0n,
   maxFundingFactorPerSecond: 0n,
+};
+
+/** An impact pool that is never distributed and lends nothing. */
+export const noImpactPoolParams: GmxV2ImpactPoolParams = {
+  positionImpactPoolDistributionRate: 0n,
+  minPositionImpactPoolAmount: 0n,
+  maxLendableImpactFactor: 0n,
+  maxLendableImpactUsd: 0n,
 };
 
 /** A position of nothing but what a test sets. */

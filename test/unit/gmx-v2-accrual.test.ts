@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { accruedState, borrowingFactorPerSecond, fundingFactorPerSecond, fundingFeeAmountPerSizeDelta } from "../../src/protocols/gmx-v2/accrual";
 import type { GmxV2Release } from "../../src/protocols/gmx-v2/releases";
 import type { GmxV2MarketParams, GmxV2MarketState } from "../../src/protocols/gmx-v2/risk";
-import { gmxV2Position, noAccrualParams } from "../support/gmx-v2-params";
+import { gmxV2Position, noAccrualParams, noImpactPoolParams } from "../support/gmx-v2-params";
 
 // Expected values are worked by hand from gmx-synthetics MarketUtils (v2.1, v2.2, main) in the comments.
 
@@ -15,6 +15,7 @@ const USDC = { min: 10n ** 24n, max: 10n ** 24n };
 
 const params = (release: GmxV2Release, over: Partial<GmxV2MarketParams> = {}): GmxV2MarketParams => ({
   ...noAccrualParams,
+  ...noImpactPoolParams,
   release,
   minCollateralUsd: 0n,
   minCollateralFactorForLiquidation: 0n,

@@ -171,4 +171,15 @@ describe("GMX v2 EventLogData decoding by key", () => {
     const v20 = decodeEventLog({ abi: GmxV2EventEmitterAbi, topics: topics as [Hex, ...Hex[]], data: encode({ ...items, stringItems: [] }) });
     expect(decodeGmxV2Event(v20.args.eventName, v20.args.eventData as any)).toEqual({ ...expected, step: undefined });
   });
+
+  it("decodes the impact pool's events by nextValue, whatever their delta says (MarketEventUtils, v2.2)", () => {
+    // A drained pool reports delta = +old value (applyDeltaToPositionImpactPool's lent branch); the lent amount's delta is a magnitude.
+    const drained: Items = { addressItems: [["market", market]], intItems: [["delta", 5n * 10n ** 15n]], uintItems: [["nextValue", 0n]] };
+    const decode = (name: string, items: Items) => decodeGmxV2Event(name, emitEventLog1(name, pad(market), payload(items)).args.eventData as any);
+    expect(decode("PositionImpactPoolAmountUpdated", drained)).toEqual({ kind: "PositionImpactPoolAmountUpdated", market, nextValue: 0n });
+    const lent: Items = { addressItems: [["market", market]], intItems: [["delta", 3n]], uintItems: [["nextValue", 7n * 10n ** 14n]] };
+    expect(decode("LentPositionImpactPoolAmountUpdated", lent)).toEqual({ kind: "LentPositionImpactPoolAmountUpdated", market, nextValue: 7n * 10n ** 14n });
+    const distributed: Items = { addressItems: [["market", market]], uintItems: [["distributionAmount", 36n * 10n ** 14n], ["nextPositionImpactPoolAmount", 99n * 10n ** 17n]] };
+    expect(decode("PositionImpactPoolDistributed", distributed)).toEqual({ kind: "PositionImpactPoolDistributed", market, nextValue: 99n * 10n ** 17n });
+  });
 });

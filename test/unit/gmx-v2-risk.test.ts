@@ -11,7 +11,7 @@ import {
   type GmxV2MarketState,
   type GmxV2Position,
 } from "../../src/protocols/gmx-v2/risk";
-import { noAccrualParams } from "../support/gmx-v2-params";
+import { noAccrualParams, noImpactPoolParams } from "../support/gmx-v2-params";
 
 const E30 = 10n ** 30n;
 const E18 = 10n ** 18n;
@@ -24,6 +24,7 @@ const ceil = (a: bigint, b: bigint) => (a + b - 1n) / b;
 
 const params: GmxV2MarketParams = {
   ...noAccrualParams,
+  ...noImpactPoolParams,
   release: "2025-11",
   minCollateralUsd: usd(1),
   minCollateralFactorForLiquidation: (5n * E30) / 1000n, // 0.5%

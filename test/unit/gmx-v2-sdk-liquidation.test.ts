@@ -13,7 +13,7 @@ import {
 } from "../../src/protocols/gmx-v2/risk";
 import { GMX_V2_RELEASES } from "../../src/protocols/gmx-v2/releases";
 import { createRng, type Rng } from "../chain/rng";
-import { noAccrualParams } from "../support/gmx-v2-params";
+import { noAccrualParams, noImpactPoolParams } from "../support/gmx-v2-params";
 
 // Our liquidation price and capped PnL against GMX's own SDK formulas (@gmx-io/sdk utils/positions
 // getLiquidationPrice and getPositionPnlUsd), on random markets and positions. Ours settles the price
@@ -63,6 +63,7 @@ function randomVector(rng: Rng): Vector {
   const negativeFactor = factor(10 ** (-4 - 5 * rng.next())) / 10n ** BigInt(Math.round((Number(exponent) / 1e30 - 1) * 6));
   const m: GmxV2MarketParams = {
     ...noAccrualParams,
+  ...noImpactPoolParams,
     release: rng.pick(GMX_V2_RELEASES),
     minCollateralUsd: usd(1 + rng.next() * 9),
     minCollateralFactorForLiquidation: factor(0.002 + rng.next() * 0.008),

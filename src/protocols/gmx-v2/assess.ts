@@ -2,11 +2,19 @@ import { eq } from "ponder";
 import { zeroAddress, type Address } from "viem";
 import type { Assessment, AssessContext, PositionRisk, PositionRow } from "../../core/adapter";
 import { assetDirectory } from "../../core/assets";
-import { ratio } from "../../core/fixed";
+import { formatUsd, ratio } from "../../core/fixed";
 import { latestAtOrBefore } from "../../core/history";
 import { markWarning, usableMark } from "../../core/marks";
 import type { GmxV2MarketValueKind } from "./schema";
 import { accruedState } from "./accrual";
+import {
+  closeOrderFeeBalanceImproved,
+  impactPoolAfterDistribution,
+  lendableImpactUsd,
+  settledCloseImpact,
+  type ImpactPoolCap,
+  type ImpactPoolState,
+} from "./close-impact";
 import { releaseMismatch } from "./market-params";
 import { decodeState, marketId, toGmxV2Position, toUnitPrice, toWholeTokenPrice } from "./normalise";
 import {
@@ -21,6 +29,7 @@ import {
   uncappedPnlUsd,
   type GmxV2MarketParams,
   type GmxV2MarketState,
+  type MinMax,
 } from "./risk";
 
 type MarketTokens = { indexToken: Address; longToken: Address; shortToken: Address };
@@ -114,7 +123,23 @@ function inputsAt(ctx: AssessContext) {
             },
     };
   };
-  return { tokens, params, state };
+  /** The position impact pool as of the block (./close-impact.ts); undefined when neither its events nor the clock read have been indexed. */
+  const impactPool = async (row: PositionRow, market: Address, block: bigint): Promise<ImpactPoolState | undefined> => {
+    const [amount, distributedAt, lentAmount] = await Promise.all(
+      (["positionImpactPoolAmount", "positionImpactPoolDistributedAt", "lentPositionImpactPoolAmount"] as const).map((kind) => value(row, market, kind, zeroAddress, false, block)),
+    );
+    return amount === undefined ? undefined : { amount, distributedAt: distributedAt ?? 0n, lentAmount: lentAmount ?? 0n };
+  };
+
+  /** Both pool tokens' value at their min prices (MarketUtils.getPoolAmount each, halved when long and short token are the same); undefined when a price is unknown. */
+  const poolValueUsd = async (row: PositionRow, market: Address, t: MarketTokens, block: bigint, unitPrice: (token: Address) => bigint | undefined) => {
+    const divisor = t.longToken.toLowerCase() === t.shortToken.toLowerCase() ? 2n : 1n;
+    const [longPool, shortPool] = await Promise.all([value(row, market, "poolAmount", t.longToken, false, block), value(row, market, "poolAmount", t.shortToken, false, block)]);
+    const [longPrice, shortPrice] = [unitPrice(t.longToken), unitPrice(t.shortToken)];
+    if (longPrice === undefined || shortPrice === undefined) return undefined;
+    return ((longPool ?? 0n) / divisor) * longPrice + ((shortPool ?? 0n) / divisor) * shortPrice;
+  };
+  return { tokens, params, state, impactPool, poolValueUsd };
 }
 
 const unavailable = { pendingFeesUsd: null, equityUsd: null, liquidationPrice: null, liquidationDistance: null, liquidatableNow: null };
@@ -178,9 +203,12 @@ export async function assessGmxV2(ctx: AssessContext, rows: PositionRow[]): Prom
       // A profit is capped against the pool of the side's PnL token (long token for longs, short token for shorts).
       const pnlToken = row.isLong ? tokens.longToken : tokens.shortToken;
       const pnlTokenIsIndex = movesWithIndex(pnlToken);
-      const pnlTokenDecimals = assets.get(row.chainId, pnlToken)?.decimals;
-      const pnlTokenPrice = usableMark(ctx.prices(row.chainId, pnlToken));
-      const pnlTokenUnit = pnlTokenPrice === undefined || pnlTokenDecimals === undefined ? undefined : toUnitPrice(pnlTokenPrice, pnlTokenDecimals);
+      const unitPriceOf = (token: Address) => {
+        const decimals = assets.get(row.chainId, token)?.decimals;
+        const price = usableMark(ctx.prices(row.chainId, token));
+        return price === undefined || decimals === undefined ? undefined : toUnitPrice(price, decimals);
+      };
+      const pnlTokenUnit = unitPriceOf(pnlToken);
       const knownPnlToken = pnlTokenUnit === undefined ? (pnlTokenIsIndex ? index : undefined) : { min: pnlTokenUnit, max: pnlTokenUnit };
       if (!knownPnlToken) warnings.push("PnL token price or decimals unknown: profits are left without the pool's cap");
       // A pool valued at zero leaves a profit uncapped (MarketUtils.getCappedPnl caps only a positive pool PnL to a positive cap).
@@ -192,13 +220,33 @@ export async function assessGmxV2(ctx: AssessContext, rows: PositionRow[]): Prom
         warnings.push("the market balances open interest in tokens: without an index price, fees and liquidation price are unknown");
         return { ...common, unrealizedPnlUsd: pnl, leverage: null, ...unavailable };
       }
+      // The pool a positive close impact is paid from, after its pending distribution, and what it may still lend.
+      const impactPoolCap = async (index: MinMax): Promise<ImpactPoolCap | null> => {
+        const pool = await inputs.impactPool(row, market, block);
+        if (!pool) {
+          warnings.push("the market's impact pool is not indexed: a positive close impact is not capped by it");
+          return null;
+        }
+        const amount = impactPoolAfterDistribution(params, pool, ctx.blockByChain.get(row.chainId)!.timestamp);
+        if (params.maxLendableImpactFactor === 0n || params.maxLendableImpactUsd === 0n) return { amount, lendableUsd: 0n };
+        const poolValue = await inputs.poolValueUsd(row, market, tokens, block, unitPriceOf);
+        if (poolValue === undefined) {
+          warnings.push("a pool token's price is unknown: what the impact pool may lend is not counted");
+          return { amount, lendableUsd: 0n };
+        }
+        return { amount, lendableUsd: lendableImpactUsd(params, pool.lentAmount, index, poolValue) };
+      };
       const close = closePriceImpactUsd(p, params, state, index ? midPrice(index) : 0n);
+      const settled = index ? settledCloseImpact(p, params, close, index, await impactPoolCap(index)) : null;
+      if (settled && settled.claimableLaterUsd > 0n) {
+        warnings.push(`close impact past the market's max negative factor: $${formatUsd(settled.claimableLaterUsd)} would move to claimable collateral (returned later, as the market allows), not counted in equity`);
+      }
       let costs;
       try {
-        // Fees as the check would charge them now: borrowing and funding accrued to this block's timestamp.
+        // Fees as a close would charge them now: borrowing and funding accrued to this block's timestamp.
         if (!index && state.pending && state.pending.borrowingSeconds + state.pending.fundingSeconds > 0n) throw new RangeError("without an index price, borrowing and funding since the market's last update are unknown");
         const accrued = index ? accruedState(p, params, state, { index, collateral, pnlToken: pnlTokenPrices }) : state;
-        costs = closingCosts(p, params, accrued, collateral.min, closeFeeBalanceImproved(params, close));
+        costs = closingCosts(p, params, accrued, collateral.min, settled ? closeOrderFeeBalanceImproved(params, close, settled) : closeFeeBalanceImproved(params, close));
       } catch (error) {
         warnings.push(`fees unavailable: ${(error as Error).message}`);
         return { ...common, unrealizedPnlUsd: pnl, leverage: null, ...unavailable };
@@ -235,7 +283,10 @@ export async function assessGmxV2(ctx: AssessContext, rows: PositionRow[]): Prom
         unrealizedPnlUsd: pnl,
         leverage: equityForLeverage === null ? null : leverage(p.sizeInUsd, equityForLeverage),
         pendingFeesUsd: costs.costUsd,
-        equityUsd: collateralUsd === null || pnl === null ? null : collateralUsd + pnl - costs.costUsd,
+        // What a market close would leave the trader now: the impact it settles, less the part past the floor it
+        // moves to claimable collateral (gmx-interface getPositionNetValue counts that part as received).
+        equityUsd:
+          collateralUsd === null || pnl === null || settled === null ? null : collateralUsd + pnl - costs.costUsd + settled.impactUsd - settled.claimableLaterUsd,
         liquidationPrice: liquidationWhole,
         liquidationDistance,
         liquidatableNow,

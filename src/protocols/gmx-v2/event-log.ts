@@ -56,6 +56,9 @@ export const FOLLOWED_EVENTS = {
     "OpenInterestUpdated",
     "OpenInterestInTokensUpdated",
     "PoolAmountUpdated",
+    "PositionImpactPoolAmountUpdated",
+    "LentPositionImpactPoolAmountUpdated",
+    "PositionImpactPoolDistributed",
     "CumulativeBorrowingFactorUpdated",
     "FundingFeeAmountPerSizeUpdated",
     "ClaimableFundingAmountPerSizeUpdated",
@@ -148,6 +151,9 @@ export type GmxV2Event =
   | { kind: "OrderExecuted"; orderKey: Hex; account: Address | undefined; secondaryOrderType: bigint }
   | { kind: SideValueEventName; market: Address; collateralToken: Address; isLong: boolean; value: bigint }
   | { kind: "PoolAmountUpdated"; market: Address; token: Address; nextValue: bigint }
+  // nextValue, never delta: v2.2 reports a drained pool's delta as +old value and the lent amount's as a magnitude.
+  | { kind: "PositionImpactPoolAmountUpdated" | "LentPositionImpactPoolAmountUpdated"; market: Address; nextValue: bigint }
+  | { kind: "PositionImpactPoolDistributed"; market: Address; nextValue: bigint }
   | { kind: "ClaimableFundingUpdated" | "FundingFeesClaimed"; market: Address; token: Address; account: Address; claimable: bigint }
   | { kind: "VirtualPositionInventoryUpdated"; token: Address; virtualTokenId: Hex; nextValue: bigint }
   | { kind: "CumulativeBorrowingFactorUpdated"; market: Address; isLong: boolean; nextValue: bigint };
@@ -240,6 +246,15 @@ export function decodeGmxV2Event(eventName: string, data: EventLogData): GmxV2Ev
     case "PoolAmountUpdated": {
       const i = eventItems(eventName, data);
       return { kind: eventName, market: i.address.required("market"), token: i.address.required("token"), nextValue: i.uint.required("nextValue") };
+    }
+    case "PositionImpactPoolAmountUpdated":
+    case "LentPositionImpactPoolAmountUpdated": {
+      const i = eventItems(eventName, data);
+      return { kind: eventName, market: i.address.required("market"), nextValue: i.uint.required("nextValue") };
+    }
+    case "PositionImpactPoolDistributed": {
+      const i = eventItems(eventName, data);
+      return { kind: eventName, market: i.address.required("market"), nextValue: i.uint.required("nextPositionImpactPoolAmount") };
     }
     case "VirtualPositionInventoryUpdated": {
       const i = eventItems(eventName, data);

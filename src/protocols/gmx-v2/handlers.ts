@@ -104,6 +104,10 @@ async function recordAccrualClock(context: Ctx, event: Evt, market: Address) {
   await value("borrowingUpdatedAt", true, clock.borrowingUpdatedAtLong);
   await value("borrowingUpdatedAt", false, clock.borrowingUpdatedAtShort);
   await value("savedFundingFactorPerSecond", false, clock.savedFundingFactorPerSecond);
+  await value("positionImpactPoolAmount", false, clock.impactPool.amount);
+  await value("positionImpactPoolDistributedAt", false, clock.impactPool.distributedAt);
+  await value("lentPositionImpactPoolAmount", false, clock.impactPool.lentAmount);
+  // Written last: its row marks the block's clock as read.
   await value("fundingUpdatedAt", false, clock.fundingUpdatedAt);
 }
 
@@ -290,6 +294,13 @@ async function onEventLog(event: Evt, context: Ctx) {
       return recordMarketValue(context, event, { market: e.market, kind: SIDE_VALUE_KIND[e.kind], collateralToken: e.collateralToken, isLong: e.isLong, value: e.value });
     case "PoolAmountUpdated":
       return recordMarketValue(context, event, { market: e.market, kind: "poolAmount", collateralToken: e.token, isLong: false, value: e.nextValue });
+    case "PositionImpactPoolAmountUpdated":
+      return recordMarketValue(context, event, { market: e.market, kind: "positionImpactPoolAmount", collateralToken: zeroAddress, isLong: false, value: e.nextValue });
+    case "LentPositionImpactPoolAmountUpdated":
+      return recordMarketValue(context, event, { market: e.market, kind: "lentPositionImpactPoolAmount", collateralToken: zeroAddress, isLong: false, value: e.nextValue });
+    case "PositionImpactPoolDistributed":
+      // MarketUtils.distributePositionImpactPool sets DISTRIBUTED_AT to the block's timestamp.
+      return recordMarketValue(context, event, { market: e.market, kind: "positionImpactPoolDistributedAt", collateralToken: zeroAddress, isLong: false, value: event.block.timestamp });
     case "VirtualPositionInventoryUpdated":
       return recordMarketValue(context, event, { market: e.virtualTokenId as Address, kind: "virtualPositionInventory", collateralToken: zeroAddress, isLong: false, value: e.nextValue });
     case "CumulativeBorrowingFactorUpdated":

@@ -84,8 +84,20 @@ export const marketParamKeys = (market: Address, release: GmxV2Release) => {
     maxPnlFactorForTradersLong: maxPnlFactorForTradersKey(market, true),
     maxPnlFactorForTradersShort: maxPnlFactorForTradersKey(market, false),
     ...accrualParamKeys(market),
+    positionImpactPoolDistributionRate: dataStoreKey("POSITION_IMPACT_POOL_DISTRIBUTION_RATE", address(market)),
+    minPositionImpactPoolAmount: dataStoreKey("MIN_POSITION_IMPACT_POOL_AMOUNT", address(market)),
+    // v2.2 on; a v2.1 DataStore reads 0 and nothing is lent.
+    maxLendableImpactFactor: dataStoreKey("MAX_LENDABLE_IMPACT_FACTOR", address(market)),
+    maxLendableImpactUsd: dataStoreKey("MAX_LENDABLE_IMPACT_USD", address(market)),
   };
 };
+
+/** The position impact pool (index tokens), when it was last distributed (no event when nothing is), and what it has lent (v2.2 on). */
+export const impactPoolKeys = (market: Address) => ({
+  amount: dataStoreKey("POSITION_IMPACT_POOL_AMOUNT", address(market)),
+  distributedAt: dataStoreKey("POSITION_IMPACT_POOL_DISTRIBUTED_AT", address(market)),
+  lentAmount: dataStoreKey("LENT_POSITION_IMPACT_POOL_AMOUNT", address(market)),
+});
 
 /** Borrowing and funding rate keys (v2.1 on; v2.0 has no kink or adaptive-funding keys). */
 const accrualParamKeys = (market: Address) => {

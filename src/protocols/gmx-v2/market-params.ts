@@ -2,6 +2,7 @@ import { zeroHash, type Address, type Hex, type PublicClient } from "viem";
 import { GmxV2ReadAbi } from "../../../abis/GmxV2EventEmitter";
 import {
   accrualClockKeys,
+  impactPoolKeys,
   marketParamKeys,
   SKIP_BORROWING_FEE_FOR_SMALLER_SIDE,
   USE_OPEN_INTEREST_IN_TOKENS_FOR_BALANCE,
@@ -66,17 +67,30 @@ export async function readVirtualInventory(client: Reader, store: DataStoreAt, p
   return value as bigint;
 }
 
-/** The market's accrual clock as the DataStore holds it at a block (timestamps in seconds; no event reports them). */
+/**
+ * The market's accrual clock and position impact pool as the DataStore holds them at a block
+ * (timestamps in seconds; no event reports the clock, nor a distribution of nothing).
+ */
 export async function readAccrualClock(client: Reader, store: DataStoreAt, market: Address, blockNumber: bigint) {
   const keys = accrualClockKeys(market);
+  const pool = impactPoolKeys(market);
   const values = await readDataStore(client, store, blockNumber, [
     { functionName: "getUint", key: keys.borrowingUpdatedAtLong },
     { functionName: "getUint", key: keys.borrowingUpdatedAtShort },
     { functionName: "getUint", key: keys.fundingUpdatedAt },
     { functionName: "getInt", key: keys.savedFundingFactorPerSecond },
+    { functionName: "getUint", key: pool.amount },
+    { functionName: "getUint", key: pool.distributedAt },
+    { functionName: "getUint", key: pool.lentAmount },
   ]);
-  const [borrowingUpdatedAtLong, borrowingUpdatedAtShort, fundingUpdatedAt, savedFundingFactorPerSecond] = values as bigint[];
-  return { borrowingUpdatedAtLong: borrowingUpdatedAtLong!, borrowingUpdatedAtShort: borrowingUpdatedAtShort!, fundingUpdatedAt: fundingUpdatedAt!, savedFundingFactorPerSecond: savedFundingFactorPerSecond! };
+  const [borrowingUpdatedAtLong, borrowingUpdatedAtShort, fundingUpdatedAt, savedFundingFactorPerSecond, amount, distributedAt, lentAmount] = values as bigint[];
+  return {
+    borrowingUpdatedAtLong: borrowingUpdatedAtLong!,
+    borrowingUpdatedAtShort: borrowingUpdatedAtShort!,
+    fundingUpdatedAt: fundingUpdatedAt!,
+    savedFundingFactorPerSecond: savedFundingFactorPerSecond!,
+    impactPool: { amount: amount!, distributedAt: distributedAt!, lentAmount: lentAmount! },
+  };
 }
 
 /**

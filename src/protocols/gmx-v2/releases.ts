@@ -34,6 +34,17 @@ export type GmxV2ReleaseRules = {
   balancedFundingResets: boolean;
   /** getNextFundingAmountPerSize: funding on the paying side's size since v2.2, on the larger side's in v2.1. */
   fundingOnPayingSide: boolean;
+  /**
+   * A close settles the position's pending impact (stored at each increase since v2.2) with its own, and
+   * floors and caps the total (DecreasePositionCollateralUtils.processCollateral); v2.1 settles increase
+   * impact at the increase and floors and caps the close impact alone (PositionUtils.getExecutionPriceForDecrease).
+   */
+  closeSettlesPendingImpact: boolean;
+  /**
+   * A positive close impact beyond the impact pool is lent from the pool's tokens up to
+   * MAX_LENDABLE_IMPACT_FACTOR / MAX_LENDABLE_IMPACT_USD (MarketUtils.capPositiveImpactUsdByPositionImpactPool, v2.2 on).
+   */
+  impactPoolLends: boolean;
 };
 
 const RULES: Record<GmxV2Release, GmxV2ReleaseRules> = {
@@ -45,6 +56,8 @@ const RULES: Record<GmxV2Release, GmxV2ReleaseRules> = {
     usageFactorCountsOpenInterest: true,
     balancedFundingResets: true,
     fundingOnPayingSide: false,
+    closeSettlesPendingImpact: false,
+    impactPoolLends: false,
   },
   "2.2": {
     liquidationCollateralFactor: "MIN_COLLATERAL_FACTOR_FOR_LIQUIDATION",
@@ -54,6 +67,8 @@ const RULES: Record<GmxV2Release, GmxV2ReleaseRules> = {
     usageFactorCountsOpenInterest: false,
     balancedFundingResets: false,
     fundingOnPayingSide: true,
+    closeSettlesPendingImpact: true,
+    impactPoolLends: true,
   },
   "2025-11": {
     liquidationCollateralFactor: "MIN_COLLATERAL_FACTOR_FOR_LIQUIDATION",
@@ -63,6 +78,8 @@ const RULES: Record<GmxV2Release, GmxV2ReleaseRules> = {
     usageFactorCountsOpenInterest: false,
     balancedFundingResets: false,
     fundingOnPayingSide: true,
+    closeSettlesPendingImpact: true,
+    impactPoolLends: true,
   },
 };
 

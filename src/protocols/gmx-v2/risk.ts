@@ -28,7 +28,16 @@ export type GmxV2MarketParams = {
   useOpenInterestInTokensForBalance: boolean;
   /** VIRTUAL_TOKEN_ID(indexToken): the virtual inventory the index token's positions share; null when it has none. */
   virtualTokenId: `0x${string}` | null;
-} & GmxV2AccrualParams;
+} & GmxV2AccrualParams &
+  GmxV2ImpactPoolParams;
+
+/** How the position impact pool is distributed and may lend (./close-impact.ts); the lending keys are 0 before v2.2. */
+export type GmxV2ImpactPoolParams = {
+  positionImpactPoolDistributionRate: bigint;
+  minPositionImpactPoolAmount: bigint;
+  maxLendableImpactFactor: bigint;
+  maxLendableImpactUsd: bigint;
+};
 
 /** Borrowing and funding rate parameters per side and market (MarketUtils.getBorrowingFactorPerSecond, getNextFundingFactorPerSecond; see ./accrual.ts). */
 export type GmxV2AccrualParams = {
@@ -134,7 +143,8 @@ export type PriceImpact = { impactUsd: bigint; balanceWasImproved: boolean };
 /**
  * PositionPricingUtils._getPriceImpactUsd with PricingUtils.getPriceImpactUsdForSameSideRebalance and
  * ...ForCrossoverRebalance: the impact of moving one side's open interest by usdDelta. A decrease
- * larger than its side's open interest leaves it at zero (getNextOpenInterestParams, v2.1 on).
+ * larger than its side's open interest leaves it at zero, as getNextOpenInterestParams does since
+ * gmx-synthetics 4d91f9c9 (2025-10-26); v2.1 and v2.2 revert there (UsdDeltaExceeds...OpenInterest).
  */
 export function priceImpactUsd(m: GmxV2MarketParams, change: OpenInterestChange): PriceImpact {
   const long = change.longUsd;

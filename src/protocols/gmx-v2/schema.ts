@@ -11,7 +11,10 @@ export type GmxV2MarketValueKind =
   | "virtualPositionInventory"
   | "borrowingUpdatedAt"
   | "fundingUpdatedAt"
-  | "savedFundingFactorPerSecond";
+  | "savedFundingFactorPerSecond"
+  | "positionImpactPoolAmount"
+  | "lentPositionImpactPoolAmount"
+  | "positionImpactPoolDistributedAt";
 
 /** Market tokens (Reader.getMarket), read once per market. */
 export const gmxV2Market = onchainTable("gmx_v2_market", (t) => ({
@@ -35,7 +38,9 @@ export const gmxV2Market = onchainTable("gmx_v2_market", (t) => ({
  * (when each side's borrowing and the market's funding were last advanced, and the saved adaptive
  * funding factor) has no events: it is read at the end of each block that advances it
  * (CumulativeBorrowingFactorUpdated) or reads the parameters (collateralToken zero; isLong per side
- * for borrowing, false otherwise).
+ * for borrowing, false otherwise). The position impact pool, what it has lent and when it was last
+ * distributed are read with the clock and followed between by their events (collateralToken zero,
+ * isLong false).
  */
 export const gmxV2MarketValue = onchainTable(
   "gmx_v2_market_value",
@@ -104,6 +109,10 @@ export const gmxV2MarketParams = onchainTable(
     thresholdForDecreaseFunding: t.bigint().notNull(),
     minFundingFactorPerSecond: t.bigint().notNull(),
     maxFundingFactorPerSecond: t.bigint().notNull(),
+    positionImpactPoolDistributionRate: t.bigint().notNull(),
+    minPositionImpactPoolAmount: t.bigint().notNull(),
+    maxLendableImpactFactor: t.bigint().notNull(),
+    maxLendableImpactUsd: t.bigint().notNull(),
   }),
   (table) => ({ lookup: index().on(table.chainId, table.eventEmitter, table.market, table.blockNumber) }),
 );

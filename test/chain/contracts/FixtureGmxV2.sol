@@ -212,6 +212,11 @@ contract FixtureGmxV2 {
     address public immutable owner;
 
     mapping(bytes32 => uint256) private uints;
+    /// Off: a decrease settles only the released pending impact (the tests written before close impact was modelled).
+    /// On: the close's own impact too, floored and capped as processCollateral does, through the impact pool.
+    bool public settlesCloseImpact;
+    /// What the last full close left the account, in collateral tokens (GMX sends it; the fixture moves no tokens).
+    uint256 public lastCloseOutputAmount;
     mapping(bytes32 => int256) private ints;
     mapping(bytes32 => bool) private bools;
     mapping(bytes32 => bytes32) private bytes32s;
@@ -618,9 +623,10 @@ contract FixtureGmxV2 {
 
         int256 proportionalImpactAmount = _proportionalPendingImpact(p.pendingImpactAmount, o.sizeDeltaUsd, p.sizeInUsd);
         p.pendingImpactAmount -= proportionalImpactAmount;
-        int256 proportionalImpactUsd = _impactUsd(proportionalImpactAmount, e.index);
+        CloseImpact memory c = _closeImpact(o, e, _impactUsd(proportionalImpactAmount, e.index));
 
-        p.collateralAmount = _settleDecrease(p, o, e, basePnlUsd + proportionalImpactUsd, isFullClose);
+        p.collateralAmount = _settleDecrease(p, o, e, basePnlUsd + c.totalImpactUsd, c.priceImpactDiffUsd, isFullClose);
+        _settleImpactPool(o.market, e, c.totalImpactUsd);
         p.sizeInUsd -= o.sizeDeltaUsd;
         p.sizeInTokens -= e.sizeDeltaInTokens;
         _snapshotAccumulators(p);
@@ -638,27 +644,27 @@ contract FixtureGmxV2 {
 
         EventLogData memory d = _positionEventData(p, o, e, 18);
         d.setUint(14, "collateralDeltaAmount", o.collateralDeltaAmount);
-        d.setUint(15, "values.priceImpactDiffUsd", 0);
+        d.setUint(15, "values.priceImpactDiffUsd", c.priceImpactDiffUsd);
         d.setUint(16, "orderType", o.orderType);
         d.setUint(17, "decreasedAtTime", p.decreasedAtTime);
         d.initInt(5);
-        d.setInt(0, "priceImpactUsd", 0);
+        d.setInt(0, "priceImpactUsd", c.priceImpactUsd);
         d.setInt(1, "basePnlUsd", basePnlUsd);
         d.setInt(2, "uncappedBasePnlUsd", uncappedBasePnlUsd);
-        d.setInt(3, "proportionalPendingImpactUsd", proportionalImpactUsd);
-        d.setInt(4, "totalImpactUsd", proportionalImpactUsd);
+        d.setInt(3, "proportionalPendingImpactUsd", c.proportionalPendingImpactUsd);
+        d.setInt(4, "totalImpactUsd", c.totalImpactUsd);
         emit EventLog1(msg.sender, "PositionDecrease", "PositionDecrease", _topic(o.account), d);
 
         _emitOrderExecuted(o);
     }
 
-    /// Collateral left after fees and realised pnl (in collateral tokens) and the withdrawal.
-    function _settleDecrease(Position memory p, Order memory o, Execution memory e, int256 pnlUsd, bool isFullClose)
+    /// Collateral left after fees, realised pnl and impact, the impact diff (moved to claimable collateral) and the withdrawal.
+    function _settleDecrease(Position memory p, Order memory o, Execution memory e, int256 pnlUsd, uint256 priceImpactDiffUsd, bool isFullClose)
         internal
         returns (uint256)
     {
         Price memory collateral = e.collateral;
-        uint256 fees = _chargeFees(p, o, e, -int256(e.sizeDeltaInTokens), false).totalCostAmount;
+        uint256 fees = _chargeFees(p, o, e, -int256(e.sizeDeltaInTokens), false).totalCostAmount + _ceilDiv(priceImpactDiffUsd, collateral.min);
         // profit is paid at the max collateral price, a loss charged at the min one, each rounded for the pool
         int256 pnlAmount = pnlUsd > 0
             ? int256(uint256(pnlUsd) / collateral.max)
@@ -669,9 +675,83 @@ contract FixtureGmxV2 {
             _emitInsolventClose(o, p.collateralAmount, remaining, collateral.min, pnlUsd, pnlAmount);
             remaining = 0;
         }
-        if (isFullClose) return 0; // whatever is left goes to the account
+        if (isFullClose) {
+            lastCloseOutputAmount = uint256(remaining); // whatever is left goes to the account
+            return 0;
+        }
         if (uint256(remaining) < o.collateralDeltaAmount) revert InsufficientCollateral(remaining, o.collateralDeltaAmount);
         return uint256(remaining) - o.collateralDeltaAmount;
+    }
+
+    /// What DecreasePositionCollateralUtils.processCollateral settles as impact (v2.2 on).
+    struct CloseImpact {
+        int256 priceImpactUsd;
+        int256 proportionalPendingImpactUsd;
+        int256 totalImpactUsd;
+        uint256 priceImpactDiffUsd;
+    }
+
+    /// The close impact (positive part capped at min(max positive, max negative) factor) plus the released pending impact;
+    /// a negative total floors at -sizeDelta x MAX_POSITION_IMPACT_FACTOR(negative), the excess becoming claimable
+    /// collateral; a positive one is capped by the factor again and by the impact pool at the index min price (the
+    /// fixture lends nothing: MarketUtils.capPositiveImpactUsdByPositionImpactPool with MAX_LENDABLE_IMPACT_* unset).
+    function _closeImpact(Order memory o, Execution memory e, int256 proportionalPendingImpactUsd) internal view returns (CloseImpact memory c) {
+        c.proportionalPendingImpactUsd = proportionalPendingImpactUsd;
+        if (!settlesCloseImpact) {
+            c.totalImpactUsd = proportionalPendingImpactUsd;
+            return c;
+        }
+        (int256 impact,) = _priceImpactUsd(o.market, o.isLong, -int256(o.sizeDeltaUsd), -int256(e.sizeDeltaInTokens));
+        uint256 positive = uints[maxPositionImpactFactorKey(o.market, true)];
+        uint256 negative = uints[maxPositionImpactFactorKey(o.market, false)];
+        int256 positiveCap = int256(_applyFactor(o.sizeDeltaUsd, positive < negative ? positive : negative));
+        c.priceImpactUsd = impact > positiveCap ? positiveCap : impact;
+        int256 total = c.priceImpactUsd + proportionalPendingImpactUsd;
+        int256 floor = -int256(_applyFactor(o.sizeDeltaUsd, negative));
+        if (total < floor) {
+            c.priceImpactDiffUsd = uint256(floor - total);
+            total = floor;
+        }
+        if (total > positiveCap) total = positiveCap;
+        int256 poolUsd = int256(uints[marketKey("POSITION_IMPACT_POOL_AMOUNT", o.market)] * e.index.min);
+        c.totalImpactUsd = total > poolUsd ? poolUsd : total;
+    }
+
+    /// MarketUtils.applyDeltaToPositionImpactPool: a gain is paid from the pool (rounded up, bounded at zero), a cost
+    /// paid into it at the index max price (GMX converts the collateral actually paid; the fixture the USD cost).
+    function _settleImpactPool(address market, Execution memory e, int256 totalImpactUsd) internal {
+        if (!settlesCloseImpact || totalImpactUsd == 0) return;
+        uint256 pool = uints[marketKey("POSITION_IMPACT_POOL_AMOUNT", market)];
+        if (totalImpactUsd > 0) {
+            uint256 paid = _ceilDiv(uint256(totalImpactUsd), e.index.min);
+            _setPositionImpactPoolAmount(market, paid > pool ? 0 : pool - paid);
+        } else {
+            _setPositionImpactPoolAmount(market, pool + uint256(-totalImpactUsd) / e.index.max);
+        }
+    }
+
+    function setSettlesCloseImpact(bool on) external onlyOwner {
+        settlesCloseImpact = on;
+    }
+
+    /// Deposits, withdrawals and distributions move the pool too; the keeper sets the result.
+    function setPositionImpactPoolAmount(address market, uint256 value) external onlyOwner {
+        _setPositionImpactPoolAmount(market, value);
+    }
+
+    /// MarketEventUtils.emitPositionImpactPoolAmountUpdated.
+    function _setPositionImpactPoolAmount(address market, uint256 next) internal {
+        bytes32 key = marketKey("POSITION_IMPACT_POOL_AMOUNT", market);
+        int256 delta = int256(next) - int256(uints[key]);
+        uints[key] = next;
+        EventLogData memory d;
+        d.initAddress(1);
+        d.setAddress(0, "market", market);
+        d.initInt(1);
+        d.setInt(0, "delta", delta);
+        d.initUint(1);
+        d.setUint(0, "nextValue", next);
+        emit EventLog1(msg.sender, "PositionImpactPoolAmountUpdated", "PositionImpactPoolAmountUpdated", _topic(market), d);
     }
 
     /// DecreasePositionCollateralUtils.handleEarlyReturn: a liquidation the collateral cannot pay for (EventLog, no topics).
