@@ -38,8 +38,9 @@ const totals = (t: ExposureTotals, positionCount: number, warnings: string[]) =>
   pendingFeesUsd: usd(t.pendingFeesUsd),
   equityUsd: usd(t.equityUsd),
   leverage: t.leverage && ratio(t.leverage.numerator, t.leverage.denominator),
-  nearestLiquidationDistance: t.nearestLiquidationDistance,
-  complete: t.complete,
+  // Resolved only when asked for: they may run liquidation searches (the default resolver calls a function field).
+  nearestLiquidationDistance: () => t.nearestLiquidationDistance,
+  complete: () => t.complete,
   positionCount,
   warnings,
 });

@@ -1,4 +1,5 @@
 import { abs } from "./fixed";
+import { withLazyFields } from "./lazy";
 
 /** One assessed position, reduced to what wallet totals need. */
 export type ExposureItem = {
@@ -71,26 +72,21 @@ export function exposureTotals(items: ExposureItem[]): ExposureTotals {
       ? { numerator: grossNotionalUsd, denominator: equityUsd }
       : null;
 
-  const distances = items.filter((i) => i.hasLiquidationPrice || i.liquidationDistance !== null);
+  // Distances are read on first use: a stress point or ladder step that asks for equity alone does not
+  // run each margin account's liquidation search.
+  const distances = () => items.filter((i) => i.hasLiquidationPrice || i.liquidationDistance !== null);
   // An unpriced position may be the nearest one: then the wallet's nearest distance is unknown.
-  const unknownDistance = distances.some((i) => i.liquidationDistance === null) || items.some((i) => i.notionalUsd === null);
-  const nearestLiquidationDistance =
-    unknownDistance || distances.length === 0
-      ? null
-      : distances.reduce((m, i) => Math.min(m, i.liquidationDistance!), Number.POSITIVE_INFINITY);
-
-  return {
-    grossNotionalUsd,
-    netNotional,
-    optionGreeks,
-    totalCollateralUsd,
-    unrealizedPnlUsd,
-    pendingFeesUsd,
-    equityUsd,
-    leverage,
-    nearestLiquidationDistance,
-    complete: grossNotionalUsd !== null && equityUsd !== null && !unknownDistance,
-  };
+  const unknownDistance = () => distances().some((i) => i.liquidationDistance === null) || items.some((i) => i.notionalUsd === null);
+  return withLazyFields(
+    { grossNotionalUsd, netNotional, optionGreeks, totalCollateralUsd, unrealizedPnlUsd, pendingFeesUsd, equityUsd, leverage },
+    {
+      nearestLiquidationDistance: () => {
+        const known = distances();
+        return unknownDistance() || known.length === 0 ? null : known.reduce((m, i) => Math.min(m, i.liquidationDistance!), Number.POSITIVE_INFINITY);
+      },
+      complete: () => grossNotionalUsd !== null && equityUsd !== null && !unknownDistance(),
+    },
+  );
 }
 
 function optionGreeksByAsset(items: ExposureItem[]): AssetGreeks[] {

@@ -357,23 +357,27 @@ const optionGreeks = (o: NonNullable<PositionRisk["option"]>) =>
 
 function exposureItems(deps: ExposureDeps, assessed: AssessedPosition[]): TaggedItem[] {
   const assets = assetDirectory(deps.config);
-  return assessed.map(({ row, risk }) => ({
-    positionId: row.positionId,
-    protocol: row.protocol,
-    chainId: row.chainId,
-    wallet: row.account,
-    asset: assets.symbol(row.chainId, row.market),
-    isLong: row.isLong,
-    notionalUsd: risk.notionalUsd,
-    ...(risk.netNotionalUsd === undefined ? {} : { netNotionalUsd: risk.netNotionalUsd }),
-    ...(risk.option === undefined ? {} : { greeks: optionGreeks(risk.option) }),
-    collateralUsd: risk.collateralUsd,
-    unrealizedPnlUsd: risk.unrealizedPnlUsd,
-    pendingFeesUsd: risk.pendingFeesUsd,
-    equityUsd: risk.equityUsd,
-    liquidationDistance: risk.liquidationDistance,
-    hasLiquidationPrice: risk.liquidationPrice !== null,
-  }));
+  return assessed.map(({ row, risk }) =>
+    withLazyFields(
+      {
+        positionId: row.positionId,
+        protocol: row.protocol,
+        chainId: row.chainId,
+        wallet: row.account,
+        asset: assets.symbol(row.chainId, row.market),
+        isLong: row.isLong,
+        notionalUsd: risk.notionalUsd,
+        ...(risk.netNotionalUsd === undefined ? {} : { netNotionalUsd: risk.netNotionalUsd }),
+        ...(risk.option === undefined ? {} : { greeks: optionGreeks(risk.option) }),
+        collateralUsd: risk.collateralUsd,
+        unrealizedPnlUsd: risk.unrealizedPnlUsd,
+        pendingFeesUsd: risk.pendingFeesUsd,
+        equityUsd: risk.equityUsd,
+      },
+      // A liquidation price may be a search (margin accounts): computed when a figure needs it.
+      { liquidationDistance: () => risk.liquidationDistance, hasLiquidationPrice: () => risk.liquidationPrice !== null },
+    ),
+  );
 }
 
 export async function walletExposure(

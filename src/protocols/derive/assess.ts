@@ -2,6 +2,7 @@ import { and, desc, eq, like, lte, or } from "ponder";
 import type { AccountRisk, Assessment, AssessContext, OptionRisk, PositionRisk, PositionRow } from "../../core/adapter";
 import { abs, ratio, USD_ONE } from "../../core/fixed";
 import { markWarning, usableMark } from "../../core/marks";
+import { withLazyFields } from "../../core/lazy";
 import { lookupMany } from "../../core/memo";
 import { deriveAssetDirectory, type DeriveDeployment } from "./contracts";
 import { optionFromSubId } from "./encoding";
@@ -86,19 +87,31 @@ function marginOf(ctx: AssessContext, deployment: DeriveDeployment | undefined, 
   });
 }
 
-/** The position's liquidation figures from its subaccount's margin: the nearer boundary of its underlying. */
-function liquidationOf(margin: SubaccountMargin, row: PositionRow, kind: DeriveState["kind"], mark: bigint | undefined) {
-  if (!margin.ok) return { liquidationPrice: null, liquidationDistance: null, liquidatableNow: null };
-  if (margin.maintenance < 0n) return { liquidationPrice: null, liquidationDistance: 0, liquidatableNow: true };
+/** The position's figures with its liquidation figures from its subaccount's margin: the nearer boundary of its underlying. */
+function withLiquidation(risk: PositionRisk, margin: SubaccountMargin, row: PositionRow, kind: DeriveState["kind"], mark: bigint | undefined): PositionRisk {
+  if (!margin.ok) return { ...risk, liquidationPrice: null, liquidationDistance: null, liquidatableNow: null };
+  if (margin.maintenance < 0n) return { ...risk, liquidationPrice: null, liquidationDistance: 0, liquidatableNow: true };
+  // Where the price would have to go, only when asked: the boundaries are a search.
+  return withLazyFields({ ...risk, liquidatableNow: false }, boundaryOf(margin, row, kind, mark));
+}
+
+/** The nearer boundary's price, distance and side, each read from one search of the margin's boundaries. */
+function boundaryOf(margin: Extract<SubaccountMargin, { ok: true }>, row: PositionRow, kind: DeriveState["kind"], mark: bigint | undefined) {
+  let found: { liquidationPrice: bigint | null; liquidationDistance: number | null; liquidationSide?: "below" | "above" } | undefined;
+  const nearest = () => (found ??= nearestBoundary(margin, row, kind, mark));
+  return { liquidationPrice: () => nearest().liquidationPrice, liquidationDistance: () => nearest().liquidationDistance, liquidationSide: () => nearest().liquidationSide };
+}
+
+function nearestBoundary(margin: Extract<SubaccountMargin, { ok: true }>, row: PositionRow, kind: DeriveState["kind"], mark: bigint | undefined) {
   const b = kind === "cash" ? undefined : margin.byUnderlying.get(row.market.toLowerCase());
-  if (!b || mark === undefined) return { liquidationPrice: null, liquidationDistance: null, liquidatableNow: false };
+  if (!b || mark === undefined) return { liquidationPrice: null, liquidationDistance: null };
   const spot = mark / TO_USD;
   const below = b.below === null ? null : spot - b.below;
   const above = b.above === null ? null : b.above - spot;
-  if (below === null && above === null) return { liquidationPrice: null, liquidationDistance: null, liquidatableNow: false };
+  if (below === null && above === null) return { liquidationPrice: null, liquidationDistance: null };
   const side = above === null || (below !== null && below <= above) ? "below" : "above";
   const price = (side === "below" ? b.below! : b.above!) * TO_USD;
-  return { liquidationPrice: price, liquidationDistance: ratio(abs(mark - price), mark), liquidatableNow: false, liquidationSide: side as "below" | "above" };
+  return { liquidationPrice: price, liquidationDistance: ratio(abs(mark - price), mark), liquidationSide: side as "below" | "above" };
 }
 
 /** Position figures without margin: cash at its mark, perps by their unsettled cash, base at spot, options by Black-Scholes. */
@@ -191,12 +204,11 @@ export async function assessDerive(ctx: AssessContext, rows: PositionRow[]): Pro
     const margin = marginOf(ctx, deployment, holdings);
     for (const row of group) {
       const risk = valuePosition(ctx, row, deployment);
-      const liq = liquidationOf(margin, row, decodeState(row).kind, usableMark(ctx.prices(row.chainId, row.market)));
       if (!margin.ok) risk.warnings.push(`subaccount margin: ${margin.reason}`);
-      risks.set(row, { ...risk, ...liq });
+      risks.set(row, withLiquidation(risk, margin, row, decodeState(row).kind, usableMark(ctx.prices(row.chainId, row.market))));
     }
     const move = (m: bigint | null) => (m === null ? null : ratio(abs(m), WAD));
-    accounts.push({
+    const account = {
       protocol: DERIVE,
       chainId: first.chainId,
       venue: first.venue,
@@ -206,12 +218,17 @@ export async function assessDerive(ctx: AssessContext, rows: PositionRow[]): Pro
       debtUsd: margin.ok ? (margin.cash < 0n ? -margin.cash * TO_USD : 0n) : null,
       liquidationThresholdBps: null,
       maintenanceMarginUsd: margin.ok ? margin.maintenance * TO_USD : null,
-      initialMarginUsd: margin.ok ? margin.initial * TO_USD : null,
-      collateralDropToLiquidation: margin.ok ? (margin.maintenance < 0n ? 0 : move(margin.joint.below)) : null,
-      priceRiseToLiquidation: margin.ok ? (margin.maintenance < 0n ? 0 : move(margin.joint.above)) : null,
       liquidatableNow: margin.ok ? margin.maintenance < 0n : null,
       warnings: margin.ok ? margin.assumptions : [margin.reason],
-    });
+    };
+    // Initial margin and the joint moves are computed when read (the latter is a search).
+    accounts.push(
+      withLazyFields(account, {
+        initialMarginUsd: () => (margin.ok ? margin.initial * TO_USD : null),
+        collateralDropToLiquidation: () => (margin.ok ? (margin.maintenance < 0n ? 0 : move(margin.joint.below)) : null),
+        priceRiseToLiquidation: () => (margin.ok ? (margin.maintenance < 0n ? 0 : move(margin.joint.above)) : null),
+      }),
+    );
   }
   return { positions: rows.map((r) => risks.get(r)!), accounts };
 }

@@ -1,3 +1,4 @@
+import { withLazyFields } from "../../core/lazy";
 import type { StandardManagerSettings, StandardMarketSettings } from "./contracts";
 import { optionFromSubId } from "./encoding";
 import { blackScholes, SECONDS_PER_YEAR } from "./greeks";
@@ -116,17 +117,16 @@ export function subaccountMargin(inputs: MarginInputs): SubaccountMargin {
   const now = portfolioAt(inputs.spots);
   if (now === null) return { ok: false, reason: "an option could not be marked: margin not computed" };
   const mm = standardMargin(now, false);
-  const initial = standardMargin(now, true).margin;
 
-  const byUnderlying = new Map<string, Boundaries>();
-  let joint: Boundaries = { below: null, above: null };
-  if (mm.margin >= 0n) {
-    for (const u of underlyings) {
-      byUnderlying.set(u, priceBoundaries((P) => failsAt(new Map([...inputs.spots, [u, P]])), inputs.spots.get(u)!));
-    }
+  // Boundaries are searches over many margin evaluations: run when first read (a stress point asking
+  // for equity or liquidatable-now needs none). Already under maintenance, there is no boundary.
+  const byUnderlying = (): Map<string, Boundaries> =>
+    new Map(mm.margin < 0n ? [] : underlyings.map((u) => [u, priceBoundaries((P) => failsAt(new Map([...inputs.spots, [u, P]])), inputs.spots.get(u)!)]));
+  const joint = (): Boundaries => {
+    if (mm.margin < 0n || underlyings.length === 0) return { below: null, above: null };
     const moved = (m: bigint) => new Map(underlyings.map((u) => [u, (inputs.spots.get(u)! * (WAD + m)) / WAD]));
-    joint = underlyings.length === 0 ? joint : moveBoundaries((m) => failsAt(moved(m)), WAD);
-  }
+    return moveBoundaries((m) => failsAt(moved(m)), WAD);
+  };
 
   const assumptions: string[] = [];
   const kinds = new Set(holdings.map((h) => h.state.kind));
@@ -139,5 +139,8 @@ export function subaccountMargin(inputs: MarginInputs): SubaccountMargin {
   }
   if (kinds.has("perp")) assumptions.push("perp price taken as the index; funding since the perp's last update is not followed");
   if (kinds.has("perp") || kinds.has("option") || kinds.has("base")) assumptions.push("oracle-confidence contingencies (IM only) not applied");
-  return { ok: true, maintenance: mm.margin, initial, markToMarket: mm.markToMarket, cash, byUnderlying, joint, assumptions };
+  return withLazyFields(
+    { ok: true as const, maintenance: mm.margin, markToMarket: mm.markToMarket, cash, assumptions },
+    { initial: () => standardMargin(now, true).margin, byUnderlying, joint },
+  );
 }
