@@ -2,6 +2,7 @@ import { eq } from "ponder";
 import type { Address } from "viem";
 import type { AccountRisk, Assessment, AssessContext, PositionRisk, PositionRow } from "../../core/adapter";
 import { ratio, USD_DECIMALS } from "../../core/fixed";
+import { withLazyFields } from "../../core/lazy";
 import { latestAtOrBefore } from "../../core/history";
 import { markWarning, usableMark } from "../../core/marks";
 import {
@@ -143,11 +144,17 @@ export async function assessAaveV3(ctx: AssessContext, rows: PositionRow[]): Pro
       const mark = usableMark(ctx.prices(chainId, row.market));
       const value = entry && amount !== undefined && mark !== undefined ? (amount * mark) / 10n ** BigInt(entry.config.decimals) : null;
       const counts = row.isLong && entry !== undefined && entry.usingAsCollateral && entry.config.liquidationThreshold !== 0n;
-      const liq = hasDebt && entry ? liquidationPrice(inputs, eMode, row.market) : { kind: "none" as const };
-      // A deposit is exposed to its asset falling, a debt to it rising; only the side that moves HF toward 1 counts.
-      const relevant = liq.kind === "price" && (row.isLong ? liq.direction === "down" : liq.direction === "up");
-      const liqPrice = relevant && liq.kind === "price" ? liq.price * BASE_TO_USD : null;
-      risks.set(row, {
+      // The liquidation price is a search over the account's health factor: run when first read (a stress
+      // point asking for equity or liquidatable-now needs none).
+      let liqPrice: bigint | null | undefined;
+      const liquidationPriceUsd = () => {
+        if (liqPrice !== undefined) return liqPrice;
+        const liq = hasDebt && entry ? liquidationPrice(inputs, eMode, row.market) : { kind: "none" as const };
+        // A deposit is exposed to its asset falling, a debt to it rising; only the side that moves HF toward 1 counts.
+        const relevant = liq.kind === "price" && (row.isLong ? liq.direction === "down" : liq.direction === "up");
+        return (liqPrice = relevant && liq.kind === "price" ? liq.price * BASE_TO_USD : null);
+      };
+      const figures = {
         sizeInTokens: amount ?? null,
         notionalUsd: value,
         collateralUsd: value === null ? null : counts ? value : 0n,
@@ -155,13 +162,20 @@ export async function assessAaveV3(ctx: AssessContext, rows: PositionRow[]): Pro
         unrealizedPnlUsd: value === null ? null : 0n,
         pendingFeesUsd: value === null ? null : 0n,
         leverage: null,
-        liquidationPrice: liqPrice,
-        liquidationDistance:
-          liqPrice !== null && mark !== undefined ? ratio(row.isLong ? mark - liqPrice : liqPrice - mark, mark) : null,
         liquidatableNow: data === null ? null : hasDebt && data.healthFactor < HEALTH_FACTOR_LIQUIDATION_THRESHOLD,
         equityUsd: value === null ? null : row.isLong ? value : -value,
         warnings: [],
-      });
+      };
+      risks.set(
+        row,
+        withLazyFields(figures, {
+          liquidationPrice: liquidationPriceUsd,
+          liquidationDistance: () => {
+            const price = liquidationPriceUsd();
+            return price !== null && mark !== undefined ? ratio(row.isLong ? mark - price : price - mark, mark) : null;
+          },
+        }),
+      );
     }
 
     accounts.push({
