@@ -61,4 +61,5 @@ export * from "./src/protocols/gmx-v2/schema";
 export * from "./src/protocols/aave-v3/schema";
 export * from "./src/protocols/derive/schema";
 export * from "./src/protocols/morpho-blue/schema";
+export * from "./src/protocols/gtrade/schema";
 // end generated:protocols

@@ -52,7 +52,7 @@ export const typeDefs = /* GraphQL */ `
     """
     atRisk(
       maxDistance: Float!
-      "A protocol id (gmx-v1, gmx-v2, aave-v3, derive, morpho-blue)."
+      "A protocol id (gmx-v1, gmx-v2, aave-v3, derive, morpho-blue, gtrade)."
       protocol: String
       "An asset symbol from the config (the position's market)."
       asset: String

@@ -4,6 +4,7 @@ import { aaveV3Protocol } from "./aave-v3";
 import { deriveProtocol } from "./derive";
 import { gmxV1Protocol } from "./gmx-v1";
 import { gmxV2Protocol } from "./gmx-v2";
+import { gTradeProtocol } from "./gtrade";
 import { morphoBlueProtocol } from "./morpho-blue";
 
 /**
@@ -11,7 +12,7 @@ import { morphoBlueProtocol } from "./morpho-blue";
  * (generated: npm run generate:schema), the read model their risk rules, GraphQL their extensions.
  * Adding a protocol adds its folder and one line here (docs/adding-a-protocol.md).
  */
-export const protocols = [gmxV1Protocol, gmxV2Protocol, aaveV3Protocol, deriveProtocol, morphoBlueProtocol] as const;
+export const protocols = [gmxV1Protocol, gmxV2Protocol, aaveV3Protocol, deriveProtocol, morphoBlueProtocol, gTradeProtocol] as const;
 
 type Registered = (typeof protocols)[number];
 type Intersection<U> = (U extends unknown ? (x: U) => void : never) extends (x: infer I) => void ? I : never;

@@ -20,6 +20,8 @@ export function fixtureExposureConfig(
     gmxV2Marks?: TokenSymbol[];
     derive?: { deployment: DeriveDeployment; defaultVolatility: number };
     morpho?: { address: string; startBlock: number };
+    /** FixtureGTrade: its address, start block and pair index → asset address. */
+    gtrade?: { diamond: string; startBlock: number; pairs: Record<string, string> };
     portfolios?: Record<string, string[]>;
   } = {},
 ) {
@@ -66,6 +68,7 @@ export function fixtureExposureConfig(
         : {}),
       ...(opts.derive ? { derive: [deriveSection(opts.derive.deployment, opts.derive.defaultVolatility)] } : {}),
       ...(opts.morpho ? { "morpho-blue": [{ chain: "anvil", morpho: opts.morpho.address, startBlock: opts.morpho.startBlock }] } : {}),
+      ...(opts.gtrade ? { gtrade: [{ chain: "anvil", ...opts.gtrade }] } : {}),
     },
     portfolios: Object.fromEntries(Object.entries(opts.portfolios ?? {}).map(([name, wallets]) => [name, { wallets }])),
   };

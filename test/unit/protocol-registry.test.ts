@@ -41,6 +41,7 @@ describe("protocol registry", () => {
       "AaveV3StableDebtToken",
       "AaveV3VariableDebtToken",
       "DeriveSubAccounts",
+      "GTradeDiamond",
       "GmxV1Vault",
       "GmxV2EventEmitter",
       "MorphoBlue",
