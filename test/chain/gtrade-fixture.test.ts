@@ -24,6 +24,7 @@ import {
 import { startAnvil, type AnvilHandle } from "./anvil.js";
 import { anvilAccount, chainClients, deploy, fixtureChain, send, trySend } from "./clients.js";
 import { pickArtifacts } from "./compile.js";
+import { BTC, configureGTradePairs, ETH, openGTradeTrade, type GTradeOpen } from "./gtrade-deploy";
 
 // FixtureGTrade (test/chain/contracts/FixtureGTrade.sol) through a scripted life, then: every log it
 // emitted decodes with src/protocols/gtrade/events.ts into exactly the state its v10 views report, and
@@ -31,8 +32,6 @@ import { pickArtifacts } from "./compile.js";
 
 const E10 = 10n ** 10n;
 const E18 = 10n ** 18n;
-const BTC = 0;
-const ETH = 1;
 const USDC = 1; // collateral indices are 1-based
 const DAI = 2;
 const COLLATERAL_DECIMALS: Record<number, number> = { [USDC]: 6, [DAI]: 18 };
@@ -65,11 +64,9 @@ const passTime = async (seconds: number) => {
   await tester().mine({ blocks: 1 });
 };
 
-async function openTrade(input: { user: Address; pairIndex: number; collateralIndex: number; long: boolean; collateralAmount: bigint; leverage: number; openPrice: bigint; isCounterTrade?: boolean }) {
-  const receipt = await op("openTrade", [{ isCounterTrade: false, ...input }]);
-  const stored = receipt.logs.map((l) => decodeGTradeEvent(l)).find((e) => e.name === "TradeStored");
-  if (stored?.name !== "TradeStored") throw new Error("openTrade emitted no TradeStored");
-  return { user: input.user, index: stored.trade.index };
+async function openTrade(input: GTradeOpen): Promise<TradeRef> {
+  const { user, index } = await openGTradeTrade(op, input);
+  return { user, index };
 }
 
 type TradeRef = { user: Address; index: number };
@@ -96,13 +93,7 @@ beforeAll(async () => {
   // Configuration: collaterals, fee groups, liquidation groups (v9.2 params; legacy), pairs.
   await op("addCollateral", [usdc.address, COLLATERAL_PRICE_USD[USDC]]);
   await op("addCollateral", [dai.address, COLLATERAL_PRICE_USD[DAI]]);
-  await op("setFeeGroup", [0, { totalPositionSizeFeeP: 6n * 10n ** 8n, totalLiqCollateralFeeP: 10n * E10, oraclePositionSizeFeeP: 4n * 10n ** 7n, minPositionSizeUsd: 2_000_000, __placeholder: 0n }]);
-  await op("setFeeGroup", [1, { totalPositionSizeFeeP: 8n * 10n ** 8n, totalLiqCollateralFeeP: 10n * E10, oraclePositionSizeFeeP: 4n * 10n ** 7n, minPositionSizeUsd: 7_500, __placeholder: 0n }]);
-  await op("setGroupLiquidationParams", [0, { maxLiqSpreadP: 5n * 10n ** 8n, startLiqThresholdP: 85n * E10, endLiqThresholdP: 75n * E10, startLeverage: 25_000, endLeverage: 100_000 }]);
-  await op("setGroupLiquidationParams", [1, { maxLiqSpreadP: 0n, startLiqThresholdP: 0n, endLiqThresholdP: 0n, startLeverage: 0, endLeverage: 0 }]);
-  await op("setPair", [BTC, "BTC", "USD", 4n * 10n ** 8n, 0, 0]);
-  await op("setPair", [ETH, "ETH", "USD", 12n * 10n ** 8n, 1, 1]);
-  await op("setCounterTradeFeeRateMultiplier", [BTC, 1_500]);
+  await configureGTradePairs(op);
 
   // Borrowing v2 (1e10 % per second) and funding (constant rates, 1e18 % per second) per (collateral, pair).
   const price = { [BTC]: 60_000n * E10, [ETH]: 3_000n * E10 };

@@ -1,13 +1,13 @@
 import { createTestClient, formatUnits, http, parseUnits, type Abi, type Address } from "viem";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { GTradeDiamondAbi } from "../../abis/GTradeDiamond";
-import { decodeGTradeEvent } from "../../src/protocols/gtrade/events";
 import { collateralToUsd, gTradePositionId, gTradePositionKey } from "../../src/protocols/gtrade/normalise";
 import { positionSizeCollateral } from "../../src/protocols/gtrade/math";
 import { toTrade } from "../../src/protocols/gtrade/structs";
 import { startAnvil, type AnvilHandle } from "../chain/anvil";
 import { anvilAccount, chainClients, deploy, fixtureChain, send } from "../chain/clients";
 import { pickArtifacts } from "../chain/compile";
+import { BTC, configureGTradePairs, ETH, openGTradeTrade, type GTradeOpen } from "../chain/gtrade-deploy";
 import { deployFixtures, setPrice, type Deployment } from "../chain/deploy";
 import { fixtureExposureConfig } from "../chain/exposure-config";
 import { DATABASES } from "../support/databases";
@@ -19,8 +19,6 @@ import { dumpTables, indexFixtureChain, stopAll, type Indexer } from "../support
 
 const E10 = 10n ** 10n;
 const E18 = 10n ** 18n;
-const BTC = 0;
-const ETH = 1;
 const USDC = 1; // collateral indices are 1-based: USDC (6 decimals), LINK (18 decimals)
 const LINK = 2;
 const PRICE_USD: Record<number, bigint> = { [USDC]: 100_000_000n, [LINK]: 1_500_000_000n }; // the fixture's feeds: $1, $15
@@ -59,12 +57,10 @@ describe.each(RUNS)("gTrade v10 (FixtureGTrade) end to end on %s, indexed from i
     await tester.increaseTime({ seconds });
     await tester.mine({ blocks: 1 });
   };
-  const openTrade = async (input: { user: Address; pairIndex: number; collateralIndex: number; long: boolean; collateralAmount: bigint; leverage: number; openPrice: bigint }) => {
-    const receipt = await op("openTrade", [{ isCounterTrade: false, ...input }]);
-    const stored = receipt.logs.map((l) => decodeGTradeEvent(l)).find((e) => e.name === "TradeStored");
-    if (stored?.name !== "TradeStored") throw new Error("openTrade emitted no TradeStored");
-    firstTradeBlock ??= receipt.blockNumber;
-    return { user: input.user, index: stored.trade.index };
+  const openTrade = async (input: GTradeOpen): Promise<Ref> => {
+    const { user, index, blockNumber } = await openGTradeTrade(op, input);
+    firstTradeBlock ??= blockNumber;
+    return { user, index };
   };
   const openTrades = async (user: Address) => (await view<Parameters<typeof toTrade>[0][]>(GTradeDiamondAbi, "getTrades", [user])).map(toTrade);
   const walletAt = async (user: Address) => {
@@ -85,13 +81,7 @@ describe.each(RUNS)("gTrade v10 (FixtureGTrade) end to end on %s, indexed from i
     // Collaterals with 6 and 18 decimals, fee and liquidation groups (v9.2 params; legacy 90%), pairs.
     await op("addCollateral", [d.tokens.USDC.address, PRICE_USD[USDC]]);
     await op("addCollateral", [d.tokens.LINK.address, PRICE_USD[LINK]]);
-    await op("setFeeGroup", [0, { totalPositionSizeFeeP: 6n * 10n ** 8n, totalLiqCollateralFeeP: 10n * E10, oraclePositionSizeFeeP: 4n * 10n ** 7n, minPositionSizeUsd: 2_000_000, __placeholder: 0n }]);
-    await op("setFeeGroup", [1, { totalPositionSizeFeeP: 8n * 10n ** 8n, totalLiqCollateralFeeP: 10n * E10, oraclePositionSizeFeeP: 4n * 10n ** 7n, minPositionSizeUsd: 7_500, __placeholder: 0n }]);
-    await op("setGroupLiquidationParams", [0, { maxLiqSpreadP: 5n * 10n ** 8n, startLiqThresholdP: 85n * E10, endLiqThresholdP: 75n * E10, startLeverage: 25_000, endLeverage: 100_000 }]);
-    await op("setGroupLiquidationParams", [1, { maxLiqSpreadP: 0n, startLiqThresholdP: 0n, endLiqThresholdP: 0n, startLeverage: 0, endLeverage: 0 }]);
-    await op("setPair", [BTC, "BTC", "USD", 4n * 10n ** 8n, 0, 0]);
-    await op("setPair", [ETH, "ETH", "USD", 12n * 10n ** 8n, 1, 1]);
-    await op("setCounterTradeFeeRateMultiplier", [BTC, 1_500]);
+    await configureGTradePairs(op);
 
     // Borrowing v2 and constant funding rates per (collateral, pair): non-zero on every market.
     const price = { [BTC]: 60_000n * E10, [ETH]: 3_000n * E10 };
