@@ -64,7 +64,7 @@ describe.each(RUNS)("gTrade v10 (FixtureGTrade) end to end on %s, indexed from i
   };
   const openTrades = async (user: Address) => (await view<Parameters<typeof toTrade>[0][]>(GTradeDiamondAbi, "getTrades", [user])).map(toTrade);
   const walletAt = async (user: Address) => {
-    const fields = "positions { protocol positionKey side status sizeUsd sizeInTokens collateral { amount usd } liquidationPrice liquidatableNow pendingFeesUsd equityUsd warnings } totals { positionCount totalCollateralUsd grossNotionalUsd complete }";
+    const fields = "positions { protocol positionKey side status sizeUsd sizeInTokens notionalUsd market { symbol } collateral { amount usd } liquidationPrice liquidatableNow pendingFeesUsd equityUsd warnings } totals { positionCount totalCollateralUsd grossNotionalUsd complete }";
     const r = await indexer.query(`query ($a: String!, $b: BigInt) { wallet(address: $a, atBlock: $b) { ${fields} } }`, { a: user, b: head.toString() });
     expect(r.errors).toBeUndefined();
     return r.data.wallet;
@@ -183,6 +183,42 @@ describe.each(RUNS)("gTrade v10 (FixtureGTrade) end to end on %s, indexed from i
       expect(parseUnits(wallet.totals.totalCollateralUsd, 30)).toBe(sum);
       expect(wallet.totals.complete).toBe(true);
     }
+  });
+
+  it("takes part in netting, atRisk, the ladder and stress like any perp", async () => {
+    const wallets = [alice, bob, carol];
+    const positions = (await Promise.all(wallets.map(walletAt))).flatMap((w) => w.positions.filter((p: any) => p.protocol === "gtrade"));
+    expect(positions.length).toBe(5);
+    // Nearest first: every open trade is less than 100% from its liquidation price.
+    const r = await indexer.query(`{ atRisk(maxDistance: 1, protocol: "gtrade", first: 100) { items { positionKey liquidationDistance } pageInfo { hasNextPage } } }`);
+    expect(r.errors).toBeUndefined();
+    const listed = r.data.atRisk.items;
+    expect(listed.map((i: any) => i.positionKey).sort()).toEqual(positions.map((p: any) => p.positionKey).sort());
+    expect(listed.map((i: any) => i.liquidationDistance)).toEqual([...listed.map((i: any) => i.liquidationDistance)].sort((a: number, b: number) => a - b));
+
+    // Netting: each asset's long and short notional are the sums of the trades' own.
+    const q = `query ($w: [String!]) { portfolio(wallets: $w) { totals { netNotional { asset longUsd shortUsd } } } stress(wallets: $w, shocks: [{ asset: "ETH", moves: ["-0.05", "0.05"] }]) { points { pnlUsd } }
+      ladder(wallets: $w, asset: "ETH", steps: 99) { move liquidatableCount } }`;
+    const all = await indexer.query(q, { w: wallets });
+    expect(all.errors).toBeUndefined();
+    const sumOf = (symbol: string, long: boolean) =>
+      positions.filter((p: any) => p.market.symbol === symbol && (p.side === "LONG") === long).reduce((s: bigint, p: any) => s + parseUnits(p.notionalUsd, 30), 0n);
+    for (const n of all.data.portfolio.totals.netNotional) {
+      expect([n.asset, parseUnits(n.longUsd, 30), parseUnits(n.shortUsd, 30)]).toEqual([n.asset, sumOf(n.asset, true), sumOf(n.asset, false)]);
+    }
+    const eth = (long: boolean) => sumOf("ETH", long);
+    expect(eth(true) + eth(false)).toBeGreaterThan(0n);
+    // ETH down 5% costs a net ETH short nothing it does not earn back up 5%: the PnL's sign follows the net.
+    const [down, up] = all.data.stress.points.map((p: any) => parseUnits(p.pnlUsd, 30));
+    const netLong = eth(true) > eth(false);
+    expect(down < 0n).toBe(netLong);
+    expect(up > 0n).toBe(netLong);
+    // 99% down every ETH long is liquidatable, 99% up every ETH short (none of them is under 1.02x).
+    const steps = all.data.ladder as { move: number; liquidatableCount: number }[];
+    const ethTrades = (long: boolean) => positions.filter((p: any) => p.market.symbol === "ETH" && (p.side === "LONG") === long).length;
+    expect(steps.find((s) => s.move === -0.99)!.liquidatableCount).toBe(ethTrades(true));
+    expect(steps.find((s) => s.move === 0.99)!.liquidatableCount).toBe(ethTrades(false));
+    expect(ethTrades(true) + ethTrades(false)).toBeGreaterThan(1);
   });
 
   it("keeps the liquidated and the closed trade in history", async () => {
