@@ -1,4 +1,4 @@
-// `npm start`: a local demo end to end. Starts anvil, deploys the GMX v1, GMX v2, Aave v3, Derive and Morpho Blue fixtures,
+// `npm start`: a local demo end to end. Starts anvil, deploys the GMX v1, GMX v2, Aave v3, Derive, Morpho Blue and gTrade fixtures,
 // runs the scenario simulators, indexes into embedded PGlite with `ponder start`, serves GraphQL, and keeps
 // prices moving so the answers change live. Ctrl-C stops everything.
 import { spawn } from "node:child_process";
@@ -14,6 +14,7 @@ import { deployDeriveFixture } from "../test/chain/derive-deploy";
 import { simulateDerive } from "../test/chain/derive-simulate";
 import { deployGmxV2Fixture } from "../test/chain/gmx-v2-deploy";
 import { GmxV2Keeper, simulateGmxV2 } from "../test/chain/gmx-v2-simulate";
+import { BTC, deployGTradeDemo, ETH } from "../test/chain/gtrade-deploy";
 import { deployMorphoBlue, syncOracles } from "../test/chain/morpho-deploy";
 import { simulateMorphoBlue } from "../test/chain/morpho-simulate";
 import { createRng } from "../test/chain/rng";
@@ -51,6 +52,9 @@ log(`Derive: ${options.accounts.length} subaccounts over ${options.wallets.lengt
 const morpho = await deployMorphoBlue(deployment);
 const morphoRun = await simulateMorphoBlue(deployment, morpho, { seed: 7, operations: 60, wallets: 4, firstAccountIndex: 1 });
 log(`Morpho Blue at ${morpho.morpho}: ${morphoRun.wallets.length} wallets: ${JSON.stringify(morphoRun.counts)}`);
+// gTrade v10 (fixture diamond): one trade per wallet from the same first wallets, borrowing and funding running.
+const gtrade = await deployGTradeDemo(deployment, { wallets: 6, firstAccountIndex: 1 });
+log(`gTrade v10 fixture diamond at ${gtrade.address}: ${gtrade.wallets.length} trades`);
 
 // The simulators warp time by hours: answer every feed again so no price starts out stale.
 const { aggregator } = await fixtureAbis();
@@ -63,13 +67,14 @@ for (const symbol of TOKEN_SYMBOLS) {
 await syncOracles(deployment, morpho);
 
 const configPath = resolve(LOCAL, "exposure.config.json");
-const activeWallets = [...new Set([...summary.wallets, ...lending.wallets, ...v2.wallets, ...options.wallets, ...morphoRun.wallets])];
+const activeWallets = [...new Set([...summary.wallets, ...lending.wallets, ...v2.wallets, ...options.wallets, ...morphoRun.wallets, ...gtrade.wallets])];
 writeExposureConfig(configPath, {
   ...fixtureExposureConfig(deployment, {
     aave: { pool: aave.pool, configurator: aave.configurator, release: aave.release, startBlock: aave.startBlock },
     gmxV2: { address: gmxV2.address, startBlock: gmxV2.startBlock },
     derive: { deployment: derive, defaultVolatility: 0.6 },
     morpho: { address: morpho.morpho, startBlock: morpho.startBlock },
+    gtrade: { diamond: gtrade.address, startBlock: Number(gtrade.startBlock), pairs: { [BTC]: deployment.tokens.WBTC.address, [ETH]: deployment.tokens.WETH.address } },
     // The dashboard's default selection: every wallet with activity.
     portfolios: { demo: activeWallets },
   }),
