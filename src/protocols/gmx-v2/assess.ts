@@ -34,6 +34,9 @@ import {
 
 type MarketTokens = { indexToken: Address; longToken: Address; shortToken: Address };
 
+/** MarketUtils.getPoolAmount / getOpenInterest: a single-token market counts each amount half per side. */
+const perTokenDivisor = (t: MarketTokens) => (t.longToken.toLowerCase() === t.shortToken.toLowerCase() ? 2n : 1n);
+
 /**
  * Market tokens, parameters and accumulators as of the queried block, through the context's lookups
  * (shared while the indexed data is unchanged; a stress query assesses the same markets at many prices).
@@ -75,7 +78,7 @@ function inputsAt(ctx: AssessContext) {
    */
   const state = async (row: PositionRow, market: Address, t: MarketTokens, params: GmxV2MarketParams, block: { number: bigint; timestamp: bigint }): Promise<GmxV2MarketState> => {
     const at = block.number;
-    const divisor = t.longToken.toLowerCase() === t.shortToken.toLowerCase() ? 2n : 1n;
+    const divisor = perTokenDivisor(t);
     const byCollateral = async (kind: "openInterest" | "openInterestInTokens", isLong: boolean) => {
       const [a, b] = await Promise.all([value(row, market, kind, t.longToken, isLong, at), value(row, market, kind, t.shortToken, isLong, at)]);
       return { longToken: (a ?? 0n) / divisor, shortToken: (b ?? 0n) / divisor };
@@ -133,7 +136,7 @@ function inputsAt(ctx: AssessContext) {
 
   /** Both pool tokens' value at their min prices (MarketUtils.getPoolAmount each, halved when long and short token are the same); undefined when a price is unknown. */
   const poolValueUsd = async (row: PositionRow, market: Address, t: MarketTokens, block: bigint, unitPrice: (token: Address) => bigint | undefined) => {
-    const divisor = t.longToken.toLowerCase() === t.shortToken.toLowerCase() ? 2n : 1n;
+    const divisor = perTokenDivisor(t);
     const [longPool, shortPool] = await Promise.all([value(row, market, "poolAmount", t.longToken, false, block), value(row, market, "poolAmount", t.shortToken, false, block)]);
     const [longPrice, shortPrice] = [unitPrice(t.longToken), unitPrice(t.shortToken)];
     if (longPrice === undefined || shortPrice === undefined) return undefined;

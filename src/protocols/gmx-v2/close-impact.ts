@@ -1,7 +1,7 @@
 import { minBig } from "../../core/fixed";
 import { applyFactor, type MinMax } from "./precision";
 import { gmxV2ReleaseRules } from "./releases";
-import type { GmxV2MarketParams, GmxV2Position, PriceImpact } from "./risk";
+import { maxPositiveImpactUsd, pendingImpactUsd, type GmxV2MarketParams, type GmxV2Position, type PriceImpact } from "./risk";
 
 // What price impact adds to or takes from a whole position's market close, per release (gmx-synthetics
 // DecreasePositionCollateralUtils.processCollateral and the MarketUtils caps it calls; docs/protocols/gmx-v2.md).
@@ -52,10 +52,10 @@ export type ImpactPoolCap = { amount: bigint; lendableUsd: bigint };
  * floored the same way, with no lending. An unknown pool (null) leaves a positive impact uncapped by it.
  */
 export function settledCloseImpact(p: GmxV2Position, m: GmxV2MarketParams, close: PriceImpact, index: MinMax, pool: ImpactPoolCap | null): SettledCloseImpact {
-  const positiveCap = applyFactor(p.sizeInUsd, minBig(m.maxPositionImpactFactorPositive, m.maxPositionImpactFactorNegative));
+  const positiveCap = maxPositiveImpactUsd(p.sizeInUsd, m);
   const negativeFloor = -applyFactor(p.sizeInUsd, m.maxPositionImpactFactorNegative);
   let impact = close.impactUsd > positiveCap ? positiveCap : close.impactUsd;
-  if (gmxV2ReleaseRules(m.release).closeSettlesPendingImpact) impact += p.pendingImpactAmount * (p.pendingImpactAmount > 0n ? index.min : index.max);
+  if (gmxV2ReleaseRules(m.release).closeSettlesPendingImpact) impact += pendingImpactUsd(p, index);
   if (impact < 0n) return impact < negativeFloor ? { impactUsd: negativeFloor, claimableLaterUsd: negativeFloor - impact } : { impactUsd: impact, claimableLaterUsd: 0n };
   if (impact > positiveCap) impact = positiveCap;
   if (pool !== null) {

@@ -208,17 +208,23 @@ export const closePriceImpactUsd = (p: GmxV2Position, m: GmxV2MarketParams, s: G
   positionPriceImpactUsd(m, s, { isLong: p.isLong, usdDelta: -p.sizeInUsd, tokenDelta: -p.sizeInTokens }, indexMid);
 
 /**
+ * MarketUtils.capPositiveImpactUsdByMaxPositionImpact (getCappedPositionImpactUsd in v2.1): a gain is at
+ * most size x min(max positive, max negative) factor (getMaxPositionImpactFactors).
+ */
+export const maxPositiveImpactUsd = (sizeUsd: bigint, m: GmxV2MarketParams): bigint =>
+  applyFactor(sizeUsd, minBig(m.maxPositionImpactFactorPositive, m.maxPositionImpactFactorNegative));
+
+/** The position's whole pending impact in USD: a gain at the index min price, a cost at the max (_getProportionalPendingImpactValues). */
+export const pendingImpactUsd = (p: GmxV2Position, index: MinMax): bigint => p.pendingImpactAmount * (p.pendingImpactAmount > 0n ? index.min : index.max);
+
+/**
  * The price impact PositionUtils.isPositionLiquidatable counts: close impact (positive part capped by
  * the max positive factor), plus the pending impact at the index price, then capped to
  * [-size * maxPositionImpactFactorForLiquidations, 0].
  */
 export function liquidationImpactUsd(p: GmxV2Position, m: GmxV2MarketParams, closeImpactUsd: bigint, index: MinMax): bigint {
-  let impact = closeImpactUsd;
-  if (impact > 0n) {
-    const cap = applyFactor(p.sizeInUsd, minBig(m.maxPositionImpactFactorPositive, m.maxPositionImpactFactorNegative));
-    if (impact > cap) impact = cap;
-  }
-  impact += p.pendingImpactAmount * (p.pendingImpactAmount > 0n ? index.min : index.max);
+  const cap = maxPositiveImpactUsd(p.sizeInUsd, m);
+  const impact = (closeImpactUsd > cap ? cap : closeImpactUsd) + pendingImpactUsd(p, index);
   if (impact >= 0n) return 0n;
   const floor = -applyFactor(p.sizeInUsd, m.maxPositionImpactFactorForLiquidations);
   return impact < floor ? floor : impact;

@@ -702,12 +702,10 @@ contract FixtureGmxV2 {
             return c;
         }
         (int256 impact,) = _priceImpactUsd(o.market, o.isLong, -int256(o.sizeDeltaUsd), -int256(e.sizeDeltaInTokens));
-        uint256 positive = uints[maxPositionImpactFactorKey(o.market, true)];
-        uint256 negative = uints[maxPositionImpactFactorKey(o.market, false)];
-        int256 positiveCap = int256(_applyFactor(o.sizeDeltaUsd, positive < negative ? positive : negative));
+        int256 positiveCap = _maxPositiveImpactUsd(o.market, o.sizeDeltaUsd);
         c.priceImpactUsd = impact > positiveCap ? positiveCap : impact;
         int256 total = c.priceImpactUsd + proportionalPendingImpactUsd;
-        int256 floor = -int256(_applyFactor(o.sizeDeltaUsd, negative));
+        int256 floor = -int256(_applyFactor(o.sizeDeltaUsd, uints[maxPositionImpactFactorKey(o.market, false)]));
         if (total < floor) {
             c.priceImpactDiffUsd = uint256(floor - total);
             total = floor;
@@ -715,6 +713,13 @@ contract FixtureGmxV2 {
         if (total > positiveCap) total = positiveCap;
         int256 poolUsd = int256(uints[marketKey("POSITION_IMPACT_POOL_AMOUNT", o.market)] * e.index.min);
         c.totalImpactUsd = total > poolUsd ? poolUsd : total;
+    }
+
+    /// MarketUtils.capPositiveImpactUsdByMaxPositionImpact: a gain is at most size x min(max positive, max negative) factor.
+    function _maxPositiveImpactUsd(address market, uint256 sizeUsd) internal view returns (int256) {
+        uint256 positive = uints[maxPositionImpactFactorKey(market, true)];
+        uint256 negative = uints[maxPositionImpactFactorKey(market, false)];
+        return int256(_applyFactor(sizeUsd, positive < negative ? positive : negative));
     }
 
     /// MarketUtils.applyDeltaToPositionImpactPool: a gain is paid from the pool (rounded up, bounded at zero), a cost
@@ -949,14 +954,8 @@ contract FixtureGmxV2 {
 
     /// Close impact (positive part capped) plus the pending impact, counted only as a cost and at most the liquidation cap.
     function _liquidationImpactUsd(Position memory p, Price memory index, int256 closeImpactUsd) internal view returns (int256 impact) {
-        impact = closeImpactUsd;
-        if (impact > 0) {
-            uint256 positiveCap = uints[maxPositionImpactFactorKey(p.market, true)];
-            uint256 negativeCap = uints[maxPositionImpactFactorKey(p.market, false)];
-            int256 cap = int256(_applyFactor(p.sizeInUsd, positiveCap < negativeCap ? positiveCap : negativeCap));
-            if (impact > cap) impact = cap;
-        }
-        impact += _impactUsd(p.pendingImpactAmount, index);
+        int256 cap = _maxPositiveImpactUsd(p.market, p.sizeInUsd);
+        impact = (closeImpactUsd > cap ? cap : closeImpactUsd) + _impactUsd(p.pendingImpactAmount, index);
         if (impact >= 0) return 0;
         int256 floor = -int256(_applyFactor(p.sizeInUsd, uints[maxPositionImpactFactorForLiquidationsKey(p.market)]));
         return impact < floor ? floor : impact;
