@@ -37,15 +37,19 @@ async function readState(context: Ctx, diamond: Address, kind: StateKind, key: s
   return found ? { ...readOnlyRow(found).state } : undefined;
 }
 
-/** Merges `changes` into a state and records it at the event's block (the last change in a block wins). */
-async function writeState(context: Ctx, event: Evt, kind: StateKind, key: string, changes: Record<string, Encodable>) {
+/** Merges `changes` into a state and records it at the event's block (the last change in a block wins); the merged state. */
+async function writeState(context: Ctx, event: Evt, kind: StateKind, key: string, changes: Record<string, Encodable>): Promise<Record<string, string>> {
   const diamond = event.log.address.toLowerCase() as Address;
   const id = stateId(context.chain.id, diamond, kind, key);
   const state = { ...(await readState(context, diamond, kind, key)), ...encode(changes) };
   const row = { chainId: context.chain.id, diamond, kind, key, blockNumber: event.block.number, state };
   await context.db.insert(gtradeStateCurrent).values({ id, ...row }).onConflictDoUpdate(row);
   await context.db.insert(gtradeState).values({ id: `${id}:${event.block.number}`, ...row }).onConflictDoUpdate(row);
+  return state;
 }
+
+/** What a fee group's state keeps (the closing fee's inputs). */
+const feeState = (f: { totalPositionSizeFeeP: bigint; minPositionSizeUsd: bigint }) => ({ totalPositionSizeFeeP: f.totalPositionSizeFeeP, minPositionSizeUsd: f.minPositionSizeUsd });
 
 const marketKey = (m: { collateralIndex: number; pairIndex: number }) => `${m.collateralIndex}:${m.pairIndex}`;
 
@@ -137,10 +141,7 @@ async function backfill(context: Ctx, event: Evt, trade: { collateralIndex: numb
     await writeState(context, event, "collateral", String(trade.collateralIndex), await readCollateral(context, diamond, trade.collateralIndex));
   }
   let pairState = await readState(context, diamond, "pair", String(trade.pairIndex));
-  if (!decodePair(pairState)) {
-    await writeState(context, event, "pair", String(trade.pairIndex), await readPair(context, diamond, trade.pairIndex));
-    pairState = await readState(context, diamond, "pair", String(trade.pairIndex));
-  }
+  if (!decodePair(pairState)) pairState = await writeState(context, event, "pair", String(trade.pairIndex), await readPair(context, diamond, trade.pairIndex));
   if (pairState!.counterTradeFeeRateMultiplier === undefined) {
     const multiplier = await view(context, diamond, "getPairCounterTradeFeeRateMultiplier", [trade.pairIndex]);
     await writeState(context, event, "pair", String(trade.pairIndex), { counterTradeFeeRateMultiplier: BigInt(multiplier) });
@@ -148,7 +149,7 @@ async function backfill(context: Ctx, event: Evt, trade: { collateralIndex: numb
   const feeIndex = decodePair(pairState)!.feeIndex;
   if (!decodeFee(await readState(context, diamond, "fee", String(feeIndex)))) {
     const f = toFeeGroup(await view(context, diamond, "fees", [BigInt(feeIndex)]));
-    await writeState(context, event, "fee", String(feeIndex), { totalPositionSizeFeeP: f.totalPositionSizeFeeP, minPositionSizeUsd: f.minPositionSizeUsd });
+    await writeState(context, event, "fee", String(feeIndex), feeState(f));
   }
   const market = decodeMarket(await readState(context, diamond, "market", marketKey(trade)));
   if (!market.borrowingV2 || !market.funding) {
@@ -184,10 +185,11 @@ async function handle(context: Ctx, event: Evt) {
       return writeState(context, event, "pair", String(e.pairIndex), { counterTradeFeeRateMultiplier: e.counterTradeFeeRateMultiplier });
     case "FeeAdded":
     case "FeeUpdated":
-      return writeState(context, event, "fee", String(e.feeIndex), { totalPositionSizeFeeP: e.feeGroup.totalPositionSizeFeeP, minPositionSizeUsd: e.feeGroup.minPositionSizeUsd });
+      return writeState(context, event, "fee", String(e.feeIndex), feeState(e.feeGroup));
     case "BorrowingRatePerSecondPUpdated":
       return writeState(context, event, "market", marketKey(e.market), { ...e.params });
     case "PendingAccBorrowingFeesStored":
+    case "PendingAccFundingFeesStored":
       return writeState(context, event, "market", marketKey(e.market), { ...e.data });
     case "SkewCoefficientPerYearUpdated":
     case "AbsoluteVelocityPerYearCapUpdated":
@@ -196,8 +198,6 @@ async function handle(context: Ctx, event: Evt) {
     case "FundingFeesEnabledUpdated":
     case "AprMultiplierEnabledUpdated":
       return writeState(context, event, "market", marketKey(e.market), e.params as Record<string, Encodable>);
-    case "PendingAccFundingFeesStored":
-      return writeState(context, event, "market", marketKey(e.market), { ...e.data });
     case "PairOiAfterV10Updated":
       return writeState(context, event, "market", marketKey(e.market), { ...e.oiToken });
     case "TradeStored":
