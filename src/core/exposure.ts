@@ -74,7 +74,8 @@ export function exposureTotals(items: ExposureItem[]): ExposureTotals {
 
   // Distances are read on first use: a stress point or ladder step that asks for equity alone does not
   // run each margin account's liquidation search.
-  const distances = () => items.filter((i) => i.hasLiquidationPrice || i.liquidationDistance !== null);
+  let ranked: ExposureItem[] | undefined;
+  const distances = () => (ranked ??= items.filter((i) => i.hasLiquidationPrice || i.liquidationDistance !== null));
   // An unpriced position may be the nearest one: then the wallet's nearest distance is unknown.
   const unknownDistance = () => distances().some((i) => i.liquidationDistance === null) || items.some((i) => i.notionalUsd === null);
   return withLazyFields(
