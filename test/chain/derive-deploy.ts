@@ -153,3 +153,124 @@ export async function deployDeriveFixture(d: Deployment): Promise<DeriveDeployme
     cashToken: d.tokens.USDC.address,
   };
 }
+
+// ---------------------------------------------------------------- portfolio margin (PMRM_2 with PMRMLib_2)
+
+/** IPMRM_2.VolShockDirection, in its order (the fixture takes the index as uint8). */
+export const PMRM_VOL_SHOCKS = ["None", "Up", "Down", "Linear", "Abs"] as const;
+export type PmrmVolShock = (typeof PMRM_VOL_SHOCKS)[number];
+
+/**
+ * Parameters of FixtureDerivePortfolioManager in decimal strings (18-decimal fixed point on chain),
+ * named as IPMRM_2.Scenario and IPMRMLib_2's BasisContingencyParameters, OtherContingencyParameters,
+ * MarginParameters and CollateralParameters (the latter for the market's wrapped base asset).
+ */
+export type DerivePmrmParams = {
+  scenarios: readonly { spotShock: string; volShock: PmrmVolShock; dampeningFactor: string }[];
+  basis: { scenarioSpotUp: string; scenarioSpotDown: string; basisContAddFactor: string; basisContMultFactor: string };
+  other: {
+    pegLossThreshold: string;
+    pegLossFactor: string;
+    confThreshold: string;
+    confMargin: string;
+    MMPerpPercent: string;
+    IMPerpPercent: string;
+    MMOptionPercent: string;
+    IMOptionPercent: string;
+  };
+  margin: {
+    imFactor: string;
+    mmFactor: string;
+    shortRateMultScale: string;
+    longRateMultScale: string;
+    shortRateAddScale: string;
+    longRateAddScale: string;
+    shortBaseStaticDiscount: string;
+    longBaseStaticDiscount: string;
+  };
+  baseCollateral: { isRiskCancelling: boolean; MMHaircut: string; IMHaircut: string };
+};
+
+const PMRM_SPOT_SHOCKS = ["0.8", "0.85", "0.9", "0.95", "1", "1.05", "1.1", "1.15", "1.2"] as const;
+
+/**
+ * A Derive-like PMRM setup: a grid of spot shocks 0.8..1.2 under None, Up and Down vol shocks (the
+ * ±20% rows dampened to 0.9), then one Linear and one Abs skew scenario at spot 1 (29 scenarios).
+ */
+export const DERIVE_PMRM_PARAMS: DerivePmrmParams = {
+  scenarios: [
+    ...PMRM_SPOT_SHOCKS.flatMap((spotShock) =>
+      (["None", "Up", "Down"] as const).map((volShock) => ({ spotShock, volShock, dampeningFactor: spotShock === "0.8" || spotShock === "1.2" ? "0.9" : "1" })),
+    ),
+    { spotShock: "1", volShock: "Linear", dampeningFactor: "1" },
+    { spotShock: "1", volShock: "Abs", dampeningFactor: "1" },
+  ],
+  basis: { scenarioSpotUp: "1.05", scenarioSpotDown: "0.95", basisContAddFactor: "0.25", basisContMultFactor: "0.01" },
+  other: {
+    pegLossThreshold: "0.98",
+    pegLossFactor: "2",
+    confThreshold: "0.6",
+    confMargin: "0.5",
+    MMPerpPercent: "0.02",
+    IMPerpPercent: "0.03",
+    MMOptionPercent: "0.01",
+    IMOptionPercent: "0.02",
+  },
+  margin: {
+    imFactor: "1.3",
+    mmFactor: "1",
+    shortRateMultScale: "1.5",
+    longRateMultScale: "1.5",
+    shortRateAddScale: "0.05",
+    longRateAddScale: "0.05",
+    shortBaseStaticDiscount: "1.05",
+    longBaseStaticDiscount: "0.95",
+  },
+  baseCollateral: { isRiskCancelling: true, MMHaircut: "0.02", IMHaircut: "0.03" },
+};
+
+const wadAll = <K extends string>(o: Record<K, string>) => Object.fromEntries(Object.entries<string>(o).map(([k, v]) => [k, w(v)])) as Record<K, bigint>;
+
+/** The parameters as the fixture's structs take them (18-decimal bigints, volShock as its index). */
+export function pmrmParamsOnChain(params: DerivePmrmParams) {
+  return {
+    scenarios: params.scenarios.map((s) => ({ spotShock: w(s.spotShock), volShock: PMRM_VOL_SHOCKS.indexOf(s.volShock), dampeningFactor: w(s.dampeningFactor) })),
+    basis: wadAll(params.basis),
+    other: wadAll(params.other),
+    margin: wadAll(params.margin),
+    baseCollateral: {
+      isEnabled: true,
+      isRiskCancelling: params.baseCollateral.isRiskCancelling,
+      MMHaircut: w(params.baseCollateral.MMHaircut),
+      IMHaircut: w(params.baseCollateral.IMHaircut),
+    },
+  };
+}
+
+export type DerivePortfolioManagerDeployment = { address: Address; abi: Abi; blockNumber: number };
+
+/**
+ * Deploys FixtureDerivePortfolioManager (owner: anvil account 0) for one market of a Derive fixture
+ * deployment: that market's option and perp, its underlying's feed as spot, the deployment's cash. Sets
+ * the scenarios and parameters and registers the market's wrapped base asset as collateral priced by
+ * the same feed. No account is put under it: the caller does that with SubAccounts.setAccountManager.
+ */
+export async function deployDerivePortfolioManager(
+  d: Deployment,
+  derive: DeriveDeployment,
+  market: DeriveMarket,
+  params: DerivePmrmParams = DERIVE_PMRM_PARAMS,
+): Promise<DerivePortfolioManagerDeployment> {
+  const { FixtureDerivePortfolioManager: artifact } = await pickArtifacts(["FixtureDerivePortfolioManager"] as const);
+  const owner = anvilAccount(0);
+  const token = d.tokens[DERIVE_UNDERLYING[market]];
+  const manager = await deploy(d.rpcUrl, owner, artifact, [derive.subAccounts, derive.cash, derive.options[market], derive.perps[market], token.feed, token.feedDecimals]);
+  const onChain = pmrmParamsOnChain(params);
+  const call = (functionName: string, args: readonly unknown[]) => send(d.rpcUrl, owner, { address: manager.address, abi: artifact.abi, functionName, args });
+  await call("setScenarios", [onChain.scenarios]);
+  await call("setBasisContingencyParams", [onChain.basis]);
+  await call("setOtherContingencyParams", [onChain.other]);
+  await call("setMarginParams", [onChain.margin]);
+  await call("setCollateral", [derive.bases[market], token.feed, token.feedDecimals, onChain.baseCollateral]);
+  return { address: manager.address, abi: artifact.abi, blockNumber: Number(manager.blockNumber) };
+}

@@ -1,7 +1,7 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
 import type { Deployment, TokenSymbol } from "./deploy";
-import { DERIVE_MARGIN_PARAMS, type DeriveDeployment } from "./derive-deploy";
+import { DERIVE_MARGIN_PARAMS, DERIVE_PMRM_PARAMS, type DeriveDeployment, type DeriveMarket } from "./derive-deploy";
 
 /** Asset symbols the API groups exposure by (wrapped tokens count as their underlying). */
 export const ASSET_SYMBOL: Record<TokenSymbol, string> = { WETH: "ETH", WBTC: "BTC", USDC: "USDC", LINK: "LINK" };
@@ -18,7 +18,8 @@ export function fixtureExposureConfig(
     gmxV2?: { address: string; startBlock: number; release?: string };
     /** Tokens whose mark comes from the GMX v2 fixture's OraclePriceUpdate instead of their Chainlink feed. */
     gmxV2Marks?: TokenSymbol[];
-    derive?: { deployment: DeriveDeployment; defaultVolatility: number };
+    /** portfolioManager: a FixtureDerivePortfolioManager with DERIVE_PMRM_PARAMS, for one market. */
+    derive?: { deployment: DeriveDeployment; defaultVolatility: number; portfolioManager?: { address: string; market: DeriveMarket } };
     morpho?: { address: string; startBlock: number };
     /** FixtureGTrade: its address, start block and pair index → asset address. */
     gtrade?: { diamond: string; startBlock: number; pairs: Record<string, string> };
@@ -66,7 +67,7 @@ export function fixtureExposureConfig(
             ],
           }
         : {}),
-      ...(opts.derive ? { derive: [deriveSection(opts.derive.deployment, opts.derive.defaultVolatility)] } : {}),
+      ...(opts.derive ? { derive: [deriveSection(opts.derive.deployment, opts.derive.defaultVolatility, opts.derive.portfolioManager)] } : {}),
       ...(opts.morpho ? { "morpho-blue": [{ chain: "anvil", morpho: opts.morpho.address, startBlock: opts.morpho.startBlock }] } : {}),
       ...(opts.gtrade ? { gtrade: [{ chain: "anvil", ...opts.gtrade }] } : {}),
     },
@@ -75,7 +76,7 @@ export function fixtureExposureConfig(
 }
 
 /** protocols.derive for the fixture: SubAccounts, the option, perp and base assets per underlying, USDC cash, the manager's parameters. */
-const deriveSection = (x: DeriveDeployment, defaultVolatility: number) => ({
+const deriveSection = (x: DeriveDeployment, defaultVolatility: number, pm?: { address: string; market: DeriveMarket }) => ({
   chain: "anvil",
   subAccounts: x.subAccounts,
   startBlock: x.startBlock,
@@ -88,7 +89,25 @@ const deriveSection = (x: DeriveDeployment, defaultVolatility: number) => ({
     address: x.manager,
     markets: (["ETH", "BTC"] as const).map((m) => ({ underlying: x.underlying[m], ...DERIVE_MARGIN_PARAMS })),
   },
+  portfolioManagers: pm ? [portfolioManagerSection(x, pm)] : [],
 });
+
+/** protocols.derive[].portfolioManagers for the fixture manager: DERIVE_PMRM_PARAMS by the config's names. */
+const portfolioManagerSection = (x: DeriveDeployment, pm: { address: string; market: DeriveMarket }) => {
+  const { scenarios, basis, other, margin, baseCollateral } = DERIVE_PMRM_PARAMS;
+  return {
+    address: pm.address,
+    underlying: x.underlying[pm.market],
+    scenarios: scenarios.map((s) => ({ ...s, volShock: s.volShock.toLowerCase() })),
+    basisContingency: basis,
+    otherContingency: other,
+    margin,
+    // The fixture values expired options only, where vol and skew shocks change no mark; any valid values do.
+    volShock: { volRangeUp: "0.45", volRangeDown: "0.3", shortTermPower: "0.3", longTermPower: "0.13", dteFloorDays: 1, minVolUpShock: "0.5" },
+    skewShock: { linearBaseCap: "0.15", absBaseCap: "0.2", linearCBase: "0.1", absCBase: "0.1", minKStar: "0.05", widthScale: "2", volParamStatic: "1", volParamScale: "-0.5" },
+    collaterals: [{ asset: x.bases[pm.market], ...baseCollateral }],
+  };
+};
 
 export function writeExposureConfig(path: string, config: object) {
   mkdirSync(dirname(path), { recursive: true });

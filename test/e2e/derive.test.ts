@@ -4,7 +4,7 @@ import { DeriveSubAccountsAbi } from "../../abis/DeriveSubAccounts";
 import { startAnvil, type AnvilHandle } from "../chain/anvil";
 import { anvilAccount, chainClients } from "../chain/clients";
 import { deployFixtures, setPrice, type Deployment } from "../chain/deploy";
-import { deployDeriveFixture, fromSubId, type DeriveDeployment } from "../chain/derive-deploy";
+import { DERIVE_PMRM_PARAMS, deployDeriveFixture, deployDerivePortfolioManager, fromSubId, type DeriveDeployment, type DerivePortfolioManagerDeployment } from "../chain/derive-deploy";
 import { DeriveKeeper, simulateDerive, type DeriveSimulationSummary } from "../chain/derive-simulate";
 import { fixtureExposureConfig } from "../chain/exposure-config";
 import { reference } from "../support/black-scholes-reference";
@@ -31,6 +31,7 @@ const STRESS = `query ($wallets: [String!], $shift: Float) {
     points { totals { equityUsd } pnlUsd }
   }
 }`;
+const DERIVE_PMRM_SCENARIOS = DERIVE_PMRM_PARAMS.scenarios.length;
 const relative = (a: number, b: number) => Math.abs(a - b) / Math.abs(b);
 
 describe.each(DATABASES)("Derive options end to end on %s", (database) => {
@@ -51,6 +52,13 @@ describe.each(DATABASES)("Derive options end to end on %s", (database) => {
   const shortDesk = anvilAccount(14).address;
   let marginedId: bigint;
   let shortId: bigint;
+  // Under the portfolio manager (PMRM): `pmLong` is long ETH (base collateral, a perp, an expired
+  // short put) on cash; `pmShort` is short ETH perps.
+  const pmLong = anvilAccount(13).address;
+  const pmShort = anvilAccount(12).address;
+  let pm: DerivePortfolioManagerDeployment;
+  let pmLongId: bigint;
+  let pmShortId: bigint;
   let expiry: bigint;
   let strike: bigint;
 
@@ -95,8 +103,19 @@ describe.each(DATABASES)("Derive options end to end on %s", (database) => {
     await k.deposit(shortId, 1_000n * WAD);
     await k.tradePerp(c, shortId, "ETH", 2n * WAD);
 
+    pm = await deployDerivePortfolioManager(d, x, "ETH");
+    [pmLongId, pmShortId] = [await k.createAccount(pmLong), await k.createAccount(pmShort)];
+    // Under the PMRM before any balance moves, so every BalanceAdjusted names it.
+    for (const id of [pmLongId, pmShortId]) await k.send("setAccountManager", [id, pm.address]);
+    await k.deposit(pmLongId, 1_000n * WAD);
+    await k.depositBase(pmLongId, "ETH", WAD);
+    await k.tradePerp(pmLongId, c, "ETH", WAD);
+    await k.tradeOption(c, pmLongId, "ETH", expired, ((spot * 9n) / 10n / WAD) * WAD, false, WAD, 0n);
+    await k.deposit(pmShortId, 1_500n * WAD);
+    await k.tradePerp(c, pmShortId, "ETH", 2n * WAD);
+
     // The scenario warps time past an expiry: a heartbeat longer than that keeps prices usable.
-    indexer = await indexFixtureChain(fixtureExposureConfig(d, { heartbeatSeconds: 30 * 86_400, derive: { deployment: x, defaultVolatility: VOL } }), database, d.rpcUrl);
+    indexer = await indexFixtureChain(fixtureExposureConfig(d, { heartbeatSeconds: 30 * 86_400, derive: { deployment: x, defaultVolatility: VOL, portfolioManager: { address: pm.address, market: "ETH" } } }), database, d.rpcUrl);
   }, 240_000);
 
   afterAll(() => stopAll(database, indexer, anvil));
@@ -214,6 +233,32 @@ describe.each(DATABASES)("Derive options end to end on %s", (database) => {
     }
   };
 
+  /**
+   * For each subaccount: every ETH position shares the API's liquidation price, its distance is to it
+   * from the mark, and the manager's auction check holds at the last oracle answer on the
+   * liquidatable side and not one unit toward the mark.
+   */
+  const flipsAtLiquidationPrice = async (books: (readonly [string, bigint, "below" | "above"])[], starts: (id: bigint) => Promise<boolean>) => {
+    const before = (await k.spot("ETH")) / 10n ** 10n;
+    for (const [owner, id, side] of books) {
+      const eth = (await margin(owner)).positions.filter((p: any) => p.market.symbol === "ETH");
+      expect(eth.length).toBeGreaterThan(0);
+      const liq = usd(eth[0].liquidationPrice);
+      for (const p of eth) expect(usd(p.liquidationPrice)).toBe(liq);
+      const mark = before * ORACLE_UNIT;
+      expect(eth[0].liquidationDistance).toBeCloseTo(Number(side === "below" ? mark - liq : liq - mark) / Number(mark), 9);
+      const hit = side === "below" ? liq / ORACLE_UNIT : (liq + ORACLE_UNIT - 1n) / ORACLE_UNIT;
+      const safe = side === "below" ? hit + 1n : hit - 1n;
+      expect(await starts(id)).toBe(false);
+      await setPrice(d, "WETH", hit);
+      expect(await starts(id)).toBe(true);
+      await setPrice(d, "WETH", safe);
+      expect(await starts(id)).toBe(false);
+      const restored = await setPrice(d, "WETH", before);
+      await indexer.waitForBlock(restored.blockNumber); // later tests read the restored head
+    }
+  };
+
   it("gives each margined subaccount the fixture manager's getMargin, maintenance and initial, to the wei", async () => {
     for (const [owner, id] of [[margined, marginedId], [shortDesk, shortId]] as const) {
       const w = await margin(owner);
@@ -227,37 +272,51 @@ describe.each(DATABASES)("Derive options end to end on %s", (database) => {
   });
 
   it("flips the manager's liquidation check one oracle unit either side of the API's liquidation price", async () => {
-    const before = (await k.spot("ETH")) / 10n ** 10n;
-    for (const [owner, id, side] of [[margined, marginedId, "below"], [shortDesk, shortId, "above"]] as const) {
-      const w = await margin(owner);
-      const eth = w.positions.filter((p: any) => p.market.symbol === "ETH");
-      expect(eth.length).toBeGreaterThan(0);
-      const liq = usd(eth[0].liquidationPrice);
-      // Every ETH position of the subaccount shares its price; the distance is to it from the mark.
-      for (const p of eth) expect(usd(p.liquidationPrice)).toBe(liq);
-      const mark = before * ORACLE_UNIT;
-      expect(eth[0].liquidationDistance).toBeCloseTo(Number(side === "below" ? mark - liq : liq - mark) / Number(mark), 9);
-      // The last answer on the liquidatable side, and one unit toward the mark.
-      const hit = side === "below" ? liq / ORACLE_UNIT : (liq + ORACLE_UNIT - 1n) / ORACLE_UNIT;
-      const safe = side === "below" ? hit + 1n : hit - 1n;
-      expect(await auctionStarts(id)).toBe(false);
-      await setPrice(d, "WETH", hit);
-      expect(await auctionStarts(id)).toBe(true);
-      await setPrice(d, "WETH", safe);
-      expect(await auctionStarts(id)).toBe(false);
-      const restored = await setPrice(d, "WETH", before);
-      await indexer.waitForBlock(restored.blockNumber); // later tests read the restored head
+    await flipsAtLiquidationPrice([[margined, marginedId, "below"], [shortDesk, shortId, "above"]], auctionStarts);
+  });
+
+  const pmRead = <T>(functionName: string, args: readonly unknown[]) =>
+    chainClients(d.rpcUrl).publicClient.readContract({ address: pm.address, abi: pm.abi, functionName, args }) as Promise<T>;
+  /** DutchAuction._startAuction's condition on the worst scenario (any, when the basis contingency is the worst). */
+  const pmAuctionStarts = async (accountId: bigint) => {
+    const [, , worst] = await pmRead<[bigint, bigint, bigint]>("getMarginAndMtM", [accountId, false]);
+    const scenarioId = worst === BigInt(DERIVE_PMRM_SCENARIOS) ? 0n : worst;
+    try {
+      await chainClients(d.rpcUrl).publicClient.simulateContract({ address: pm.address, abi: pm.abi, functionName: "startAuction", args: [accountId, scenarioId] });
+      return true;
+    } catch (e) {
+      expect(String(e)).toContain("DA_AccountIsAboveMaintenanceMargin");
+      expect(await pmRead<bigint>("getMargin", [accountId, false])).toBeGreaterThanOrEqual(0n); // no scenario could start one
+      return false;
     }
+  };
+
+  it("gives each PMRM subaccount the portfolio manager's getMargin, maintenance and initial, to the wei", async () => {
+    for (const [owner, id] of [[pmLong, pmLongId], [pmShort, pmShortId]] as const) {
+      const account = (await margin(owner)).accounts.find((a: any) => a.subaccountId === id.toString());
+      expect(usd(account.maintenanceMarginUsd)).toBe((await pmRead<bigint>("getMargin", [id, false])) * 10n ** 12n);
+      expect(usd(account.initialMarginUsd)).toBe((await pmRead<bigint>("getMargin", [id, true])) * 10n ** 12n);
+      expect(usd(account.maintenanceMarginUsd)).toBeGreaterThan(0n);
+      expect(account.liquidatableNow).toBe(false);
+      expect(account.warnings.join(" ")).toContain("portfolio margin");
+      expect(account.warnings.join(" ")).not.toContain("not modelled");
+    }
+  });
+
+  it("flips the portfolio manager's auction check one oracle unit either side of the API's liquidation price", async () => {
+    await flipsAtLiquidationPrice([[pmLong, pmLongId, "below"], [pmShort, pmShortId, "above"]], pmAuctionStarts);
   });
 
   it("lists Derive positions in atRisk by their subaccount's distance, with no 'not modelled' warning", async () => {
     const r = await indexer.query(`{ atRisk(maxDistance: 0.5, protocol: "derive", first: 1000) { items { account liquidationDistance liquidationPrice market { symbol } } warnings } }`);
     expect(r.errors).toBeUndefined();
     expect(r.data.atRisk.warnings.join(" ")).not.toContain("not modelled");
-    const mine = r.data.atRisk.items.filter((p: any) => p.account.toLowerCase() === margined.toLowerCase());
-    const w = await margin(margined);
-    expect(mine.length).toBe(w.positions.filter((p: any) => p.liquidationPrice !== null).length);
-    expect(mine.length).toBeGreaterThan(0);
+    for (const owner of [margined, pmLong]) {
+      const mine = r.data.atRisk.items.filter((p: any) => p.account.toLowerCase() === owner.toLowerCase());
+      const w = await margin(owner);
+      expect(mine.length).toBe(w.positions.filter((p: any) => p.liquidationPrice !== null).length);
+      expect(mine.length).toBeGreaterThan(0);
+    }
     const distances = r.data.atRisk.items.map((p: any) => p.liquidationDistance);
     expect(distances).toEqual([...distances].sort((a: number, b: number) => a - b));
   });

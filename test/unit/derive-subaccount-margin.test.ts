@@ -68,7 +68,7 @@ describe("subaccountMargin", () => {
   const live = NOW + 30n * 86_400n;
   const shortLivePut: Holding = { state: state({ kind: "option", subId: optionSubId(live, w("1800"), false), balance: -w("1") }), token: WETH };
   const cash: Holding = { state: state({ kind: "cash", balance: w("1000") }), token: USDC };
-  const inputs = { manager, spots, stablePrice: undefined, timestamp: NOW };
+  const inputs = { manager, portfolioManagers: [], spots, stablePrice: undefined, timestamp: NOW };
 
   it("marks a live option by Black76 at 1e-6 USD and an expired one at intrinsic exactly", () => {
     const mark = optionMark(w("1800"), false, live, w("2000"), NOW, 0.6)!;
@@ -86,9 +86,9 @@ describe("subaccountMargin", () => {
     expect(c.ok && [c.maintenance, c.initial]).toEqual([w("1000"), w("1000")]);
   });
 
-  it("flags a subaccount under another manager (PMRM), a missing price and missing parameters", () => {
+  it("flags a subaccount under an unconfigured manager, a missing price and missing parameters", () => {
     const other = { ...cash, state: { ...cash.state, manager: "0x0000000000000000000000000000000000000c01" } };
-    expect(subaccountMargin({ ...inputs, holdings: [shortLivePut, other], volatility: 0.6 })).toMatchObject({ ok: false, reason: expect.stringContaining("(PMRM) is not modelled") });
+    expect(subaccountMargin({ ...inputs, holdings: [shortLivePut, other], volatility: 0.6 })).toMatchObject({ ok: false, reason: expect.stringContaining("neither the configured StandardManager nor a configured portfolio manager") });
     const noPrice = subaccountMargin({ ...inputs, spots: new Map(), holdings: [shortLivePut], volatility: 0.6 });
     expect(noPrice).toMatchObject({ ok: false, reason: expect.stringContaining("no usable price") });
     const noParams = subaccountMargin({ ...inputs, manager: { ...manager, markets: [] }, holdings: [shortLivePut], volatility: 0.6 });
@@ -114,5 +114,84 @@ describe("subaccountMargin", () => {
     expect(Number(b.above!) / 1e18).toBeCloseTo(1000 / 0.075, 2);
     // The joint move of a one-underlying book is the same boundary as a fraction.
     expect(r.joint.below).not.toBeNull();
+  });
+});
+
+describe("protocols.derive[].portfolioManagers and a PMRM subaccount", () => {
+  const PMRM = "0x0000000000000000000000000000000000000c01" as Address;
+  const BASE = "0x0000000000000000000000000000000000000a04";
+  const pmConfig = {
+    address: PMRM,
+    underlying: WETH,
+    scenarios: [
+      { spotShock: "0.8", volShock: "none" },
+      { spotShock: "1.2", volShock: "none", dampeningFactor: "0.9" },
+      { spotShock: "1", volShock: "linear" },
+    ],
+    basisContingency: { scenarioSpotUp: "1.05", scenarioSpotDown: "0.95", basisContAddFactor: "0.25", basisContMultFactor: "0.01" },
+    otherContingency: { pegLossThreshold: "0.98", pegLossFactor: "2", confThreshold: "0.6", confMargin: "0.5", MMPerpPercent: "0.02", IMPerpPercent: "0.03", MMOptionPercent: "0.01", IMOptionPercent: "0.02" },
+    margin: { imFactor: "1.3", mmFactor: "1", shortRateMultScale: "0", longRateMultScale: "0", shortRateAddScale: "0.05", longRateAddScale: "0.05", shortBaseStaticDiscount: "1.05", longBaseStaticDiscount: "0.95" },
+    volShock: { volRangeUp: "0.45", volRangeDown: "0.3", shortTermPower: "0.3", longTermPower: "0.13", dteFloorDays: 1, minVolUpShock: "0.5" },
+    skewShock: { linearBaseCap: "0.15", absBaseCap: "0.2", linearCBase: "0.1", absCBase: "0.1", minKStar: "0.05", widthScale: "2", volParamStatic: "1", volParamScale: "-0.5" },
+    collaterals: [{ asset: BASE, isRiskCancelling: true, MMHaircut: "0.02", IMHaircut: "0.03" }],
+  };
+  const d = deployment({ ...derive, perps: [{ address: "0x0000000000000000000000000000000000000a05", underlying: WETH }], portfolioManagers: [pmConfig] });
+  const pmState = (s: Partial<DeriveState>) => state({ manager: PMRM, ...s });
+  const inputs = { manager: d.standardManager, portfolioManagers: d.portfolioManagers, spots: new Map([[WETH, w("2000")]]), stablePrice: undefined, timestamp: NOW, volatility: 0.6 };
+  const perp = (balance: bigint, lastMarkPrice: bigint): Holding => ({
+    state: pmState({ kind: "perp", asset: "0x0000000000000000000000000000000000000a05", balance, perp: { lastMarkPrice, funding: 0n, pnl: 0n, lastFundingPaid: NOW } }),
+    token: WETH,
+  });
+  const cash = (balance: bigint): Holding => ({ state: pmState({ kind: "cash", balance }), token: USDC });
+
+  it("takes PMRMLib_2's parameters by their contract names, with the setters' bounds", () => {
+    const pm = d.portfolioManagers[0]!;
+    expect(pm.scenarios[1]).toEqual({ spotShock: w("1.2"), volShock: "none", dampeningFactor: w("0.9") });
+    expect(pm.lib.skewShock.volParamScale).toBe(w("-0.5"));
+    expect(pm.lib.volShock.dteFloor).toBe(86_400n);
+    expect(pm.collaterals.get(BASE)).toEqual({ isRiskCancelling: true, MMHaircut: w("0.02"), IMHaircut: w("0.03") });
+    const bad = (patch: object) => () => deployment({ ...derive, portfolioManagers: [{ ...pmConfig, ...patch }] });
+    expect(bad({ basisContingency: { ...pmConfig.basisContingency, scenarioSpotUp: "0.9" } })).toThrow("basisContingency.scenarioSpotUp");
+    expect(bad({ margin: { ...pmConfig.margin, mmFactor: "0.05" } })).toThrow("margin.mmFactor");
+    expect(bad({ scenarios: [{ spotShock: "0.9", volShock: "abs" }] })).toThrow("with spotShock 1");
+    expect(bad({ scenarios: [{ spotShock: "0.9", volShock: "sideways" }] })).toThrow("volShock: expected one of none");
+    expect(bad({ collaterals: [{ asset: BASE, MMHaircut: "0.6", IMHaircut: "0.6" }] })).toThrow("MMHaircut + IMHaircut exceeds 1");
+    expect(bad({ skewShock: { ...pmConfig.skewShock, minKStar: "-1" } })).toThrow("skewShock.minKStar");
+  });
+
+  it("margins a subaccount under the configured PMRM by its scenarios, and finds where MM turns negative", () => {
+    // 1 ETH long from 1900 on 1000 of cash: MM = -0.2 x S (worst: 0.8) - 0.02 x S + (S - 1900) + 1000 = 0.78 S - 900.
+    const r = subaccountMargin({ ...inputs, holdings: [perp(w("1"), w("1900")), cash(w("1000"))] });
+    if (!r.ok) throw new Error(r.reason);
+    expect(r.maintenance).toBe(w("660"));
+    expect(r.initial).toBe(w("480")); // -400 x 1.3 - 60 - 40 + 1100
+    expect(r.assumptions.join(" ")).toContain("portfolio margin");
+    const below = r.byUnderlying.get(WETH)!.below!;
+    // S - floor(S / 5) - floor(S / 50) - 900e18 < 0 first at the integer below 900 / 0.78.
+    const mmAt = (S: bigint) => S - S / 5n - S / 50n - w("900");
+    expect(mmAt(below)).toBeLessThan(0n);
+    expect(mmAt(below + 1n)).toBeGreaterThanOrEqual(0n);
+    expect(Number(below) / 1e18).toBeCloseTo(900 / 0.78, 9);
+  });
+
+  it("flags what PMRM would reject or cannot compute, instead of a number", () => {
+    const otherOption = { state: pmState({ kind: "option", asset: "0x0000000000000000000000000000000000000a02", subId: optionSubId(NOW + 86_400n, w("1800"), false), balance: -w("1") }), token: USDC };
+    expect(subaccountMargin({ ...inputs, holdings: [otherOption, cash(w("1"))] })).toMatchObject({ ok: false, reason: expect.stringContaining("not this portfolio manager's underlying") });
+    const strayBase = { state: pmState({ kind: "base", asset: "0x0000000000000000000000000000000000000a09", balance: w("1") }), token: WETH };
+    expect(subaccountMargin({ ...inputs, holdings: [strayBase] })).toMatchObject({ ok: false, reason: expect.stringContaining("is not a collateral configured") });
+    const livePut = { state: pmState({ kind: "option", subId: optionSubId(NOW + 86_400n, w("1800"), false), balance: -w("1") }), token: WETH };
+    expect(subaccountMargin({ ...inputs, volatility: null, holdings: [livePut, cash(w("500"))] })).toMatchObject({ ok: false, reason: expect.stringContaining("no usable volatility") });
+    const expiredPut = { state: pmState({ kind: "option", subId: optionSubId(NOW - 86_400n, w("1800"), false), balance: -w("1") }), token: WETH };
+    const noFloor = { ...inputs, portfolioManagers: [{ ...d.portfolioManagers[0]!, lib: { ...d.portfolioManagers[0]!.lib, volShock: { ...d.portfolioManagers[0]!.lib.volShock, dteFloor: 0n } } }] };
+    expect(subaccountMargin({ ...noFloor, holdings: [expiredPut, cash(w("500"))] })).toMatchObject({ ok: false, reason: expect.stringContaining("divides by zero") });
+  });
+
+  it("values wrapped base as collateral at balance x spot / stable price, moving with spot", () => {
+    const base = { state: pmState({ kind: "base", asset: BASE, balance: w("2") }), token: WETH };
+    const r = subaccountMargin({ ...inputs, holdings: [base, perp(-w("1"), w("2000")), cash(-w("3000"))] });
+    if (!r.ok) throw new Error(r.reason);
+    // Collateral 4000 risk-cancelling, short perp 1: net +1 ETH. Worst: 0.8 -> -800 + 400 = -400.
+    // Contingencies 4000 x 0.02 + 2000 x 0.02 = 120. MtM 4000 + 0 - 3000.
+    expect(r.maintenance).toBe(w("-400") - w("120") + w("1000"));
   });
 });

@@ -65,8 +65,7 @@ async function holdingsOf(ctx: AssessContext, rows: PositionRow[]): Promise<Map<
 
 /** The subaccount's margin at the context's prices, or why it is not computed. */
 function marginOf(ctx: AssessContext, deployment: DeriveDeployment | undefined, held: PositionRow[]): SubaccountMargin {
-  const manager = deployment?.standardManager;
-  if (!deployment || !manager) return { ok: false, reason: "no StandardManager parameters configured for this deployment: margin not computed" };
+  if (!deployment) return { ok: false, reason: "no Derive deployment configured for this subaccount: margin not computed" };
   const { chainId } = held[0]!;
   const states = held.map((row) => ({ state: decodeState(row), token: row.market }));
   const spots = new Map<string, bigint>();
@@ -79,7 +78,8 @@ function marginOf(ctx: AssessContext, deployment: DeriveDeployment | undefined, 
   const shifted = deployment.defaultVolatility === null ? null : deployment.defaultVolatility + (ctx.volatilityShift ?? 0);
   return subaccountMargin({
     holdings: states,
-    manager,
+    manager: deployment.standardManager,
+    portfolioManagers: deployment.portfolioManagers,
     spots,
     stablePrice: stable === undefined ? undefined : stable / TO_USD,
     timestamp: ctx.blockByChain.get(chainId)!.timestamp,

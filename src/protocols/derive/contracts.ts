@@ -2,6 +2,7 @@ import { parseAbi, parseUnits, type Address } from "viem";
 import { DeriveSubAccountsAbi } from "../../../abis/DeriveSubAccounts";
 import { contractChains, protocolDeployments } from "../../config/contract-chains";
 import { address, ConfigError, perConfig, type ExposureConfig } from "../../config/exposure-config";
+import { VOL_SHOCK_DIRECTIONS, type PmrmCollateralParams, type PmrmLibParams, type PmrmScenario, type VolShockDirection } from "./portfolio-margin";
 import type { MarketMarginParams } from "./standard-margin";
 
 export type DeriveAssetKind = "option" | "perp" | "cash" | "base";
@@ -17,6 +18,18 @@ export type DeriveDeployment = {
   assets: DeriveAsset[];
   /** StandardManager parameters; null when the deployment's margin is not configured. */
   standardManager: StandardManagerSettings | null;
+  /** Portfolio managers (PMRM_2_1), one per underlying market. */
+  portfolioManagers: PortfolioManagerSettings[];
+};
+
+/** One PMRM_2_1 (one underlying) with its default PMRMLib_2's parameters and its margin scenarios. */
+export type PortfolioManagerSettings = {
+  address: Address;
+  underlying: Address;
+  scenarios: PmrmScenario[];
+  lib: PmrmLibParams;
+  /** PMRMLib_2.collaterals, by asset address (lowercase). */
+  collaterals: Map<string, PmrmCollateralParams>;
 };
 
 /** One market of a StandardManager: its underlying token and the manager's parameters, named as the contract names them. */
@@ -36,7 +49,9 @@ export const DerivePerpPositionsAbi = parseAbi([
 /** An 18-decimal parameter from a number or decimal string, within [lo, hi] (the setter's own bounds). */
 function wad(value: unknown, where: string, lo: bigint, hi: bigint): bigint {
   const text = typeof value === "number" && Number.isFinite(value) ? String(value) : value;
-  if (typeof text !== "string" || !/^\d+(\.\d{1,18})?$/.test(text)) throw new ConfigError(`config ${where}: expected a decimal such as "0.15", got ${JSON.stringify(value)}`);
+  if (typeof text !== "string" || !/^-?\d+(\.\d{1,18})?$/.test(text) || (lo >= 0n && text.startsWith("-"))) {
+    throw new ConfigError(`config ${where}: expected a decimal such as "0.15", got ${JSON.stringify(value)}`);
+  }
   const parsed = parseUnits(text, 18);
   if (parsed < lo || parsed > hi) throw new ConfigError(`config ${where}: ${text} is outside [${Number(lo) / 1e18}, ${Number(hi) / 1e18}] (the manager's setter rejects it)`);
   return parsed;
@@ -76,6 +91,61 @@ function parseStandardManager(raw: any, where: string): StandardManagerSettings 
   return { address: raw.address === undefined || raw.address === null ? null : address(raw.address, `${where}.address`), markets, depeg };
 }
 
+/** PMRM_2.setScenarios and PMRMLib_2's setters, with their bounds (dteFloor in seconds). */
+function parsePortfolioManager(raw: any, where: string): PortfolioManagerSettings {
+  if (typeof raw !== "object" || raw === null) throw new ConfigError(`config ${where}: expected { address, underlying, scenarios, basisContingency, otherContingency, margin, volShock, skewShock, collaterals }`);
+  const group = (key: string, fields: Record<string, [bigint, bigint]>) =>
+    Object.fromEntries(Object.entries(fields).map(([f, [lo, hi]]) => [f, wad(raw[key]?.[f], `${where}.${key}.${f}`, lo, hi)]));
+  const U = E18;
+  const scenarios = raw.scenarios;
+  if (!Array.isArray(scenarios) || scenarios.length === 0 || scenarios.length > 40) throw new ConfigError(`config ${where}.scenarios: expected 1 to 40 scenarios (PMRM_2.setScenarios)`);
+  const seen = new Set<VolShockDirection>();
+  const parsedScenarios = scenarios.map((s: any, j: number): PmrmScenario => {
+    const at = `${where}.scenarios[${j}]`;
+    const volShock = s?.volShock as VolShockDirection;
+    if (!VOL_SHOCK_DIRECTIONS.includes(volShock)) throw new ConfigError(`config ${at}.volShock: expected one of ${VOL_SHOCK_DIRECTIONS.join(", ")}`);
+    const scenario = { spotShock: wad(s.spotShock, `${at}.spotShock`, 0n, 10n ** 30n), volShock, dampeningFactor: wad(s.dampeningFactor ?? "1", `${at}.dampeningFactor`, 0n, 10n ** 30n) };
+    if (volShock === "linear" || volShock === "abs") {
+      if (seen.has(volShock) || scenario.spotShock !== U) throw new ConfigError(`config ${at}: at most one ${volShock} scenario, with spotShock 1 (PMRM_2.setScenarios)`);
+      seen.add(volShock);
+    }
+    return scenario;
+  });
+  const basis = group("basisContingency", { scenarioSpotUp: [U + 1n, 3n * U - 1n], scenarioSpotDown: [0n, U - 1n], basisContAddFactor: [0n, 20n * U], basisContMultFactor: [0n, 20n * U] });
+  const other = group("otherContingency", {
+    pegLossThreshold: [0n, 100n * U], pegLossFactor: [0n, 10n * U], confThreshold: [0n, U], confMargin: [0n, 20n * U],
+    MMPerpPercent: [0n, 3n * U], IMPerpPercent: [0n, 3n * U], MMOptionPercent: [0n, 2n * U], IMOptionPercent: [0n, 2n * U],
+  });
+  const margin = group("margin", {
+    imFactor: [U / 2n, 10n * U], mmFactor: [U / 10n, 10n * U], shortRateMultScale: [0n, 10n * U], longRateMultScale: [0n, 10n * U],
+    shortRateAddScale: [0n, 10n * U], longRateAddScale: [0n, 10n * U], shortBaseStaticDiscount: [0n, 4n * U], longBaseStaticDiscount: [0n, 4n * U],
+  });
+  const dteFloorDays = raw.volShock?.dteFloorDays;
+  if (typeof dteFloorDays !== "number" || !(dteFloorDays >= 0 && dteFloorDays <= 400)) throw new ConfigError(`config ${where}.volShock.dteFloorDays: expected days in [0, 400]`);
+  const volShock = {
+    ...group("volShock", { volRangeUp: [0n, 10n * U], volRangeDown: [0n, 10n * U], shortTermPower: [-(10n ** 30n), 10n * U], longTermPower: [-(10n ** 30n), 10n * U], minVolUpShock: [0n, 20n * U] }),
+    dteFloor: BigInt(Math.round(dteFloorDays * 86_400)),
+  };
+  const skewShock = group("skewShock", {
+    linearBaseCap: [0n, 10n * U], absBaseCap: [0n, 10n * U], linearCBase: [-10n * U, 10n * U], absCBase: [-10n * U, 10n * U],
+    minKStar: [0n, 10n * U], widthScale: [0n, 10n * U], volParamStatic: [0n, 10n * U], volParamScale: [-20n * U, 20n * U],
+  });
+  const collaterals = new Map<string, PmrmCollateralParams>();
+  for (const [j, c] of (Array.isArray(raw.collaterals) ? raw.collaterals : []).entries()) {
+    const at = `${where}.collaterals[${j}]`;
+    const params = { isRiskCancelling: c?.isRiskCancelling === true, MMHaircut: wad(c?.MMHaircut, `${at}.MMHaircut`, 0n, U), IMHaircut: wad(c?.IMHaircut, `${at}.IMHaircut`, 0n, U) };
+    if (params.MMHaircut + params.IMHaircut > U) throw new ConfigError(`config ${at}: MMHaircut + IMHaircut exceeds 1 (PMRMLib_2.setCollateralParameters)`);
+    collaterals.set(address(c?.asset, `${at}.asset`).toLowerCase(), params);
+  }
+  return {
+    address: address(raw.address, `${where}.address`),
+    underlying: address(raw.underlying, `${where}.underlying`),
+    scenarios: parsedScenarios,
+    lib: { basis, other, margin, volShock, skewShock } as PmrmLibParams,
+    collaterals,
+  };
+}
+
 const DEFAULT_VOLATILITY = 0.6;
 
 /**
@@ -110,6 +180,9 @@ export const deriveDeployments = perConfig((config: ExposureConfig): DeriveDeplo
         ...list("cash", "cash", "token"),
       ],
       standardManager: parseStandardManager(entry.standardManager, `${where}.standardManager`),
+      portfolioManagers: (Array.isArray(entry.portfolioManagers) ? entry.portfolioManagers : []).map((pm: any, j: number) =>
+        parsePortfolioManager(pm, `${where}.portfolioManagers[${j}]`),
+      ),
     };
   });
 });

@@ -1,21 +1,24 @@
 import { withLazyFields } from "../../core/lazy";
-import type { StandardManagerSettings, StandardMarketSettings } from "./contracts";
+import type { PortfolioManagerSettings, StandardManagerSettings, StandardMarketSettings } from "./contracts";
 import { optionFromSubId } from "./encoding";
 import { blackScholes, SECONDS_PER_YEAR } from "./greeks";
 import { moveBoundaries, priceBoundaries, type Boundaries } from "./liquidation-search";
 import type { DeriveState } from "./normalise";
+import { portfolioMargin, PmrmRevert, type PmrmExpiry, type PmrmPortfolio } from "./portfolio-margin";
 import { mulD, standardMargin, WAD, type ExpiryHolding, type MarketHolding, type StandardPortfolio } from "./standard-margin";
 
-// One subaccount's StandardManager margin from its indexed balances: the portfolio as
-// SRMPortfolioViewer.arrangeSRMPortfolio arranges it, priced at given spots, and where MM turns
-// negative as one underlying (or all together) moves.
+// One subaccount's margin from its indexed balances, under the manager BalanceAdjusted names: the
+// StandardManager's portfolio as SRMPortfolioViewer.arrangeSRMPortfolio arranges it, or a portfolio
+// manager's as PMRM_2._arrangePortfolio does; priced at given spots, and where MM turns negative as
+// one underlying (or all together) moves.
 
 /** A balance with the token its asset tracks (the row's market). */
 export type Holding = { state: DeriveState; token: string };
 
 export type MarginInputs = {
   holdings: Holding[];
-  manager: StandardManagerSettings;
+  manager: StandardManagerSettings | null;
+  portfolioManagers: PortfolioManagerSettings[];
   /** Spot per underlying token (lowercase), 18 decimals; absent: no usable price. */
   spots: Map<string, bigint>;
   /** The cash token's price (the manager's stable feed), 18 decimals; absent: taken as 1. */
@@ -60,74 +63,48 @@ export function optionMark(strike: bigint, isCall: boolean, expiry: bigint, forw
 
 const lower = (a: string) => a.toLowerCase();
 
+/** A margin rule bound to one subaccount's holdings: its IM or MM at given spots (null: not computable there). */
+type MarginRule = {
+  /** Tokens whose price moves the margin (lowercase). */
+  underlyings: string[];
+  /** A string: why the margin cannot be computed at these spots. */
+  marginAt: (spots: Map<string, bigint>, isInitial: boolean) => { margin: bigint; markToMarket: bigint } | string;
+  assumptions: string[];
+};
+
 /** The subaccount's margin at its current spots, and its liquidation boundaries; or why it cannot be computed. */
 export function subaccountMargin(inputs: MarginInputs): SubaccountMargin {
-  const { holdings, manager, timestamp, volatility } = inputs;
-  const other = holdings.find((h) => manager.address !== null && h.state.manager !== "" && h.state.manager.toLowerCase() !== manager.address.toLowerCase());
-  if (other) return { ok: false, reason: `managed by ${other.state.manager}, not the configured StandardManager: portfolio margin (PMRM) is not modelled` };
-  const underlyings = [...new Set(holdings.filter((h) => h.state.kind !== "cash").map((h) => lower(h.token)))];
-  const params = new Map<string, StandardMarketSettings>(manager.markets.map((m) => [lower(m.underlying), m]));
-  for (const u of underlyings) {
-    if (!params.has(u)) return { ok: false, reason: `no StandardManager parameters configured for underlying ${u}` };
-    if (!inputs.spots.has(u)) return { ok: false, reason: `no usable price for underlying ${u}` };
-  }
-  const perpless = holdings.find((h) => h.state.kind === "perp" && h.state.perp === null);
-  if (perpless) return { ok: false, reason: `perp ${perpless.state.asset}: its position detail (PerpAsset.positions) could not be read` };
-  const liveOptions = holdings.some((h) => h.state.kind === "option" && optionFromSubId(h.state.subId).expiry > timestamp && optionFromSubId(h.state.subId).strike !== 0n);
-  if (liveOptions && volatility === null) return { ok: false, reason: "no usable volatility for live options: margin not computed" };
-
-  const cash = holdings.filter((h) => h.state.kind === "cash").reduce((s, h) => s + h.state.balance, 0n);
-  const stable = inputs.stablePrice ?? WAD;
-  const depeg = manager.depeg ? { ...manager.depeg, stablePrice: stable } : undefined;
-
-  const portfolioAt = (spots: Map<string, bigint>): StandardPortfolio | null => {
-    const markets: MarketHolding[] = [];
-    for (const u of underlyings) {
-      const spot = spots.get(u)!;
-      const mine = holdings.filter((h) => lower(h.token) === u);
-      const expiries = new Map<bigint, ExpiryHolding>();
-      let perp: MarketHolding["perp"] = null;
-      let basePosition = 0n;
-      for (const { state } of mine) {
-        if (state.kind === "option") {
-          const { expiry, strike, isCall } = optionFromSubId(state.subId);
-          // The forward feed is not indexed: forward = spot (docs/protocols/derive.md).
-          const mark = optionMark(strike, isCall, expiry, spot, timestamp, volatility);
-          if (mark === null) return null;
-          const e = expiries.get(expiry) ?? { expiry, forward: spot, options: [] };
-          e.options.push({ strike, isCall, balance: state.balance, mark });
-          expiries.set(expiry, e);
-        } else if (state.kind === "perp") {
-          const d = state.perp!;
-          // PerpAsset.getUnsettledAndUnrealizedCash: (perpPrice - lastMarkPrice) x size + pnl + funding (perp price = index).
-          perp = { position: state.balance, perpPrice: spot, unsettledCash: mulD(spot - d.lastMarkPrice, state.balance) + d.pnl + d.funding };
-        } else if (state.kind === "base") {
-          basePosition += state.balance;
-        }
-      }
-      markets.push({ params: params.get(u)!, spot, perp, basePosition, expiries: [...expiries.values()] });
-    }
-    return { cash, markets, depeg };
-  };
+  const named = inputs.holdings.find((h) => h.state.manager !== "")?.state.manager.toLowerCase();
+  const pm = named === undefined ? undefined : inputs.portfolioManagers.find((p) => lower(p.address) === named);
+  const rule = pm ? portfolioRule(inputs, pm) : standardRule(inputs);
+  if ("reason" in rule) return { ok: false, reason: rule.reason };
+  const { underlyings, marginAt, assumptions } = rule;
+  for (const u of underlyings) if (!inputs.spots.has(u)) return { ok: false, reason: `no usable price for underlying ${u}` };
+  const now = marginAt(inputs.spots, false);
+  if (typeof now === "string") return { ok: false, reason: now };
   const failsAt = (spots: Map<string, bigint>) => {
-    const p = portfolioAt(spots);
-    return p === null || standardMargin(p, false).margin < 0n;
+    const m = marginAt(spots, false);
+    return typeof m === "string" || m.margin < 0n;
   };
-
-  const now = portfolioAt(inputs.spots);
-  if (now === null) return { ok: false, reason: "an option could not be marked: margin not computed" };
-  const mm = standardMargin(now, false);
 
   // Boundaries are searches over many margin evaluations: run when first read (a stress point asking
   // for equity or liquidatable-now needs none). Already under maintenance, there is no boundary.
   const byUnderlying = (): Map<string, Boundaries> =>
-    new Map(mm.margin < 0n ? [] : underlyings.map((u) => [u, priceBoundaries((P) => failsAt(new Map([...inputs.spots, [u, P]])), inputs.spots.get(u)!)]));
+    new Map(now.margin < 0n ? [] : underlyings.map((u) => [u, priceBoundaries((P) => failsAt(new Map([...inputs.spots, [u, P]])), inputs.spots.get(u)!)]));
   const joint = (): Boundaries => {
-    if (mm.margin < 0n || underlyings.length === 0) return { below: null, above: null };
+    if (now.margin < 0n || underlyings.length === 0) return { below: null, above: null };
     const moved = (m: bigint) => new Map(underlyings.map((u) => [u, (inputs.spots.get(u)! * (WAD + m)) / WAD]));
     return moveBoundaries((m) => failsAt(moved(m)), WAD);
   };
+  const cash = inputs.holdings.filter((h) => h.state.kind === "cash").reduce((s, h) => s + h.state.balance, 0n);
+  return withLazyFields(
+    { ok: true as const, maintenance: now.margin, markToMarket: now.markToMarket, cash, assumptions },
+    { initial: () => (marginAt(inputs.spots, true) as { margin: bigint }).margin, byUnderlying, joint },
+  );
+}
 
+/** What every rule assumes of the feeds it does not read, by the kinds of balance held. */
+function feedAssumptions(holdings: Holding[], volatility: number | null): string[] {
   const assumptions: string[] = [];
   const kinds = new Set(holdings.map((h) => h.state.kind));
   if (kinds.has("option")) {
@@ -138,9 +115,138 @@ export function subaccountMargin(inputs: MarginInputs): SubaccountMargin {
     );
   }
   if (kinds.has("perp")) assumptions.push("perp price taken as the index; funding since the perp's last update is not followed");
-  if (kinds.has("perp") || kinds.has("option") || kinds.has("base")) assumptions.push("oracle-confidence contingencies (IM only) not applied");
-  return withLazyFields(
-    { ok: true as const, maintenance: mm.margin, markToMarket: mm.markToMarket, cash, assumptions },
-    { initial: () => standardMargin(now, true).margin, byUnderlying, joint },
-  );
+  return assumptions;
+}
+
+/** PerpAsset.getUnsettledAndUnrealizedCash: (perpPrice - lastMarkPrice) x size + pnl + funding (perp price = index). */
+const perpUnsettledCash = (state: Holding["state"], perpPrice: bigint) =>
+  mulD(perpPrice - state.perp!.lastMarkPrice, state.balance) + state.perp!.pnl + state.perp!.funding;
+
+/** Checks shared by both managers: readable perps, and a volatility when live options are held. */
+function unusableInputs({ holdings, timestamp, volatility }: MarginInputs): string | null {
+  const perpless = holdings.find((h) => h.state.kind === "perp" && h.state.perp === null);
+  if (perpless) return `perp ${perpless.state.asset}: its position detail (PerpAsset.positions) could not be read`;
+  const liveOptions = holdings.some((h) => h.state.kind === "option" && optionFromSubId(h.state.subId).expiry > timestamp && optionFromSubId(h.state.subId).strike !== 0n);
+  if (liveOptions && volatility === null) return "no usable volatility for live options: margin not computed";
+  return null;
+}
+
+/** StandardManager.getMargin over the subaccount's markets. */
+function standardRule(inputs: MarginInputs): MarginRule | { reason: string } {
+  const { holdings, manager, timestamp, volatility } = inputs;
+  if (!manager) return { reason: "no StandardManager parameters configured for this deployment: margin not computed" };
+  const other = holdings.find((h) => manager.address !== null && h.state.manager !== "" && lower(h.state.manager) !== lower(manager.address));
+  if (other) return { reason: `managed by ${other.state.manager}, neither the configured StandardManager nor a configured portfolio manager: margin not computed` };
+  const underlyings = [...new Set(holdings.filter((h) => h.state.kind !== "cash").map((h) => lower(h.token)))];
+  const params = new Map<string, StandardMarketSettings>(manager.markets.map((m) => [lower(m.underlying), m]));
+  for (const u of underlyings) if (!params.has(u)) return { reason: `no StandardManager parameters configured for underlying ${u}` };
+  const unusable = unusableInputs(inputs);
+  if (unusable) return { reason: unusable };
+
+  const cash = holdings.filter((h) => h.state.kind === "cash").reduce((s, h) => s + h.state.balance, 0n);
+  const depeg = manager.depeg ? { ...manager.depeg, stablePrice: inputs.stablePrice ?? WAD } : undefined;
+  const portfolioAt = (spots: Map<string, bigint>): StandardPortfolio | null => {
+    const markets: MarketHolding[] = [];
+    for (const u of underlyings) {
+      const spot = spots.get(u)!;
+      const expiries = new Map<bigint, ExpiryHolding>();
+      let perp: MarketHolding["perp"] = null;
+      let basePosition = 0n;
+      for (const { state } of holdings.filter((h) => lower(h.token) === u)) {
+        if (state.kind === "option") {
+          const { expiry, strike, isCall } = optionFromSubId(state.subId);
+          // The forward feed is not indexed: forward = spot (docs/protocols/derive.md).
+          const mark = optionMark(strike, isCall, expiry, spot, timestamp, volatility);
+          if (mark === null) return null;
+          const e = expiries.get(expiry) ?? { expiry, forward: spot, options: [] };
+          e.options.push({ strike, isCall, balance: state.balance, mark });
+          expiries.set(expiry, e);
+        } else if (state.kind === "perp") {
+          perp = { position: state.balance, perpPrice: spot, unsettledCash: perpUnsettledCash(state, spot) };
+        } else if (state.kind === "base") {
+          basePosition += state.balance;
+        }
+      }
+      markets.push({ params: params.get(u)!, spot, perp, basePosition, expiries: [...expiries.values()] });
+    }
+    return { cash, markets, depeg };
+  };
+  const assumptions = feedAssumptions(holdings, volatility);
+  if (holdings.some((h) => h.state.kind !== "cash")) assumptions.push("oracle-confidence contingencies (IM only) not applied");
+  return {
+    underlyings,
+    assumptions,
+    marginAt: (spots, isInitial) => {
+      const p = portfolioAt(spots);
+      return p === null ? "an option could not be marked: margin not computed" : standardMargin(p, isInitial);
+    },
+  };
+}
+
+/**
+ * PMRM_2_1.getMargin: the portfolio as PMRM_2._arrangePortfolio builds it from the feeds, with the
+ * feeds the indexer does not read taken as documented: forward = spot (variable portion spot, fixed
+ * 0), rate 0, one flat vol for every strike, confidences 1.
+ */
+function portfolioRule(inputs: MarginInputs, pm: PortfolioManagerSettings): MarginRule | { reason: string } {
+  const { holdings, timestamp, volatility } = inputs;
+  const underlying = lower(pm.underlying);
+  for (const { state, token } of holdings) {
+    if ((state.kind === "option" || state.kind === "perp") && lower(token) !== underlying) {
+      return { reason: `${state.kind} ${state.asset} tracks ${token}, not this portfolio manager's underlying ${pm.underlying} (PMRM_2 rejects it)` };
+    }
+    if (state.kind === "base" && !pm.collaterals.has(lower(state.asset))) return { reason: `${state.asset} is not a collateral configured for portfolio manager ${pm.address}` };
+  }
+  const unusable = unusableInputs(inputs);
+  if (unusable) return { reason: unusable };
+  const underlyings = [...new Set([underlying, ...holdings.filter((h) => h.state.kind === "base").map((h) => lower(h.token))])];
+  const vol = volatility === null ? 0n : BigInt(Math.round(volatility * 1e18));
+  const stablePrice = inputs.stablePrice ?? WAD;
+
+  const portfolioAt = (spots: Map<string, bigint>): PmrmPortfolio => {
+    const spot = spots.get(underlying)!;
+    const expiries = new Map<bigint, PmrmExpiry>();
+    const portfolio: PmrmPortfolio = { spotPrice: spot, perpPrice: 0n, stablePrice, minConfidence: WAD, cash: 0n, perpPosition: 0n, perpValue: 0n, expiries: [], collaterals: [] };
+    for (const { state, token } of holdings) {
+      if (state.kind === "option") {
+        const { expiry, strike, isCall } = optionFromSubId(state.subId);
+        const e = expiries.get(expiry) ?? {
+          secToExpiry: expiry > timestamp ? expiry - timestamp : 0n,
+          forwardFixedPortion: 0n,
+          forwardVariablePortion: spot,
+          rate: 0n,
+          minConfidence: WAD,
+          options: [],
+        };
+        e.options.push({ strike, isCall, amount: state.balance, vol });
+        expiries.set(expiry, e);
+      } else if (state.kind === "cash") portfolio.cash += state.balance;
+      else if (state.kind === "perp") {
+        portfolio.perpPosition = state.balance;
+        portfolio.perpPrice = spot;
+        portfolio.perpValue = perpUnsettledCash(state, spot);
+      } else {
+        const value = (state.balance * spots.get(lower(token))!) / stablePrice;
+        portfolio.collaterals.push({ value, minConfidence: WAD, params: pm.collaterals.get(lower(state.asset))! });
+      }
+    }
+    portfolio.expiries = [...expiries.values()];
+    return portfolio;
+  };
+  const assumptions = [
+    ...feedAssumptions(holdings, volatility),
+    "portfolio margin with the default PMRMLib_2 parameters configured (a per-account lib override is not followed); rate feed taken as 0; oracle confidences taken as 1",
+  ];
+  return {
+    underlyings,
+    assumptions,
+    marginAt: (spots, isInitial) => {
+      try {
+        return portfolioMargin(portfolioAt(spots), pm.lib, pm.scenarios, isInitial);
+      } catch (e) {
+        if (e instanceof PmrmRevert) return `PMRM_2 cannot compute this margin: ${e.message}`;
+        throw e;
+      }
+    },
+  };
 }

@@ -25,13 +25,15 @@ contract FixtureDeriveSubAccounts {
     error SubIdTooLarge(uint256 subId);
 
     address public immutable owner;
-    /// Reported as every account's manager (Derive's risk manager); it never blocks an adjustment.
+    /// Reported as the manager of every account without its own (Derive's risk manager); it never blocks an adjustment.
     address public manager;
     uint256 public lastAccountId;
     /// Highest tradeId used so far, so a keeper in a later process continues the sequence.
     uint256 public lastTradeId;
 
     mapping(uint256 => address) private accountOwners;
+    /// Per-account manager (SubAccounts.manager(accountId)); zero means the global `manager`.
+    mapping(uint256 => address) private accountManagers;
     mapping(uint256 => mapping(address => mapping(uint96 => int256))) private balances;
     /// Every (asset, subId) an account ever held, in first-seen order.
     mapping(uint256 => address[]) private heldAssets;
@@ -50,6 +52,18 @@ contract FixtureDeriveSubAccounts {
 
     function setManager(address manager_) external onlyOwner {
         manager = manager_;
+    }
+
+    /// Puts one account under its own manager (as SubAccounts.changeManager does; no event here, so the
+    /// contract's events stay exactly Derive's Transfer and BalanceAdjusted). Zero clears it.
+    function setAccountManager(uint256 accountId, address manager_) external onlyOwner {
+        accountManagers[accountId] = manager_;
+    }
+
+    /// The account's manager: its own if set, else the global one (SubAccounts.manager(accountId)).
+    function managerOf(uint256 accountId) public view returns (address) {
+        address own = accountManagers[accountId];
+        return own == address(0) ? manager : own;
     }
 
     // ---------------------------------------------------------------- ERC-721 subset
@@ -141,7 +155,7 @@ contract FixtureDeriveSubAccounts {
         }
         if (tradeId > lastTradeId) lastTradeId = tradeId;
         bytes32 assetAndSubId = bytes32((uint256(uint160(asset)) << 96) | subId);
-        emit BalanceAdjusted(accountId, manager, assetAndSubId, amount, preBalance, postBalance, tradeId);
+        emit BalanceAdjusted(accountId, managerOf(accountId), assetAndSubId, amount, preBalance, postBalance, tradeId);
     }
 }
 
@@ -423,5 +437,613 @@ contract FixtureDeriveStandardManager {
 
     function _smul(int256 x, int256 y) private pure returns (int256) {
         return x * y / 1e18;
+    }
+}
+
+/// Derive v2's portfolio margin manager (derivexyz/v2-core src/risk-managers/PMRM_2.sol and PMRM_2_1.sol
+/// with the rules of PMRMLib_2.sol), written for this fixture from those contracts' formulas for one
+/// market (its option, perp and spot feed), for portfolios whose options have all expired. Each rule
+/// names the contract function it follows; order of operations and truncation are kept (multiplyDecimal
+/// = a * b / 1e18 truncating toward zero, divideDecimal = a * 1e18 / b), so another implementation can
+/// match it to the wei. Simplifications of this fixture:
+/// - Feeds: spot = feedPrice18(spot feed); stable price = 1e18; every confidence = 1e18, so the
+///   confidence contingency (PMRMLib_2._getConfidenceContingency, only below confThreshold <= 1e18) is
+///   always zero and is left out; interest rate = 0, so every expiry's discount is lyra-utils'
+///   FixedPointMathLib.exp(0), which is 1e18 - 1 (its own test pins it); the forward of every expiry is
+///   forwardVariablePortion = spot, forwardFixedPortion = 0.
+/// - Options: only expired ones (expiry <= block.timestamp, secToExpiry = 0); a live option reverts
+///   LiveOptionNotPriced. Black76.pricesAndDelta at zero total vol (floored at 1 wei, so both normal
+///   CDFs saturate away from the money): call = (1 - m) x F x discount in the money, put = (m - 1) x
+///   F x discount, m = K / F truncated; exactly at the money both are taken as 0. So vol shocks change no mark: Up and Down scenarios mark like None at their spotShock, Linear and Abs
+///   at the unshocked forward. The
+///   -abs(expiryPnL) rule of Linear/Abs and the static discount still apply in every scenario.
+/// - tau = 0: staticDiscountPos = longBaseStaticDiscount x exp(0), staticDiscountNeg =
+///   min(1e18 / discount, shortBaseStaticDiscount / exp(0)); the basis contingency factor is
+///   basisContAddFactor. Vol-shock and skew-shock parameters are therefore not needed and not kept.
+/// - Views and startAuction only: no handleAdjustment/risk checks, fees, settlement, maxExpiries or
+///   per-account lib override. startAuction applies DutchAuction._startAuction's start condition only.
+/// - Any asset other than cash, the option, the perp and a configured collateral reverts
+///   UnsupportedAsset (PMRM_2 would reject it in handleAdjustment / fail reading its spot feed).
+contract FixtureDerivePortfolioManager {
+    // ---------------------------------------------------------------- parameters (IPMRM_2, IPMRMLib_2)
+
+    /// volShock: 0 None, 1 Up, 2 Down, 3 Linear, 4 Abs (IPMRM_2.VolShockDirection).
+    struct Scenario {
+        uint256 spotShock;
+        uint8 volShock;
+        uint256 dampeningFactor;
+    }
+
+    struct BasisContingencyParameters {
+        uint256 scenarioSpotUp;
+        uint256 scenarioSpotDown;
+        uint256 basisContAddFactor;
+        uint256 basisContMultFactor;
+    }
+
+    struct OtherContingencyParameters {
+        uint256 pegLossThreshold;
+        uint256 pegLossFactor;
+        uint256 confThreshold;
+        uint256 confMargin;
+        uint256 MMPerpPercent;
+        uint256 IMPerpPercent;
+        uint256 MMOptionPercent;
+        uint256 IMOptionPercent;
+    }
+
+    struct MarginParameters {
+        uint256 imFactor;
+        uint256 mmFactor;
+        uint256 shortRateMultScale;
+        uint256 longRateMultScale;
+        uint256 shortRateAddScale;
+        uint256 longRateAddScale;
+        uint256 shortBaseStaticDiscount;
+        uint256 longBaseStaticDiscount;
+    }
+
+    struct CollateralParameters {
+        bool isEnabled;
+        bool isRiskCancelling;
+        uint256 MMHaircut;
+        uint256 IMHaircut;
+    }
+
+    // ---------------------------------------------------------------- arranged portfolio (IPMRM_2.Portfolio)
+
+    struct StrikeHolding {
+        uint256 strike;
+        int256 amount;
+        bool isCall;
+        bool seenInFilter;
+    }
+
+    struct ExpiryHoldings {
+        uint256 expiry;
+        uint256 forwardFixedPortion;
+        uint256 forwardVariablePortion;
+        uint256 discount;
+        uint256 netOptions;
+        int256 mtm;
+        int256 basisScenarioUpMtM;
+        int256 basisScenarioDownMtM;
+        uint256 staticDiscountPos;
+        uint256 staticDiscountNeg;
+        StrikeHolding[] options;
+    }
+
+    struct CollateralHolding {
+        address asset;
+        uint256 value;
+    }
+
+    struct Portfolio {
+        uint256 spotPrice;
+        uint256 perpPrice;
+        uint256 stablePrice;
+        int256 cash;
+        ExpiryHoldings[] expiries;
+        CollateralHolding[] collaterals;
+        int256 perpPosition;
+        int256 totalMtM;
+        int256 basisContingency;
+        uint256 MMContingency;
+        uint256 IMContingency;
+        int256 perpValue;
+    }
+
+    uint8 private constant VOL_LINEAR = 3;
+    uint8 private constant VOL_ABS = 4;
+    int256 private constant SUNIT = 1e18;
+    uint256 private constant UNIT = 1e18;
+    /// lyra-utils FixedPointMathLib.exp(0): one wei short of 1.
+    uint256 private constant EXP_ZERO = 1e18 - 1;
+
+    error Unauthorized(address caller);
+    error LiveOptionNotPriced(uint96 subId);
+    error UnsupportedAsset(address asset);
+    error NegativeCollateral(address asset, int256 balance);
+    error DA_AccountIsAboveMaintenanceMargin();
+    error PMRM_2_InvalidScenarios();
+    error PMRM_2_InvalidCollateralAsset();
+    error PMRML2_InvalidBasisContingencyParameters();
+    error PMRML2_InvalidOtherContingencyParameters();
+    error PMRML2_InvalidMarginParameters();
+    error PMRML2_InvalidCollateralParameters();
+    error PMRML2_InvalidGetMarginState();
+
+    event AuctionStarted(uint256 indexed accountId, int256 maintenanceMargin);
+
+    address public immutable owner;
+    FixtureDeriveSubAccounts public immutable subAccounts;
+    address public immutable cashAsset;
+    address public immutable option;
+    address public immutable perp;
+    address public immutable spotFeed;
+    uint8 public immutable spotFeedDecimals;
+
+    Scenario[] private marginScenarios;
+    BasisContingencyParameters private basisContParams;
+    OtherContingencyParameters private otherContParams;
+    MarginParameters private marginParams;
+    mapping(address => CollateralParameters) private collaterals;
+    /// PMRM_2.collateralSpotFeeds: a Chainlink-style feed and its decimals per collateral asset.
+    mapping(address => address) public collateralSpotFeeds;
+    mapping(address => uint8) public collateralFeedDecimals;
+
+    modifier onlyOwner() {
+        if (msg.sender != owner) revert Unauthorized(msg.sender);
+        _;
+    }
+
+    constructor(
+        FixtureDeriveSubAccounts subAccounts_,
+        address cashAsset_,
+        address optionAsset_,
+        address perpAsset_,
+        address feed_,
+        uint8 feedDecimals_
+    ) {
+        owner = msg.sender;
+        subAccounts = subAccounts_;
+        cashAsset = cashAsset_;
+        option = optionAsset_;
+        perp = perpAsset_;
+        spotFeed = feed_;
+        spotFeedDecimals = feedDecimals_;
+    }
+
+    // ---------------------------------------------------------------- owner
+
+    /// PMRM_2.setScenarios: 1..40 scenarios, at most one Linear and one Abs, each at spotShock 1e18
+    /// (and, as the enum's ABI decoding does, no volShock beyond Abs).
+    function setScenarios(Scenario[] calldata scenarios) external onlyOwner {
+        if (scenarios.length == 0 || scenarios.length > 40) revert PMRM_2_InvalidScenarios();
+        bool seenLinear;
+        bool seenAbs;
+        delete marginScenarios;
+        for (uint256 i; i < scenarios.length; i++) {
+            Scenario calldata s = scenarios[i];
+            if (s.volShock > VOL_ABS) revert PMRM_2_InvalidScenarios();
+            if (s.volShock == VOL_ABS || s.volShock == VOL_LINEAR) {
+                bool seen = s.volShock == VOL_ABS ? seenAbs : seenLinear;
+                if (seen || s.spotShock != UNIT) revert PMRM_2_InvalidScenarios();
+                if (s.volShock == VOL_ABS) seenAbs = true;
+                else seenLinear = true;
+            }
+            marginScenarios.push(s);
+        }
+    }
+
+    /// PMRMLib_2.setBasisContingencyParams bounds.
+    function setBasisContingencyParams(BasisContingencyParameters calldata p) external onlyOwner {
+        bool ok = p.scenarioSpotUp > 1e18 && p.scenarioSpotUp < 3e18 && p.scenarioSpotDown < 1e18
+            && p.basisContMultFactor <= 20e18 && p.basisContAddFactor <= 20e18;
+        if (!ok) revert PMRML2_InvalidBasisContingencyParameters();
+        basisContParams = p;
+    }
+
+    /// PMRMLib_2.setOtherContingencyParams bounds.
+    function setOtherContingencyParams(OtherContingencyParameters calldata p) external onlyOwner {
+        bool ok = p.pegLossThreshold <= 100e18 && p.pegLossFactor <= 10e18 && p.confThreshold <= 1e18
+            && p.confMargin <= 20e18 && p.MMPerpPercent <= 3e18 && p.IMPerpPercent <= 3e18
+            && p.MMOptionPercent <= 2e18 && p.IMOptionPercent <= 2e18;
+        if (!ok) revert PMRML2_InvalidOtherContingencyParameters();
+        otherContParams = p;
+    }
+
+    /// PMRMLib_2.setMarginParams bounds.
+    function setMarginParams(MarginParameters calldata p) external onlyOwner {
+        bool ok = p.imFactor >= 0.5e18 && p.imFactor <= 10e18 && p.mmFactor >= 0.1e18 && p.mmFactor <= 10e18
+            && p.shortRateMultScale <= 10e18 && p.longRateMultScale <= 10e18 && p.shortRateAddScale <= 10e18
+            && p.longRateAddScale <= 10e18 && p.shortBaseStaticDiscount <= 4e18 && p.longBaseStaticDiscount <= 4e18;
+        if (!ok) revert PMRML2_InvalidMarginParameters();
+        marginParams = p;
+    }
+
+    /// PMRM_2.setCollateralSpotFeed (not the option, perp or cash) and PMRMLib_2.setCollateralParameters
+    /// (enabled, IMHaircut + MMHaircut <= 1, MMHaircut <= 1) in one call.
+    function setCollateral(address asset, address feed, uint8 feedDecimals, CollateralParameters calldata params)
+        external
+        onlyOwner
+    {
+        if (asset == option || asset == perp || asset == cashAsset) revert PMRM_2_InvalidCollateralAsset();
+        if (!params.isEnabled || params.IMHaircut + params.MMHaircut > 1e18 || params.MMHaircut > 1e18) {
+            revert PMRML2_InvalidCollateralParameters();
+        }
+        collateralSpotFeeds[asset] = feed;
+        collateralFeedDecimals[asset] = feedDecimals;
+        collaterals[asset] = params;
+    }
+
+    // ---------------------------------------------------------------- views
+
+    function getScenarios() external view returns (Scenario[] memory) {
+        return marginScenarios;
+    }
+
+    function getBasisContingencyParams() external view returns (BasisContingencyParameters memory) {
+        return basisContParams;
+    }
+
+    function getOtherContingencyParams() external view returns (OtherContingencyParameters memory) {
+        return otherContParams;
+    }
+
+    function getMarginParams() external view returns (MarginParameters memory) {
+        return marginParams;
+    }
+
+    function getCollateralParameters(address asset) external view returns (CollateralParameters memory) {
+        return collaterals[asset];
+    }
+
+    /// PMRM_2_1.getMargin: margin over all scenarios (negative: below the requirement).
+    function getMargin(uint256 accountId, bool isInitial) external view returns (int256 margin) {
+        (margin,,) = _marginAndMarkToMarket(_arrangePortfolio(accountId), isInitial, marginScenarios);
+    }
+
+    /// PMRM_2_1.getMarginAndMtM: margin, mark-to-market and the worst scenario's index (== scenario count
+    /// when the basis contingency is the worst).
+    function getMarginAndMtM(uint256 accountId, bool isInitial)
+        external
+        view
+        returns (int256 margin, int256 mtm, uint256 worstScenario)
+    {
+        return _marginAndMarkToMarket(_arrangePortfolio(accountId), isInitial, marginScenarios);
+    }
+
+    /// PMRM_2_1.getMarginAndMarkToMarket: margin and mark-to-market under one scenario only.
+    function getMarginAndMarkToMarket(uint256 accountId, bool isInitial, uint256 scenarioId)
+        public
+        view
+        returns (int256 margin, int256 mtm)
+    {
+        Scenario[] memory one = new Scenario[](1);
+        one[0] = marginScenarios[scenarioId];
+        (margin, mtm,) = _marginAndMarkToMarket(_arrangePortfolio(accountId), isInitial, one);
+    }
+
+    /// PMRM_2_1.getScenarioPnL (scenarioId == scenario count: scenario 0, as there).
+    function getScenarioPnL(uint256 accountId, uint256 scenarioId) external view returns (int256) {
+        Portfolio memory p = _arrangePortfolio(accountId);
+        return _scenarioPnL(p, marginScenarios[scenarioId == marginScenarios.length ? 0 : scenarioId]);
+    }
+
+    /// DutchAuction._startAuction's condition: only when the scenario's maintenance margin is below zero.
+    function startAuction(uint256 accountId, uint256 scenarioId) external {
+        (int256 mm,) = getMarginAndMarkToMarket(accountId, false, scenarioId);
+        if (mm >= 0) revert DA_AccountIsAboveMaintenanceMargin();
+        emit AuctionStarted(accountId, mm);
+    }
+
+    // ---------------------------------------------------------------- margin (PMRMLib_2)
+
+    /// PMRMLib_2.getMarginAndMarkToMarket: minSPAN starts at the basis contingency, takes the lowest
+    /// scenario PnL, is scaled by im/mmFactor (+ peg loss for IM), less the contingencies.
+    function _marginAndMarkToMarket(Portfolio memory p, bool isInitial, Scenario[] memory scenarios)
+        private
+        view
+        returns (int256 margin, int256 markToMarket, uint256 worstScenario)
+    {
+        if (scenarios.length == 0) revert PMRML2_InvalidGetMarginState();
+        int256 minSPAN = p.basisContingency;
+        worstScenario = scenarios.length;
+        for (uint256 i; i < scenarios.length; i++) {
+            int256 pnl = _scenarioPnL(p, scenarios[i]);
+            if (pnl < minSPAN) {
+                minSPAN = pnl;
+                worstScenario = i;
+            }
+        }
+        uint256 mFactor = isInitial ? marginParams.imFactor : marginParams.mmFactor;
+        if (isInitial && p.stablePrice < otherContParams.pegLossThreshold) {
+            mFactor += _mul(otherContParams.pegLossThreshold - p.stablePrice, otherContParams.pegLossFactor);
+        }
+        minSPAN = _smul(minSPAN, _int(mFactor));
+        if (isInitial) minSPAN -= _int(p.IMContingency);
+        minSPAN -= _int(p.MMContingency);
+        margin = minSPAN + p.totalMtM + p.cash;
+        markToMarket = p.totalMtM + p.cash;
+    }
+
+    /// PMRMLib_2.getScenarioPnL: the scenario's difference to the mark-to-market (perp, options per expiry
+    /// after static discount, risk-cancelling collateral), each x dampeningFactor.
+    function _scenarioPnL(Portfolio memory p, Scenario memory s) private view returns (int256 pnl) {
+        int256 damp = _int(s.dampeningFactor);
+        pnl += _smul(_shockedPerpPnL(p.perpPosition, p.perpPrice, s.spotShock), damp);
+        bool skew = s.volShock == VOL_LINEAR || s.volShock == VOL_ABS;
+        for (uint256 j; j < p.expiries.length; j++) {
+            ExpiryHoldings memory e = p.expiries[j];
+            int256 shocked = _scenarioExpiryMtM(e, s, skew);
+            shocked = _smul(shocked, shocked >= 0 ? _int(e.staticDiscountPos) : _int(e.staticDiscountNeg));
+            int256 expiryPnL = _smul(shocked - e.mtm, damp);
+            // skew scenarios take the worse of +/- each expiry's PnL (-abs)
+            pnl += skew && expiryPnL > 0 ? -expiryPnL : expiryPnL;
+        }
+        for (uint256 j; j < p.collaterals.length; j++) {
+            CollateralHolding memory c = p.collaterals[j];
+            if (!collaterals[c.asset].isRiskCancelling) continue;
+            pnl += _smul(_smul(_int(c.value), _int(s.spotShock) - SUNIT), damp);
+        }
+    }
+
+    /// PMRMLib_2.getScenarioPnL's choice of mark: the cached mtm / basis marks for None at 1, up or down;
+    /// Linear/Abs (_getExpirySkewedShockedMTM) at the unshocked forward; otherwise _getExpiryShockedMTM.
+    function _scenarioExpiryMtM(ExpiryHoldings memory e, Scenario memory s, bool skew) private view returns (int256) {
+        if (s.volShock == 0 && s.spotShock == UNIT) return e.mtm;
+        if (s.volShock == 0 && s.spotShock == basisContParams.scenarioSpotUp) return e.basisScenarioUpMtM;
+        if (s.volShock == 0 && s.spotShock == basisContParams.scenarioSpotDown) return e.basisScenarioDownMtM;
+        return _expiryShockedMtM(e, skew ? UNIT : s.spotShock);
+    }
+
+    /// PMRMLib_2._getExpiryShockedMTM at secToExpiry 0: forward = variable x spotShock + fixed; each
+    /// option's price (intrinsic x discount) x amount.
+    function _expiryShockedMtM(ExpiryHoldings memory e, uint256 spotShock) private pure returns (int256 total) {
+        uint256 forward = _mul(e.forwardVariablePortion, spotShock) + e.forwardFixedPortion;
+        for (uint256 i; i < e.options.length; i++) {
+            StrikeHolding memory o = e.options[i];
+            total += _smul(_int(_expiredPrice(forward, o.strike, o.isCall, e.discount)), o.amount);
+        }
+    }
+
+    /// lyra-utils Black76.pricesAndDelta at zero total vol: standardised prices from moneyness m = K / F,
+    /// scaled by the discounted forward, capped at the discounted forward (call) and strike (put).
+    function _expiredPrice(uint256 forward, uint256 strike, bool isCall, uint256 discount) private pure returns (uint256) {
+        uint256 fwdDiscounted = forward * discount / UNIT;
+        if (strike == 0) return isCall ? fwdDiscounted : 0;
+        uint256 strikeDiscounted = strike * discount / UNIT;
+        if (forward == 0) return isCall ? 0 : strikeDiscounted;
+        uint256 m = strike * UNIT / forward;
+        if (m == 0) m = 1;
+        uint256 stdCall = m < UNIT ? UNIT - m : 0;
+        if (isCall) {
+            uint256 call = stdCall * fwdDiscounted / UNIT;
+            return call > fwdDiscounted ? fwdDiscounted : call;
+        }
+        uint256 stdPut = stdCall + m >= UNIT ? stdCall + m - UNIT : 0;
+        uint256 put = stdPut * fwdDiscounted / UNIT;
+        return put > strikeDiscounted ? strikeDiscounted : put;
+    }
+
+    /// PMRMLib_2._getShockedPerpPnL: position x ((spotShock - 1) x perpPrice).
+    function _shockedPerpPnL(int256 position, uint256 perpPrice, uint256 spotShock) private pure returns (int256) {
+        if (position == 0) return 0;
+        return _smul(position, _smul(_int(spotShock) - SUNIT, _int(perpPrice)));
+    }
+
+    // ---------------------------------------------------------------- precomputes (PMRMLib_2.addPrecomputes)
+
+    /// PMRMLib_2.addPrecomputes: perp value and contingency, per expiry mtm, basis contingency, static
+    /// discount and option contingency, then collateral value and haircuts.
+    function _addPrecomputes(Portfolio memory p) private view {
+        p.totalMtM += p.perpValue;
+        uint256 perpNotional = _mul(_abs(p.perpPosition), p.spotPrice);
+        p.MMContingency = _mul(perpNotional, otherContParams.MMPerpPercent);
+        p.IMContingency = _mul(perpNotional, otherContParams.IMPerpPercent);
+        // (+ _getConfidenceContingency: zero, every confidence is 1e18)
+        for (uint256 i; i < p.expiries.length; i++) {
+            ExpiryHoldings memory e = p.expiries[i];
+            e.mtm = _expiryShockedMtM(e, UNIT);
+            p.totalMtM += e.mtm;
+            _addBasisContingency(p, e);
+            _addStaticDiscount(e);
+            _addOptionContingency(p, e);
+        }
+        for (uint256 i; i < p.collaterals.length; i++) {
+            CollateralHolding memory c = p.collaterals[i];
+            CollateralParameters storage params = collaterals[c.asset];
+            p.totalMtM += _int(c.value);
+            p.MMContingency += _mul(c.value, params.MMHaircut);
+            p.IMContingency += _mul(c.value, params.IMHaircut);
+        }
+    }
+
+    /// PMRMLib_2._addBasisContingency: min(up - mtm, down - mtm, 0) x (addFactor + multFactor x tau),
+    /// tau = 0 here.
+    function _addBasisContingency(Portfolio memory p, ExpiryHoldings memory e) private view {
+        e.basisScenarioUpMtM = _expiryShockedMtM(e, basisContParams.scenarioSpotUp);
+        e.basisScenarioDownMtM = _expiryShockedMtM(e, basisContParams.scenarioSpotDown);
+        int256 up = e.basisScenarioUpMtM - e.mtm;
+        int256 down = e.basisScenarioDownMtM - e.mtm;
+        int256 contingency = up < down ? up : down;
+        if (contingency > 0) contingency = 0;
+        uint256 factor = basisContParams.basisContAddFactor + _mul(basisContParams.basisContMultFactor, 0);
+        p.basisContingency += _smul(contingency, _int(factor));
+    }
+
+    /// PMRMLib_2._addStaticDiscount at tau = 0: pos = longBase x exp(0), neg = min(1 / discount, shortBase / exp(0)).
+    function _addStaticDiscount(ExpiryHoldings memory e) private view {
+        e.staticDiscountPos = _mul(marginParams.longBaseStaticDiscount, EXP_ZERO);
+        uint256 neg = _div(marginParams.shortBaseStaticDiscount, EXP_ZERO);
+        uint256 cap = _div(UNIT, e.discount);
+        e.staticDiscountNeg = cap < neg ? cap : neg;
+    }
+
+    /// PMRMLib_2._addOptionContingency: naked shorts per strike (a long at the same strike, call or put,
+    /// covers them), x spot x MM/IMOptionPercent.
+    function _addOptionContingency(Portfolio memory p, ExpiryHoldings memory e) private view {
+        uint256 nakedShorts;
+        StrikeHolding[] memory opts = e.options;
+        for (uint256 i; i < opts.length; i++) {
+            if (opts[i].seenInFilter) continue;
+            bool found;
+            for (uint256 j = i + 1; j < opts.length; j++) {
+                if (opts[i].strike != opts[j].strike) continue;
+                opts[j].seenInFilter = true;
+                nakedShorts += _pairNakedShorts(opts[i].amount, opts[j].amount);
+                found = true;
+            }
+            if (!found && opts[i].amount < 0) nakedShorts += _abs(opts[i].amount);
+        }
+        uint256 notionalShorts = _mul(nakedShorts, p.spotPrice);
+        p.MMContingency += _mul(notionalShorts, otherContParams.MMOptionPercent);
+        p.IMContingency += _mul(notionalShorts, otherContParams.IMOptionPercent);
+    }
+
+    /// The naked part of two holdings at one strike (PMRMLib_2._addOptionContingency's inner branch).
+    function _pairNakedShorts(int256 a, int256 b) private pure returns (uint256) {
+        if (a * b < 0) {
+            // a short against a long: the short beyond the long
+            return a < 0 ? _abs(a) - _int2uint(-a < b ? -a : b) : _abs(b) - _int2uint(a < -b ? a : -b);
+        }
+        if (a < 0) return _abs(a) + _abs(b); // both short
+        return 0;
+    }
+
+    // ---------------------------------------------------------------- arranging (PMRM_2)
+
+    /// PMRM_2._arrangePortfolio: count expiries and collaterals, read spot/stable, initialise expiries,
+    /// place the assets, read the perp price when a perp is held, then addPrecomputes.
+    function _arrangePortfolio(uint256 accountId) private view returns (Portfolio memory p) {
+        (address[] memory assets, uint96[] memory subIds, int256[] memory amounts) = subAccounts.getAccountBalances(accountId);
+        (uint256[] memory expiries, uint256[] memory optionCounts, uint256 seen, uint256 collateralCount) =
+            _countExpiriesAndAssets(assets, subIds);
+        p.expiries = new ExpiryHoldings[](seen);
+        p.collaterals = new CollateralHolding[](collateralCount);
+        p.spotPrice = feedPrice18(spotFeed, spotFeedDecimals);
+        p.stablePrice = UNIT;
+        _initialiseExpiries(p, expiries, optionCounts);
+        for (uint256 i; i < assets.length; i++) {
+            collateralCount = _arrangeAsset(accountId, p, assets[i], subIds[i], amounts[i], optionCounts, collateralCount);
+        }
+        if (p.perpPosition != 0) (p.perpPrice,) = FixtureDerivePerpAsset(perp).getPerpPrice();
+        _addPrecomputes(p);
+    }
+
+    /// PMRM_2._countExpiriesAndAssets: distinct expiries in first-seen order with their option counts,
+    /// and how many assets have a collateral feed. Live options and unknown assets revert here.
+    function _countExpiriesAndAssets(address[] memory assets, uint96[] memory subIds)
+        private
+        view
+        returns (uint256[] memory expiries, uint256[] memory optionCounts, uint256 seen, uint256 collateralCount)
+    {
+        expiries = new uint256[](assets.length);
+        optionCounts = new uint256[](assets.length);
+        for (uint256 i; i < assets.length; i++) {
+            address asset = assets[i];
+            if (asset == option) {
+                (uint256 expiry,,) = _decodeSubId(subIds[i]);
+                if (expiry > block.timestamp) revert LiveOptionNotPriced(subIds[i]);
+                uint256 j;
+                while (j < seen && expiries[j] != expiry) j++;
+                if (j == seen) expiries[seen++] = expiry;
+                optionCounts[j]++;
+            } else if (collateralSpotFeeds[asset] != address(0)) {
+                collateralCount++;
+            } else if (asset != cashAsset && asset != perp) {
+                revert UnsupportedAsset(asset);
+            }
+        }
+    }
+
+    /// PMRM_2._initialiseExpiries with rate 0 (discount exp(0)) and forward = spot (variable portion).
+    function _initialiseExpiries(Portfolio memory p, uint256[] memory expiries, uint256[] memory optionCounts) private pure {
+        for (uint256 i; i < p.expiries.length; i++) {
+            ExpiryHoldings memory e = p.expiries[i];
+            e.expiry = expiries[i];
+            e.options = new StrikeHolding[](optionCounts[i]);
+            e.forwardFixedPortion = 0;
+            e.forwardVariablePortion = p.spotPrice;
+            e.discount = EXP_ZERO;
+        }
+    }
+
+    /// PMRM_2._arrangeAssets for one balance: options fill their expiry from the back, cash and perp are
+    /// taken as held (perp value = PerpAsset.getUnsettledAndUnrealizedCash), a collateral is valued
+    /// balance x price / stablePrice. Returns the collateral slots still free.
+    function _arrangeAsset(
+        uint256 accountId,
+        Portfolio memory p,
+        address asset,
+        uint96 subId,
+        int256 amount,
+        uint256[] memory optionCounts,
+        uint256 collateralCount
+    ) private view returns (uint256) {
+        if (asset == option) {
+            (uint256 expiry, uint256 strike, bool isCall) = _decodeSubId(subId);
+            uint256 k;
+            while (p.expiries[k].expiry != expiry) k++;
+            ExpiryHoldings memory e = p.expiries[k];
+            e.netOptions += _abs(amount);
+            e.options[--optionCounts[k]] = StrikeHolding(strike, amount, isCall, false);
+        } else if (asset == cashAsset) {
+            p.cash = amount;
+        } else if (asset == perp) {
+            p.perpPosition = amount;
+            p.perpValue = _perpValue(accountId, amount);
+        } else {
+            if (amount < 0) revert NegativeCollateral(asset, amount); // SafeCast.toUint256 in PMRM_2
+            uint256 price = feedPrice18(collateralSpotFeeds[asset], collateralFeedDecimals[asset]);
+            p.collaterals[--collateralCount] = CollateralHolding(asset, uint256(amount) * price / p.stablePrice);
+        }
+        return collateralCount;
+    }
+
+    /// PerpAsset.getUnsettledAndUnrealizedCash with funding zero: unrealised PnL at the perp price since
+    /// the last mark, plus PnL and funding realised but not settled (as FixtureDeriveStandardManager).
+    function _perpValue(uint256 accountId, int256 size) private view returns (int256) {
+        (uint256 price,) = FixtureDerivePerpAsset(perp).getPerpPrice();
+        (uint256 lastMarkPrice, int256 funding, int256 pnl,,) = FixtureDerivePerpAsset(perp).positions(accountId);
+        return _smul(int256(price) - int256(lastMarkPrice), size) + pnl + funding;
+    }
+
+    /// OptionEncoding.fromSubId, as FixtureDeriveOptionAsset.getOptionDetails.
+    function _decodeSubId(uint96 subId) private pure returns (uint256 expiry, uint256 strike, bool isCall) {
+        expiry = subId & type(uint32).max;
+        strike = uint256((subId >> 32) & (2 ** 63 - 1)) * 1e10;
+        isCall = (subId >> 95) > 0;
+    }
+
+    // ---------------------------------------------------------------- decimal math (DecimalMath, SignedDecimalMath)
+
+    function _mul(uint256 x, uint256 y) private pure returns (uint256) {
+        return x * y / UNIT;
+    }
+
+    function _div(uint256 x, uint256 y) private pure returns (uint256) {
+        return x * UNIT / y;
+    }
+
+    function _smul(int256 x, int256 y) private pure returns (int256) {
+        return x * y / SUNIT;
+    }
+
+    function _abs(int256 x) private pure returns (uint256) {
+        return x < 0 ? uint256(-x) : uint256(x);
+    }
+
+    /// SafeCast.toInt256.
+    function _int(uint256 x) private pure returns (int256) {
+        require(x <= uint256(type(int256).max), "SafeCast: int256 overflow");
+        return int256(x);
+    }
+
+    /// SafeCast.toUint256.
+    function _int2uint(int256 x) private pure returns (uint256) {
+        require(x >= 0, "SafeCast: negative");
+        return uint256(x);
     }
 }
