@@ -274,3 +274,25 @@ export async function deployDerivePortfolioManager(
   await call("setCollateral", [derive.bases[market], token.feed, token.feedDecimals, onChain.baseCollateral]);
   return { address: manager.address, abi: artifact.abi, blockNumber: Number(manager.blockNumber) };
 }
+
+/** An SVI curve as FixtureLyraVolFeed.setVolData takes it (ILyraVolFeed.VolDetails, 18 decimals). */
+export type SviVolDetails = {
+  SVI_a: bigint;
+  SVI_b: bigint;
+  SVI_rho: bigint;
+  SVI_m: bigint;
+  SVI_sigma: bigint;
+  SVI_fwd: bigint;
+  SVI_refTau: bigint;
+  confidence: bigint;
+  timestamp: bigint;
+};
+
+/** A FixtureLyraVolFeed and a function that publishes an expiry's curve (one VolDataUpdated). */
+export async function deployLyraVolFeed(d: Deployment) {
+  const { FixtureLyraVolFeed: artifact } = await pickArtifacts(["FixtureLyraVolFeed"] as const);
+  const owner = anvilAccount(0);
+  const feed = await deploy(d.rpcUrl, owner, artifact, []);
+  const publish = (expiry: bigint, details: SviVolDetails) => send(d.rpcUrl, owner, { address: feed.address, abi: artifact.abi, functionName: "setVolData", args: [expiry, details] });
+  return { address: feed.address, publish };
+}

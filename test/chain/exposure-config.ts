@@ -19,7 +19,12 @@ export function fixtureExposureConfig(
     /** Tokens whose mark comes from the GMX v2 fixture's OraclePriceUpdate instead of their Chainlink feed. */
     gmxV2Marks?: TokenSymbol[];
     /** portfolioManager: a FixtureDerivePortfolioManager with DERIVE_PMRM_PARAMS, for one market. */
-    derive?: { deployment: DeriveDeployment; defaultVolatility: number; portfolioManager?: { address: string; market: DeriveMarket } };
+    derive?: {
+      deployment: DeriveDeployment;
+      defaultVolatility: number;
+      portfolioManager?: { address: string; market: DeriveMarket };
+      volFeed?: { address: string; market: DeriveMarket; heartbeatSeconds: number };
+    };
     morpho?: { address: string; startBlock: number };
     /** FixtureGTrade: its address, start block and pair index → asset address. */
     gtrade?: { diamond: string; startBlock: number; pairs: Record<string, string> };
@@ -67,7 +72,7 @@ export function fixtureExposureConfig(
             ],
           }
         : {}),
-      ...(opts.derive ? { derive: [deriveSection(opts.derive.deployment, opts.derive.defaultVolatility, opts.derive.portfolioManager)] } : {}),
+      ...(opts.derive ? { derive: [deriveSection(opts.derive)] } : {}),
       ...(opts.morpho ? { "morpho-blue": [{ chain: "anvil", morpho: opts.morpho.address, startBlock: opts.morpho.startBlock }] } : {}),
       ...(opts.gtrade ? { gtrade: [{ chain: "anvil", ...opts.gtrade }] } : {}),
     },
@@ -76,7 +81,7 @@ export function fixtureExposureConfig(
 }
 
 /** protocols.derive for the fixture: SubAccounts, the option, perp and base assets per underlying, USDC cash, the manager's parameters. */
-const deriveSection = (x: DeriveDeployment, defaultVolatility: number, pm?: { address: string; market: DeriveMarket }) => ({
+const deriveSection = ({ deployment: x, defaultVolatility, portfolioManager: pm, volFeed }: NonNullable<Parameters<typeof fixtureExposureConfig>[1]>["derive"] & {}) => ({
   chain: "anvil",
   subAccounts: x.subAccounts,
   startBlock: x.startBlock,
@@ -90,6 +95,7 @@ const deriveSection = (x: DeriveDeployment, defaultVolatility: number, pm?: { ad
     markets: (["ETH", "BTC"] as const).map((m) => ({ underlying: x.underlying[m], ...DERIVE_MARGIN_PARAMS })),
   },
   portfolioManagers: pm ? [portfolioManagerSection(x, pm)] : [],
+  volFeeds: volFeed ? [{ address: volFeed.address, underlying: x.underlying[volFeed.market], heartbeatSeconds: volFeed.heartbeatSeconds }] : [],
 });
 
 /** protocols.derive[].portfolioManagers for the fixture manager: DERIVE_PMRM_PARAMS by the config's names. */

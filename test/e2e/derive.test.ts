@@ -1,10 +1,11 @@
 import { formatUnits, parseUnits, type Address } from "viem";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DeriveSubAccountsAbi } from "../../abis/DeriveSubAccounts";
+import { LyraVolFeedAbi } from "../../abis/LyraVolFeed";
 import { startAnvil, type AnvilHandle } from "../chain/anvil";
 import { anvilAccount, chainClients } from "../chain/clients";
 import { deployFixtures, setPrice, type Deployment } from "../chain/deploy";
-import { DERIVE_PMRM_PARAMS, deployDeriveFixture, deployDerivePortfolioManager, fromSubId, type DeriveDeployment, type DerivePortfolioManagerDeployment } from "../chain/derive-deploy";
+import { DERIVE_PMRM_PARAMS, deployDeriveFixture, deployDerivePortfolioManager, deployLyraVolFeed, fromSubId, type DeriveDeployment, type DerivePortfolioManagerDeployment } from "../chain/derive-deploy";
 import { DeriveKeeper, simulateDerive, type DeriveSimulationSummary } from "../chain/derive-simulate";
 import { fixtureExposureConfig } from "../chain/exposure-config";
 import { reference } from "../support/black-scholes-reference";
@@ -32,6 +33,7 @@ const STRESS = `query ($wallets: [String!], $shift: Float) {
   }
 }`;
 const DERIVE_PMRM_SCENARIOS = DERIVE_PMRM_PARAMS.scenarios.length;
+const VOL_EVENT = LyraVolFeedAbi[0];
 const relative = (a: number, b: number) => Math.abs(a - b) / Math.abs(b);
 
 describe.each(DATABASES)("Derive options end to end on %s", (database) => {
@@ -59,6 +61,13 @@ describe.each(DATABASES)("Derive options end to end on %s", (database) => {
   let pm: DerivePortfolioManagerDeployment;
   let pmLongId: bigint;
   let pmShortId: bigint;
+  // Options on a LyraVolFeed curve: `sviWallet` holds calls at a fresh curve's expiry, one at a stale
+  // curve's and one at an unusable curve's (negative total variance).
+  const sviWallet = anvilAccount(11).address;
+  const VOL_HEARTBEAT = 86_400;
+  const curve = { SVI_a: WAD / 100n, SVI_b: WAD / 10n, SVI_rho: -3n * (WAD / 10n), SVI_m: 0n, SVI_sigma: WAD / 5n, SVI_fwd: 0n, SVI_refTau: 0n, confidence: WAD, timestamp: 0n };
+  let sviExpiry: bigint;
+  let sviStrike: bigint;
   let expiry: bigint;
   let strike: bigint;
 
@@ -114,8 +123,27 @@ describe.each(DATABASES)("Derive options end to end on %s", (database) => {
     await k.deposit(pmShortId, 1_500n * WAD);
     await k.tradePerp(c, pmShortId, "ETH", 2n * WAD);
 
+    const volFeed = await deployLyraVolFeed(d);
+    const now = (await chainClients(d.rpcUrl).publicClient.getBlock()).timestamp;
+    sviExpiry = expiry + 7n * 86_400n + 3_600n; // an odd hour: no other option shares it
+    sviStrike = strike + 200n * WAD;
+    const fresh = { ...curve, SVI_fwd: spot, SVI_refTau: ((sviExpiry - now) * WAD) / BigInt(YEAR), timestamp: now };
+    await volFeed.publish(sviExpiry, fresh);
+    await volFeed.publish(sviExpiry + 86_400n, { ...fresh, timestamp: now - 2n * BigInt(VOL_HEARTBEAT) });
+    await volFeed.publish(sviExpiry + 2n * 86_400n, { ...fresh, SVI_a: -WAD });
+    const sviAccount = await k.createAccount(sviWallet);
+    await k.deposit(sviAccount, 50_000n * WAD);
+    await k.tradeOption(sviAccount, c, "ETH", sviExpiry, sviStrike, true, 2n * WAD, 300n * WAD);
+    for (const late of [1n, 2n]) await k.tradeOption(sviAccount, c, "ETH", sviExpiry + late * 86_400n, sviStrike, true, WAD, 100n * WAD);
+
     // The scenario warps time past an expiry: a heartbeat longer than that keeps prices usable.
-    indexer = await indexFixtureChain(fixtureExposureConfig(d, { heartbeatSeconds: 30 * 86_400, derive: { deployment: x, defaultVolatility: VOL, portfolioManager: { address: pm.address, market: "ETH" } } }), database, d.rpcUrl);
+    const derive = {
+      deployment: x,
+      defaultVolatility: VOL,
+      portfolioManager: { address: pm.address, market: "ETH" as const },
+      volFeed: { address: volFeed.address, market: "ETH" as const, heartbeatSeconds: VOL_HEARTBEAT },
+    };
+    indexer = await indexFixtureChain(fixtureExposureConfig(d, { heartbeatSeconds: 30 * 86_400, derive }), database, d.rpcUrl);
   }, 240_000);
 
   afterAll(() => stopAll(database, indexer, anvil));
@@ -181,6 +209,45 @@ describe.each(DATABASES)("Derive options end to end on %s", (database) => {
     expect(Math.abs(Number(net.netUsd))).toBeLessThan(0.2 * 2 * spot); // close to delta-neutral
     expect(Number(w.totals.grossNotionalUsd)).toBeCloseTo(6 * spot + 50_000 - 1_200, 6); // contracts x spot, plus cash after the premium
     expect(relative(w.totals.optionGreeks[0].delta, ref.delta)).toBeLessThan(1e-9);
+  });
+
+  it("prices an option at its vol feed curve's SVI vol, and flags the default where the curve is missing, stale or unusable", async () => {
+    const w = await wallet(sviWallet);
+    const spot = Number(formatUnits(await k.spot("ETH"), 18));
+    const options = w.positions.filter((p: any) => p.option);
+    const at = (e: bigint) => options.find((p: any) => p.option.expiry === e.toString());
+    // SVI.getVol, independently: w = a + b (rho (k - m) + sqrt((k - m)^2 + sigma^2)), vol = sqrt(w / refTau).
+    const f = (x: bigint) => Number(x) / 1e18;
+    const fresh = at(sviExpiry);
+    expect(fresh.option.volatilityAssumed).toBe(false);
+    const events = await chainClients(d.rpcUrl).publicClient.getContractEvents({ abi: [VOL_EVENT], eventName: "VolDataUpdated", args: { expiry: sviExpiry }, fromBlock: 0n });
+    const c = events[0]!.args.volDetails!;
+    const bound = 4 * Math.sqrt(f(c.SVI_a) + f(c.SVI_b) * f(c.SVI_sigma));
+    const logMoneyness = Math.min(bound, Math.max(-bound, Math.log(Number(sviStrike) / Number(c.SVI_fwd))));
+    const km = logMoneyness - f(c.SVI_m);
+    const variance = f(c.SVI_a) + f(c.SVI_b) * (f(c.SVI_rho) * km + Math.sqrt(km * km + f(c.SVI_sigma) ** 2));
+    const vol = Math.sqrt(variance / f(c.SVI_refTau));
+    expect(relative(fresh.option.volatility, vol)).toBeLessThan(1e-12);
+    // Greeks and value at that vol, by the independent Black-Scholes reference.
+    const years = Number(sviExpiry - BigInt(w.blocks[0].timestamp)) / YEAR;
+    const ref = reference(spot, Number(sviStrike / WAD), years, fresh.option.volatility, true);
+    expect(relative(fresh.option.delta, 2 * ref.delta)).toBeLessThan(1e-9);
+    expect(Math.abs(Number(fresh.equityUsd) - 2 * ref.price)).toBeLessThan(2e-6);
+    expect(fresh.warnings.join(" ")).not.toContain("defaultVolatility assumed");
+
+    const stale = at(sviExpiry + 86_400n);
+    expect(stale.option).toMatchObject({ volatility: VOL, volatilityAssumed: true });
+    expect(stale.warnings.join(" ")).toContain("is stale");
+    const unusable = at(sviExpiry + 2n * 86_400n);
+    expect(unusable.option).toMatchObject({ volatility: VOL, volatilityAssumed: true });
+    expect(unusable.warnings.join(" ")).toContain("gives no vol at this strike");
+    // Another ETH option, at an expiry the feed never published: the default, flagged.
+    const other = (await wallet(hedged)).positions.find((p: any) => p.option);
+    expect(other.option.volatilityAssumed).toBe(true);
+    expect(other.warnings.join(" ")).toContain("has no curve for expiry");
+    // The subaccount's margin marks its live options at the same vols and says so.
+    const account = (await margin(sviWallet)).accounts[0];
+    expect(account.warnings.join(" ")).toContain("the vol feed's SVI curves and the configured volatility 0.65 (assumed)");
   });
 
   it("shows the option writer's negative gamma, and stress reflects the convexity", async () => {

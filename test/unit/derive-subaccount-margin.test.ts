@@ -105,7 +105,7 @@ describe("subaccountMargin", () => {
     const mtm = -mark;
     const byMtm = (w("0.075") * mtm) / 10n ** 18n;
     expect(r.maintenance).toBe(w("1000") + (w("-150") < byMtm ? w("-150") : byMtm) + mtm);
-    expect(r.assumptions.join(" ")).toContain("assumed: the SVI vol feed is not indexed");
+    expect(r.assumptions.join(" ")).toContain("at the configured volatility 0.6 (assumed)");
     const b = r.byUnderlying.get(WETH)!;
     expect(b.below).not.toBeNull();
     expect(b.below!).toBeLessThan(w("2000"));

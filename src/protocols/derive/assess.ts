@@ -10,6 +10,7 @@ import { blackScholes, intrinsicValue, SECONDS_PER_YEAR } from "./greeks";
 import { decodeState, DERIVE, subaccountPositionPrefix, type DeriveState } from "./normalise";
 import { mulD, WAD } from "./standard-margin";
 import { subaccountMargin, type SubaccountMargin } from "./subaccount-margin";
+import { volatilityOf, type VolatilityOf } from "./volatility";
 
 const BALANCE_ONE = 10n ** 18n;
 /** 18-decimal Derive amounts to our 1e30 USD. */
@@ -64,7 +65,7 @@ async function holdingsOf(ctx: AssessContext, rows: PositionRow[]): Promise<Map<
 }
 
 /** The subaccount's margin at the context's prices, or why it is not computed. */
-function marginOf(ctx: AssessContext, deployment: DeriveDeployment | undefined, held: PositionRow[]): SubaccountMargin {
+function marginOf(ctx: AssessContext, deployment: DeriveDeployment | undefined, held: PositionRow[], volatility: VolatilityOf): SubaccountMargin {
   if (!deployment) return { ok: false, reason: "no Derive deployment configured for this subaccount: margin not computed" };
   const { chainId } = held[0]!;
   const states = held.map((row) => ({ state: decodeState(row), token: row.market }));
@@ -75,7 +76,6 @@ function marginOf(ctx: AssessContext, deployment: DeriveDeployment | undefined, 
   }
   const cashToken = deployment.assets.find((a) => a.kind === "cash")?.token;
   const stable = cashToken ? usableMark(ctx.prices(chainId, cashToken)) : undefined;
-  const shifted = deployment.defaultVolatility === null ? null : deployment.defaultVolatility + (ctx.volatilityShift ?? 0);
   return subaccountMargin({
     holdings: states,
     manager: deployment.standardManager,
@@ -83,7 +83,7 @@ function marginOf(ctx: AssessContext, deployment: DeriveDeployment | undefined, 
     spots,
     stablePrice: stable === undefined ? undefined : stable / TO_USD,
     timestamp: ctx.blockByChain.get(chainId)!.timestamp,
-    volatility: shifted !== null && shifted > 0 ? shifted : null,
+    volatility,
   });
 }
 
@@ -115,7 +115,7 @@ function nearestBoundary(margin: Extract<SubaccountMargin, { ok: true }>, row: P
 }
 
 /** Position figures without margin: cash at its mark, perps by their unsettled cash, base at spot, options by Black-Scholes. */
-function valuePosition(ctx: AssessContext, row: PositionRow, deployment: DeriveDeployment | undefined): PositionRisk {
+function valuePosition(ctx: AssessContext, row: PositionRow, volatilityFor: VolatilityOf): PositionRisk {
   const s = decodeState(row);
   const warnings: string[] = [];
   const block = ctx.blockByChain.get(row.chainId)!;
@@ -142,12 +142,9 @@ function valuePosition(ctx: AssessContext, row: PositionRow, deployment: DeriveD
   }
 
   const { expiry, strike, isCall } = optionFromSubId(s.subId);
-  const assumed = deployment?.defaultVolatility ?? null;
-  const shifted = assumed === null ? null : assumed + (ctx.volatilityShift ?? 0);
-  if (assumed === null) warnings.push("no volatility configured (defaultVolatility null): the option is not priced");
-  else if (!(shifted! > 0)) warnings.push(`shifted volatility ${shifted} is not positive: the option cannot be priced`);
-  const volatility = shifted !== null && shifted > 0 ? shifted : null;
-  const terms = { expiry, strike: strike * 10n ** 12n, isCall, volatility, volatilityAssumed: true };
+  const { volatility, assumed, warning } = volatilityFor(row.market.toLowerCase(), expiry, strike);
+  if (warning && expiry > block.timestamp) warnings.push(warning);
+  const terms = { expiry, strike: strike * 10n ** 12n, isCall, volatility, volatilityAssumed: assumed };
   const spot = price === undefined ? undefined : Number(price) / Number(USD_ONE);
   const strikeUsd = Number(strike) / 1e18;
   if (expiry <= block.timestamp) {
@@ -187,7 +184,8 @@ function valuePosition(ctx: AssessContext, row: PositionRow, deployment: DeriveD
  * Derive subaccounts: each position valued on its own (greeks, notional), and each subaccount margined
  * as its StandardManager does (getMargin, maintenance and initial), with the nearest price of each
  * underlying (and the joint move) at which maintenance margin turns negative: DutchAuction's start
- * condition. Subaccounts under another manager (PMRM) are flagged, not margined.
+ * condition. Subaccounts under a configured portfolio manager are margined by PMRM's rule; under an
+ * unknown manager, flagged.
  */
 export async function assessDerive(ctx: AssessContext, rows: PositionRow[]): Promise<Assessment> {
   const directory = deriveAssetDirectory(ctx.config);
@@ -201,9 +199,10 @@ export async function assessDerive(ctx: AssessContext, rows: PositionRow[]): Pro
     const first = group[0]!;
     const deployment = directory(first.chainId, first.venue, decodeState(first).asset)?.deployment;
     const holdings = held.get(key)?.length ? held.get(key)! : group;
-    const margin = marginOf(ctx, deployment, holdings);
+    const volatility = await volatilityOf(ctx, deployment, holdings);
+    const margin = marginOf(ctx, deployment, holdings, volatility);
     for (const row of group) {
-      const risk = valuePosition(ctx, row, deployment);
+      const risk = valuePosition(ctx, row, volatility);
       if (!margin.ok) risk.warnings.push(`subaccount margin: ${margin.reason}`);
       risks.set(row, withLiquidation(risk, margin, row, decodeState(row).kind, usableMark(ctx.prices(row.chainId, row.market))));
     }

@@ -1,5 +1,6 @@
 import { parseAbi, parseUnits, type Address } from "viem";
 import { DeriveSubAccountsAbi } from "../../../abis/DeriveSubAccounts";
+import { LyraVolFeedAbi } from "../../../abis/LyraVolFeed";
 import { contractChains, protocolDeployments } from "../../config/contract-chains";
 import { address, ConfigError, perConfig, type ExposureConfig } from "../../config/exposure-config";
 import { VOL_SHOCK_DIRECTIONS, type PmrmCollateralParams, type PmrmLibParams, type PmrmScenario, type VolShockDirection } from "./portfolio-margin";
@@ -20,7 +21,12 @@ export type DeriveDeployment = {
   standardManager: StandardManagerSettings | null;
   /** Portfolio managers (PMRM_2_1), one per underlying market. */
   portfolioManagers: PortfolioManagerSettings[];
+  /** LyraVolFeeds (SVI curves per expiry), one per underlying; options of other underlyings use defaultVolatility. */
+  volFeeds: VolFeedSettings[];
 };
+
+/** A LyraVolFeed and the token its curves price; data older than heartbeatSeconds is stale (BaseLyraFeed._checkNotStale). */
+export type VolFeedSettings = { address: Address; underlying: Address; heartbeatSeconds: bigint };
 
 /** One PMRM_2_1 (one underlying) with its default PMRMLib_2's parameters and its margin scenarios. */
 export type PortfolioManagerSettings = {
@@ -146,6 +152,13 @@ function parsePortfolioManager(raw: any, where: string): PortfolioManagerSetting
   };
 }
 
+/** An optional list setting: absent is empty, anything but an array is an error. */
+function listOf(value: unknown, where: string): unknown[] {
+  if (value === undefined || value === null) return [];
+  if (!Array.isArray(value)) throw new ConfigError(`config ${where}: expected an array`);
+  return value;
+}
+
 const DEFAULT_VOLATILITY = 0.6;
 
 /**
@@ -180,9 +193,14 @@ export const deriveDeployments = perConfig((config: ExposureConfig): DeriveDeplo
         ...list("cash", "cash", "token"),
       ],
       standardManager: parseStandardManager(entry.standardManager, `${where}.standardManager`),
-      portfolioManagers: (Array.isArray(entry.portfolioManagers) ? entry.portfolioManagers : []).map((pm: any, j: number) =>
+      portfolioManagers: listOf(entry.portfolioManagers, `${where}.portfolioManagers`).map((pm: any, j: number) =>
         parsePortfolioManager(pm, `${where}.portfolioManagers[${j}]`),
       ),
+      volFeeds: listOf(entry.volFeeds, `${where}.volFeeds`).map((f: any, j: number): VolFeedSettings => {
+        const at = `${where}.volFeeds[${j}]`;
+        if (!Number.isSafeInteger(f?.heartbeatSeconds) || f.heartbeatSeconds <= 0) throw new ConfigError(`config ${at}.heartbeatSeconds: expected the feed's heartbeat in seconds (a positive integer)`);
+        return { address: address(f.address, `${at}.address`), underlying: address(f.underlying, `${at}.underlying`), heartbeatSeconds: BigInt(f.heartbeatSeconds) };
+      }),
     };
   });
 });
@@ -203,5 +221,9 @@ export const deriveContracts = (config: ExposureConfig) => ({
   DeriveSubAccounts: {
     abi: DeriveSubAccountsAbi,
     chain: contractChains(deriveDeployments(config).map((d) => ({ chain: d.chain, address: d.subAccounts, startBlock: d.startBlock }))),
+  },
+  DeriveVolFeed: {
+    abi: LyraVolFeedAbi,
+    chain: contractChains(deriveDeployments(config).flatMap((d) => d.volFeeds.map((f) => ({ chain: d.chain, address: f.address, startBlock: d.startBlock })))),
   },
 });

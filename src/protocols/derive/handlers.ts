@@ -1,6 +1,6 @@
 import { and, eq, like } from "ponder";
 import { ponder } from "ponder:registry";
-import { deriveSubaccount, position, positionEvent } from "ponder:schema";
+import { deriveSubaccount, deriveVolCurve, position, positionEvent } from "ponder:schema";
 import { zeroAddress, type Address, type Hex } from "viem";
 import { DeriveSubAccountsAbi } from "../../../abis/DeriveSubAccounts";
 import { loadExposureConfig } from "../../config/exposure-config";
@@ -150,4 +150,14 @@ ponder.on("DeriveSubAccounts:Transfer", async ({ event, context }) => {
     await context.db.update(position, { id: rowId }).set({ account: to, updatedBlock: event.block.number, updatedAt: event.block.timestamp });
     await appendEvent(context, event, moved, "transfer", `:${i}`);
   }
+});
+
+// Each expiry's SVI curve as the vol feed last accepted it; a second update in one block replaces the first.
+ponder.on("DeriveVolFeed:VolDataUpdated", async ({ event, context }) => {
+  const { expiry, volDetails: v } = event.args;
+  const curve = { a: v.SVI_a, b: v.SVI_b, rho: v.SVI_rho, m: v.SVI_m, sigma: v.SVI_sigma, forward: v.SVI_fwd, refTau: v.SVI_refTau, confidence: v.confidence, timestamp: v.timestamp };
+  await context.db
+    .insert(deriveVolCurve)
+    .values({ id: `${context.chain.id}:${event.log.address.toLowerCase()}:${expiry}:${event.block.number}`, chainId: context.chain.id, feed: event.log.address, expiry, blockNumber: event.block.number, ...curve })
+    .onConflictDoUpdate(curve);
 });

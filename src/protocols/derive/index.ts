@@ -7,7 +7,7 @@ import * as tables from "./schema";
 
 export const deriveAdapter = {
   id: DERIVE,
-  // StandardManager margin; subaccounts under PMRM are flagged, without a liquidation price.
+  // StandardManager or portfolio (PMRM) margin, options priced at the vol feed's SVI vols.
   assess: assessDerive,
 } satisfies ProtocolAdapter;
 

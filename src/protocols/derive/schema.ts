@@ -1,4 +1,4 @@
-import { onchainTable } from "ponder";
+import { index, onchainTable } from "ponder";
 
 /** Owner of each subaccount NFT, from its Transfer events (or ownerOf when first seen after startBlock). */
 export const deriveSubaccount = onchainTable("derive_subaccount", (t) => ({
@@ -8,3 +8,28 @@ export const deriveSubaccount = onchainTable("derive_subaccount", (t) => ({
   accountId: t.bigint().notNull(),
   owner: t.hex().notNull(),
 }));
+
+/**
+ * Each expiry's SVI curve from a LyraVolFeed's VolDataUpdated, one row per feed, expiry and block
+ * (for atBlock): id chainId:feed:expiry:block. Numbers are 18 decimals; `timestamp` is the data's.
+ */
+export const deriveVolCurve = onchainTable(
+  "derive_vol_curve",
+  (t) => ({
+    id: t.text().primaryKey(),
+    chainId: t.integer().notNull(),
+    feed: t.hex().notNull(),
+    expiry: t.bigint().notNull(),
+    blockNumber: t.bigint().notNull(),
+    a: t.bigint().notNull(),
+    b: t.bigint().notNull(),
+    rho: t.bigint().notNull(),
+    m: t.bigint().notNull(),
+    sigma: t.bigint().notNull(),
+    forward: t.bigint().notNull(),
+    refTau: t.bigint().notNull(),
+    confidence: t.bigint().notNull(),
+    timestamp: t.bigint().notNull(),
+  }),
+  (table) => ({ lookup: index().on(table.chainId, table.feed, table.expiry, table.blockNumber) }),
+);

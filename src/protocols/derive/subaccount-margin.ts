@@ -6,6 +6,7 @@ import { moveBoundaries, priceBoundaries, type Boundaries } from "./liquidation-
 import type { DeriveState } from "./normalise";
 import { portfolioMargin, PmrmRevert, type PmrmExpiry, type PmrmPortfolio } from "./portfolio-margin";
 import { mulD, standardMargin, WAD, type ExpiryHolding, type MarketHolding, type StandardPortfolio } from "./standard-margin";
+import type { OptionVolatility, VolatilityOf } from "./volatility";
 
 // One subaccount's margin from its indexed balances, under the manager BalanceAdjusted names: the
 // StandardManager's portfolio as SRMPortfolioViewer.arrangeSRMPortfolio arranges it, or a portfolio
@@ -24,8 +25,8 @@ export type MarginInputs = {
   /** The cash token's price (the manager's stable feed), 18 decimals; absent: taken as 1. */
   stablePrice: bigint | undefined;
   timestamp: bigint;
-  /** Implied volatility for live options; null when there is none usable. */
-  volatility: number | null;
+  /** Implied vol for live options: one for all (null: none usable), or per option (the vol feed's, or assumed). */
+  volatility: number | null | VolatilityOf;
 };
 
 export type SubaccountMargin =
@@ -103,16 +104,32 @@ export function subaccountMargin(inputs: MarginInputs): SubaccountMargin {
   );
 }
 
+/** Each live option's vol, through one function whether the inputs give one vol or a vol per option. */
+function volatilities({ volatility, holdings, timestamp }: MarginInputs): Map<Holding, OptionVolatility> {
+  const of: VolatilityOf = typeof volatility === "function" ? volatility : () => ({ volatility, assumed: true, warning: null });
+  const out = new Map<Holding, OptionVolatility>();
+  for (const h of holdings) {
+    if (h.state.kind !== "option") continue;
+    const { expiry, strike } = optionFromSubId(h.state.subId);
+    if (expiry > timestamp && strike !== 0n) out.set(h, of(lower(h.token), expiry, strike));
+  }
+  return out;
+}
+
 /** What every rule assumes of the feeds it does not read, by the kinds of balance held. */
-function feedAssumptions(holdings: Holding[], volatility: number | null): string[] {
+function feedAssumptions(holdings: Holding[], vols: Map<Holding, OptionVolatility>): string[] {
   const assumptions: string[] = [];
   const kinds = new Set(holdings.map((h) => h.state.kind));
-  if (kinds.has("option")) {
-    assumptions.push(
-      volatility === null
-        ? "options at expiry valued at intrinsic on spot (the settlement feed is not indexed)"
-        : `options marked by Black76 at the configured volatility ${volatility} (assumed: the SVI vol feed is not indexed) on forward = spot (the forward feed is not indexed)`,
-    );
+  const quotes = [...vols.values()];
+  if (kinds.has("option") && quotes.length === 0) assumptions.push("options at expiry valued at intrinsic on spot (the settlement feed is not indexed)");
+  if (quotes.length > 0) {
+    const assumed = [...new Set(quotes.filter((q) => q.assumed).map((q) => q.volatility))];
+    const sources = [
+      ...(quotes.some((q) => !q.assumed) ? ["the vol feed's SVI curves"] : []),
+      ...(assumed.length > 0 ? [`the configured volatility ${assumed.join(", ")} (assumed)`] : []),
+    ];
+    assumptions.push(`live options marked by Black76 at ${sources.join(" and ")} on forward = spot (the forward feed is not indexed)`);
+    for (const warning of new Set(quotes.map((q) => q.warning).filter((w) => w !== null))) assumptions.push(warning);
   }
   if (kinds.has("perp")) assumptions.push("perp price taken as the index; funding since the perp's last update is not followed");
   return assumptions;
@@ -122,25 +139,26 @@ function feedAssumptions(holdings: Holding[], volatility: number | null): string
 const perpUnsettledCash = (state: Holding["state"], perpPrice: bigint) =>
   mulD(perpPrice - state.perp!.lastMarkPrice, state.balance) + state.perp!.pnl + state.perp!.funding;
 
-/** Checks shared by both managers: readable perps, and a volatility when live options are held. */
-function unusableInputs({ holdings, timestamp, volatility }: MarginInputs): string | null {
+/** Checks shared by both managers: readable perps, and a volatility for every live option held. */
+function unusableInputs(holdings: Holding[], vols: Map<Holding, OptionVolatility>): string | null {
   const perpless = holdings.find((h) => h.state.kind === "perp" && h.state.perp === null);
   if (perpless) return `perp ${perpless.state.asset}: its position detail (PerpAsset.positions) could not be read`;
-  const liveOptions = holdings.some((h) => h.state.kind === "option" && optionFromSubId(h.state.subId).expiry > timestamp && optionFromSubId(h.state.subId).strike !== 0n);
-  if (liveOptions && volatility === null) return "no usable volatility for live options: margin not computed";
+  const unpriced = [...vols.values()].find((q) => q.volatility === null);
+  if (unpriced) return `no usable volatility for live options: margin not computed${unpriced.warning ? ` (${unpriced.warning})` : ""}`;
   return null;
 }
 
 /** StandardManager.getMargin over the subaccount's markets. */
 function standardRule(inputs: MarginInputs): MarginRule | { reason: string } {
-  const { holdings, manager, timestamp, volatility } = inputs;
+  const { holdings, manager, timestamp } = inputs;
   if (!manager) return { reason: "no StandardManager parameters configured for this deployment: margin not computed" };
   const other = holdings.find((h) => manager.address !== null && h.state.manager !== "" && lower(h.state.manager) !== lower(manager.address));
   if (other) return { reason: `managed by ${other.state.manager}, neither the configured StandardManager nor a configured portfolio manager: margin not computed` };
   const underlyings = [...new Set(holdings.filter((h) => h.state.kind !== "cash").map((h) => lower(h.token)))];
   const params = new Map<string, StandardMarketSettings>(manager.markets.map((m) => [lower(m.underlying), m]));
   for (const u of underlyings) if (!params.has(u)) return { reason: `no StandardManager parameters configured for underlying ${u}` };
-  const unusable = unusableInputs(inputs);
+  const vols = volatilities(inputs);
+  const unusable = unusableInputs(holdings, vols);
   if (unusable) return { reason: unusable };
 
   const cash = holdings.filter((h) => h.state.kind === "cash").reduce((s, h) => s + h.state.balance, 0n);
@@ -152,11 +170,12 @@ function standardRule(inputs: MarginInputs): MarginRule | { reason: string } {
       const expiries = new Map<bigint, ExpiryHolding>();
       let perp: MarketHolding["perp"] = null;
       let basePosition = 0n;
-      for (const { state } of holdings.filter((h) => lower(h.token) === u)) {
+      for (const h of holdings.filter((h) => lower(h.token) === u)) {
+        const { state } = h;
         if (state.kind === "option") {
           const { expiry, strike, isCall } = optionFromSubId(state.subId);
           // The forward feed is not indexed: forward = spot (docs/protocols/derive.md).
-          const mark = optionMark(strike, isCall, expiry, spot, timestamp, volatility);
+          const mark = optionMark(strike, isCall, expiry, spot, timestamp, vols.get(h)?.volatility ?? null);
           if (mark === null) return null;
           const e = expiries.get(expiry) ?? { expiry, forward: spot, options: [] };
           e.options.push({ strike, isCall, balance: state.balance, mark });
@@ -171,7 +190,7 @@ function standardRule(inputs: MarginInputs): MarginRule | { reason: string } {
     }
     return { cash, markets, depeg };
   };
-  const assumptions = feedAssumptions(holdings, volatility);
+  const assumptions = feedAssumptions(holdings, vols);
   if (holdings.some((h) => h.state.kind !== "cash")) assumptions.push("oracle-confidence contingencies (IM only) not applied");
   return {
     underlyings,
@@ -189,7 +208,7 @@ function standardRule(inputs: MarginInputs): MarginRule | { reason: string } {
  * 0), rate 0, one flat vol for every strike, confidences 1.
  */
 function portfolioRule(inputs: MarginInputs, pm: PortfolioManagerSettings): MarginRule | { reason: string } {
-  const { holdings, timestamp, volatility } = inputs;
+  const { holdings, timestamp } = inputs;
   const underlying = lower(pm.underlying);
   for (const { state, token } of holdings) {
     if ((state.kind === "option" || state.kind === "perp") && lower(token) !== underlying) {
@@ -197,17 +216,18 @@ function portfolioRule(inputs: MarginInputs, pm: PortfolioManagerSettings): Marg
     }
     if (state.kind === "base" && !pm.collaterals.has(lower(state.asset))) return { reason: `${state.asset} is not a collateral configured for portfolio manager ${pm.address}` };
   }
-  const unusable = unusableInputs(inputs);
+  const vols = volatilities(inputs);
+  const unusable = unusableInputs(holdings, vols);
   if (unusable) return { reason: unusable };
   const underlyings = [...new Set([underlying, ...holdings.filter((h) => h.state.kind === "base").map((h) => lower(h.token))])];
-  const vol = volatility === null ? 0n : BigInt(Math.round(volatility * 1e18));
   const stablePrice = inputs.stablePrice ?? WAD;
 
   const portfolioAt = (spots: Map<string, bigint>): PmrmPortfolio => {
     const spot = spots.get(underlying)!;
     const expiries = new Map<bigint, PmrmExpiry>();
     const portfolio: PmrmPortfolio = { spotPrice: spot, perpPrice: 0n, stablePrice, minConfidence: WAD, cash: 0n, perpPosition: 0n, perpValue: 0n, expiries: [], collaterals: [] };
-    for (const { state, token } of holdings) {
+    for (const h of holdings) {
+      const { state, token } = h;
       if (state.kind === "option") {
         const { expiry, strike, isCall } = optionFromSubId(state.subId);
         const e = expiries.get(expiry) ?? {
@@ -218,7 +238,9 @@ function portfolioRule(inputs: MarginInputs, pm: PortfolioManagerSettings): Marg
           minConfidence: WAD,
           options: [],
         };
-        e.options.push({ strike, isCall, amount: state.balance, vol });
+        // The vol feed's vol for this strike (LyraVolFeed.getVol), as PMRM_2._arrangeAssets reads it; an expired option's is unused.
+        const vol = vols.get(h)?.volatility ?? 0;
+        e.options.push({ strike, isCall, amount: state.balance, vol: BigInt(Math.round(vol * 1e18)) });
         expiries.set(expiry, e);
       } else if (state.kind === "cash") portfolio.cash += state.balance;
       else if (state.kind === "perp") {
@@ -234,7 +256,7 @@ function portfolioRule(inputs: MarginInputs, pm: PortfolioManagerSettings): Marg
     return portfolio;
   };
   const assumptions = [
-    ...feedAssumptions(holdings, volatility),
+    ...feedAssumptions(holdings, vols),
     "portfolio margin with the default PMRMLib_2 parameters configured (a per-account lib override is not followed); rate feed taken as 0; oracle confidences taken as 1",
   ];
   return {

@@ -1047,3 +1047,35 @@ contract FixtureDerivePortfolioManager {
         return uint256(x);
     }
 }
+
+/// Derive's LyraVolFeed (derivexyz/v2-core src/feeds/LyraVolFeed.sol) as its events show it: the owner
+/// publishes an expiry's SVI curve and the feed emits VolDataUpdated. No signed-data checks and no
+/// getVol: the indexer prices options from the events.
+contract FixtureLyraVolFeed {
+    struct VolDetails {
+        int256 SVI_a;
+        uint256 SVI_b;
+        int256 SVI_rho;
+        int256 SVI_m;
+        uint256 SVI_sigma;
+        uint256 SVI_fwd;
+        uint64 SVI_refTau;
+        uint64 confidence;
+        uint64 timestamp;
+    }
+
+    event VolDataUpdated(uint64 indexed expiry, VolDetails volDetails);
+
+    error Unauthorized(address caller);
+
+    address public immutable owner;
+
+    constructor() {
+        owner = msg.sender;
+    }
+
+    function setVolData(uint64 expiry, VolDetails calldata details) external {
+        if (msg.sender != owner) revert Unauthorized(msg.sender);
+        emit VolDataUpdated(expiry, details);
+    }
+}
