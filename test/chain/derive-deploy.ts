@@ -296,3 +296,16 @@ export async function deployLyraVolFeed(d: Deployment) {
   const publish = (expiry: bigint, details: SviVolDetails) => send(d.rpcUrl, owner, { address: feed.address, abi: artifact.abi, functionName: "setVolData", args: [expiry, details] });
   return { address: feed.address, publish };
 }
+
+/** A FixtureLyraForwardFeed and a function that publishes an expiry's data (one ForwardDataUpdated). */
+export async function deployLyraForwardFeed(d: Deployment) {
+  const { FixtureLyraForwardFeed: artifact } = await pickArtifacts(["FixtureLyraForwardFeed"] as const);
+  const owner = anvilAccount(0);
+  const feed = await deploy(d.rpcUrl, owner, artifact, []);
+  const publish = (
+    expiry: bigint,
+    fwd: { fwdSpotDifference: bigint; confidence: bigint; timestamp: bigint },
+    settlement: { settlementStartAggregate: bigint; currentSpotAggregate: bigint },
+  ) => send(d.rpcUrl, owner, { address: feed.address, abi: artifact.abi, functionName: "setForwardData", args: [expiry, fwd, settlement] });
+  return { address: feed.address, publish };
+}

@@ -24,6 +24,7 @@ export function fixtureExposureConfig(
       defaultVolatility: number;
       portfolioManager?: { address: string; market: DeriveMarket };
       volFeed?: { address: string; market: DeriveMarket; heartbeatSeconds: number };
+      forwardFeed?: { address: string; market: DeriveMarket; heartbeatSeconds: number };
     };
     morpho?: { address: string; startBlock: number };
     /** FixtureGTrade: its address, start block and pair index → asset address. */
@@ -81,7 +82,7 @@ export function fixtureExposureConfig(
 }
 
 /** protocols.derive for the fixture: SubAccounts, the option, perp and base assets per underlying, USDC cash, the manager's parameters. */
-const deriveSection = ({ deployment: x, defaultVolatility, portfolioManager: pm, volFeed }: NonNullable<Parameters<typeof fixtureExposureConfig>[1]>["derive"] & {}) => ({
+const deriveSection = ({ deployment: x, defaultVolatility, portfolioManager: pm, volFeed, forwardFeed }: NonNullable<Parameters<typeof fixtureExposureConfig>[1]>["derive"] & {}) => ({
   chain: "anvil",
   subAccounts: x.subAccounts,
   startBlock: x.startBlock,
@@ -96,6 +97,7 @@ const deriveSection = ({ deployment: x, defaultVolatility, portfolioManager: pm,
   },
   portfolioManagers: pm ? [portfolioManagerSection(x, pm)] : [],
   volFeeds: volFeed ? [{ address: volFeed.address, underlying: x.underlying[volFeed.market], heartbeatSeconds: volFeed.heartbeatSeconds }] : [],
+  forwardFeeds: forwardFeed ? [{ address: forwardFeed.address, underlying: x.underlying[forwardFeed.market], heartbeatSeconds: forwardFeed.heartbeatSeconds }] : [],
 });
 
 /** protocols.derive[].portfolioManagers for the fixture manager: DERIVE_PMRM_PARAMS by the config's names. */

@@ -3,9 +3,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DeriveSubAccountsAbi } from "../../abis/DeriveSubAccounts";
 import { LyraVolFeedAbi } from "../../abis/LyraVolFeed";
 import { startAnvil, type AnvilHandle } from "../chain/anvil";
-import { anvilAccount, chainClients } from "../chain/clients";
+import { anvilAccount, chainClients, send } from "../chain/clients";
 import { deployFixtures, setPrice, type Deployment } from "../chain/deploy";
-import { DERIVE_PMRM_PARAMS, deployDeriveFixture, deployDerivePortfolioManager, deployLyraVolFeed, fromSubId, type DeriveDeployment, type DerivePortfolioManagerDeployment } from "../chain/derive-deploy";
+import { DERIVE_PMRM_PARAMS, deployDeriveFixture, deployDerivePortfolioManager, deployLyraForwardFeed, deployLyraVolFeed, fromSubId, type DeriveDeployment, type DerivePortfolioManagerDeployment } from "../chain/derive-deploy";
 import { DeriveKeeper, simulateDerive, type DeriveSimulationSummary } from "../chain/derive-simulate";
 import { fixtureExposureConfig } from "../chain/exposure-config";
 import { reference } from "../support/black-scholes-reference";
@@ -68,6 +68,11 @@ describe.each(DATABASES)("Derive options end to end on %s", (database) => {
   const curve = { SVI_a: WAD / 100n, SVI_b: WAD / 10n, SVI_rho: -3n * (WAD / 10n), SVI_m: 0n, SVI_sigma: WAD / 5n, SVI_fwd: 0n, SVI_refTau: 0n, confidence: WAD, timestamp: 0n };
   let sviExpiry: bigint;
   let sviStrike: bigint;
+  // The forward feed: final data for `expiredAt` settles it at `settlementPrice` (the margined books'
+  // expired puts are valued there by both fixture managers); sviExpiry's forward is spot + 25.
+  let expiredAt: bigint;
+  let settlementPrice: bigint;
+  const FORWARD_PREMIUM = 25n * WAD;
   let expiry: bigint;
   let strike: bigint;
 
@@ -107,6 +112,7 @@ describe.each(DATABASES)("Derive options end to end on %s", (database) => {
     await k.deposit(marginedId, -3_000n * WAD); // a borrow
     await k.depositBase(marginedId, "ETH", 2n * WAD);
     const expired = ((timestamp - 86_400n) / 86_400n) * 86_400n + 8n * 3_600n;
+    expiredAt = expired;
     await k.tradeOption(c, marginedId, "ETH", expired, ((spot * 9n) / 10n / WAD) * WAD, false, WAD, 0n);
     await k.tradePerp(marginedId, c, "ETH", WAD);
     await k.deposit(shortId, 1_000n * WAD);
@@ -123,12 +129,20 @@ describe.each(DATABASES)("Derive options end to end on %s", (database) => {
     await k.deposit(pmShortId, 1_500n * WAD);
     await k.tradePerp(c, pmShortId, "ETH", 2n * WAD);
 
+    const forwardFeed = await deployLyraForwardFeed(d);
+    settlementPrice = ((spot * 88n) / 100n / WAD) * WAD; // the 0.9 x spot puts settle 2% in the money
+    const start = 7n * WAD;
+    await forwardFeed.publish(expired, { fwdSpotDifference: 0n, confidence: WAD, timestamp: expired }, { settlementStartAggregate: start, currentSpotAggregate: start + settlementPrice * 1_800n });
+    for (const manager of [x.manager, pm.address]) {
+      await send(d.rpcUrl, anvilAccount(0), { address: manager, abi: manager === pm.address ? pm.abi : k.abis.manager, functionName: "setForwardFeed", args: [forwardFeed.address] });
+    }
     const volFeed = await deployLyraVolFeed(d);
     const now = (await chainClients(d.rpcUrl).publicClient.getBlock()).timestamp;
     sviExpiry = expiry + 7n * 86_400n + 3_600n; // an odd hour: no other option shares it
     sviStrike = strike + 200n * WAD;
     const fresh = { ...curve, SVI_fwd: spot, SVI_refTau: ((sviExpiry - now) * WAD) / BigInt(YEAR), timestamp: now };
     await volFeed.publish(sviExpiry, fresh);
+    await forwardFeed.publish(sviExpiry, { fwdSpotDifference: FORWARD_PREMIUM, confidence: WAD, timestamp: now }, { settlementStartAggregate: 0n, currentSpotAggregate: 0n });
     await volFeed.publish(sviExpiry + 86_400n, { ...fresh, timestamp: now - 2n * BigInt(VOL_HEARTBEAT) });
     await volFeed.publish(sviExpiry + 2n * 86_400n, { ...fresh, SVI_a: -WAD });
     const sviAccount = await k.createAccount(sviWallet);
@@ -142,6 +156,7 @@ describe.each(DATABASES)("Derive options end to end on %s", (database) => {
       defaultVolatility: VOL,
       portfolioManager: { address: pm.address, market: "ETH" as const },
       volFeed: { address: volFeed.address, market: "ETH" as const, heartbeatSeconds: VOL_HEARTBEAT },
+      forwardFeed: { address: forwardFeed.address, market: "ETH" as const, heartbeatSeconds: VOL_HEARTBEAT },
     };
     indexer = await indexFixtureChain(fixtureExposureConfig(d, { heartbeatSeconds: 30 * 86_400, derive }), database, d.rpcUrl);
   }, 240_000);
@@ -245,9 +260,11 @@ describe.each(DATABASES)("Derive options end to end on %s", (database) => {
     const other = (await wallet(hedged)).positions.find((p: any) => p.option);
     expect(other.option.volatilityAssumed).toBe(true);
     expect(other.warnings.join(" ")).toContain("has no curve for expiry");
-    // The subaccount's margin marks its live options at the same vols and says so.
+    // The subaccount's margin marks its live options at the same vols, on the forward feed's forwards, and says so.
     const account = (await margin(sviWallet)).accounts[0];
     expect(account.warnings.join(" ")).toContain("the vol feed's SVI curves and the configured volatility 0.65 (assumed)");
+    expect(account.warnings.join(" ")).toContain("forwards and settlement prices from the forward feed");
+    expect(account.warnings.join(" ")).toContain(`the forward feed has no data for expiry ${sviExpiry + 86_400n}`);
   });
 
   it("shows the option writer's negative gamma, and stress reflects the convexity", async () => {
@@ -375,7 +392,7 @@ describe.each(DATABASES)("Derive options end to end on %s", (database) => {
   });
 
   it("lists Derive positions in atRisk by their subaccount's distance, with no 'not modelled' warning", async () => {
-    const r = await indexer.query(`{ atRisk(maxDistance: 0.5, protocol: "derive", first: 1000) { items { account liquidationDistance liquidationPrice market { symbol } } warnings } }`);
+    const r = await indexer.query(`{ atRisk(maxDistance: 0.9, protocol: "derive", first: 1000) { items { account liquidationDistance liquidationPrice market { symbol } } warnings } }`);
     expect(r.errors).toBeUndefined();
     expect(r.data.atRisk.warnings.join(" ")).not.toContain("not modelled");
     for (const owner of [margined, pmLong]) {
@@ -443,7 +460,9 @@ describe.each(DATABASES)("Derive options end to end on %s", (database) => {
         expect(p.option.delta).toBe(0);
         expect(p.warnings.join(" ")).toContain("expired");
         const { strike: k18, isCall } = fromSubId(BigInt(`0x${p.positionKey.slice(-24)}`));
-        const spot = Number(formatUnits(await k.spot(p.market.symbol === "ETH" ? "ETH" : "BTC"), 18));
+        // Valued at the settlement price once the forward feed has final data for the expiry.
+        const settled = p.market.symbol === "ETH" && BigInt(p.option.expiry) === expiredAt;
+        const spot = settled ? Number(settlementPrice / WAD) : Number(formatUnits(await k.spot(p.market.symbol === "ETH" ? "ETH" : "BTC"), 18));
         const intrinsic = Math.max(0, isCall ? spot - Number(k18 / WAD) : Number(k18 / WAD) - spot);
         expect(Math.sign(Number(p.equityUsd))).toBe(intrinsic === 0 ? 0 : p.side === "LONG" ? 1 : -1);
       }

@@ -10,7 +10,7 @@ import { blackScholes, intrinsicValue, SECONDS_PER_YEAR } from "./greeks";
 import { decodeState, DERIVE, subaccountPositionPrefix, type DeriveState } from "./normalise";
 import { mulD, WAD } from "./standard-margin";
 import { subaccountMargin, type SubaccountMargin } from "./subaccount-margin";
-import { volatilityOf, type VolatilityOf } from "./volatility";
+import { feedsOf, type ForwardOf, type VolatilityOf } from "./feeds";
 
 const BALANCE_ONE = 10n ** 18n;
 /** 18-decimal Derive amounts to our 1e30 USD. */
@@ -65,7 +65,7 @@ async function holdingsOf(ctx: AssessContext, rows: PositionRow[]): Promise<Map<
 }
 
 /** The subaccount's margin at the context's prices, or why it is not computed. */
-function marginOf(ctx: AssessContext, deployment: DeriveDeployment | undefined, held: PositionRow[], volatility: VolatilityOf): SubaccountMargin {
+function marginOf(ctx: AssessContext, deployment: DeriveDeployment | undefined, held: PositionRow[], feeds: { volatility: VolatilityOf; forward: ForwardOf }): SubaccountMargin {
   if (!deployment) return { ok: false, reason: "no Derive deployment configured for this subaccount: margin not computed" };
   const { chainId } = held[0]!;
   const states = held.map((row) => ({ state: decodeState(row), token: row.market }));
@@ -83,7 +83,7 @@ function marginOf(ctx: AssessContext, deployment: DeriveDeployment | undefined, 
     spots,
     stablePrice: stable === undefined ? undefined : stable / TO_USD,
     timestamp: ctx.blockByChain.get(chainId)!.timestamp,
-    volatility,
+    ...feeds,
   });
 }
 
@@ -115,7 +115,7 @@ function nearestBoundary(margin: Extract<SubaccountMargin, { ok: true }>, row: P
 }
 
 /** Position figures without margin: cash at its mark, perps by their unsettled cash, base at spot, options by Black-Scholes. */
-function valuePosition(ctx: AssessContext, row: PositionRow, volatilityFor: VolatilityOf): PositionRisk {
+function valuePosition(ctx: AssessContext, row: PositionRow, feeds: { volatility: VolatilityOf; forward: ForwardOf }): PositionRisk {
   const s = decodeState(row);
   const warnings: string[] = [];
   const block = ctx.blockByChain.get(row.chainId)!;
@@ -142,16 +142,19 @@ function valuePosition(ctx: AssessContext, row: PositionRow, volatilityFor: Vola
   }
 
   const { expiry, strike, isCall } = optionFromSubId(s.subId);
-  const { volatility, assumed, warning } = volatilityFor(row.market.toLowerCase(), expiry, strike);
+  const { volatility, assumed, warning } = feeds.volatility(row.market.toLowerCase(), expiry, strike);
   if (warning && expiry > block.timestamp) warnings.push(warning);
   const terms = { expiry, strike: strike * 10n ** 12n, isCall, volatility, volatilityAssumed: assumed };
   const spot = price === undefined ? undefined : Number(price) / Number(USD_ONE);
   const strikeUsd = Number(strike) / 1e18;
   if (expiry <= block.timestamp) {
-    // Settles out of exposure at expiry; until the settlement balance change it is worth its intrinsic value.
-    warnings.push(`expired at ${expiry}: out of exposure; valued at intrinsic on the current mark until settled`);
+    // Settles out of exposure at expiry; until the settlement balance change it is worth its intrinsic
+    // value, at the forward feed's settlement price once final.
+    const { settlement } = feeds.forward(row.market.toLowerCase(), expiry);
+    warnings.push(`expired at ${expiry}: out of exposure; valued at intrinsic on ${settlement === null ? "the current mark" : "the settlement price"} until settled`);
     const option: OptionRisk = { ...terms, expired: true, delta: 0, gamma: 0, vega: 0, theta: 0 };
-    const equityUsd = spot === undefined ? null : valueOf(s.balance, intrinsicValue(spot, strikeUsd, isCall));
+    const at = settlement === null ? spot : Number(settlement) / 1e18;
+    const equityUsd = at === undefined ? null : valueOf(s.balance, intrinsicValue(at, strikeUsd, isCall));
     return { ...base, notionalUsd: 0n, netNotionalUsd: 0n, equityUsd, option };
   }
   const unpriced = { ...base, netNotionalUsd: null, equityUsd: null, option: { ...terms, expired: false, delta: null, gamma: null, vega: null, theta: null } };
@@ -199,10 +202,10 @@ export async function assessDerive(ctx: AssessContext, rows: PositionRow[]): Pro
     const first = group[0]!;
     const deployment = directory(first.chainId, first.venue, decodeState(first).asset)?.deployment;
     const holdings = held.get(key)?.length ? held.get(key)! : group;
-    const volatility = await volatilityOf(ctx, deployment, holdings);
-    const margin = marginOf(ctx, deployment, holdings, volatility);
+    const feeds = await feedsOf(ctx, deployment, holdings);
+    const margin = marginOf(ctx, deployment, holdings, feeds);
     for (const row of group) {
-      const risk = valuePosition(ctx, row, volatility);
+      const risk = valuePosition(ctx, row, feeds);
       if (!margin.ok) risk.warnings.push(`subaccount margin: ${margin.reason}`);
       risks.set(row, withLiquidation(risk, margin, row, decodeState(row).kind, usableMark(ctx.prices(row.chainId, row.market))));
     }

@@ -1,5 +1,6 @@
 import { parseAbi, parseUnits, type Address } from "viem";
 import { DeriveSubAccountsAbi } from "../../../abis/DeriveSubAccounts";
+import { LyraForwardFeedAbi } from "../../../abis/LyraForwardFeed";
 import { LyraVolFeedAbi } from "../../../abis/LyraVolFeed";
 import { contractChains, protocolDeployments } from "../../config/contract-chains";
 import { address, ConfigError, perConfig, type ExposureConfig } from "../../config/exposure-config";
@@ -22,11 +23,16 @@ export type DeriveDeployment = {
   /** Portfolio managers (PMRM_2_1), one per underlying market. */
   portfolioManagers: PortfolioManagerSettings[];
   /** LyraVolFeeds (SVI curves per expiry), one per underlying; options of other underlyings use defaultVolatility. */
-  volFeeds: VolFeedSettings[];
+  volFeeds: LyraFeedSettings[];
+  /** LyraForwardFeeds (forward and settlement per expiry), one per underlying; options of other underlyings use forward = spot. */
+  forwardFeeds: ForwardFeedSettings[];
 };
 
+/** A LyraForwardFeed: its heartbeat (BaseLyraFeed) and settlementHeartbeat (how old settlement data may be). */
+export type ForwardFeedSettings = LyraFeedSettings & { settlementHeartbeatSeconds: bigint };
+
 /** A LyraVolFeed and the token its curves price; data older than heartbeatSeconds is stale (BaseLyraFeed._checkNotStale). */
-export type VolFeedSettings = { address: Address; underlying: Address; heartbeatSeconds: bigint };
+export type LyraFeedSettings = { address: Address; underlying: Address; heartbeatSeconds: bigint };
 
 /** One PMRM_2_1 (one underlying) with its default PMRMLib_2's parameters and its margin scenarios. */
 export type PortfolioManagerSettings = {
@@ -152,6 +158,18 @@ function parsePortfolioManager(raw: any, where: string): PortfolioManagerSetting
   };
 }
 
+const seconds = (value: unknown, where: string): number => {
+  if (!Number.isSafeInteger(value) || (value as number) <= 0) throw new ConfigError(`config ${where}: expected seconds (a positive integer)`);
+  return value as number;
+};
+
+/** A Lyra feed: its address, the token it prices, and its heartbeat (older data is stale: BaseLyraFeed._checkNotStale). */
+const parseFeed = (f: any, where: string): LyraFeedSettings => ({
+  address: address(f?.address, `${where}.address`),
+  underlying: address(f?.underlying, `${where}.underlying`),
+  heartbeatSeconds: BigInt(seconds(f?.heartbeatSeconds, `${where}.heartbeatSeconds`)),
+});
+
 /** An optional list setting: absent is empty, anything but an array is an error. */
 function listOf(value: unknown, where: string): unknown[] {
   if (value === undefined || value === null) return [];
@@ -196,11 +214,12 @@ export const deriveDeployments = perConfig((config: ExposureConfig): DeriveDeplo
       portfolioManagers: listOf(entry.portfolioManagers, `${where}.portfolioManagers`).map((pm: any, j: number) =>
         parsePortfolioManager(pm, `${where}.portfolioManagers[${j}]`),
       ),
-      volFeeds: listOf(entry.volFeeds, `${where}.volFeeds`).map((f: any, j: number): VolFeedSettings => {
-        const at = `${where}.volFeeds[${j}]`;
-        if (!Number.isSafeInteger(f?.heartbeatSeconds) || f.heartbeatSeconds <= 0) throw new ConfigError(`config ${at}.heartbeatSeconds: expected the feed's heartbeat in seconds (a positive integer)`);
-        return { address: address(f.address, `${at}.address`), underlying: address(f.underlying, `${at}.underlying`), heartbeatSeconds: BigInt(f.heartbeatSeconds) };
-      }),
+      volFeeds: listOf(entry.volFeeds, `${where}.volFeeds`).map((f: any, j: number) => parseFeed(f, `${where}.volFeeds[${j}]`)),
+      forwardFeeds: listOf(entry.forwardFeeds, `${where}.forwardFeeds`).map((f: any, j: number): ForwardFeedSettings => ({
+        ...parseFeed(f, `${where}.forwardFeeds[${j}]`),
+        // LyraForwardFeed.settlementHeartbeat's initial value: 5 minutes.
+        settlementHeartbeatSeconds: BigInt(seconds(f?.settlementHeartbeatSeconds ?? 300, `${where}.forwardFeeds[${j}].settlementHeartbeatSeconds`)),
+      })),
     };
   });
 });
@@ -225,5 +244,9 @@ export const deriveContracts = (config: ExposureConfig) => ({
   DeriveVolFeed: {
     abi: LyraVolFeedAbi,
     chain: contractChains(deriveDeployments(config).flatMap((d) => d.volFeeds.map((f) => ({ chain: d.chain, address: f.address, startBlock: d.startBlock })))),
+  },
+  DeriveForwardFeed: {
+    abi: LyraForwardFeedAbi,
+    chain: contractChains(deriveDeployments(config).flatMap((d) => d.forwardFeeds.map((f) => ({ chain: d.chain, address: f.address, startBlock: d.startBlock })))),
   },
 });

@@ -1,6 +1,6 @@
 import { and, eq, like } from "ponder";
 import { ponder } from "ponder:registry";
-import { deriveSubaccount, deriveVolCurve, position, positionEvent } from "ponder:schema";
+import { deriveForwardData, deriveSubaccount, deriveVolCurve, position, positionEvent } from "ponder:schema";
 import { zeroAddress, type Address, type Hex } from "viem";
 import { DeriveSubAccountsAbi } from "../../../abis/DeriveSubAccounts";
 import { loadExposureConfig } from "../../config/exposure-config";
@@ -160,4 +160,14 @@ ponder.on("DeriveVolFeed:VolDataUpdated", async ({ event, context }) => {
     .insert(deriveVolCurve)
     .values({ id: `${context.chain.id}:${event.log.address.toLowerCase()}:${expiry}:${event.block.number}`, chainId: context.chain.id, feed: event.log.address, expiry, blockNumber: event.block.number, ...curve })
     .onConflictDoUpdate(curve);
+});
+
+// Each expiry's forward and settlement data as the forward feed last accepted it.
+ponder.on("DeriveForwardFeed:ForwardDataUpdated", async ({ event, context }) => {
+  const { expiry, fwdDetails: f, settlementDetails: s } = event.args;
+  const data = { fwdSpotDifference: f.fwdSpotDifference, confidence: f.confidence, timestamp: f.timestamp, ...s };
+  await context.db
+    .insert(deriveForwardData)
+    .values({ id: `${context.chain.id}:${event.log.address.toLowerCase()}:${expiry}:${event.block.number}`, chainId: context.chain.id, feed: event.log.address, expiry, blockNumber: event.block.number, ...data })
+    .onConflictDoUpdate(data);
 });

@@ -33,3 +33,25 @@ export const deriveVolCurve = onchainTable(
   }),
   (table) => ({ lookup: index().on(table.chainId, table.feed, table.expiry, table.blockNumber) }),
 );
+
+/**
+ * Each expiry's forward data from a LyraForwardFeed's ForwardDataUpdated, one row per feed, expiry and
+ * block (for atBlock): id chainId:feed:expiry:block. `timestamp` equal to the expiry marks final
+ * (settlement) data.
+ */
+export const deriveForwardData = onchainTable(
+  "derive_forward_data",
+  (t) => ({
+    id: t.text().primaryKey(),
+    chainId: t.integer().notNull(),
+    feed: t.hex().notNull(),
+    expiry: t.bigint().notNull(),
+    blockNumber: t.bigint().notNull(),
+    fwdSpotDifference: t.bigint().notNull(),
+    confidence: t.bigint().notNull(),
+    timestamp: t.bigint().notNull(),
+    settlementStartAggregate: t.bigint().notNull(),
+    currentSpotAggregate: t.bigint().notNull(),
+  }),
+  (table) => ({ lookup: index().on(table.chainId, table.feed, table.expiry, table.blockNumber) }),
+);

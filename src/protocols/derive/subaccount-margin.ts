@@ -6,7 +6,7 @@ import { moveBoundaries, priceBoundaries, type Boundaries } from "./liquidation-
 import type { DeriveState } from "./normalise";
 import { portfolioMargin, PmrmRevert, type PmrmExpiry, type PmrmPortfolio } from "./portfolio-margin";
 import { mulD, standardMargin, WAD, type ExpiryHolding, type MarketHolding, type StandardPortfolio } from "./standard-margin";
-import type { OptionVolatility, VolatilityOf } from "./volatility";
+import type { ForwardOf, ForwardQuote, OptionVolatility, VolatilityOf } from "./feeds";
 
 // One subaccount's margin from its indexed balances, under the manager BalanceAdjusted names: the
 // StandardManager's portfolio as SRMPortfolioViewer.arrangeSRMPortfolio arranges it, or a portfolio
@@ -27,6 +27,8 @@ export type MarginInputs = {
   timestamp: bigint;
   /** Implied vol for live options: one for all (null: none usable), or per option (the vol feed's, or assumed). */
   volatility: number | null | VolatilityOf;
+  /** Each expiry's forward (the forward feed's, or spot, assumed); absent: forward = spot for every expiry. */
+  forward?: ForwardOf;
 };
 
 export type SubaccountMargin =
@@ -116,19 +118,28 @@ function volatilities({ volatility, holdings, timestamp }: MarginInputs): Map<Ho
   return out;
 }
 
+/** Each option holding's forward quote (by its expiry). */
+function forwards({ forward, holdings }: MarginInputs): Map<Holding, ForwardQuote> {
+  const of: ForwardOf = forward ?? (() => ({ at: (spot) => ({ fixed: 0n, variable: spot }), assumed: true, warning: null, settlement: null }));
+  return new Map(holdings.filter((h) => h.state.kind === "option").map((h) => [h, of(lower(h.token), optionFromSubId(h.state.subId).expiry)]));
+}
+
 /** What every rule assumes of the feeds it does not read, by the kinds of balance held. */
-function feedAssumptions(holdings: Holding[], vols: Map<Holding, OptionVolatility>): string[] {
+function feedAssumptions(holdings: Holding[], vols: Map<Holding, OptionVolatility>, fwds: Map<Holding, ForwardQuote>): string[] {
   const assumptions: string[] = [];
   const kinds = new Set(holdings.map((h) => h.state.kind));
   const quotes = [...vols.values()];
-  if (kinds.has("option") && quotes.length === 0) assumptions.push("options at expiry valued at intrinsic on spot (the settlement feed is not indexed)");
+  const forwardQuotes = [...fwds.values()];
+  if (forwardQuotes.some((q) => q.assumed)) assumptions.push("forward = spot (assumed) where the forward feed gives none: expired options valued at intrinsic on it");
+  if (forwardQuotes.some((q) => !q.assumed)) assumptions.push("forwards and settlement prices from the forward feed");
+  for (const warning of new Set(forwardQuotes.map((q) => q.warning).filter((w) => w !== null))) assumptions.push(warning);
   if (quotes.length > 0) {
     const assumed = [...new Set(quotes.filter((q) => q.assumed).map((q) => q.volatility))];
     const sources = [
       ...(quotes.some((q) => !q.assumed) ? ["the vol feed's SVI curves"] : []),
       ...(assumed.length > 0 ? [`the configured volatility ${assumed.join(", ")} (assumed)`] : []),
     ];
-    assumptions.push(`live options marked by Black76 at ${sources.join(" and ")} on forward = spot (the forward feed is not indexed)`);
+    assumptions.push(`live options marked by Black76 at ${sources.join(" and ")}`);
     for (const warning of new Set(quotes.map((q) => q.warning).filter((w) => w !== null))) assumptions.push(warning);
   }
   if (kinds.has("perp")) assumptions.push("perp price taken as the index; funding since the perp's last update is not followed");
@@ -158,6 +169,7 @@ function standardRule(inputs: MarginInputs): MarginRule | { reason: string } {
   const params = new Map<string, StandardMarketSettings>(manager.markets.map((m) => [lower(m.underlying), m]));
   for (const u of underlyings) if (!params.has(u)) return { reason: `no StandardManager parameters configured for underlying ${u}` };
   const vols = volatilities(inputs);
+  const fwds = forwards(inputs);
   const unusable = unusableInputs(holdings, vols);
   if (unusable) return { reason: unusable };
 
@@ -174,10 +186,13 @@ function standardRule(inputs: MarginInputs): MarginRule | { reason: string } {
         const { state } = h;
         if (state.kind === "option") {
           const { expiry, strike, isCall } = optionFromSubId(state.subId);
-          // The forward feed is not indexed: forward = spot (docs/protocols/derive.md).
-          const mark = optionMark(strike, isCall, expiry, spot, timestamp, vols.get(h)?.volatility ?? null);
+          // StandardManager._getForwardPrice: fixed + variable portions (SRM_NoForwardPrice when zero).
+          const portions = fwds.get(h)!.at(spot);
+          const forward = portions === null ? 0n : portions.fixed + portions.variable;
+          if (forward === 0n) return null;
+          const mark = optionMark(strike, isCall, expiry, forward, timestamp, vols.get(h)?.volatility ?? null);
           if (mark === null) return null;
-          const e = expiries.get(expiry) ?? { expiry, forward: spot, options: [] };
+          const e = expiries.get(expiry) ?? { expiry, forward, options: [] };
           e.options.push({ strike, isCall, balance: state.balance, mark });
           expiries.set(expiry, e);
         } else if (state.kind === "perp") {
@@ -190,7 +205,7 @@ function standardRule(inputs: MarginInputs): MarginRule | { reason: string } {
     }
     return { cash, markets, depeg };
   };
-  const assumptions = feedAssumptions(holdings, vols);
+  const assumptions = feedAssumptions(holdings, vols, fwds);
   if (holdings.some((h) => h.state.kind !== "cash")) assumptions.push("oracle-confidence contingencies (IM only) not applied");
   return {
     underlyings,
@@ -203,9 +218,9 @@ function standardRule(inputs: MarginInputs): MarginRule | { reason: string } {
 }
 
 /**
- * PMRM_2_1.getMargin: the portfolio as PMRM_2._arrangePortfolio builds it from the feeds, with the
- * feeds the indexer does not read taken as documented: forward = spot (variable portion spot, fixed
- * 0), rate 0, one flat vol for every strike, confidences 1.
+ * PMRM_2_1.getMargin: the portfolio as PMRM_2._arrangePortfolio builds it from the feeds (vols and
+ * forward portions as `feeds.ts` gives them), with the feeds the indexer does not read taken as
+ * documented: rate 0, confidences 1.
  */
 function portfolioRule(inputs: MarginInputs, pm: PortfolioManagerSettings): MarginRule | { reason: string } {
   const { holdings, timestamp } = inputs;
@@ -217,12 +232,13 @@ function portfolioRule(inputs: MarginInputs, pm: PortfolioManagerSettings): Marg
     if (state.kind === "base" && !pm.collaterals.has(lower(state.asset))) return { reason: `${state.asset} is not a collateral configured for portfolio manager ${pm.address}` };
   }
   const vols = volatilities(inputs);
+  const fwds = forwards(inputs);
   const unusable = unusableInputs(holdings, vols);
   if (unusable) return { reason: unusable };
   const underlyings = [...new Set([underlying, ...holdings.filter((h) => h.state.kind === "base").map((h) => lower(h.token))])];
   const stablePrice = inputs.stablePrice ?? WAD;
 
-  const portfolioAt = (spots: Map<string, bigint>): PmrmPortfolio => {
+  const portfolioAt = (spots: Map<string, bigint>): PmrmPortfolio | null => {
     const spot = spots.get(underlying)!;
     const expiries = new Map<bigint, PmrmExpiry>();
     const portfolio: PmrmPortfolio = { spotPrice: spot, perpPrice: 0n, stablePrice, minConfidence: WAD, cash: 0n, perpPosition: 0n, perpValue: 0n, expiries: [], collaterals: [] };
@@ -230,10 +246,12 @@ function portfolioRule(inputs: MarginInputs, pm: PortfolioManagerSettings): Marg
       const { state, token } = h;
       if (state.kind === "option") {
         const { expiry, strike, isCall } = optionFromSubId(state.subId);
+        const portions = fwds.get(h)!.at(spot);
+        if (portions === null) return null;
         const e = expiries.get(expiry) ?? {
           secToExpiry: expiry > timestamp ? expiry - timestamp : 0n,
-          forwardFixedPortion: 0n,
-          forwardVariablePortion: spot,
+          forwardFixedPortion: portions.fixed,
+          forwardVariablePortion: portions.variable,
           rate: 0n,
           minConfidence: WAD,
           options: [],
@@ -256,15 +274,17 @@ function portfolioRule(inputs: MarginInputs, pm: PortfolioManagerSettings): Marg
     return portfolio;
   };
   const assumptions = [
-    ...feedAssumptions(holdings, vols),
+    ...feedAssumptions(holdings, vols, fwds),
     "portfolio margin with the default PMRMLib_2 parameters configured (a per-account lib override is not followed); rate feed taken as 0; oracle confidences taken as 1",
   ];
   return {
     underlyings,
     assumptions,
     marginAt: (spots, isInitial) => {
+      const portfolio = portfolioAt(spots);
+      if (portfolio === null) return "the forward feed's forward is negative at this spot (LyraForwardFeed reverts): margin not computed";
       try {
-        return portfolioMargin(portfolioAt(spots), pm.lib, pm.scenarios, isInitial);
+        return portfolioMargin(portfolio, pm.lib, pm.scenarios, isInitial);
       } catch (e) {
         if (e instanceof PmrmRevert) return `PMRM_2 cannot compute this margin: ${e.message}`;
         throw e;

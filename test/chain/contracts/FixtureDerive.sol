@@ -316,6 +316,14 @@ contract FixtureDeriveStandardManager {
         markets.push(market);
     }
 
+    /// The forward feed whose settlement prices value expired options (every market; zero: the spot).
+    FixtureLyraForwardFeed public forwardFeed;
+
+    function setForwardFeed(FixtureLyraForwardFeed feed) external {
+        if (msg.sender != owner) revert Unauthorized(msg.sender);
+        forwardFeed = feed;
+    }
+
     /// Starts (here: records) an auction only when maintenance margin is below zero.
     function startAuction(uint256 accountId) external {
         int256 mm = getMargin(accountId, false);
@@ -355,7 +363,7 @@ contract FixtureDeriveStandardManager {
         for (uint256 i; i < n; i++) {
             bool first = true;
             for (uint256 j; j < i; j++) if (opts[j].expiry == opts[i].expiry) first = false;
-            if (first) margin += _expiryMargin(mk.optionParams, opts, n, opts[i].expiry, spot, isInitial);
+            if (first) margin += _expiryMargin(mk.optionParams, opts, n, opts[i].expiry, spot, _forward(opts[i].expiry, spot), isInitial);
         }
     }
 
@@ -368,8 +376,15 @@ contract FixtureDeriveStandardManager {
         return requirement + _smul(int256(price) - int256(lastMarkPrice), size) + pnl + funding;
     }
 
-    /// _calcNetBasicMarginSingleExpiry with marks at intrinsic on the forward (= spot).
-    function _expiryMargin(OptionMarginParams storage p, Opt[] memory opts, uint256 n, uint256 expiry, uint256 spot, bool isInitial)
+    /// An expired option's forward: the forward feed's settlement price once it has one, else the spot.
+    function _forward(uint256 expiry, uint256 spot) private view returns (uint256) {
+        if (address(forwardFeed) == address(0)) return spot;
+        (bool settled, uint256 price) = forwardFeed.getSettlementPrice(uint64(expiry));
+        return settled ? price : spot;
+    }
+
+    /// _calcNetBasicMarginSingleExpiry with marks at intrinsic on the forward.
+    function _expiryMargin(OptionMarginParams storage p, Opt[] memory opts, uint256 n, uint256 expiry, uint256 spot, uint256 forward, bool isInitial)
         private
         view
         returns (int256)
@@ -380,14 +395,14 @@ contract FixtureDeriveStandardManager {
         for (uint256 i; i < n; i++) {
             Opt memory o = opts[i];
             if (o.expiry != expiry) continue;
-            uint256 mark = o.isCall ? (spot > o.strike ? spot - o.strike : 0) : (o.strike > spot ? o.strike - spot : 0);
+            uint256 mark = o.isCall ? (forward > o.strike ? forward - o.strike : 0) : (o.strike > forward ? o.strike - forward : 0);
             int256 mtm = _smul(int256(mark), o.balance);
             if (o.balance < 0) isolated += o.isCall ? _callMargin(p, mtm, o.strike, o.balance, spot, isInitial) : _putMargin(p, mtm, o.strike, o.balance, spot, isInitial);
             int256 atStrike = _maxLoss(opts, n, expiry, o.strike);
             if (atStrike < maxLoss) maxLoss = atStrike;
             if (o.isCall) netCalls += o.balance;
         }
-        if (netCalls < 0) maxLoss += _smul(int256(_mul(isInitial ? p.unpairedIMScale : p.unpairedMMScale, spot)), netCalls);
+        if (netCalls < 0) maxLoss += _smul(int256(_mul(isInitial ? p.unpairedIMScale : p.unpairedMMScale, forward)), netCalls);
         return isolated > maxLoss ? isolated : maxLoss;
     }
 
@@ -958,14 +973,24 @@ contract FixtureDerivePortfolioManager {
         }
     }
 
-    /// PMRM_2._initialiseExpiries with rate 0 (discount exp(0)) and forward = spot (variable portion).
-    function _initialiseExpiries(Portfolio memory p, uint256[] memory expiries, uint256[] memory optionCounts) private pure {
+    /// The forward feed whose settlement prices fix expired options' forwards (zero: the spot).
+    FixtureLyraForwardFeed public forwardFeed;
+
+    function setForwardFeed(FixtureLyraForwardFeed feed) external onlyOwner {
+        forwardFeed = feed;
+    }
+
+    /// PMRM_2._initialiseExpiries with rate 0 (discount exp(0)) and forward = spot (variable portion);
+    /// once settled, LyraForwardFeed.getForwardPricePortions gives the settlement price as the fixed
+    /// portion and nothing variable (the expiry no longer moves with spot).
+    function _initialiseExpiries(Portfolio memory p, uint256[] memory expiries, uint256[] memory optionCounts) private view {
         for (uint256 i; i < p.expiries.length; i++) {
             ExpiryHoldings memory e = p.expiries[i];
             e.expiry = expiries[i];
             e.options = new StrikeHolding[](optionCounts[i]);
-            e.forwardFixedPortion = 0;
-            e.forwardVariablePortion = p.spotPrice;
+            (bool settled, uint256 price) = address(forwardFeed) == address(0) ? (false, 0) : forwardFeed.getSettlementPrice(uint64(expiries[i]));
+            e.forwardFixedPortion = settled ? price : 0;
+            e.forwardVariablePortion = settled ? 0 : p.spotPrice;
             e.discount = EXP_ZERO;
         }
     }
@@ -1077,5 +1102,47 @@ contract FixtureLyraVolFeed {
     function setVolData(uint64 expiry, VolDetails calldata details) external {
         if (msg.sender != owner) revert Unauthorized(msg.sender);
         emit VolDataUpdated(expiry, details);
+    }
+}
+
+/// Derive's LyraForwardFeed (derivexyz/v2-core src/feeds/LyraForwardFeed.sol) as its events show it:
+/// the owner publishes an expiry's forward and settlement data and the feed emits ForwardDataUpdated.
+/// getSettlementPrice is the contract's: final data (timestamp = expiry) gives the 30-minute TWAP.
+contract FixtureLyraForwardFeed {
+    struct ForwardDetails {
+        int96 fwdSpotDifference;
+        uint64 confidence;
+        uint64 timestamp;
+    }
+
+    struct SettlementDetails {
+        uint256 settlementStartAggregate;
+        uint256 currentSpotAggregate;
+    }
+
+    event ForwardDataUpdated(uint64 indexed expiry, ForwardDetails fwdDetails, SettlementDetails settlementDetails);
+
+    error Unauthorized(address caller);
+
+    uint64 public constant SETTLEMENT_TWAP_DURATION = 30 minutes;
+    address public immutable owner;
+    mapping(uint64 => ForwardDetails) private forwardDetails;
+    mapping(uint64 => SettlementDetails) private settlementDetails;
+
+    constructor() {
+        owner = msg.sender;
+    }
+
+    function setForwardData(uint64 expiry, ForwardDetails calldata fwd, SettlementDetails calldata settlement) external {
+        if (msg.sender != owner) revert Unauthorized(msg.sender);
+        forwardDetails[expiry] = fwd;
+        settlementDetails[expiry] = settlement;
+        emit ForwardDataUpdated(expiry, fwd, settlement);
+    }
+
+    function getSettlementPrice(uint64 expiry) external view returns (bool settled, uint256 price) {
+        if (forwardDetails[expiry].timestamp != expiry) return (false, 0);
+        SettlementDetails memory s = settlementDetails[expiry];
+        return (true, (s.currentSpotAggregate - s.settlementStartAggregate) / SETTLEMENT_TWAP_DURATION);
     }
 }

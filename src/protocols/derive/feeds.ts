@@ -1,0 +1,143 @@
+import { and, eq } from "ponder";
+import type { AssessContext, PositionRow } from "../../core/adapter";
+import { latestAtOrBefore } from "../../core/history";
+import type { DeriveDeployment, ForwardFeedSettings, LyraFeedSettings } from "./contracts";
+import { optionFromSubId } from "./encoding";
+import { decodeState } from "./normalise";
+import { sviVol, type SviCurve } from "./svi";
+
+// What Derive's managers read from its Lyra feeds for each option, from the feeds' events at the
+// answered block: the implied vol (LyraVolFeed.getVol on the expiry's SVI curve) and the forward
+// (LyraForwardFeed.getForwardPricePortions, the settlement price once final). Where the contract's
+// read would revert (no feed configured, data missing, stale or unusable) the configured
+// defaultVolatility, or forward = spot, is used instead, flagged as assumed with the reason.
+
+export type OptionVolatility = {
+  /** Null when no usable vol: the option (and a margin holding it) is not priced. */
+  volatility: number | null;
+  assumed: boolean;
+  /** Why the vol is assumed or missing; null when the feed's vol is used. */
+  warning: string | null;
+};
+/** The vol for an option of `token` (lowercase) at `expiry` and `strike` (18 decimals). */
+export type VolatilityOf = (token: string, expiry: bigint, strike: bigint) => OptionVolatility;
+
+/** IForwardFeed.getForwardPricePortions: the forward is fixed + variable; only the variable part moves with spot. */
+export type ForwardPortions = { fixed: bigint; variable: bigint };
+export type ForwardQuote = {
+  /** The portions at a spot (18 decimals); null where the feed reverts at that spot. */
+  at: (spot: bigint) => ForwardPortions | null;
+  assumed: boolean;
+  warning: string | null;
+  /** The settlement price, once the feed's data for the expiry is final. */
+  settlement: bigint | null;
+};
+/** The forward of `token`'s (lowercase) `expiry`. */
+export type ForwardOf = (token: string, expiry: bigint) => ForwardQuote;
+
+/** LyraForwardFeed.SETTLEMENT_TWAP_DURATION. */
+const TWAP = 1_800n;
+
+type StoredCurve = SviCurve & { timestamp: bigint };
+
+type StoredForward = { fwdSpotDifference: bigint; timestamp: bigint; settlementStartAggregate: bigint; currentSpotAggregate: bigint };
+type FeedTable = typeof import("ponder:schema").deriveVolCurve | typeof import("ponder:schema").deriveForwardData;
+
+/** The latest stored row per option expiry among `rows` of one feed kind, at the context's block (shared across stress points). */
+async function latestPerExpiry<Row>(ctx: AssessContext, table: FeedTable, kind: string, feeds: Map<string, LyraFeedSettings>, rows: PositionRow[]) {
+  const found = new Map<string, Row | undefined>();
+  for (const row of rows) {
+    const s = decodeState(row);
+    const feed = feeds.get(row.market.toLowerCase());
+    if (s.kind !== "option" || !feed) continue;
+    const { expiry } = optionFromSubId(s.subId);
+    const block = ctx.blockByChain.get(row.chainId)!.number;
+    const key = `${feed.address.toLowerCase()}:${expiry}`;
+    if (found.has(key)) continue;
+    const conditions = [eq(table.chainId, row.chainId), eq(table.feed, feed.address), eq(table.expiry, expiry)];
+    found.set(key, await ctx.lookups(`derive:${kind}:${row.chainId}:${block}:${key}`, () => latestAtOrBefore<Row>(ctx.db, table, conditions, block)));
+  }
+  return (feed: LyraFeedSettings, expiry: bigint) => found.get(`${feed.address.toLowerCase()}:${expiry}`);
+}
+
+const byUnderlying = <F extends LyraFeedSettings>(feeds: F[] | undefined) => new Map<string, F>((feeds ?? []).map((f) => [f.underlying.toLowerCase(), f]));
+
+/** The vol and the forward of every option among `rows` (one subaccount's) at the context's block and volatility shift. */
+export async function feedsOf(ctx: AssessContext, deployment: DeriveDeployment | undefined, rows: PositionRow[]): Promise<{ volatility: VolatilityOf; forward: ForwardOf }> {
+  const chainId = rows[0]?.chainId;
+  const now = chainId === undefined ? 0n : ctx.blockByChain.get(chainId)!.timestamp;
+  const volFeeds = byUnderlying(deployment?.volFeeds);
+  const forwardFeeds = byUnderlying(deployment?.forwardFeeds);
+  const curveOf = await latestPerExpiry<StoredCurve>(ctx, ctx.schema.deriveVolCurve, "vol", volFeeds, rows);
+  const forwardDataOf = await latestPerExpiry<StoredForward>(ctx, ctx.schema.deriveForwardData, "forward", forwardFeeds, rows);
+  return { volatility: volatilityOf(ctx, deployment, volFeeds, curveOf, now), forward: forwardOf(forwardFeeds, forwardDataOf, now) };
+}
+
+function volatilityOf(
+  ctx: AssessContext,
+  deployment: DeriveDeployment | undefined,
+  feeds: Map<string, LyraFeedSettings>,
+  curveOf: (feed: LyraFeedSettings, expiry: bigint) => StoredCurve | undefined,
+  now: bigint,
+): VolatilityOf {
+  const shift = ctx.volatilityShift ?? 0;
+  const fallback = deployment?.defaultVolatility ?? null;
+
+  const shifted = (vol: number, assumed: boolean, warning: string | null): OptionVolatility => {
+    const v = vol + shift;
+    return v > 0 ? { volatility: v, assumed, warning } : { volatility: null, assumed, warning: `shifted volatility ${v} is not positive: the option cannot be priced` };
+  };
+  const assumedBecause = (why: string | null): OptionVolatility =>
+    fallback === null
+      ? { volatility: null, assumed: true, warning: `${why ? `${why}; ` : ""}no volatility configured (defaultVolatility null): the option is not priced` }
+      : shifted(fallback, true, why);
+
+  return (token, expiry, strike) => {
+    const feed = feeds.get(token.toLowerCase());
+    if (!feed) return assumedBecause(null);
+    const curve = curveOf(feed, expiry);
+    // LyraVolFeed.getVol reverts on missing or stale data (LVF_MissingExpiryData, BaseLyraFeed._checkNotStale).
+    if (!curve) return assumedBecause(`the vol feed has no curve for expiry ${expiry}: defaultVolatility assumed`);
+    if (now - curve.timestamp > feed.heartbeatSeconds) return assumedBecause(`the vol feed's curve for expiry ${expiry} is stale (data from ${curve.timestamp}): defaultVolatility assumed`);
+    const vol = sviVol(strike, curve);
+    if (vol === null || vol === 0n) return assumedBecause(`the vol feed's curve for expiry ${expiry} gives no vol at this strike (SVI.getVol reverts or is zero): defaultVolatility assumed`);
+    return shifted(Number(vol) / 1e18, false, null);
+  };
+}
+
+/**
+ * LyraForwardFeed.getForwardPricePortions: variable = spot + fwdSpotDifference; inside the last 30
+ * minutes the settlement TWAP so far is fixed and the variable part shrinks to the time left; final
+ * data (timestamp = expiry) is the settlement price alone.
+ */
+export function forwardOf(feeds: Map<string, ForwardFeedSettings>, dataOf: (feed: LyraFeedSettings, expiry: bigint) => StoredForward | undefined, now: bigint): ForwardOf {
+  const spotForward = (warning: string | null): ForwardQuote => ({ at: (spot) => ({ fixed: 0n, variable: spot }), assumed: true, warning, settlement: null });
+  return (token, expiry) => {
+    const feed = feeds.get(token.toLowerCase());
+    if (!feed) return spotForward(null);
+    const d = dataOf(feed, expiry);
+    // _verifyDetailTimestamp: missing, stale, or settlement data older than settlementHeartbeat reverts.
+    if (!d) return spotForward(`the forward feed has no data for expiry ${expiry}: forward = spot assumed`);
+    const twapStart = expiry - TWAP;
+    const twapSoFar = d.currentSpotAggregate >= d.settlementStartAggregate ? (d.currentSpotAggregate - d.settlementStartAggregate) / TWAP : null;
+    if (d.timestamp === expiry) {
+      if (twapSoFar === null) return spotForward(`the forward feed's settlement data for expiry ${expiry} is invalid: forward = spot assumed`);
+      return { at: () => ({ fixed: twapSoFar, variable: 0n }), assumed: false, warning: null, settlement: twapSoFar };
+    }
+    if (now - d.timestamp > feed.heartbeatSeconds) return spotForward(`the forward feed's data for expiry ${expiry} is stale (from ${d.timestamp}): forward = spot assumed`);
+    if (now > twapStart && (d.timestamp > twapStart ? d.timestamp : twapStart) + feed.settlementHeartbeatSeconds < now) {
+      return spotForward(`the forward feed's settlement data for expiry ${expiry} is too old (LFF_SettlementDataTooOld): forward = spot assumed`);
+    }
+    const variableAt = (spot: bigint) => spot + d.fwdSpotDifference;
+    if (expiry - d.timestamp >= TWAP) {
+      return { at: (spot) => (variableAt(spot) < 0n ? null : { fixed: 0n, variable: variableAt(spot) }), assumed: false, warning: null, settlement: null };
+    }
+    if (twapSoFar === null) return spotForward(`the forward feed's settlement data for expiry ${expiry} is invalid: forward = spot assumed`);
+    return {
+      at: (spot) => (variableAt(spot) < 0n ? null : { fixed: twapSoFar, variable: (variableAt(spot) * (expiry - d.timestamp)) / TWAP }),
+      assumed: false,
+      warning: null,
+      settlement: null,
+    };
+  };
+}
