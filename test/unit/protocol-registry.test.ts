@@ -33,14 +33,17 @@ describe("protocol registry", () => {
       protocols: { "gmx-v1": [{ chain: "arbitrum", vault, startBlock: 10 }] },
     });
     const contracts = protocolContracts(config);
-    // Aave's tokens are followed too: the configurator's ReserveInitialized names each reserve's three.
+    // Aave's tokens are followed too: the configurator's ReserveInitialized names each reserve's three;
+    // Derive's Lyra vol and forward feeds beside its SubAccounts.
     expect(Object.keys(contracts).sort()).toEqual([
       "AaveV3AToken",
       "AaveV3Pool",
       "AaveV3PoolConfigurator",
       "AaveV3StableDebtToken",
       "AaveV3VariableDebtToken",
+      "DeriveForwardFeed",
       "DeriveSubAccounts",
+      "DeriveVolFeed",
       "GTradeDiamond",
       "GmxV1Vault",
       "GmxV2EventEmitter",
