@@ -45,7 +45,7 @@ export type OptionHolding = {
   isCall: boolean;
   /** Signed contracts. */
   balance: bigint;
-  /** Value of one contract (Black76 on the expiry's forward, or intrinsic at expiry). */
+  /** Value of one contract (Black76 on the expiry's forward; at expiry, Black76 at zero vol). */
   mark: bigint;
 };
 export type ExpiryHolding = {

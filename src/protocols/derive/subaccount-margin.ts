@@ -4,7 +4,7 @@ import { optionFromSubId } from "./encoding";
 import { blackScholes, SECONDS_PER_YEAR } from "./greeks";
 import { moveBoundaries, priceBoundaries, type Boundaries } from "./liquidation-search";
 import type { DeriveState } from "./normalise";
-import { portfolioMargin, PmrmRevert, type PmrmExpiry, type PmrmPortfolio } from "./portfolio-margin";
+import { black76Prices, portfolioMargin, PmrmRevert, type PmrmExpiry, type PmrmPortfolio } from "./portfolio-margin";
 import { mulD, standardMargin, WAD, type ExpiryHolding, type MarketHolding, type StandardPortfolio } from "./standard-margin";
 import type { ForwardOf, ForwardQuote, OptionVolatility, VolatilityOf } from "./feeds";
 
@@ -51,12 +51,16 @@ export type SubaccountMargin =
 const MARK_STEP = 10n ** 12n;
 
 /**
- * StandardManager._getMarkToMarket: Black76 on the forward, discount 1; at or past expiry (no time
- * left) the payoff on the forward, exactly. Strike 0 has no Black76 value but a plain one: a call is
+ * StandardManager._getMarkToMarket: Black76 on the forward, discount 1. At or past expiry (no time
+ * left) Black76 at zero total vol, exactly as lyra-utils computes it (`black76Prices`): the payoff
+ * through the truncated moneyness K/F. Strike 0 has no Black76 value but a plain one: a call is
  * worth the forward, a put nothing.
  */
 export function optionMark(strike: bigint, isCall: boolean, expiry: bigint, forward: bigint, timestamp: bigint, volatility: number | null): bigint | null {
-  if (expiry <= timestamp || strike === 0n) return isCall ? (forward > strike ? forward - strike : 0n) : strike > forward ? strike - forward : 0n;
+  if (expiry <= timestamp || strike === 0n) {
+    const { call, put } = black76Prices(0n, 0n, forward, strike, WAD);
+    return isCall ? call : put;
+  }
   if (volatility === null) return null;
   const years = Number(expiry - timestamp) / SECONDS_PER_YEAR;
   const { price } = blackScholes({ spot: Number(forward) / 1e18, strike: Number(strike) / 1e18, years, volatility, isCall });

@@ -260,7 +260,8 @@ contract FixtureDeriveCashAsset {
 /// getMargin), written for this fixture from the contract's formulas: cash, and per market perps
 /// (notional x mm/imPerpReq, plus PnL not yet settled), wrapped base (spot x marginFactor, x IMScale
 /// for IM) and options per expiry (isolated margins against max loss with unpaired calls). The
-/// forward is the spot feed, and options are valued at expiry only (intrinsic): a live option has no
+/// forward is the spot feed (or the forward feed's settlement price), and options are valued at expiry
+/// only (Black76 at zero vol: the payoff through the truncated moneyness): a live option has no
 /// Black76 here and getMargin reverts. startAuction applies DutchAuction's start condition, MM < 0.
 contract FixtureDeriveStandardManager {
     struct OptionMarginParams {
@@ -383,7 +384,7 @@ contract FixtureDeriveStandardManager {
         return settled ? price : spot;
     }
 
-    /// _calcNetBasicMarginSingleExpiry with marks at intrinsic on the forward.
+    /// _calcNetBasicMarginSingleExpiry with marks at expiry on the forward.
     function _expiryMargin(OptionMarginParams storage p, Opt[] memory opts, uint256 n, uint256 expiry, uint256 spot, uint256 forward, bool isInitial)
         private
         view
@@ -395,7 +396,7 @@ contract FixtureDeriveStandardManager {
         for (uint256 i; i < n; i++) {
             Opt memory o = opts[i];
             if (o.expiry != expiry) continue;
-            uint256 mark = o.isCall ? (forward > o.strike ? forward - o.strike : 0) : (o.strike > forward ? o.strike - forward : 0);
+            uint256 mark = _expiredMark(forward, o.strike, o.isCall);
             int256 mtm = _smul(int256(mark), o.balance);
             if (o.balance < 0) isolated += o.isCall ? _callMargin(p, mtm, o.strike, o.balance, spot, isInitial) : _putMargin(p, mtm, o.strike, o.balance, spot, isInitial);
             int256 atStrike = _maxLoss(opts, n, expiry, o.strike);
@@ -404,6 +405,17 @@ contract FixtureDeriveStandardManager {
         }
         if (netCalls < 0) maxLoss += _smul(int256(_mul(isInitial ? p.unpairedIMScale : p.unpairedMMScale, forward)), netCalls);
         return isolated > maxLoss ? isolated : maxLoss;
+    }
+
+    /// _getMarkToMarket at expiry: lyra-utils Black76.pricesAndDelta at zero total vol, discount 1 (the
+    /// payoff through the truncated moneyness m = K / F: (1 - m) x F for a call, (m - 1) x F for a put).
+    function _expiredMark(uint256 forward, uint256 strike, bool isCall) private pure returns (uint256) {
+        if (strike == 0) return isCall ? forward : 0;
+        uint256 m = strike * 1e18 / forward;
+        if (m == 0) m = 1;
+        if (isCall) return m < 1e18 ? (1e18 - m) * forward / 1e18 : 0;
+        uint256 put = m > 1e18 ? (m - 1e18) * forward / 1e18 : 0;
+        return put > strike ? strike : put;
     }
 
     function _maxLoss(Opt[] memory opts, uint256 n, uint256 expiry, uint256 price) private pure returns (int256 payoff) {
@@ -814,7 +826,7 @@ contract FixtureDerivePortfolioManager {
     }
 
     /// PMRMLib_2._getExpiryShockedMTM at secToExpiry 0: forward = variable x spotShock + fixed; each
-    /// option's price (intrinsic x discount) x amount.
+    /// option's price (Black76 at zero vol, discounted) x amount.
     function _expiryShockedMtM(ExpiryHoldings memory e, uint256 spotShock) private pure returns (int256 total) {
         uint256 forward = _mul(e.forwardVariablePortion, spotShock) + e.forwardFixedPortion;
         for (uint256 i; i < e.options.length; i++) {
