@@ -11,6 +11,7 @@ const feed: ForwardFeedSettings = { address: "0x00000000000000000000000000000000
 const EXPIRY = 1_800_000_000n;
 const data = (d: Partial<{ fwdSpotDifference: bigint; timestamp: bigint; settlementStartAggregate: bigint; currentSpotAggregate: bigint }>) => ({
   fwdSpotDifference: w("12"),
+  confidence: w("0.9"),
   timestamp: EXPIRY - 86_400n,
   settlementStartAggregate: 0n,
   currentSpotAggregate: 0n,
@@ -21,7 +22,7 @@ const quote = (stored: ReturnType<typeof data> | undefined, now: bigint) => forw
 describe("forwardOf (LyraForwardFeed.getForwardPricePortions)", () => {
   it("more than 30 minutes out: all variable, spot + fwdSpotDifference", () => {
     const q = quote(data({}), EXPIRY - 86_400n + 60n);
-    expect(q).toMatchObject({ assumed: false, warning: null, settlement: null });
+    expect(q).toMatchObject({ assumed: false, warning: null, settlement: null, confidence: w("0.9") });
     expect(q.at(w("2000"))).toEqual({ fixed: 0n, variable: w("2012") });
   });
 

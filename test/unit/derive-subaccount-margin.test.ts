@@ -198,3 +198,49 @@ describe("protocols.derive[].portfolioManagers and a PMRM subaccount", () => {
     expect(r.maintenance).toBe(w("-400") - w("120") + w("1000"));
   });
 });
+
+describe("a PMRM subaccount's feeds: rate, forward and vol confidences reach the portfolio", () => {
+  it("discounts at the rate feed's rate and charges IM the confidence contingency of the expiry's lowest confidence", async () => {
+    const { portfolioMargin } = await import("../../src/protocols/derive/portfolio-margin");
+    const PMRM = "0x0000000000000000000000000000000000000c01" as Address;
+    const pm = {
+      address: PMRM,
+      underlying: WETH,
+      scenarios: [{ spotShock: "0.9", volShock: "up" }],
+      basisContingency: { scenarioSpotUp: "1.05", scenarioSpotDown: "0.95", basisContAddFactor: "0.25", basisContMultFactor: "0.01" },
+      otherContingency: { pegLossThreshold: "0.98", pegLossFactor: "2", confThreshold: "0.6", confMargin: "0.5", MMPerpPercent: "0.02", IMPerpPercent: "0.03", MMOptionPercent: "0.01", IMOptionPercent: "0.02" },
+      margin: { imFactor: "1.3", mmFactor: "1", shortRateMultScale: "1", longRateMultScale: "1", shortRateAddScale: "0.05", longRateAddScale: "0.05", shortBaseStaticDiscount: "1.05", longBaseStaticDiscount: "0.95" },
+      volShock: { volRangeUp: "0.45", volRangeDown: "0.3", shortTermPower: "0.3", longTermPower: "0.13", dteFloorDays: 1, minVolUpShock: "0.5" },
+      skewShock: { linearBaseCap: "0.15", absBaseCap: "0.2", linearCBase: "0.1", absCBase: "0.1", minKStar: "0.05", widthScale: "2", volParamStatic: "1", volParamScale: "-0.5" },
+    };
+    const d = deployment({ ...derive, portfolioManagers: [pm] });
+    const expiry = NOW + 20n * 86_400n;
+    const put = { state: state({ kind: "option", manager: PMRM, subId: optionSubId(expiry, w("1900"), false), balance: -w("3") }), token: WETH };
+    const cash = { state: state({ kind: "cash", manager: PMRM, balance: w("5000") }), token: USDC };
+    const r = subaccountMargin({
+      manager: d.standardManager,
+      portfolioManagers: d.portfolioManagers,
+      spots: new Map([[WETH, w("2000")]]),
+      stablePrice: undefined,
+      timestamp: NOW,
+      volatility: () => ({ volatility: 0.7, assumed: false, warning: null, confidence: w("0.9") }),
+      forward: () => ({ at: (spot) => ({ fixed: 0n, variable: spot + w("10") }), assumed: false, warning: null, settlement: null, confidence: w("0.5") }),
+      rate: () => ({ rate: w("0.05"), confidence: w("0.8"), assumed: false, warning: null }),
+      holdings: [put, cash],
+    });
+    if (!r.ok) throw new Error(r.reason);
+    // PMRM_2._initialiseExpiries / _arrangeAssets: min(forward 0.5, rate 0.8, vol 0.9) = 0.5, below confThreshold 0.6.
+    const portfolio = {
+      spotPrice: w("2000"), perpPrice: 0n, stablePrice: w("1"), minConfidence: w("1"), cash: w("5000"), perpPosition: 0n, perpValue: 0n, collaterals: [],
+      expiries: [{ secToExpiry: 20n * 86_400n, forwardFixedPortion: 0n, forwardVariablePortion: w("2010"), rate: w("0.05"), minConfidence: w("0.5"), options: [{ strike: w("1900"), isCall: false, amount: -w("3"), vol: w("0.7") }] }],
+    };
+    const lib = d.portfolioManagers[0]!.lib;
+    const scenarios = d.portfolioManagers[0]!.scenarios;
+    expect(r.maintenance).toBe(portfolioMargin(portfolio, lib, scenarios, false).margin);
+    expect(r.initial).toBe(portfolioMargin(portfolio, lib, scenarios, true).margin);
+    // The contingency itself: (1 - 0.5) x 0.5 x (3 x 2000) = 1500 less IM than at full confidence.
+    const confident = { ...portfolio, expiries: [{ ...portfolio.expiries[0]!, minConfidence: w("1") }] };
+    expect(portfolioMargin(confident, lib, scenarios, true).margin - r.initial).toBe(w("1500"));
+    expect(r.assumptions.join(" ")).toContain("rates from the rate feed");
+  });
+});

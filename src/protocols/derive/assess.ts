@@ -10,7 +10,7 @@ import { blackScholes, intrinsicValue, SECONDS_PER_YEAR } from "./greeks";
 import { decodeState, DERIVE, subaccountPositionPrefix, type DeriveState } from "./normalise";
 import { mulD, WAD } from "./standard-margin";
 import { subaccountMargin, type SubaccountMargin } from "./subaccount-margin";
-import { feedsOf, type ForwardOf, type VolatilityOf } from "./feeds";
+import { feedsOf, type DeriveFeeds } from "./feeds";
 
 const BALANCE_ONE = 10n ** 18n;
 /** 18-decimal Derive amounts to our 1e30 USD. */
@@ -65,7 +65,7 @@ async function holdingsOf(ctx: AssessContext, rows: PositionRow[]): Promise<Map<
 }
 
 /** The subaccount's margin at the context's prices, or why it is not computed. */
-function marginOf(ctx: AssessContext, deployment: DeriveDeployment | undefined, held: PositionRow[], feeds: { volatility: VolatilityOf; forward: ForwardOf }): SubaccountMargin {
+function marginOf(ctx: AssessContext, deployment: DeriveDeployment | undefined, held: PositionRow[], feeds: DeriveFeeds): SubaccountMargin {
   if (!deployment) return { ok: false, reason: "no Derive deployment configured for this subaccount: margin not computed" };
   const { chainId } = held[0]!;
   const states = held.map((row) => ({ state: decodeState(row), token: row.market }));
@@ -115,7 +115,7 @@ function nearestBoundary(margin: Extract<SubaccountMargin, { ok: true }>, row: P
 }
 
 /** Position figures without margin: cash at its mark, perps by their unsettled cash, base at spot, options by Black-Scholes. */
-function valuePosition(ctx: AssessContext, row: PositionRow, feeds: { volatility: VolatilityOf; forward: ForwardOf }): PositionRisk {
+function valuePosition(ctx: AssessContext, row: PositionRow, feeds: DeriveFeeds): PositionRisk {
   const s = decodeState(row);
   const warnings: string[] = [];
   const block = ctx.blockByChain.get(row.chainId)!;

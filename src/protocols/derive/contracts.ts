@@ -1,6 +1,7 @@
 import { parseAbi, parseUnits, type Address } from "viem";
 import { DeriveSubAccountsAbi } from "../../../abis/DeriveSubAccounts";
 import { LyraForwardFeedAbi } from "../../../abis/LyraForwardFeed";
+import { LyraRateFeedAbi } from "../../../abis/LyraRateFeed";
 import { LyraVolFeedAbi } from "../../../abis/LyraVolFeed";
 import { contractChains, protocolDeployments } from "../../config/contract-chains";
 import { address, ConfigError, perConfig, type ExposureConfig } from "../../config/exposure-config";
@@ -26,6 +27,8 @@ export type DeriveDeployment = {
   volFeeds: LyraFeedSettings[];
   /** LyraForwardFeeds (forward and settlement per expiry), one per underlying; options of other underlyings use forward = spot. */
   forwardFeeds: ForwardFeedSettings[];
+  /** LyraRateFeeds (interest rate per expiry, for portfolio margin), one per underlying; others: rate 0. */
+  rateFeeds: LyraFeedSettings[];
 };
 
 /** A LyraForwardFeed: its heartbeat (BaseLyraFeed) and settlementHeartbeat (how old settlement data may be). */
@@ -215,6 +218,7 @@ export const deriveDeployments = perConfig((config: ExposureConfig): DeriveDeplo
         parsePortfolioManager(pm, `${where}.portfolioManagers[${j}]`),
       ),
       volFeeds: listOf(entry.volFeeds, `${where}.volFeeds`).map((f: any, j: number) => parseFeed(f, `${where}.volFeeds[${j}]`)),
+      rateFeeds: listOf(entry.rateFeeds, `${where}.rateFeeds`).map((f: any, j: number) => parseFeed(f, `${where}.rateFeeds[${j}]`)),
       forwardFeeds: listOf(entry.forwardFeeds, `${where}.forwardFeeds`).map((f: any, j: number): ForwardFeedSettings => ({
         ...parseFeed(f, `${where}.forwardFeeds[${j}]`),
         // LyraForwardFeed.settlementHeartbeat's initial value: 5 minutes.
@@ -244,6 +248,10 @@ export const deriveContracts = (config: ExposureConfig) => ({
   DeriveVolFeed: {
     abi: LyraVolFeedAbi,
     chain: contractChains(deriveDeployments(config).flatMap((d) => d.volFeeds.map((f) => ({ chain: d.chain, address: f.address, startBlock: d.startBlock })))),
+  },
+  DeriveRateFeed: {
+    abi: LyraRateFeedAbi,
+    chain: contractChains(deriveDeployments(config).flatMap((d) => d.rateFeeds.map((f) => ({ chain: d.chain, address: f.address, startBlock: d.startBlock })))),
   },
   DeriveForwardFeed: {
     abi: LyraForwardFeedAbi,

@@ -7,10 +7,11 @@ import { decodeState } from "./normalise";
 import { sviVol, type SviCurve } from "./svi";
 
 // What Derive's managers read from its Lyra feeds for each option, from the feeds' events at the
-// answered block: the implied vol (LyraVolFeed.getVol on the expiry's SVI curve) and the forward
-// (LyraForwardFeed.getForwardPricePortions, the settlement price once final). Where the contract's
-// read would revert (no feed configured, data missing, stale or unusable) the configured
-// defaultVolatility, or forward = spot, is used instead, flagged as assumed with the reason.
+// answered block: the implied vol (LyraVolFeed.getVol on the expiry's SVI curve), the forward
+// (LyraForwardFeed.getForwardPricePortions, the settlement price once final) and the rate
+// (LyraRateFeed.getInterestRate), with their confidences. Where the contract's read would revert (no
+// feed configured, data missing, stale or unusable) the configured defaultVolatility, forward =
+// spot, or rate 0 is used instead, flagged as assumed with the reason.
 
 export type OptionVolatility = {
   /** Null when no usable vol: the option (and a margin holding it) is not priced. */
@@ -18,6 +19,8 @@ export type OptionVolatility = {
   assumed: boolean;
   /** Why the vol is assumed or missing; null when the feed's vol is used. */
   warning: string | null;
+  /** The curve's confidence (1e18 when assumed): PMRM's IM confidence contingency reads it. */
+  confidence: bigint;
 };
 /** The vol for an option of `token` (lowercase) at `expiry` and `strike` (18 decimals). */
 export type VolatilityOf = (token: string, expiry: bigint, strike: bigint) => OptionVolatility;
@@ -31,17 +34,27 @@ export type ForwardQuote = {
   warning: string | null;
   /** The settlement price, once the feed's data for the expiry is final. */
   settlement: bigint | null;
+  confidence: bigint;
 };
 /** The forward of `token`'s (lowercase) `expiry`. */
 export type ForwardOf = (token: string, expiry: bigint) => ForwardQuote;
 
+/** ILyraRateFeed.getInterestRate for an expiry (18 decimals); rate 0, confidence 1, assumed where the feed gives none. */
+export type RateQuote = { rate: bigint; confidence: bigint; assumed: boolean; warning: string | null };
+export type RateOf = (token: string, expiry: bigint) => RateQuote;
+/** What the managers read from the Lyra feeds, per option. */
+export type DeriveFeeds = { volatility: VolatilityOf; forward: ForwardOf; rate: RateOf };
+
+const ONE = 10n ** 18n;
+
 /** LyraForwardFeed.SETTLEMENT_TWAP_DURATION. */
 const TWAP = 1_800n;
 
-type StoredCurve = SviCurve & { timestamp: bigint };
+type StoredCurve = SviCurve & { confidence: bigint; timestamp: bigint };
 
-type StoredForward = { fwdSpotDifference: bigint; timestamp: bigint; settlementStartAggregate: bigint; currentSpotAggregate: bigint };
-type FeedTable = typeof import("ponder:schema").deriveVolCurve | typeof import("ponder:schema").deriveForwardData;
+type StoredForward = { fwdSpotDifference: bigint; confidence: bigint; timestamp: bigint; settlementStartAggregate: bigint; currentSpotAggregate: bigint };
+type StoredRate = { rate: bigint; confidence: bigint; timestamp: bigint };
+type FeedTable = typeof import("ponder:schema").deriveVolCurve | typeof import("ponder:schema").deriveForwardData | typeof import("ponder:schema").deriveRateData;
 
 /** The latest stored row per option expiry among `rows` of one feed kind, at the context's block (shared across stress points). */
 async function latestPerExpiry<Row>(ctx: AssessContext, table: FeedTable, kind: string, feeds: Map<string, LyraFeedSettings>, rows: PositionRow[]) {
@@ -62,15 +75,34 @@ async function latestPerExpiry<Row>(ctx: AssessContext, table: FeedTable, kind: 
 
 const byUnderlying = <F extends LyraFeedSettings>(feeds: F[] | undefined) => new Map<string, F>((feeds ?? []).map((f) => [f.underlying.toLowerCase(), f]));
 
-/** The vol and the forward of every option among `rows` (one subaccount's) at the context's block and volatility shift. */
-export async function feedsOf(ctx: AssessContext, deployment: DeriveDeployment | undefined, rows: PositionRow[]): Promise<{ volatility: VolatilityOf; forward: ForwardOf }> {
+/** The vol, forward and rate of every option among `rows` (one subaccount's) at the context's block and volatility shift. */
+export async function feedsOf(ctx: AssessContext, deployment: DeriveDeployment | undefined, rows: PositionRow[]): Promise<DeriveFeeds> {
   const chainId = rows[0]?.chainId;
   const now = chainId === undefined ? 0n : ctx.blockByChain.get(chainId)!.timestamp;
   const volFeeds = byUnderlying(deployment?.volFeeds);
   const forwardFeeds = byUnderlying(deployment?.forwardFeeds);
   const curveOf = await latestPerExpiry<StoredCurve>(ctx, ctx.schema.deriveVolCurve, "vol", volFeeds, rows);
   const forwardDataOf = await latestPerExpiry<StoredForward>(ctx, ctx.schema.deriveForwardData, "forward", forwardFeeds, rows);
-  return { volatility: volatilityOf(ctx, deployment, volFeeds, curveOf, now), forward: forwardOf(forwardFeeds, forwardDataOf, now) };
+  const rateFeeds = byUnderlying(deployment?.rateFeeds);
+  const rateDataOf = await latestPerExpiry<StoredRate>(ctx, ctx.schema.deriveRateData, "rate", rateFeeds, rows);
+  return {
+    volatility: volatilityOf(ctx, deployment, volFeeds, curveOf, now),
+    forward: forwardOf(forwardFeeds, forwardDataOf, now),
+    rate: rateOf(rateFeeds, rateDataOf, now),
+  };
+}
+
+/** LyraRateFeed.getInterestRate: the expiry's last rate; missing or stale data reverts there (_checkNotStale), rate 0 here, flagged. */
+function rateOf(feeds: Map<string, LyraFeedSettings>, dataOf: (feed: LyraFeedSettings, expiry: bigint) => StoredRate | undefined, now: bigint): RateOf {
+  const zero = (warning: string | null): RateQuote => ({ rate: 0n, confidence: ONE, assumed: true, warning });
+  return (token, expiry) => {
+    const feed = feeds.get(token.toLowerCase());
+    if (!feed) return zero(null);
+    const d = dataOf(feed, expiry);
+    if (!d) return zero(`the rate feed has no rate for expiry ${expiry}: rate 0 assumed`);
+    if (now - d.timestamp > feed.heartbeatSeconds) return zero(`the rate feed's rate for expiry ${expiry} is stale (from ${d.timestamp}): rate 0 assumed`);
+    return { rate: d.rate, confidence: d.confidence, assumed: false, warning: null };
+  };
 }
 
 function volatilityOf(
@@ -83,13 +115,15 @@ function volatilityOf(
   const shift = ctx.volatilityShift ?? 0;
   const fallback = deployment?.defaultVolatility ?? null;
 
-  const shifted = (vol: number, assumed: boolean, warning: string | null): OptionVolatility => {
+  const shifted = (vol: number, assumed: boolean, warning: string | null, confidence = ONE): OptionVolatility => {
     const v = vol + shift;
-    return v > 0 ? { volatility: v, assumed, warning } : { volatility: null, assumed, warning: `shifted volatility ${v} is not positive: the option cannot be priced` };
+    return v > 0
+      ? { volatility: v, assumed, warning, confidence }
+      : { volatility: null, assumed, warning: `shifted volatility ${v} is not positive: the option cannot be priced`, confidence };
   };
   const assumedBecause = (why: string | null): OptionVolatility =>
     fallback === null
-      ? { volatility: null, assumed: true, warning: `${why ? `${why}; ` : ""}no volatility configured (defaultVolatility null): the option is not priced` }
+      ? { volatility: null, assumed: true, warning: `${why ? `${why}; ` : ""}no volatility configured (defaultVolatility null): the option is not priced`, confidence: ONE }
       : shifted(fallback, true, why);
 
   return (token, expiry, strike) => {
@@ -101,7 +135,7 @@ function volatilityOf(
     if (now - curve.timestamp > feed.heartbeatSeconds) return assumedBecause(`the vol feed's curve for expiry ${expiry} is stale (data from ${curve.timestamp}): defaultVolatility assumed`);
     const vol = sviVol(strike, curve);
     if (vol === null || vol === 0n) return assumedBecause(`the vol feed's curve for expiry ${expiry} gives no vol at this strike (SVI.getVol reverts or is zero): defaultVolatility assumed`);
-    return shifted(Number(vol) / 1e18, false, null);
+    return shifted(Number(vol) / 1e18, false, null, curve.confidence);
   };
 }
 
@@ -111,7 +145,7 @@ function volatilityOf(
  * data (timestamp = expiry) is the settlement price alone.
  */
 export function forwardOf(feeds: Map<string, ForwardFeedSettings>, dataOf: (feed: LyraFeedSettings, expiry: bigint) => StoredForward | undefined, now: bigint): ForwardOf {
-  const spotForward = (warning: string | null): ForwardQuote => ({ at: (spot) => ({ fixed: 0n, variable: spot }), assumed: true, warning, settlement: null });
+  const spotForward = (warning: string | null): ForwardQuote => ({ at: (spot) => ({ fixed: 0n, variable: spot }), assumed: true, warning, settlement: null, confidence: ONE });
   return (token, expiry) => {
     const feed = feeds.get(token.toLowerCase());
     if (!feed) return spotForward(null);
@@ -122,7 +156,7 @@ export function forwardOf(feeds: Map<string, ForwardFeedSettings>, dataOf: (feed
     const twapSoFar = d.currentSpotAggregate >= d.settlementStartAggregate ? (d.currentSpotAggregate - d.settlementStartAggregate) / TWAP : null;
     if (d.timestamp === expiry) {
       if (twapSoFar === null) return spotForward(`the forward feed's settlement data for expiry ${expiry} is invalid: forward = spot assumed`);
-      return { at: () => ({ fixed: twapSoFar, variable: 0n }), assumed: false, warning: null, settlement: twapSoFar };
+      return { at: () => ({ fixed: twapSoFar, variable: 0n }), assumed: false, warning: null, settlement: twapSoFar, confidence: d.confidence };
     }
     if (now - d.timestamp > feed.heartbeatSeconds) return spotForward(`the forward feed's data for expiry ${expiry} is stale (from ${d.timestamp}): forward = spot assumed`);
     if (now > twapStart && (d.timestamp > twapStart ? d.timestamp : twapStart) + feed.settlementHeartbeatSeconds < now) {
@@ -130,7 +164,7 @@ export function forwardOf(feeds: Map<string, ForwardFeedSettings>, dataOf: (feed
     }
     const variableAt = (spot: bigint) => spot + d.fwdSpotDifference;
     if (expiry - d.timestamp >= TWAP) {
-      return { at: (spot) => (variableAt(spot) < 0n ? null : { fixed: 0n, variable: variableAt(spot) }), assumed: false, warning: null, settlement: null };
+      return { at: (spot) => (variableAt(spot) < 0n ? null : { fixed: 0n, variable: variableAt(spot) }), assumed: false, warning: null, settlement: null, confidence: d.confidence };
     }
     if (twapSoFar === null) return spotForward(`the forward feed's settlement data for expiry ${expiry} is invalid: forward = spot assumed`);
     return {
@@ -138,6 +172,7 @@ export function forwardOf(feeds: Map<string, ForwardFeedSettings>, dataOf: (feed
       assumed: false,
       warning: null,
       settlement: null,
+      confidence: d.confidence,
     };
   };
 }

@@ -1,6 +1,6 @@
 import { and, eq, like } from "ponder";
 import { ponder } from "ponder:registry";
-import { deriveForwardData, deriveSubaccount, deriveVolCurve, position, positionEvent } from "ponder:schema";
+import { deriveForwardData, deriveRateData, deriveSubaccount, deriveVolCurve, position, positionEvent } from "ponder:schema";
 import { zeroAddress, type Address, type Hex } from "viem";
 import { DeriveSubAccountsAbi } from "../../../abis/DeriveSubAccounts";
 import { loadExposureConfig } from "../../config/exposure-config";
@@ -168,6 +168,16 @@ ponder.on("DeriveForwardFeed:ForwardDataUpdated", async ({ event, context }) => 
   const data = { fwdSpotDifference: f.fwdSpotDifference, confidence: f.confidence, timestamp: f.timestamp, ...s };
   await context.db
     .insert(deriveForwardData)
+    .values({ id: `${context.chain.id}:${event.log.address.toLowerCase()}:${expiry}:${event.block.number}`, chainId: context.chain.id, feed: event.log.address, expiry, blockNumber: event.block.number, ...data })
+    .onConflictDoUpdate(data);
+});
+
+// Each expiry's interest rate as the rate feed last accepted it.
+ponder.on("DeriveRateFeed:RateUpdated", async ({ event, context }) => {
+  const { expiry, rate, confidence, timestamp } = event.args;
+  const data = { rate, confidence, timestamp };
+  await context.db
+    .insert(deriveRateData)
     .values({ id: `${context.chain.id}:${event.log.address.toLowerCase()}:${expiry}:${event.block.number}`, chainId: context.chain.id, feed: event.log.address, expiry, blockNumber: event.block.number, ...data })
     .onConflictDoUpdate(data);
 });

@@ -55,3 +55,19 @@ export const deriveForwardData = onchainTable(
   }),
   (table) => ({ lookup: index().on(table.chainId, table.feed, table.expiry, table.blockNumber) }),
 );
+
+/** Each expiry's interest rate from a LyraRateFeed's RateUpdated, one row per feed, expiry and block: id chainId:feed:expiry:block. */
+export const deriveRateData = onchainTable(
+  "derive_rate_data",
+  (t) => ({
+    id: t.text().primaryKey(),
+    chainId: t.integer().notNull(),
+    feed: t.hex().notNull(),
+    expiry: t.bigint().notNull(),
+    blockNumber: t.bigint().notNull(),
+    rate: t.bigint().notNull(),
+    confidence: t.bigint().notNull(),
+    timestamp: t.bigint().notNull(),
+  }),
+  (table) => ({ lookup: index().on(table.chainId, table.feed, table.expiry, table.blockNumber) }),
+);

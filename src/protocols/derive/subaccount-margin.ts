@@ -6,7 +6,7 @@ import { moveBoundaries, priceBoundaries, type Boundaries } from "./liquidation-
 import type { DeriveState } from "./normalise";
 import { black76Prices, portfolioMargin, PmrmRevert, type PmrmExpiry, type PmrmPortfolio } from "./portfolio-margin";
 import { mulD, standardMargin, WAD, type ExpiryHolding, type MarketHolding, type StandardPortfolio } from "./standard-margin";
-import type { ForwardOf, ForwardQuote, OptionVolatility, VolatilityOf } from "./feeds";
+import type { ForwardOf, ForwardQuote, OptionVolatility, RateOf, RateQuote, VolatilityOf } from "./feeds";
 
 // One subaccount's margin from its indexed balances, under the manager BalanceAdjusted names: the
 // StandardManager's portfolio as SRMPortfolioViewer.arrangeSRMPortfolio arranges it, or a portfolio
@@ -29,6 +29,8 @@ export type MarginInputs = {
   volatility: number | null | VolatilityOf;
   /** Each expiry's forward (the forward feed's, or spot, assumed); absent: forward = spot for every expiry. */
   forward?: ForwardOf;
+  /** Each expiry's interest rate (portfolio margin only); absent: 0 for every expiry. */
+  rate?: RateOf;
 };
 
 export type SubaccountMargin =
@@ -112,7 +114,7 @@ export function subaccountMargin(inputs: MarginInputs): SubaccountMargin {
 
 /** Each live option's vol, through one function whether the inputs give one vol or a vol per option. */
 function volatilities({ volatility, holdings, timestamp }: MarginInputs): Map<Holding, OptionVolatility> {
-  const of: VolatilityOf = typeof volatility === "function" ? volatility : () => ({ volatility, assumed: true, warning: null });
+  const of: VolatilityOf = typeof volatility === "function" ? volatility : () => ({ volatility, assumed: true, warning: null, confidence: WAD });
   const out = new Map<Holding, OptionVolatility>();
   for (const h of holdings) {
     if (h.state.kind !== "option") continue;
@@ -124,7 +126,7 @@ function volatilities({ volatility, holdings, timestamp }: MarginInputs): Map<Ho
 
 /** Each option holding's forward quote (by its expiry). */
 function forwards({ forward, holdings }: MarginInputs): Map<Holding, ForwardQuote> {
-  const of: ForwardOf = forward ?? (() => ({ at: (spot) => ({ fixed: 0n, variable: spot }), assumed: true, warning: null, settlement: null }));
+  const of: ForwardOf = forward ?? (() => ({ at: (spot) => ({ fixed: 0n, variable: spot }), assumed: true, warning: null, settlement: null, confidence: WAD }));
   return new Map(holdings.filter((h) => h.state.kind === "option").map((h) => [h, of(lower(h.token), optionFromSubId(h.state.subId).expiry)]));
 }
 
@@ -153,6 +155,15 @@ function feedAssumptions(holdings: Holding[], vols: Map<Holding, OptionVolatilit
 /** PerpAsset.getUnsettledAndUnrealizedCash: (perpPrice - lastMarkPrice) x size + pnl + funding (perp price = index). */
 const perpUnsettledCash = (state: Holding["state"], perpPrice: bigint) =>
   mulD(perpPrice - state.perp!.lastMarkPrice, state.balance) + state.perp!.pnl + state.perp!.funding;
+
+/** What PMRM's discounting assumed of the rates. */
+function rateAssumptions(quotes: RateQuote[]): string[] {
+  const out: string[] = [];
+  if (quotes.some((q) => q.assumed)) out.push("rate 0 (assumed) where the rate feed gives none");
+  if (quotes.some((q) => !q.assumed)) out.push("rates from the rate feed");
+  for (const warning of new Set(quotes.map((q) => q.warning).filter((w) => w !== null))) out.push(warning);
+  return out;
+}
 
 /** Checks shared by both managers: readable perps, and a volatility for every live option held. */
 function unusableInputs(holdings: Holding[], vols: Map<Holding, OptionVolatility>): string | null {
@@ -237,6 +248,13 @@ function portfolioRule(inputs: MarginInputs, pm: PortfolioManagerSettings): Marg
   }
   const vols = volatilities(inputs);
   const fwds = forwards(inputs);
+  const rates = new Map<Holding, RateQuote>();
+  const rateOf = (h: Holding) => {
+    const quote = rates.get(h) ?? (inputs.rate ?? (() => ({ rate: 0n, confidence: WAD, assumed: true, warning: null })))(lower(h.token), optionFromSubId(h.state.subId).expiry);
+    rates.set(h, quote);
+    return quote;
+  };
+  for (const h of holdings) if (h.state.kind === "option") rateOf(h);
   const unusable = unusableInputs(holdings, vols);
   if (unusable) return { reason: unusable };
   const underlyings = [...new Set([underlying, ...holdings.filter((h) => h.state.kind === "base").map((h) => lower(h.token))])];
@@ -250,19 +268,23 @@ function portfolioRule(inputs: MarginInputs, pm: PortfolioManagerSettings): Marg
       const { state, token } = h;
       if (state.kind === "option") {
         const { expiry, strike, isCall } = optionFromSubId(state.subId);
-        const portions = fwds.get(h)!.at(spot);
+        const forward = fwds.get(h)!;
+        const portions = forward.at(spot);
         if (portions === null) return null;
+        // PMRM_2._initialiseExpiries: the expiry's confidence is the lower of the forward's and the rate's.
+        const { rate, confidence: rateConfidence } = rateOf(h);
         const e = expiries.get(expiry) ?? {
           secToExpiry: expiry > timestamp ? expiry - timestamp : 0n,
           forwardFixedPortion: portions.fixed,
           forwardVariablePortion: portions.variable,
-          rate: 0n,
-          minConfidence: WAD,
+          rate,
+          minConfidence: forward.confidence < rateConfidence ? forward.confidence : rateConfidence,
           options: [],
         };
-        // The vol feed's vol for this strike (LyraVolFeed.getVol), as PMRM_2._arrangeAssets reads it; an expired option's is unused.
-        const vol = vols.get(h)?.volatility ?? 0;
-        e.options.push({ strike, isCall, amount: state.balance, vol: BigInt(Math.round(vol * 1e18)) });
+        // The vol feed's vol for this strike (LyraVolFeed.getVol) and its confidence, as PMRM_2._arrangeAssets reads them; an expired option's vol is unused.
+        const quote = vols.get(h);
+        if (quote && quote.confidence < e.minConfidence) e.minConfidence = quote.confidence;
+        e.options.push({ strike, isCall, amount: state.balance, vol: BigInt(Math.round((quote?.volatility ?? 0) * 1e18)) });
         expiries.set(expiry, e);
       } else if (state.kind === "cash") portfolio.cash += state.balance;
       else if (state.kind === "perp") {
@@ -279,7 +301,8 @@ function portfolioRule(inputs: MarginInputs, pm: PortfolioManagerSettings): Marg
   };
   const assumptions = [
     ...feedAssumptions(holdings, vols, fwds),
-    "portfolio margin with the default PMRMLib_2 parameters configured (a per-account lib override is not followed); rate feed taken as 0; oracle confidences taken as 1",
+    "portfolio margin with the default PMRMLib_2 parameters configured (a per-account lib override is not followed); the spot and perp feeds' confidences taken as 1",
+    ...rateAssumptions([...rates.values()]),
   ];
   return {
     underlyings,
