@@ -1,9 +1,9 @@
-import { formatUnits, parseUnits, type Address } from "viem";
+import { createTestClient, formatUnits, http, parseUnits, type Address } from "viem";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DeriveSubAccountsAbi } from "../../abis/DeriveSubAccounts";
 import { LyraVolFeedAbi } from "../../abis/LyraVolFeed";
 import { startAnvil, type AnvilHandle } from "../chain/anvil";
-import { anvilAccount, chainClients, send } from "../chain/clients";
+import { anvilAccount, chainClients, fixtureChain, send } from "../chain/clients";
 import { deployFixtures, setPrice, type Deployment } from "../chain/deploy";
 import { DERIVE_PMRM_PARAMS, deployDeriveFixture, deployDerivePortfolioManager, deployLyraForwardFeed, deployLyraVolFeed, fromSubId, type DeriveDeployment, type DerivePortfolioManagerDeployment } from "../chain/derive-deploy";
 import { DeriveKeeper, simulateDerive, type DeriveSimulationSummary } from "../chain/derive-simulate";
@@ -128,6 +128,16 @@ describe.each(DATABASES)("Derive options end to end on %s", (database) => {
     await k.tradeOption(c, pmLongId, "ETH", expired, ((spot * 9n) / 10n / WAD) * WAD, false, WAD, 0n);
     await k.deposit(pmShortId, 1_500n * WAD);
     await k.tradePerp(c, pmShortId, "ETH", 2n * WAD);
+
+    // Six hours of ETH perp funding at 0.05%/h, then none: every perp holder has funding accrued since
+    // its last application (PerpAsset._getUnrealizedFunding), which both managers count, and which no
+    // longer grows while the tests read it.
+    const setFundingRate = (rate: bigint) => send(d.rpcUrl, anvilAccount(0), { address: x.perps.ETH, abi: k.abis.perp, functionName: "setFundingRate", args: [rate] });
+    await setFundingRate(WAD / 2_000n);
+    const testClient = createTestClient({ mode: "anvil", chain: fixtureChain(d.rpcUrl), transport: http(d.rpcUrl) });
+    await testClient.increaseTime({ seconds: 6 * 3_600 });
+    await testClient.mine({ blocks: 1 });
+    await setFundingRate(0n);
 
     const forwardFeed = await deployLyraForwardFeed(d);
     settlementPrice = ((spot * 88n) / 100n / WAD) * WAD; // the 0.9 x spot puts settle 2% in the money
@@ -345,6 +355,9 @@ describe.each(DATABASES)("Derive options end to end on %s", (database) => {
 
   it("gives each margined subaccount the fixture manager's getMargin, maintenance and initial, to the wei", async () => {
     for (const [owner, id] of [[margined, marginedId], [shortDesk, shortId]] as const) {
+      // Funding accrued since the account's last application is part of both figures (long pays, short receives).
+      const unrealized = (await chainClients(d.rpcUrl).publicClient.readContract({ address: x.perps.ETH, abi: k.abis.perp, functionName: "unrealizedFunding", args: [id] })) as bigint;
+      expect(owner === margined ? unrealized < 0n : unrealized > 0n).toBe(true);
       const w = await margin(owner);
       const account = w.accounts.find((a: any) => a.subaccountId === id.toString());
       expect(usd(account.maintenanceMarginUsd)).toBe((await k.margin(id, false)) * 10n ** 12n);

@@ -142,7 +142,7 @@ describe("protocols.derive[].portfolioManagers and a PMRM subaccount", () => {
   const pmState = (s: Partial<DeriveState>) => state({ manager: PMRM, ...s });
   const inputs = { manager: d.standardManager, portfolioManagers: d.portfolioManagers, spots: new Map([[WETH, w("2000")]]), stablePrice: undefined, timestamp: NOW, volatility: 0.6 };
   const perp = (balance: bigint, lastMarkPrice: bigint): Holding => ({
-    state: pmState({ kind: "perp", asset: "0x0000000000000000000000000000000000000a05", balance, perp: { lastMarkPrice, funding: 0n, pnl: 0n, lastFundingPaid: NOW } }),
+    state: pmState({ kind: "perp", asset: "0x0000000000000000000000000000000000000a05", balance, perp: { lastMarkPrice, funding: 0n, pnl: 0n, lastFundingPaid: NOW, lastAggregatedFunding: 0n } }),
     token: WETH,
   });
   const cash = (balance: bigint): Holding => ({ state: pmState({ kind: "cash", balance }), token: USDC });
@@ -242,5 +242,19 @@ describe("a PMRM subaccount's feeds: rate, forward and vol confidences reach the
     const confident = { ...portfolio, expiries: [{ ...portfolio.expiries[0]!, minConfidence: w("1") }] };
     expect(portfolioMargin(confident, lib, scenarios, true).margin - r.initial).toBe(w("1500"));
     expect(r.assumptions.join(" ")).toContain("rates from the rate feed");
+  });
+});
+
+describe("perpUnsettledCash (PerpAsset.getUnsettledAndUnrealizedCash)", () => {
+  it("adds the funding accrued since the account's last application, at the perp's last hourly rate", async () => {
+    const { perpUnsettledCash } = await import("../../src/protocols/derive/subaccount-margin");
+    const perp = state({ kind: "perp", balance: w("2"), perp: { lastMarkPrice: w("1990"), funding: w("-0.25"), pnl: w("3"), lastFundingPaid: NOW - 7_200n, lastAggregatedFunding: w("5") } });
+    const index = { aggregatedFunding: w("5.3"), fundingRate: w("0.0001"), lastFundingPaidAt: NOW - 7_200n };
+    // _getUnrealizedFunding: latest = 5.3 + (0.0001 x 7200 / 3600) x 2000 = 5.7; funding = -2 x (5.7 - 5) = -1.4.
+    // _getUnrealizedPnl: (2000 - 1990) x 2 = 20; plus pnl 3 and funding -0.25 not yet settled.
+    expect(perpUnsettledCash(perp, w("2000"), index, NOW)).toBe(w("-1.4") + w("20") + w("3") - w("0.25"));
+    // No funding index seen, or the account's last one unknown: nothing accrued.
+    expect(perpUnsettledCash(perp, w("2000"), undefined, NOW)).toBe(w("20") + w("3") - w("0.25"));
+    expect(perpUnsettledCash({ ...perp, perp: { ...perp.perp!, lastAggregatedFunding: null } }, w("2000"), index, NOW)).toBe(w("22.75"));
   });
 });

@@ -34,7 +34,7 @@ describe("protocol registry", () => {
     });
     const contracts = protocolContracts(config);
     // Aave's tokens are followed too: the configurator's ReserveInitialized names each reserve's three;
-    // Derive's Lyra vol, forward and rate feeds beside its SubAccounts.
+    // Derive's perps (funding) and Lyra vol, forward and rate feeds beside its SubAccounts.
     expect(Object.keys(contracts).sort()).toEqual([
       "AaveV3AToken",
       "AaveV3Pool",
@@ -42,6 +42,7 @@ describe("protocol registry", () => {
       "AaveV3StableDebtToken",
       "AaveV3VariableDebtToken",
       "DeriveForwardFeed",
+      "DerivePerpAsset",
       "DeriveRateFeed",
       "DeriveSubAccounts",
       "DeriveVolFeed",

@@ -8,8 +8,8 @@ import { deriveAssetDirectory, type DeriveDeployment } from "./contracts";
 import { optionFromSubId } from "./encoding";
 import { blackScholes, intrinsicValue, SECONDS_PER_YEAR } from "./greeks";
 import { decodeState, DERIVE, subaccountPositionPrefix, type DeriveState } from "./normalise";
-import { mulD, WAD } from "./standard-margin";
-import { subaccountMargin, type SubaccountMargin } from "./subaccount-margin";
+import { WAD } from "./standard-margin";
+import { perpUnsettledCash, subaccountMargin, type SubaccountMargin } from "./subaccount-margin";
 import { feedsOf, type DeriveFeeds } from "./feeds";
 
 const BALANCE_ONE = 10n ** 18n;
@@ -136,8 +136,7 @@ function valuePosition(ctx: AssessContext, row: PositionRow, feeds: DeriveFeeds)
       if (s.perp === null) warnings.push("perp position detail (PerpAsset.positions) not read: unsettled PnL and equity unknown");
       return { ...base, equityUsd: null };
     }
-    // PerpAsset.getUnsettledAndUnrealizedCash at the index: (price - lastMarkPrice) x size + pnl + funding.
-    const unsettled = (mulD(price / TO_USD - s.perp.lastMarkPrice, s.balance) + s.perp.pnl + s.perp.funding) * TO_USD;
+    const unsettled = perpUnsettledCash(s, price / TO_USD, feeds.funding(s.asset), block.timestamp) * TO_USD;
     return { ...base, unrealizedPnlUsd: unsettled, equityUsd: unsettled };
   }
 

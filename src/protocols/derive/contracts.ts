@@ -1,5 +1,6 @@
 import { parseAbi, parseUnits, type Address } from "viem";
 import { DeriveSubAccountsAbi } from "../../../abis/DeriveSubAccounts";
+import { DerivePerpAssetAbi } from "../../../abis/DerivePerpAsset";
 import { LyraForwardFeedAbi } from "../../../abis/LyraForwardFeed";
 import { LyraRateFeedAbi } from "../../../abis/LyraRateFeed";
 import { LyraVolFeedAbi } from "../../../abis/LyraVolFeed";
@@ -248,6 +249,13 @@ export const deriveContracts = (config: ExposureConfig) => ({
   DeriveVolFeed: {
     abi: LyraVolFeedAbi,
     chain: contractChains(deriveDeployments(config).flatMap((d) => d.volFeeds.map((f) => ({ chain: d.chain, address: f.address, startBlock: d.startBlock })))),
+  },
+  // Each perp's funding index: funding accrued since an account's last application counts in its margin.
+  DerivePerpAsset: {
+    abi: DerivePerpAssetAbi,
+    chain: contractChains(
+      deriveDeployments(config).flatMap((d) => d.assets.filter((a) => a.kind === "perp").map((a) => ({ chain: d.chain, address: a.address, startBlock: d.startBlock }))),
+    ),
   },
   DeriveRateFeed: {
     abi: LyraRateFeedAbi,

@@ -42,8 +42,12 @@ export type ForwardOf = (token: string, expiry: bigint) => ForwardQuote;
 /** ILyraRateFeed.getInterestRate for an expiry (18 decimals); rate 0, confidence 1, assumed where the feed gives none. */
 export type RateQuote = { rate: bigint; confidence: bigint; assumed: boolean; warning: string | null };
 export type RateOf = (token: string, expiry: bigint) => RateQuote;
-/** What the managers read from the Lyra feeds, per option. */
-export type DeriveFeeds = { volatility: VolatilityOf; forward: ForwardOf; rate: RateOf };
+/** A perp's funding index as PerpAsset._updateFunding last left it (AggregatedFundingUpdated). */
+export type FundingIndex = { aggregatedFunding: bigint; fundingRate: bigint; lastFundingPaidAt: bigint };
+/** The funding index of a perp asset (lowercase address); undefined before any update was seen. */
+export type FundingOf = (perp: string) => FundingIndex | undefined;
+/** What the managers read from the Lyra feeds, per option, and the perps' funding indexes. */
+export type DeriveFeeds = { volatility: VolatilityOf; forward: ForwardOf; rate: RateOf; funding: FundingOf };
 
 const ONE = 10n ** 18n;
 
@@ -85,10 +89,22 @@ export async function feedsOf(ctx: AssessContext, deployment: DeriveDeployment |
   const forwardDataOf = await latestPerExpiry<StoredForward>(ctx, ctx.schema.deriveForwardData, "forward", forwardFeeds, rows);
   const rateFeeds = byUnderlying(deployment?.rateFeeds);
   const rateDataOf = await latestPerExpiry<StoredRate>(ctx, ctx.schema.deriveRateData, "rate", rateFeeds, rows);
+  const funding = new Map<string, FundingIndex | undefined>();
+  for (const row of rows) {
+    const s = decodeState(row);
+    if (s.kind !== "perp" || funding.has(s.asset.toLowerCase())) continue;
+    const block = ctx.blockByChain.get(row.chainId)!.number;
+    const F = ctx.schema.derivePerpFunding;
+    const found = await ctx.lookups(`derive:funding:${row.chainId}:${block}:${s.asset.toLowerCase()}`, () =>
+      latestAtOrBefore<FundingIndex>(ctx.db, F, [eq(F.chainId, row.chainId), eq(F.perp, s.asset as `0x${string}`)], block),
+    );
+    funding.set(s.asset.toLowerCase(), found);
+  }
   return {
     volatility: volatilityOf(ctx, deployment, volFeeds, curveOf, now),
     forward: forwardOf(forwardFeeds, forwardDataOf, now),
     rate: rateOf(rateFeeds, rateDataOf, now),
+    funding: (perp) => funding.get(perp.toLowerCase()),
   };
 }
 

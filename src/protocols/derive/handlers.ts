@@ -1,6 +1,6 @@
 import { and, eq, like } from "ponder";
 import { ponder } from "ponder:registry";
-import { deriveForwardData, deriveRateData, deriveSubaccount, deriveVolCurve, position, positionEvent } from "ponder:schema";
+import { deriveForwardData, derivePerpFunding, deriveRateData, deriveSubaccount, deriveVolCurve, position, positionEvent } from "ponder:schema";
 import { zeroAddress, type Address, type Hex } from "viem";
 import { DeriveSubAccountsAbi } from "../../../abis/DeriveSubAccounts";
 import { loadExposureConfig } from "../../config/exposure-config";
@@ -48,14 +48,14 @@ async function ownerOf(context: Ctx, event: Evt, accountId: bigint): Promise<Add
  */
 async function perpDetail(context: Ctx, perp: Address, accountId: bigint, blockNumber: bigint): Promise<PerpDetail | null> {
   try {
-    const [lastMarkPrice, funding, pnl, , lastFundingPaid] = (await context.client.readContract({
+    const [lastMarkPrice, funding, pnl, lastAggregatedFunding, lastFundingPaid] = (await context.client.readContract({
       abi: DerivePerpPositionsAbi,
       address: perp,
       functionName: "positions",
       args: [accountId],
       blockNumber,
     })) as readonly [bigint, bigint, bigint, bigint, bigint];
-    return { lastMarkPrice, funding, pnl, lastFundingPaid };
+    return { lastMarkPrice, funding, pnl, lastFundingPaid, lastAggregatedFunding };
   } catch {
     return null;
   }
@@ -179,5 +179,15 @@ ponder.on("DeriveRateFeed:RateUpdated", async ({ event, context }) => {
   await context.db
     .insert(deriveRateData)
     .values({ id: `${context.chain.id}:${event.log.address.toLowerCase()}:${expiry}:${event.block.number}`, chainId: context.chain.id, feed: event.log.address, expiry, blockNumber: event.block.number, ...data })
+    .onConflictDoUpdate(data);
+});
+
+// A perp's funding index as _updateFunding last left it.
+ponder.on("DerivePerpAsset:AggregatedFundingUpdated", async ({ event, context }) => {
+  const { aggregatedFundingRate, fundingRate, lastFundingPaidAt } = event.args;
+  const data = { aggregatedFunding: aggregatedFundingRate, fundingRate, lastFundingPaidAt };
+  await context.db
+    .insert(derivePerpFunding)
+    .values({ id: `${context.chain.id}:${event.log.address.toLowerCase()}:${event.block.number}`, chainId: context.chain.id, perp: event.log.address, blockNumber: event.block.number, ...data })
     .onConflictDoUpdate(data);
 });

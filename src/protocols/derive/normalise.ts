@@ -15,7 +15,14 @@ export const subaccountPositionPrefix = (chainId: number, subAccounts: string, a
   `${chainId}:${DERIVE}:${subAccounts.toLowerCase()}:${accountId}:`;
 
 /** PerpAsset.positions(accountId) as read at the block (PnL and funding not yet settled into cash). */
-export type PerpDetail = { lastMarkPrice: bigint; funding: bigint; pnl: bigint; lastFundingPaid: bigint };
+export type PerpDetail = {
+  lastMarkPrice: bigint;
+  funding: bigint;
+  pnl: bigint;
+  lastFundingPaid: bigint;
+  /** The perp's aggregated funding when funding was last applied to the account; null when indexed before it was kept. */
+  lastAggregatedFunding: bigint | null;
+};
 
 export type DeriveState = {
   kind: DeriveAssetKind;
@@ -39,6 +46,7 @@ export const encodeState = (s: DeriveState): Record<string, string> => ({
   balance: s.balance.toString(),
   manager: s.manager,
   ...(s.perp ? Object.fromEntries(PERP_FIELDS.map((k) => [k, s.perp![k].toString()])) : {}),
+  ...(s.perp?.lastAggregatedFunding != null ? { lastAggregatedFunding: s.perp.lastAggregatedFunding.toString() } : {}),
 });
 
 export const decodeState = (row: PositionRow): DeriveState => {
@@ -50,6 +58,12 @@ export const decodeState = (row: PositionRow): DeriveState => {
     subId: BigInt(st.subId ?? "0"),
     balance: BigInt(st.balance ?? "0"),
     manager: st.manager ?? "",
-    perp: st.lastMarkPrice === undefined ? null : (Object.fromEntries(PERP_FIELDS.map((k) => [k, BigInt(st[k] ?? "0")])) as PerpDetail),
+    perp:
+      st.lastMarkPrice === undefined
+        ? null
+        : ({
+            ...Object.fromEntries(PERP_FIELDS.map((k) => [k, BigInt(st[k] ?? "0")])),
+            lastAggregatedFunding: st.lastAggregatedFunding === undefined ? null : BigInt(st.lastAggregatedFunding),
+          } as PerpDetail),
   };
 };

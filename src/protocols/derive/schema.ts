@@ -71,3 +71,18 @@ export const deriveRateData = onchainTable(
   }),
   (table) => ({ lookup: index().on(table.chainId, table.feed, table.expiry, table.blockNumber) }),
 );
+
+/** A perp asset's funding index after each AggregatedFundingUpdated, one row per perp and block: id chainId:perp:block. */
+export const derivePerpFunding = onchainTable(
+  "derive_perp_funding",
+  (t) => ({
+    id: t.text().primaryKey(),
+    chainId: t.integer().notNull(),
+    perp: t.hex().notNull(),
+    blockNumber: t.bigint().notNull(),
+    aggregatedFunding: t.bigint().notNull(),
+    fundingRate: t.bigint().notNull(),
+    lastFundingPaidAt: t.bigint().notNull(),
+  }),
+  (table) => ({ lookup: index().on(table.chainId, table.perp, table.blockNumber) }),
+);

@@ -6,7 +6,7 @@ import { moveBoundaries, priceBoundaries, type Boundaries } from "./liquidation-
 import type { DeriveState } from "./normalise";
 import { black76Prices, portfolioMargin, PmrmRevert, type PmrmExpiry, type PmrmPortfolio } from "./portfolio-margin";
 import { mulD, standardMargin, WAD, type ExpiryHolding, type MarketHolding, type StandardPortfolio } from "./standard-margin";
-import type { ForwardOf, ForwardQuote, OptionVolatility, RateOf, RateQuote, VolatilityOf } from "./feeds";
+import type { ForwardOf, ForwardQuote, FundingOf, OptionVolatility, RateOf, RateQuote, VolatilityOf } from "./feeds";
 
 // One subaccount's margin from its indexed balances, under the manager BalanceAdjusted names: the
 // StandardManager's portfolio as SRMPortfolioViewer.arrangeSRMPortfolio arranges it, or a portfolio
@@ -31,6 +31,8 @@ export type MarginInputs = {
   forward?: ForwardOf;
   /** Each expiry's interest rate (portfolio margin only); absent: 0 for every expiry. */
   rate?: RateOf;
+  /** Each perp's funding index; absent or unknown: no funding accrued since the account's last application. */
+  funding?: FundingOf;
 };
 
 export type SubaccountMargin =
@@ -148,13 +150,25 @@ function feedAssumptions(holdings: Holding[], vols: Map<Holding, OptionVolatilit
     assumptions.push(`live options marked by Black76 at ${sources.join(" and ")}`);
     for (const warning of new Set(quotes.map((q) => q.warning).filter((w) => w !== null))) assumptions.push(warning);
   }
-  if (kinds.has("perp")) assumptions.push("perp price taken as the index; funding since the perp's last update is not followed");
+  if (kinds.has("perp")) assumptions.push("perp price taken as the index; funding accrues at the perp's last hourly rate (its impact-price feeds are not indexed)");
   return assumptions;
 }
 
-/** PerpAsset.getUnsettledAndUnrealizedCash: (perpPrice - lastMarkPrice) x size + pnl + funding (perp price = index). */
-const perpUnsettledCash = (state: Holding["state"], perpPrice: bigint) =>
-  mulD(perpPrice - state.perp!.lastMarkPrice, state.balance) + state.perp!.pnl + state.perp!.funding;
+/**
+ * PerpAsset.getUnsettledAndUnrealizedCash: funding since the account's last application
+ * (_getUnrealizedFunding: the index accrued to now at the last hourly rate, x -size) + (perpPrice -
+ * lastMarkPrice) x size + pnl + funding, the perp price taken as the index. Unaccrued (0) where the
+ * perp's funding index or the account's last one is unknown.
+ */
+export function perpUnsettledCash(state: Holding["state"], perpPrice: bigint, index: ReturnType<FundingOf>, now: bigint): bigint {
+  const p = state.perp!;
+  let unrealizedFunding = 0n;
+  if (index && p.lastAggregatedFunding !== null) {
+    const latest = index.aggregatedFunding + mulD((index.fundingRate * (now - index.lastFundingPaidAt)) / 3_600n, perpPrice);
+    unrealizedFunding = -mulD(state.balance, latest - p.lastAggregatedFunding);
+  }
+  return unrealizedFunding + mulD(perpPrice - p.lastMarkPrice, state.balance) + p.pnl + p.funding;
+}
 
 /** What PMRM's discounting assumed of the rates. */
 function rateAssumptions(quotes: RateQuote[]): string[] {
@@ -211,7 +225,7 @@ function standardRule(inputs: MarginInputs): MarginRule | { reason: string } {
           e.options.push({ strike, isCall, balance: state.balance, mark });
           expiries.set(expiry, e);
         } else if (state.kind === "perp") {
-          perp = { position: state.balance, perpPrice: spot, unsettledCash: perpUnsettledCash(state, spot) };
+          perp = { position: state.balance, perpPrice: spot, unsettledCash: perpUnsettledCash(state, spot, inputs.funding?.(state.asset), timestamp) };
         } else if (state.kind === "base") {
           basePosition += state.balance;
         }
@@ -290,7 +304,7 @@ function portfolioRule(inputs: MarginInputs, pm: PortfolioManagerSettings): Marg
       else if (state.kind === "perp") {
         portfolio.perpPosition = state.balance;
         portfolio.perpPrice = spot;
-        portfolio.perpValue = perpUnsettledCash(state, spot);
+        portfolio.perpValue = perpUnsettledCash(state, spot, inputs.funding?.(state.asset), timestamp);
       } else {
         const value = (state.balance * spots.get(lower(token))!) / stablePrice;
         portfolio.collaterals.push({ value, minConfidence: WAD, params: pm.collaterals.get(lower(state.asset))! });

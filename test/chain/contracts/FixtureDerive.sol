@@ -199,7 +199,10 @@ function feedPrice18(address feed, uint8 feedDecimals) view returns (uint256) {
 }
 
 /// A Derive perp asset: balances live in SubAccounts; per account the price at which its PnL was last
-/// realised (PerpAsset.PositionDetail). The perp's price is the index feed; funding stays zero.
+/// realised (PerpAsset.PositionDetail). The perp's price is the index feed. Funding follows PerpAsset:
+/// the owner sets the hourly rate (PerpAsset derives it from impact prices), aggregatedFunding accrues
+/// rate x elapsed / 1h x index (_updateFunding, emitting AggregatedFundingUpdated), and an account's
+/// share is -size x (aggregated - its lastAggregatedFunding) (_getFunding).
 contract FixtureDerivePerpAsset {
     struct PositionDetail {
         uint256 lastMarkPrice;
@@ -214,12 +217,47 @@ contract FixtureDerivePerpAsset {
     address public immutable feed;
     uint8 public immutable feedDecimals;
     mapping(uint256 => PositionDetail) public positions;
+    address public immutable owner;
+    int256 public aggregatedFunding;
+    int256 public fundingRate;
+    uint256 public lastFundingPaidAt;
+
+    event AggregatedFundingUpdated(int256 aggregatedFundingRate, int256 fundingRate, uint256 lastFundingPaidAt);
 
     constructor(address underlying_, FixtureDeriveSubAccounts subAccounts_, address feed_, uint8 feedDecimals_) {
+        owner = msg.sender;
         underlying = underlying_;
         subAccounts = subAccounts_;
         feed = feed_;
         feedDecimals = feedDecimals_;
+        lastFundingPaidAt = block.timestamp;
+    }
+
+    /// Accrues funding to now at the old rate, then charges the new one from now on. PerpAsset has no
+    /// stored rate (it derives one from impact prices at each update); here the new rate is announced
+    /// with the index so that readers of the events know it, as a live update would show it.
+    function setFundingRate(int256 rate) external {
+        require(msg.sender == owner);
+        _updateFunding();
+        fundingRate = rate;
+        emit AggregatedFundingUpdated(aggregatedFunding, fundingRate, lastFundingPaidAt);
+    }
+
+    /// PerpAsset._updateFunding.
+    function _updateFunding() private {
+        if (block.timestamp == lastFundingPaidAt) return;
+        (uint256 price,) = getPerpPrice();
+        aggregatedFunding += (fundingRate * int256(block.timestamp - lastFundingPaidAt) / 1 hours) * int256(price) / 1e18;
+        lastFundingPaidAt = block.timestamp;
+        emit AggregatedFundingUpdated(aggregatedFunding, fundingRate, lastFundingPaidAt);
+    }
+
+    /// PerpAsset._getUnrealizedFunding: the account's funding if applied now.
+    function unrealizedFunding(uint256 accountId) public view returns (int256) {
+        (uint256 price,) = getPerpPrice();
+        int256 latest = aggregatedFunding + (fundingRate * int256(block.timestamp - lastFundingPaidAt) / 1 hours) * int256(price) / 1e18;
+        int256 size = subAccounts.getBalance(accountId, address(this), 0);
+        return -(size * (latest - positions[accountId].lastAggregatedFunding) / 1e18);
     }
 
     function getPerpPrice() public view returns (uint256 price, uint256 confidence) {
@@ -229,9 +267,13 @@ contract FixtureDerivePerpAsset {
     /// Realises PnL on the current balance at the perp price (PerpAsset._realizePNLWithMark); the keeper
     /// calls it for both sides before a perp trade, as PerpAsset.handleAdjustment does.
     function realizeAccountPNL(uint256 accountId) external {
+        _updateFunding();
         (uint256 price,) = getPerpPrice();
         PositionDetail storage p = positions[accountId];
         int256 size = subAccounts.getBalance(accountId, address(this), 0);
+        // _applyFundingOnAccount, then _realizePNLWithMark
+        p.funding += -(size * (aggregatedFunding - p.lastAggregatedFunding) / 1e18);
+        p.lastAggregatedFunding = aggregatedFunding;
         p.pnl += (int256(price) - int256(p.lastMarkPrice)) * size / 1e18;
         p.lastMarkPrice = price;
         p.lastFundingPaid = block.timestamp;
@@ -374,7 +416,8 @@ contract FixtureDeriveStandardManager {
         (uint256 lastMarkPrice, int256 funding, int256 pnl,,) = FixtureDerivePerpAsset(mk.perp).positions(accountId);
         uint256 notional = _mul(size < 0 ? uint256(-size) : uint256(size), price);
         int256 requirement = -int256(_mul(notional, isInitial ? mk.imPerpReq : mk.mmPerpReq));
-        return requirement + _smul(int256(price) - int256(lastMarkPrice), size) + pnl + funding;
+        int256 unrealized = FixtureDerivePerpAsset(mk.perp).unrealizedFunding(accountId);
+        return requirement + unrealized + _smul(int256(price) - int256(lastMarkPrice), size) + pnl + funding;
     }
 
     /// An expired option's forward: the forward feed's settlement price once it has one, else the spot.
@@ -1039,12 +1082,12 @@ contract FixtureDerivePortfolioManager {
         return collateralCount;
     }
 
-    /// PerpAsset.getUnsettledAndUnrealizedCash with funding zero: unrealised PnL at the perp price since
-    /// the last mark, plus PnL and funding realised but not settled (as FixtureDeriveStandardManager).
+    /// PerpAsset.getUnsettledAndUnrealizedCash: funding since the account's last application, unrealised
+    /// PnL at the perp price since the last mark, plus PnL and funding realised but not settled.
     function _perpValue(uint256 accountId, int256 size) private view returns (int256) {
         (uint256 price,) = FixtureDerivePerpAsset(perp).getPerpPrice();
         (uint256 lastMarkPrice, int256 funding, int256 pnl,,) = FixtureDerivePerpAsset(perp).positions(accountId);
-        return _smul(int256(price) - int256(lastMarkPrice), size) + pnl + funding;
+        return FixtureDerivePerpAsset(perp).unrealizedFunding(accountId) + _smul(int256(price) - int256(lastMarkPrice), size) + pnl + funding;
     }
 
     /// OptionEncoding.fromSubId, as FixtureDeriveOptionAsset.getOptionDetails.
