@@ -152,42 +152,37 @@ ponder.on("DeriveSubAccounts:Transfer", async ({ event, context }) => {
   }
 });
 
-// Each expiry's SVI curve as the vol feed last accepted it; a second update in one block replaces the first.
+/**
+ * A feed's (or perp's) state after an update, one row per contract, expiry (feeds) and block, for
+ * atBlock: id chainId:address[:expiry]:block. A second update in one block replaces the first.
+ */
+async function recordUpdate(context: Ctx, event: Evt, table: any, column: "feed" | "perp", expiry: bigint | null, data: Record<string, bigint>) {
+  const id = [context.chain.id, event.log.address.toLowerCase(), ...(expiry === null ? [] : [expiry]), event.block.number].join(":");
+  const keys = { chainId: context.chain.id, [column]: event.log.address, ...(expiry === null ? {} : { expiry }), blockNumber: event.block.number };
+  await context.db.insert(table).values({ id, ...keys, ...data }).onConflictDoUpdate(data);
+}
+
+// Each expiry's SVI curve as the vol feed last accepted it.
 ponder.on("DeriveVolFeed:VolDataUpdated", async ({ event, context }) => {
   const { expiry, volDetails: v } = event.args;
   const curve = { a: v.SVI_a, b: v.SVI_b, rho: v.SVI_rho, m: v.SVI_m, sigma: v.SVI_sigma, forward: v.SVI_fwd, refTau: v.SVI_refTau, confidence: v.confidence, timestamp: v.timestamp };
-  await context.db
-    .insert(deriveVolCurve)
-    .values({ id: `${context.chain.id}:${event.log.address.toLowerCase()}:${expiry}:${event.block.number}`, chainId: context.chain.id, feed: event.log.address, expiry, blockNumber: event.block.number, ...curve })
-    .onConflictDoUpdate(curve);
+  await recordUpdate(context, event, deriveVolCurve, "feed", expiry, curve);
 });
 
 // Each expiry's forward and settlement data as the forward feed last accepted it.
 ponder.on("DeriveForwardFeed:ForwardDataUpdated", async ({ event, context }) => {
   const { expiry, fwdDetails: f, settlementDetails: s } = event.args;
-  const data = { fwdSpotDifference: f.fwdSpotDifference, confidence: f.confidence, timestamp: f.timestamp, ...s };
-  await context.db
-    .insert(deriveForwardData)
-    .values({ id: `${context.chain.id}:${event.log.address.toLowerCase()}:${expiry}:${event.block.number}`, chainId: context.chain.id, feed: event.log.address, expiry, blockNumber: event.block.number, ...data })
-    .onConflictDoUpdate(data);
+  await recordUpdate(context, event, deriveForwardData, "feed", expiry, { fwdSpotDifference: f.fwdSpotDifference, confidence: f.confidence, timestamp: f.timestamp, ...s });
 });
 
 // Each expiry's interest rate as the rate feed last accepted it.
 ponder.on("DeriveRateFeed:RateUpdated", async ({ event, context }) => {
   const { expiry, rate, confidence, timestamp } = event.args;
-  const data = { rate, confidence, timestamp };
-  await context.db
-    .insert(deriveRateData)
-    .values({ id: `${context.chain.id}:${event.log.address.toLowerCase()}:${expiry}:${event.block.number}`, chainId: context.chain.id, feed: event.log.address, expiry, blockNumber: event.block.number, ...data })
-    .onConflictDoUpdate(data);
+  await recordUpdate(context, event, deriveRateData, "feed", expiry, { rate, confidence, timestamp });
 });
 
 // A perp's funding index as _updateFunding last left it.
 ponder.on("DerivePerpAsset:AggregatedFundingUpdated", async ({ event, context }) => {
   const { aggregatedFundingRate, fundingRate, lastFundingPaidAt } = event.args;
-  const data = { aggregatedFunding: aggregatedFundingRate, fundingRate, lastFundingPaidAt };
-  await context.db
-    .insert(derivePerpFunding)
-    .values({ id: `${context.chain.id}:${event.log.address.toLowerCase()}:${event.block.number}`, chainId: context.chain.id, perp: event.log.address, blockNumber: event.block.number, ...data })
-    .onConflictDoUpdate(data);
+  await recordUpdate(context, event, derivePerpFunding, "perp", null, { aggregatedFunding: aggregatedFundingRate, fundingRate, lastFundingPaidAt });
 });
