@@ -2,8 +2,8 @@
 // 18-decimal integer math: the scenario grid of spot and vol shocks, the basis, perp, option and
 // collateral contingencies, and static discounting. Operation order and truncation follow
 // PMRMLib_2; the transcendental steps of lyra-utils (Black76 of a live option, exp of a nonzero
-// rate, decPow, ln, sqrt) are taken from floats, so only they can differ from the contract, by
-// ~1e-12 of the forward (docs/protocols/derive.md says where).
+// rate, decPow, ln, sqrt) are taken from floats, so only they can differ from the contract
+// (docs/protocols/derive.md says by how much).
 
 import { divD, mulD, WAD } from "./standard-margin";
 import { normalCdf } from "./greeks";
@@ -110,9 +110,6 @@ const decPow = (a: bigint, b: bigint): bigint => {
   return expWad(toWad(Math.log(fromWad(a)) * fromWad(b)));
 };
 
-/** Standardised Black76 resolution kept from the float model: 1e-12 of the forward. */
-const STD_STEP = 10n ** 6n;
-
 /**
  * Black76.pricesAndDelta (lyra-utils src/math/Black76.sol): prices with forward = discount = 1 from
  * moneyness K/F and total vol, then scaled by the discounted forward and capped. At zero total vol
@@ -137,7 +134,9 @@ export function black76Prices(secToExpiry: bigint, vol: bigint, forward: bigint,
     const v = fromWad(totalVol);
     const d1 = v / 2 - Math.log(m) / v;
     const c = Math.max(0, normalCdf(d1) - m * normalCdf(d1 - v));
-    stdCall = BigInt(Math.round(c * 1e12)) * STD_STEP;
+    // Kept at the float's own precision (~1e-16): Derive's vectors match to 1e-13 this way, and coarser
+    // rounding moves near-zero scenario values by more than their 1e-8 tolerance.
+    stdCall = BigInt(Math.round(c * 1e18));
   }
   // _standardPutFromCall: put = call + m - 1, floored at 0.
   const stdPut = stdCall + moneyness >= WAD ? stdCall + moneyness - WAD : 0n;

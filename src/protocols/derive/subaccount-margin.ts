@@ -74,7 +74,7 @@ export function optionMark(strike: bigint, isCall: boolean, expiry: bigint, forw
 
 const lower = (a: string) => a.toLowerCase();
 
-/** A margin rule bound to one subaccount's holdings: its IM or MM at given spots (null: not computable there). */
+/** A margin rule bound to one subaccount's holdings: its IM or MM at given spots, or why it cannot be computed there. */
 type MarginRule = {
   /** Tokens whose price moves the margin (lowercase). */
   underlyings: string[];
