@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import { parseExposureConfig } from "../../src/config/exposure-config";
 import { deriveDeployments, type StandardManagerSettings } from "../../src/protocols/derive/contracts";
 import type { DeriveState } from "../../src/protocols/derive/normalise";
+import { normalCdf } from "../../src/protocols/derive/greeks";
 import { optionMark, subaccountMargin, type Holding } from "../../src/protocols/derive/subaccount-margin";
 
 const w = (s: string) => parseUnits(s, 18);
@@ -70,10 +71,14 @@ describe("subaccountMargin", () => {
   const cash: Holding = { state: state({ kind: "cash", balance: w("1000") }), token: USDC };
   const inputs = { manager, portfolioManagers: [], spots, stablePrice: undefined, timestamp: NOW };
 
-  it("marks a live option by Black76 at 1e-6 USD and an expired one as Black76 does at zero vol", () => {
+  it("marks a live option by Black76 on the forward and an expired one as Black76 does at zero vol", () => {
     const mark = optionMark(w("1800"), false, live, w("2000"), NOW, 0.6)!;
-    expect(mark % 10n ** 12n).toBe(0n);
-    expect(mark).toBeGreaterThan(0n);
+    // Black76 (discount 1), worked in floats: 30 days, vol 0.6, K/F = 0.9.
+    const v = 0.6 * Math.sqrt(30 / 365);
+    const d1 = v / 2 - Math.log(0.9) / v;
+    const put = 2000 * (0.9 * normalCdf(-(d1 - v)) - normalCdf(-d1));
+    expect(Number(mark) / 1e18).toBeCloseTo(put, 9);
+    expect(optionMark(w("1800"), false, live, w("2000"), NOW, null)).toBeNull();
     // At expiry, Black76 at zero total vol: (m - 1) x F with m = K / F truncated, a few wei short of 49.5.
     const m = (w("1800") * 10n ** 18n) / w("1750.5");
     expect(optionMark(w("1800"), false, NOW - 1n, w("1750.5"), NOW, null)).toBe(((m - 10n ** 18n) * w("1750.5")) / 10n ** 18n);

@@ -1,7 +1,6 @@
 import { withLazyFields } from "../../core/lazy";
 import type { PortfolioManagerSettings, StandardManagerSettings, StandardMarketSettings } from "./contracts";
 import { optionFromSubId } from "./encoding";
-import { blackScholes, SECONDS_PER_YEAR } from "./greeks";
 import { moveBoundaries, priceBoundaries, type Boundaries } from "./liquidation-search";
 import type { DeriveState } from "./normalise";
 import { black76Prices, portfolioMargin, PmrmRevert, type PmrmExpiry, type PmrmPortfolio } from "./portfolio-margin";
@@ -51,25 +50,18 @@ export type SubaccountMargin =
     }
   | { ok: false; reason: string };
 
-/** Black76 marks go to money at 1e-6 USD per contract (the float model's honest resolution). */
-const MARK_STEP = 10n ** 12n;
-
 /**
- * StandardManager._getMarkToMarket: Black76 on the forward, discount 1. At or past expiry (no time
- * left) Black76 at zero total vol, exactly as lyra-utils computes it (`black76Prices`): the payoff
- * through the truncated moneyness K/F. Strike 0 has no Black76 value but a plain one: a call is
- * worth the forward, a put nothing.
+ * StandardManager._getMarkToMarket: lyra-utils Black76 on the forward, discount 1, as
+ * `black76Prices` computes it (a live option's standardised price from the float model; at or past
+ * expiry, zero total vol: the payoff through the truncated moneyness K/F). Strike 0: a call is worth
+ * the forward, a put nothing. Null for a live option without a usable vol.
  */
 export function optionMark(strike: bigint, isCall: boolean, expiry: bigint, forward: bigint, timestamp: bigint, volatility: number | null): bigint | null {
-  if (expiry <= timestamp || strike === 0n) {
-    const { call, put } = black76Prices(0n, 0n, forward, strike, WAD);
-    return isCall ? call : put;
-  }
-  if (volatility === null) return null;
-  const years = Number(expiry - timestamp) / SECONDS_PER_YEAR;
-  const { price } = blackScholes({ spot: Number(forward) / 1e18, strike: Number(strike) / 1e18, years, volatility, isCall });
-  if (!Number.isFinite(price)) return null;
-  return BigInt(Math.round(Math.max(0, price) * 1e6)) * MARK_STEP;
+  const live = expiry > timestamp && strike !== 0n;
+  if (live && volatility === null) return null;
+  const vol = live ? BigInt(Math.round(volatility! * 1e18)) : 0n;
+  const { call, put } = black76Prices(live ? expiry - timestamp : 0n, vol, forward, strike, WAD);
+  return isCall ? call : put;
 }
 
 const lower = (a: string) => a.toLowerCase();
