@@ -1,4 +1,4 @@
-import { index, onchainTable } from "ponder";
+import { index, onchainTable, type PgColumnsBuilders } from "ponder";
 
 /** Owner of each subaccount NFT, from its Transfer events (or ownerOf when first seen after startBlock). */
 export const deriveSubaccount = onchainTable("derive_subaccount", (t) => ({
@@ -9,6 +9,15 @@ export const deriveSubaccount = onchainTable("derive_subaccount", (t) => ({
   owner: t.hex().notNull(),
 }));
 
+/** The key of a Lyra feed's per-expiry rows, one per feed, expiry and block (for atBlock): id chainId:feed:expiry:block. */
+const feedKey = (t: PgColumnsBuilders) => ({
+  id: t.text().primaryKey(),
+  chainId: t.integer().notNull(),
+  feed: t.hex().notNull(),
+  expiry: t.bigint().notNull(),
+  blockNumber: t.bigint().notNull(),
+});
+
 /**
  * Each expiry's SVI curve from a LyraVolFeed's VolDataUpdated, one row per feed, expiry and block
  * (for atBlock): id chainId:feed:expiry:block. Numbers are 18 decimals; `timestamp` is the data's.
@@ -16,11 +25,7 @@ export const deriveSubaccount = onchainTable("derive_subaccount", (t) => ({
 export const deriveVolCurve = onchainTable(
   "derive_vol_curve",
   (t) => ({
-    id: t.text().primaryKey(),
-    chainId: t.integer().notNull(),
-    feed: t.hex().notNull(),
-    expiry: t.bigint().notNull(),
-    blockNumber: t.bigint().notNull(),
+    ...feedKey(t),
     a: t.bigint().notNull(),
     b: t.bigint().notNull(),
     rho: t.bigint().notNull(),
@@ -42,11 +47,7 @@ export const deriveVolCurve = onchainTable(
 export const deriveForwardData = onchainTable(
   "derive_forward_data",
   (t) => ({
-    id: t.text().primaryKey(),
-    chainId: t.integer().notNull(),
-    feed: t.hex().notNull(),
-    expiry: t.bigint().notNull(),
-    blockNumber: t.bigint().notNull(),
+    ...feedKey(t),
     fwdSpotDifference: t.bigint().notNull(),
     confidence: t.bigint().notNull(),
     timestamp: t.bigint().notNull(),
@@ -60,11 +61,7 @@ export const deriveForwardData = onchainTable(
 export const deriveRateData = onchainTable(
   "derive_rate_data",
   (t) => ({
-    id: t.text().primaryKey(),
-    chainId: t.integer().notNull(),
-    feed: t.hex().notNull(),
-    expiry: t.bigint().notNull(),
-    blockNumber: t.bigint().notNull(),
+    ...feedKey(t),
     rate: t.bigint().notNull(),
     confidence: t.bigint().notNull(),
     timestamp: t.bigint().notNull(),
