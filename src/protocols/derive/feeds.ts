@@ -1,4 +1,4 @@
-import { and, eq } from "ponder";
+import { eq } from "ponder";
 import type { AssessContext, PositionRow } from "../../core/adapter";
 import { latestAtOrBefore } from "../../core/history";
 import type { DeriveDeployment, ForwardFeedSettings, LyraFeedSettings } from "./contracts";

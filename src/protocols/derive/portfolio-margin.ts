@@ -5,12 +5,9 @@
 // rate, decPow, ln, sqrt) are taken from floats, so only they can differ from the contract
 // (docs/protocols/derive.md says by how much).
 
+import { abs, maxBig as max, minBig as min } from "../../core/fixed";
 import { divD, mulD, WAD } from "./standard-margin";
 import { normalCdf } from "./greeks";
-
-const min = (a: bigint, b: bigint) => (a < b ? a : b);
-const max = (a: bigint, b: bigint) => (a > b ? a : b);
-const abs = (a: bigint) => (a < 0n ? -a : a);
 
 const DAY = 86_400n;
 /** lyra-utils Black76.SECONDS_PER_YEAR. */

@@ -3,16 +3,14 @@
 // a margin below zero is what the account lacks. Operation order and truncation follow the contract,
 // so the figures match `getMargin` to the wei for the same inputs.
 
+import { abs, maxBig as max, minBig as min } from "../../core/fixed";
+
 export const WAD = 10n ** 18n;
 
 /** lyra-utils DecimalMath / SignedDecimalMath multiplyDecimal: x * y / 1e18, truncated toward zero. */
 export const mulD = (x: bigint, y: bigint): bigint => (x * y) / WAD;
 /** divideDecimal: x * 1e18 / y, truncated toward zero. */
 export const divD = (x: bigint, y: bigint): bigint => (x * WAD) / y;
-
-const min = (a: bigint, b: bigint) => (a < b ? a : b);
-const max = (a: bigint, b: bigint) => (a > b ? a : b);
-const abs = (a: bigint) => (a < 0n ? -a : a);
 
 /** StandardManager.optionMarginParams[marketId] (IStandardManager.OptionMarginParams), 18 decimals. */
 export type OptionMarginParams = {
