@@ -51,6 +51,11 @@ export type DeriveFeeds = { volatility: VolatilityOf; forward: ForwardOf; rate: 
 
 const ONE = 10n ** 18n;
 
+/** The forward where no feed gives one: spot, all of it variable; `warning` says why, if a feed was expected. */
+export const spotForward = (warning: string | null): ForwardQuote => ({ at: (spot) => ({ fixed: 0n, variable: spot }), assumed: true, warning, settlement: null, confidence: ONE });
+/** The rate where no feed gives one: 0; `warning` says why, if a feed was expected. */
+export const zeroRate = (warning: string | null): RateQuote => ({ rate: 0n, confidence: ONE, assumed: true, warning });
+
 /** LyraForwardFeed.SETTLEMENT_TWAP_DURATION. */
 const TWAP = 1_800n;
 
@@ -110,13 +115,12 @@ export async function feedsOf(ctx: AssessContext, deployment: DeriveDeployment |
 
 /** LyraRateFeed.getInterestRate: the expiry's last rate; missing or stale data reverts there (_checkNotStale), rate 0 here, flagged. */
 function rateOf(feeds: Map<string, LyraFeedSettings>, dataOf: (feed: LyraFeedSettings, expiry: bigint) => StoredRate | undefined, now: bigint): RateOf {
-  const zero = (warning: string | null): RateQuote => ({ rate: 0n, confidence: ONE, assumed: true, warning });
   return (token, expiry) => {
     const feed = feeds.get(token.toLowerCase());
-    if (!feed) return zero(null);
+    if (!feed) return zeroRate(null);
     const d = dataOf(feed, expiry);
-    if (!d) return zero(`the rate feed has no rate for expiry ${expiry}: rate 0 assumed`);
-    if (now - d.timestamp > feed.heartbeatSeconds) return zero(`the rate feed's rate for expiry ${expiry} is stale (from ${d.timestamp}): rate 0 assumed`);
+    if (!d) return zeroRate(`the rate feed has no rate for expiry ${expiry}: rate 0 assumed`);
+    if (now - d.timestamp > feed.heartbeatSeconds) return zeroRate(`the rate feed's rate for expiry ${expiry} is stale (from ${d.timestamp}): rate 0 assumed`);
     return { rate: d.rate, confidence: d.confidence, assumed: false, warning: null };
   };
 }
@@ -161,7 +165,6 @@ function volatilityOf(
  * data (timestamp = expiry) is the settlement price alone.
  */
 export function forwardOf(feeds: Map<string, ForwardFeedSettings>, dataOf: (feed: LyraFeedSettings, expiry: bigint) => StoredForward | undefined, now: bigint): ForwardOf {
-  const spotForward = (warning: string | null): ForwardQuote => ({ at: (spot) => ({ fixed: 0n, variable: spot }), assumed: true, warning, settlement: null, confidence: ONE });
   return (token, expiry) => {
     const feed = feeds.get(token.toLowerCase());
     if (!feed) return spotForward(null);

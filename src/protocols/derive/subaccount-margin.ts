@@ -1,3 +1,4 @@
+import { minBig } from "../../core/fixed";
 import { withLazyFields } from "../../core/lazy";
 import type { PortfolioManagerSettings, StandardManagerSettings, StandardMarketSettings } from "./contracts";
 import { optionFromSubId } from "./encoding";
@@ -5,7 +6,7 @@ import { moveBoundaries, priceBoundaries, type Boundaries } from "./liquidation-
 import type { DeriveState } from "./normalise";
 import { black76Prices, portfolioMargin, PmrmRevert, type PmrmExpiry, type PmrmPortfolio } from "./portfolio-margin";
 import { mulD, standardMargin, WAD, type ExpiryHolding, type MarketHolding, type StandardPortfolio } from "./standard-margin";
-import type { ForwardOf, ForwardQuote, FundingOf, OptionVolatility, RateOf, RateQuote, VolatilityOf } from "./feeds";
+import { spotForward, zeroRate, type ForwardOf, type FundingIndex, type FundingOf, type OptionVolatility, type RateOf, type VolatilityOf } from "./feeds";
 
 // One subaccount's margin from its indexed balances, under the manager BalanceAdjusted names: the
 // StandardManager's portfolio as SRMPortfolioViewer.arrangeSRMPortfolio arranges it, or a portfolio
@@ -118,29 +119,37 @@ function volatilities({ volatility, holdings, timestamp }: MarginInputs): Map<Ho
   return out;
 }
 
-/** Each option holding's forward quote (by its expiry). */
-function forwards({ forward, holdings }: MarginInputs): Map<Holding, ForwardQuote> {
-  const of: ForwardOf = forward ?? (() => ({ at: (spot) => ({ fixed: 0n, variable: spot }), assumed: true, warning: null, settlement: null, confidence: WAD }));
+/** Each option holding's quote for its token and expiry (a forward, or a rate). */
+function perExpiry<Q>(holdings: Holding[], of: (token: string, expiry: bigint) => Q): Map<Holding, Q> {
   return new Map(holdings.filter((h) => h.state.kind === "option").map((h) => [h, of(lower(h.token), optionFromSubId(h.state.subId).expiry)]));
 }
 
+type FeedRead = { assumed: boolean; warning: string | null };
+/** Each distinct reason a feed's value was assumed. */
+const distinctWarnings = (reads: FeedRead[]) => [...new Set(reads.map((r) => r.warning).filter((w): w is string => w !== null))];
+/** What a set of feed reads rests on: a note per kind of source (assumed, then the feed's), then each reason. */
+const sourceNotes = (reads: FeedRead[], assumedNote: string, feedNote: string) => [
+  ...(reads.some((r) => r.assumed) ? [assumedNote] : []),
+  ...(reads.some((r) => !r.assumed) ? [feedNote] : []),
+  ...distinctWarnings(reads),
+];
+
 /** What every rule assumes of the feeds it does not read, by the kinds of balance held. */
-function feedAssumptions(holdings: Holding[], vols: Map<Holding, OptionVolatility>, fwds: Map<Holding, ForwardQuote>): string[] {
-  const assumptions: string[] = [];
+function feedAssumptions(holdings: Holding[], vols: Map<Holding, OptionVolatility>, fwds: Map<Holding, FeedRead>): string[] {
   const kinds = new Set(holdings.map((h) => h.state.kind));
   const quotes = [...vols.values()];
-  const forwardQuotes = [...fwds.values()];
-  if (forwardQuotes.some((q) => q.assumed)) assumptions.push("forward = spot (assumed) where the forward feed gives none: expired options valued at intrinsic on it");
-  if (forwardQuotes.some((q) => !q.assumed)) assumptions.push("forwards and settlement prices from the forward feed");
-  for (const warning of new Set(forwardQuotes.map((q) => q.warning).filter((w) => w !== null))) assumptions.push(warning);
+  const assumptions = sourceNotes(
+    [...fwds.values()],
+    "forward = spot (assumed) where the forward feed gives none: expired options valued at intrinsic on it",
+    "forwards and settlement prices from the forward feed",
+  );
   if (quotes.length > 0) {
     const assumed = [...new Set(quotes.filter((q) => q.assumed).map((q) => q.volatility))];
     const sources = [
       ...(quotes.some((q) => !q.assumed) ? ["the vol feed's SVI curves"] : []),
       ...(assumed.length > 0 ? [`the configured volatility ${assumed.join(", ")} (assumed)`] : []),
     ];
-    assumptions.push(`live options marked by Black76 at ${sources.join(" and ")}`);
-    for (const warning of new Set(quotes.map((q) => q.warning).filter((w) => w !== null))) assumptions.push(warning);
+    assumptions.push(`live options marked by Black76 at ${sources.join(" and ")}`, ...distinctWarnings(quotes));
   }
   if (kinds.has("perp")) assumptions.push("perp price taken as the index; funding accrues at the perp's last hourly rate (its impact-price feeds are not indexed)");
   return assumptions;
@@ -152,7 +161,7 @@ function feedAssumptions(holdings: Holding[], vols: Map<Holding, OptionVolatilit
  * lastMarkPrice) x size + pnl + funding, the perp price taken as the index. Unaccrued (0) where the
  * perp's funding index or the account's last one is unknown.
  */
-export function perpUnsettledCash(state: Holding["state"], perpPrice: bigint, index: ReturnType<FundingOf>, now: bigint): bigint {
+export function perpUnsettledCash(state: Holding["state"], perpPrice: bigint, index: FundingIndex | undefined, now: bigint): bigint {
   const p = state.perp!;
   let unrealizedFunding = 0n;
   if (index && p.lastAggregatedFunding !== null) {
@@ -160,15 +169,6 @@ export function perpUnsettledCash(state: Holding["state"], perpPrice: bigint, in
     unrealizedFunding = -mulD(state.balance, latest - p.lastAggregatedFunding);
   }
   return unrealizedFunding + mulD(perpPrice - p.lastMarkPrice, state.balance) + p.pnl + p.funding;
-}
-
-/** What PMRM's discounting assumed of the rates. */
-function rateAssumptions(quotes: RateQuote[]): string[] {
-  const out: string[] = [];
-  if (quotes.some((q) => q.assumed)) out.push("rate 0 (assumed) where the rate feed gives none");
-  if (quotes.some((q) => !q.assumed)) out.push("rates from the rate feed");
-  for (const warning of new Set(quotes.map((q) => q.warning).filter((w) => w !== null))) out.push(warning);
-  return out;
 }
 
 /** Checks shared by both managers: readable perps, and a volatility for every live option held. */
@@ -190,7 +190,7 @@ function standardRule(inputs: MarginInputs): MarginRule | { reason: string } {
   const params = new Map<string, StandardMarketSettings>(manager.markets.map((m) => [lower(m.underlying), m]));
   for (const u of underlyings) if (!params.has(u)) return { reason: `no StandardManager parameters configured for underlying ${u}` };
   const vols = volatilities(inputs);
-  const fwds = forwards(inputs);
+  const fwds = perExpiry(holdings, inputs.forward ?? (() => spotForward(null)));
   const unusable = unusableInputs(holdings, vols);
   if (unusable) return { reason: unusable };
 
@@ -239,9 +239,9 @@ function standardRule(inputs: MarginInputs): MarginRule | { reason: string } {
 }
 
 /**
- * PMRM_2_1.getMargin: the portfolio as PMRM_2._arrangePortfolio builds it from the feeds (vols and
- * forward portions as `feeds.ts` gives them), with the feeds the indexer does not read taken as
- * documented: rate 0, confidences 1.
+ * PMRM_2_1.getMargin: the portfolio as PMRM_2._arrangePortfolio builds it from the feeds (vols,
+ * forward portions and rates as `feeds.ts` gives them); the spot and perp feeds' confidences, not
+ * indexed, are taken as 1.
  */
 function portfolioRule(inputs: MarginInputs, pm: PortfolioManagerSettings): MarginRule | { reason: string } {
   const { holdings, timestamp } = inputs;
@@ -253,14 +253,8 @@ function portfolioRule(inputs: MarginInputs, pm: PortfolioManagerSettings): Marg
     if (state.kind === "base" && !pm.collaterals.has(lower(state.asset))) return { reason: `${state.asset} is not a collateral configured for portfolio manager ${pm.address}` };
   }
   const vols = volatilities(inputs);
-  const fwds = forwards(inputs);
-  const rates = new Map<Holding, RateQuote>();
-  const rateOf = (h: Holding) => {
-    const quote = rates.get(h) ?? (inputs.rate ?? (() => ({ rate: 0n, confidence: WAD, assumed: true, warning: null })))(lower(h.token), optionFromSubId(h.state.subId).expiry);
-    rates.set(h, quote);
-    return quote;
-  };
-  for (const h of holdings) if (h.state.kind === "option") rateOf(h);
+  const fwds = perExpiry(holdings, inputs.forward ?? (() => spotForward(null)));
+  const rates = perExpiry(holdings, inputs.rate ?? (() => zeroRate(null)));
   const unusable = unusableInputs(holdings, vols);
   if (unusable) return { reason: unusable };
   const underlyings = [...new Set([underlying, ...holdings.filter((h) => h.state.kind === "base").map((h) => lower(h.token))])];
@@ -278,13 +272,13 @@ function portfolioRule(inputs: MarginInputs, pm: PortfolioManagerSettings): Marg
         const portions = forward.at(spot);
         if (portions === null) return null;
         // PMRM_2._initialiseExpiries: the expiry's confidence is the lower of the forward's and the rate's.
-        const { rate, confidence: rateConfidence } = rateOf(h);
+        const { rate, confidence: rateConfidence } = rates.get(h)!;
         const e = expiries.get(expiry) ?? {
           secToExpiry: expiry > timestamp ? expiry - timestamp : 0n,
           forwardFixedPortion: portions.fixed,
           forwardVariablePortion: portions.variable,
           rate,
-          minConfidence: forward.confidence < rateConfidence ? forward.confidence : rateConfidence,
+          minConfidence: minBig(forward.confidence, rateConfidence),
           options: [],
         };
         // The vol feed's vol for this strike (LyraVolFeed.getVol) and its confidence, as PMRM_2._arrangeAssets reads them; an expired option's vol is unused.
@@ -308,7 +302,7 @@ function portfolioRule(inputs: MarginInputs, pm: PortfolioManagerSettings): Marg
   const assumptions = [
     ...feedAssumptions(holdings, vols, fwds),
     "portfolio margin with the default PMRMLib_2 parameters configured (a per-account lib override is not followed); the spot and perp feeds' confidences taken as 1",
-    ...rateAssumptions([...rates.values()]),
+    ...sourceNotes([...rates.values()], "rate 0 (assumed) where the rate feed gives none", "rates from the rate feed"),
   ];
   return {
     underlyings,
