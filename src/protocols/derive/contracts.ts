@@ -35,7 +35,7 @@ export type DeriveDeployment = {
 /** A LyraForwardFeed: its heartbeat (BaseLyraFeed) and settlementHeartbeat (how old settlement data may be). */
 export type ForwardFeedSettings = LyraFeedSettings & { settlementHeartbeatSeconds: bigint };
 
-/** A LyraVolFeed and the token its curves price; data older than heartbeatSeconds is stale (BaseLyraFeed._checkNotStale). */
+/** A Lyra feed and the token it prices; data older than heartbeatSeconds is stale (BaseLyraFeed._checkNotStale). */
 export type LyraFeedSettings = { address: Address; underlying: Address; heartbeatSeconds: bigint };
 
 /** One PMRM_2_1 (one underlying) with its default PMRMLib_2's parameters and its margin scenarios. */
@@ -241,28 +241,17 @@ export const deriveAssetDirectory = perConfig((config: ExposureConfig) => {
   return (chainId: number, subAccounts: string, asset: string) => byKey.get(`${chainId}:${subAccounts.toLowerCase()}:${asset.toLowerCase()}`);
 });
 
-export const deriveContracts = (config: ExposureConfig) => ({
-  DeriveSubAccounts: {
-    abi: DeriveSubAccountsAbi,
-    chain: contractChains(deriveDeployments(config).map((d) => ({ chain: d.chain, address: d.subAccounts, startBlock: d.startBlock }))),
-  },
-  DeriveVolFeed: {
-    abi: LyraVolFeedAbi,
-    chain: contractChains(deriveDeployments(config).flatMap((d) => d.volFeeds.map((f) => ({ chain: d.chain, address: f.address, startBlock: d.startBlock })))),
-  },
-  // Each perp's funding index: funding accrued since an account's last application counts in its margin.
-  DerivePerpAsset: {
-    abi: DerivePerpAssetAbi,
-    chain: contractChains(
-      deriveDeployments(config).flatMap((d) => d.assets.filter((a) => a.kind === "perp").map((a) => ({ chain: d.chain, address: a.address, startBlock: d.startBlock }))),
-    ),
-  },
-  DeriveRateFeed: {
-    abi: LyraRateFeedAbi,
-    chain: contractChains(deriveDeployments(config).flatMap((d) => d.rateFeeds.map((f) => ({ chain: d.chain, address: f.address, startBlock: d.startBlock })))),
-  },
-  DeriveForwardFeed: {
-    abi: LyraForwardFeedAbi,
-    chain: contractChains(deriveDeployments(config).flatMap((d) => d.forwardFeeds.map((f) => ({ chain: d.chain, address: f.address, startBlock: d.startBlock })))),
-  },
-});
+export const deriveContracts = (config: ExposureConfig) => {
+  /** Ponder's chains for the contracts `pick` names in each deployment, followed from its start block. */
+  const followed = (pick: (d: DeriveDeployment) => Address[]) =>
+    contractChains(deriveDeployments(config).flatMap((d) => pick(d).map((address) => ({ chain: d.chain, address, startBlock: d.startBlock }))));
+  const feeds = (list: LyraFeedSettings[]) => list.map((f) => f.address);
+  return {
+    DeriveSubAccounts: { abi: DeriveSubAccountsAbi, chain: followed((d) => [d.subAccounts]) },
+    DeriveVolFeed: { abi: LyraVolFeedAbi, chain: followed((d) => feeds(d.volFeeds)) },
+    // Each perp's funding index: funding accrued since an account's last application counts in its margin.
+    DerivePerpAsset: { abi: DerivePerpAssetAbi, chain: followed((d) => d.assets.filter((a) => a.kind === "perp").map((a) => a.address)) },
+    DeriveRateFeed: { abi: LyraRateFeedAbi, chain: followed((d) => feeds(d.rateFeeds)) },
+    DeriveForwardFeed: { abi: LyraForwardFeedAbi, chain: followed((d) => feeds(d.forwardFeeds)) },
+  };
+};
