@@ -4,19 +4,15 @@
 // as TestPMRM_2_PortfolioCasesNEW maps it into PMRM_2 (_arrangePortfolio), each option's vol from its
 // SVI parameters through svi.ts; MM, IM, the option marks and every scenario's PnL are compared with the
 // case's results at the test's own tolerance (1e-8 relative; 1e10 wei near zero). Exits 1 on a mismatch.
-import { execFileSync } from "node:child_process";
+import { minBig as min } from "../src/core/fixed";
 import { addPrecomputes, portfolioMargin, scenarioPnL, type PmrmExpiry, type PmrmLibParams, type PmrmPortfolio, type VolShockDirection } from "../src/protocols/derive/portfolio-margin";
 import { sviVol } from "../src/protocols/derive/svi";
+import { vectorSource } from "./derive-vectors";
 
-const [repo, filter] = process.argv.slice(2);
-if (!repo) throw new Error("usage: npx tsx scripts/derive-pmrm-vectors.ts <path to a derivexyz/v2-core clone> [name filter]");
+const source = vectorSource("derive-pmrm-vectors.ts");
 const DIR = "test/risk-managers/unit-tests/PMRM_2/portfolio_cases";
-const git = (...args: string[]) => execFileSync("git", ["-C", repo, ...args], { encoding: "utf8", maxBuffer: 1 << 26 });
 const WAD = 10n ** 18n;
-const min = (a: bigint, b: bigint) => (a < b ? a : b);
 
-/** Bare JSON numbers quoted, so that each keeps its source digits (forge reads them as strings). */
-const quoteNumbers = (text: string) => text.replace(/("(?:[^"\\]|\\.)*")|(-?\d[\d.eE+-]*)/g, (m, str) => (str ? m : JSON.stringify(m)));
 /** The test's _toBNInt: a decimal string to 18 decimals, digits past the 18th cut. */
 function wad(v: unknown): bigint {
   if (typeof v === "boolean") return v ? WAD : 0n;
@@ -128,17 +124,15 @@ const close = (a: bigint, b: bigint) => {
 };
 const relative = (a: bigint, b: bigint) => (b === 0n ? (a === 0n ? 0 : Infinity) : Math.abs(Number(a - b) / Number(b)));
 
-const names = git("ls-tree", "--name-only", "HEAD", `${DIR}/`)
-  .trim()
-  .split("\n")
-  .map((p) => p.split("/").pop()!)
-  .filter((n) => !filter || n.includes(filter))
+const names = source
+  .files(DIR)
+  .filter(source.wanted)
   .sort((a, b) => Number(a.split("_")[1]) - Number(b.split("_")[1]));
 let worst = { relative: 0, name: "" };
 const mismatches: string[] = [];
 const scenarioOff: string[] = [];
 for (const name of names) {
-  const q = JSON.parse(quoteNumbers(git("show", `HEAD:${DIR}/${name}`)));
+  const q = source.json(`${DIR}/${name}`);
   const lib = libOf(q.Parameters);
   const scenarios = q.Parameters.Scenarios.map((s: any) => ({ spotShock: wad(s.SpotShock), volShock: DIRECTIONS[s.VolShockDirection]!, dampeningFactor: wad(s.DampeningFactor) }));
   const portfolio = portfolioOf(q.Scenario);

@@ -11,22 +11,18 @@
 // marked by optionMark (Black76 at the forward, discount 1) with the vol the test gives the mock vol feed
 // for its expiry and strike (per-option OptionVols; 0.5 in the portfolio set), time to expiry as the test
 // sets it. Exits 1 on a mismatch.
-import { execFileSync } from "node:child_process";
+import { minBig as min } from "../src/core/fixed";
 import { mulD, standardMargin, WAD, type ExpiryHolding, type MarketHolding, type MarketMarginParams, type StandardPortfolio } from "../src/protocols/derive/standard-margin";
 import { optionMark } from "../src/protocols/derive/subaccount-margin";
+import { vectorSource } from "./derive-vectors";
 
-const [repo, filter] = process.argv.slice(2);
-if (!repo) throw new Error("usage: npx tsx scripts/derive-srm-vectors.ts <path to a derivexyz/v2-core clone> [name filter]");
+const source = vectorSource("derive-srm-vectors.ts");
 const DIR = "test/risk-managers/unit-tests/StandardManager";
-const git = (...args: string[]) => execFileSync("git", ["-C", repo, ...args], { encoding: "utf8", maxBuffer: 1 << 26 });
 const E = (n: number | string) => BigInt(n) * 10n ** 16n; // hundredths of 1e18: E(5) = 0.05e18
 const MILLI = (n: number | string) => BigInt(n) * 10n ** 15n; // thousandths: MILLI(75) = 0.075e18
-const min = (a: bigint, b: bigint) => (a < b ? a : b);
 /** forge's block.timestamp (neither test warps). */
 const T = 1n;
 
-/** Bare JSON numbers quoted, so that each keeps its digits (the vectors hold 1e18-scaled integers). */
-const quoteNumbers = (text: string) => text.replace(/("(?:[^"\\]|\\.)*")|(-?\d[\d.eE+-]*)/g, (m, str) => (str ? m : JSON.stringify(m)));
 /** forge's readInt / readUint of an integer JSON number. */
 function int(v: unknown): bigint {
   const s = String(v);
@@ -161,8 +157,8 @@ let count = 0;
 
 // ---- test-cases.json (UNIT_TestStandardManager_TestCases) ----
 {
-  const all = JSON.parse(quoteNumbers(git("show", `HEAD:${DIR}/test-cases.json`)));
-  for (const name of Object.keys(all).filter((n) => !filter || n.includes(filter))) {
+  const all = source.json(`${DIR}/test-cases.json`);
+  for (const name of Object.keys(all).filter(source.wanted)) {
     count++;
     const S = all[name].Scenario;
     const R = all[name].Result;
@@ -263,8 +259,8 @@ let count = 0;
       w.feeds.eth.spotConf = E(20);
     },
   };
-  const all = JSON.parse(quoteNumbers(git("show", `HEAD:${DIR}/test-cases-portfolio.json`)));
-  for (const name of Object.keys(all).filter((n) => !filter || n.includes(filter))) {
+  const all = source.json(`${DIR}/test-cases-portfolio.json`);
+  for (const name of Object.keys(all).filter(source.wanted)) {
     count++;
     const C = all[name];
     const world: World = { feeds: { eth: new Feed(), btc: new Feed() }, stablePrice: WAD, params: paramsWithBase(E(80)) };
