@@ -78,7 +78,7 @@ export const GMX_V2_MARKET_PARAMS: Record<GmxV2MarketName, GmxV2MarketParams> = 
   },
 };
 
-type AccrualRates = Partial<Omit<GmxV2AccrualParams, "skipBorrowingFeeForSmallerSide">>;
+type AccrualRates = Partial<Omit<GmxV2AccrualParams, "skipBorrowingFeeForSmallerSide" | "ignoreOpenInterestForUsageFactor" | "stableFundingFactor">>;
 
 /**
  * Borrowing and funding rates (per second, 1e30), set only when a deployment asks for them (the

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   createTestClient,
   decodeEventLog,
+  getAbiItem,
   http,
   keccak256,
   pad,
@@ -35,12 +36,15 @@ import {
   marketParamKeys,
   minCollateralFactorKey,
   positionImpactExponentFactorKey,
+  stableFundingFactorKey,
   USE_OPEN_INTEREST_IN_TOKENS_FOR_BALANCE,
   virtualInventoryForPositionsKey,
   virtualTokenIdKey,
 } from "../../src/protocols/gmx-v2/keys";
 import { readAccrualClock, readMarketParams, readVirtualInventory, releaseMismatch } from "../../src/protocols/gmx-v2/market-params";
 import { toUnitPrice } from "../../src/protocols/gmx-v2/normalise";
+import type { GmxV2Release } from "../../src/protocols/gmx-v2/releases";
+import { decodeGmxV2Event, FOLLOWED_EVENTS } from "../../src/protocols/gmx-v2/event-log";
 import { accruedState } from "../../src/protocols/gmx-v2/accrual";
 import { gmxV2Position } from "../support/gmx-v2-params";
 import { closePriceImpactUsd, liquidationPrice, type GmxV2MarketState } from "../../src/protocols/gmx-v2/risk";
@@ -129,17 +133,18 @@ const ceilDiv = (a: bigint, b: bigint) => (a + b - 1n) / b;
 const setFixturePrice = (token: Address, min: bigint, max = min) => k.send("setPrice", [token, min, max]);
 
 /** The stored position with the trader's discount, as the indexer takes it from PositionFeesCollected. */
-const positionOf = async (ref: GmxV2PositionRef) => ({ ...(await k.position(ref)), traderDiscountFactor: await k.read<bigint>("traderDiscountFactor", [ref.account]) });
+// The fixture discounts the fee itself, as v2.2 on does (no rebate base).
+const positionOf = async (ref: GmxV2PositionRef) => ({ ...(await k.position(ref)), traderDiscountFactor: await k.read<bigint>("traderDiscountFactor", [ref.account]), referralTotalRebateFactor: 0n });
 
 /**
  * What the indexer holds for an ETH-market position, read from the fixture's DataStore at the head, with
  * borrowing and funding pending until `now` (a timestamp), and our liquidation price from it.
  */
-async function onChain(ref: GmxV2PositionRef, now?: bigint) {
+async function onChain(ref: GmxV2PositionRef, now?: bigint, release: GmxV2Release = "2025-11") {
   const rpc = chainClients(d.rpcUrl).publicClient;
   const m = g.markets.ETH;
   const block = await rpc.getBlockNumber({ cacheTime: 0 });
-  const params = await readMarketParams(rpc, { dataStore: g.address, multicall: d.multicall }, m, "2025-11", block);
+  const params = await readMarketParams(rpc, { dataStore: g.address, multicall: d.multicall }, m, release, block);
   const byCollateral = async (key: (collateral: Address) => Hex) => {
     const [longToken, shortToken] = await Promise.all([m.longToken, m.shortToken].map((c) => k.getUint(key(c))));
     return { longToken: longToken!, shortToken: shortToken! };
@@ -724,6 +729,59 @@ describe("borrowing and funding accrued before the check (PositionUtils.updateFu
     const start = await tester().snapshot();
     try {
       await accrueAndFlip();
+    } finally {
+      await tester().revert({ id: start });
+    }
+  });
+
+  it("v2.0: STABLE_FUNDING_FACTOR, else the skew rate uncapped, on the larger side's size; OrderExecuted through EventLog1", async () => {
+    const start = await tester().snapshot();
+    try {
+      const m = g.markets.ETH;
+      const keys = marketParamKeys(m.marketToken, "2.0");
+      await k.send("setV20Rules", [true]);
+      // Skew rate 1e23 x (20k - 8k) / 28k = 4.3e22/s, far past a MAX_FUNDING_FACTOR_PER_SECOND v2.0 does not have.
+      await k.send("setUint", [keys.fundingExponentFactor, USD]);
+      await k.send("setUint", [keys.fundingFactor, 10n ** 23n]);
+      await k.send("setUint", [keys.maxFundingFactorPerSecond, 10n ** 20n]);
+      const long = { account: anvilAccount(10).address, market: "ETH" as const, collateralToken: d.tokens.USDC.address, isLong: true };
+      const short = { account: anvilAccount(11).address, market: "ETH" as const, collateralToken: d.tokens.WETH.address, isLong: false };
+      await k.open(long, 2_000n * 10n ** 6n, usd(20_000n));
+      await k.open(short, 10n ** 18n, usd(8_000n));
+      const ethPrice = await k.price(d.tokens.WETH.address);
+      const usdcPrice = await k.price(d.tokens.USDC.address);
+
+      /** The longs' funding fee per size our v2.0 accrual gives at `now`, and what the fixture stores when an order runs then. */
+      const accrued = async (release: GmxV2Release) => {
+        await tester().increaseTime({ seconds: DAY });
+        await tester().mine({ blocks: 1 });
+        const now = (await rpc().getBlock({ blockTag: "latest" })).timestamp + 60n;
+        const ours = await onChain(long, now, release);
+        const expected = accruedState(await positionOf(long), ours.params, ours.state, { index: ethPrice, pnlToken: ethPrice, collateral: usdcPrice });
+        const [stored, receipt] = await at(now, async () => {
+          const r = await k.increase(short, 0n, 0n);
+          return [await k.getUint(gmxV2Keys.fundingFeeAmountPerSize(m.marketToken, d.tokens.USDC.address, true)), r] as const;
+        });
+        return { before: ours.state.fundingFeeAmountPerSize, expected: expected.fundingFeeAmountPerSize, stored, receipt, params: ours.params, state: ours.state, now };
+      };
+
+      const skew = await accrued("2.0");
+      expect(skew.stored).toBe(skew.expected);
+      // Read as v2.1, the same chain would cap the rate at 1e20/s and charge about 430 times less.
+      const asV21 = accruedState(await positionOf(long), { ...skew.params, release: "2.1" }, skew.state, { index: ethPrice, pnlToken: ethPrice, collateral: usdcPrice });
+      expect((skew.expected - skew.before) / (asV21.fundingFeeAmountPerSize - skew.before)).toBeGreaterThan(400n);
+      // v2.0 emits OrderExecuted with EventLog1, which the adapter follows, and it decodes without an account.
+      const executed = only(gmxEvents(skew.receipt as TransactionReceipt), "OrderExecuted");
+      expect(executed.log.topics[0]).toBe(toEventSelector(getAbiItem({ abi: GmxV2EventEmitterAbi, name: "EventLog1" })));
+      expect(FOLLOWED_EVENTS.EventLog1).toContain("OrderExecuted");
+      expect(decodeGmxV2Event("OrderExecuted", executed.data as never)).toMatchObject({ kind: "OrderExecuted", orderKey: executed.topic1, account: undefined, secondaryOrderType: 0n });
+
+      // STABLE_FUNDING_FACTOR (2e21/s) replaces the skew rate; v2.0 reads it, later releases do not.
+      await k.send("setUint", [stableFundingFactorKey(m.marketToken), 2n * 10n ** 21n]);
+      const stable = await accrued("2.0");
+      expect(stable.params.stableFundingFactor).toBe(2n * 10n ** 21n);
+      expect(stable.stored).toBe(stable.expected);
+      expect(stable.expected).toBeGreaterThan(stable.before);
     } finally {
       await tester().revert({ id: start });
     }

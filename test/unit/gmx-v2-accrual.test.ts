@@ -67,6 +67,18 @@ describe("borrowing factor per second (MarketUtils.getBorrowingFactorPerSecond)"
     expect(() => borrowingFactorPerSecond({ ...m, maxOpenInterestLong: 0n }, state(), true, prices)).toThrow(/MAX_OPEN_INTEREST is zero/);
   });
 
+  it("IGNORE_OPEN_INTEREST_FOR_USAGE_FACTOR (main 2024-09-30 to 2025-01-13) drops the open-interest term from v2.1's usage", () => {
+    const m = params("2.1", { ...kink, maxOpenInterestLong: usd(50_000n), ignoreOpenInterestForUsageFactor: true });
+    expect(borrowingFactorPerSecond(m, state(), true, prices)).toBe(10n ** 22n); // reserve usage 0.6 alone
+    expect(borrowingFactorPerSecond({ ...m, ignoreOpenInterestForUsageFactor: false }, state(), true, prices)).toBe(2n * 10n ** 22n);
+  });
+
+  it("v2.0 has no kink model: OPTIMAL_USAGE_FACTOR is not a v2.0 key, so the exponent model applies", () => {
+    const m = params("2.0", { ...kink, borrowingFactorLong: 10n ** 22n, borrowingExponentFactorLong: E30 });
+    expect(borrowingFactorPerSecond(m, state(), true, prices)).toBe(3n * 10n ** 21n); // 30k / 100k x 1e22
+    expect(borrowingFactorPerSecond({ ...m, release: "2.2" }, state(), true, prices)).toBe(10n ** 22n); // the kink, as above
+  });
+
   it("exponent model: (reserved ^ exponent) / pool x BORROWING_FACTOR; shorts reserve their USD open interest", () => {
     // An exponent other than 1 goes through PRBMath's pow, checked bit for bit on the fixture.
     const m = params("2.2", { borrowingFactorLong: 10n ** 22n, borrowingExponentFactorLong: E30, borrowingFactorShort: 2n * 10n ** 22n, borrowingExponentFactorShort: E30 });
@@ -119,6 +131,20 @@ describe("funding factor per second (MarketUtils.getNextFundingFactorPerSecond)"
     expect(fundingFactorPerSecond(m, s, 1_000n, -5n * 10n ** 21n, ETH)).toEqual({ factorPerSecond: 4_980n * 10n ** 18n, longsPayShorts: false });
     // capped at MAX
     expect(fundingFactorPerSecond(m, s, 10n ** 9n, 0n, ETH).factorPerSecond).toBe(10n ** 22n);
+  });
+
+  it("v2.0: STABLE_FUNDING_FACTOR when set, even on balanced sides (then shorts pay); else skew x FUNDING_FACTOR uncapped", () => {
+    const m = params("2.0", { ...adaptive, fundingFactor: 5n * 10n ** 22n, maxFundingFactorPerSecond: 2n * 10n ** 21n });
+    // 0.2 x 5e22, past MAX_FUNDING_FACTOR_PER_SECOND (not a v2.0 key) and with no adaptive rule
+    expect(fundingFactorPerSecond(m, s, 1_000n, 5n * 10n ** 21n, ETH)).toEqual({ factorPerSecond: 10n ** 22n, longsPayShorts: true });
+    expect(fundingFactorPerSecond({ ...m, maxFundingFactorPerSecond: 0n }, s, 1_000n, 0n, ETH).factorPerSecond).toBe(10n ** 22n);
+    const stable = { ...m, stableFundingFactor: 7n * 10n ** 20n };
+    expect(fundingFactorPerSecond(stable, s, 1_000n, 0n, ETH)).toEqual({ factorPerSecond: 7n * 10n ** 20n, longsPayShorts: true });
+    const even = state({ longOpenInterestUsd: usd(50_000n), shortOpenInterestUsd: usd(50_000n) });
+    expect(fundingFactorPerSecond(stable, even, 1_000n, 0n, ETH)).toEqual({ factorPerSecond: 7n * 10n ** 20n, longsPayShorts: false });
+    expect(fundingFactorPerSecond(m, even, 1_000n, 0n, ETH).factorPerSecond).toBe(0n);
+    // v2.1 ignores it and runs the adaptive rule: 0.2 x 1e17 x 1000 s, raised to the 1e20 minimum
+    expect(fundingFactorPerSecond({ ...stable, release: "2.1" }, s, 1_000n, 0n, ETH).factorPerSecond).toBe(10n ** 20n);
   });
 
   it("balanced sides: v2.1 resets to zero, v2.2 on keeps the saved adaptive factor", () => {

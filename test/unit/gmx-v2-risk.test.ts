@@ -4,6 +4,7 @@ import { exp2, log2, mul, pow } from "../../src/protocols/gmx-v2/prb-pow";
 import {
   applyImpactFactor,
   closePriceImpactUsd,
+  closingCosts,
   liquidationCheck,
   liquidationPrice,
   positionPnlUsd,
@@ -52,6 +53,7 @@ const position = (over: Partial<GmxV2Position>): GmxV2Position => ({
   borrowingFactor: 10n ** 27n,
   fundingFeeAmountPerSize: 0n,
   traderDiscountFactor: 0n,
+  referralTotalRebateFactor: 0n,
   ...over,
 });
 
@@ -320,5 +322,26 @@ describe("pending impact carried through decreases", () => {
     expect(proportionalPendingImpact(1000n, 1n, 3n)).toBe(333n);
     expect(proportionalPendingImpact(-1000n, 3n, 3n)).toBe(-1000n);
     expect(proportionalPendingImpact(5n, 0n, 3n)).toBe(0n);
+  });
+});
+
+describe("the trader's discount on the closing fee (PositionPricingUtils.getPositionFeesAfterReferral)", () => {
+  // $30k at 0.07%: a $21 fee, 21,000,000 USDC units. A tier of 10% total rebate, 30% of it to the trader.
+  const fee = { ...params, positionFeeFactorBalanceNotImproved: (7n * E30) / 10_000n };
+  const costs = (release: GmxV2MarketParams["release"], over: Partial<GmxV2Position>) =>
+    closingCosts(position({ borrowingFactor: 0n, ...over }), { ...fee, release }, state({ cumulativeBorrowingFactor: 0n, fundingFeeAmountPerSize: 0n }), USDC_PRICE, false).costAmount;
+
+  it("through v2.1 the event's traderDiscountFactor is the share of the rebate: fee x 10% x 30% off", () => {
+    const referred = { traderDiscountFactor: (3n * E30) / 10n, referralTotalRebateFactor: E30 / 10n };
+    expect(costs("2.0", referred)).toBe(21_000_000n - 630_000n);
+    expect(costs("2.1", referred)).toBe(21_000_000n - 630_000n);
+    // each factor applied in turn, each floored: $30,000.01's fee 21,000,007 units, x 10% = 2,100,000, x 30% = 630,000
+    expect(costs("2.1", { ...referred, sizeInUsd: usd(30_000) + E30 / 100n })).toBe(21_000_007n - 630_000n);
+  });
+
+  it("since 2024-10 it is a factor of the fee (totalRebate x share = 3%), the larger of referral and pro", () => {
+    expect(costs("2024-10", { traderDiscountFactor: (3n * E30) / 100n, referralTotalRebateFactor: E30 / 10n })).toBe(21_000_000n - 630_000n);
+    expect(costs("2.2", { traderDiscountFactor: (3n * E30) / 10n, referralTotalRebateFactor: E30 / 10n })).toBe(21_000_000n - 6_300_000n);
+    expect(costs("2025-11", { traderDiscountFactor: 0n, referralTotalRebateFactor: 0n })).toBe(21_000_000n);
   });
 });

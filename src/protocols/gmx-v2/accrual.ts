@@ -59,17 +59,20 @@ export function borrowingFactorPerSecond(m: GmxV2MarketParams, s: GmxV2MarketSta
   }
   const poolUsd = s.pnlPoolAmount * prices.pnlToken.min;
   if (poolUsd === 0n) throw new RangeError("the side's pool is empty: no borrowing rate (the contract reverts)");
-  if (side.optimalUsageFactor !== 0n) return kinkBorrowingFactor(m, s, isLong, reservedUsd, poolUsd);
+  if (side.optimalUsageFactor !== 0n && gmxV2ReleaseRules(m.release).kinkUsage !== "none") return kinkBorrowingFactor(m, s, isLong, reservedUsd, poolUsd);
   // x 0 is 0 whatever the power (skips PRBMath's pow, the costly part of a liquidation search).
   if (side.factor === 0n) return 0n;
   return applyFactor(toFactor(applyExponentFactor(reservedUsd, side.exponentFactor), poolUsd, "pool USD"), side.factor);
 }
 
-/** MarketUtils.getKinkBorrowingFactor with getUsageFactor (v2.1: also open interest over MAX_OPEN_INTEREST; v2.2 on: reserve only). */
+/**
+ * MarketUtils.getKinkBorrowingFactor with getUsageFactor (v2.1: also open interest over MAX_OPEN_INTEREST
+ * unless IGNORE_OPEN_INTEREST_FOR_USAGE_FACTOR; v2.2 on: reserve only).
+ */
 function kinkBorrowingFactor(m: GmxV2MarketParams, s: GmxV2MarketState, isLong: boolean, reservedUsd: bigint, poolUsd: bigint): bigint {
   const side = borrowingParams(m, isLong);
   let usage = toFactor(reservedUsd, applyFactor(poolUsd, side.openInterestReserveFactor), "the reserve (pool x OPEN_INTEREST_RESERVE_FACTOR)");
-  if (gmxV2ReleaseRules(m.release).usageFactorCountsOpenInterest) {
+  if (gmxV2ReleaseRules(m.release).kinkUsage === "reserveOrOpenInterest" && !m.ignoreOpenInterestForUsageFactor) {
     const openInterestUsage = toFactor(isLong ? s.longOpenInterestUsd : s.shortOpenInterestUsd, side.maxOpenInterest, "MAX_OPEN_INTEREST");
     if (openInterestUsage > usage) usage = openInterestUsage;
   }
@@ -93,6 +96,7 @@ export type FundingRate = { factorPerSecond: bigint; longsPayShorts: boolean };
 export function fundingFactorPerSecond(m: GmxV2MarketParams, s: GmxV2MarketState, seconds: bigint, savedFactorPerSecond: bigint, index: MinMax): FundingRate {
   const oi = balanceOpenInterest(m, s, index);
   const diffUsd = abs(oi.long - oi.short);
+  if (gmxV2ReleaseRules(m.release).stableOrUncappedFunding) return v20FundingFactorPerSecond(m, oi, diffUsd);
   if (diffUsd === 0n && (gmxV2ReleaseRules(m.release).balancedFundingResets || m.fundingIncreaseFactorPerSecond === 0n)) return { factorPerSecond: 0n, longsPayShorts: true };
   const fixedRate = m.fundingIncreaseFactorPerSecond === 0n;
   if (fixedRate && (m.fundingFactor === 0n || m.maxFundingFactorPerSecond === 0n)) return { factorPerSecond: 0n, longsPayShorts: oi.long > oi.short };
@@ -114,6 +118,19 @@ export function fundingFactorPerSecond(m: GmxV2MarketParams, s: GmxV2MarketState
   }
   const withMin = boundMagnitude(boundMagnitude(next, 0n, m.maxFundingFactorPerSecond), m.minFundingFactorPerSecond, m.maxFundingFactorPerSecond);
   return { factorPerSecond: abs(withMin), longsPayShorts: withMin > 0n };
+}
+
+/**
+ * v2.0's MarketUtils.getFundingFactorPerSecond: STABLE_FUNDING_FACTOR when set (whatever the skew, even
+ * balanced), else diff^exponent / total x FUNDING_FACTOR with no cap; longs pay when they are the larger
+ * side (getNextFundingAmountPerSize), so balanced sides under a stable factor have shorts pay.
+ */
+function v20FundingFactorPerSecond(m: GmxV2MarketParams, oi: { long: bigint; short: bigint }, diffUsd: bigint): FundingRate {
+  const longsPayShorts = oi.long > oi.short;
+  if (m.stableFundingFactor > 0n) return { factorPerSecond: m.stableFundingFactor, longsPayShorts };
+  if (diffUsd === 0n) return { factorPerSecond: 0n, longsPayShorts };
+  const skew = toFactor(applyExponentFactor(diffUsd, m.fundingExponentFactor), oi.long + oi.short, "open interest");
+  return { factorPerSecond: applyFactor(skew, m.fundingFactor), longsPayShorts };
 }
 
 /** MarketUtils.getFundingAmountPerSizeDelta rounded up (what the paying side owes per size, 1e45, in collateral token units). */

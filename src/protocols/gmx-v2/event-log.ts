@@ -64,6 +64,8 @@ export const FOLLOWED_EVENTS = {
     "ClaimableFundingAmountPerSizeUpdated",
     "ClaimableFundingUpdated",
     "FundingFeesClaimed",
+    // v2.0 emits OrderExecuted with EventLog1 (topic1 the order key); v2.1 on with EventLog2 (key, account).
+    "OrderExecuted",
   ],
   EventLog2: ["OrderExecuted", "VirtualPositionInventoryUpdated"],
   // No topics: DecreasePositionCollateralUtils.handleEarlyReturn emits it with EventEmitter.emitEventLog.
@@ -110,8 +112,13 @@ export type PositionFees = {
   collateralTokenPriceMin: bigint;
   /** Collateral-token amount the order paid: position fee less discounts, borrowing, funding, liquidation and UI fees. */
   totalCostAmount: bigint;
-  /** The discount the trader's position fee got: the larger of the referral and pro-tier factors (0 without either). */
+  /**
+   * The larger of referral.traderDiscountFactor and pro.traderDiscountFactor (0 without either): a factor
+   * of the fee since v2.2, the trader's share of the rebate through v2.1 (no pro tiers there).
+   */
   traderDiscountFactor: bigint;
+  /** referral.totalRebateFactor (0 without a referral code). */
+  referralTotalRebateFactor: bigint;
 };
 
 /**
@@ -202,6 +209,7 @@ export function decodeGmxV2Event(eventName: string, data: EventLogData): GmxV2Ev
         collateralTokenPriceMin: i.uint.required("collateralTokenPrice.min"),
         totalCostAmount: i.uint.required("totalCostAmount"),
         traderDiscountFactor: referral > pro ? referral : pro,
+        referralTotalRebateFactor: i.uint.optional("referral.totalRebateFactor") ?? 0n,
       };
     }
     case "OraclePriceUpdate": {

@@ -222,6 +222,7 @@ async function applyPositionChange(context: Ctx, event: Evt, e: PositionChange) 
       pendingImpactAmount,
       // The discount the trader's next orders get, as this one got it (an order without the fees event keeps the last).
       traderDiscountFactor: fees?.traderDiscountFactor ?? before?.traderDiscountFactor ?? 0n,
+      referralTotalRebateFactor: fees?.referralTotalRebateFactor ?? before?.referralTotalRebateFactor ?? 0n,
       longTokenClaimableFundingAmountPerSize: e.longTokenClaimableFundingAmountPerSize,
       shortTokenClaimableFundingAmountPerSize: e.shortTokenClaimableFundingAmountPerSize,
     }),

@@ -54,6 +54,10 @@ export const accrualClockKeys = (market: Address) => ({
   savedFundingFactorPerSecond: dataStoreKey("SAVED_FUNDING_FACTOR_PER_SECOND", address(market)),
 });
 
+/** Keys.IGNORE_OPEN_INTEREST_FOR_USAGE_FACTOR (a global flag on main from 08c21f0b, 2024-09-30, to 7e820139, 2025-01-13). */
+export const IGNORE_OPEN_INTEREST_FOR_USAGE_FACTOR = dataStoreKey("IGNORE_OPEN_INTEREST_FOR_USAGE_FACTOR");
+/** Keys.stableFundingFactorKey(market) (v2.0): a fixed funding factor per second that replaces the skew rate when set. */
+export const stableFundingFactorKey = (market: Address) => dataStoreKey("STABLE_FUNDING_FACTOR", address(market));
 /** Keys.USE_OPEN_INTEREST_IN_TOKENS_FOR_BALANCE (a global flag since gmx-synthetics 862c3524, 2025-10-03). */
 export const USE_OPEN_INTEREST_IN_TOKENS_FOR_BALANCE = dataStoreKey("USE_OPEN_INTEREST_IN_TOKENS_FOR_BALANCE");
 /** Keys.virtualTokenIdKey(token): the virtual inventory an index token's positions share (zero: none). */

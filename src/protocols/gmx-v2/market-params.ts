@@ -2,9 +2,11 @@ import { zeroHash, type Address, type Hex, type PublicClient } from "viem";
 import { GmxV2ReadAbi } from "../../../abis/GmxV2EventEmitter";
 import {
   accrualClockKeys,
+  IGNORE_OPEN_INTEREST_FOR_USAGE_FACTOR,
   impactPoolKeys,
   marketParamKeys,
   SKIP_BORROWING_FEE_FOR_SMALLER_SIDE,
+  stableFundingFactorKey,
   USE_OPEN_INTEREST_IN_TOKENS_FOR_BALANCE,
   virtualInventoryForPositionsKey,
   virtualTokenIdKey,
@@ -28,7 +30,7 @@ async function readDataStore(client: Reader, store: DataStoreAt, blockNumber: bi
 
 /**
  * A market's parameters as the liquidation check reads them (DataStore getUint, getBool, getBytes32),
- * keyed as `release` keys them, with that release. A flag the release does not have is false.
+ * keyed as `release` keys them, with that release. A flag the release does not have is false, a factor 0.
  */
 export async function readMarketParams(
   client: Reader,
@@ -38,22 +40,29 @@ export async function readMarketParams(
   blockNumber: bigint,
 ): Promise<GmxV2MarketParams> {
   const keys = Object.entries(marketParamKeys(market.marketToken, release));
-  const tokensForBalance = gmxV2ReleaseRules(release).openInterestInTokensForBalance;
+  const rules = gmxV2ReleaseRules(release);
+  // Keys only some releases have: read where the release has them, else their "absent" value.
+  const optional: Record<"useOpenInterestInTokensForBalance" | "ignoreOpenInterestForUsageFactor" | "stableFundingFactor", Read | null> = {
+    useOpenInterestInTokensForBalance: rules.openInterestInTokensForBalance ? { functionName: "getBool", key: USE_OPEN_INTEREST_IN_TOKENS_FOR_BALANCE } : null,
+    ignoreOpenInterestForUsageFactor: rules.kinkUsage === "reserveOrOpenInterest" ? { functionName: "getBool", key: IGNORE_OPEN_INTEREST_FOR_USAGE_FACTOR } : null,
+    stableFundingFactor: rules.stableOrUncappedFunding ? { functionName: "getUint", key: stableFundingFactorKey(market.marketToken) } : null,
+  };
+  const optionalReads = Object.entries(optional).filter((e): e is [keyof typeof optional, Read] => e[1] !== null);
   const values = await readDataStore(client, store, blockNumber, [
     ...keys.map(([, key]): Read => ({ functionName: "getUint", key })),
     { functionName: "getBool", key: SKIP_BORROWING_FEE_FOR_SMALLER_SIDE },
     { functionName: "getBytes32", key: virtualTokenIdKey(market.indexToken) },
-    ...(tokensForBalance ? [{ functionName: "getBool", key: USE_OPEN_INTEREST_IN_TOKENS_FOR_BALANCE } as const] : []),
+    ...optionalReads.map(([, read]) => read),
   ]);
-  const uints = Object.fromEntries(keys.map(([name], i) => [name, values[i] as bigint])) as Omit<
-    GmxV2MarketParams,
-    "release" | "useOpenInterestInTokensForBalance" | "skipBorrowingFeeForSmallerSide" | "virtualTokenId"
-  >;
-  const [skipBorrowingFeeForSmallerSide, virtualTokenId, useOpenInterestInTokensForBalance = false] = values.slice(keys.length) as [boolean, Hex, boolean?];
+  const uints = Object.fromEntries(keys.map(([name], i) => [name, values[i] as bigint])) as Omit<GmxV2MarketParams, "release" | "skipBorrowingFeeForSmallerSide" | "virtualTokenId" | keyof typeof optional>;
+  const [skipBorrowingFeeForSmallerSide, virtualTokenId] = values.slice(keys.length, keys.length + 2) as [boolean, Hex];
+  const read = Object.fromEntries(optionalReads.map(([name], i) => [name, values[keys.length + 2 + i]]));
   return {
     ...uints,
     release,
-    useOpenInterestInTokensForBalance,
+    useOpenInterestInTokensForBalance: (read.useOpenInterestInTokensForBalance as boolean | undefined) ?? false,
+    ignoreOpenInterestForUsageFactor: (read.ignoreOpenInterestForUsageFactor as boolean | undefined) ?? false,
+    stableFundingFactor: (read.stableFundingFactor as bigint | undefined) ?? 0n,
     skipBorrowingFeeForSmallerSide,
     virtualTokenId: virtualTokenId === zeroHash ? null : virtualTokenId,
   };

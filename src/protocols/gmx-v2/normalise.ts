@@ -17,8 +17,9 @@ export type GmxV2State = {
   borrowingFactor: bigint;
   fundingFeeAmountPerSize: bigint;
   pendingImpactAmount: bigint;
-  /** The position fee discount of the trader's last order (PositionFeesCollected), 1e30. */
+  /** The trader's discount factor and the referral's total rebate factor of its last order (PositionFeesCollected), 1e30. */
   traderDiscountFactor: bigint;
+  referralTotalRebateFactor: bigint;
   /** Claimable funding per size the position was last credited to, in the long and short token. */
   longTokenClaimableFundingAmountPerSize: bigint;
   shortTokenClaimableFundingAmountPerSize: bigint;
@@ -30,6 +31,7 @@ export const encodeState = (s: GmxV2State): Record<string, string> => ({
   fundingFeeAmountPerSize: s.fundingFeeAmountPerSize.toString(),
   pendingImpactAmount: s.pendingImpactAmount.toString(),
   traderDiscountFactor: s.traderDiscountFactor.toString(),
+  referralTotalRebateFactor: s.referralTotalRebateFactor.toString(),
   longTokenClaimableFundingAmountPerSize: s.longTokenClaimableFundingAmountPerSize.toString(),
   shortTokenClaimableFundingAmountPerSize: s.shortTokenClaimableFundingAmountPerSize.toString(),
 });
@@ -40,6 +42,7 @@ export const decodeState = (state: Record<string, string>): GmxV2State => ({
   fundingFeeAmountPerSize: BigInt(state.fundingFeeAmountPerSize ?? "0"),
   pendingImpactAmount: BigInt(state.pendingImpactAmount ?? "0"),
   traderDiscountFactor: BigInt(state.traderDiscountFactor ?? "0"),
+  referralTotalRebateFactor: BigInt(state.referralTotalRebateFactor ?? "0"),
   longTokenClaimableFundingAmountPerSize: BigInt(state.longTokenClaimableFundingAmountPerSize ?? "0"),
   shortTokenClaimableFundingAmountPerSize: BigInt(state.shortTokenClaimableFundingAmountPerSize ?? "0"),
 });
@@ -55,6 +58,7 @@ export const toGmxV2Position = (row: PositionRow): GmxV2Position => {
     borrowingFactor: s.borrowingFactor,
     fundingFeeAmountPerSize: s.fundingFeeAmountPerSize,
     traderDiscountFactor: s.traderDiscountFactor,
+    referralTotalRebateFactor: s.referralTotalRebateFactor,
   };
 };
 

@@ -3,7 +3,7 @@
 // A key a release does not have reads as 0 on its DataStore, so reading with another release's keys
 // would silently zero a parameter: each deployment names its release.
 
-export const GMX_V2_RELEASES = ["2.1", "2.2", "2025-11"] as const;
+export const GMX_V2_RELEASES = ["2.0", "2.1", "2024-10", "2.2", "2025-11"] as const;
 export type GmxV2Release = (typeof GMX_V2_RELEASES)[number];
 
 export type GmxV2ReleaseRules = {
@@ -28,11 +28,29 @@ export type GmxV2ReleaseRules = {
    * it also balances funding and the borrowing smaller-side skip (MarketUtils.getOpenInterestForBalance).
    */
   openInterestInTokensForBalance: boolean;
-  /** MarketUtils.getUsageFactor: the larger of reserve and open-interest usage in v2.1; reserve usage only since v2.2. */
-  usageFactorCountsOpenInterest: boolean;
-  /** getNextFundingFactorPerSecond: balanced sides reset the funding factor in v2.1; since v2.2 only without adaptive funding. */
+  /**
+   * PositionPricingUtils.getPositionFeesAfterReferral: through v2.1 the referral's traderDiscountFactor is
+   * the trader's share of the rebate, so the discount is applyFactor(applyFactor(fee, totalRebateFactor),
+   * share) (ReferralUtils.getReferralInfo returns both in basis points as floats); since 9088ef33
+   * (release 2024-10 on) it is a factor of the fee itself, and pro tiers (c55879b1) give the larger one.
+   */
+  referralDiscount: "shareOfRebate" | "ofFee";
+  /**
+   * The kink borrowing model's usage (MarketUtils.getKinkBorrowingFactor / getUsageFactor): none in v2.0
+   * (no OPTIMAL_USAGE_FACTOR; every market uses the exponent model); the larger of reserve and
+   * open-interest usage in v2.1 and 2024-10, unless the global IGNORE_OPEN_INTEREST_FOR_USAGE_FACTOR is
+   * set (08c21f0b; on main from cb8cfd49 until v2.2, whose 7e820139 made reserve usage the rule; a v2.1
+   * DataStore reads it as false); reserve usage only since v2.2.
+   */
+  kinkUsage: "none" | "reserveOrOpenInterest" | "reserve";
+  /**
+   * MarketUtils.getFundingFactorPerSecond in v2.0: STABLE_FUNDING_FACTOR(market) when set, else the skew
+   * factor x FUNDING_FACTOR, uncapped (v2.0 has no MAX_FUNDING_FACTOR_PER_SECOND nor adaptive funding).
+   */
+  stableOrUncappedFunding: boolean;
+  /** getNextFundingFactorPerSecond: balanced sides reset the funding factor in v2.1; since 2024-10 (cbe6306b) only without adaptive funding. */
   balancedFundingResets: boolean;
-  /** getNextFundingAmountPerSize: funding on the paying side's size since v2.2, on the larger side's in v2.1. */
+  /** getNextFundingAmountPerSize: funding on the paying side's size since v2.2 (79b4abff), on the larger side's through 2024-10. */
   fundingOnPayingSide: boolean;
   /**
    * A close settles the position's pending impact (stored at each increase since v2.2) with its own, and
@@ -48,23 +66,56 @@ export type GmxV2ReleaseRules = {
 };
 
 const RULES: Record<GmxV2Release, GmxV2ReleaseRules> = {
-  "2.1": {
+  "2.0": {
     liquidationCollateralFactor: "MIN_COLLATERAL_FACTOR",
+    referralDiscount: "shareOfRebate",
     exponentPerSide: false,
     closeFeeFactor: "forPositiveImpact",
     openInterestInTokensForBalance: false,
-    usageFactorCountsOpenInterest: true,
+    kinkUsage: "none",
+    stableOrUncappedFunding: true,
     balancedFundingResets: true,
+    fundingOnPayingSide: false,
+    closeSettlesPendingImpact: false,
+    impactPoolLends: false,
+  },
+  "2.1": {
+    liquidationCollateralFactor: "MIN_COLLATERAL_FACTOR",
+    referralDiscount: "shareOfRebate",
+    exponentPerSide: false,
+    closeFeeFactor: "forPositiveImpact",
+    openInterestInTokensForBalance: false,
+    kinkUsage: "reserveOrOpenInterest",
+    stableOrUncappedFunding: false,
+    balancedFundingResets: true,
+    fundingOnPayingSide: false,
+    closeSettlesPendingImpact: false,
+    impactPoolLends: false,
+  },
+  // main from the merge cb8cfd49 (2024-10-21) to v2.2's merge ee721b7e (2025-09-09): v2.1 plus pro tiers and
+  // the fee-relative referral discount (9088ef33), the adaptive factor kept on balanced sides (cbe6306b),
+  // IGNORE_OPEN_INTEREST_FOR_USAGE_FACTOR and a liquidation fee the check leaves out (isLiquidation = false).
+  "2024-10": {
+    liquidationCollateralFactor: "MIN_COLLATERAL_FACTOR",
+    referralDiscount: "ofFee",
+    exponentPerSide: false,
+    closeFeeFactor: "forPositiveImpact",
+    openInterestInTokensForBalance: false,
+    kinkUsage: "reserveOrOpenInterest",
+    stableOrUncappedFunding: false,
+    balancedFundingResets: false,
     fundingOnPayingSide: false,
     closeSettlesPendingImpact: false,
     impactPoolLends: false,
   },
   "2.2": {
     liquidationCollateralFactor: "MIN_COLLATERAL_FACTOR_FOR_LIQUIDATION",
+    referralDiscount: "ofFee",
     exponentPerSide: false,
     closeFeeFactor: "balanceWasImproved",
     openInterestInTokensForBalance: false,
-    usageFactorCountsOpenInterest: false,
+    kinkUsage: "reserve",
+    stableOrUncappedFunding: false,
     balancedFundingResets: false,
     fundingOnPayingSide: true,
     closeSettlesPendingImpact: true,
@@ -72,10 +123,12 @@ const RULES: Record<GmxV2Release, GmxV2ReleaseRules> = {
   },
   "2025-11": {
     liquidationCollateralFactor: "MIN_COLLATERAL_FACTOR_FOR_LIQUIDATION",
+    referralDiscount: "ofFee",
     exponentPerSide: true,
     closeFeeFactor: "balanceWasImproved",
     openInterestInTokensForBalance: true,
-    usageFactorCountsOpenInterest: false,
+    kinkUsage: "reserve",
+    stableOrUncappedFunding: false,
     balancedFundingResets: false,
     fundingOnPayingSide: true,
     closeSettlesPendingImpact: true,

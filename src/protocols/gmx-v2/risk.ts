@@ -57,6 +57,10 @@ export type GmxV2AccrualParams = {
   maxOpenInterestShort: bigint;
   /** SKIP_BORROWING_FEE_FOR_SMALLER_SIDE (global). */
   skipBorrowingFeeForSmallerSide: boolean;
+  /** IGNORE_OPEN_INTEREST_FOR_USAGE_FACTOR (global; read where the release's kink usage counts open interest, else false). */
+  ignoreOpenInterestForUsageFactor: boolean;
+  /** STABLE_FUNDING_FACTOR(market) (v2.0; 0 elsewhere). */
+  stableFundingFactor: bigint;
   fundingFactor: bigint;
   fundingExponentFactor: bigint;
   fundingIncreaseFactorPerSecond: bigint;
@@ -109,8 +113,13 @@ export type GmxV2Position = {
   pendingImpactAmount: bigint;
   borrowingFactor: bigint;
   fundingFeeAmountPerSize: bigint;
-  /** Referral or pro-tier discount on the position fee (1e30), as of the trader's last order. */
+  /**
+   * The trader's discount (1e30) as of its last order: on the position fee, the larger of referral and pro
+   * tier (v2.2 on); the share of the referral rebate through v2.1 (releases.ts referralDiscount).
+   */
   traderDiscountFactor: bigint;
+  /** The referral's total rebate factor (1e30) of that order; the discount's base through v2.1. */
+  referralTotalRebateFactor: bigint;
 };
 
 /**
@@ -240,8 +249,8 @@ export const closeFeeBalanceImproved = (m: GmxV2MarketParams, close: PriceImpact
 
 /**
  * What closing costs, in collateral tokens as PositionPricingUtils.getPositionFees charges it: the
- * position fee less the trader's discount (getPositionFeesAfterReferral: applyFactor of the fee amount,
- * the larger of the referral and pro-tier discounts), borrowing and funding; no UI fee (the liquidation
+ * position fee less the trader's discount (traderDiscountAmount, by the release's rule), borrowing and
+ * funding; no UI fee (the liquidation
  * check passes no UI fee receiver) and no liquidation fee (it passes isLiquidation = false).
  */
 export function closingCosts(p: GmxV2Position, m: GmxV2MarketParams, s: GmxV2MarketState, collateralMin: bigint, balanceWasImproved: boolean) {
@@ -251,8 +260,14 @@ export function closingCosts(p: GmxV2Position, m: GmxV2MarketParams, s: GmxV2Mar
   const fundingFeeAmount = fundingAmount(p.sizeInUsd, s.fundingFeeAmountPerSize, p.fundingFeeAmountPerSize, true);
   const positionFeeUsd = applyFactor(p.sizeInUsd, balanceWasImproved ? m.positionFeeFactorBalanceImproved : m.positionFeeFactorBalanceNotImproved);
   const positionFeeAmount = positionFeeUsd / collateralMin;
-  const amount = borrowingFeeUsd / collateralMin + fundingFeeAmount + positionFeeAmount - applyFactor(positionFeeAmount, p.traderDiscountFactor);
+  const amount = borrowingFeeUsd / collateralMin + fundingFeeAmount + positionFeeAmount - traderDiscountAmount(p, m, positionFeeAmount);
   return { borrowingFeeUsd, fundingFeeAmount, positionFeeUsd, costAmount: amount, costUsd: amount * collateralMin };
+}
+
+/** PositionPricingUtils.getPositionFeesAfterReferral's traderDiscountAmount, as the release computes it. */
+function traderDiscountAmount(p: GmxV2Position, m: GmxV2MarketParams, positionFeeAmount: bigint): bigint {
+  if (gmxV2ReleaseRules(m.release).referralDiscount === "ofFee") return applyFactor(positionFeeAmount, p.traderDiscountFactor);
+  return applyFactor(applyFactor(positionFeeAmount, p.referralTotalRebateFactor), p.traderDiscountFactor);
 }
 
 /** The whole position's PnL before the traders' cap (getPositionPnlUsd's uncapped figure): long at min price, short at max. */

@@ -101,6 +101,8 @@ export const gmxV2MarketParams = onchainTable(
     maxOpenInterestLong: t.bigint().notNull(),
     maxOpenInterestShort: t.bigint().notNull(),
     skipBorrowingFeeForSmallerSide: t.boolean().notNull(),
+    ignoreOpenInterestForUsageFactor: t.boolean().notNull(),
+    stableFundingFactor: t.bigint().notNull(),
     fundingFactor: t.bigint().notNull(),
     fundingExponentFactor: t.bigint().notNull(),
     fundingIncreaseFactorPerSecond: t.bigint().notNull(),

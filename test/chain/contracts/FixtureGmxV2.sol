@@ -215,6 +215,9 @@ contract FixtureGmxV2 {
     /// Off: a decrease settles only the released pending impact (the tests written before close impact was modelled).
     /// On: the close's own impact too, floored and capped as processCollateral does, through the impact pool.
     bool public settlesCloseImpact;
+    /// On: funding and OrderExecuted as gmx-synthetics v2.0 has them (MarketUtils.getFundingFactorPerSecond:
+    /// STABLE_FUNDING_FACTOR or the uncapped skew rate, on the larger side's size; OrderExecuted with EventLog1).
+    bool public v20Rules;
     /// What the last full close left the account, in collateral tokens (GMX sends it; the fixture moves no tokens).
     uint256 public lastCloseOutputAmount;
     mapping(bytes32 => int256) private ints;
@@ -739,6 +742,10 @@ contract FixtureGmxV2 {
         settlesCloseImpact = on;
     }
 
+    function setV20Rules(bool on) external onlyOwner {
+        v20Rules = on;
+    }
+
     /// Deposits, withdrawals and distributions move the pool too; the keeper sets the result.
     function setPositionImpactPoolAmount(address market, uint256 value) external onlyOwner {
         _setPositionImpactPoolAmount(market, value);
@@ -892,10 +899,15 @@ contract FixtureGmxV2 {
         EventLogData memory d;
         d.initBytes32(1);
         d.setBytes32(0, "key", o.orderKey);
-        d.initAddress(1);
-        d.setAddress(0, "account", o.account);
         d.initUint(1);
         d.setUint(0, "secondaryOrderType", o.secondaryOrderType);
+        // v2.0's OrderEventUtils.emitOrderExecuted: EventLog1 (topic1 the key), no account item
+        if (v20Rules) {
+            emit EventLog1(msg.sender, "OrderExecuted", "OrderExecuted", o.orderKey, d);
+            return;
+        }
+        d.initAddress(1);
+        d.setAddress(0, "account", o.account);
         emit EventLog2(msg.sender, "OrderExecuted", "OrderExecuted", o.orderKey, _topic(o.account), d);
     }
 
@@ -1189,7 +1201,9 @@ contract FixtureGmxV2 {
         if (longOi == 0 || shortOi == 0) return r;
         uint256 secs = _secondsSince(marketKey("FUNDING_UPDATED_AT", market));
         (r.factorPerSecond, r.longsPayShorts, r.nextSavedFactorPerSecond) = _nextFundingFactorPerSecond(m, secs);
-        uint256 fundingUsd = _applyFactor(r.longsPayShorts ? longOi : shortOi, secs * r.factorPerSecond) / divisor;
+        uint256 payingSize = r.longsPayShorts ? longOi : shortOi;
+        if (v20Rules) payingSize = longOi > shortOi ? longOi : shortOi; // v2.0: sizeOfLargerSide
+        uint256 fundingUsd = _applyFactor(payingSize, secs * r.factorPerSecond) / divisor;
         uint256 payer = r.longsPayShorts ? 0 : 1;
         for (uint256 slot = 0; slot < 2; slot++) {
             uint256 share = _mulDiv(fundingUsd, oi[payer][slot], r.longsPayShorts ? longOi : shortOi, false);
@@ -1210,6 +1224,7 @@ contract FixtureGmxV2 {
     function _nextFundingFactorPerSecond(MarketProps memory m, uint256 secs) internal view returns (uint256, bool, int256) {
         (uint256 longOi, uint256 shortOi) = _balanceOpenInterests(m);
         address market = m.marketToken;
+        if (v20Rules) return _v20FundingFactorPerSecond(market, longOi, shortOi);
         uint256 increaseFactor = uints[marketKey("FUNDING_INCREASE_FACTOR_PER_SECOND", market)];
         uint256 diffUsd = _absDiff(longOi, shortOi);
         if (diffUsd == 0 && increaseFactor == 0) return (0, true, 0);
@@ -1234,6 +1249,16 @@ contract FixtureGmxV2 {
         next = _boundMagnitude(next, 0, maxFactor);
         int256 withMin = _boundMagnitude(next, uints[marketKey("MIN_FUNDING_FACTOR_PER_SECOND", market)], maxFactor);
         return (uint256(withMin > 0 ? withMin : -withMin), withMin > 0, next);
+    }
+
+    /// v2.0's MarketUtils.getFundingFactorPerSecond; longs pay when larger (getNextFundingAmountPerSize).
+    function _v20FundingFactorPerSecond(address market, uint256 longOi, uint256 shortOi) internal view returns (uint256, bool, int256) {
+        uint256 stable = uints[marketKey("STABLE_FUNDING_FACTOR", market)];
+        if (stable > 0) return (stable, longOi > shortOi, 0);
+        uint256 diffUsd = _absDiff(longOi, shortOi);
+        if (diffUsd == 0) return (0, false, 0);
+        uint256 skew = _toFactor(_applyExponentFactor(diffUsd, uints[marketKey("FUNDING_EXPONENT_FACTOR", market)]), longOi + shortOi);
+        return (_applyFactor(skew, uints[marketKey("FUNDING_FACTOR", market)]), longOi > shortOi, 0);
     }
 
     /// Calc.boundMagnitude: |value| clamped to [min, max], sign kept (0 counts as positive).
