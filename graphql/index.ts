@@ -3,7 +3,7 @@ import type { AlertStore } from "../src/alerts/store";
 import type { Protocol } from "../src/core/protocol";
 import { protocols } from "../src/protocols";
 import { alertTypeDefs, createAlertResolvers } from "./alerts";
-import type { ExposureDeps } from "../src/exposure/service";
+import { contextAtHead, type ExposureDeps } from "../src/exposure/service";
 import { readModelErrors, redactingLogger, redactingMaskError } from "./errors";
 import { selfHostedGraphiQL } from "./graphiql";
 import { createHealthResolvers, healthCheck, healthTypeDefs } from "./health";
@@ -29,7 +29,12 @@ export function createExposureYoga(deps: ExposureDeps, alertStore: AlertStore | 
     graphqlEndpoint: EXPOSURE_ENDPOINT,
     schema: createSchema({
       typeDefs: allTypeDefs,
-      resolvers: [exposure, alerts.resolvers, createHealthResolvers(health), ...protocolExtensions.map((e) => e.resolvers({ db: deps.db, schema: deps.schema, config: deps.config }))],
+      resolvers: [
+        exposure,
+        alerts.resolvers,
+        createHealthResolvers(health),
+        ...protocolExtensions.map((e) => e.resolvers({ db: deps.db, schema: deps.schema, config: deps.config, contextAtHead: (assets) => contextAtHead(deps, assets) })),
+      ],
     }),
     maskedErrors: { maskError: redactingMaskError(redact) },
     logging: redactingLogger(redact),

@@ -1,10 +1,19 @@
 import type { ContractConfig } from "ponder";
 import type { ExposureConfig } from "../config/exposure-config";
-import type { ProtocolAdapter } from "./adapter";
+import type { Address } from "viem";
+import type { AssessContext, ProtocolAdapter } from "./adapter";
 import type { PonderSchema, ReadonlyDb } from "./db";
 
-/** What a protocol's GraphQL extension resolves over: the indexed tables, read only, and the config. */
-export type ProtocolReadDeps = { db: ReadonlyDb; schema: PonderSchema; config: ExposureConfig };
+/**
+ * What a protocol's GraphQL extension resolves over: the indexed tables, read only, the config, and the
+ * context `assess` gets, at the indexed head with marks for the given assets (supplied by the read model).
+ */
+export type ProtocolReadDeps = {
+  db: ReadonlyDb;
+  schema: PonderSchema;
+  config: ExposureConfig;
+  contextAtHead: (assets: { chainId: number; asset: Address }[]) => Promise<AssessContext>;
+};
 
 /** GraphQL types and fields a protocol adds to the exposure schema (`extend type Query { ... }`). */
 export type ProtocolGraphql = {

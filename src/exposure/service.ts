@@ -1,7 +1,7 @@
 import { and, desc, eq, inArray, lte, sql } from "ponder";
 import { type Address, type PublicClient } from "viem";
 import type { ExposureConfig } from "../config/exposure-config";
-import type { AccountRisk, MarkPrice, PositionRisk, PositionRow, PriceBook } from "../core/adapter";
+import type { AccountRisk, AssessContext, MarkPrice, PositionRisk, PositionRow, PriceBook } from "../core/adapter";
 import type { TaggedItem } from "../core/breakdown";
 import { rowsOf, type PonderSchema, type ReadonlyDb } from "../core/db";
 import { exposureTotals, type ExposureTotals } from "../core/exposure";
@@ -261,6 +261,19 @@ async function loadWallets(deps: ExposureDeps, accounts: Address[], blocks: Bloc
  * across its points); `readings` to note there which marks and whether the volatility shift it read.
  */
 type AssessOptions = { volatilityShift?: number; lookups?: Lookups; readings?: Readings };
+
+/** The context protocols assess with, at the indexed head, with marks for `assets`. */
+export async function contextAtHead(deps: ExposureDeps, assets: { chainId: number; asset: Address }[]): Promise<AssessContext> {
+  const blocks = await chainHeads(deps);
+  return {
+    db: deps.db,
+    schema: deps.schema,
+    blockByChain: new Map(blocks.map((b) => [b.chainId, { number: b.number, timestamp: b.timestamp }])),
+    prices: await priceBook(deps, assets, blocks),
+    config: deps.config,
+    lookups: lookupsAt(deps, blocks),
+  };
+}
 
 /** Runs each protocol's own risk rule over the rows (any wallets) with the given prices. */
 export async function assessPositions(deps: ExposureDeps, rows: PositionRow[], prices: PriceBook, blocks: BlockRef[], options: AssessOptions = {}) {

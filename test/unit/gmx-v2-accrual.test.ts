@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { accruedState, borrowingFactorPerSecond, fundingFactorPerSecond, fundingFeeAmountPerSizeDelta } from "../../src/protocols/gmx-v2/accrual";
+import { accruedState, borrowingFactorPerSecond, claimableFundingPerSizeDelta, fundingFactorPerSecond, fundingFeeAmountPerSizeDelta } from "../../src/protocols/gmx-v2/accrual";
 import type { GmxV2Release } from "../../src/protocols/gmx-v2/releases";
 import type { GmxV2MarketParams, GmxV2MarketState } from "../../src/protocols/gmx-v2/risk";
 import { gmxV2Position, noAccrualParams, noImpactPoolParams } from "../support/gmx-v2-params";
@@ -173,6 +173,18 @@ describe("funding fee per size added before the check (MarketUtils.getNextFundin
     expect(fundingFeeAmountPerSizeDelta(position(true), m, s, pending(), { index: ETH, collateral: USDC })).toBe(10n ** 18n);
     expect(fundingFeeAmountPerSizeDelta(position(false), m, s, pending(), { index: ETH, collateral: USDC })).toBe(0n);
     expect(fundingFeeAmountPerSizeDelta(position(true), m, s, pending({ fundingSeconds: 0n }), { index: ETH, collateral: USDC })).toBe(0n);
+  });
+
+  it("credits the receivers each token's share over the whole side's open interest, at its max price, rounded down", () => {
+    // The $60 above: $20 paid in WETH by WETH-backed longs, $40 in USDC; shorts (40k) receive both.
+    const m = params("2.2", fixed);
+    const tokens = { index: ETH, longToken: ETH, shortToken: USDC };
+    expect(claimableFundingPerSizeDelta(false, m, s, pending(), tokens)).toEqual({
+      longToken: 166_666_666_666_666_666_666_666_666n, // 20e30 x 1e45 / 40,000e30 / 3e15, floored
+      shortToken: 10n ** 18n, // 40e30 x 1e45 / 40,000e30 / 1e24
+    });
+    expect(claimableFundingPerSizeDelta(true, m, s, pending(), tokens)).toEqual({ longToken: 0n, shortToken: 0n });
+    expect(claimableFundingPerSizeDelta(false, m, s, pending({ fundingSeconds: 0n }), tokens)).toEqual({ longToken: 0n, shortToken: 0n });
   });
 
   it("charges the paying side's size since v2.2, the larger side's in v2.1", () => {

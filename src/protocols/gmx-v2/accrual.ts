@@ -133,42 +133,70 @@ function v20FundingFactorPerSecond(m: GmxV2MarketParams, oi: { long: bigint; sho
   return { factorPerSecond: applyFactor(skew, m.fundingFactor), longsPayShorts };
 }
 
-/** MarketUtils.getFundingAmountPerSizeDelta rounded up (what the paying side owes per size, 1e45, in collateral token units). */
-function fundingFeePerSizeDelta(fundingUsd: bigint, openInterest: bigint, tokenPriceMax: bigint): bigint {
+/** MarketUtils.getFundingAmountPerSizeDelta: funding USD per size (1e45) in token units at `tokenPriceMax`, rounded up for payers, down for receivers. */
+function fundingPerSizeDelta(fundingUsd: bigint, openInterest: bigint, tokenPriceMax: bigint, roundUp: boolean): bigint {
   if (fundingUsd === 0n || openInterest === 0n) return 0n;
+  if (!roundUp) return (fundingUsd * FUNDING_PRECISION) / openInterest / tokenPriceMax;
   return ceilDiv(ceilDiv(fundingUsd * FUNDING_PRECISION, openInterest), tokenPriceMax);
 }
 
+type Pending = NonNullable<GmxV2MarketState["pending"]>;
+const SLOTS = ["longToken", "shortToken"] as const;
+
 /**
- * What MarketUtils.getNextFundingAmountPerSize adds to the position's FUNDING_FEE_AMOUNT_PER_SIZE (its
- * collateral token and side): the paying side's size (v2.1: the larger side) x seconds x rate, split by
- * the payers' open interest per collateral token and charged per size at the token's max price. A
- * single-token market adds both the long-token and the short-token share to the one key.
+ * MarketUtils.getNextFundingAmountPerSize's split of the funding since the last update: who pays, and
+ * the USD each pool token's payers pay (the paying side's size, v2.1: the larger side's, x seconds x
+ * rate, halved in a single-token market, shared by the payers' open interest per collateral token).
+ * Null when nothing accrues (a side empty, or no time passed).
  */
-export function fundingFeeAmountPerSizeDelta(
-  p: GmxV2Position,
-  m: GmxV2MarketParams,
-  s: GmxV2MarketState,
-  pending: NonNullable<GmxV2MarketState["pending"]>,
-  prices: Pick<AccrualPrices, "index" | "collateral">,
-): bigint {
+function fundingSplit(m: GmxV2MarketParams, s: GmxV2MarketState, pending: Pending, index: MinMax) {
   const long = s.longOpenInterestUsd;
   const short = s.shortOpenInterestUsd;
   const seconds = pending.fundingSeconds;
-  if (long === 0n || short === 0n || seconds === 0n) return 0n;
-  const rate = fundingFactorPerSecond(m, s, seconds, pending.savedFundingFactorPerSecond, prices.index);
-  if (rate.longsPayShorts !== p.isLong) return 0n;
+  if (long === 0n || short === 0n || seconds === 0n) return null;
+  const rate = fundingFactorPerSecond(m, s, seconds, pending.savedFundingFactorPerSecond, index);
   const size = gmxV2ReleaseRules(m.release).fundingOnPayingSide ? (rate.longsPayShorts ? long : short) : long > short ? long : short;
   const singleToken = pending.collateralSlots.longToken && pending.collateralSlots.shortToken;
   const fundingUsd = applyFactor(size, seconds * rate.factorPerSecond) / (singleToken ? 2n : 1n);
   const payers = rate.longsPayShorts ? pending.openInterestByCollateral.long : pending.openInterestByCollateral.short;
   const payersTotal = rate.longsPayShorts ? long : short;
+  const usdBySlot = { longToken: (fundingUsd * payers.longToken) / payersTotal, shortToken: (fundingUsd * payers.shortToken) / payersTotal };
+  return { longsPayShorts: rate.longsPayShorts, payers, usdBySlot, receiversTotal: rate.longsPayShorts ? short : long };
+}
+
+/**
+ * What MarketUtils.getNextFundingAmountPerSize adds to the position's FUNDING_FEE_AMOUNT_PER_SIZE (its
+ * collateral token and side): its collateral's share of the payers' funding over the payers' open
+ * interest in that token, at the token's max price, rounded up. A single-token market adds both the
+ * long-token and the short-token share to the one key.
+ */
+export function fundingFeeAmountPerSizeDelta(p: GmxV2Position, m: GmxV2MarketParams, s: GmxV2MarketState, pending: Pending, prices: Pick<AccrualPrices, "index" | "collateral">): bigint {
+  const split = fundingSplit(m, s, pending, prices.index);
+  if (!split || split.longsPayShorts !== p.isLong) return 0n;
   let delta = 0n;
-  for (const slot of ["longToken", "shortToken"] as const) {
-    if (!pending.collateralSlots[slot]) continue;
-    delta += fundingFeePerSizeDelta((fundingUsd * payers[slot]) / payersTotal, payers[slot], prices.collateral.max);
+  for (const slot of SLOTS) {
+    if (pending.collateralSlots[slot]) delta += fundingPerSizeDelta(split.usdBySlot[slot], split.payers[slot], prices.collateral.max, true);
   }
   return delta;
+}
+
+/**
+ * What MarketUtils.getNextFundingAmountPerSize adds to CLAIMABLE_FUNDING_AMOUNT_PER_SIZE(market, token,
+ * isLong) for each pool token: the receiving side gets each token's share of the funding over the whole
+ * side's open interest, at that token's max price, rounded down; the paying side gets nothing. In a
+ * single-token market both slots name the one key.
+ */
+export function claimableFundingPerSizeDelta(
+  isLong: boolean,
+  m: GmxV2MarketParams,
+  s: GmxV2MarketState,
+  pending: Pending,
+  prices: { index: MinMax; longToken: MinMax; shortToken: MinMax },
+): { longToken: bigint; shortToken: bigint } {
+  const split = fundingSplit(m, s, pending, prices.index);
+  if (!split || split.longsPayShorts === isLong) return { longToken: 0n, shortToken: 0n };
+  const delta = (slot: (typeof SLOTS)[number]) => fundingPerSizeDelta(split.usdBySlot[slot], split.receiversTotal, prices[slot].max, false);
+  return { longToken: delta("longToken"), shortToken: delta("shortToken") };
 }
 
 /**

@@ -1,32 +1,38 @@
 import { and, eq, gt } from "ponder";
 import { formatUnits, type Address } from "viem";
+import type { AssessContext, PositionRow } from "../../core/adapter";
 import { assetDirectory } from "../../core/assets";
 import { parseWallet } from "../../core/errors";
 import { latestAtOrBefore } from "../../core/history";
+import { markWarning, usableMark } from "../../core/marks";
 import { lookupCache } from "../../core/memo";
 import type { ProtocolReadDeps } from "../../core/protocol";
-import { decodeState, GMX_V2, marketId } from "./normalise";
+import { claimableFundingPerSizeDelta } from "./accrual";
+import { marketInputsAt } from "./market-inputs";
+import { decodeState, GMX_V2, marketId, toUnitPrice } from "./normalise";
 import { fundingAmount } from "./risk";
 import { gmxV2ClaimableFunding, gmxV2Market, gmxV2MarketValue } from "./schema";
 
-/** Any block: the values as of the indexed head. */
-const HEAD = 2n ** 62n;
+type Entry = { chainId: number; eventEmitter: string; market: string; token: string; claimable: bigint; earned: bigint; updatedBlock: bigint | null; warnings: Set<string> };
+type MarketTokens = { indexToken: Address; longToken: Address; shortToken: Address };
 
-type Entry = { chainId: number; eventEmitter: string; market: string; token: string; claimable: bigint; earned: bigint; updatedBlock: bigint | null };
+const same = (a: string, b: string) => a.toLowerCase() === b.toLowerCase();
 
 /**
- * Funding a wallet is owed on GMX v2, per market and pool token: what it can claim now
- * (ClaimableFundingUpdated, zero after FundingFeesClaimed) and what its open positions have earned
- * since their last order (claimable amount per size against each position's snapshot), credited at
- * their next order.
+ * Funding a wallet is owed on GMX v2, per market and pool token, at the indexed head: what it can claim
+ * now (ClaimableFundingUpdated, zero after FundingFeesClaimed) and what its open positions have earned
+ * since their last order, credited at their next one: the claimable amount per size against each
+ * position's snapshot, the per-size value advanced to the head's timestamp as the next update would
+ * (MarketUtils.getNextFundingAmountPerSize; Reader.getPositionInfo reports the same).
  */
-export async function claimableFunding({ db, schema, config }: ProtocolReadDeps, wallet: string) {
+export async function claimableFunding(deps: ProtocolReadDeps, wallet: string) {
+  const { db, schema, config } = deps;
   const account = parseWallet(wallet);
   const assets = assetDirectory(config);
   const entries = new Map<string, Entry>();
   const entry = (chainId: number, eventEmitter: string, market: string, token: string) => {
     const key = `${chainId}:${eventEmitter}:${market}:${token}`.toLowerCase();
-    if (!entries.has(key)) entries.set(key, { chainId, eventEmitter, market, token, claimable: 0n, earned: 0n, updatedBlock: null });
+    if (!entries.has(key)) entries.set(key, { chainId, eventEmitter, market, token, claimable: 0n, earned: 0n, updatedBlock: null, warnings: new Set() });
     return entries.get(key)!;
   };
 
@@ -39,14 +45,25 @@ export async function claimableFunding({ db, schema, config }: ProtocolReadDeps,
 
   const P = schema.position;
   const open = await db.select().from(P).where(and(eq(P.account, account), eq(P.protocol, GMX_V2), eq(P.status, "open")));
-  const V = gmxV2MarketValue;
   // Positions of one market (and side) share its tokens and accumulators: each is read once.
   const once = lookupCache();
+  const withTokens = [];
   for (const row of open) {
-    const state = decodeState(row.protocolState);
-    const id = marketId(row.chainId, row.venue, state.marketToken);
+    const market = decodeState(row.protocolState).marketToken;
+    const id = marketId(row.chainId, row.venue, market);
     const [tokens] = await once(id, () => db.select().from(gmxV2Market).where(eq(gmxV2Market.id, id)).limit(1));
-    if (!tokens) continue;
+    if (tokens) withTokens.push({ row, market, tokens: tokens as MarketTokens });
+  }
+  if (withTokens.length === 0) return [...entries.values()].map((e) => output(e, assets));
+
+  const ctx = await deps.contextAtHead(withTokens.flatMap(({ row, tokens }) => [tokens.indexToken, tokens.longToken, tokens.shortToken].map((asset) => ({ chainId: row.chainId, asset }))));
+  const inputs = marketInputsAt(ctx);
+  const V = gmxV2MarketValue;
+  for (const { row, market, tokens } of withTokens) {
+    const head = ctx.blockByChain.get(row.chainId);
+    if (!head) continue;
+    const state = decodeState(row.protocolState);
+    const { delta, warning } = await pendingPerSize(ctx, inputs, row, market, tokens, head, assets);
     const sides = [
       [tokens.longToken, state.longTokenClaimableFundingAmountPerSize],
       [tokens.shortToken, state.shortTokenClaimableFundingAmountPerSize],
@@ -55,33 +72,72 @@ export async function claimableFunding({ db, schema, config }: ProtocolReadDeps,
       const conditions = [
         eq(V.chainId, row.chainId),
         eq(V.eventEmitter, row.venue as Address),
-        eq(V.market, state.marketToken),
+        eq(V.market, market),
         eq(V.kind, "claimableFundingAmountPerSize"),
         eq(V.collateralToken, token.toLowerCase() as Address),
         eq(V.isLong, row.isLong),
       ];
-      const perSize = await once(`${id}:${token}:${row.isLong}`, () => latestAtOrBefore<{ value: bigint }>(db, V, conditions, HEAD));
-      const latest = perSize?.value ?? snapshot;
+      const perSize = await once(`${row.chainId}:${row.venue}:${market}:${token}:${row.isLong}:${head.number}`, () => latestAtOrBefore<{ value: bigint }>(db, V, conditions, head.number));
+      // A single-token market credits both slots' shares to its one key.
+      const pending = (same(tokens.longToken, token) ? delta.longToken : 0n) + (same(tokens.shortToken, token) ? delta.shortToken : 0n);
+      const latest = (perSize?.value ?? snapshot) + pending;
       const earned = latest > snapshot ? fundingAmount(row.sizeUsd ?? 0n, latest, snapshot, false) : 0n;
-      // A single-token market has one pool token: both snapshots count against it.
-      if (earned > 0n) entry(row.chainId, row.venue, state.marketToken, token).earned += earned;
+      if (earned === 0n && !warning) continue;
+      const e = entry(row.chainId, row.venue, market, token);
+      e.earned += earned;
+      if (warning) e.warnings.add(warning);
     }
   }
+  return [...entries.values()].map((e) => output(e, assets));
+}
 
-  return [...entries.values()].map((e) => {
-    const asset = assets.get(e.chainId, e.token as Address);
-    const whole = (amount: bigint) => (asset ? formatUnits(amount, asset.decimals) : null);
-    return {
-      chainId: e.chainId,
-      eventEmitter: e.eventEmitter,
-      market: e.market,
-      token: e.token,
-      symbol: asset?.symbol ?? null,
-      amountRaw: e.claimable,
-      amount: whole(e.claimable),
-      earnedRaw: e.earned,
-      earned: whole(e.earned),
-      updatedBlock: e.updatedBlock,
-    };
-  });
+/** The claimable per size the market's next update adds for the position's side, or none with the reason. */
+async function pendingPerSize(
+  ctx: AssessContext,
+  inputs: ReturnType<typeof marketInputsAt>,
+  row: PositionRow,
+  market: Address,
+  tokens: MarketTokens,
+  head: { number: bigint; timestamp: bigint },
+  assets: ReturnType<typeof assetDirectory>,
+): Promise<{ delta: { longToken: bigint; shortToken: bigint }; warning?: string }> {
+  const none = (reason: string) => ({ delta: { longToken: 0n, shortToken: 0n }, warning: `funding since the market's last update not counted in earned: ${reason}` });
+  const params = await inputs.params(row, market, head.number);
+  const s = params && (await inputs.state(row, market, tokens, params, head));
+  if (!params || !s) return none("market parameters not indexed at or before this block");
+  if (!s.pending) return none("the market's accrual clock is not indexed");
+  if (s.pending.fundingSeconds === 0n) return { delta: { longToken: 0n, shortToken: 0n } };
+  const unit = (token: Address, what: string) => {
+    const mark = ctx.prices(row.chainId, token);
+    const decimals = assets.get(row.chainId, token)?.decimals;
+    const price = usableMark(mark);
+    if (price === undefined) throw new RangeError(markWarning(mark, what) ?? `the ${what} price is unusable`);
+    if (decimals === undefined) throw new RangeError(`the ${what} decimals are not configured`);
+    const u = toUnitPrice(price, decimals);
+    return { min: u, max: u };
+  };
+  try {
+    const prices = { index: unit(tokens.indexToken, "index token"), longToken: unit(tokens.longToken, "long token"), shortToken: unit(tokens.shortToken, "short token") };
+    return { delta: claimableFundingPerSizeDelta(row.isLong, params, s, s.pending, prices) };
+  } catch (error) {
+    return none((error as Error).message);
+  }
+}
+
+function output(e: Entry, assets: ReturnType<typeof assetDirectory>) {
+  const asset = assets.get(e.chainId, e.token as Address);
+  const whole = (amount: bigint) => (asset ? formatUnits(amount, asset.decimals) : null);
+  return {
+    chainId: e.chainId,
+    eventEmitter: e.eventEmitter,
+    market: e.market,
+    token: e.token,
+    symbol: asset?.symbol ?? null,
+    amountRaw: e.claimable,
+    amount: whole(e.claimable),
+    earnedRaw: e.earned,
+    earned: whole(e.earned),
+    updatedBlock: e.updatedBlock,
+    warnings: [...e.warnings],
+  };
 }

@@ -31,11 +31,13 @@ export const gmxV2Protocol = {
         amountRaw: BigInt!
         "The same in whole tokens, exact; null when the token's decimals are not configured."
         amount: String
-        "Earned by the wallet's open positions since their last order, credited at their next one, in token units."
+        "Earned by the wallet's open positions since their last order, credited at their next one, in token units, with what the market's next update adds (to the head block's time)."
         earnedRaw: BigInt!
         earned: String
         "Block of the last credit or claim; null when only open positions have earned."
         updatedBlock: BigInt
+        "Why a figure leaves something out (e.g. an unknown price leaves the accrual since the market's last update out of earned)."
+        warnings: [String!]!
       }
       "GMX v2: a liquidation or ADL that closed a position whose collateral did not cover its costs (InsolventClose)."
       type GmxV2InsolventClose {

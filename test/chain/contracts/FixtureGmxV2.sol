@@ -573,6 +573,15 @@ contract FixtureGmxV2 {
         return _pnlUsd(p, _price(markets[p.market].indexToken));
     }
 
+    /// What the position has earned in funding since its last order, to block.timestamp, in the long and short
+    /// token (Reader.getPositionInfo's fees.funding.claimableLong/ShortTokenAmount: the next update's per size).
+    function getClaimableFundingAmounts(bytes32 key) external view returns (uint256 longTokenAmount, uint256 shortTokenAmount) {
+        Position memory p = positions[key];
+        if (p.sizeInUsd == 0) revert PositionNotFound(key);
+        Fees memory f = _fees(p, 0, 1, false);
+        return (f.claimableLongTokenAmount, f.claimableShortTokenAmount);
+    }
+
     // ---------------------------------------------------------------- order execution
 
     function _increase(Order memory o) internal {
