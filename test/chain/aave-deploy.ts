@@ -1,6 +1,6 @@
 import { createTestClient, http, maxUint256, parseUnits, type Abi, type Address } from "viem";
 import { anvilAccount, deploy, fixtureChain, send } from "./clients.js";
-import { pickArtifacts, type Artifact } from "./compile.js";
+import { pickArtifacts } from "./compile.js";
 import type { Deployment } from "./deploy.js";
 
 export type AaveSymbol = "WETH" | "WBTC" | "USDC";

@@ -29,7 +29,7 @@ import {
 } from "./aave-deploy.js";
 import { simulateAave } from "./aave-simulate.js";
 import { AaveV3PoolAbi } from "../../abis/AaveV3Pool";
-import { compoundedInterest, linearInterest, percentMul, rayDiv, rayMul, SECONDS_PER_YEAR, wadDiv } from "../../src/protocols/aave-v3/math";
+import { compoundedInterest, linearInterest, percentMul, rayDiv, rayMul, wadDiv } from "../../src/protocols/aave-v3/math";
 
 // ---------------------------------------------------------------- Aave v3 IPool events, written out by hand
 

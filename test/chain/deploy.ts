@@ -1,6 +1,6 @@
 import { parseUnits, type Abi, type Address, type TransactionReceipt } from "viem";
 import { anvilAccount, chainClients, deploy, send } from "./clients.js";
-import { pickArtifacts, type Artifact } from "./compile.js";
+import { pickArtifacts } from "./compile.js";
 
 export type TokenSymbol = "WETH" | "WBTC" | "USDC" | "LINK";
 export type FeedKind = "chainlink" | "ocr";

@@ -1,4 +1,4 @@
-import { createTestClient, formatUnits, http, parseUnits, type Address } from "viem";
+import { createTestClient, formatUnits, http, parseUnits } from "viem";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DeriveSubAccountsAbi } from "../../abis/DeriveSubAccounts";
 import { LyraVolFeedAbi } from "../../abis/LyraVolFeed";

@@ -14,7 +14,6 @@ import { indexFixtureChain, stopAll, type Indexer } from "../support/indexer";
 // setMaxLeverage with no position event, and the current VaultUtils rule with min-profit, whose
 // time-limited levels the at-risk feed must see re-filed when the rule lapses.
 
-const E30 = 10n ** 30n;
 const SPREAD = 15n;
 const usd = (s: string) => parseUnits(s, 30);
 

@@ -12,7 +12,6 @@ import { simulate, type SimulationSummary } from "../chain/simulate";
 import { DATABASES } from "../support/databases";
 import { dropSchema, startIndexer, type Indexer } from "../support/indexer";
 
-const E30 = 10n ** 30n;
 const ORACLE_UNIT = 10n ** 22n; // 8-decimal feed answers in the Vault's 1e30 prices
 const usd = (s: string) => parseUnits(s, 30);
 
