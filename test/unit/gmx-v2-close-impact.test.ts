@@ -2,6 +2,7 @@ import { createRequire } from "node:module";
 import { describe, expect, it } from "vitest";
 import {
   closeOrderFeeBalanceImproved,
+  closePayout,
   impactPoolAfterDistribution,
   lendableImpactUsd,
   settledCloseImpact,
@@ -129,5 +130,40 @@ describe("GMX v2 close impact (DecreasePositionCollateralUtils.processCollateral
     }
     // Every branch is met many times.
     expect(Math.min(seen.floored, seen.factorCapped, seen.poolCapped)).toBeGreaterThan(200);
+  });
+});
+
+describe("what a full close pays (DecreasePositionCollateralUtils.processCollateral, payForCost)", () => {
+  const USDC = { min: 10n ** 24n, max: 10n ** 24n }; // $1 per 1e6 units
+  const usdcLong = { collateral: USDC, pnlToken: ETH_3000, pnlTokenIsCollateral: false };
+  const fees = { fundingFeeAmount: 1_000_000n, otherFeesAmount: 2_000_000n }; // $1 and $2 in USDC units
+
+  it("pays a gain as floor(usd / pnlToken.max) PnL tokens and takes the fees from the collateral", () => {
+    // $100 of profit in WETH at $3000: 33,333,333,333,333,333 wei (a third of a wei short of $100)
+    const paid = closePayout(1_000_000_000n, { pnlUsd: usd(100), impactUsd: 0n, impactPastFloorUsd: 0n }, fees, usdcLong);
+    expect(paid).toEqual({ collateralAmount: 997_000_000n, pnlTokenAmount: 33_333_333_333_333_333n, uncoveredUsd: 0n });
+    // a positive impact is a second gain, floored on its own
+    const withImpact = closePayout(1_000_000_000n, { pnlUsd: usd(100), impactUsd: usd(1), impactPastFloorUsd: 0n }, fees, usdcLong);
+    expect(withImpact.pnlTokenAmount).toBe(33_333_333_333_333_333n + 333_333_333_333_333n);
+  });
+
+  it("rounds each cost up to a collateral unit, the impact past the floor included", () => {
+    const loss = -(usd(10) + 5n * 10n ** 23n); // $10.0000005: 10,000,000.5 units, 10,000,001 taken
+    const paid = closePayout(1_000_000_000n, { pnlUsd: loss, impactUsd: -(10n ** 23n), impactPastFloorUsd: 10n ** 23n }, fees, usdcLong);
+    expect(paid).toEqual({ collateralAmount: 1_000_000_000n - 3_000_000n - 10_000_001n - 1n - 1n, pnlTokenAmount: 0n, uncoveredUsd: 0n });
+  });
+
+  it("pays costs from the output first when the PnL token is the collateral, then the collateral", () => {
+    const ethLong = { collateral: ETH_3000, pnlToken: ETH_3000, pnlTokenIsCollateral: true };
+    // 1 ETH of collateral, $300 of profit = 0.1 ETH into the output; $30 of fees (0.01 ETH) come out of it
+    const paid = closePayout(WEI, { pnlUsd: usd(300), impactUsd: 0n, impactPastFloorUsd: 0n }, { fundingFeeAmount: 0n, otherFeesAmount: WEI / 100n }, ethLong);
+    expect(paid).toEqual({ collateralAmount: WEI + WEI / 10n - WEI / 100n, pnlTokenAmount: 0n, uncoveredUsd: 0n });
+  });
+
+  it("takes what the collateral cannot pay from the PnL tokens, and reports what is left unpaid", () => {
+    // 5 USDC of collateral, a $3 impact gain (1e15 wei), a $10 loss: 5 USDC, then $5 in WETH at $3000
+    // (1,666,666,666,666,666 wei) of which 1e15 is there: 666,666,666,666,666 wei x $3000 unpaid
+    const paid = closePayout(5_000_000n, { pnlUsd: -usd(10), impactUsd: usd(3), impactPastFloorUsd: 0n }, { fundingFeeAmount: 0n, otherFeesAmount: 0n }, usdcLong);
+    expect(paid).toEqual({ collateralAmount: 0n, pnlTokenAmount: 0n, uncoveredUsd: 666_666_666_666_666n * ETH_3000.min });
   });
 });

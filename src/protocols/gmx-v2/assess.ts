@@ -6,6 +6,7 @@ import { markWarning, usableMark } from "../../core/marks";
 import { accruedState } from "./accrual";
 import {
   closeOrderFeeBalanceImproved,
+  closePayout,
   impactPoolAfterDistribution,
   lendableImpactUsd,
   settledCloseImpact,
@@ -140,6 +141,21 @@ export async function assessGmxV2(ctx: AssessContext, rows: PositionRow[]): Prom
       const pendingUsd = costs.borrowingFeeUsd + costs.fundingFeeAmount * collateral.min;
       const equityForLeverage = pnl === null || collateralUsd === null ? null : collateralUsd + pnl - pendingUsd;
 
+      // What a market close would hand the trader now, valued at the marks: the impact it settles, less the part
+      // past the floor it moves to claimable collateral (gmx-interface getPositionNetValue counts that part as
+      // received); gains in PnL tokens as processCollateral rounds them. Without the PnL token's price, in USD.
+      const closeValueUsd = () => {
+        if (collateralUsd === null || pnl === null || settled === null) return null;
+        if (!knownPnlToken) return collateralUsd + pnl - costs.costUsd + settled.impactUsd - settled.claimableLaterUsd;
+        const paid = closePayout(
+          p.collateralAmount,
+          { pnlUsd: pnl, impactUsd: settled.impactUsd, impactPastFloorUsd: settled.claimableLaterUsd },
+          { fundingFeeAmount: costs.fundingFeeAmount, otherFeesAmount: costs.costAmount - costs.fundingFeeAmount },
+          { collateral, pnlToken: knownPnlToken, pnlTokenIsCollateral: pnlToken.toLowerCase() === row.collateralToken.toLowerCase() },
+        );
+        return paid.collateralAmount * collateral.min + paid.pnlTokenAmount * knownPnlToken.min - paid.uncoveredUsd;
+      };
+
       let liq, liquidatableNow: boolean | null = null;
       try {
         const sameToken = movesWithIndex(row.collateralToken);
@@ -168,10 +184,7 @@ export async function assessGmxV2(ctx: AssessContext, rows: PositionRow[]): Prom
         unrealizedPnlUsd: pnl,
         leverage: equityForLeverage === null ? null : leverage(p.sizeInUsd, equityForLeverage),
         pendingFeesUsd: costs.costUsd,
-        // What a market close would leave the trader now: the impact it settles, less the part past the floor it
-        // moves to claimable collateral (gmx-interface getPositionNetValue counts that part as received).
-        equityUsd:
-          collateralUsd === null || pnl === null || settled === null ? null : collateralUsd + pnl - costs.costUsd + settled.impactUsd - settled.claimableLaterUsd,
+        equityUsd: closeValueUsd(),
         liquidationPrice: liquidationWhole,
         liquidationDistance,
         liquidatableNow,

@@ -1,4 +1,4 @@
-import { minBig } from "../../core/fixed";
+import { ceilDiv, minBig } from "../../core/fixed";
 import { applyFactor, type MinMax } from "./precision";
 import { gmxV2ReleaseRules } from "./releases";
 import { maxPositiveImpactUsd, pendingImpactUsd, type GmxV2MarketParams, type GmxV2Position, type PriceImpact } from "./risk";
@@ -72,3 +72,56 @@ export function settledCloseImpact(p: GmxV2Position, m: GmxV2MarketParams, close
  */
 export const closeOrderFeeBalanceImproved = (m: GmxV2MarketParams, close: PriceImpact, settled: SettledCloseImpact): boolean =>
   gmxV2ReleaseRules(m.release).closeFeeFactor === "balanceWasImproved" ? close.balanceWasImproved : settled.impactUsd > 0n;
+
+/** What a full market close hands the trader: collateral-token and PnL-token amounts, and the cost nothing could pay (USD). */
+export type ClosePayout = { collateralAmount: bigint; pnlTokenAmount: bigint; uncoveredUsd: bigint };
+
+/**
+ * DecreasePositionCollateralUtils.processCollateral for a full close with no swap (same order in every
+ * release): a gain, then a positive settled impact, is paid as floor(usd / pnlToken.max) PnL tokens,
+ * into the output when the PnL token is the collateral, else the secondary output. Then payForCost
+ * takes the funding fee, a loss, the other fees, a negative impact and the impact past the floor (which
+ * comes back later as claimable collateral), each ceil(usd / collateral.min) collateral units, first
+ * from the output, then the collateral, then the secondary output at the PnL token's min price; what
+ * is still owed after all three is uncovered (the contract returns early there, see InsolventClose).
+ */
+export function closePayout(
+  collateralAmount: bigint,
+  gains: { pnlUsd: bigint; impactUsd: bigint; impactPastFloorUsd: bigint },
+  fees: { fundingFeeAmount: bigint; otherFeesAmount: bigint },
+  prices: { collateral: MinMax; pnlToken: MinMax; pnlTokenIsCollateral: boolean },
+): ClosePayout {
+  let output = 0n;
+  let secondary = 0n;
+  let collateral = collateralAmount;
+  for (const gainUsd of [gains.pnlUsd, gains.impactUsd]) {
+    if (gainUsd <= 0n) continue;
+    const tokens = gainUsd / prices.pnlToken.max;
+    if (prices.pnlTokenIsCollateral) output += tokens;
+    else secondary += tokens;
+  }
+  let uncoveredUsd = 0n;
+  const payForCost = (costUsd: bigint) => {
+    if (costUsd <= 0n) return;
+    let remaining = ceilDiv(costUsd, prices.collateral.min);
+    const fromOutput = minBig(output, remaining);
+    output -= fromOutput;
+    remaining -= fromOutput;
+    const fromCollateral = minBig(collateral, remaining);
+    collateral -= fromCollateral;
+    remaining -= fromCollateral;
+    if (remaining === 0n) return;
+    let inSecondary = (remaining * prices.collateral.min) / prices.pnlToken.min;
+    const fromSecondary = minBig(secondary, inSecondary);
+    secondary -= fromSecondary;
+    inSecondary -= fromSecondary;
+    uncoveredUsd += inSecondary * prices.pnlToken.min;
+  };
+  payForCost(fees.fundingFeeAmount * prices.collateral.min);
+  payForCost(-gains.pnlUsd);
+  payForCost(fees.otherFeesAmount * prices.collateral.min);
+  payForCost(-gains.impactUsd);
+  payForCost(gains.impactPastFloorUsd);
+  // A full close sends the remaining collateral with the output.
+  return { collateralAmount: output + collateral, pnlTokenAmount: secondary, uncoveredUsd };
+}
