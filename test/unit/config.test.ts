@@ -72,9 +72,10 @@ describe("exposure config", () => {
     // Keys differ between releases (a missing key reads 0), so the release is never guessed.
     for (const release of [undefined, "2.3", 2.2]) {
       expect(() => gmxV2Deployments(parseExposureConfig({ ...base, protocols: { "gmx-v2": [{ ...gmx, release }] } }))).toThrow(
-        "protocols.gmx-v2[0].release: expected the gmx-synthetics release the deployment runs, one of 2.1, 2.2, 2025-11",
+        "protocols.gmx-v2[0].release: expected the gmx-synthetics release the deployment runs, one of 2.0, 2.1, 2024-10, 2.2, 2025-11",
       );
     }
+    for (const release of ["2.0", "2024-10"]) expect(gmxV2Deployments(parseExposureConfig({ ...base, protocols: { "gmx-v2": [{ ...gmx, release }] } }))[0]!.release).toBe(release);
     expect(() => gmxV2Deployments(parseExposureConfig({ ...base, protocols: { "gmx-v2": [{ ...gmx, reader: undefined }] } }))).toThrow(
       "protocols.gmx-v2[0].reader",
     );
