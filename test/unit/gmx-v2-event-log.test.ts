@@ -103,6 +103,19 @@ describe("GMX v2 EventLogData decoding by key", () => {
     expect(e).toMatchObject({ kind: "PositionIncrease", collateralDeltaAmount: 5n, pendingPriceImpactAmount: undefined });
   });
 
+  it("reads PositionFeesCollected's referral factors under v2.1's names and v2.2's, and the larger of referral and pro", () => {
+    const common: [string, unknown][] = [["collateralTokenPrice.min", 10n ** 24n], ["totalCostAmount", 7n]];
+    const decode = (uintItems: [string, unknown][]) =>
+      decodeGmxV2Event("PositionFeesCollected", emitEventLog1("PositionFeesCollected", pad(market), payload({ bytes32Items: [["positionKey", positionKey]], uintItems: [...common, ...uintItems] })).args.eventData as any);
+    // v2.0 / v2.1 (PositionEventUtils at those tags): "totalRebateFactor", "traderDiscountFactor" (the share of the rebate)
+    expect(decode([["totalRebateFactor", 10n ** 29n], ["traderDiscountFactor", 5n * 10n ** 29n]])).toMatchObject({ traderDiscountFactor: 5n * 10n ** 29n, referralTotalRebateFactor: 10n ** 29n });
+    // 2024-10 on: "referral." items (a factor of the fee), and a pro tier's when it has one
+    const v22: [string, unknown][] = [["referral.totalRebateFactor", 10n ** 29n], ["referral.traderDiscountFactor", 5n * 10n ** 28n]];
+    expect(decode(v22)).toMatchObject({ traderDiscountFactor: 5n * 10n ** 28n, referralTotalRebateFactor: 10n ** 29n });
+    expect(decode([...v22, ["pro.traderDiscountFactor", 8n * 10n ** 28n]])).toMatchObject({ traderDiscountFactor: 8n * 10n ** 28n });
+    expect(decode([])).toMatchObject({ traderDiscountFactor: 0n, referralTotalRebateFactor: 0n });
+  });
+
   it("names the missing key when a required item is absent", () => {
     const broken: Items = { ...increaseV22, uintItems: increaseV22.uintItems!.filter(([k]) => k !== "sizeInTokens") };
     const data = emitEventLog1("PositionIncrease", pad(account), payload(broken)).args.eventData as any;

@@ -201,7 +201,8 @@ export function decodeGmxV2Event(eventName: string, data: EventLogData): GmxV2Ev
       return positionChange(eventName, data);
     case "PositionFeesCollected": {
       const i = eventItems(eventName, data);
-      const referral = i.uint.optional("referral.traderDiscountFactor") ?? 0n;
+      // v2.0 and v2.1 name the referral items without the "referral." prefix (PositionEventUtils.emitPositionFeesCollected).
+      const referral = i.uint.optional("referral.traderDiscountFactor") ?? i.uint.optional("traderDiscountFactor") ?? 0n;
       const pro = i.uint.optional("pro.traderDiscountFactor") ?? 0n;
       return {
         kind: eventName,
@@ -209,7 +210,7 @@ export function decodeGmxV2Event(eventName: string, data: EventLogData): GmxV2Ev
         collateralTokenPriceMin: i.uint.required("collateralTokenPrice.min"),
         totalCostAmount: i.uint.required("totalCostAmount"),
         traderDiscountFactor: referral > pro ? referral : pro,
-        referralTotalRebateFactor: i.uint.optional("referral.totalRebateFactor") ?? 0n,
+        referralTotalRebateFactor: i.uint.optional("referral.totalRebateFactor") ?? i.uint.optional("totalRebateFactor") ?? 0n,
       };
     }
     case "OraclePriceUpdate": {
