@@ -15,7 +15,7 @@ export function fixtureExposureConfig(
     gmxV1?: Record<string, unknown>;
     aave?: { pool: string; configurator: string; release: string; startBlock: number };
     /** The GMX v2 fixture is EventEmitter, DataStore and Reader at one address. */
-    gmxV2?: { address: string; startBlock: number; release?: string };
+    gmxV2?: { address: string; startBlock: number; release?: string; referralStorage?: string };
     /** Tokens whose mark comes from the GMX v2 fixture's OraclePriceUpdate instead of their Chainlink feed. */
     gmxV2Marks?: TokenSymbol[];
     /** portfolioManager: a FixtureDerivePortfolioManager with DERIVE_PMRM_PARAMS, for one market. */
@@ -69,6 +69,7 @@ export function fixtureExposureConfig(
                 // The fixture keys the impact exponent per side, as gmx-synthetics does since 2025-11.
                 release: opts.gmxV2.release ?? "2025-11",
                 startBlock: opts.gmxV2.startBlock,
+                ...(opts.gmxV2.referralStorage ? { referralStorage: opts.gmxV2.referralStorage } : {}),
               },
             ],
           }

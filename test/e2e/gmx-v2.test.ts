@@ -1,7 +1,8 @@
 import { createTestClient, decodeEventLog, formatUnits, http, keccak256, parseUnits, toBytes, type Address, type Hex } from "viem";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startAnvil, type AnvilHandle } from "../chain/anvil";
-import { anvilAccount, chainClients, fixtureChain, read } from "../chain/clients";
+import { anvilAccount, chainClients, deploy, fixtureChain, read, send } from "../chain/clients";
+import { pickArtifacts } from "../chain/compile";
 import { deployFixtures, fixtureAbis, type Deployment, type TokenSymbol } from "../chain/deploy";
 import { ASSET_SYMBOL, fixtureExposureConfig } from "../chain/exposure-config";
 import { deployGmxV2Fixture, feedUnitPrice, type GmxV2Deployment } from "../chain/gmx-v2-deploy";
@@ -31,6 +32,13 @@ describe.each(DATABASES)("GMX v2 end to end on %s", (database) => {
   let d: Deployment;
   let g: GmxV2Deployment;
   let k: GmxV2Keeper;
+  let referralStorage: Address;
+  const affiliate = anvilAccount(31).address;
+  const scriptedCode = keccak256(toBytes("scripted"));
+  const referral = async (functionName: string, args: readonly unknown[]) => {
+    const { FixtureReferralStorage } = await pickArtifacts(["FixtureReferralStorage"] as const);
+    return send(d.rpcUrl, k.owner, { address: referralStorage, abi: FixtureReferralStorage.abi, functionName, args });
+  };
   let v1: SimulationSummary;
   let v2: GmxV2SimulationSummary;
   let indexer: Indexer;
@@ -84,8 +92,15 @@ describe.each(DATABASES)("GMX v2 end to end on %s", (database) => {
     v1 = await simulate(d, { wallets: 3, steps: 30, seed: 5 });
     v2 = await simulateGmxV2(d, g, { seed: 7, steps: 80, wallets: 4, firstAccountIndex: 1 });
 
-    // The scripted wallet has a 10% referral discount on position fees: its liquidation prices include it.
-    await k.send("setTraderDiscountFactor", [scripted, usd("0.1")]);
+    // The scripted wallet has a referral code in ReferralStorage: a 20% rebate, half of it its discount (10% of
+    // position fees). Its liquidation prices include it; the tier changes below, after its last order.
+    const { FixtureReferralStorage } = await pickArtifacts(["FixtureReferralStorage"] as const);
+    referralStorage = (await deploy(d.rpcUrl, k.owner, FixtureReferralStorage, [])).address;
+    await k.send("setReferralStorage", [referralStorage]);
+    await referral("setTier", [1n, 2_000n, 5_000n]);
+    await referral("registerCode", [affiliate, scriptedCode]);
+    await referral("setReferrerTier", [affiliate, 1n]);
+    await referral("setTraderReferralCode", [scripted, scriptedCode]);
     // A scripted life on BTC at 40x: open, increase, partial close, then a 5% drop and a liquidation.
     scriptedRef = { account: scripted, market: "BTC", collateralToken: g.markets.BTC.shortToken, isLong: true };
     const step = async (kind: string, tx: () => Promise<unknown>) => {
@@ -126,12 +141,16 @@ describe.each(DATABASES)("GMX v2 end to end on %s", (database) => {
     await k.send("setUint", [ethKeys.fundingExponentFactor, usd("1")]);
     await k.send("setUint", [ethKeys.maxFundingFactorPerSecond, usd("0.00000001")]);
     await k.increase(cappedRef, 0n, 0n);
+    // The scripted wallet's last order is behind it: its tier now gives half of the rebate as before, then the
+    // affiliate's own share of 75% replaces the tier's (15% of the fee). Only ReferralStorage's events say so.
+    await referral("setTier", [1n, 2_000n, 2_500n]);
+    await referral("setReferrerDiscountShare", [affiliate, 7_500n]);
     // Two days without an order: what positions owe since the markets' last update is pending.
     await tester().increaseTime({ seconds: 2 * 86_400 });
     await tester().mine({ blocks: 1 });
 
     // BTC is marked by GMX's own oracle (OraclePriceUpdate), the other tokens by their Chainlink feeds.
-    indexer = await indexFixtureChain(fixtureExposureConfig(d, { gmxV2: { address: g.address, startBlock: g.startBlock }, gmxV2Marks: ["WBTC"] }), database, d.rpcUrl);
+    indexer = await indexFixtureChain(fixtureExposureConfig(d, { gmxV2: { address: g.address, startBlock: g.startBlock, referralStorage }, gmxV2Marks: ["WBTC"] }), database, d.rpcUrl);
   }, 240_000);
 
   afterAll(() => stopAll(database, indexer, anvil));

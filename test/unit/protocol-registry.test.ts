@@ -34,7 +34,8 @@ describe("protocol registry", () => {
     });
     const contracts = protocolContracts(config);
     // Aave's tokens are followed too: the configurator's ReserveInitialized names each reserve's three;
-    // Derive's perps (funding) and Lyra vol, forward and rate feeds beside its SubAccounts.
+    // Derive's perps (funding) and Lyra vol, forward and rate feeds beside its SubAccounts; GMX's
+    // ReferralStorage beside the v2 EventEmitter (followed where a deployment names it).
     expect(Object.keys(contracts).sort()).toEqual([
       "AaveV3AToken",
       "AaveV3Pool",
@@ -49,10 +50,12 @@ describe("protocol registry", () => {
       "GTradeDiamond",
       "GmxV1Vault",
       "GmxV2EventEmitter",
+      "GmxV2ReferralStorage",
       "MorphoBlue",
     ]);
     expect(contracts.GmxV1Vault.chain).toEqual({ arbitrum: { address: [expect.stringMatching(new RegExp(vault, "i"))], startBlock: 10 } });
     expect(contracts.AaveV3Pool.chain).toEqual({});
     expect(contracts.AaveV3AToken.chain).toEqual({});
+    expect(contracts.GmxV2ReferralStorage.chain).toEqual({});
   });
 });

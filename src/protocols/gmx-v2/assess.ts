@@ -12,8 +12,10 @@ import {
   settledCloseImpact,
   type ImpactPoolCap,
 } from "./close-impact";
+import { gmxV2DeploymentDirectory } from "./contracts";
 import { marketInputsAt } from "./market-inputs";
 import { releaseMismatch } from "./market-params";
+import { referralDiscount, referralTermsAt } from "./referral";
 import { decodeState, toGmxV2Position, toUnitPrice, toWholeTokenPrice } from "./normalise";
 import {
   closeFeeBalanceImproved,
@@ -25,8 +27,27 @@ import {
   midPrice,
   positionPnlUsd,
   uncappedPnlUsd,
+  type GmxV2Position,
   type MinMax,
 } from "./risk";
+
+/**
+ * The position with the trader's referral discount as ReferralStorage stands at the block, where the
+ * deployment names its ReferralStorage (a code or tier changed since the trader's last order counts
+ * now, as the contract's next check reads it); else as that order's PositionFeesCollected gave it.
+ */
+async function withCurrentReferral(ctx: AssessContext, row: PositionRow, p: GmxV2Position, block: bigint, warnings: string[]): Promise<GmxV2Position> {
+  const d = gmxV2DeploymentDirectory(ctx.config)(row.chainId, row.venue);
+  if (!d?.referralStorage) return p;
+  const terms = await ctx.lookups(`gmx-v2:${row.chainId}:${block}:referral:${row.account.toLowerCase()}`, () =>
+    referralTermsAt(ctx.db, row.chainId, d.referralStorage!, row.account as Address, block),
+  );
+  if (terms === undefined) {
+    warnings.push("the trader's referral code or tier is not indexed: the discount of its last order is used");
+    return p;
+  }
+  return { ...p, ...referralDiscount(d.release, terms, decodeState(row.protocolState).proDiscountFactor) };
+}
 
 const unavailable = { pendingFeesUsd: null, equityUsd: null, liquidationPrice: null, liquidationDistance: null, liquidatableNow: null };
 
@@ -39,7 +60,7 @@ export async function assessGmxV2(ctx: AssessContext, rows: PositionRow[]): Prom
     rows.map(async (row): Promise<PositionRisk> => {
       const block = ctx.blockByChain.get(row.chainId)!.number;
       const warnings: string[] = [];
-      const p = toGmxV2Position(row);
+      const p = await withCurrentReferral(ctx, row, toGmxV2Position(row), block, warnings);
       const market = decodeState(row.protocolState).marketToken;
       const indexDecimals = assets.get(row.chainId, row.market)?.decimals;
       const collateralDecimals = assets.get(row.chainId, row.collateralToken)?.decimals;

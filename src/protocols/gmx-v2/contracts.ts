@@ -1,6 +1,7 @@
+import { GmxReferralStorageAbi } from "../../../abis/GmxReferralStorage";
 import { GmxV2EventEmitterAbi } from "../../../abis/GmxV2EventEmitter";
 import { contractChains, multicallOf, protocolDeployments, withReleases } from "../../config/contract-chains";
-import { perConfig, type ExposureConfig } from "../../config/exposure-config";
+import { address, perConfig, type ExposureConfig } from "../../config/exposure-config";
 import { FOLLOWED_EVENTS } from "./event-log";
 import { GMX_V2_RELEASES } from "./releases";
 
@@ -11,10 +12,12 @@ import { GMX_V2_RELEASES } from "./releases";
  * from Reader.getMarket.
  */
 export const gmxV2Deployments = (config: ExposureConfig) => {
-  const raw = (config.protocols["gmx-v2"] ?? []) as { multicall?: unknown }[];
+  const raw = (config.protocols["gmx-v2"] ?? []) as { multicall?: unknown; referralStorage?: unknown }[];
   const deployments = protocolDeployments(config, "gmx-v2", "eventEmitter", "dataStore", "reader").map((d, i) => ({
     ...d,
     multicall: multicallOf(raw[i], `protocols.gmx-v2[${i}]`),
+    // Optional: with it, a referral code or tier change counts before the trader's next order.
+    referralStorage: raw[i]?.referralStorage === undefined ? null : address(raw[i]!.referralStorage, `protocols.gmx-v2[${i}].referralStorage`),
   }));
   return withReleases(config, "gmx-v2", deployments, GMX_V2_RELEASES, "the gmx-synthetics release the deployment runs");
 };
@@ -37,5 +40,9 @@ export const gmxV2Contracts = (config: ExposureConfig) => ({
       { event: "EventLog" as const, args: { eventNameHash: [...FOLLOWED_EVENTS.EventLog] } },
     ],
     chain: contractChains(gmxV2Deployments(config).map((d) => ({ chain: d.chain, address: d.eventEmitter, startBlock: d.startBlock }))),
+  },
+  GmxV2ReferralStorage: {
+    abi: GmxReferralStorageAbi,
+    chain: contractChains(gmxV2Deployments(config).flatMap((d) => (d.referralStorage ? [{ chain: d.chain, address: d.referralStorage, startBlock: d.startBlock }] : []))),
   },
 });

@@ -1,4 +1,4 @@
-import type { Address, Hex } from "viem";
+import { zeroHash, type Address, type Hex } from "viem";
 
 // Reads GMX v2 EventEmitter payloads (event/EventUtils.sol EventLogData) by key. Item sets differ
 // between GMX releases (v2.2 renamed PositionIncrease.priceImpactUsd to pendingPriceImpactUsd), so
@@ -119,6 +119,12 @@ export type PositionFees = {
   traderDiscountFactor: bigint;
   /** referral.totalRebateFactor (0 without a referral code). */
   referralTotalRebateFactor: bigint;
+  /** pro.traderDiscountFactor (2024-10 on; 0 without a pro tier). */
+  proDiscountFactor: bigint;
+  /** The trader's referral code (zero: none) and its owner, and the trader, as ReferralStorage gave them to the order. */
+  referralCode: Hex;
+  affiliate: Address | undefined;
+  trader: Address | undefined;
 };
 
 /**
@@ -211,6 +217,10 @@ export function decodeGmxV2Event(eventName: string, data: EventLogData): GmxV2Ev
         totalCostAmount: i.uint.required("totalCostAmount"),
         traderDiscountFactor: referral > pro ? referral : pro,
         referralTotalRebateFactor: i.uint.optional("referral.totalRebateFactor") ?? i.uint.optional("totalRebateFactor") ?? 0n,
+        proDiscountFactor: pro,
+        referralCode: i.bytes32.optional("referralCode") ?? zeroHash,
+        affiliate: i.address.optional("affiliate"),
+        trader: i.address.optional("trader"),
       };
     }
     case "OraclePriceUpdate": {

@@ -7,11 +7,13 @@ import {
   gmxV2OraclePrice,
   gmxV2InsolventClose,
   gmxV2Order,
+  gmxV2Referral,
   position,
   positionEvent,
   priceUpdate,
 } from "ponder:schema";
-import { zeroAddress, type Address, type Hex } from "viem";
+import { zeroAddress, zeroHash, type Address, type Hex } from "viem";
+import { GmxReferralStorageAbi } from "../../../abis/GmxReferralStorage";
 import { GmxV2ReadAbi } from "../../../abis/GmxV2EventEmitter";
 import { loadExposureConfig } from "../../config/exposure-config";
 import { assetDirectory } from "../../core/assets";
@@ -31,7 +33,7 @@ import {
   type SideValueEventName,
 } from "./event-log";
 import { readAccrualClock, readMarketParams, readVirtualInventory } from "./market-params";
-import type { GmxV2MarketValueKind } from "./schema";
+import type { GmxV2MarketValueKind, GmxV2ReferralKind } from "./schema";
 import { decodeState, encodeState, entryPrice, GMX_V2, gmxV2PositionId, marketId, proportionalPendingImpact, toWholeTokenPrice } from "./normalise";
 
 const config = loadExposureConfig();
@@ -223,6 +225,7 @@ async function applyPositionChange(context: Ctx, event: Evt, e: PositionChange) 
       // The discount the trader's next orders get, as this one got it (an order without the fees event keeps the last).
       traderDiscountFactor: fees?.traderDiscountFactor ?? before?.traderDiscountFactor ?? 0n,
       referralTotalRebateFactor: fees?.referralTotalRebateFactor ?? before?.referralTotalRebateFactor ?? 0n,
+      proDiscountFactor: fees?.proDiscountFactor ?? before?.proDiscountFactor ?? 0n,
       longTokenClaimableFundingAmountPerSize: e.longTokenClaimableFundingAmountPerSize,
       shortTokenClaimableFundingAmountPerSize: e.shortTokenClaimableFundingAmountPerSize,
     }),
@@ -269,7 +272,7 @@ async function onEventLog(event: Evt, context: Ctx) {
   switch (e.kind) {
     case "PositionFeesCollected":
       feesCollected.set(feesKey(context, event, e.positionKey), e);
-      return;
+      return snapshotReferral(context, event, e);
     case "PositionIncrease":
     case "PositionDecrease":
       return applyPositionChange(context, event, e);
@@ -343,3 +346,51 @@ async function onEventLog(event: Evt, context: Ctx) {
 ponder.on("GmxV2EventEmitter:EventLog1", ({ event, context }) => onEventLog(event as Evt, context as Ctx));
 ponder.on("GmxV2EventEmitter:EventLog2", ({ event, context }) => onEventLog(event as Evt, context as Ctx));
 ponder.on("GmxV2EventEmitter:EventLog", ({ event, context }) => onEventLog(event as Evt, context as Ctx));
+
+/** A ReferralStorage value from this block on; a second write in the block replaces the first (a read gives the block's end state). */
+async function recordReferral(context: Ctx, referralStorage: Address, kind: GmxV2ReferralKind, key: string, value: string, blockNumber: bigint) {
+  const row = { chainId: context.chain.id, referralStorage: referralStorage.toLowerCase() as Address, kind, key: key.toLowerCase(), value, blockNumber };
+  await context.db
+    .insert(gmxV2Referral)
+    .values({ id: `${row.chainId}:${row.referralStorage}:${kind}:${row.key}:${blockNumber}`, ...row })
+    .onConflictDoUpdate({ value });
+}
+
+/**
+ * What ReferralStorage held for an order's trader, read at its block (ReferralUtils.getReferralInfo's
+ * chain: code, owner, the owner's tier and share, the tier), so that a later event changing any link
+ * is applied to a state known in full, whenever the code or tier was set.
+ */
+async function snapshotReferral(context: Ctx, event: Evt, fees: PositionFees) {
+  const d = deploymentOf(context, event);
+  if (!d.referralStorage || !fees.trader) return;
+  const put = (kind: GmxV2ReferralKind, key: string, value: string) => recordReferral(context, d.referralStorage!, kind, key, value, event.block.number);
+  await put("traderCode", fees.trader, fees.referralCode);
+  if (fees.referralCode === zeroHash || !fees.affiliate) return;
+  const at = { address: d.referralStorage, abi: GmxReferralStorageAbi, blockNumber: event.block.number } as const;
+  const [tierId, ownShare] = (await Promise.all([
+    context.client.readContract({ ...at, functionName: "referrerTiers", args: [fees.affiliate] }),
+    context.client.readContract({ ...at, functionName: "referrerDiscountShares", args: [fees.affiliate] }),
+  ])) as [bigint, bigint];
+  const [totalRebate, discountShare] = (await context.client.readContract({ ...at, functionName: "tiers", args: [tierId] })) as [bigint, bigint];
+  await put("codeOwner", fees.referralCode, fees.affiliate);
+  await put("referrerTier", fees.affiliate, tierId.toString());
+  await put("referrerDiscountShare", fees.affiliate, ownShare.toString());
+  await put("tier", tierId.toString(), `${totalRebate}:${discountShare}`);
+}
+
+// ReferralStorage's own events: each sets one link of the chain the discount reads.
+type ReferralEvent = { log: { address: Address }; block: { number: bigint }; args: Record<string, bigint | Hex> };
+const onReferral = (kind: GmxV2ReferralKind, entry: (a: ReferralEvent["args"]) => [key: unknown, value: unknown]) =>
+  ({ event, context }: { event: unknown; context: unknown }) => {
+    const e = event as ReferralEvent;
+    const [key, value] = entry(e.args);
+    return recordReferral(context as Ctx, e.log.address, kind, String(key), String(value), e.block.number);
+  };
+ponder.on("GmxV2ReferralStorage:SetTraderReferralCode", onReferral("traderCode", (a) => [a.account, a.code]));
+ponder.on("GmxV2ReferralStorage:SetTier", onReferral("tier", (a) => [a.tierId, `${a.totalRebate}:${a.discountShare}`]));
+ponder.on("GmxV2ReferralStorage:SetReferrerTier", onReferral("referrerTier", (a) => [a.referrer, a.tierId]));
+ponder.on("GmxV2ReferralStorage:SetReferrerDiscountShare", onReferral("referrerDiscountShare", (a) => [a.referrer, a.discountShare]));
+ponder.on("GmxV2ReferralStorage:RegisterCode", onReferral("codeOwner", (a) => [a.code, a.account]));
+ponder.on("GmxV2ReferralStorage:SetCodeOwner", onReferral("codeOwner", (a) => [a.code, a.newAccount]));
+ponder.on("GmxV2ReferralStorage:GovSetCodeOwner", onReferral("codeOwner", (a) => [a.code, a.newAccount]));

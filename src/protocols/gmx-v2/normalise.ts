@@ -20,6 +20,8 @@ export type GmxV2State = {
   /** The trader's discount factor and the referral's total rebate factor of its last order (PositionFeesCollected), 1e30. */
   traderDiscountFactor: bigint;
   referralTotalRebateFactor: bigint;
+  /** The pro tier's discount factor of that order (2024-10 on), which a referral discount must beat. */
+  proDiscountFactor: bigint;
   /** Claimable funding per size the position was last credited to, in the long and short token. */
   longTokenClaimableFundingAmountPerSize: bigint;
   shortTokenClaimableFundingAmountPerSize: bigint;
@@ -32,6 +34,7 @@ export const encodeState = (s: GmxV2State): Record<string, string> => ({
   pendingImpactAmount: s.pendingImpactAmount.toString(),
   traderDiscountFactor: s.traderDiscountFactor.toString(),
   referralTotalRebateFactor: s.referralTotalRebateFactor.toString(),
+  proDiscountFactor: s.proDiscountFactor.toString(),
   longTokenClaimableFundingAmountPerSize: s.longTokenClaimableFundingAmountPerSize.toString(),
   shortTokenClaimableFundingAmountPerSize: s.shortTokenClaimableFundingAmountPerSize.toString(),
 });
@@ -43,6 +46,7 @@ export const decodeState = (state: Record<string, string>): GmxV2State => ({
   pendingImpactAmount: BigInt(state.pendingImpactAmount ?? "0"),
   traderDiscountFactor: BigInt(state.traderDiscountFactor ?? "0"),
   referralTotalRebateFactor: BigInt(state.referralTotalRebateFactor ?? "0"),
+  proDiscountFactor: BigInt(state.proDiscountFactor ?? "0"),
   longTokenClaimableFundingAmountPerSize: BigInt(state.longTokenClaimableFundingAmountPerSize ?? "0"),
   shortTokenClaimableFundingAmountPerSize: BigInt(state.shortTokenClaimableFundingAmountPerSize ?? "0"),
 });

@@ -188,3 +188,26 @@ export const gmxV2Order = onchainTable("gmx_v2_order", (t) => ({
   id: t.text().primaryKey(),
   positionEventId: t.text().notNull(),
 }));
+
+/** What ReferralStorage holds, by `kind` and `key`; each row the value from a block on (events, and reads at orders). */
+export type GmxV2ReferralKind = "traderCode" | "codeOwner" | "referrerTier" | "referrerDiscountShare" | "tier";
+
+/**
+ * GMX ReferralStorage's state as the discount reads it (ReferralUtils.getReferralInfo): a trader's code
+ * (bytes32), a code's owner (address), an affiliate's tier and discount share, a tier's
+ * "totalRebate:discountShare" (basis points). One row per key and block, so figures at a past block
+ * see the state of that block.
+ */
+export const gmxV2Referral = onchainTable(
+  "gmx_v2_referral",
+  (t) => ({
+    id: t.text().primaryKey(),
+    chainId: t.integer().notNull(),
+    referralStorage: t.hex().notNull(),
+    kind: t.text().$type<GmxV2ReferralKind>().notNull(),
+    key: t.text().notNull(),
+    value: t.text().notNull(),
+    blockNumber: t.bigint().notNull(),
+  }),
+  (table) => ({ byKey: index().on(table.chainId, table.referralStorage, table.kind, table.key, table.blockNumber) }),
+);

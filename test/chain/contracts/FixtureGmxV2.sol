@@ -3,6 +3,15 @@ pragma solidity ^0.8.20;
 
 import "prb-math/contracts/PRBMathUD60x18.sol";
 
+/// The ReferralStorage getters GMX v2's ReferralUtils reads (gmx-contracts IReferralStorage).
+interface IReferralStorage {
+    function traderReferralCodes(address account) external view returns (bytes32);
+    function codeOwners(bytes32 code) external view returns (address);
+    function referrerTiers(address referrer) external view returns (uint256);
+    function referrerDiscountShares(address referrer) external view returns (uint256);
+    function tiers(uint256 tierId) external view returns (uint256 totalRebate, uint256 discountShare);
+}
+
 // ---------------------------------------------------------------- EventLogData (GMX EventUtils ABI layout)
 
 struct AddressKeyValue { string key; address value; }
@@ -128,6 +137,9 @@ contract FixtureGmxV2 {
     struct Fees {
         uint256 positionFeeFactor;
         uint256 positionFeeAmount;
+        bytes32 referralCode;
+        address affiliate;
+        uint256 totalRebateFactor;
         uint256 traderDiscountFactor;
         uint256 traderDiscountAmount;
         uint256 borrowingFeeUsd;
@@ -228,6 +240,8 @@ contract FixtureGmxV2 {
     mapping(bytes32 => Position) private positions;
     /// A trader's referral discount (ReferralUtils.getReferralInfo's traderDiscountFactor, 1e30), as ReferralStorage would give it.
     mapping(address => uint256) public traderDiscountFactor;
+    /// When set, the discount comes from this ReferralStorage instead (ReferralUtils.getReferralInfo, 2024-10 on).
+    IReferralStorage public referralStorage;
 
     modifier onlyOwner() {
         if (msg.sender != owner) revert Unauthorized(msg.sender);
@@ -436,6 +450,26 @@ contract FixtureGmxV2 {
 
     function setTraderDiscountFactor(address account, uint256 factor) external onlyOwner {
         traderDiscountFactor[account] = factor;
+    }
+
+    function setReferralStorage(IReferralStorage storage_) external onlyOwner {
+        referralStorage = storage_;
+    }
+
+    /// ReferralUtils.getReferralInfo (2024-10 on): code, its owner, and the owner's tier (its own discount share
+    /// replacing the tier's when set); traderDiscountFactor = basisPointsToFloat(totalRebate x discountShare / 10000).
+    function _referralInfo(address account) internal view returns (bytes32 code, address affiliate, uint256 totalRebateFactor, uint256 discountFactor) {
+        if (address(referralStorage) == address(0)) {
+            discountFactor = traderDiscountFactor[account];
+            return (discountFactor > 0 ? keccak256("fixture referral") : bytes32(0), address(0), discountFactor, discountFactor);
+        }
+        code = referralStorage.traderReferralCodes(account);
+        if (code == bytes32(0)) return (code, address(0), 0, 0);
+        affiliate = referralStorage.codeOwners(code);
+        (uint256 totalRebate, uint256 discountShare) = referralStorage.tiers(referralStorage.referrerTiers(affiliate));
+        uint256 ownShare = referralStorage.referrerDiscountShares(affiliate);
+        if (ownShare != 0) discountShare = ownShare;
+        return (code, affiliate, totalRebate * 1e26, (totalRebate * discountShare / 10000) * 1e26);
     }
 
     /// What the receiving side earns per size, in each pool token (MarketEventUtils.emitClaimableFundingAmountPerSizeUpdated).
@@ -1300,7 +1334,7 @@ contract FixtureGmxV2 {
     {
         f.positionFeeFactor = uints[positionFeeFactorKey(p.market, balanceWasImproved)];
         f.positionFeeAmount = _applyFactor(sizeDeltaUsd, f.positionFeeFactor) / collateralMinPrice;
-        f.traderDiscountFactor = traderDiscountFactor[p.account];
+        (f.referralCode, f.affiliate, f.totalRebateFactor, f.traderDiscountFactor) = _referralInfo(p.account);
         f.traderDiscountAmount = _applyFactor(f.positionFeeAmount, f.traderDiscountFactor);
         f.borrowingFeeUsd = _applyFactor(p.sizeInUsd, _nextCumulativeBorrowingFactor(p.market, p.isLong) - p.borrowingFactor);
         f.borrowingFeeAmount = f.borrowingFeeUsd / collateralMinPrice;
@@ -1354,15 +1388,15 @@ contract FixtureGmxV2 {
         d.initBytes32(3);
         d.setBytes32(0, "orderKey", o.orderKey);
         d.setBytes32(1, "positionKey", e.positionKey);
-        d.setBytes32(2, "referralCode", f.traderDiscountFactor > 0 ? keccak256("fixture referral") : bytes32(0));
+        d.setBytes32(2, "referralCode", f.referralCode);
         d.initAddress(5);
         d.setAddress(0, "market", o.market);
         d.setAddress(1, "collateralToken", o.collateralToken);
-        d.setAddress(2, "affiliate", address(0));
+        d.setAddress(2, "affiliate", f.affiliate);
         d.setAddress(3, "trader", o.account);
         d.setAddress(4, "uiFeeReceiver", address(0));
         // the 23 items every release emits, then the referral ones when there is a rebate (liquidation and pro-tier parts: none here)
-        d.initUint(f.traderDiscountFactor > 0 ? 29 : 23);
+        d.initUint(f.totalRebateFactor > 0 ? 29 : 23);
         d.setUint(0, "collateralTokenPrice.min", e.collateral.min);
         d.setUint(1, "collateralTokenPrice.max", e.collateral.max);
         d.setUint(2, "tradeSizeUsd", o.sizeDeltaUsd);
@@ -1386,8 +1420,8 @@ contract FixtureGmxV2 {
         d.setUint(20, "totalCostAmount", f.totalCostAmount);
         d.setUint(21, "uiFeeReceiverFactor", 0);
         d.setUint(22, "uiFeeAmount", 0);
-        if (f.traderDiscountFactor > 0) {
-            d.setUint(23, "referral.totalRebateFactor", f.traderDiscountFactor);
+        if (f.totalRebateFactor > 0) {
+            d.setUint(23, "referral.totalRebateFactor", f.totalRebateFactor);
             d.setUint(24, "referral.adjustedAffiliateRewardFactor", 0);
             d.setUint(25, "referral.traderDiscountFactor", f.traderDiscountFactor);
             d.setUint(26, "referral.totalRebateAmount", f.traderDiscountAmount);
