@@ -3,7 +3,6 @@ import { formatUnits, type Address } from "viem";
 import type { AssessContext, PositionRow } from "../../core/adapter";
 import { assetDirectory } from "../../core/assets";
 import { parseWallet } from "../../core/errors";
-import { latestAtOrBefore } from "../../core/history";
 import { markWarning, usableMark } from "../../core/marks";
 import { lookupCache } from "../../core/memo";
 import type { ProtocolReadDeps } from "../../core/protocol";
@@ -11,7 +10,7 @@ import { claimableFundingPerSizeDelta } from "./accrual";
 import { marketInputsAt } from "./market-inputs";
 import { decodeState, GMX_V2, marketId, toUnitPrice } from "./normalise";
 import { fundingAmount } from "./risk";
-import { gmxV2ClaimableFunding, gmxV2Market, gmxV2MarketValue } from "./schema";
+import { gmxV2ClaimableFunding, gmxV2Market } from "./schema";
 
 type Entry = { chainId: number; eventEmitter: string; market: string; token: string; claimable: bigint; earned: bigint; updatedBlock: bigint | null; warnings: Set<string> };
 type MarketTokens = { indexToken: Address; longToken: Address; shortToken: Address };
@@ -58,7 +57,6 @@ export async function claimableFunding(deps: ProtocolReadDeps, wallet: string) {
 
   const ctx = await deps.contextAtHead(withTokens.flatMap(({ row, tokens }) => [tokens.indexToken, tokens.longToken, tokens.shortToken].map((asset) => ({ chainId: row.chainId, asset }))));
   const inputs = marketInputsAt(ctx);
-  const V = gmxV2MarketValue;
   for (const { row, market, tokens } of withTokens) {
     const head = ctx.blockByChain.get(row.chainId);
     if (!head) continue;
@@ -69,18 +67,10 @@ export async function claimableFunding(deps: ProtocolReadDeps, wallet: string) {
       [tokens.shortToken, state.shortTokenClaimableFundingAmountPerSize],
     ] as const;
     for (const [token, snapshot] of sides) {
-      const conditions = [
-        eq(V.chainId, row.chainId),
-        eq(V.eventEmitter, row.venue as Address),
-        eq(V.market, market),
-        eq(V.kind, "claimableFundingAmountPerSize"),
-        eq(V.collateralToken, token.toLowerCase() as Address),
-        eq(V.isLong, row.isLong),
-      ];
-      const perSize = await once(`${row.chainId}:${row.venue}:${market}:${token}:${row.isLong}:${head.number}`, () => latestAtOrBefore<{ value: bigint }>(db, V, conditions, head.number));
+      const perSize = await inputs.value(row, market, "claimableFundingAmountPerSize", token, row.isLong, head.number);
       // A single-token market credits both slots' shares to its one key.
       const pending = (same(tokens.longToken, token) ? delta.longToken : 0n) + (same(tokens.shortToken, token) ? delta.shortToken : 0n);
-      const latest = (perSize?.value ?? snapshot) + pending;
+      const latest = (perSize ?? snapshot) + pending;
       const earned = latest > snapshot ? fundingAmount(row.sizeUsd ?? 0n, latest, snapshot, false) : 0n;
       if (earned === 0n && !warning) continue;
       const e = entry(row.chainId, row.venue, market, token);

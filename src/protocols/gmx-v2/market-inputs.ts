@@ -117,5 +117,5 @@ export function marketInputsAt(ctx: AssessContext) {
     if (longPrice === undefined || shortPrice === undefined) return undefined;
     return ((longPool ?? 0n) / divisor) * longPrice + ((shortPool ?? 0n) / divisor) * shortPrice;
   };
-  return { tokens, params, state, impactPool, poolValueUsd };
+  return { tokens, params, value, state, impactPool, poolValueUsd };
 }
