@@ -3,10 +3,10 @@
 // in process with the protocol parameters in memory: the stress path as the API runs it after its reads, beside the
 // straightforward path (every wallet assessed from scratch at every point) on the same portfolio in the same run.
 // Options: --wallets N (default 200), --runs N (default 15; the median is shown, after 2 unmeasured runs).
-import { assessRows, stressWallets } from "../src/exposure/service";
+import { assessRows, stressWallets, type AssessedPosition } from "../src/exposure/service";
 import { stressScenarios } from "../graphql/resolvers";
 import { assetDirectory } from "../src/core/assets";
-import { exposureTotals } from "../src/core/exposure";
+import { exposureTotals, sumKnown } from "../src/core/exposure";
 import { shockedPrices, type Shock } from "../src/core/stress";
 import { randomPortfolio } from "../test/support/random-portfolio";
 
@@ -20,23 +20,29 @@ const p = randomPortfolio(7, WALLETS);
 const positions = p.wallets.reduce((n, w) => n + w.rows.length, 0);
 
 const moves = ["-0.3", "-0.2", "-0.1", "0", "0.1", "0.2", "0.3"];
-const grid: Shock[][] = stressScenarios([{ asset: "ETH", moves }], false).flatMap(([eth]) =>
-  stressScenarios([{ asset: "BTC", moves }], false).map(([btc]) => [eth!, btc!]),
+const grid: Shock[][] = stressScenarios(
+  [
+    { asset: "ETH", moves },
+    { asset: "BTC", moves },
+  ],
+  { grid: true },
 );
 const ladder: Shock[][] = Array.from({ length: 50 }, (_, i) => i + 1)
   .flatMap((pct) => [-pct, pct])
   .map((pct) => [{ asset: "ETH", move: (BigInt(pct) * 10n ** 18n) / 100n }]);
+/** What the query asks of each point, as the resolvers read it: the stress its totals and what is liquidatable, the ladder what is liquidatable. */
 const shapes = [
-  { name: "stress 49 points (ETH x BTC, +0.1 vol)", scenarios: grid, shift: 0.1 },
-  { name: "ladder 50 steps (ETH)", scenarios: ladder, shift: 0 },
+  { name: "stress 49 points (ETH x BTC, +0.1 vol)", scenarios: grid, shift: 0.1, totals: true },
+  { name: "ladder 50 steps (ETH)", scenarios: ladder, shift: 0, totals: false },
 ];
-
-/** What the query asks of each point: totals (the stress), or what is liquidatable (the ladder). */
-const readPoint = (totals: () => unknown, liquidatable: () => number) => [totals(), liquidatable()];
+const liquidatable = (positions: AssessedPosition[]) => {
+  const hit = positions.filter((a) => a.risk.liquidatableNow === true);
+  return [hit.length, sumKnown(hit.map((a) => a.risk.notionalUsd)), sumKnown(hit.map((a) => a.risk.collateralUsd))];
+};
 
 async function fast(s: (typeof shapes)[number]) {
   const { points } = await stressWallets(p.deps, null, p.wallets, p.blocks, s.scenarios, s.shift, p.lookups);
-  for (const x of points) readPoint(() => x.exposure.totals, () => x.exposure.wallets.flatMap((w) => w.positions).filter((a) => a.risk.liquidatableNow).length);
+  for (const x of points) [s.totals && x.exposure.totals, liquidatable(x.exposure.assessed)];
 }
 const symbolOf = assetDirectory(p.deps.config).symbol;
 async function straightforward(s: (typeof shapes)[number]) {
@@ -45,7 +51,7 @@ async function straightforward(s: (typeof shapes)[number]) {
   await at([], 0);
   for (const shocks of s.scenarios) {
     const wallets = await at(shocks, s.shift);
-    readPoint(() => exposureTotals(wallets.flatMap((w) => w.items)), () => wallets.flatMap((w) => w.positions).filter((a) => a.risk.liquidatableNow).length);
+    [s.totals && exposureTotals(wallets.flatMap((w) => w.items)), liquidatable(wallets.flatMap((w) => w.assessed))];
   }
 }
 

@@ -11,6 +11,7 @@ import {
   portfolioExposure,
   resolveBlocks,
   stressExposure,
+  MAX_STRESS_POINTS,
   userError,
   walletExposure,
   type AssessedPosition,
@@ -104,13 +105,25 @@ function parsePrice(text: string): bigint {
 
 type ShockSeries = { asset: string; moves?: string[] | null; prices?: string[] | null };
 
-/** One point per move or price of each series (that asset alone); with `joint`, the i-th moves of all series together. */
-export function stressScenarios(series: ShockSeries[], joint: boolean): Shock[][] {
-  const points: Shock[][] = [];
-  for (const s of series) {
-    for (const m of s.moves ?? []) points.push([{ asset: s.asset, move: parseMove(m) }]);
-    for (const p of s.prices ?? []) points.push([{ asset: s.asset, price: parsePrice(p) }]);
+/**
+ * The points of a stress query. By default one per move or price of each series (that asset alone);
+ * with `joint`, the i-th moves of all series together as well; with `grid`, instead, every
+ * combination of one shock from each series (7 ETH moves x 7 BTC moves: 49 points).
+ */
+export function stressScenarios(series: ShockSeries[], { joint = false, grid = false }: { joint?: boolean; grid?: boolean } = {}): Shock[][] {
+  if (joint && grid) throw userError("give joint or grid, not both");
+  const shocksOf = (s: ShockSeries): Shock[] => [
+    ...(s.moves ?? []).map((m) => ({ asset: s.asset, move: parseMove(m) })),
+    ...(s.prices ?? []).map((p) => ({ asset: s.asset, price: parsePrice(p) })),
+  ];
+  if (grid) {
+    // Counted before it is built: a few long series would otherwise multiply into millions of points.
+    const count = series.reduce((n, s) => n * ((s.moves?.length ?? 0) + (s.prices?.length ?? 0)), 1);
+    if (count > MAX_STRESS_POINTS) throw userError(`a grid of ${count} points; at most ${MAX_STRESS_POINTS} stress points per query`);
+    if (count === 0) return [];
+    return series.reduce<Shock[][]>((points, s) => points.flatMap((point) => shocksOf(s).map((shock) => [...point, shock])), [[]]);
   }
+  const points: Shock[][] = series.flatMap((s) => shocksOf(s).map((shock) => [shock]));
   if (joint) {
     const length = series[0]?.moves?.length ?? 0;
     if (series.some((s) => (s.moves?.length ?? 0) !== length)) throw userError("joint shocks need the same number of moves in every series");
@@ -196,7 +209,7 @@ export function createResolvers(deps: ExposureDeps) {
     const l = () => (hit ??= liquidatable(p.positions));
     return {
       shocks: shocks.map((s) => ({ asset: s.asset, move: s.move === undefined ? null : formatUnits(s.move, 18), priceUsd: usd(s.price) })),
-      totals: () => totals(p.totals, p.positions.length, p.warnings),
+      totals: () => totals(p.totals, p.assessed.length, p.warnings),
       pnlUsd: () => (p.totals.equityUsd === null || base.totals.equityUsd === null ? null : formatUsd(p.totals.equityUsd - base.totals.equityUsd)),
       liquidatable: () => l().hit.map(position),
       liquidatableNotionalUsd: () => l().notionalUsd,
@@ -227,13 +240,14 @@ export function createResolvers(deps: ExposureDeps) {
           wallets?: string[] | null;
           shocks: ShockSeries[];
           joint?: boolean | null;
+          grid?: boolean | null;
           volatilityShift?: number | null;
           atBlock?: bigint | null;
           atTimestamp?: bigint | null;
           chainId?: number | null;
         },
       ) => {
-        const scenarios = stressScenarios(args.shocks, args.joint ?? false);
+        const scenarios = stressScenarios(args.shocks, { joint: args.joint ?? false, grid: args.grid ?? false });
         const volatilityShift = args.volatilityShift ?? 0;
         if (!Number.isFinite(volatilityShift) || Math.abs(volatilityShift) > 5) throw userError("volatilityShift must be between -5 and 5 (0.1 = +10 vol points)");
         const selector = { name: args.portfolio, wallets: args.wallets };
@@ -270,8 +284,8 @@ export function createResolvers(deps: ExposureDeps) {
         const scenarios = moves.map((pct) => [{ asset: args.asset, move: (BigInt(pct) * 10n ** 18n) / 100n }]);
         const { points } = await stressExposure(deps, { name: args.portfolio, wallets: args.wallets }, scenarios, when(args), args.chainId ?? null);
         return points.map((p, i) => {
-          // Counts and sums: the wallets' positions as they are, without the portfolio's sort.
-          const l = liquidatable(p.exposure.wallets.flatMap((w) => w.positions));
+          // Counts and sums: the positions as assessed, without sorting them.
+          const l = liquidatable(p.exposure.assessed);
           return { move: moves[i]! / 100, liquidatableCount: l.hit.length, liquidatableNotionalUsd: l.notionalUsd, liquidatableCollateralUsd: l.collateralUsd };
         });
       },

@@ -27,7 +27,10 @@ export const typeDefs = /* GraphQL */ `
       portfolio: String
       wallets: [String!]
       shocks: [ShockSeries!]!
+      "Also the i-th moves of every series together (after each asset's points alone)."
       joint: Boolean = false
+      "Instead: every combination of one shock from each series (7 ETH moves x 7 BTC moves: 49 points). Not with joint."
+      grid: Boolean = false
       "Added to every option's implied volatility at each point (0.1 = +10 vol points); the base is unshifted."
       volatilityShift: Float = 0
       atBlock: BigInt

@@ -152,11 +152,23 @@ export type AssessContext = {
   lookups: Lookups;
 };
 
+/** What a stress point moves: the marks and the option models' volatility shift. */
+export type Scenario = { prices: PriceBook; volatilityShift?: number };
+
+/** `assess` with everything but the scenario loaded: the same figures at any scenario, without I/O. */
+export type PreparedAssessment = (scenario: Scenario) => Assessment;
+
 export type ProtocolAdapter = {
   /** Stable id stored in position.protocol and used in config under `protocols`. */
   id: string;
   /** Risk figures for open positions of this protocol (any wallets), in row order, and the wallets' margin accounts. */
   assess(ctx: AssessContext, rows: PositionRow[]): Promise<Assessment>;
+  /**
+   * `assess` split in two: its reads at the context's blocks (not its prices), then its rule, run at each
+   * scenario. A stress query loads once and reprices every point synchronously; `assess` is the
+   * prepared rule at the context's own scenario.
+   */
+  prepare?(ctx: AssessContext, rows: PositionRow[]): Promise<PreparedAssessment>;
   /**
    * True when the handlers keep `liquidationLevel` equal to the liquidation price `assess` would give
    * at the indexed head, re-filing open positions whenever an input of the check changes: `atRisk`

@@ -1,5 +1,5 @@
 import { abs } from "./fixed";
-import { withLazyFields } from "./lazy";
+import { once } from "./lazy";
 
 /** One assessed position, reduced to what wallet totals need. */
 export type ExposureItem = {
@@ -38,34 +38,40 @@ export type ExposureTotals = {
   complete: boolean;
 };
 
+/** a + b, null when either is unknown. */
+const addKnown = (a: bigint | null, b: bigint | null): bigint | null => (a === null || b === null ? null : a + b);
+
 /** Sum that turns null when any part is unknown: a partial total would be a wrong number. */
-export const sumKnown = (values: (bigint | null)[]): bigint | null =>
-  values.reduce<bigint | null>((acc, v) => (acc === null || v === null ? null : acc + v), 0n);
+export const sumKnown = (values: (bigint | null)[]): bigint | null => values.reduce<bigint | null>(addKnown, 0n);
 
 export function exposureTotals(items: ExposureItem[]): ExposureTotals {
-  const byAsset = new Map<string, { long: (bigint | null)[]; short: (bigint | null)[] }>();
+  // One pass over the items: a stress query totals every point.
+  const byAsset = new Map<string, { long: bigint | null; short: bigint | null }>();
+  let grossNotionalUsd: bigint | null = 0n;
+  let unrealizedPnlUsd: bigint | null = 0n;
+  let pendingFeesUsd: bigint | null = 0n;
+  let totalCollateralUsd: bigint | null = 0n;
+  let equityUsd: bigint | null = 0n;
   for (const item of items) {
-    const entry = byAsset.get(item.asset) ?? { long: [], short: [] };
-    if (item.netNotionalUsd === undefined) (item.isLong ? entry.long : entry.short).push(item.notionalUsd);
-    else if (item.netNotionalUsd === null) entry.long.push(null);
-    else if (item.netNotionalUsd >= 0n) entry.long.push(item.netNotionalUsd);
-    else entry.short.push(-item.netNotionalUsd);
-    byAsset.set(item.asset, entry);
+    let entry = byAsset.get(item.asset);
+    if (!entry) byAsset.set(item.asset, (entry = { long: 0n, short: 0n }));
+    if (item.netNotionalUsd === undefined) {
+      if (item.isLong) entry.long = addKnown(entry.long, item.notionalUsd);
+      else entry.short = addKnown(entry.short, item.notionalUsd);
+    } else if (item.netNotionalUsd === null) entry.long = null;
+    else if (item.netNotionalUsd >= 0n) entry.long = addKnown(entry.long, item.netNotionalUsd);
+    else entry.short = addKnown(entry.short, -item.netNotionalUsd);
+    grossNotionalUsd = addKnown(grossNotionalUsd, item.notionalUsd === null ? null : abs(item.notionalUsd));
+    unrealizedPnlUsd = addKnown(unrealizedPnlUsd, item.unrealizedPnlUsd);
+    pendingFeesUsd = addKnown(pendingFeesUsd, item.pendingFeesUsd);
+    totalCollateralUsd = addKnown(totalCollateralUsd, item.collateralUsd);
+    equityUsd = addKnown(equityUsd, item.equityUsd);
   }
   const optionGreeks = optionGreeksByAsset(items);
   const netNotional = [...byAsset.entries()]
     .sort(([a], [b]) => a.localeCompare(b))
-    .map(([asset, { long, short }]) => {
-      const longUsd = sumKnown(long);
-      const shortUsd = sumKnown(short);
-      return { asset, longUsd, shortUsd, netUsd: longUsd === null || shortUsd === null ? null : longUsd - shortUsd };
-    });
+    .map(([asset, { long: longUsd, short: shortUsd }]) => ({ asset, longUsd, shortUsd, netUsd: longUsd === null || shortUsd === null ? null : longUsd - shortUsd }));
 
-  const grossNotionalUsd = sumKnown(items.map((i) => (i.notionalUsd === null ? null : abs(i.notionalUsd))));
-  const unrealizedPnlUsd = sumKnown(items.map((i) => i.unrealizedPnlUsd));
-  const pendingFeesUsd = sumKnown(items.map((i) => i.pendingFeesUsd));
-  const totalCollateralUsd = sumKnown(items.map((i) => i.collateralUsd));
-  const equityUsd = sumKnown(items.map((i) => i.equityUsd));
   // Wallet leverage = gross notional / equity; undefined when equity is gone.
   const leverage =
     grossNotionalUsd !== null && equityUsd !== null && equityUsd > 0n
@@ -74,20 +80,26 @@ export function exposureTotals(items: ExposureItem[]): ExposureTotals {
 
   // Distances are read on first use: a stress point or ladder step that asks for equity alone does not
   // run each margin account's liquidation search.
-  let ranked: ExposureItem[] | undefined;
-  const distances = () => (ranked ??= items.filter((i) => i.hasLiquidationPrice || i.liquidationDistance !== null));
+  const distances = once(() => items.filter((i) => i.hasLiquidationPrice || i.liquidationDistance !== null));
   // An unpriced position may be the nearest one: then the wallet's nearest distance is unknown.
-  const unknownDistance = () => distances().some((i) => i.liquidationDistance === null) || items.some((i) => i.notionalUsd === null);
-  return withLazyFields(
-    { grossNotionalUsd, netNotional, optionGreeks, totalCollateralUsd, unrealizedPnlUsd, pendingFeesUsd, equityUsd, leverage },
-    {
-      nearestLiquidationDistance: () => {
-        const known = distances();
-        return unknownDistance() || known.length === 0 ? null : known.reduce((m, i) => Math.min(m, i.liquidationDistance!), Number.POSITIVE_INFINITY);
-      },
-      complete: () => grossNotionalUsd !== null && equityUsd !== null && !unknownDistance(),
+  const unknownDistance = once(() => distances().some((i) => i.liquidationDistance === null) || items.some((i) => i.notionalUsd === null));
+  return {
+    grossNotionalUsd,
+    netNotional,
+    optionGreeks,
+    totalCollateralUsd,
+    unrealizedPnlUsd,
+    pendingFeesUsd,
+    equityUsd,
+    leverage,
+    get nearestLiquidationDistance() {
+      const known = distances();
+      return unknownDistance() || known.length === 0 ? null : known.reduce((m, i) => Math.min(m, i.liquidationDistance!), Number.POSITIVE_INFINITY);
     },
-  );
+    get complete() {
+      return grossNotionalUsd !== null && equityUsd !== null && !unknownDistance();
+    },
+  };
 }
 
 function optionGreeksByAsset(items: ExposureItem[]): AssetGreeks[] {

@@ -1,18 +1,17 @@
 /**
- * `target` with each of `fields` computed on its first read and kept: enumerable, so spreads and deep
- * equality see it like a plain field. For answers most of whose figures a query may not ask for.
+ * `compute`, run on the first call only, its value kept. For answers' figures a query may not ask for,
+ * exposed as getters in the answer's own literal (`get totals() { return totals(); }`): enumerable, so
+ * spreads and deep equality see them like plain fields, and cheaper to make than accessors added later
+ * (a stress query makes an answer per point).
  */
-export function withLazyFields<T extends object, L extends object>(target: T, fields: { [K in keyof L]: () => L[K] }): T & L {
-  for (const key of Object.keys(fields) as (keyof L & string)[]) {
-    Object.defineProperty(target, key, {
-      enumerable: true,
-      configurable: true,
-      get() {
-        const value = fields[key]();
-        Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
-        return value;
-      },
-    });
-  }
-  return target as T & L;
+export function once<T>(compute: () => T): () => T {
+  let done = false;
+  let value: T;
+  return () => {
+    if (!done) {
+      value = compute();
+      done = true;
+    }
+    return value;
+  };
 }

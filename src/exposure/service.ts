@@ -1,15 +1,15 @@
 import { and, desc, eq, inArray, lte, sql } from "ponder";
 import { type Address, type PublicClient } from "viem";
 import type { ExposureConfig } from "../config/exposure-config";
-import type { AccountRisk, AssessContext, MarkPrice, PositionRisk, PositionRow, PriceBook } from "../core/adapter";
+import type { AccountRisk, AssessContext, Assessment, MarkPrice, PositionRisk, PositionRow, PriceBook, ProtocolAdapter, Scenario } from "../core/adapter";
 import type { TaggedItem } from "../core/breakdown";
 import { rowsOf, type PonderSchema, type ReadonlyDb } from "../core/db";
-import { exposureTotals, type ExposureTotals } from "../core/exposure";
+import { exposureTotals, type ExposureItem, type ExposureTotals } from "../core/exposure";
 import { latestPerKey } from "../core/history";
 import { lookupCache, lookupMany, type Lookups, type sharedLookups } from "../core/memo";
-import { noReadings, pointChanges, recordingPrices, shockedPrices, type Readings, type Shock } from "../core/stress";
+import { noReadings, pointChanges, pointKey, recordingPrices, shockedPrices, type Readings, type Shock } from "../core/stress";
 import { assetDirectory } from "../core/assets";
-import { withLazyFields } from "../core/lazy";
+import { once } from "../core/lazy";
 import { isStale } from "../core/marks";
 import { feedDirectory } from "../prices/feeds";
 import { parseWallet, UnavailableError, userError } from "../core/errors";
@@ -30,6 +30,9 @@ export type AssessedPosition = { row: PositionRow; risk: PositionRisk; mark: Mar
 export type WalletExposure = {
   address: Address;
   blocks: BlockRef[];
+  /** The positions as assessed: grouped by protocol, in row order. */
+  assessed: AssessedPosition[];
+  /** The same positions, largest notional first. */
   positions: AssessedPosition[];
   accounts: AccountRisk[];
   items: TaggedItem[];
@@ -275,25 +278,33 @@ export async function contextAtHead(deps: ExposureDeps, assets: { chainId: numbe
   };
 }
 
+/** The rows grouped by protocol, in order of first appearance: the order positions are assessed in. */
+function byProtocol(rows: PositionRow[]): Map<string, PositionRow[]> {
+  const groups = new Map<string, PositionRow[]>();
+  for (const row of rows) {
+    const group = groups.get(row.protocol);
+    if (group) group.push(row);
+    else groups.set(row.protocol, [row]);
+  }
+  return groups;
+}
+
+const unknownProtocol = (protocol: string, count: number) => `${count} position(s) of unknown protocol '${protocol}' left out`;
+
+const blockMap = (blocks: BlockRef[]) => new Map(blocks.map((b) => [b.chainId, { number: b.number, timestamp: b.timestamp }]));
+
 /** Runs each protocol's own risk rule over the rows (any wallets) with the given prices. */
 export async function assessPositions(deps: ExposureDeps, rows: PositionRow[], prices: PriceBook, blocks: BlockRef[], options: AssessOptions = {}) {
   const { readings } = options;
   const volatilityShift = options.volatilityShift ?? 0;
   if (readings) prices = recordingPrices(prices, readings, assetDirectory(deps.config).symbol);
-  const blockByChain = new Map(blocks.map((b) => [b.chainId, { number: b.number, timestamp: b.timestamp }]));
   const warnings: string[] = [];
-  const byProtocol = new Map<string, PositionRow[]>();
-  for (const row of rows) {
-    const group = byProtocol.get(row.protocol);
-    if (group) group.push(row);
-    else byProtocol.set(row.protocol, [row]);
-  }
   const assessed: AssessedPosition[] = [];
   const accounts: AccountRisk[] = [];
   const ctx = {
     db: deps.db,
     schema: deps.schema,
-    blockByChain,
+    blockByChain: blockMap(blocks),
     prices,
     config: deps.config,
     get volatilityShift() {
@@ -304,14 +315,14 @@ export async function assessPositions(deps: ExposureDeps, rows: PositionRow[], p
   };
   // Protocols are independent: their lookups run side by side.
   const results = await Promise.all(
-    [...byProtocol].map(async ([protocol, group]) => {
+    [...byProtocol(rows)].map(async ([protocol, group]) => {
       const adapter = adapterFor(protocol);
       return { protocol, group, result: adapter ? await adapter.assess(ctx, group) : undefined };
     }),
   );
   for (const { protocol, group, result } of results) {
     if (!result) {
-      warnings.push(`${group.length} position(s) of unknown protocol '${protocol}' left out`);
+      warnings.push(unknownProtocol(protocol, group.length));
       continue;
     }
     group.forEach((row, i) => assessed.push({ row, risk: result.positions[i]!, mark: prices(row.chainId, row.market) }));
@@ -333,24 +344,49 @@ export async function assessRows(
   return walletAnswer(deps, account, blocks, assessed, accounts, warnings);
 }
 
-/** A wallet's answer from its assessed positions and accounts (`warnings`: the assessment's own); items and totals are computed when first read. */
+/**
+ * A wallet's answer from its assessed positions (in assessment order) and accounts (`warnings`: the
+ * assessment's own). The sorted positions, items, totals and warnings are worked out when first read
+ * (a stress point may need few of them); items and warnings follow the assessment order.
+ */
 function walletAnswer(
   deps: ExposureDeps,
   address: Address,
   blocks: BlockRef[],
-  positions: AssessedPosition[],
+  assessed: AssessedPosition[],
   accounts: AccountRisk[],
   assessWarnings: string[],
 ): WalletExposure {
-  positions.sort(byNotionalDesc);
-  const warnings = [...assessWarnings];
-  for (const { row, risk } of positions) for (const w of risk.warnings) warnings.push(`${row.positionId}: ${w}`);
-  for (const a of accounts) for (const w of a.warnings) warnings.push(`${a.protocol} account at ${a.venue}: ${w}`);
-  const answer: WalletExposure = withLazyFields(
-    { address, blocks, positions, accounts, warnings },
-    { items: () => exposureItems(deps, positions), totals: () => exposureTotals(answer.items) },
-  );
-  return answer;
+  const positions = once(() => [...assessed].sort(byNotionalDesc));
+  const items = once(() => {
+    const assets = assetDirectory(deps.config);
+    return assessed.map((a) => exposureItem(assets, a));
+  });
+  const totals = once(() => exposureTotals(items()));
+  const warnings = once(() => {
+    const all = [...assessWarnings];
+    for (const { row, risk } of assessed) for (const w of risk.warnings) all.push(`${row.positionId}: ${w}`);
+    for (const a of accounts) for (const w of a.warnings) all.push(`${a.protocol} account at ${a.venue}: ${w}`);
+    return all;
+  });
+  return {
+    address,
+    blocks,
+    assessed,
+    accounts,
+    get positions() {
+      return positions();
+    },
+    get items() {
+      return items();
+    },
+    get totals() {
+      return totals();
+    },
+    get warnings() {
+      return warnings();
+    },
+  };
 }
 
 /** One wallet at given past blocks (`wallet` with atBlock / atTimestamp, and the alert engine): positions, accounts and totals. */
@@ -368,29 +404,60 @@ const byNotionalDesc = (a: AssessedPosition, b: AssessedPosition) => {
 const optionGreeks = (o: NonNullable<PositionRisk["option"]>) =>
   o.delta === null || o.gamma === null || o.vega === null || o.theta === null ? null : { delta: o.delta, gamma: o.gamma, vega: o.vega, theta: o.theta };
 
-function exposureItems(deps: ExposureDeps, assessed: AssessedPosition[]): TaggedItem[] {
-  const assets = assetDirectory(deps.config);
-  return assessed.map(({ row, risk }) =>
-    withLazyFields(
-      {
-        positionId: row.positionId,
-        protocol: row.protocol,
-        chainId: row.chainId,
-        wallet: row.account,
-        asset: assets.symbol(row.chainId, row.market),
-        isLong: row.isLong,
-        notionalUsd: risk.notionalUsd,
-        ...(risk.netNotionalUsd === undefined ? {} : { netNotionalUsd: risk.netNotionalUsd }),
-        ...(risk.option === undefined ? {} : { greeks: optionGreeks(risk.option) }),
-        collateralUsd: risk.collateralUsd,
-        unrealizedPnlUsd: risk.unrealizedPnlUsd,
-        pendingFeesUsd: risk.pendingFeesUsd,
-        equityUsd: risk.equityUsd,
-      },
-      // A liquidation price may be a search (margin accounts): computed when a figure needs it.
-      { liquidationDistance: () => risk.liquidationDistance, hasLiquidationPrice: () => risk.liquidationPrice !== null },
-    ),
-  );
+/**
+ * A position's exposure item. Its liquidation distance may be a search (margin accounts): read from
+ * the risk when a figure needs it, through the prototype, so making an item costs no more than a
+ * plain object (a stress point makes one per position it moves).
+ */
+class PositionItem implements TaggedItem {
+  positionId: string;
+  protocol: string;
+  chainId: number;
+  wallet: Address;
+  asset: string;
+  isLong: boolean;
+  notionalUsd: bigint | null;
+  netNotionalUsd?: bigint | null;
+  greeks?: ExposureItem["greeks"];
+  collateralUsd: bigint | null;
+  unrealizedPnlUsd: bigint | null;
+  pendingFeesUsd: bigint | null;
+  equityUsd: bigint | null;
+  #risk: PositionRisk;
+
+  constructor({ row, risk }: AssessedPosition, asset: string) {
+    this.positionId = row.positionId;
+    this.protocol = row.protocol;
+    this.chainId = row.chainId;
+    this.wallet = row.account;
+    this.asset = asset;
+    this.isLong = row.isLong;
+    this.notionalUsd = risk.notionalUsd;
+    this.netNotionalUsd = risk.netNotionalUsd;
+    this.greeks = risk.option === undefined ? undefined : optionGreeks(risk.option);
+    this.collateralUsd = risk.collateralUsd;
+    this.unrealizedPnlUsd = risk.unrealizedPnlUsd;
+    this.pendingFeesUsd = risk.pendingFeesUsd;
+    this.equityUsd = risk.equityUsd;
+    this.#risk = risk;
+  }
+
+  get liquidationDistance() {
+    return this.#risk.liquidationDistance;
+  }
+
+  get hasLiquidationPrice() {
+    return this.#risk.liquidationPrice !== null;
+  }
+}
+
+/** Each position's item per figures, made once: stress points reuse the items of the figures they share. */
+const itemsMade = new WeakMap<PositionRisk, TaggedItem>();
+
+function exposureItem(assets: ReturnType<typeof assetDirectory>, assessed: AssessedPosition): TaggedItem {
+  let item = itemsMade.get(assessed.risk);
+  if (!item) itemsMade.set(assessed.risk, (item = new PositionItem(assessed, assets.symbol(assessed.row.chainId, assessed.row.market))));
+  return item;
 }
 
 export async function walletExposure(
@@ -418,6 +485,8 @@ export type PortfolioExposure = {
   name: string | null;
   wallets: WalletExposure[];
   blocks: BlockRef[];
+  /** The wallets' positions as assessed, wallet by wallet; `positions`: all of them, largest notional first. */
+  assessed: AssessedPosition[];
   positions: AssessedPosition[];
   accounts: (AccountRisk & { account: Address })[];
   items: TaggedItem[];
@@ -466,30 +535,68 @@ export async function portfolioExposure(
   const blocks = await resolveBlocks(deps, at, chainId);
   const loaded = await loadWallets(deps, addresses, blocks, at === null);
   const wallets = await eachWallet(loaded, (w) => assessRows(deps, w.address, w.rows, w.prices, blocks));
-  return combine(name, wallets, blocks);
+  return combine(deps, name, blocks, () => wallets);
 }
 
 /** The wallets' answers as one; the combined figures are computed when first read (a stress point may need few of them). */
-function combine(name: string | null, wallets: WalletExposure[], blocks: BlockRef[]): PortfolioExposure {
-  const portfolio: PortfolioExposure = withLazyFields(
-    { name, wallets, blocks },
-    {
-      positions: () => wallets.flatMap((w) => w.positions).sort(byNotionalDesc),
-      accounts: () => wallets.flatMap((w) => w.accounts.map((a) => ({ ...a, account: w.address }))),
-      items: () => wallets.flatMap((w) => w.items),
-      totals: () => exposureTotals(portfolio.items),
-      warnings: () => wallets.flatMap((w) => w.warnings.map((x) => `${w.address}: ${x}`)),
+function combine(
+  deps: ExposureDeps,
+  name: string | null,
+  blocks: BlockRef[],
+  walletsOf: () => WalletExposure[],
+  assessedOf?: () => AssessedPosition[],
+): PortfolioExposure {
+  const wallets = once(walletsOf);
+  // The wallets' positions, in wallet order (`assessedOf`: the same without making each wallet's answer).
+  const assessed = once(assessedOf ?? (() => concat(wallets().map((w) => w.assessed))));
+  const positions = once(() => [...assessed()].sort(byNotionalDesc));
+  const accounts = once(() => concat(wallets().map((w) => w.accounts.map((a) => ({ ...a, account: w.address })))));
+  // The wallets' items: one per position, in the same order.
+  const items = once(() => {
+    const assets = assetDirectory(deps.config);
+    return assessed().map((a) => exposureItem(assets, a));
+  });
+  const totals = once(() => exposureTotals(items()));
+  const warnings = once(() => concat(wallets().map((w) => w.warnings.map((x) => `${w.address}: ${x}`))));
+  return {
+    name,
+    blocks,
+    get wallets() {
+      return wallets();
     },
-  );
-  return portfolio;
+    get assessed() {
+      return assessed();
+    },
+    get positions() {
+      return positions();
+    },
+    get accounts() {
+      return accounts();
+    },
+    get items() {
+      return items();
+    },
+    get totals() {
+      return totals();
+    },
+    get warnings() {
+      return warnings();
+    },
+  };
 }
+
+/** The arrays one after another (flatMap builds an intermediate per element: slower where points repeat it). */
+const concat = <T>(arrays: T[][]): T[] => ([] as T[]).concat(...arrays);
 
 export type { Shock };
 export type StressPoint = { shocks: Shock[]; exposure: PortfolioExposure };
 
-/** Most shocked points one stress query may evaluate, and most wallet-points (wallets x points). */
+/**
+ * Most shocked points one stress query may evaluate, and most wallet-points (wallets x points, base
+ * included): a 50-step ladder over 200 wallets is 20,200; the worst allowed takes about 2 s of one core.
+ */
 export const MAX_STRESS_POINTS = 201;
-export const MAX_STRESS_WORK = 20_000;
+export const MAX_STRESS_WORK = 50_000;
 
 /**
  * Re-runs every protocol's own risk rule with shocked marks, once per scenario: positions and
@@ -523,15 +630,123 @@ export async function stressExposure(
 /** A wallet's open positions at the answer's blocks and the marks they need. */
 export type LoadedWallet = { address: Address; rows: PositionRow[]; prices: PriceBook };
 
+/**
+ * Positions whose figures a stress point works out together, with their protocol's rule prepared
+ * (loaded once, then run at each point): one margined protocol's rows in one wallet (an account), or
+ * one isolated protocol's rows on the same market and collateral, whatever their wallets. `readings`:
+ * what the base answer read, so a point that moves none of it keeps `base`.
+ */
+type StressUnit = {
+  rows: PositionRow[];
+  prices: PriceBook;
+  at: (scenario: Scenario) => Assessment | Promise<Assessment>;
+  readings: Readings;
+  base: Assessment;
+  /** Its answers at the points so far, by what of each point it read (pointKey). */
+  answers: Map<string, Assessment>;
+};
+
+/** A wallet under stress: where each of its positions is worked out, in assessment order, and its accounts' units. */
+type StressedWallet = {
+  w: LoadedWallet;
+  slots: { row: PositionRow; unit: StressUnit; index: number }[];
+  units: StressUnit[];
+  margined: StressUnit[];
+  warnings: string[];
+};
+
 const markKey = (chainId: number, asset: Address) => `${chainId}:${asset.toLowerCase()}`;
+
+/** The protocol's rule over `rows`, prepared: its own split when it has one, else `assess` at each scenario. */
+async function prepareRule(adapter: ProtocolAdapter, ctx: AssessContext, rows: PositionRow[]): Promise<StressUnit["at"]> {
+  if (adapter.prepare) return adapter.prepare(ctx, rows);
+  return (scenario) =>
+    adapter.assess(
+      {
+        db: ctx.db,
+        schema: ctx.schema,
+        blockByChain: ctx.blockByChain,
+        config: ctx.config,
+        lookups: ctx.lookups,
+        prices: scenario.prices,
+        get volatilityShift() {
+          return scenario.volatilityShift;
+        },
+      },
+      rows,
+    );
+}
+
+/** The wallets split into stress units (see StressUnit), each prepared and assessed at the base with what it read noted. */
+async function stressUnits(deps: ExposureDeps, loaded: LoadedWallet[], blocks: BlockRef[], lookups: Lookups) {
+  const symbolOf = assetDirectory(deps.config).symbol;
+  // Isolated positions read their own market's and collateral's marks only: one book serves them all.
+  const marks = new Map<string, MarkPrice | undefined>();
+  const isolatedMarks: PriceBook = (chainId, asset) => marks.get(markKey(chainId, asset));
+  const isolated = new Map<string, StressUnit>();
+  const units: { unit: StressUnit; adapter: ProtocolAdapter }[] = [];
+  const newUnit = (adapter: ProtocolAdapter, prices: PriceBook) => {
+    // Its rule and base answer are set once every unit has its rows (below).
+    const unit: StressUnit = { rows: [], prices, at: notPrepared, readings: noReadings(), base: { positions: [], accounts: [] }, answers: new Map() };
+    units.push({ unit, adapter });
+    return unit;
+  };
+  const wallets = loaded.map((w): StressedWallet => {
+    const wallet: StressedWallet = { w, slots: [], units: [], margined: [], warnings: [] };
+    for (const [protocol, group] of byProtocol(w.rows)) {
+      const adapter = adapterFor(protocol);
+      if (!adapter) {
+        wallet.warnings.push(unknownProtocol(protocol, group.length));
+        continue;
+      }
+      if (!adapter.isolatedPositions) {
+        const unit = newUnit(adapter, w.prices);
+        wallet.margined.push(unit);
+        wallet.units.push(unit);
+        for (const row of group) {
+          // Each position's answer shows its market's mark, which a point moving it changes.
+          unit.readings.symbols.add(symbolOf(row.chainId, row.market));
+          wallet.slots.push({ row, unit, index: unit.rows.push(row) - 1 });
+        }
+        continue;
+      }
+      for (const row of group) {
+        for (const asset of [row.market, row.collateralToken]) marks.set(markKey(row.chainId, asset), w.prices(row.chainId, asset));
+        const key = `${protocol}:${markKey(row.chainId, row.market)}:${markKey(row.chainId, row.collateralToken)}`;
+        let unit = isolated.get(key);
+        if (!unit) isolated.set(key, (unit = newUnit(adapter, isolatedMarks)));
+        if (!wallet.units.includes(unit)) wallet.units.push(unit);
+        unit.readings.symbols.add(symbolOf(row.chainId, row.market));
+        wallet.slots.push({ row, unit, index: unit.rows.push(row) - 1 });
+      }
+    }
+    return wallet;
+  });
+  const ctx: AssessContext = { db: deps.db, schema: deps.schema, blockByChain: blockMap(blocks), config: deps.config, lookups, prices: isolatedMarks };
+  await eachWallet(units, async ({ unit, adapter }) => {
+    unit.at = await prepareRule(adapter, { ...ctx, prices: unit.prices }, unit.rows);
+    const readings = unit.readings;
+    unit.base = await unit.at({
+      prices: recordingPrices(unit.prices, readings, symbolOf),
+      get volatilityShift() {
+        readings.volatility = true;
+        return 0;
+      },
+    });
+  });
+  return { wallets, units: units.map((u) => u.unit) };
+}
+
+const notPrepared = (): never => {
+  throw new Error("stress unit used before its rule was prepared");
+};
 
 /**
  * stressExposure over wallets already loaded. Positions and protocol parameters are the same at every
- * point (read once, through `lookups`); only marks and the volatility shift move. So a point assesses
- * again only what read an input it moves: a position of an isolated-margin protocol whose market or
- * collateral mark moved (all such positions of a point in one call per protocol), and a wallet's other
- * positions (margin accounts) when its base answer read a moved mark. The rest is the base answer,
- * which the same rule on the same inputs would give again.
+ * point (read once, through `lookups`, when each unit's rule is prepared); only marks and the
+ * volatility shift move. So a point runs again only the units whose base answer read an input it moves,
+ * without I/O; every other position keeps its base figures, which the same rule on the same inputs
+ * would give again.
  */
 export async function stressWallets(
   deps: ExposureDeps,
@@ -543,44 +758,57 @@ export async function stressWallets(
   lookups: Lookups,
 ): Promise<{ base: PortfolioExposure; points: StressPoint[] }> {
   const symbolOf = assetDirectory(deps.config).symbol;
-  const isolated = (row: PositionRow) => adapterFor(row.protocol)?.isolatedPositions === true;
-  const plans = await eachWallet(loaded, async (w) => {
-    const readings = noReadings();
-    const assessed = await assessPositions(deps, w.rows, w.prices, blocks, { lookups, readings });
-    const answer = walletAnswer(deps, w.address, blocks, [...assessed.assessed], assessed.accounts, assessed.warnings);
-    const alone = w.rows.filter(isolated).map((row) => ({ row, symbols: [symbolOf(row.chainId, row.market), symbolOf(row.chainId, row.collateralToken)] }));
-    return { w, readings, assessed, answer, alone, margined: w.rows.filter((r) => !isolated(r)) };
-  });
-  const base = combine(name, plans.map((p) => p.answer), blocks);
-  // Isolated positions read their own market's and collateral's marks only: one book serves them all.
-  const marks = new Map<string, MarkPrice | undefined>();
-  for (const { w, alone } of plans) for (const { row } of alone) for (const asset of [row.market, row.collateralToken]) marks.set(markKey(row.chainId, asset), w.prices(row.chainId, asset));
-  const isolatedMarks: PriceBook = (chainId, asset) => marks.get(markKey(chainId, asset));
+  const { wallets, units } = await stressUnits(deps, loaded, blocks, lookups);
+  // One assessed position per figures: a point whose unit answer is an earlier one's (or the base's) reuses its positions.
+  const made = new WeakMap<PositionRisk, AssessedPosition>();
+  const answerAt = (results: Map<StressUnit, Assessment>, bookOf: (wallet: StressedWallet) => PriceBook) => {
+    const positionsOf = (wallet: StressedWallet) =>
+      wallet.slots.map(({ row, unit, index }) => {
+        const risk = (results.get(unit) ?? unit.base).positions[index]!;
+        let position = made.get(risk);
+        if (!position) made.set(risk, (position = { row, risk, mark: bookOf(wallet)(row.chainId, row.market) }));
+        return position;
+      });
+    const walletOf = (wallet: StressedWallet) =>
+      walletAnswer(deps, wallet.w.address, blocks, positionsOf(wallet), concat(wallet.margined.map((u) => (results.get(u) ?? u.base).accounts)), wallet.warnings);
+    return { positionsOf, walletOf };
+  };
+  const baseAt = answerAt(new Map(), (wallet) => wallet.w.prices);
+  const baseAnswers = wallets.map(baseAt.walletOf);
+  const base = combine(deps, name, blocks, () => baseAnswers);
 
   const points: StressPoint[] = [];
   for (const shocks of scenarios) {
-    const moved = new Set(shocks.map((s) => s.asset));
-    const again = plans.map((p) => {
-      const shifted = p.readings.volatility && volatilityShift !== 0;
-      return {
-        alone: p.alone.filter((a) => shifted || a.symbols.some((s) => moved.has(s))).map((a) => a.row),
-        margined: pointChanges(p.readings, shocks, volatilityShift, 0) ? p.margined : [],
-      };
-    });
-    const aloneRows = again.flatMap((a) => a.alone);
-    const options = { lookups, volatilityShift };
-    const fresh = new Map<PositionRow, AssessedPosition>();
-    if (aloneRows.length > 0) {
-      for (const a of (await assessPositions(deps, aloneRows, shockedPrices(isolatedMarks, shocks, symbolOf), blocks, options)).assessed) fresh.set(a.row, a);
+    const books = new Map<PriceBook, PriceBook>();
+    const shocked = (book: PriceBook) => books.get(book) ?? books.set(book, shockedPrices(book, shocks, symbolOf)).get(book)!;
+    const results = new Map<StressUnit, Assessment>();
+    const pending: Promise<unknown>[] = [];
+    for (const unit of units) {
+      if (!pointChanges(unit.readings, shocks, volatilityShift, 0)) continue;
+      // A point that moves what the unit read as an earlier point did gets that point's answer.
+      const key = pointKey(unit.readings, shocks, volatilityShift);
+      const known = unit.answers.get(key);
+      if (known) {
+        results.set(unit, known);
+        continue;
+      }
+      const result = unit.at({ prices: shocked(unit.prices), volatilityShift });
+      const keep = (r: Assessment) => (results.set(unit, r), unit.answers.set(key, r));
+      if (result instanceof Promise) pending.push(result.then(keep));
+      else keep(result);
     }
-    const wallets = await eachWallet(plans.map((p, i) => ({ p, again: again[i]! })), async ({ p, again }) => {
-      if (again.alone.length === 0 && again.margined.length === 0) return p.answer;
-      const margined = again.margined.length > 0 ? await assessPositions(deps, again.margined, shockedPrices(p.w.prices, shocks, symbolOf), blocks, options) : undefined;
-      for (const a of margined?.assessed ?? []) fresh.set(a.row, a);
-      const positions = p.assessed.assessed.map((a) => fresh.get(a.row) ?? a);
-      return walletAnswer(deps, p.w.address, blocks, positions, margined?.accounts ?? p.assessed.accounts, margined?.warnings ?? p.assessed.warnings);
-    });
-    points.push({ shocks, exposure: combine(name, wallets, blocks) });
+    await Promise.all(pending);
+    const at = answerAt(results, (wallet) => shocked(wallet.w.prices));
+    const moved = (wallet: StressedWallet) => wallet.units.some((u) => results.has(u));
+    // Wallets' answers only when asked for (the ladder reads the positions alone).
+    const exposure = combine(
+      deps,
+      name,
+      blocks,
+      () => wallets.map((wallet, i) => (moved(wallet) ? at.walletOf(wallet) : baseAnswers[i]!)),
+      () => concat(wallets.map((wallet, i) => (moved(wallet) ? at.positionsOf(wallet) : baseAnswers[i]!.assessed))),
+    );
+    points.push({ shocks, exposure });
   }
   return { base, points };
 }

@@ -60,6 +60,9 @@ describe.each(DATABASES)("hostile input on %s", (database) => {
       [stress(`[{ asset: "ETH", moves: ["0.1"] }]`, ", volatilityShift: 1e300"), "volatilityShift must be between -5 and 5 (0.1 = +10 vol points)"],
       [stress(`[{ asset: "ETH", moves: [${Array(202).fill('"0.01"').join(",")}] }]`), "at most 201 stress points per query, got 202"],
       [stress(`[{ asset: "ETH", moves: ["0.1", "0.2"] }, { asset: "BTC", moves: ["0.1"] }]`, ", joint: true"), "joint shocks need the same number of moves in every series"],
+      // A grid multiplies: three series of 200 moves would be 8 million points, refused before any is built.
+      [stress(`[${Array(3).fill(`{ asset: "ETH", moves: [${Array(200).fill('"0.01"').join(",")}] }`).join(", ")}]`, ", grid: true"), "a grid of 8000000 points; at most 201 stress points per query"],
+      [stress(`[{ asset: "ETH", moves: ["0.1"] }]`, ", joint: true, grid: true"), "give joint or grid, not both"],
       [`{ ladder(wallets: ["${wallet}"], asset: "ETH", steps: 0) { move } }`, "steps must be a whole number from 1 to 100"],
       [`{ wallet(address: "${wallet}", atBlock: "1", atTimestamp: "1") { address } }`, "give atBlock or atTimestamp, not both"],
     ];

@@ -32,7 +32,7 @@ describe("the exposure GraphQL schema", () => {
   });
 
   it("turns shock series into single-asset points, then joint points", () => {
-    const points = stressScenarios([{ asset: "ETH", moves: ["-0.5", "0.25"] }, { asset: "BTC", moves: ["-0.1", "0.1"], prices: [] }], true);
+    const points = stressScenarios([{ asset: "ETH", moves: ["-0.5", "0.25"] }, { asset: "BTC", moves: ["-0.1", "0.1"], prices: [] }], { joint: true });
     expect(points).toEqual([
       [{ asset: "ETH", move: -(5n * 10n ** 17n) }],
       [{ asset: "ETH", move: 25n * 10n ** 16n }],
@@ -41,9 +41,25 @@ describe("the exposure GraphQL schema", () => {
       [{ asset: "ETH", move: -(5n * 10n ** 17n) }, { asset: "BTC", move: -(10n ** 17n) }],
       [{ asset: "ETH", move: 25n * 10n ** 16n }, { asset: "BTC", move: 10n ** 17n }],
     ]);
-    expect(stressScenarios([{ asset: "ETH", prices: ["2733.5"] }], false)).toEqual([[{ asset: "ETH", price: 27335n * 10n ** 29n }]]);
-    expect(() => stressScenarios([{ asset: "ETH", moves: ["1e3"] }], false)).toThrow(`move '1e3' is not a decimal fraction like "-0.25"`);
-    expect(() => stressScenarios([{ asset: "ETH", moves: ["-0.1"] }, { asset: "BTC", moves: [] }], true)).toThrow("joint shocks need the same number");
-    expect(() => stressScenarios([{ asset: "ETH", prices: ["0"] }], false)).toThrow("a shocked price must be positive");
+    expect(stressScenarios([{ asset: "ETH", prices: ["2733.5"] }])).toEqual([[{ asset: "ETH", price: 27335n * 10n ** 29n }]]);
+    expect(() => stressScenarios([{ asset: "ETH", moves: ["1e3"] }])).toThrow(`move '1e3' is not a decimal fraction like "-0.25"`);
+    expect(() => stressScenarios([{ asset: "ETH", moves: ["-0.1"] }, { asset: "BTC", moves: [] }], { joint: true })).toThrow("joint shocks need the same number");
+    expect(() => stressScenarios([{ asset: "ETH", prices: ["0"] }])).toThrow("a shocked price must be positive");
+  });
+
+  it("turns shock series into a grid: every combination of one shock per series, and nothing else", () => {
+    const points = stressScenarios([{ asset: "ETH", moves: ["-0.5", "0.25"] }, { asset: "BTC", moves: ["0.1"], prices: ["50000"] }], { grid: true });
+    const ethDown = { asset: "ETH", move: -(5n * 10n ** 17n) };
+    const ethUp = { asset: "ETH", move: 25n * 10n ** 16n };
+    const btcUp = { asset: "BTC", move: 10n ** 17n };
+    const btcAt = { asset: "BTC", price: 50_000n * 10n ** 30n };
+    expect(points).toEqual([[ethDown, btcUp], [ethDown, btcAt], [ethUp, btcUp], [ethUp, btcAt]]);
+    const seven = ["-0.3", "-0.2", "-0.1", "0", "0.1", "0.2", "0.3"];
+    expect(stressScenarios([{ asset: "ETH", moves: seven }, { asset: "BTC", moves: seven }], { grid: true })).toHaveLength(49);
+    expect(stressScenarios([{ asset: "ETH", moves: seven }, { asset: "BTC", moves: [] }], { grid: true })).toEqual([]);
+    // Refused before it is built: 21 x 21 = 441 points.
+    const many = Array.from({ length: 21 }, (_, i) => `0.0${i}`);
+    expect(() => stressScenarios([{ asset: "ETH", moves: many }, { asset: "BTC", moves: many }], { grid: true })).toThrow("a grid of 441 points; at most 201 stress points per query");
+    expect(() => stressScenarios([{ asset: "ETH", moves: seven }], { joint: true, grid: true })).toThrow("give joint or grid, not both");
   });
 });

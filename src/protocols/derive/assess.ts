@@ -1,15 +1,14 @@
 import { and, desc, eq, like, lte, or } from "ponder";
-import type { AccountRisk, Assessment, AssessContext, OptionRisk, PositionRisk, PositionRow } from "../../core/adapter";
+import type { AccountRisk, Assessment, AssessContext, OptionRisk, PositionRisk, PositionRow, PreparedAssessment } from "../../core/adapter";
 import { abs, ratio, USD_ONE } from "../../core/fixed";
 import { markWarning, usableMark } from "../../core/marks";
-import { withLazyFields } from "../../core/lazy";
 import { lookupMany } from "../../core/memo";
 import { deriveAssetDirectory, type DeriveDeployment } from "./contracts";
 import { optionFromSubId } from "./encoding";
 import { blackScholes, intrinsicValue, SECONDS_PER_YEAR } from "./greeks";
 import { decodeState, DERIVE, subaccountPositionPrefix, type DeriveState } from "./normalise";
 import { WAD } from "./standard-margin";
-import { perpUnsettledCash, subaccountMargin, type SubaccountMargin } from "./subaccount-margin";
+import { perpUnsettledCash, subaccountMargin, type Holding, type SubaccountMargin } from "./subaccount-margin";
 import { feedsOf, type DeriveFeeds } from "./feeds";
 
 const BALANCE_ONE = 10n ** 18n;
@@ -19,20 +18,12 @@ const TO_USD = USD_ONE / WAD;
 const PRICE_SCALE = 1e6;
 const DELTA_SCALE = 1e12;
 
-const none = {
-  collateralUsd: 0n,
-  collateralAmount: null,
-  unrealizedPnlUsd: null,
-  pendingFeesUsd: null,
-  leverage: null,
-  liquidationPrice: null,
-  liquidationDistance: null,
-  liquidatableNow: null,
-};
-
 /** USD (1e30) of `balance` (18 decimals, signed) units worth `unitUsd` (float USD) each. */
 const valueOf = (balance: bigint, unitUsd: number): bigint =>
   (balance * BigInt(Math.round(unitUsd * PRICE_SCALE)) * USD_ONE) / (BALANCE_ONE * BigInt(PRICE_SCALE));
+
+/** The marks of a scenario at the answer's blocks: what a subaccount's figures are computed from. */
+type Priced = Pick<AssessContext, "prices" | "blockByChain">;
 
 const subaccountKey = (row: PositionRow) => subaccountPositionPrefix(row.chainId, row.venue, decodeState(row).accountId);
 
@@ -65,10 +56,8 @@ async function holdingsOf(ctx: AssessContext, rows: PositionRow[]): Promise<Map<
 }
 
 /** The subaccount's margin at the context's prices, or why it is not computed. */
-function marginOf(ctx: AssessContext, deployment: DeriveDeployment | undefined, held: PositionRow[], feeds: DeriveFeeds): SubaccountMargin {
+function marginOf(ctx: Priced, deployment: DeriveDeployment | undefined, chainId: number, states: Holding[], feeds: DeriveFeeds): SubaccountMargin {
   if (!deployment) return { ok: false, reason: "no Derive deployment configured for this subaccount: margin not computed" };
-  const { chainId } = held[0]!;
-  const states = held.map((row) => ({ state: decodeState(row), token: row.market }));
   const spots = new Map<string, bigint>();
   for (const h of states) {
     const mark = usableMark(ctx.prices(chainId, h.token as `0x${string}`));
@@ -87,22 +76,25 @@ function marginOf(ctx: AssessContext, deployment: DeriveDeployment | undefined, 
   });
 }
 
-/** The position's figures with its liquidation figures from its subaccount's margin: the nearer boundary of its underlying. */
-function withLiquidation(risk: PositionRisk, margin: SubaccountMargin, row: PositionRow, kind: DeriveState["kind"], mark: bigint | undefined): PositionRisk {
-  if (!margin.ok) return { ...risk, liquidationPrice: null, liquidationDistance: null, liquidatableNow: null };
-  if (margin.maintenance < 0n) return { ...risk, liquidationPrice: null, liquidationDistance: 0, liquidatableNow: true };
-  // Where the price would have to go, only when asked: the boundaries are a search.
-  return withLazyFields({ ...risk, liquidatableNow: false }, boundaryOf(margin, row, kind, mark));
+/** A position's liquidation figures from its subaccount's margin: the nearer boundary of its underlying, searched for when first read. */
+type Liquidation = { now: boolean | null; nearest: () => ReturnType<typeof nearestBoundary> };
+
+const unknownLiquidation: Liquidation = { now: null, nearest: () => ({ liquidationPrice: null, liquidationDistance: null }) };
+const underMaintenance: Liquidation = { now: true, nearest: () => ({ liquidationPrice: null, liquidationDistance: 0 }) };
+
+function liquidationOf(margin: SubaccountMargin, row: PositionRow, kind: DeriveState["kind"], mark: bigint | undefined): Liquidation {
+  if (!margin.ok) return unknownLiquidation;
+  if (margin.maintenance < 0n) return underMaintenance;
+  let found: ReturnType<typeof nearestBoundary> | undefined;
+  return { now: false, nearest: () => (found ??= nearestBoundary(margin, row, kind, mark)) };
 }
 
-/** The nearer boundary's price, distance and side, each read from one search of the margin's boundaries. */
-function boundaryOf(margin: Extract<SubaccountMargin, { ok: true }>, row: PositionRow, kind: DeriveState["kind"], mark: bigint | undefined) {
-  let found: { liquidationPrice: bigint | null; liquidationDistance: number | null; liquidationSide?: "below" | "above" } | undefined;
-  const nearest = () => (found ??= nearestBoundary(margin, row, kind, mark));
-  return { liquidationPrice: () => nearest().liquidationPrice, liquidationDistance: () => nearest().liquidationDistance, liquidationSide: () => nearest().liquidationSide };
-}
-
-function nearestBoundary(margin: Extract<SubaccountMargin, { ok: true }>, row: PositionRow, kind: DeriveState["kind"], mark: bigint | undefined) {
+function nearestBoundary(
+  margin: Extract<SubaccountMargin, { ok: true }>,
+  row: PositionRow,
+  kind: DeriveState["kind"],
+  mark: bigint | undefined,
+): { liquidationPrice: bigint | null; liquidationDistance: number | null; liquidationSide?: "below" | "above" } {
   const b = kind === "cash" ? undefined : margin.byUnderlying.get(row.market.toLowerCase());
   if (!b || mark === undefined) return { liquidationPrice: null, liquidationDistance: null };
   const spot = mark / TO_USD;
@@ -114,9 +106,8 @@ function nearestBoundary(margin: Extract<SubaccountMargin, { ok: true }>, row: P
   return { liquidationPrice: price, liquidationDistance: ratio(abs(mark - price), mark), liquidationSide: side as "below" | "above" };
 }
 
-/** Position figures without margin: cash at its mark, perps by their unsettled cash, base at spot, options by Black-Scholes. */
-function valuePosition(ctx: AssessContext, row: PositionRow, feeds: DeriveFeeds): PositionRisk {
-  const s = decodeState(row);
+/** Position figures (liquidation ones from its subaccount's margin): cash at its mark, perps by their unsettled cash, base at spot, options by Black-Scholes. */
+function valuePosition(ctx: Priced, row: PositionRow, s: DeriveState, feeds: DeriveFeeds, liquidation: Liquidation): PositionRisk {
   const warnings: string[] = [];
   const block = ctx.blockByChain.get(row.chainId)!;
   const mark = ctx.prices(row.chainId, row.market);
@@ -125,25 +116,62 @@ function valuePosition(ctx: AssessContext, row: PositionRow, feeds: DeriveFeeds)
   const price = usableMark(mark);
   // Contracts x spot: one contract is one whole underlying token.
   const notional = price === undefined ? null : (abs(s.balance) * price) / BALANCE_ONE;
-  const base = { sizeInTokens: row.sizeInTokens, notionalUsd: notional, warnings, ...none };
+  // Every figure in one literal: spreads cost more than the model here, and a stress point values each position at every point.
+  type Figures = Pick<PositionRisk, "collateralUsd" | "unrealizedPnlUsd" | "equityUsd" | "netNotionalUsd" | "option"> & { notionalUsd?: bigint };
+  const figures = (f: Figures): PositionRisk => ({
+    sizeInTokens: row.sizeInTokens,
+    notionalUsd: f.notionalUsd ?? notional,
+    collateralUsd: f.collateralUsd,
+    collateralAmount: null,
+    unrealizedPnlUsd: f.unrealizedPnlUsd,
+    pendingFeesUsd: null,
+    leverage: null,
+    liquidatableNow: liquidation.now,
+    get liquidationPrice() {
+      return liquidation.nearest().liquidationPrice;
+    },
+    get liquidationDistance() {
+      return liquidation.nearest().liquidationDistance;
+    },
+    get liquidationSide() {
+      return liquidation.nearest().liquidationSide;
+    },
+    equityUsd: f.equityUsd,
+    netNotionalUsd: f.netNotionalUsd,
+    option: f.option,
+    warnings,
+  });
 
   if (s.kind === "cash" || s.kind === "base") {
     const value = price === undefined ? null : (s.balance * price) / BALANCE_ONE;
-    return { ...base, collateralUsd: value === null ? null : value > 0n ? value : 0n, equityUsd: value };
+    return figures({ collateralUsd: value === null ? null : value > 0n ? value : 0n, unrealizedPnlUsd: null, equityUsd: value });
   }
   if (s.kind === "perp") {
     if (s.perp === null || price === undefined) {
       if (s.perp === null) warnings.push("perp position detail (PerpAsset.positions) not read: unsettled PnL and equity unknown");
-      return { ...base, equityUsd: null };
+      return figures({ collateralUsd: 0n, unrealizedPnlUsd: null, equityUsd: null });
     }
     const unsettled = perpUnsettledCash(s, price / TO_USD, feeds.funding(s.asset), block.timestamp) * TO_USD;
-    return { ...base, unrealizedPnlUsd: unsettled, equityUsd: unsettled };
+    return figures({ collateralUsd: 0n, unrealizedPnlUsd: unsettled, equityUsd: unsettled });
   }
 
   const { expiry, strike, isCall } = optionFromSubId(s.subId);
   const { volatility, assumed, warning } = feeds.volatility(row.market.toLowerCase(), expiry, strike);
   if (warning && expiry > block.timestamp) warnings.push(warning);
-  const terms = { expiry, strike: strike * 10n ** 12n, isCall, volatility, volatilityAssumed: assumed };
+  const option = (expired: boolean, delta: number | null, gamma: number | null, vega: number | null, theta: number | null): OptionRisk => ({
+    expiry,
+    strike: strike * 10n ** 12n,
+    isCall,
+    volatility,
+    volatilityAssumed: assumed,
+    expired,
+    delta,
+    gamma,
+    vega,
+    theta,
+  });
+  const optionFigures = (f: Pick<PositionRisk, "equityUsd" | "netNotionalUsd"> & { notionalUsd?: bigint; option: OptionRisk }) =>
+    figures({ notionalUsd: f.notionalUsd, netNotionalUsd: f.netNotionalUsd, equityUsd: f.equityUsd, option: f.option, collateralUsd: 0n, unrealizedPnlUsd: null });
   const spot = price === undefined ? undefined : Number(price) / Number(USD_ONE);
   const strikeUsd = Number(strike) / 1e18;
   if (expiry <= block.timestamp) {
@@ -151,35 +179,25 @@ function valuePosition(ctx: AssessContext, row: PositionRow, feeds: DeriveFeeds)
     // value, at the forward feed's settlement price once final.
     const { settlement } = feeds.forward(row.market.toLowerCase(), expiry);
     warnings.push(`expired at ${expiry}: out of exposure; valued at intrinsic on ${settlement === null ? "the current mark" : "the settlement price"} until settled`);
-    const option: OptionRisk = { ...terms, expired: true, delta: 0, gamma: 0, vega: 0, theta: 0 };
     const at = settlement === null ? spot : Number(settlement) / 1e18;
     const equityUsd = at === undefined ? null : valueOf(s.balance, intrinsicValue(at, strikeUsd, isCall));
-    return { ...base, notionalUsd: 0n, netNotionalUsd: 0n, equityUsd, option };
+    return optionFigures({ notionalUsd: 0n, netNotionalUsd: 0n, equityUsd, option: option(true, 0, 0, 0, 0) });
   }
-  const unpriced = { ...base, netNotionalUsd: null, equityUsd: null, option: { ...terms, expired: false, delta: null, gamma: null, vega: null, theta: null } };
-  if (spot === undefined || volatility === null) return unpriced;
+  const unpriced = () => optionFigures({ netNotionalUsd: null, equityUsd: null, option: option(false, null, null, null, null) });
+  if (spot === undefined || volatility === null) return unpriced();
   if (!(strikeUsd > 0)) {
     warnings.push("the option's strike is zero: Black-Scholes does not apply");
-    return unpriced;
+    return unpriced();
   }
   const years = Number(expiry - block.timestamp) / SECONDS_PER_YEAR;
   const g = blackScholes({ spot, strike: strikeUsd, years, volatility, isCall });
   const contracts = Number(s.balance) / 1e18;
-  const option: OptionRisk = {
-    ...terms,
-    expired: false,
-    delta: g.delta * contracts,
-    gamma: g.gamma * contracts,
-    vega: g.vega * contracts,
-    theta: g.theta * contracts,
-  };
-  return {
-    ...base,
+  return optionFigures({
     // Delta-adjusted notional: contracts x delta x spot.
     netNotionalUsd: (s.balance * BigInt(Math.round(g.delta * DELTA_SCALE)) * price!) / (BALANCE_ONE * BigInt(DELTA_SCALE)),
     equityUsd: valueOf(s.balance, g.price),
-    option,
-  };
+    option: option(false, g.delta * contracts, g.gamma * contracts, g.vega * contracts, g.theta * contracts),
+  });
 }
 
 /**
@@ -189,47 +207,64 @@ function valuePosition(ctx: AssessContext, row: PositionRow, feeds: DeriveFeeds)
  * condition. Subaccounts under a configured portfolio manager are margined by PMRM's rule; under an
  * unknown manager, flagged.
  */
-export async function assessDerive(ctx: AssessContext, rows: PositionRow[]): Promise<Assessment> {
+export const assessDerive = async (ctx: AssessContext, rows: PositionRow[]): Promise<Assessment> => (await prepareDerive(ctx, rows))(ctx);
+
+/** assessDerive with the subaccounts' holdings and feeds at the block loaded: their figures at any scenario. */
+export async function prepareDerive(ctx: AssessContext, rows: PositionRow[]): Promise<PreparedAssessment> {
   const directory = deriveAssetDirectory(ctx.config);
   const held = await holdingsOf(ctx, rows);
   const groups = new Map<string, PositionRow[]>();
   for (const row of rows) groups.set(subaccountKey(row), [...(groups.get(subaccountKey(row)) ?? []), row]);
+  const subaccounts = await Promise.all(
+    [...groups].map(async ([key, group]) => {
+      const first = group[0]!;
+      const deployment = directory(first.chainId, first.venue, decodeState(first).asset)?.deployment;
+      const holdings = held.get(key)?.length ? held.get(key)! : group;
+      // Decoded once: the rule runs at every point of a stress query.
+      const states = holdings.map((row) => ({ state: decodeState(row), token: row.market }));
+      const positions = group.map((row) => ({ row, state: decodeState(row) }));
+      return { first, positions, deployment, states, feedsAt: await feedsOf(ctx, deployment, holdings) };
+    }),
+  );
 
-  const risks = new Map<PositionRow, PositionRisk>();
-  const accounts: AccountRisk[] = [];
-  for (const [key, group] of groups) {
-    const first = group[0]!;
-    const deployment = directory(first.chainId, first.venue, decodeState(first).asset)?.deployment;
-    const holdings = held.get(key)?.length ? held.get(key)! : group;
-    const feeds = await feedsOf(ctx, deployment, holdings);
-    const margin = marginOf(ctx, deployment, holdings, feeds);
-    for (const row of group) {
-      const risk = valuePosition(ctx, row, feeds);
-      if (!margin.ok) risk.warnings.push(`subaccount margin: ${margin.reason}`);
-      risks.set(row, withLiquidation(risk, margin, row, decodeState(row).kind, usableMark(ctx.prices(row.chainId, row.market))));
+  return (scenario) => {
+    const at: Priced = { prices: scenario.prices, blockByChain: ctx.blockByChain };
+    const risks = new Map<PositionRow, PositionRisk>();
+    const accounts: AccountRisk[] = [];
+    for (const { first, positions, deployment, states, feedsAt } of subaccounts) {
+      const feeds = feedsAt(scenario.volatilityShift ?? 0);
+      const margin = marginOf(at, deployment, first.chainId, states, feeds);
+      for (const { row, state } of positions) {
+        const liquidation = liquidationOf(margin, row, state.kind, usableMark(at.prices(row.chainId, row.market)));
+        const risk = valuePosition(at, row, state, feeds, liquidation);
+        if (!margin.ok) risk.warnings.push(`subaccount margin: ${margin.reason}`);
+        risks.set(row, risk);
+      }
+      const move = (m: bigint | null) => (m === null ? null : ratio(abs(m), WAD));
+      // Initial margin and the joint moves are worked out when read (the latter is a search; the margin keeps both).
+      accounts.push({
+        protocol: DERIVE,
+        chainId: first.chainId,
+        venue: first.venue,
+        subaccountId: positions[0]!.state.accountId,
+        healthFactor: null,
+        collateralUsd: margin.ok ? margin.markToMarket * TO_USD : null,
+        debtUsd: margin.ok ? (margin.cash < 0n ? -margin.cash * TO_USD : 0n) : null,
+        liquidationThresholdBps: null,
+        maintenanceMarginUsd: margin.ok ? margin.maintenance * TO_USD : null,
+        liquidatableNow: margin.ok ? margin.maintenance < 0n : null,
+        warnings: margin.ok ? margin.assumptions : [margin.reason],
+        get initialMarginUsd() {
+          return margin.ok ? margin.initial * TO_USD : null;
+        },
+        get collateralDropToLiquidation() {
+          return margin.ok ? (margin.maintenance < 0n ? 0 : move(margin.joint.below)) : null;
+        },
+        get priceRiseToLiquidation() {
+          return margin.ok ? (margin.maintenance < 0n ? 0 : move(margin.joint.above)) : null;
+        },
+      });
     }
-    const move = (m: bigint | null) => (m === null ? null : ratio(abs(m), WAD));
-    const account = {
-      protocol: DERIVE,
-      chainId: first.chainId,
-      venue: first.venue,
-      subaccountId: decodeState(first).accountId,
-      healthFactor: null,
-      collateralUsd: margin.ok ? margin.markToMarket * TO_USD : null,
-      debtUsd: margin.ok ? (margin.cash < 0n ? -margin.cash * TO_USD : 0n) : null,
-      liquidationThresholdBps: null,
-      maintenanceMarginUsd: margin.ok ? margin.maintenance * TO_USD : null,
-      liquidatableNow: margin.ok ? margin.maintenance < 0n : null,
-      warnings: margin.ok ? margin.assumptions : [margin.reason],
-    };
-    // Initial margin and the joint moves are computed when read (the latter is a search).
-    accounts.push(
-      withLazyFields(account, {
-        initialMarginUsd: () => (margin.ok ? margin.initial * TO_USD : null),
-        collateralDropToLiquidation: () => (margin.ok ? (margin.maintenance < 0n ? 0 : move(margin.joint.below)) : null),
-        priceRiseToLiquidation: () => (margin.ok ? (margin.maintenance < 0n ? 0 : move(margin.joint.above)) : null),
-      }),
-    );
-  }
-  return { positions: rows.map((r) => risks.get(r)!), accounts };
+    return { positions: rows.map((r) => risks.get(r)!), accounts };
+  };
 }

@@ -84,8 +84,8 @@ async function latestPerExpiry<Row>(ctx: AssessContext, table: FeedTable, kind: 
 
 const byUnderlying = <F extends LyraFeedSettings>(feeds: F[] | undefined) => new Map<string, F>((feeds ?? []).map((f) => [f.underlying.toLowerCase(), f]));
 
-/** The vol, forward and rate of every option among `rows` (one subaccount's) at the context's block and volatility shift. */
-export async function feedsOf(ctx: AssessContext, deployment: DeriveDeployment | undefined, rows: PositionRow[]): Promise<DeriveFeeds> {
+/** The vol, forward and rate of every option among `rows` (one subaccount's) at the context's block, at any volatility shift. */
+export async function feedsOf(ctx: AssessContext, deployment: DeriveDeployment | undefined, rows: PositionRow[]): Promise<(volatilityShift: number) => DeriveFeeds> {
   const chainId = rows[0]?.chainId;
   const now = chainId === undefined ? 0n : ctx.blockByChain.get(chainId)!.timestamp;
   const volFeeds = byUnderlying(deployment?.volFeeds);
@@ -105,12 +105,14 @@ export async function feedsOf(ctx: AssessContext, deployment: DeriveDeployment |
     );
     funding.set(s.asset.toLowerCase(), found);
   }
-  return {
-    volatility: volatilityOf(ctx, deployment, volFeeds, curveOf, now),
-    forward: forwardOf(forwardFeeds, forwardDataOf, now),
-    rate: rateOf(rateFeeds, rateDataOf, now),
+  const forward = forwardOf(forwardFeeds, forwardDataOf, now);
+  const rate = rateOf(rateFeeds, rateDataOf, now);
+  return (volatilityShift) => ({
+    volatility: volatilityOf(volatilityShift, deployment, volFeeds, curveOf, now),
+    forward,
+    rate,
     funding: (perp) => funding.get(perp.toLowerCase()),
-  };
+  });
 }
 
 /** LyraRateFeed.getInterestRate: the expiry's last rate; missing or stale data reverts there (_checkNotStale), rate 0 here, flagged. */
@@ -126,13 +128,12 @@ function rateOf(feeds: Map<string, LyraFeedSettings>, dataOf: (feed: LyraFeedSet
 }
 
 function volatilityOf(
-  ctx: AssessContext,
+  shift: number,
   deployment: DeriveDeployment | undefined,
   feeds: Map<string, LyraFeedSettings>,
   curveOf: (feed: LyraFeedSettings, expiry: bigint) => StoredCurve | undefined,
   now: bigint,
 ): VolatilityOf {
-  const shift = ctx.volatilityShift ?? 0;
   const fallback = deployment?.defaultVolatility ?? null;
 
   const shifted = (vol: number, assumed: boolean, warning: string | null, confidence = ONE): OptionVolatility => {

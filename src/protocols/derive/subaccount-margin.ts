@@ -1,5 +1,5 @@
 import { minBig } from "../../core/fixed";
-import { withLazyFields } from "../../core/lazy";
+import { once } from "../../core/lazy";
 import type { PortfolioManagerSettings, StandardManagerSettings, StandardMarketSettings } from "./contracts";
 import { optionFromSubId } from "./encoding";
 import { moveBoundaries, priceBoundaries, type Boundaries } from "./liquidation-search";
@@ -101,10 +101,25 @@ export function subaccountMargin(inputs: MarginInputs): SubaccountMargin {
     return moveBoundaries((m) => failsAt(moved(m)), WAD);
   };
   const cash = inputs.holdings.filter((h) => h.state.kind === "cash").reduce((s, h) => s + h.state.balance, 0n);
-  return withLazyFields(
-    { ok: true as const, maintenance: now.margin, markToMarket: now.markToMarket, cash, assumptions },
-    { initial: () => (marginAt(inputs.spots, true) as { margin: bigint }).margin, byUnderlying, joint },
-  );
+  const initial = once(() => (marginAt(inputs.spots, true) as { margin: bigint }).margin);
+  const boundaries = once(byUnderlying);
+  const jointBoundaries = once(joint);
+  return {
+    ok: true as const,
+    maintenance: now.margin,
+    markToMarket: now.markToMarket,
+    cash,
+    assumptions,
+    get initial() {
+      return initial();
+    },
+    get byUnderlying() {
+      return boundaries();
+    },
+    get joint() {
+      return jointBoundaries();
+    },
+  };
 }
 
 /** Each live option's vol, through one function whether the inputs give one vol or a vol per option. */

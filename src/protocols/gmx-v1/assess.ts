@@ -1,5 +1,5 @@
 import { eq } from "ponder";
-import type { Assessment, AssessContext, PositionRisk, PositionRow } from "../../core/adapter";
+import type { Assessment, AssessContext, PositionRisk, PositionRow, PreparedAssessment, PriceBook } from "../../core/adapter";
 import { assetDirectory } from "../../core/assets";
 import type { PonderSchema, ReadonlyDb } from "../../core/db";
 import type { Address } from "viem";
@@ -9,7 +9,7 @@ import { markWarning, usableMark } from "../../core/marks";
 import { lookupMany } from "../../core/memo";
 import { lastIncreasedTimeOf, toGmxV1Position } from "./normalise";
 import { vaultPrice, withMark } from "./price-feed";
-import { liquidationPrice, liquidationState, marginFees, minProfitAt, unrealizedPnl } from "./risk";
+import { liquidationCheck, liquidationPrice, marginFees, minProfitAt, priceDelta, signedDelta } from "./risk";
 import { decodeTokens, type VaultReading } from "./vault-state";
 
 type StoredReading = Omit<VaultReading, "tokens"> & { blockNumber: bigint; tokens: unknown };
@@ -74,44 +74,64 @@ async function inputsAt(ctx: AssessContext, rows: PositionRow[]) {
 }
 
 /** Figures for open GMX v1 positions, each from the Vault's own rules (see ./risk.ts). */
-export async function assessGmxV1(ctx: AssessContext, rows: PositionRow[]): Promise<Assessment> {
+export const assessGmxV1 = async (ctx: AssessContext, rows: PositionRow[]): Promise<Assessment> => (await prepareGmxV1(ctx, rows))(ctx);
+
+/** assessGmxV1 with the Vault's parameters and funding loaded: each position's figures at any marks. */
+export async function prepareGmxV1(ctx: AssessContext, rows: PositionRow[]): Promise<PreparedAssessment> {
   const assets = assetDirectory(ctx.config);
   const { paramsOf, fundingOf } = await inputsAt(ctx, rows);
+  const rules = rows.map((row) => positionRule(row, paramsOf(row), fundingOf(row), ctx.blockByChain.get(row.chainId)!.timestamp, assets.get(row.chainId, row.collateralToken)?.decimals));
+  // GMX v1 margin is isolated per position: no account-level health.
+  return ({ prices }) => ({ positions: rules.map((at) => at(prices)), accounts: [] });
+}
 
-  const positions = rows.map((row): PositionRisk => {
-    const warnings: string[] = [];
-    const p = toGmxV1Position(row);
-    const params = paramsOf(row);
-    // The entry rate is the cumulative rate at the last update; a later indexed rate supersedes it.
-    const cumulative = fundingOf(row) ?? p.entryFundingRate;
-    const mark = ctx.prices(row.chainId, row.market);
+/**
+ * One position's figures as a function of the marks: what does not depend on them (fees, the
+ * liquidation price, the min-profit rule) is worked out once.
+ */
+function positionRule(row: PositionRow, params: VaultReading | undefined, fundingRate: bigint | undefined, timestamp: bigint, collateralDecimals: number | undefined) {
+  const fixedWarnings: string[] = [];
+  const p = toGmxV1Position(row);
+  // The entry rate is the cumulative rate at the last update; a later indexed rate supersedes it.
+  const cumulative = fundingRate ?? p.entryFundingRate;
+  const minProfit = minProfitAt(
+    params?.tokens[row.market.toLowerCase()]?.minProfitBasisPoints ?? 0n,
+    params?.minProfitTime ?? 0n,
+    lastIncreasedTimeOf(row),
+    timestamp,
+  );
+  if (minProfit.inForce) fixedWarnings.push(`min-profit rule in force until ${lastIncreasedTimeOf(row) + params!.minProfitTime}: a profit up to ${minProfit.basisPoints} bps of size counts as zero`);
+  const lev = p.collateral > 0n ? ratio(p.size, p.collateral) : null;
+  if (p.collateral === 0n) fixedWarnings.push("zero collateral: leverage undefined");
+  const liq = params ? liquidationPrice(p, params, cumulative, minProfit) : undefined;
+  if (!params) fixedWarnings.push("no Vault parameters indexed at or before this block: liquidation price unknown");
+  else if (liq!.kind === "always") fixedWarnings.push("fees and the leverage cap exceed the collateral: liquidatable at any price");
+  const fees = params ? marginFees(p, params, cumulative) : null;
+  const collateralUnit = collateralDecimals === undefined ? undefined : 10n ** BigInt(collateralDecimals);
+
+  return (prices: PriceBook): PositionRisk => {
+    const mark = prices(row.chainId, row.market);
     const markIssue = markWarning(mark, "index token");
-    if (markIssue) warnings.push(markIssue);
+    const warnings = markIssue ? [markIssue, ...fixedWarnings] : [...fixedWarnings];
     const price = usableMark(mark);
-    const timestamp = ctx.blockByChain.get(row.chainId)!.timestamp;
-    const minProfit = minProfitAt(
-      params?.tokens[row.market.toLowerCase()]?.minProfitBasisPoints ?? 0n,
-      params?.minProfitTime ?? 0n,
-      lastIncreasedTimeOf(row),
-      timestamp,
-    );
-    if (minProfit.inForce) warnings.push(`min-profit rule in force until ${lastIncreasedTimeOf(row) + params!.minProfitTime}: a profit up to ${minProfit.basisPoints} bps of size counts as zero`);
     // Figures need a usable mark; without a reading of the Vault's prices (no price feed, say) they use it.
     const checked = price === undefined ? undefined : ((params && checkedPrice(params, row.market, row.isLong, price, timestamp)) ?? price);
 
-    const collateralMark = usableMark(ctx.prices(row.chainId, row.collateralToken));
-    const collateralDecimals = assets.get(row.chainId, row.collateralToken)?.decimals;
+    const collateralMark = usableMark(prices(row.chainId, row.collateralToken));
     // Vault.usdToTokenMin: usd * 10^decimals / price.
-    const collateralAmount =
-      collateralMark !== undefined && collateralDecimals !== undefined
-        ? (p.collateral * 10n ** BigInt(collateralDecimals)) / collateralMark
-        : null;
-
-    const lev = p.collateral > 0n ? ratio(p.size, p.collateral) : null;
-    if (p.collateral === 0n) warnings.push("zero collateral: leverage undefined");
-    const pnl = checked === undefined ? null : unrealizedPnl(p, checked, minProfit);
-
-    const common = {
+    const collateralAmount = collateralMark !== undefined && collateralUnit !== undefined ? (p.collateral * collateralUnit) / collateralMark : null;
+    // Vault.getDelta once, for the PnL and the liquidation check.
+    const delta = checked === undefined ? undefined : priceDelta(p, checked, minProfit);
+    const pnl = delta === undefined ? null : signedDelta(delta);
+    let liquidationDistance: number | null = null;
+    if (checked !== undefined && liq?.kind === "price") {
+      // From the price the Vault checks (its min or max price), which the liquidation price is in.
+      liquidationDistance = ratio(row.isLong ? checked - liq.price : liq.price - checked, checked);
+    } else if (liq?.kind === "always") {
+      liquidationDistance = 0;
+    }
+    // One literal with every field (no spreads): a stress point makes one per position it moves.
+    return {
       sizeInTokens: row.sizeInTokens,
       // Current notional = size in tokens at the mark = size * mark / averagePrice.
       notionalUsd: price === undefined ? null : (p.size * price) / p.averagePrice,
@@ -120,32 +140,11 @@ export async function assessGmxV1(ctx: AssessContext, rows: PositionRow[]): Prom
       unrealizedPnlUsd: pnl,
       leverage: lev,
       warnings,
-    };
-    if (!params) {
-      warnings.push("no Vault parameters indexed at or before this block: liquidation price unknown");
-      return { ...common, pendingFeesUsd: null, equityUsd: null, liquidationPrice: null, liquidationDistance: null, liquidatableNow: null };
-    }
-
-    const liq = liquidationPrice(p, params, cumulative, minProfit);
-    let liquidationDistance: number | null = null;
-    if (checked !== undefined && liq.kind === "price") {
-      // From the price the Vault checks (its min or max price), which the liquidation price is in.
-      liquidationDistance = ratio(row.isLong ? checked - liq.price : liq.price - checked, checked);
-    } else if (liq.kind === "always") {
-      liquidationDistance = 0;
-      warnings.push("fees and the leverage cap exceed the collateral: liquidatable at any price");
-    }
-
-    const fees = marginFees(p, params, cumulative);
-    return {
-      ...common,
       pendingFeesUsd: fees,
-      equityUsd: pnl === null ? null : p.collateral + pnl - fees,
-      liquidationPrice: liq.kind === "price" ? liq.price : null,
+      equityUsd: pnl === null || fees === null ? null : p.collateral + pnl - fees,
+      liquidationPrice: liq?.kind === "price" ? liq.price : null,
       liquidationDistance,
-      liquidatableNow: checked === undefined ? null : liquidationState(p, params, cumulative, checked, minProfit) !== 0,
+      liquidatableNow: delta === undefined || !params ? null : liquidationCheck(p, params, fees!, delta) !== 0,
     };
-  });
-  // GMX v1 margin is isolated per position: no account-level health.
-  return { positions, accounts: [] };
+  };
 }

@@ -74,7 +74,19 @@ export function vaultPrice(p: VaultPriceInputs, maximise: boolean, timestamp: bi
  * (approximately: the oldest of them would drop out). An unshocked mark, the latest round, lies
  * within them and changes nothing.
  */
-export const withMark = (p: VaultPriceInputs, mark: bigint): VaultPriceInputs =>
-  p.sampleSpace <= 1n
-    ? { ...p, primaryMin: mark, primaryMax: mark }
-    : { ...p, primaryMin: mark < p.primaryMin ? mark : p.primaryMin, primaryMax: mark > p.primaryMax ? mark : p.primaryMax };
+export function withMark(p: VaultPriceInputs, mark: bigint): VaultPriceInputs {
+  const oneRound = p.sampleSpace <= 1n;
+  // Every field written out: a spread costs more than the price itself, and a stress point prices every position.
+  return {
+    primaryMin: oneRound || mark < p.primaryMin ? mark : p.primaryMin,
+    primaryMax: oneRound || mark > p.primaryMax ? mark : p.primaryMax,
+    sampleSpace: p.sampleSpace,
+    ammPrice: p.ammPrice,
+    secondary: p.secondary,
+    spreadBasisPoints: p.spreadBasisPoints,
+    strictStable: p.strictStable,
+    maxStrictPriceDeviation: p.maxStrictPriceDeviation,
+    adjustmentBasisPoints: p.adjustmentBasisPoints,
+    isAdjustmentAdditive: p.isAdjustmentAdditive,
+  };
+}

@@ -65,10 +65,10 @@ export function priceDelta(p: GmxV1Position, price: bigint, minProfit: MinProfit
 }
 
 /** Signed unrealised PnL in 1e30 USD, as Vault.getDelta reports it. */
-export const unrealizedPnl = (p: GmxV1Position, price: bigint, minProfit: MinProfit = NO_MIN_PROFIT): bigint => {
-  const { hasProfit, delta } = priceDelta(p, price, minProfit);
-  return hasProfit ? delta : -delta;
-};
+export const unrealizedPnl = (p: GmxV1Position, price: bigint, minProfit: MinProfit = NO_MIN_PROFIT): bigint => signedDelta(priceDelta(p, price, minProfit));
+
+/** A delta as signed PnL. */
+export const signedDelta = ({ hasProfit, delta }: { hasProfit: boolean; delta: bigint }): bigint => (hasProfit ? delta : -delta);
 
 /** VaultUtils.validateLiquidation as liquidatePosition calls it (`_raise` false): 0 safe, 1 liquidate, 2 over max leverage (decrease). */
 export function liquidationState(
@@ -78,8 +78,11 @@ export function liquidationState(
   price: bigint,
   minProfit: MinProfit = NO_MIN_PROFIT,
 ): 0 | 1 | 2 {
-  const { hasProfit, delta } = priceDelta(p, price, minProfit);
-  const fees = marginFees(p, params, cumulativeFundingRate);
+  return liquidationCheck(p, params, marginFees(p, params, cumulativeFundingRate), priceDelta(p, price, minProfit));
+}
+
+/** liquidationState from the position's margin fees and its delta at the price (getDelta), when the caller has both. */
+export function liquidationCheck(p: GmxV1Position, params: GmxV1VaultParams, fees: bigint, { hasProfit, delta }: { hasProfit: boolean; delta: bigint }): 0 | 1 | 2 {
   if (!hasProfit && p.collateral < delta) return 1;
   let remaining = hasProfit ? p.collateral : p.collateral - delta;
   if (hasProfit && params.addsProfitOnLiquidation) remaining += delta;
