@@ -155,6 +155,15 @@ const gql = (path: string, query: string, wallets: string[] = [""]) => ({
 const walletQuery = `query ($w: String!) { wallet(address: $w) { positions { id notionalUsd liquidationPrice liquidationDistance } totals { grossNotionalUsd equityUsd complete } } }`;
 const moves = Array.from({ length: 21 }, (_, i) => `"${((i - 10) / 20).toFixed(2)}"`).join(",");
 const stressQuery = `query ($w: String!) { stress(wallets: [$w], shocks: [{ asset: "ETH", moves: [${moves}] }]) { points { pnlUsd } } }`;
+// Issue 28's shape: a 49-point joint ETH x BTC grid with a vol shift, and a 50-step ETH ladder, over 200 wallets (~2,000 positions) in one request.
+const gridMoves = ["-0.3", "-0.2", "-0.1", "0", "0.1", "0.2", "0.3"].map((m) => `"${m}"`).join(",");
+const stressLadderQuery = `query ($ws: [String!]) {
+  stress(wallets: $ws, shocks: [{ asset: "ETH", moves: [${gridMoves}] }, { asset: "BTC", moves: [${gridMoves}] }], grid: true, volatilityShift: 0.1) {
+    points { pnlUsd totals { grossNotionalUsd equityUsd } liquidatableNotionalUsd }
+  }
+  ladder(wallets: $ws, asset: "ETH", steps: 50) { move liquidatableCount liquidatableNotionalUsd liquidatableCollateralUsd }
+}`;
+const walletGroups = Array.from({ length: 20 }, (_, k) => Array.from({ length: 200 }, (_, i) => smallWallets[(k * 200 + i) % ROTATION]!));
 const rawQuery = (limit: number) => `query ($w: String) { positions(where: { account: $w }, limit: ${limit}) { items { id sizeUsd } } }`;
 const scenarios = [
   { name: "wallet, 10 positions", target: 20, ...gql("/exposure", walletQuery, smallWallets) },
@@ -166,6 +175,7 @@ const scenarios = [
   },
   { name: "portfolio, 50 wallets", target: null, ...gql("/exposure", `{ portfolio(name: "fifty") { totals { grossNotionalUsd equityUsd } } }`) },
   { name: "stress, 21 points", target: null, ...gql("/exposure", stressQuery, smallWallets) },
+  { name: "stress 49-point grid + ladder 50 steps, 200 wallets", target: 300, path: "/exposure", bodies: walletGroups.map((ws) => JSON.stringify({ query: stressLadderQuery, variables: { ws } })) },
   { name: "baseline: ponder /graphql, 10 rows", target: null, ...gql("/graphql", rawQuery(50), smallWallets) },
   { name: "baseline: ponder /graphql, 200 rows", target: null, ...gql("/graphql", rawQuery(200), bigWallets) },
 ];

@@ -357,35 +357,40 @@ function walletAnswer(
   accounts: AccountRisk[],
   assessWarnings: string[],
 ): WalletExposure {
-  const positions = once(() => [...assessed].sort(byNotionalDesc));
-  const items = once(() => {
-    const assets = assetDirectory(deps.config);
-    return assessed.map((a) => exposureItem(assets, a));
-  });
-  const totals = once(() => exposureTotals(items()));
-  const warnings = once(() => {
+  const d = derived(deps, () => assessed, () => accounts, () => {
     const all = [...assessWarnings];
     for (const { row, risk } of assessed) for (const w of risk.warnings) all.push(`${row.positionId}: ${w}`);
     for (const a of accounts) for (const w of a.warnings) all.push(`${a.protocol} account at ${a.venue}: ${w}`);
     return all;
   });
+  // prettier-ignore
   return {
-    address,
-    blocks,
+    address, blocks, assessed, accounts,
+    get positions() { return d.positions(); },
+    get items() { return d.items(); },
+    get totals() { return d.totals(); },
+    get warnings() { return d.warnings(); },
+  };
+}
+
+/**
+ * What an answer (a wallet's or a portfolio's) derives from its positions in assessment order, its
+ * accounts and its warnings, each made when first read: the sorted positions, one item per position
+ * in the same order, and the totals.
+ */
+function derived<A>(deps: ExposureDeps, assessedOf: () => AssessedPosition[], accountsOf: () => A[], warningsOf: () => string[]) {
+  const assessed = once(assessedOf);
+  const items = once(() => {
+    const assets = assetDirectory(deps.config);
+    return assessed().map((a) => exposureItem(assets, a));
+  });
+  return {
     assessed,
-    accounts,
-    get positions() {
-      return positions();
-    },
-    get items() {
-      return items();
-    },
-    get totals() {
-      return totals();
-    },
-    get warnings() {
-      return warnings();
-    },
+    positions: once(() => [...assessed()].sort(byNotionalDesc)),
+    accounts: once(accountsOf),
+    items,
+    totals: once(() => exposureTotals(items())),
+    warnings: once(warningsOf),
   };
 }
 
@@ -547,41 +552,23 @@ function combine(
   assessedOf?: () => AssessedPosition[],
 ): PortfolioExposure {
   const wallets = once(walletsOf);
-  // The wallets' positions, in wallet order (`assessedOf`: the same without making each wallet's answer).
-  const assessed = once(assessedOf ?? (() => concat(wallets().map((w) => w.assessed))));
-  const positions = once(() => [...assessed()].sort(byNotionalDesc));
-  const accounts = once(() => concat(wallets().map((w) => w.accounts.map((a) => ({ ...a, account: w.address })))));
-  // The wallets' items: one per position, in the same order.
-  const items = once(() => {
-    const assets = assetDirectory(deps.config);
-    return assessed().map((a) => exposureItem(assets, a));
-  });
-  const totals = once(() => exposureTotals(items()));
-  const warnings = once(() => concat(wallets().map((w) => w.warnings.map((x) => `${w.address}: ${x}`))));
+  const d = derived(
+    deps,
+    // The wallets' positions, in wallet order (`assessedOf`: the same without making each wallet's answer).
+    assessedOf ?? (() => concat(wallets().map((w) => w.assessed))),
+    () => concat(wallets().map((w) => w.accounts.map((a) => ({ ...a, account: w.address })))),
+    () => concat(wallets().map((w) => w.warnings.map((x) => `${w.address}: ${x}`))),
+  );
+  // prettier-ignore
   return {
-    name,
-    blocks,
-    get wallets() {
-      return wallets();
-    },
-    get assessed() {
-      return assessed();
-    },
-    get positions() {
-      return positions();
-    },
-    get accounts() {
-      return accounts();
-    },
-    get items() {
-      return items();
-    },
-    get totals() {
-      return totals();
-    },
-    get warnings() {
-      return warnings();
-    },
+    name, blocks,
+    get wallets() { return wallets(); },
+    get assessed() { return d.assessed(); },
+    get positions() { return d.positions(); },
+    get accounts() { return d.accounts(); },
+    get items() { return d.items(); },
+    get totals() { return d.totals(); },
+    get warnings() { return d.warnings(); },
   };
 }
 
