@@ -152,18 +152,15 @@ async function renderStress(assets: string[]) {
   $("stress-assets").textContent = a && b ? `(${a} x ${b})` : a ? `(${a})` : "";
   if (!a) return chart("stress-chart").clear();
   const other = b ?? a;
-  // The API pairs the i-th moves of every series (joint): the grid is every pair, written out.
-  const shocks = [
-    { asset: a, moves: STRESS_MOVES.flatMap((m) => STRESS_MOVES.map(() => m)) },
-    ...(b ? [{ asset: b, moves: STRESS_MOVES.flatMap(() => STRESS_MOVES) }] : []),
-  ];
+  // The API's grid: every pair of moves, rows (a) outer. With one asset, each row is that asset's move alone.
+  const n = STRESS_MOVES.length;
+  const shocks = [a, ...(b ? [b] : [])].map((asset) => ({ asset, moves: STRESS_MOVES }));
   const data = await gql<{ stress: { points: { pnlUsd: string | null }[] } }>(
-    `query (${SELECTION_VARS}, $shocks: [ShockSeries!]!) { stress(${SELECTION}, shocks: $shocks, joint: true) { points { pnlUsd } } }`,
+    `query (${SELECTION_VARS}, $shocks: [ShockSeries!]!) { stress(${SELECTION}, shocks: $shocks, grid: true) { points { pnlUsd } } }`,
     { ...state.selection, shocks },
   );
-  // With two series the answer has each asset's points alone first: the grid is the last 49.
-  const grid = data.stress.points.slice(-STRESS_MOVES.length * STRESS_MOVES.length);
-  const cells = grid.map((p, i) => [i % STRESS_MOVES.length, Math.floor(i / STRESS_MOVES.length), p.pnlUsd === null ? "-" : parseDecimal(p.pnlUsd)]);
+  const grid = Array.from({ length: n * n }, (_, i) => data.stress.points[b ? i : Math.floor(i / n)]!);
+  const cells = grid.map((p, i) => [i % n, Math.floor(i / n), p.pnlUsd === null ? "-" : parseDecimal(p.pnlUsd)]);
   $("stress-chart").dataset.pnl = JSON.stringify(grid.map((p) => p.pnlUsd));
   const values = cells.map((c) => c[2]).filter((v): v is number => typeof v === "number");
   const span = Math.max(1, ...values.map(Math.abs));
