@@ -259,11 +259,8 @@ async function loadWallets(deps: ExposureDeps, accounts: Address[], blocks: Bloc
   });
 }
 
-/**
- * How an assessment runs beyond its rows and prices: `lookups` to use (a stress query shares one
- * across its points); `readings` to note there which marks and whether the volatility shift it read.
- */
-type AssessOptions = { volatilityShift?: number; lookups?: Lookups; readings?: Readings };
+/** How an assessment runs beyond its rows and prices: the volatility shift, and `lookups` to share with other assessments. */
+type AssessOptions = { volatilityShift?: number; lookups?: Lookups };
 
 /** The context protocols assess with, at the indexed head, with marks for `assets`. */
 export async function contextAtHead(deps: ExposureDeps, assets: { chainId: number; asset: Address }[]): Promise<AssessContext> {
@@ -271,7 +268,7 @@ export async function contextAtHead(deps: ExposureDeps, assets: { chainId: numbe
   return {
     db: deps.db,
     schema: deps.schema,
-    blockByChain: new Map(blocks.map((b) => [b.chainId, { number: b.number, timestamp: b.timestamp }])),
+    blockByChain: blockMap(blocks),
     prices: await priceBook(deps, assets, blocks),
     config: deps.config,
     lookups: lookupsAt(deps, blocks),
@@ -295,9 +292,6 @@ const blockMap = (blocks: BlockRef[]) => new Map(blocks.map((b) => [b.chainId, {
 
 /** Runs each protocol's own risk rule over the rows (any wallets) with the given prices. */
 export async function assessPositions(deps: ExposureDeps, rows: PositionRow[], prices: PriceBook, blocks: BlockRef[], options: AssessOptions = {}) {
-  const { readings } = options;
-  const volatilityShift = options.volatilityShift ?? 0;
-  if (readings) prices = recordingPrices(prices, readings, assetDirectory(deps.config).symbol);
   const warnings: string[] = [];
   const assessed: AssessedPosition[] = [];
   const accounts: AccountRisk[] = [];
@@ -307,10 +301,7 @@ export async function assessPositions(deps: ExposureDeps, rows: PositionRow[], p
     blockByChain: blockMap(blocks),
     prices,
     config: deps.config,
-    get volatilityShift() {
-      if (readings) readings.volatility = true;
-      return volatilityShift;
-    },
+    volatilityShift: options.volatilityShift ?? 0,
     lookups: options.lookups ?? lookupsAt(deps, blocks),
   };
   // Protocols are independent: their lookups run side by side.
