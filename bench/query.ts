@@ -254,8 +254,10 @@ const show = (l: Load) =>
 const api: Api = { url: base, process: server };
 for (const s of scenarios.filter((x) => x.name.includes(ONLY))) {
   for (const body of [s.bodies[0]!, s.bodies[s.bodies.length - 1]!]) {
+    const started = performance.now();
     const check = await (await fetch(`${base}${s.path}`, { method: "POST", headers: { "content-type": "application/json" }, body })).json();
     if (check.errors) throw new Error(`${s.name}: ${JSON.stringify(check.errors)}`);
+    log(`${s.name}: a first request alone took ${(performance.now() - started).toFixed(0)} ms`);
   }
   // Unmeasured warm-up: the API compiles its hot paths and opens its database connections.
   await saturate(s, [api], 2);

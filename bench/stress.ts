@@ -2,8 +2,10 @@
 // ETH ladder over 200 wallets (GMX v1 perps, Aave v3 accounts, Derive options; test/support/random-portfolio.ts),
 // in process with the protocol parameters in memory: the stress path as the API runs it after its reads, beside the
 // straightforward path (every wallet assessed from scratch at every point) on the same portfolio in the same run.
-// Options: --wallets N (default 200), --runs N (default 15; the median is shown, after 2 unmeasured runs).
-import { assessRows, stressWallets, type AssessedPosition } from "../src/exposure/service";
+// Options: --wallets N (default 200), --runs N (default 15; the median is shown, after 2 unmeasured runs),
+// --only TEXT (the shapes whose name contains it; --no-baseline skips the straightforward path, for profiling).
+import { assessRows, type AssessedPosition } from "../src/exposure/service";
+import { stressWallets } from "../src/exposure/stress";
 import { stressScenarios } from "../graphql/resolvers";
 import { assetDirectory } from "../src/core/assets";
 import { exposureTotals, sumKnown } from "../src/core/exposure";
@@ -42,7 +44,7 @@ const liquidatable = (positions: AssessedPosition[]) => {
 
 async function fast(s: (typeof shapes)[number]) {
   const { points } = await stressWallets(p.deps, null, p.wallets, p.blocks, s.scenarios, s.shift, p.lookups);
-  for (const x of points) [s.totals && x.exposure.totals, liquidatable(x.exposure.assessed)];
+  for (const x of points) [s.totals && x.exposure.totals.equityUsd, x.liquidatable];
 }
 const symbolOf = assetDirectory(p.deps.config).symbol;
 async function straightforward(s: (typeof shapes)[number]) {
@@ -51,7 +53,7 @@ async function straightforward(s: (typeof shapes)[number]) {
   await at([], 0);
   for (const shocks of s.scenarios) {
     const wallets = await at(shocks, s.shift);
-    [s.totals && exposureTotals(wallets.flatMap((w) => w.items)), liquidatable(wallets.flatMap((w) => w.assessed))];
+    [s.totals && exposureTotals(wallets.flatMap((w) => w.items)).equityUsd, liquidatable(wallets.flatMap((w) => w.assessed))];
   }
 }
 
@@ -70,9 +72,9 @@ async function median(run: () => Promise<void>, runs: number) {
 console.log(`bench:stress — ${WALLETS} wallets, ${positions} positions; median of ${RUNS} runs; node ${process.version}`);
 console.log("shape | stress path ms | straightforward ms (baseline) | speed-up");
 let total = { fast: 0, slow: 0 };
-for (const s of shapes) {
+for (const s of shapes.filter((s) => s.name.includes(arg("only", "")))) {
   const f = await median(() => fast(s), RUNS);
-  const b = await median(() => straightforward(s), Math.max(3, Math.ceil(RUNS / 5)));
+  const b = process.argv.includes("--no-baseline") ? NaN : await median(() => straightforward(s), Math.max(3, Math.ceil(RUNS / 5)));
   total = { fast: total.fast + f, slow: total.slow + b };
   console.log(`${s.name} | ${f.toFixed(1)} | ${b.toFixed(1)} | ${(b / f).toFixed(1)}x`);
 }

@@ -1,17 +1,15 @@
 import { formatUnits, parseUnits, type Address } from "viem";
 import { assetDirectory } from "../src/core/assets";
-import { abs, formatUsd, ratio } from "../src/core/fixed";
+import { formatUsd, ratio } from "../src/core/fixed";
 import type { AccountRisk } from "../src/core/adapter";
 import { parseWallet } from "../src/core/errors";
 import { breakdownBy, concentration, type TaggedItem } from "../src/core/breakdown";
-import { sumKnown, type ExposureTotals } from "../src/core/exposure";
+import type { ExposureTotals } from "../src/core/exposure";
 import { gmxV1VaultAt } from "../src/protocols/gmx-v1/vault-query";
 import {
   chainHeads,
   portfolioExposure,
   resolveBlocks,
-  stressExposure,
-  MAX_STRESS_POINTS,
   userError,
   walletExposure,
   type AssessedPosition,
@@ -19,8 +17,8 @@ import {
   type BlockRef,
   type ExposureDeps,
   type PortfolioExposure,
-  type Shock,
 } from "../src/exposure/service";
+import { stressExposure, MAX_STRESS_POINTS, type Shock, type StressPoint } from "../src/exposure/stress";
 import { atRiskPositions } from "../src/exposure/at-risk";
 import { pageSize } from "../src/exposure/paging";
 import { listPositions, type ListArgs } from "../src/exposure/position-list";
@@ -30,21 +28,26 @@ import { BigIntScalar } from "./scalars";
 
 const usd = (value: bigint | null | undefined) => (value === null || value === undefined ? null : formatUsd(value));
 
-const totals = (t: ExposureTotals, positionCount: number, warnings: string[]) => ({
-  grossNotionalUsd: usd(t.grossNotionalUsd),
-  netNotional: t.netNotional.map((n) => ({ asset: n.asset, longUsd: usd(n.longUsd), shortUsd: usd(n.shortUsd), netUsd: usd(n.netUsd) })),
-  optionGreeks: t.optionGreeks,
-  totalCollateralUsd: usd(t.totalCollateralUsd),
-  unrealizedPnlUsd: usd(t.unrealizedPnlUsd),
-  pendingFeesUsd: usd(t.pendingFeesUsd),
-  equityUsd: usd(t.equityUsd),
-  leverage: t.leverage && ratio(t.leverage.numerator, t.leverage.denominator),
-  // Resolved only when asked for: they may run liquidation searches (the default resolver calls a function field).
+/**
+ * Each figure resolved only when asked for (the default resolver calls a function field): distances
+ * may run liquidation searches, greeks and warnings read every position, and a stress query has
+ * totals at every point.
+ */
+const totals = (t: ExposureTotals, warnings: () => string[]) => ({
+  grossNotionalUsd: () => usd(t.grossNotionalUsd),
+  netNotional: () => t.netNotional.map((n) => ({ asset: n.asset, longUsd: usd(n.longUsd), shortUsd: usd(n.shortUsd), netUsd: usd(n.netUsd) })),
+  optionGreeks: () => t.optionGreeks,
+  totalCollateralUsd: () => usd(t.totalCollateralUsd),
+  unrealizedPnlUsd: () => usd(t.unrealizedPnlUsd),
+  pendingFeesUsd: () => usd(t.pendingFeesUsd),
+  equityUsd: () => usd(t.equityUsd),
+  leverage: () => t.leverage && ratio(t.leverage.numerator, t.leverage.denominator),
   nearestLiquidationDistance: () => t.nearestLiquidationDistance,
   complete: () => t.complete,
-  positionCount,
+  positionCount: () => t.positionCount,
   warnings,
 });
+const noWarnings = () => [];
 
 const account = (a: AccountRisk & { account?: string }) => ({
   account: a.account ?? null,
@@ -132,18 +135,9 @@ export function stressScenarios(series: ShockSeries[], { joint = false, grid = f
   return points;
 }
 
-/** The positions a protocol would liquidate at a point, and their notional and margin. */
-const liquidatable = (positions: AssessedPosition[]) => {
-  const hit = positions.filter((x) => x.risk.liquidatableNow === true);
-  return {
-    hit,
-    notionalUsd: usd(sumKnown(hit.map((x) => (x.risk.notionalUsd === null ? null : abs(x.risk.notionalUsd))))),
-    collateralUsd: usd(sumKnown(hit.map((x) => x.risk.collateralUsd))),
-  };
-};
 
 const breakdowns = (items: TaggedItem[], keyOf: (i: TaggedItem) => string) =>
-  breakdownBy(items, keyOf).map((b) => ({ key: b.key, positionCount: b.positionCount, totals: totals(b.totals, b.positionCount, []) }));
+  breakdownBy(items, keyOf).map((b) => ({ key: b.key, positionCount: b.positionCount, totals: totals(b.totals, noWarnings) }));
 
 export function createResolvers(deps: ExposureDeps) {
   const assets = assetDirectory(deps.config);
@@ -204,19 +198,16 @@ export function createResolvers(deps: ExposureDeps) {
     return { positions: (args: ListArgs) => page(args).items, positionPage: page };
   };
 
-  const stressPoint = (shocks: Shock[], p: PortfolioExposure, base: PortfolioExposure) => {
-    let hit: ReturnType<typeof liquidatable> | undefined;
-    const l = () => (hit ??= liquidatable(p.positions));
-    return {
-      shocks: shocks.map((s) => ({ asset: s.asset, move: s.move === undefined ? null : formatUnits(s.move, 18), priceUsd: usd(s.price) })),
-      totals: () => totals(p.totals, p.assessed.length, p.warnings),
-      pnlUsd: () => (p.totals.equityUsd === null || base.totals.equityUsd === null ? null : formatUsd(p.totals.equityUsd - base.totals.equityUsd)),
-      liquidatable: () => l().hit.map(position),
-      liquidatableNotionalUsd: () => l().notionalUsd,
-      liquidatableCollateralUsd: () => l().collateralUsd,
-      accounts: () => p.accounts.map(account),
-    };
-  };
+  const stressPoint = ({ shocks, exposure: p, liquidatable }: StressPoint, base: PortfolioExposure) => ({
+    shocks: shocks.map((s) => ({ asset: s.asset, move: s.move === undefined ? null : formatUnits(s.move, 18), priceUsd: usd(s.price) })),
+    totals: () => totals(p.totals, () => p.warnings),
+    pnlUsd: () => (p.totals.equityUsd === null || base.totals.equityUsd === null ? null : formatUsd(p.totals.equityUsd - base.totals.equityUsd)),
+    // The positions a protocol would liquidate at the point, largest first, and their notional and margin.
+    liquidatable: () => p.positions.filter((x) => x.risk.liquidatableNow === true).map(position),
+    liquidatableNotionalUsd: () => usd(liquidatable.notionalUsd),
+    liquidatableCollateralUsd: () => usd(liquidatable.collateralUsd),
+    accounts: () => p.accounts.map(account),
+  });
 
   return {
     BigInt: BigIntScalar,
@@ -230,7 +221,7 @@ export function createResolvers(deps: ExposureDeps) {
           blocks: blockRefs(w.blocks),
           ...positionFields(w.positions),
           accounts: w.accounts.map(account),
-          totals: totals(w.totals, w.positions.length, w.warnings),
+          totals: totals(w.totals, () => w.warnings),
         };
       },
       stress: async (
@@ -253,9 +244,9 @@ export function createResolvers(deps: ExposureDeps) {
         const selector = { name: args.portfolio, wallets: args.wallets };
         const { base, points } = await stressExposure(deps, selector, scenarios, when(args), args.chainId ?? null, volatilityShift);
         return {
-          blocks: blockRefs(base.blocks),
-          base: stressPoint([], base, base),
-          points: points.map((p) => stressPoint(p.shocks, p.exposure, base)),
+          blocks: blockRefs(base.exposure.blocks),
+          base: stressPoint(base, base.exposure),
+          points: points.map((p) => stressPoint(p, base.exposure)),
         };
       },
       risk: async (
@@ -283,11 +274,12 @@ export function createResolvers(deps: ExposureDeps) {
         const moves = Array.from({ length: steps }, (_, i) => i + 1).flatMap((pct) => [-pct, pct]).sort((x, y) => x - y);
         const scenarios = moves.map((pct) => [{ asset: args.asset, move: (BigInt(pct) * 10n ** 18n) / 100n }]);
         const { points } = await stressExposure(deps, { name: args.portfolio, wallets: args.wallets }, scenarios, when(args), args.chainId ?? null);
-        return points.map((p, i) => {
-          // Counts and sums: the positions as assessed, without sorting them.
-          const l = liquidatable(p.exposure.assessed);
-          return { move: moves[i]! / 100, liquidatableCount: l.hit.length, liquidatableNotionalUsd: l.notionalUsd, liquidatableCollateralUsd: l.collateralUsd };
-        });
+        return points.map(({ liquidatable: l }, i) => ({
+          move: moves[i]! / 100,
+          liquidatableCount: l.count,
+          liquidatableNotionalUsd: usd(l.notionalUsd),
+          liquidatableCollateralUsd: usd(l.collateralUsd),
+        }));
       },
       gmxV1Vault: async (_: unknown, args: { vault: string; chainId?: number | null; atBlock?: bigint | null; atTimestamp?: bigint | null }) => {
         const [block] = await resolveBlocks(deps, when(args), args.chainId ?? null);
@@ -339,11 +331,11 @@ export function createResolvers(deps: ExposureDeps) {
           name: p.name,
           wallets: p.wallets.map((w) => w.address),
           blocks: blockRefs(p.blocks),
-          totals: () => totals(p.totals, p.positions.length, p.warnings),
+          totals: () => totals(p.totals, () => p.warnings),
           byAsset: () => breakdowns(p.items, (i) => i.asset),
           byProtocol: () => breakdowns(p.items, (i) => i.protocol),
           byChain: () => breakdowns(p.items, (i) => String(i.chainId)),
-          byWallet: () => p.wallets.map((w) => ({ key: w.address, positionCount: w.positions.length, totals: totals(w.totals, w.positions.length, []) })),
+          byWallet: () => p.wallets.map((w) => ({ key: w.address, positionCount: w.positions.length, totals: totals(w.totals, noWarnings) })),
           concentration: () => {
             const c = concentration(p.items, p.totals.grossNotionalUsd);
             return {

@@ -36,6 +36,7 @@ export type ExposureTotals = {
   leverage: { numerator: bigint; denominator: bigint } | null;
   nearestLiquidationDistance: number | null;
   complete: boolean;
+  positionCount: number;
 };
 
 /** a + b, null when either is unknown. */
@@ -44,52 +45,133 @@ const addKnown = (a: bigint | null, b: bigint | null): bigint | null => (a === n
 /** Sum that turns null when any part is unknown: a partial total would be a wrong number. */
 export const sumKnown = (values: (bigint | null)[]): bigint | null => values.reduce<bigint | null>(addKnown, 0n);
 
-export function exposureTotals(items: ExposureItem[]): ExposureTotals {
-  // One pass over the items: a stress query totals every point.
-  const byAsset = new Map<string, { long: bigint | null; short: bigint | null }>();
-  let grossNotionalUsd: bigint | null = 0n;
-  let unrealizedPnlUsd: bigint | null = 0n;
-  let pendingFeesUsd: bigint | null = 0n;
-  let totalCollateralUsd: bigint | null = 0n;
-  let equityUsd: bigint | null = 0n;
-  for (const item of items) {
-    let entry = byAsset.get(item.asset);
-    if (!entry) byAsset.set(item.asset, (entry = { long: 0n, short: 0n }));
-    if (item.netNotionalUsd === undefined) {
-      if (item.isLong) entry.long = addKnown(entry.long, item.notionalUsd);
-      else entry.short = addKnown(entry.short, item.notionalUsd);
-    } else if (item.netNotionalUsd === null) entry.long = null;
-    else if (item.netNotionalUsd >= 0n) entry.long = addKnown(entry.long, item.netNotionalUsd);
-    else entry.short = addKnown(entry.short, -item.netNotionalUsd);
-    grossNotionalUsd = addKnown(grossNotionalUsd, item.notionalUsd === null ? null : abs(item.notionalUsd));
-    unrealizedPnlUsd = addKnown(unrealizedPnlUsd, item.unrealizedPnlUsd);
-    pendingFeesUsd = addKnown(pendingFeesUsd, item.pendingFeesUsd);
-    totalCollateralUsd = addKnown(totalCollateralUsd, item.collateralUsd);
-    equityUsd = addKnown(equityUsd, item.equityUsd);
+/** A sum and how many of its parts were unknown: sums of parts add up to the sum of the whole in any grouping. */
+class KnownSum {
+  value = 0n;
+  unknown = 0;
+  add(part: bigint | null) {
+    if (part === null) this.unknown++;
+    else this.value += part;
   }
-  const optionGreeks = optionGreeksByAsset(items);
-  const netNotional = [...byAsset.entries()]
+  merge(other: KnownSum) {
+    this.value += other.value;
+    this.unknown += other.unknown;
+  }
+  /** The sum, or null when a part was unknown. */
+  get known(): bigint | null {
+    return this.unknown > 0 ? null : this.value;
+  }
+}
+
+/** The figures a tally adds up, per position: an exposure item's, and whether the protocol would liquidate it now. */
+export type TalliedFigures = Pick<ExposureItem, "notionalUsd" | "netNotionalUsd" | "collateralUsd" | "unrealizedPnlUsd" | "pendingFeesUsd" | "equityUsd"> & {
+  liquidatableNow?: boolean | null;
+};
+
+/** The positions a protocol would liquidate now, and their notional and collateral. */
+export type LiquidatableSum = { count: number; notionalUsd: bigint | null; collateralUsd: bigint | null };
+
+/**
+ * What totals add up, exactly and in any grouping: a stress point adds the tallies of the parts it
+ * moved to those of the parts it kept, instead of adding every position again.
+ */
+export class ExposureTally {
+  positionCount = 0;
+  readonly gross = new KnownSum();
+  readonly pnl = new KnownSum();
+  readonly fees = new KnownSum();
+  readonly collateral = new KnownSum();
+  readonly equity = new KnownSum();
+  readonly assets = new Map<string, { long: KnownSum; short: KnownSum }>();
+  liquidatableCount = 0;
+  readonly liquidatableNotional = new KnownSum();
+  readonly liquidatableCollateral = new KnownSum();
+
+  #asset(asset: string) {
+    let entry = this.assets.get(asset);
+    if (!entry) this.assets.set(asset, (entry = { long: new KnownSum(), short: new KnownSum() }));
+    return entry;
+  }
+
+  add(asset: string, isLong: boolean, f: TalliedFigures) {
+    this.positionCount++;
+    const entry = this.#asset(asset);
+    // Options net by their delta-adjusted notional; an unknown one makes the asset's net unknown.
+    if (f.netNotionalUsd === undefined) (isLong ? entry.long : entry.short).add(f.notionalUsd);
+    else if (f.netNotionalUsd === null) entry.long.add(null);
+    else if (f.netNotionalUsd >= 0n) entry.long.add(f.netNotionalUsd);
+    else entry.short.add(-f.netNotionalUsd);
+    const gross = f.notionalUsd === null ? null : abs(f.notionalUsd);
+    this.gross.add(gross);
+    this.pnl.add(f.unrealizedPnlUsd);
+    this.fees.add(f.pendingFeesUsd);
+    this.collateral.add(f.collateralUsd);
+    this.equity.add(f.equityUsd);
+    if (f.liquidatableNow === true) {
+      this.liquidatableCount++;
+      this.liquidatableNotional.add(gross);
+      this.liquidatableCollateral.add(f.collateralUsd);
+    }
+  }
+
+  merge(other: ExposureTally) {
+    for (const [asset, { long, short }] of other.assets) {
+      const entry = this.#asset(asset);
+      entry.long.merge(long);
+      entry.short.merge(short);
+    }
+    this.positionCount += other.positionCount;
+    this.gross.merge(other.gross);
+    this.pnl.merge(other.pnl);
+    this.fees.merge(other.fees);
+    this.collateral.merge(other.collateral);
+    this.equity.merge(other.equity);
+    this.liquidatableCount += other.liquidatableCount;
+    this.liquidatableNotional.merge(other.liquidatableNotional);
+    this.liquidatableCollateral.merge(other.liquidatableCollateral);
+  }
+
+  get liquidatable(): LiquidatableSum {
+    return { count: this.liquidatableCount, notionalUsd: this.liquidatableNotional.known, collateralUsd: this.liquidatableCollateral.known };
+  }
+}
+
+export function exposureTotals(items: ExposureItem[]): ExposureTotals {
+  const tally = new ExposureTally();
+  for (const item of items) tally.add(item.asset, item.isLong, item);
+  return totalsOf(tally, () => items);
+}
+
+/**
+ * The totals of `items` from their tally. Greeks (floats, whose sums depend on their order) and
+ * liquidation distances (a margin account's may be a search) are read from the items on first use:
+ * a stress point or ladder step that asks for equity alone does neither.
+ */
+export function totalsOf(tally: ExposureTally, itemsOf: () => ExposureItem[]): ExposureTotals {
+  const netNotional = [...tally.assets.entries()]
     .sort(([a], [b]) => a.localeCompare(b))
-    .map(([asset, { long: longUsd, short: shortUsd }]) => ({ asset, longUsd, shortUsd, netUsd: longUsd === null || shortUsd === null ? null : longUsd - shortUsd }));
-
+    .map(([asset, { long, short }]) => {
+      const [longUsd, shortUsd] = [long.known, short.known];
+      return { asset, longUsd, shortUsd, netUsd: longUsd === null || shortUsd === null ? null : longUsd - shortUsd };
+    });
+  const grossNotionalUsd = tally.gross.known;
+  const equityUsd = tally.equity.known;
   // Wallet leverage = gross notional / equity; undefined when equity is gone.
-  const leverage =
-    grossNotionalUsd !== null && equityUsd !== null && equityUsd > 0n
-      ? { numerator: grossNotionalUsd, denominator: equityUsd }
-      : null;
+  const leverage = grossNotionalUsd !== null && equityUsd !== null && equityUsd > 0n ? { numerator: grossNotionalUsd, denominator: equityUsd } : null;
 
-  // Distances are read on first use: a stress point or ladder step that asks for equity alone does not
-  // run each margin account's liquidation search.
-  const distances = once(() => items.filter((i) => i.hasLiquidationPrice || i.liquidationDistance !== null));
+  const optionGreeks = once(() => optionGreeksByAsset(itemsOf()));
+  const distances = once(() => itemsOf().filter((i) => i.hasLiquidationPrice || i.liquidationDistance !== null));
   // An unpriced position may be the nearest one: then the wallet's nearest distance is unknown.
-  const unknownDistance = once(() => distances().some((i) => i.liquidationDistance === null) || items.some((i) => i.notionalUsd === null));
+  const unknownDistance = once(() => distances().some((i) => i.liquidationDistance === null) || tally.gross.unknown > 0);
   return {
     grossNotionalUsd,
     netNotional,
-    optionGreeks,
-    totalCollateralUsd,
-    unrealizedPnlUsd,
-    pendingFeesUsd,
+    get optionGreeks() {
+      return optionGreeks();
+    },
+    totalCollateralUsd: tally.collateral.known,
+    unrealizedPnlUsd: tally.pnl.known,
+    pendingFeesUsd: tally.fees.known,
     equityUsd,
     leverage,
     get nearestLiquidationDistance() {
@@ -99,6 +181,7 @@ export function exposureTotals(items: ExposureItem[]): ExposureTotals {
     get complete() {
       return grossNotionalUsd !== null && equityUsd !== null && !unknownDistance();
     },
+    positionCount: tally.positionCount,
   };
 }
 

@@ -1,13 +1,12 @@
 import { and, desc, eq, inArray, lte, sql } from "ponder";
 import { type Address, type PublicClient } from "viem";
 import type { ExposureConfig } from "../config/exposure-config";
-import type { AccountRisk, AssessContext, Assessment, MarkPrice, PositionRisk, PositionRow, PriceBook, ProtocolAdapter, Scenario } from "../core/adapter";
+import type { AccountRisk, AssessContext, MarkPrice, PositionRisk, PositionRow, PriceBook } from "../core/adapter";
 import type { TaggedItem } from "../core/breakdown";
 import { rowsOf, type PonderSchema, type ReadonlyDb } from "../core/db";
-import { exposureTotals, type ExposureItem, type ExposureTotals } from "../core/exposure";
+import { exposureTotals, totalsOf, type ExposureItem, type ExposureTally, type ExposureTotals } from "../core/exposure";
 import { latestPerKey } from "../core/history";
 import { lookupCache, lookupMany, type Lookups, type sharedLookups } from "../core/memo";
-import { noReadings, pointChanges, pointKey, recordingPrices, shockedPrices, type Readings, type Shock } from "../core/stress";
 import { assetDirectory } from "../core/assets";
 import { once } from "../core/lazy";
 import { isStale } from "../core/marks";
@@ -250,7 +249,7 @@ async function loadWallet(deps: ExposureDeps, account: Address, blocks: BlockRef
 }
 
 /** loadWallet for many wallets: at the head, every wallet's positions in one statement. */
-async function loadWallets(deps: ExposureDeps, accounts: Address[], blocks: BlockRef[], atHead: boolean) {
+export async function loadWallets(deps: ExposureDeps, accounts: Address[], blocks: BlockRef[], atHead: boolean) {
   if (!atHead) return eachWallet(accounts, async (address) => ({ address, ...(await loadWallet(deps, address, blocks)) }));
   const held = await positionsAtHead(deps, accounts);
   return eachWallet(accounts, async (address) => {
@@ -276,7 +275,7 @@ export async function contextAtHead(deps: ExposureDeps, assets: { chainId: numbe
 }
 
 /** The rows grouped by protocol, in order of first appearance: the order positions are assessed in. */
-function byProtocol(rows: PositionRow[]): Map<string, PositionRow[]> {
+export function byProtocol(rows: PositionRow[]): Map<string, PositionRow[]> {
   const groups = new Map<string, PositionRow[]>();
   for (const row of rows) {
     const group = groups.get(row.protocol);
@@ -286,9 +285,9 @@ function byProtocol(rows: PositionRow[]): Map<string, PositionRow[]> {
   return groups;
 }
 
-const unknownProtocol = (protocol: string, count: number) => `${count} position(s) of unknown protocol '${protocol}' left out`;
+export const unknownProtocol = (protocol: string, count: number) => `${count} position(s) of unknown protocol '${protocol}' left out`;
 
-const blockMap = (blocks: BlockRef[]) => new Map(blocks.map((b) => [b.chainId, { number: b.number, timestamp: b.timestamp }]));
+export const blockMap = (blocks: BlockRef[]) => new Map(blocks.map((b) => [b.chainId, { number: b.number, timestamp: b.timestamp }]));
 
 /** Runs each protocol's own risk rule over the rows (any wallets) with the given prices. */
 export async function assessPositions(deps: ExposureDeps, rows: PositionRow[], prices: PriceBook, blocks: BlockRef[], options: AssessOptions = {}) {
@@ -340,7 +339,7 @@ export async function assessRows(
  * assessment's own). The sorted positions, items, totals and warnings are worked out when first read
  * (a stress point may need few of them); items and warnings follow the assessment order.
  */
-function walletAnswer(
+export function walletAnswer(
   deps: ExposureDeps,
   address: Address,
   blocks: BlockRef[],
@@ -369,7 +368,7 @@ function walletAnswer(
  * accounts and its warnings, each made when first read: the sorted positions, one item per position
  * in the same order, and the totals.
  */
-function derived<A>(deps: ExposureDeps, assessedOf: () => AssessedPosition[], accountsOf: () => A[], warningsOf: () => string[]) {
+function derived<A>(deps: ExposureDeps, assessedOf: () => AssessedPosition[], accountsOf: () => A[], warningsOf: () => string[], tally?: ExposureTally) {
   const assessed = once(assessedOf);
   const items = once(() => {
     const assets = assetDirectory(deps.config);
@@ -380,7 +379,7 @@ function derived<A>(deps: ExposureDeps, assessedOf: () => AssessedPosition[], ac
     positions: once(() => [...assessed()].sort(byNotionalDesc)),
     accounts: once(accountsOf),
     items,
-    totals: once(() => exposureTotals(items())),
+    totals: once(() => (tally ? totalsOf(tally, items) : exposureTotals(items()))),
     warnings: once(warningsOf),
   };
 }
@@ -493,7 +492,7 @@ export type PortfolioExposure = {
 export type WalletSelector = { name?: string | null; wallets?: string[] | null };
 
 /** The wallets a `name` or `wallets` argument stands for, validated. */
-function selectWallets(deps: ExposureDeps, selector: WalletSelector): { name: string | null; addresses: Address[] } {
+export function selectWallets(deps: ExposureDeps, selector: WalletSelector): { name: string | null; addresses: Address[] } {
   const byName = selector.name !== undefined && selector.name !== null;
   const byList = selector.wallets !== undefined && selector.wallets !== null;
   if (byName === byList) throw userError("portfolio takes either name or wallets, not both or neither");
@@ -514,7 +513,7 @@ function selectWallets(deps: ExposureDeps, selector: WalletSelector): { name: st
 }
 
 /** Runs `work` over wallets a few at a time, which keeps the database pool free for other queries. */
-async function eachWallet<W, T>(wallets: W[], work: (w: W) => Promise<T>): Promise<T[]> {
+export async function eachWallet<W, T>(wallets: W[], work: (w: W) => Promise<T>): Promise<T[]> {
   const out: T[] = [];
   for (let i = 0; i < wallets.length; i += 8) out.push(...(await Promise.all(wallets.slice(i, i + 8).map(work))));
   return out;
@@ -534,13 +533,17 @@ export async function portfolioExposure(
   return combine(deps, name, blocks, () => wallets);
 }
 
-/** The wallets' answers as one; the combined figures are computed when first read (a stress point may need few of them). */
-function combine(
+/**
+ * The wallets' answers as one; the combined figures are computed when first read (a stress point may
+ * need few of them), its totals from `tally` when given (the positions' own, added up another way).
+ */
+export function combine(
   deps: ExposureDeps,
   name: string | null,
   blocks: BlockRef[],
   walletsOf: () => WalletExposure[],
   assessedOf?: () => AssessedPosition[],
+  tally?: ExposureTally,
 ): PortfolioExposure {
   const wallets = once(walletsOf);
   const d = derived(
@@ -549,6 +552,7 @@ function combine(
     assessedOf ?? (() => concat(wallets().map((w) => w.assessed))),
     () => concat(wallets().map((w) => w.accounts.map((a) => ({ ...a, account: w.address })))),
     () => concat(wallets().map((w) => w.warnings.map((x) => `${w.address}: ${x}`))),
+    tally,
   );
   // prettier-ignore
   return {
@@ -564,229 +568,7 @@ function combine(
 }
 
 /** The arrays one after another (flatMap builds an intermediate per element: slower where points repeat it). */
-const concat = <T>(arrays: T[][]): T[] => ([] as T[]).concat(...arrays);
-
-export type { Shock };
-export type StressPoint = { shocks: Shock[]; exposure: PortfolioExposure };
-
-/**
- * Most shocked points one stress query may evaluate, and most wallet-points (wallets x points, base
- * included): a 50-step ladder over 200 wallets is 20,200; the worst allowed takes about 2 s of one core.
- */
-export const MAX_STRESS_POINTS = 201;
-export const MAX_STRESS_WORK = 50_000;
-
-/**
- * Re-runs every protocol's own risk rule with shocked marks, once per scenario: positions and
- * protocol parameters stay as of the block (read once for all points), only prices move.
- * Cross-margined accounts (Aave) see all their shocked prices at once. A wallet whose base answer
- * read none of a point's shocked marks (nor the volatility shift, when the point shifts it) has the
- * base answer at that point: nothing it depends on moved.
- */
-export async function stressExposure(
-  deps: ExposureDeps,
-  selector: WalletSelector,
-  scenarios: Shock[][],
-  at: At,
-  chainId: number | null,
-  volatilityShift = 0,
-): Promise<{ base: PortfolioExposure; points: StressPoint[] }> {
-  if (scenarios.length > MAX_STRESS_POINTS) throw userError(`at most ${MAX_STRESS_POINTS} stress points per query, got ${scenarios.length}`);
-  const symbols = [...new Set(deps.config.assets.map((a) => a.symbol))];
-  const unknown = scenarios.flat().find((s) => !symbols.includes(s.asset));
-  if (unknown) throw userError(`unknown asset '${unknown.asset.slice(0, 32)}' to shock (configured: ${symbols.join(", ")})`);
-  const { name, addresses } = selectWallets(deps, selector);
-  const work = addresses.length * (scenarios.length + 1);
-  if (work > MAX_STRESS_WORK) {
-    throw userError(`stress over ${addresses.length} wallets x ${scenarios.length + 1} points is ${work} wallet-points; at most ${MAX_STRESS_WORK}`);
-  }
-  const blocks = await resolveBlocks(deps, at, chainId);
-  const loaded = await loadWallets(deps, addresses, blocks, at === null);
-  return stressWallets(deps, name, loaded, blocks, scenarios, volatilityShift, lookupsAt(deps, blocks));
-}
+export const concat = <T>(arrays: T[][]): T[] => ([] as T[]).concat(...arrays);
 
 /** A wallet's open positions at the answer's blocks and the marks they need. */
 export type LoadedWallet = { address: Address; rows: PositionRow[]; prices: PriceBook };
-
-/**
- * Positions whose figures a stress point works out together, with their protocol's rule prepared
- * (loaded once, then run at each point): one margined protocol's rows in one wallet (an account), or
- * one isolated protocol's rows on the same market and collateral, whatever their wallets. `readings`:
- * what the base answer read, so a point that moves none of it keeps `base`.
- */
-type StressUnit = {
-  rows: PositionRow[];
-  prices: PriceBook;
-  at: (scenario: Scenario) => Assessment | Promise<Assessment>;
-  readings: Readings;
-  base: Assessment;
-  /** Its answers at the points so far, by what of each point it read (pointKey). */
-  answers: Map<string, Assessment>;
-};
-
-/** A wallet under stress: where each of its positions is worked out, in assessment order, and its accounts' units. */
-type StressedWallet = {
-  w: LoadedWallet;
-  slots: { row: PositionRow; unit: StressUnit; index: number }[];
-  units: StressUnit[];
-  margined: StressUnit[];
-  warnings: string[];
-};
-
-const markKey = (chainId: number, asset: Address) => `${chainId}:${asset.toLowerCase()}`;
-
-/** The protocol's rule over `rows`, prepared: its own split when it has one, else `assess` at each scenario. */
-async function prepareRule(adapter: ProtocolAdapter, ctx: AssessContext, rows: PositionRow[]): Promise<StressUnit["at"]> {
-  if (adapter.prepare) return adapter.prepare(ctx, rows);
-  return (scenario) =>
-    adapter.assess(
-      {
-        db: ctx.db,
-        schema: ctx.schema,
-        blockByChain: ctx.blockByChain,
-        config: ctx.config,
-        lookups: ctx.lookups,
-        prices: scenario.prices,
-        get volatilityShift() {
-          return scenario.volatilityShift;
-        },
-      },
-      rows,
-    );
-}
-
-/** The wallets split into stress units (see StressUnit), each prepared and assessed at the base with what it read noted. */
-async function stressUnits(deps: ExposureDeps, loaded: LoadedWallet[], blocks: BlockRef[], lookups: Lookups) {
-  const symbolOf = assetDirectory(deps.config).symbol;
-  // Isolated positions read their own market's and collateral's marks only: one book serves them all.
-  const marks = new Map<string, MarkPrice | undefined>();
-  const isolatedMarks: PriceBook = (chainId, asset) => marks.get(markKey(chainId, asset));
-  const isolated = new Map<string, StressUnit>();
-  const units: { unit: StressUnit; adapter: ProtocolAdapter }[] = [];
-  const newUnit = (adapter: ProtocolAdapter, prices: PriceBook) => {
-    // Its rule and base answer are set once every unit has its rows (below).
-    const unit: StressUnit = { rows: [], prices, at: notPrepared, readings: noReadings(), base: { positions: [], accounts: [] }, answers: new Map() };
-    units.push({ unit, adapter });
-    return unit;
-  };
-  const wallets = loaded.map((w): StressedWallet => {
-    const wallet: StressedWallet = { w, slots: [], units: [], margined: [], warnings: [] };
-    for (const [protocol, group] of byProtocol(w.rows)) {
-      const adapter = adapterFor(protocol);
-      if (!adapter) {
-        wallet.warnings.push(unknownProtocol(protocol, group.length));
-        continue;
-      }
-      if (!adapter.isolatedPositions) {
-        const unit = newUnit(adapter, w.prices);
-        wallet.margined.push(unit);
-        wallet.units.push(unit);
-        for (const row of group) {
-          // Each position's answer shows its market's mark, which a point moving it changes.
-          unit.readings.symbols.add(symbolOf(row.chainId, row.market));
-          wallet.slots.push({ row, unit, index: unit.rows.push(row) - 1 });
-        }
-        continue;
-      }
-      for (const row of group) {
-        for (const asset of [row.market, row.collateralToken]) marks.set(markKey(row.chainId, asset), w.prices(row.chainId, asset));
-        const key = `${protocol}:${markKey(row.chainId, row.market)}:${markKey(row.chainId, row.collateralToken)}`;
-        let unit = isolated.get(key);
-        if (!unit) isolated.set(key, (unit = newUnit(adapter, isolatedMarks)));
-        if (!wallet.units.includes(unit)) wallet.units.push(unit);
-        unit.readings.symbols.add(symbolOf(row.chainId, row.market));
-        wallet.slots.push({ row, unit, index: unit.rows.push(row) - 1 });
-      }
-    }
-    return wallet;
-  });
-  const ctx: AssessContext = { db: deps.db, schema: deps.schema, blockByChain: blockMap(blocks), config: deps.config, lookups, prices: isolatedMarks };
-  await eachWallet(units, async ({ unit, adapter }) => {
-    unit.at = await prepareRule(adapter, { ...ctx, prices: unit.prices }, unit.rows);
-    const readings = unit.readings;
-    unit.base = await unit.at({
-      prices: recordingPrices(unit.prices, readings, symbolOf),
-      get volatilityShift() {
-        readings.volatility = true;
-        return 0;
-      },
-    });
-  });
-  return { wallets, units: units.map((u) => u.unit) };
-}
-
-const notPrepared = (): never => {
-  throw new Error("stress unit used before its rule was prepared");
-};
-
-/**
- * stressExposure over wallets already loaded. Positions and protocol parameters are the same at every
- * point (read once, through `lookups`, when each unit's rule is prepared); only marks and the
- * volatility shift move. So a point runs again only the units whose base answer read an input it moves,
- * without I/O; every other position keeps its base figures, which the same rule on the same inputs
- * would give again.
- */
-export async function stressWallets(
-  deps: ExposureDeps,
-  name: string | null,
-  loaded: LoadedWallet[],
-  blocks: BlockRef[],
-  scenarios: Shock[][],
-  volatilityShift: number,
-  lookups: Lookups,
-): Promise<{ base: PortfolioExposure; points: StressPoint[] }> {
-  const symbolOf = assetDirectory(deps.config).symbol;
-  const { wallets, units } = await stressUnits(deps, loaded, blocks, lookups);
-  // One assessed position per figures: a point whose unit answer is an earlier one's (or the base's) reuses its positions.
-  const made = new WeakMap<PositionRisk, AssessedPosition>();
-  const answerAt = (results: Map<StressUnit, Assessment>, bookOf: (wallet: StressedWallet) => PriceBook) => {
-    const positionsOf = (wallet: StressedWallet) =>
-      wallet.slots.map(({ row, unit, index }) => {
-        const risk = (results.get(unit) ?? unit.base).positions[index]!;
-        let position = made.get(risk);
-        if (!position) made.set(risk, (position = { row, risk, mark: bookOf(wallet)(row.chainId, row.market) }));
-        return position;
-      });
-    const walletOf = (wallet: StressedWallet) =>
-      walletAnswer(deps, wallet.w.address, blocks, positionsOf(wallet), concat(wallet.margined.map((u) => (results.get(u) ?? u.base).accounts)), wallet.warnings);
-    return { positionsOf, walletOf };
-  };
-  const baseAt = answerAt(new Map(), (wallet) => wallet.w.prices);
-  const baseAnswers = wallets.map(baseAt.walletOf);
-  const base = combine(deps, name, blocks, () => baseAnswers);
-
-  const points: StressPoint[] = [];
-  for (const shocks of scenarios) {
-    const books = new Map<PriceBook, PriceBook>();
-    const shocked = (book: PriceBook) => books.get(book) ?? books.set(book, shockedPrices(book, shocks, symbolOf)).get(book)!;
-    const results = new Map<StressUnit, Assessment>();
-    const pending: Promise<unknown>[] = [];
-    for (const unit of units) {
-      if (!pointChanges(unit.readings, shocks, volatilityShift, 0)) continue;
-      // A point that moves what the unit read as an earlier point did gets that point's answer.
-      const key = pointKey(unit.readings, shocks, volatilityShift);
-      const known = unit.answers.get(key);
-      if (known) {
-        results.set(unit, known);
-        continue;
-      }
-      const result = unit.at({ prices: shocked(unit.prices), volatilityShift });
-      const keep = (r: Assessment) => (results.set(unit, r), unit.answers.set(key, r));
-      if (result instanceof Promise) pending.push(result.then(keep));
-      else keep(result);
-    }
-    await Promise.all(pending);
-    const at = answerAt(results, (wallet) => shocked(wallet.w.prices));
-    const moved = (wallet: StressedWallet) => wallet.units.some((u) => results.has(u));
-    // Wallets' answers only when asked for (the ladder reads the positions alone).
-    const exposure = combine(
-      deps,
-      name,
-      blocks,
-      () => wallets.map((wallet, i) => (moved(wallet) ? at.walletOf(wallet) : baseAnswers[i]!)),
-      () => concat(wallets.map((wallet, i) => (moved(wallet) ? at.positionsOf(wallet) : baseAnswers[i]!.assessed))),
-    );
-    points.push({ shocks, exposure });
-  }
-  return { base, points };
-}

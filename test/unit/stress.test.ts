@@ -1,8 +1,10 @@
 import { describe, expect, it } from "vitest";
-import { assessRows, stressWallets, type WalletExposure } from "../../src/exposure/service";
+import { assessRows, type WalletExposure } from "../../src/exposure/service";
+import { stressWallets } from "../../src/exposure/stress";
 import { stressScenarios } from "../../graphql/resolvers";
 import { assetDirectory } from "../../src/core/assets";
-import { exposureTotals } from "../../src/core/exposure";
+import { exposureTotals, sumKnown } from "../../src/core/exposure";
+import { abs } from "../../src/core/fixed";
 import { shockedPrices, type Shock } from "../../src/core/stress";
 import { randomPortfolio, type RandomPortfolio } from "../support/random-portfolio";
 
@@ -29,6 +31,16 @@ async function straightforward(p: RandomPortfolio, scenarios: Shock[][], volatil
   return { base: await at([], 0), points: await Promise.all(scenarios.map((s) => at(s, volatilityShift))) };
 }
 
+/** What the protocols would liquidate across the wallets' answers, added up position by position. */
+function liquidatableIn(wallets: WalletExposure[]) {
+  const hit = wallets.flatMap((w) => w.positions).filter((x) => x.risk.liquidatableNow === true);
+  return {
+    count: hit.length,
+    notionalUsd: sumKnown(hit.map((x) => (x.risk.notionalUsd === null ? null : abs(x.risk.notionalUsd)))),
+    collateralUsd: sumKnown(hit.map((x) => x.risk.collateralUsd)),
+  };
+}
+
 /** A wallet's answer as plain data: every figure, warning and account, and its totals. */
 const plain = (w: WalletExposure) => ({ address: w.address, positions: w.positions, accounts: w.accounts, warnings: w.warnings, items: w.items, totals: w.totals });
 
@@ -43,17 +55,19 @@ describe("stress reassesses only what a point moves, with the same answer", () =
     const fast = await stressWallets(p.deps, null, p.wallets, p.blocks, scenarios, shift, p.lookups);
     const slow = await straightforward(p, scenarios, shift);
 
-    expect(fast.base.wallets.map(plain)).toEqual(slow.base.map(plain));
+    expect(fast.base.exposure.wallets.map(plain)).toEqual(slow.base.map(plain));
+    expect(fast.base.liquidatable).toEqual(liquidatableIn(slow.base));
     expect(fast.points).toHaveLength(scenarios.length);
     let liquidatable = 0;
     for (const [i, point] of fast.points.entries()) {
       expect(point.shocks).toBe(scenarios[i]);
       expect(point.exposure.wallets.map(plain)).toEqual(slow.points[i]!.map(plain));
       expect(point.exposure.totals).toEqual(exposureTotals(slow.points[i]!.flatMap((w) => w.items)));
-      liquidatable += point.exposure.positions.filter((x) => x.risk.liquidatableNow).length;
+      expect(point.liquidatable).toEqual(liquidatableIn(slow.points[i]!));
+      liquidatable += point.liquidatable.count;
     }
     // The portfolios are near enough to liquidation for the points to change answers (not only to reuse them).
-    if (seed !== 4) expect(liquidatable).toBeGreaterThan(fast.base.positions.filter((x) => x.risk.liquidatableNow).length * scenarios.length);
+    if (seed !== 4) expect(liquidatable).toBeGreaterThan(fast.base.liquidatable.count * scenarios.length);
   });
 
   it("the random portfolios hold every kind the stress treats differently", () => {

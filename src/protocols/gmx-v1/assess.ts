@@ -1,5 +1,5 @@
 import { eq } from "ponder";
-import type { Assessment, AssessContext, PositionRisk, PositionRow, PreparedAssessment, PriceBook } from "../../core/adapter";
+import type { Assessment, AssessContext, PositionRisk, PositionRow, PreparedAssessment } from "../../core/adapter";
 import { assetDirectory } from "../../core/assets";
 import type { PonderSchema, ReadonlyDb } from "../../core/db";
 import type { Address } from "viem";
@@ -80,13 +80,41 @@ export const assessGmxV1 = async (ctx: AssessContext, rows: PositionRow[]): Prom
 export async function prepareGmxV1(ctx: AssessContext, rows: PositionRow[]): Promise<PreparedAssessment> {
   const assets = assetDirectory(ctx.config);
   const { paramsOf, fundingOf } = await inputsAt(ctx, rows);
-  const rules = rows.map((row) => positionRule(row, paramsOf(row), fundingOf(row), ctx.blockByChain.get(row.chainId)!.timestamp, assets.get(row.chainId, row.collateralToken)?.decimals));
+  // Positions of one Vault on the same index and collateral token read the same marks: looked up, and
+  // priced as the Vault checks them, once per group at each call.
+  const groups = new Map<string, { row: PositionRow; params: VaultReading | undefined; timestamp: bigint; members: { index: number; at: (marks: Marks) => PositionRisk }[] }>();
+  rows.forEach((row, index) => {
+    const key = `${row.chainId}:${row.venue}:${row.market}:${row.collateralToken}`.toLowerCase();
+    let group = groups.get(key);
+    if (!group) groups.set(key, (group = { row, params: paramsOf(row), timestamp: ctx.blockByChain.get(row.chainId)!.timestamp, members: [] }));
+    group.members.push({ index, at: positionRule(row, group.params, fundingOf(row), group.timestamp, assets.get(row.chainId, row.collateralToken)?.decimals) });
+  });
   // GMX v1 margin is isolated per position: no account-level health.
-  return ({ prices }) => ({ positions: rules.map((at) => at(prices)), accounts: [] });
+  return ({ prices }) => {
+    const positions: PositionRisk[] = new Array(rows.length);
+    for (const { row, params, timestamp, members } of groups.values()) {
+      const mark = prices(row.chainId, row.market);
+      const price = usableMark(mark);
+      // Figures need a usable mark; without a reading of the Vault's prices (no price feed, say) they use it.
+      const checked = (isLong: boolean) => (price === undefined ? undefined : ((params && checkedPrice(params, row.market, isLong, price, timestamp)) ?? price));
+      const marks: Marks = {
+        issue: markWarning(mark, "index token"),
+        price,
+        checkedLong: checked(true),
+        checkedShort: checked(false),
+        collateral: usableMark(prices(row.chainId, row.collateralToken)),
+      };
+      for (const { index, at } of members) positions[index] = at(marks);
+    }
+    return { positions, accounts: [] };
+  };
 }
 
+/** A group's marks at one call: the index token's (with its warning) and the prices the Vault checks longs and shorts at, and the collateral token's. */
+type Marks = { issue: string | undefined; price: bigint | undefined; checkedLong: bigint | undefined; checkedShort: bigint | undefined; collateral: bigint | undefined };
+
 /**
- * One position's figures as a function of the marks: what does not depend on them (fees, the
+ * One position's figures as a function of its group's marks: what does not depend on them (fees, the
  * liquidation price, the min-profit rule) is worked out once.
  */
 function positionRule(row: PositionRow, params: VaultReading | undefined, fundingRate: bigint | undefined, timestamp: bigint, collateralDecimals: number | undefined) {
@@ -109,17 +137,11 @@ function positionRule(row: PositionRow, params: VaultReading | undefined, fundin
   const fees = params ? marginFees(p, params, cumulative) : null;
   const collateralUnit = collateralDecimals === undefined ? undefined : 10n ** BigInt(collateralDecimals);
 
-  return (prices: PriceBook): PositionRisk => {
-    const mark = prices(row.chainId, row.market);
-    const markIssue = markWarning(mark, "index token");
-    const warnings = markIssue ? [markIssue, ...fixedWarnings] : [...fixedWarnings];
-    const price = usableMark(mark);
-    // Figures need a usable mark; without a reading of the Vault's prices (no price feed, say) they use it.
-    const checked = price === undefined ? undefined : ((params && checkedPrice(params, row.market, row.isLong, price, timestamp)) ?? price);
-
-    const collateralMark = usableMark(prices(row.chainId, row.collateralToken));
+  return (marks: Marks): PositionRisk => {
+    const warnings = marks.issue ? [marks.issue, ...fixedWarnings] : fixedWarnings.length === 0 ? [] : [...fixedWarnings];
+    const checked = row.isLong ? marks.checkedLong : marks.checkedShort;
     // Vault.usdToTokenMin: usd * 10^decimals / price.
-    const collateralAmount = collateralMark !== undefined && collateralUnit !== undefined ? (p.collateral * collateralUnit) / collateralMark : null;
+    const collateralAmount = marks.collateral !== undefined && collateralUnit !== undefined ? (p.collateral * collateralUnit) / marks.collateral : null;
     // Vault.getDelta once, for the PnL and the liquidation check.
     const delta = checked === undefined ? undefined : priceDelta(p, checked, minProfit);
     const pnl = delta === undefined ? null : signedDelta(delta);
@@ -134,7 +156,7 @@ function positionRule(row: PositionRow, params: VaultReading | undefined, fundin
     return {
       sizeInTokens: row.sizeInTokens,
       // Current notional = size in tokens at the mark = size * mark / averagePrice.
-      notionalUsd: price === undefined ? null : (p.size * price) / p.averagePrice,
+      notionalUsd: marks.price === undefined ? null : (p.size * marks.price) / p.averagePrice,
       collateralUsd: p.collateral,
       collateralAmount,
       unrealizedPnlUsd: pnl,
