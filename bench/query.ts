@@ -184,6 +184,19 @@ type Load = { p50: number; p95: number; p99: number; rps: number; errors: number
 type Api = { url: string; process: ChildProcess };
 const cpuMs = (child: ChildProcess) => processCpuMs(child.pid!);
 
+/**
+ * Waits until the APIs are idle: requests a saturating run left queued go on being answered after
+ * its clients have gone, and would queue a following run's behind them.
+ */
+async function settle(apis: Api[]) {
+  for (let i = 0; i < 120; i++) {
+    const before = apis.map((a) => cpuMs(a.process));
+    await sleep(250);
+    if (apis.every((a, k) => cpuMs(a.process) - before[k]! < 25)) return;
+  }
+  throw new Error("the API stayed busy for 30 s after a saturating run");
+}
+
 const percentile = (sorted: number[], q: number) => Number(sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!.toFixed(1));
 
 /**
@@ -261,7 +274,9 @@ for (const s of scenarios.filter((x) => x.name.includes(ONLY))) {
   }
   // Unmeasured warm-up: the API compiles its hot paths and opens its database connections.
   await saturate(s, [api], 2);
+  await settle([api]);
   const max = await saturate(s, [api]);
+  await settle([api]);
   log(`${s.name}: at most ${show(max)}`);
   // Latency is read at steady loads below the most this API held in this run: a service at its limit
   // answers in (connections / throughput) plus queueing, whatever its own speed.
@@ -283,6 +298,7 @@ if (walletScenario.name.includes(ONLY)) {
   await until(async () => (await fetch(`${secondBase}/exposure`, { method: "POST", headers: { "content-type": "application/json" }, body: '{"query":"{ chains { blockNumber } }"}' })).ok, "the second API");
   const apis = [api, { url: secondBase, process: second }];
   await saturate(walletScenario, apis, 2);
+  await settle(apis);
   replicas = await saturate(walletScenario, apis);
   log(`${walletScenario.name}, 2 API replicas: at most ${show(replicas)}`);
   second.kill("SIGTERM");

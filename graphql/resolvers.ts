@@ -18,7 +18,7 @@ import {
   type ExposureDeps,
   type PortfolioExposure,
 } from "../src/exposure/service";
-import { stressExposure, MAX_STRESS_POINTS, type Shock, type StressPoint } from "../src/exposure/stress";
+import { liquidationLadder, stressExposure, MAX_STRESS_POINTS, type Shock, type StressPoint } from "../src/exposure/stress";
 import { atRiskPositions } from "../src/exposure/at-risk";
 import { pageSize } from "../src/exposure/paging";
 import { listPositions, type ListArgs } from "../src/exposure/position-list";
@@ -273,8 +273,8 @@ export function createResolvers(deps: ExposureDeps) {
         if (!Number.isInteger(steps) || steps < 1 || steps > 100) throw userError("steps must be a whole number from 1 to 100");
         const moves = Array.from({ length: steps }, (_, i) => i + 1).flatMap((pct) => [-pct, pct]).sort((x, y) => x - y);
         const scenarios = moves.map((pct) => [{ asset: args.asset, move: (BigInt(pct) * 10n ** 18n) / 100n }]);
-        const { points } = await stressExposure(deps, { name: args.portfolio, wallets: args.wallets }, scenarios, when(args), args.chainId ?? null);
-        return points.map(({ liquidatable: l }, i) => ({
+        const ladder = await liquidationLadder(deps, { name: args.portfolio, wallets: args.wallets }, scenarios, when(args), args.chainId ?? null);
+        return ladder.map((l, i) => ({
           move: moves[i]! / 100,
           liquidatableCount: l.count,
           liquidatableNotionalUsd: usd(l.notionalUsd),

@@ -1,3 +1,4 @@
+import type { LiquidatableTally } from "./exposure";
 import type { Lookups } from "./memo";
 import type { Address } from "viem";
 import type { ExposureConfig } from "../config/exposure-config";
@@ -156,7 +157,15 @@ export type AssessContext = {
 export type Scenario = { prices: PriceBook; volatilityShift?: number };
 
 /** `assess` with everything but the scenario loaded: the same figures at any scenario, without I/O. */
-export type PreparedAssessment = (scenario: Scenario) => Assessment;
+export type PreparedAssessment = {
+  (scenario: Scenario): Assessment;
+  /**
+   * Adds to `into` the positions the assessment at `scenario` marks liquidatable now, with their
+   * notional and collateral, without working out its other figures (all a liquidation ladder reads).
+   * Optional: without it, the ladder adds them up from the whole assessment.
+   */
+  liquidatable?(scenario: Scenario, into: LiquidatableTally): void;
+};
 
 export type ProtocolAdapter = {
   /** Stable id stored in position.protocol and used in config under `protocols`. */

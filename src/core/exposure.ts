@@ -71,6 +71,27 @@ export type TalliedFigures = Pick<ExposureItem, "notionalUsd" | "netNotionalUsd"
 /** The positions a protocol would liquidate now, and their notional and collateral. */
 export type LiquidatableSum = { count: number; notionalUsd: bigint | null; collateralUsd: bigint | null };
 
+/** LiquidatableSum as it is added up: by position, or by part (a ladder step adds each unit's). */
+export class LiquidatableTally {
+  count = 0;
+  readonly notional = new KnownSum();
+  readonly collateral = new KnownSum();
+  /** A liquidatable position: its notional counts whatever its side. */
+  add(notionalUsd: bigint | null, collateralUsd: bigint | null) {
+    this.count++;
+    this.notional.add(notionalUsd === null ? null : abs(notionalUsd));
+    this.collateral.add(collateralUsd);
+  }
+  merge(other: LiquidatableTally) {
+    this.count += other.count;
+    this.notional.merge(other.notional);
+    this.collateral.merge(other.collateral);
+  }
+  get sum(): LiquidatableSum {
+    return { count: this.count, notionalUsd: this.notional.known, collateralUsd: this.collateral.known };
+  }
+}
+
 /**
  * What totals add up, exactly and in any grouping: a stress point adds the tallies of the parts it
  * moved to those of the parts it kept, instead of adding every position again.
@@ -83,9 +104,7 @@ export class ExposureTally {
   readonly collateral = new KnownSum();
   readonly equity = new KnownSum();
   readonly assets = new Map<string, { long: KnownSum; short: KnownSum }>();
-  liquidatableCount = 0;
-  readonly liquidatableNotional = new KnownSum();
-  readonly liquidatableCollateral = new KnownSum();
+  readonly liquidatable = new LiquidatableTally();
 
   #asset(asset: string) {
     let entry = this.assets.get(asset);
@@ -101,17 +120,12 @@ export class ExposureTally {
     else if (f.netNotionalUsd === null) entry.long.add(null);
     else if (f.netNotionalUsd >= 0n) entry.long.add(f.netNotionalUsd);
     else entry.short.add(-f.netNotionalUsd);
-    const gross = f.notionalUsd === null ? null : abs(f.notionalUsd);
-    this.gross.add(gross);
+    this.gross.add(f.notionalUsd === null ? null : abs(f.notionalUsd));
     this.pnl.add(f.unrealizedPnlUsd);
     this.fees.add(f.pendingFeesUsd);
     this.collateral.add(f.collateralUsd);
     this.equity.add(f.equityUsd);
-    if (f.liquidatableNow === true) {
-      this.liquidatableCount++;
-      this.liquidatableNotional.add(gross);
-      this.liquidatableCollateral.add(f.collateralUsd);
-    }
+    if (f.liquidatableNow === true) this.liquidatable.add(f.notionalUsd, f.collateralUsd);
   }
 
   merge(other: ExposureTally) {
@@ -126,13 +140,7 @@ export class ExposureTally {
     this.fees.merge(other.fees);
     this.collateral.merge(other.collateral);
     this.equity.merge(other.equity);
-    this.liquidatableCount += other.liquidatableCount;
-    this.liquidatableNotional.merge(other.liquidatableNotional);
-    this.liquidatableCollateral.merge(other.liquidatableCollateral);
-  }
-
-  get liquidatable(): LiquidatableSum {
-    return { count: this.liquidatableCount, notionalUsd: this.liquidatableNotional.known, collateralUsd: this.liquidatableCollateral.known };
+    this.liquidatable.merge(other.liquidatable);
   }
 }
 

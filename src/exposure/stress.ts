@@ -1,8 +1,8 @@
 import type { Address } from "viem";
-import type { AssessContext, Assessment, MarkPrice, PositionRisk, PositionRow, PriceBook, ProtocolAdapter, Scenario } from "../core/adapter";
+import type { AssessContext, Assessment, MarkPrice, PositionRisk, PositionRow, PreparedAssessment, PriceBook, ProtocolAdapter, Scenario } from "../core/adapter";
 import { assetDirectory } from "../core/assets";
 import { userError } from "../core/errors";
-import { ExposureTally, type LiquidatableSum } from "../core/exposure";
+import { ExposureTally, LiquidatableTally, type LiquidatableSum } from "../core/exposure";
 import type { Lookups } from "../core/memo";
 import { noReadings, pointChanges, pointKey, recordingPrices, shockedPrices, type Readings, type Shock } from "../core/stress";
 import { adapterFor } from "../protocols";
@@ -54,6 +54,21 @@ export async function stressExposure(
   chainId: number | null,
   volatilityShift = 0,
 ): Promise<{ base: StressPoint; points: StressPoint[] }> {
+  const { name, blocks, loaded, lookups } = await loadForStress(deps, selector, scenarios, at, chainId);
+  return stressWallets(deps, name, loaded, blocks, scenarios, volatilityShift, lookups);
+}
+
+/**
+ * What the protocols would liquidate at each point (a liquidation ladder): stressExposure's
+ * `liquidatable` alone, each unit asked for that alone when its protocol's rule can answer it so.
+ */
+export async function liquidationLadder(deps: ExposureDeps, selector: WalletSelector, scenarios: Shock[][], at: At, chainId: number | null): Promise<LiquidatableSum[]> {
+  const { blocks, loaded, lookups } = await loadForStress(deps, selector, scenarios, at, chainId);
+  return ladderWallets(deps, loaded, blocks, scenarios, lookups);
+}
+
+/** The wallets a stress query covers, loaded, once the query is known to be within the limits. */
+async function loadForStress(deps: ExposureDeps, selector: WalletSelector, scenarios: Shock[][], at: At, chainId: number | null) {
   if (scenarios.length > MAX_STRESS_POINTS) throw userError(`at most ${MAX_STRESS_POINTS} stress points per query, got ${scenarios.length}`);
   const symbols = [...new Set(deps.config.assets.map((a) => a.symbol))];
   const unknown = scenarios.flat().find((s) => !symbols.includes(s.asset));
@@ -65,7 +80,7 @@ export async function stressExposure(
   }
   const blocks = await resolveBlocks(deps, at, chainId);
   const loaded = await loadWallets(deps, addresses, blocks, at === null);
-  return stressWallets(deps, name, loaded, blocks, scenarios, volatilityShift, lookupsAt(deps, blocks));
+  return { name, blocks, loaded, lookups: lookupsAt(deps, blocks) };
 }
 
 /**
@@ -78,7 +93,7 @@ type StressUnit = {
   /** Each row's asset symbol, as totals group it. */
   assets: string[];
   prices: PriceBook;
-  at: (scenario: Scenario) => Assessment | Promise<Assessment>;
+  at: Rule;
   /** What its base answer read: a point that moves none of it keeps the base answer. */
   readings: Readings;
   base: Assessment;
@@ -92,7 +107,10 @@ type StressUnit = {
  * them or none, and two points that show them the same part (pointKey) give them the same answers.
  * So a point's key is worked out once per group, and its answers and their tally kept per key.
  */
-type StressGroup = { readings: Readings; units: StressUnit[]; base: GroupAnswer; answers: Map<string, GroupAnswer> };
+type StressGroup = { readings: Readings; units: StressUnit[]; base: GroupAnswer; answers: Map<string, GroupAnswer>; liquidatable: Map<string, LiquidatableTally> };
+
+/** A unit's prepared rule: the adapter's, or its `assess` (asynchronous) at each scenario. */
+type Rule = { (scenario: Scenario): Assessment | Promise<Assessment>; liquidatable?: PreparedAssessment["liquidatable"] };
 type GroupAnswer = { assessments: Assessment[]; tally: ExposureTally };
 
 /** A wallet under stress: where each of its positions is worked out, in assessment order, and its accounts' units. */
@@ -107,7 +125,7 @@ type StressedWallet = {
 const markKey = (chainId: number, asset: Address) => `${chainId}:${asset.toLowerCase()}`;
 
 /** The protocol's rule over `rows`, prepared: its own split when it has one, else `assess` at each scenario. */
-async function prepareRule(adapter: ProtocolAdapter, ctx: AssessContext, rows: PositionRow[]): Promise<StressUnit["at"]> {
+async function prepareRule(adapter: ProtocolAdapter, ctx: AssessContext, rows: PositionRow[]): Promise<Rule> {
   if (adapter.prepare) return adapter.prepare(ctx, rows);
   return (scenario) =>
     adapter.assess(
@@ -210,7 +228,7 @@ function groupUnits(units: StressUnit[]): StressGroup[] {
     const signature = `${unit.readings.volatility ? "v" : ""}|${[...unit.readings.symbols].sort().join("|")}`;
     if (!bySignature.has(signature)) {
       bySignature.set(signature, groups.length);
-      groups.push({ readings: unit.readings, units: [], base: { assessments: [], tally: new ExposureTally() }, answers: new Map() });
+      groups.push({ readings: unit.readings, units: [], base: { assessments: [], tally: new ExposureTally() }, answers: new Map(), liquidatable: new Map() });
     }
     unit.group = bySignature.get(signature)!;
     unit.member = groups[unit.group]!.units.push(unit) - 1;
@@ -282,18 +300,53 @@ export async function stressWallets(
       () => concat(wallets.map((wallet, i) => (moved(wallet) ? positionsOf(wallet) : walletBase!(i).assessed))),
       tally,
     );
-    return { shocks, exposure, liquidatable: tally.liquidatable };
+    return { shocks, exposure, liquidatable: tally.liquidatable.sum };
   };
   const base = pointAt([], groups.map((g) => g.base), (wallet) => wallet.w.prices);
   const baseWallets = base.exposure.wallets;
 
   const points: StressPoint[] = [];
   for (const shocks of scenarios) {
-    const books = new Map<PriceBook, PriceBook>();
-    const shocked = (book: PriceBook) => books.get(book) ?? books.set(book, shockedPrices(book, shocks, symbolOf)).get(book)!;
+    const shocked = shockedBooks(shocks, symbolOf);
     const answers: GroupAnswer[] = [];
     for (const group of groups) answers.push(await groupAnswerAt(group, shocks, volatilityShift, shocked));
     points.push(pointAt(shocks, answers, (wallet) => shocked(wallet.w.prices), (i) => baseWallets[i]!));
   }
   return { base, points };
+}
+
+/** The price books with a point's shocks applied, each book shocked once. */
+function shockedBooks(shocks: Shock[], symbolOf: (chainId: number, asset: Address) => string) {
+  const books = new Map<PriceBook, PriceBook>();
+  return (book: PriceBook) => books.get(book) ?? books.set(book, shockedPrices(book, shocks, symbolOf)).get(book)!;
+}
+
+/** liquidationLadder over wallets already loaded: stressWallets' `liquidatable` at each point, and nothing else. */
+export async function ladderWallets(deps: ExposureDeps, loaded: LoadedWallet[], blocks: BlockRef[], scenarios: Shock[][], lookups: Lookups): Promise<LiquidatableSum[]> {
+  const symbolOf = assetDirectory(deps.config).symbol;
+  const { groups } = await stressUnits(deps, loaded, blocks, lookups);
+  const steps: LiquidatableSum[] = [];
+  for (const shocks of scenarios) {
+    const shocked = shockedBooks(shocks, symbolOf);
+    const tally = new LiquidatableTally();
+    for (const group of groups) tally.merge(await groupLiquidatableAt(group, shocks, shocked));
+    steps.push(tally.sum);
+  }
+  return steps;
+}
+
+/** groupAnswerAt's tally of what is liquidatable, from each unit's `liquidatable` where its rule has one. */
+async function groupLiquidatableAt(group: StressGroup, shocks: Shock[], shocked: (book: PriceBook) => PriceBook): Promise<LiquidatableTally> {
+  if (!pointChanges(group.readings, shocks, 0, 0)) return group.base.tally.liquidatable;
+  const key = pointKey(group.readings, shocks, 0);
+  const known = group.liquidatable.get(key);
+  if (known) return known;
+  const tally = new LiquidatableTally();
+  for (const unit of group.units) {
+    const scenario = { prices: shocked(unit.prices), volatilityShift: 0 };
+    if (unit.at.liquidatable) unit.at.liquidatable(scenario, tally);
+    else for (const risk of (await unit.at(scenario)).positions) if (risk.liquidatableNow === true) tally.add(risk.notionalUsd, risk.collateralUsd);
+  }
+  group.liquidatable.set(key, tally);
+  return tally;
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { assessRows, type WalletExposure } from "../../src/exposure/service";
-import { stressWallets } from "../../src/exposure/stress";
+import { ladderWallets, stressWallets } from "../../src/exposure/stress";
 import { stressScenarios } from "../../graphql/resolvers";
 import { assetDirectory } from "../../src/core/assets";
 import { exposureTotals, sumKnown } from "../../src/core/exposure";
@@ -54,6 +54,10 @@ describe("stress reassesses only what a point moves, with the same answer", () =
     const p = randomPortfolio(seed, wallets);
     const fast = await stressWallets(p.deps, null, p.wallets, p.blocks, scenarios, shift, p.lookups);
     const slow = await straightforward(p, scenarios, shift);
+    // A ladder asks each point what is liquidatable alone (without a volatility shift).
+    const ladder = await ladderWallets(p.deps, p.wallets, p.blocks, scenarios, p.lookups);
+    const unshifted = shift === 0 ? slow : await straightforward(p, scenarios, 0);
+    expect(ladder).toEqual(unshifted.points.map(liquidatableIn));
 
     expect(fast.base.exposure.wallets.map(plain)).toEqual(slow.base.map(plain));
     expect(fast.base.liquidatable).toEqual(liquidatableIn(slow.base));

@@ -1,5 +1,6 @@
 import { eq } from "ponder";
-import type { Assessment, AssessContext, PositionRisk, PositionRow, PreparedAssessment } from "../../core/adapter";
+import type { Assessment, AssessContext, PositionRisk, PositionRow, PreparedAssessment, PriceBook } from "../../core/adapter";
+import type { LiquidatableTally } from "../../core/exposure";
 import { assetDirectory } from "../../core/assets";
 import type { PonderSchema, ReadonlyDb } from "../../core/db";
 import type { Address } from "viem";
@@ -82,32 +83,43 @@ export async function prepareGmxV1(ctx: AssessContext, rows: PositionRow[]): Pro
   const { paramsOf, fundingOf } = await inputsAt(ctx, rows);
   // Positions of one Vault on the same index and collateral token read the same marks: looked up, and
   // priced as the Vault checks them, once per group at each call.
-  const groups = new Map<string, { row: PositionRow; params: VaultReading | undefined; timestamp: bigint; members: { index: number; at: (marks: Marks) => PositionRisk }[] }>();
+  const groups = new Map<string, { row: PositionRow; params: VaultReading | undefined; timestamp: bigint; members: { index: number; rule: ReturnType<typeof positionRule> }[] }>();
   rows.forEach((row, index) => {
     const key = `${row.chainId}:${row.venue}:${row.market}:${row.collateralToken}`.toLowerCase();
     let group = groups.get(key);
     if (!group) groups.set(key, (group = { row, params: paramsOf(row), timestamp: ctx.blockByChain.get(row.chainId)!.timestamp, members: [] }));
-    group.members.push({ index, at: positionRule(row, group.params, fundingOf(row), group.timestamp, assets.get(row.chainId, row.collateralToken)?.decimals) });
+    group.members.push({ index, rule: positionRule(row, group.params, fundingOf(row), group.timestamp, assets.get(row.chainId, row.collateralToken)?.decimals) });
   });
+  // Each group's marks at a scenario.
+  const marksOf = (prices: PriceBook, { row, params, timestamp }: { row: PositionRow; params: VaultReading | undefined; timestamp: bigint }): Marks => {
+    const mark = prices(row.chainId, row.market);
+    const price = usableMark(mark);
+    // Figures need a usable mark; without a reading of the Vault's prices (no price feed, say) they use it.
+    const checked = (isLong: boolean) => (price === undefined ? undefined : ((params && checkedPrice(params, row.market, isLong, price, timestamp)) ?? price));
+    return {
+      issue: markWarning(mark, "index token"),
+      price,
+      checkedLong: checked(true),
+      checkedShort: checked(false),
+      collateral: usableMark(prices(row.chainId, row.collateralToken)),
+    };
+  };
   // GMX v1 margin is isolated per position: no account-level health.
-  return ({ prices }) => {
+  const prepared: PreparedAssessment = ({ prices }) => {
     const positions: PositionRisk[] = new Array(rows.length);
-    for (const { row, params, timestamp, members } of groups.values()) {
-      const mark = prices(row.chainId, row.market);
-      const price = usableMark(mark);
-      // Figures need a usable mark; without a reading of the Vault's prices (no price feed, say) they use it.
-      const checked = (isLong: boolean) => (price === undefined ? undefined : ((params && checkedPrice(params, row.market, isLong, price, timestamp)) ?? price));
-      const marks: Marks = {
-        issue: markWarning(mark, "index token"),
-        price,
-        checkedLong: checked(true),
-        checkedShort: checked(false),
-        collateral: usableMark(prices(row.chainId, row.collateralToken)),
-      };
-      for (const { index, at } of members) positions[index] = at(marks);
+    for (const group of groups.values()) {
+      const marks = marksOf(prices, group);
+      for (const { index, rule } of group.members) positions[index] = rule.figures(marks);
     }
     return { positions, accounts: [] };
   };
+  prepared.liquidatable = ({ prices }, into) => {
+    for (const group of groups.values()) {
+      const marks = marksOf(prices, group);
+      for (const { rule } of group.members) rule.addIfLiquidatable(marks, into);
+    }
+  };
+  return prepared;
 }
 
 /** A group's marks at one call: the index token's (with its warning) and the prices the Vault checks longs and shorts at, and the collateral token's. */
@@ -115,7 +127,8 @@ type Marks = { issue: string | undefined; price: bigint | undefined; checkedLong
 
 /**
  * One position's figures as a function of its group's marks: what does not depend on them (fees, the
- * liquidation price, the min-profit rule) is worked out once.
+ * liquidation price, the min-profit rule) is worked out once. `addIfLiquidatable`: the same check and
+ * notional, alone.
  */
 function positionRule(row: PositionRow, params: VaultReading | undefined, fundingRate: bigint | undefined, timestamp: bigint, collateralDecimals: number | undefined) {
   const fixedWarnings: string[] = [];
@@ -136,14 +149,19 @@ function positionRule(row: PositionRow, params: VaultReading | undefined, fundin
   else if (liq!.kind === "always") fixedWarnings.push("fees and the leverage cap exceed the collateral: liquidatable at any price");
   const fees = params ? marginFees(p, params, cumulative) : null;
   const collateralUnit = collateralDecimals === undefined ? undefined : 10n ** BigInt(collateralDecimals);
+  const checkedOf = (marks: Marks) => (row.isLong ? marks.checkedLong : marks.checkedShort);
+  // Vault.getDelta once, for the PnL and the liquidation check.
+  const deltaAt = (checked: bigint | undefined) => (checked === undefined ? undefined : priceDelta(p, checked, minProfit));
+  const liquidatableAt = (delta: ReturnType<typeof deltaAt>) => (delta === undefined || !params ? null : liquidationCheck(p, params, fees!, delta) !== 0);
+  // Current notional = size in tokens at the mark = size * mark / averagePrice.
+  const notionalAt = (marks: Marks) => (marks.price === undefined ? null : (p.size * marks.price) / p.averagePrice);
 
-  return (marks: Marks): PositionRisk => {
+  const figures = (marks: Marks): PositionRisk => {
     const warnings = marks.issue ? [marks.issue, ...fixedWarnings] : fixedWarnings.length === 0 ? [] : [...fixedWarnings];
-    const checked = row.isLong ? marks.checkedLong : marks.checkedShort;
+    const checked = checkedOf(marks);
     // Vault.usdToTokenMin: usd * 10^decimals / price.
     const collateralAmount = marks.collateral !== undefined && collateralUnit !== undefined ? (p.collateral * collateralUnit) / marks.collateral : null;
-    // Vault.getDelta once, for the PnL and the liquidation check.
-    const delta = checked === undefined ? undefined : priceDelta(p, checked, minProfit);
+    const delta = deltaAt(checked);
     const pnl = delta === undefined ? null : signedDelta(delta);
     let liquidationDistance: number | null = null;
     if (checked !== undefined && liq?.kind === "price") {
@@ -155,8 +173,7 @@ function positionRule(row: PositionRow, params: VaultReading | undefined, fundin
     // One literal with every field (no spreads): a stress point makes one per position it moves.
     return {
       sizeInTokens: row.sizeInTokens,
-      // Current notional = size in tokens at the mark = size * mark / averagePrice.
-      notionalUsd: marks.price === undefined ? null : (p.size * marks.price) / p.averagePrice,
+      notionalUsd: notionalAt(marks),
       collateralUsd: p.collateral,
       collateralAmount,
       unrealizedPnlUsd: pnl,
@@ -166,7 +183,11 @@ function positionRule(row: PositionRow, params: VaultReading | undefined, fundin
       equityUsd: pnl === null || fees === null ? null : p.collateral + pnl - fees,
       liquidationPrice: liq?.kind === "price" ? liq.price : null,
       liquidationDistance,
-      liquidatableNow: delta === undefined || !params ? null : liquidationCheck(p, params, fees!, delta) !== 0,
+      liquidatableNow: liquidatableAt(delta),
     };
   };
+  const addIfLiquidatable = (marks: Marks, into: LiquidatableTally) => {
+    if (liquidatableAt(deltaAt(checkedOf(marks))) === true) into.add(notionalAt(marks), p.collateral);
+  };
+  return { figures, addIfLiquidatable };
 }
