@@ -5,7 +5,7 @@
 // Options: --wallets N (default 200), --runs N (default 15; the median is shown, after 2 unmeasured runs),
 // --only TEXT (the shapes whose name contains it; --no-baseline skips the straightforward path, for profiling).
 import { assessRows, type AssessedPosition } from "../src/exposure/service";
-import { ladderWallets, stressWallets } from "../src/exposure/stress";
+import { bookOf, ladderSteps, stressPoints } from "../src/exposure/stress";
 import { stressScenarios } from "../graphql/resolvers";
 import { assetDirectory } from "../src/core/assets";
 import { exposureTotals, sumKnown } from "../src/core/exposure";
@@ -43,8 +43,9 @@ const liquidatable = (positions: AssessedPosition[]) => {
 };
 
 async function fast(s: (typeof shapes)[number]) {
-  if (!s.totals) return void (await ladderWallets(p.deps, p.wallets, p.blocks, s.scenarios, p.lookups));
-  const { points } = await stressWallets(p.deps, null, p.wallets, p.blocks, s.scenarios, s.shift, p.lookups);
+  const book = await bookOf(p.deps, null, p.wallets, p.blocks, p.lookups);
+  if (!s.totals) return void (await ladderSteps(book, s.scenarios));
+  const { points } = await stressPoints(book, s.scenarios, s.shift);
   for (const x of points) [x.exposure.totals.equityUsd, x.liquidatable];
 }
 const symbolOf = assetDirectory(p.deps.config).symbol;

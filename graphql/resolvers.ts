@@ -18,7 +18,7 @@ import {
   type ExposureDeps,
   type PortfolioExposure,
 } from "../src/exposure/service";
-import { liquidationLadder, stressExposure, MAX_STRESS_POINTS, type Shock, type StressPoint } from "../src/exposure/stress";
+import { checkStressQuery, ladderSteps, stressBooks, stressPoints, MAX_STRESS_POINTS, type Shock, type StressPoint } from "../src/exposure/stress";
 import { atRiskPositions } from "../src/exposure/at-risk";
 import { pageSize } from "../src/exposure/paging";
 import { listPositions, type ListArgs } from "../src/exposure/position-list";
@@ -140,6 +140,9 @@ const breakdowns = (items: TaggedItem[], keyOf: (i: TaggedItem) => string) =>
   breakdownBy(items, keyOf).map((b) => ({ key: b.key, positionCount: b.positionCount, totals: totals(b.totals, noWarnings) }));
 
 export function createResolvers(deps: ExposureDeps) {
+  // Per request (its context): a stress and a ladder of the same wallets in one query load them once.
+  const books = new WeakMap<object, ReturnType<typeof stressBooks>>();
+  const booksOf = (context: object) => books.get(context) ?? books.set(context, stressBooks(deps)).get(context)!;
   const assets = assetDirectory(deps.config);
   const asset = (chainId: number, address: Address) => {
     const known = assets.get(chainId, address);
@@ -237,12 +240,14 @@ export function createResolvers(deps: ExposureDeps) {
           atTimestamp?: bigint | null;
           chainId?: number | null;
         },
+        context: object,
       ) => {
         const scenarios = stressScenarios(args.shocks, { joint: args.joint ?? false, grid: args.grid ?? false });
         const volatilityShift = args.volatilityShift ?? 0;
         if (!Number.isFinite(volatilityShift) || Math.abs(volatilityShift) > 5) throw userError("volatilityShift must be between -5 and 5 (0.1 = +10 vol points)");
         const selector = { name: args.portfolio, wallets: args.wallets };
-        const { base, points } = await stressExposure(deps, selector, scenarios, when(args), args.chainId ?? null, volatilityShift);
+        checkStressQuery(deps, selector, scenarios);
+        const { base, points } = await stressPoints(await booksOf(context)(selector, when(args), args.chainId ?? null), scenarios, volatilityShift);
         return {
           blocks: blockRefs(base.exposure.blocks),
           base: stressPoint(base, base.exposure),
@@ -268,12 +273,15 @@ export function createResolvers(deps: ExposureDeps) {
       ladder: async (
         _: unknown,
         args: { portfolio?: string | null; wallets?: string[] | null; asset: string; steps?: number | null; atBlock?: bigint | null; atTimestamp?: bigint | null; chainId?: number | null },
+        context: object,
       ) => {
         const steps = args.steps ?? 50;
         if (!Number.isInteger(steps) || steps < 1 || steps > 100) throw userError("steps must be a whole number from 1 to 100");
         const moves = Array.from({ length: steps }, (_, i) => i + 1).flatMap((pct) => [-pct, pct]).sort((x, y) => x - y);
         const scenarios = moves.map((pct) => [{ asset: args.asset, move: (BigInt(pct) * 10n ** 18n) / 100n }]);
-        const ladder = await liquidationLadder(deps, { name: args.portfolio, wallets: args.wallets }, scenarios, when(args), args.chainId ?? null);
+        const selector = { name: args.portfolio, wallets: args.wallets };
+        checkStressQuery(deps, selector, scenarios);
+        const ladder = await ladderSteps(await booksOf(context)(selector, when(args), args.chainId ?? null), scenarios);
         return ladder.map((l, i) => ({
           move: moves[i]! / 100,
           liquidatableCount: l.count,

@@ -40,47 +40,45 @@ export const MAX_STRESS_POINTS = 201;
 export const MAX_STRESS_WORK = 50_000;
 
 /**
- * Re-runs every protocol's own risk rule with shocked marks, once per scenario: positions and
- * protocol parameters stay as of the block (read once for all points), only prices move.
- * Cross-margined accounts (Aave) see all their shocked prices at once. A wallet whose base answer
- * read none of a point's shocked marks (nor the volatility shift, when the point shifts it) has the
- * base answer at that point: nothing it depends on moved.
+ * A selection's wallets at an answer's blocks, split into stress units with their rules prepared and
+ * their base answers: points are then priced without I/O, by a stress and a ladder alike (one query
+ * asking both loads once).
  */
-export async function stressExposure(
-  deps: ExposureDeps,
-  selector: WalletSelector,
-  scenarios: Shock[][],
-  at: At,
-  chainId: number | null,
-  volatilityShift = 0,
-): Promise<{ base: StressPoint; points: StressPoint[] }> {
-  const { name, blocks, loaded, lookups } = await loadForStress(deps, selector, scenarios, at, chainId);
-  return stressWallets(deps, name, loaded, blocks, scenarios, volatilityShift, lookups);
-}
+export type StressBook = { deps: ExposureDeps; name: string | null; blocks: BlockRef[]; wallets: StressedWallet[]; groups: StressGroup[] };
 
-/**
- * What the protocols would liquidate at each point (a liquidation ladder): stressExposure's
- * `liquidatable` alone, each unit asked for that alone when its protocol's rule can answer it so.
- */
-export async function liquidationLadder(deps: ExposureDeps, selector: WalletSelector, scenarios: Shock[][], at: At, chainId: number | null): Promise<LiquidatableSum[]> {
-  const { blocks, loaded, lookups } = await loadForStress(deps, selector, scenarios, at, chainId);
-  return ladderWallets(deps, loaded, blocks, scenarios, lookups);
-}
-
-/** The wallets a stress query covers, loaded, once the query is known to be within the limits. */
-async function loadForStress(deps: ExposureDeps, selector: WalletSelector, scenarios: Shock[][], at: At, chainId: number | null) {
+/** Refuses a stress query beyond the limits, or shocking an unknown asset, before anything is loaded. */
+export function checkStressQuery(deps: ExposureDeps, selector: WalletSelector, scenarios: Shock[][]): void {
   if (scenarios.length > MAX_STRESS_POINTS) throw userError(`at most ${MAX_STRESS_POINTS} stress points per query, got ${scenarios.length}`);
   const symbols = [...new Set(deps.config.assets.map((a) => a.symbol))];
   const unknown = scenarios.flat().find((s) => !symbols.includes(s.asset));
   if (unknown) throw userError(`unknown asset '${unknown.asset.slice(0, 32)}' to shock (configured: ${symbols.join(", ")})`);
-  const { name, addresses } = selectWallets(deps, selector);
+  const { addresses } = selectWallets(deps, selector);
   const work = addresses.length * (scenarios.length + 1);
   if (work > MAX_STRESS_WORK) {
     throw userError(`stress over ${addresses.length} wallets x ${scenarios.length + 1} points is ${work} wallet-points; at most ${MAX_STRESS_WORK}`);
   }
+}
+
+/**
+ * The StressBook of the selected wallets at `at`, each selection loaded once per `stressBooks()`: a
+ * query asking a stress and a ladder of the same wallets shares one (and one snapshot of the head).
+ */
+export function stressBooks(deps: ExposureDeps) {
+  const made = new Map<string, Promise<StressBook>>();
+  return (selector: WalletSelector, at: At, chainId: number | null): Promise<StressBook> => {
+    const when = at === null ? null : "block" in at ? `block ${at.block}` : `time ${at.timestamp}`;
+    const key = JSON.stringify([selector.name ?? null, selector.wallets ?? null, when, chainId]);
+    let book = made.get(key);
+    if (!book) made.set(key, (book = loadBook(deps, selector, at, chainId)));
+    return book;
+  };
+}
+
+async function loadBook(deps: ExposureDeps, selector: WalletSelector, at: At, chainId: number | null): Promise<StressBook> {
+  const { name, addresses } = selectWallets(deps, selector);
   const blocks = await resolveBlocks(deps, at, chainId);
   const loaded = await loadWallets(deps, addresses, blocks, at === null);
-  return { name, blocks, loaded, lookups: lookupsAt(deps, blocks) };
+  return bookOf(deps, name, loaded, blocks, lookupsAt(deps, blocks));
 }
 
 /**
@@ -148,8 +146,8 @@ const notPrepared = (): never => {
   throw new Error("stress unit used before its rule was prepared");
 };
 
-/** The wallets split into stress units (see StressUnit), each prepared and assessed at the base with what it read noted. */
-async function stressUnits(deps: ExposureDeps, loaded: LoadedWallet[], blocks: BlockRef[], lookups: Lookups) {
+/** The StressBook of wallets already loaded: split into stress units (see StressUnit), each prepared and assessed at the base with what it read noted. */
+export async function bookOf(deps: ExposureDeps, name: string | null, loaded: LoadedWallet[], blocks: BlockRef[], lookups: Lookups): Promise<StressBook> {
   const symbolOf = assetDirectory(deps.config).symbol;
   // Isolated positions read their own market's and collateral's marks only: one book serves them all.
   const marks = new Map<string, MarkPrice | undefined>();
@@ -207,7 +205,7 @@ async function stressUnits(deps: ExposureDeps, loaded: LoadedWallet[], blocks: B
       },
     });
   });
-  return { wallets, groups: groupUnits(units.map((u) => u.unit)) };
+  return { deps, name, blocks, wallets, groups: groupUnits(units.map((u) => u.unit)) };
 }
 
 /** The tally of a group's answers: every position of every unit. */
@@ -257,24 +255,17 @@ async function groupAnswerAt(group: StressGroup, shocks: Shock[], volatilityShif
 }
 
 /**
- * stressExposure over wallets already loaded. Positions and protocol parameters are the same at every
- * point (read once, through `lookups`, when each unit's rule is prepared); only marks and the
- * volatility shift move. So a point runs again only the units whose base answer read an input it moves,
- * without I/O; every other position keeps its base figures, which the same rule on the same inputs
- * would give again. A point's totals and what it would liquidate add up its groups' tallies; its
+ * Re-runs every protocol's own risk rule with shocked marks, once per scenario (check the query
+ * first: checkStressQuery). Cross-margined accounts (Aave) see all their shocked prices at once.
+ * Positions and protocol parameters are the same at every point (read once, through `lookups`, when
+ * each unit's rule is prepared); only marks and the volatility shift move. So a point runs again only
+ * the units whose base answer read an input it moves, without I/O; every other position keeps its
+ * base figures, which the same rule on the same inputs would give again. A point's totals and what it would liquidate add up its groups' tallies; its
  * positions, wallets and accounts are put together when read.
  */
-export async function stressWallets(
-  deps: ExposureDeps,
-  name: string | null,
-  loaded: LoadedWallet[],
-  blocks: BlockRef[],
-  scenarios: Shock[][],
-  volatilityShift: number,
-  lookups: Lookups,
-): Promise<{ base: StressPoint; points: StressPoint[] }> {
+export async function stressPoints(book: StressBook, scenarios: Shock[][], volatilityShift: number): Promise<{ base: StressPoint; points: StressPoint[] }> {
+  const { deps, name, blocks, wallets, groups } = book;
   const symbolOf = assetDirectory(deps.config).symbol;
-  const { wallets, groups } = await stressUnits(deps, loaded, blocks, lookups);
   // One assessed position per figures: a point whose unit answer is an earlier one's (or the base's) reuses its positions.
   const made = new WeakMap<PositionRisk, AssessedPosition>();
   const pointAt = (shocks: Shock[], answers: GroupAnswer[], bookOf: (wallet: StressedWallet) => PriceBook, walletBase?: (i: number) => ReturnType<typeof walletAnswer>): StressPoint => {
@@ -321,10 +312,12 @@ function shockedBooks(shocks: Shock[], symbolOf: (chainId: number, asset: Addres
   return (book: PriceBook) => books.get(book) ?? books.set(book, shockedPrices(book, shocks, symbolOf)).get(book)!;
 }
 
-/** liquidationLadder over wallets already loaded: stressWallets' `liquidatable` at each point, and nothing else. */
-export async function ladderWallets(deps: ExposureDeps, loaded: LoadedWallet[], blocks: BlockRef[], scenarios: Shock[][], lookups: Lookups): Promise<LiquidatableSum[]> {
+/**
+ * What the protocols would liquidate at each point (a liquidation ladder): stressPoints' `liquidatable`
+ * alone, each unit asked for that alone when its protocol's rule can answer it so.
+ */
+export async function ladderSteps({ deps, groups }: StressBook, scenarios: Shock[][]): Promise<LiquidatableSum[]> {
   const symbolOf = assetDirectory(deps.config).symbol;
-  const { groups } = await stressUnits(deps, loaded, blocks, lookups);
   const steps: LiquidatableSum[] = [];
   for (const shocks of scenarios) {
     const shocked = shockedBooks(shocks, symbolOf);
@@ -339,7 +332,8 @@ export async function ladderWallets(deps: ExposureDeps, loaded: LoadedWallet[], 
 async function groupLiquidatableAt(group: StressGroup, shocks: Shock[], shocked: (book: PriceBook) => PriceBook): Promise<LiquidatableTally> {
   if (!pointChanges(group.readings, shocks, 0, 0)) return group.base.tally.liquidatable;
   const key = pointKey(group.readings, shocks, 0);
-  const known = group.liquidatable.get(key);
+  // A stress point of the same book may have shown the group the same.
+  const known = group.liquidatable.get(key) ?? group.answers.get(key)?.tally.liquidatable;
   if (known) return known;
   const tally = new LiquidatableTally();
   for (const unit of group.units) {

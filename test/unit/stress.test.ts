@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { assessRows, type WalletExposure } from "../../src/exposure/service";
-import { ladderWallets, stressWallets } from "../../src/exposure/stress";
+import { bookOf, ladderSteps, stressPoints } from "../../src/exposure/stress";
 import { stressScenarios } from "../../graphql/resolvers";
 import { assetDirectory } from "../../src/core/assets";
 import { exposureTotals, sumKnown } from "../../src/core/exposure";
@@ -52,10 +52,12 @@ describe("stress reassesses only what a point moves, with the same answer", () =
     { seed: 4, wallets: 30, scenarios: [[{ asset: "DOGE", move: 10n ** 17n }], []], shift: 0.2, what: "a symbol no wallet holds, and an empty point" },
   ])("seed $seed: $what", async ({ seed, wallets, scenarios, shift }) => {
     const p = randomPortfolio(seed, wallets);
-    const fast = await stressWallets(p.deps, null, p.wallets, p.blocks, scenarios, shift, p.lookups);
+    // One book for the stress and the ladder, as a query asking both has.
+    const book = await bookOf(p.deps, null, p.wallets, p.blocks, p.lookups);
+    const fast = await stressPoints(book, scenarios, shift);
     const slow = await straightforward(p, scenarios, shift);
     // A ladder asks each point what is liquidatable alone (without a volatility shift).
-    const ladder = await ladderWallets(p.deps, p.wallets, p.blocks, scenarios, p.lookups);
+    const ladder = await ladderSteps(book, scenarios);
     const unshifted = shift === 0 ? slow : await straightforward(p, scenarios, 0);
     expect(ladder).toEqual(unshifted.points.map(liquidatableIn));
 
