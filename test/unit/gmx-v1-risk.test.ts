@@ -107,10 +107,17 @@ describe("GMX v1 liquidation price (VaultUtils.validateLiquidation boundary)", (
       const safeSide = p.isLong ? liq.price + 1n : liq.price - 1n;
       expect(state(liq.price)).not.toBe(0);
       expect(state(safeSide)).toBe(0);
-      // Monotone: every price past the boundary liquidates, every price on the safe side does not.
+      // Monotone: every price past the boundary liquidates, every price on the safe side does not
+      // (the stress ladder decides liquidation by the boundary alone).
       const far = p.isLong ? liq.price / 2n : liq.price * 2n;
       if (far > 0n) expect(state(far)).not.toBe(0);
       expect(state(p.isLong ? safeSide * 2n : safeSide / 2n + 1n)).toBe(0);
+      for (let k = 0; k < 4; k++) {
+        const away = next(liq.price / 2n + 1n);
+        const [past, safe] = p.isLong ? [liq.price - away, safeSide + away] : [liq.price + away, safeSide - away];
+        if (past > 0n) expect(state(past)).not.toBe(0);
+        if (safe > 0n) expect(state(safe)).toBe(0);
+      }
     }
     // Both rules, both min-profit states, and boundaries on the profit side (current rule) were met.
     for (const key of ["false:false:price:false", "true:true:price:true", "true:false:price:true", "false:true:always:false", "true:false:price:false"]) {

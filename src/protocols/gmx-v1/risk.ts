@@ -78,11 +78,8 @@ export function liquidationState(
   price: bigint,
   minProfit: MinProfit = NO_MIN_PROFIT,
 ): 0 | 1 | 2 {
-  return liquidationCheck(p, params, marginFees(p, params, cumulativeFundingRate), priceDelta(p, price, minProfit));
-}
-
-/** liquidationState from the position's margin fees and its delta at the price (getDelta), when the caller has both. */
-export function liquidationCheck(p: GmxV1Position, params: GmxV1VaultParams, fees: bigint, { hasProfit, delta }: { hasProfit: boolean; delta: bigint }): 0 | 1 | 2 {
+  const fees = marginFees(p, params, cumulativeFundingRate);
+  const { hasProfit, delta } = priceDelta(p, price, minProfit);
   if (!hasProfit && p.collateral < delta) return 1;
   let remaining = hasProfit ? p.collateral : p.collateral - delta;
   if (hasProfit && params.addsProfitOnLiquidation) remaining += delta;
