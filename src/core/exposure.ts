@@ -82,6 +82,10 @@ export class LiquidatableTally {
     this.notional.add(notionalUsd === null ? null : abs(notionalUsd));
     this.collateral.add(collateralUsd);
   }
+  /** Those of `positions` marked liquidatable now. */
+  addMarked(positions: readonly TalliedFigures[]) {
+    for (const f of positions) if (f.liquidatableNow === true) this.add(f.notionalUsd, f.collateralUsd);
+  }
   merge(other: LiquidatableTally) {
     this.count += other.count;
     this.notional.merge(other.notional);

@@ -339,7 +339,7 @@ async function groupLiquidatableAt(group: StressGroup, shocks: Shock[], shocked:
   for (const unit of group.units) {
     const scenario = { prices: shocked(unit.prices), volatilityShift: 0 };
     if (unit.at.liquidatable) unit.at.liquidatable(scenario, tally);
-    else for (const risk of (await unit.at(scenario)).positions) if (risk.liquidatableNow === true) tally.add(risk.notionalUsd, risk.collateralUsd);
+    else tally.addMarked((await unit.at(scenario)).positions);
   }
   group.liquidatable.set(key, tally);
   return tally;

@@ -56,10 +56,12 @@ describe("stress reassesses only what a point moves, with the same answer", () =
     const book = await bookOf(p.deps, null, p.wallets, p.blocks, p.lookups);
     const fast = await stressPoints(book, scenarios, shift);
     const slow = await straightforward(p, scenarios, shift);
-    // A ladder asks each point what is liquidatable alone (without a volatility shift).
-    const ladder = await ladderSteps(book, scenarios);
+    // A ladder asks each point what is liquidatable alone (without a volatility shift): on a book of
+    // its own, and on the stress's (whose answers it reuses where the two show a unit the same).
+    const ladder = await ladderSteps(await bookOf(p.deps, null, p.wallets, p.blocks, p.lookups), scenarios);
     const unshifted = shift === 0 ? slow : await straightforward(p, scenarios, 0);
     expect(ladder).toEqual(unshifted.points.map(liquidatableIn));
+    expect(await ladderSteps(book, scenarios)).toEqual(ladder);
 
     expect(fast.base.exposure.wallets.map(plain)).toEqual(slow.base.map(plain));
     expect(fast.base.liquidatable).toEqual(liquidatableIn(slow.base));

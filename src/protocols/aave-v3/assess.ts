@@ -1,6 +1,7 @@
 import { eq } from "ponder";
 import type { Address } from "viem";
 import type { AccountRisk, Assessment, AssessContext, PositionRisk, PositionRow, PreparedAssessment, PriceBook } from "../../core/adapter";
+import type { LiquidatableTally } from "../../core/exposure";
 import { ratio, USD_DECIMALS } from "../../core/fixed";
 import { latestAtOrBefore } from "../../core/history";
 import { once } from "../../core/lazy";
@@ -45,11 +46,15 @@ export async function prepareAaveV3(ctx: AssessContext, rows: PositionRow[]): Pr
     byAccount.set(key, [...(byAccount.get(key) ?? []), row]);
   }
   const accounts = await Promise.all([...byAccount.values()].map((group) => prepareAccount(ctx, group, releaseOf)));
-  return (scenario) => {
+  const prepared: PreparedAssessment = (scenario) => {
     const risks = new Map<PositionRow, PositionRisk>();
-    const assessed = accounts.map((at) => at(scenario.prices, risks));
+    const assessed = accounts.map((account) => account.figures(scenario.prices, risks));
     return { positions: rows.map((r) => risks.get(r)!), accounts: assessed };
   };
+  prepared.liquidatable = (scenario, into) => {
+    for (const account of accounts) account.addIfLiquidatable(scenario.prices, into);
+  };
+  return prepared;
 }
 
 /** One account's reads at the block, and its figures as a function of the marks (each row's risk into `risks`). */
@@ -117,7 +122,8 @@ async function prepareAccount(ctx: AssessContext, group: PositionRow[], releaseO
     return { row, warnings, balance: { amount, config, usingAsCollateral: state.usingAsCollateral } };
   });
 
-  return (prices: PriceBook, risks: Map<PositionRow, PositionRisk>): AccountRisk => {
+  /** GenericLogic.calculateUserAccountData at the marks, with the account's warnings. */
+  const healthAt = (prices: PriceBook) => {
     const warnings = [...accountWarnings];
     // One reserve entry per asset for GenericLogic.
     const perAsset = new Map<string, UserReserve>();
@@ -154,7 +160,12 @@ async function prepareAccount(ctx: AssessContext, group: PositionRow[], releaseO
     const data = priced ? accountData(inputs, eMode) : null;
     const hasDebt = data !== null && data.healthFactor !== MAX_UINT256;
     const liquidatableNow = data === null ? null : hasDebt && data.healthFactor < HEALTH_FACTOR_LIQUIDATION_THRESHOLD;
+    return { warnings, perAsset, inputs, data, hasDebt, liquidatableNow };
+  };
 
+  /** The rows' figures (each into `risks`) and the account's, from its health at the same marks. */
+  const figuresAt = (prices: PriceBook, risks: Map<PositionRow, PositionRisk>, health: ReturnType<typeof healthAt>): AccountRisk => {
+    const { warnings, perAsset, inputs, data, hasDebt, liquidatableNow } = health;
     for (const { row, balance } of balances) {
       const entry = perAsset.get(row.market);
       const amount = balance?.amount;
@@ -203,6 +214,18 @@ async function prepareAccount(ctx: AssessContext, group: PositionRow[], releaseO
       lendingMode: { eModeCategory: userEMode?.category ?? 0, isolationModeCollateral: isolatedCollateral(inputs) },
       warnings,
     };
+  };
+
+  return {
+    figures: (prices: PriceBook, risks: Map<PositionRow, PositionRisk>) => figuresAt(prices, risks, healthAt(prices)),
+    /** Adds the rows the account would have liquidated at the marks: none unless its health is under the threshold. */
+    addIfLiquidatable(prices: PriceBook, into: LiquidatableTally) {
+      const health = healthAt(prices);
+      if (health.liquidatableNow !== true) return;
+      const risks = new Map<PositionRow, PositionRisk>();
+      figuresAt(prices, risks, health);
+      into.addMarked([...risks.values()]);
+    },
   };
 }
 

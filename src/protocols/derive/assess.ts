@@ -227,19 +227,27 @@ export async function prepareDerive(ctx: AssessContext, rows: PositionRow[]): Pr
     }),
   );
 
-  return (scenario) => {
+  // A subaccount's margin at a scenario, and each of its positions' liquidation state under it.
+  const marginAt = (at: Priced, shift: number, { first, deployment, states, feedsAt }: (typeof subaccounts)[number]) => {
+    const feeds = feedsAt(shift);
+    return { feeds, margin: marginOf(at, deployment, first.chainId, states, feeds) };
+  };
+  const liquidationAt = (at: Priced, margin: SubaccountMargin, { row, state }: { row: PositionRow; state: DeriveState }) =>
+    liquidationOf(margin, row, state.kind, usableMark(at.prices(row.chainId, row.market)));
+  const riskOf = (at: Priced, feeds: DeriveFeeds, margin: SubaccountMargin, { row, state }: { row: PositionRow; state: DeriveState }, liquidation: Liquidation) => {
+    const risk = valuePosition(at, row, state, feeds, liquidation);
+    if (!margin.ok) risk.warnings.push(`subaccount margin: ${margin.reason}`);
+    return risk;
+  };
+
+  const prepared: PreparedAssessment = (scenario) => {
     const at: Priced = { prices: scenario.prices, blockByChain: ctx.blockByChain };
     const risks = new Map<PositionRow, PositionRisk>();
     const accounts: AccountRisk[] = [];
-    for (const { first, positions, deployment, states, feedsAt } of subaccounts) {
-      const feeds = feedsAt(scenario.volatilityShift ?? 0);
-      const margin = marginOf(at, deployment, first.chainId, states, feeds);
-      for (const { row, state } of positions) {
-        const liquidation = liquidationOf(margin, row, state.kind, usableMark(at.prices(row.chainId, row.market)));
-        const risk = valuePosition(at, row, state, feeds, liquidation);
-        if (!margin.ok) risk.warnings.push(`subaccount margin: ${margin.reason}`);
-        risks.set(row, risk);
-      }
+    for (const subaccount of subaccounts) {
+      const { first, positions } = subaccount;
+      const { feeds, margin } = marginAt(at, scenario.volatilityShift ?? 0, subaccount);
+      for (const position of positions) risks.set(position.row, riskOf(at, feeds, margin, position, liquidationAt(at, margin, position)));
       const move = (m: bigint | null) => (m === null ? null : ratio(abs(m), WAD));
       // Initial margin and the joint moves are worked out when read (the latter is a search; the margin keeps both).
       accounts.push({
@@ -267,4 +275,16 @@ export async function prepareDerive(ctx: AssessContext, rows: PositionRow[]): Pr
     }
     return { positions: rows.map((r) => risks.get(r)!), accounts };
   };
+  // Only a position its subaccount's margin liquidates needs its figures.
+  prepared.liquidatable = (scenario, into) => {
+    const at: Priced = { prices: scenario.prices, blockByChain: ctx.blockByChain };
+    for (const subaccount of subaccounts) {
+      const { feeds, margin } = marginAt(at, scenario.volatilityShift ?? 0, subaccount);
+      for (const position of subaccount.positions) {
+        const liquidation = liquidationAt(at, margin, position);
+        if (liquidation.now === true) into.addMarked([riskOf(at, feeds, margin, position, liquidation)]);
+      }
+    }
+  };
+  return prepared;
 }
