@@ -8,6 +8,7 @@ import { exposureTotals, totalsOf, type ExposureItem, type ExposureTally, type E
 import { latestPerKey } from "../core/history";
 import { lookupCache, lookupMany, type Lookups, type sharedLookups } from "../core/memo";
 import { assetDirectory } from "../core/assets";
+import { inBatches } from "../core/batches";
 import { once } from "../core/lazy";
 import { isStale } from "../core/marks";
 import { feedDirectory } from "../prices/feeds";
@@ -513,11 +514,7 @@ export function selectWallets(deps: ExposureDeps, selector: WalletSelector): { n
 }
 
 /** Runs `work` over wallets a few at a time, which keeps the database pool free for other queries. */
-export async function eachWallet<W, T>(wallets: W[], work: (w: W) => Promise<T>): Promise<T[]> {
-  const out: T[] = [];
-  for (let i = 0; i < wallets.length; i += 8) out.push(...(await Promise.all(wallets.slice(i, i + 8).map(work))));
-  return out;
-}
+export const eachWallet = <W, T>(wallets: W[], work: (w: W) => Promise<T>): Promise<T[]> => inBatches(wallets, 8, work);
 
 /** One answer for a group of wallets: a configured portfolio by name, or an explicit list. */
 export async function portfolioExposure(

@@ -3,6 +3,7 @@ import type { Address } from "viem";
 import type { AccountRisk, Assessment, AssessContext, PositionRisk, PositionRow, PreparedAssessment, PriceBook } from "../../core/adapter";
 import type { LiquidatableTally } from "../../core/exposure";
 import { ratio, USD_DECIMALS } from "../../core/fixed";
+import { inBatches } from "../../core/batches";
 import { latestAtOrBefore } from "../../core/history";
 import { once } from "../../core/lazy";
 import { markWarning, usableMark } from "../../core/marks";
@@ -45,7 +46,8 @@ export async function prepareAaveV3(ctx: AssessContext, rows: PositionRow[]): Pr
     const key = `${row.chainId}:${row.venue}:${row.account}`;
     byAccount.set(key, [...(byAccount.get(key) ?? []), row]);
   }
-  const accounts = await Promise.all([...byAccount.values()].map((group) => prepareAccount(ctx, group, releaseOf)));
+  // A few accounts at a time: each reads its e-mode, and the at-risk feed assesses every open account.
+  const accounts = await inBatches([...byAccount.values()], 8, (group) => prepareAccount(ctx, group, releaseOf));
   const prepared: PreparedAssessment = (scenario) => {
     const risks = new Map<PositionRow, PositionRisk>();
     const assessed = accounts.map((account) => account.figures(scenario.prices, risks));
