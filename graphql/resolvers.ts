@@ -135,7 +135,6 @@ export function stressScenarios(series: ShockSeries[], { joint = false, grid = f
   return points;
 }
 
-
 const breakdowns = (items: TaggedItem[], keyOf: (i: TaggedItem) => string) =>
   breakdownBy(items, keyOf).map((b) => ({ key: b.key, positionCount: b.positionCount, totals: totals(b.totals, noWarnings) }));
 

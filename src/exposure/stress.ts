@@ -34,7 +34,8 @@ export type StressPoint = { shocks: Shock[]; exposure: PortfolioExposure; liquid
 
 /**
  * Most shocked points one stress query may evaluate, and most wallet-points (wallets x points, base
- * included): a 50-step ladder over 200 wallets is 20,200; the worst allowed takes about 2 s of one core.
+ * included): a 50-step ladder over 200 wallets is 20,200. Sized when the worst allowed took about 2 s
+ * of one core (4103d6d, before the per-group tallies).
  */
 export const MAX_STRESS_POINTS = 201;
 export const MAX_STRESS_WORK = 50_000;
@@ -260,8 +261,9 @@ async function groupAnswerAt(group: StressGroup, shocks: Shock[], volatilityShif
  * Positions and protocol parameters are the same at every point (read once, through `lookups`, when
  * each unit's rule is prepared); only marks and the volatility shift move. So a point runs again only
  * the units whose base answer read an input it moves, without I/O; every other position keeps its
- * base figures, which the same rule on the same inputs would give again. A point's totals and what it would liquidate add up its groups' tallies; its
- * positions, wallets and accounts are put together when read.
+ * base figures, which the same rule on the same inputs would give again. A point's totals and what
+ * it would liquidate add up its groups' tallies; its positions, wallets and accounts are put
+ * together when read.
  */
 export async function stressPoints(book: StressBook, scenarios: Shock[][], volatilityShift: number): Promise<{ base: StressPoint; points: StressPoint[] }> {
   const { deps, name, blocks, wallets, groups } = book;
