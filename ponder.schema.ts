@@ -33,6 +33,8 @@ export const positionEvent = onchainTable(
   (table) => ({
     byAccountBlock: index().on(table.account, table.blockNumber),
     byPositionBlock: index().on(table.positionId, table.blockNumber, table.logIndex),
+    // The alert engine: what changed at a block.
+    byChainBlock: index().on(table.chainId, table.blockNumber),
   }),
 );
 
@@ -51,7 +53,11 @@ export const priceUpdate = onchainTable(
     blockNumber: t.bigint().notNull(),
     logIndex: t.integer().notNull(),
   }),
-  (table) => ({ byAsset: index().on(table.chainId, table.asset, table.blockNumber) }),
+  (table) => ({
+    byAsset: index().on(table.chainId, table.asset, table.blockNumber),
+    // The alert engine: the prices that moved at a block.
+    byChainBlock: index().on(table.chainId, table.blockNumber),
+  }),
 );
 
 // Every protocol's own tables.

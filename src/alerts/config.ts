@@ -30,6 +30,12 @@ export type AlertSettings = {
   webhooks: Webhook[];
   /** How often the engine looks for newly indexed blocks and due deliveries. */
   pollMs: number;
+  /**
+   * Every watched wallet is evaluated at least once in this many blocks, besides the blocks that
+   * touch it (a position event, a new price of an asset it holds): what moves without an event of
+   * ours (interest and funding accruing, parameters) fires within that many blocks.
+   */
+  sweepBlocks: number;
   /** Delivery retries: the wait doubles from `retryInitialMs` up to `retryMaxMs`. */
   retryInitialMs: number;
   retryMaxMs: number;
@@ -37,4 +43,4 @@ export type AlertSettings = {
   allowPrivateWebhooks: boolean;
 };
 
-export const NO_ALERTS: AlertSettings = { rules: [], webhooks: [], pollMs: 500, retryInitialMs: 500, retryMaxMs: 60_000, allowPrivateWebhooks: false };
+export const NO_ALERTS: AlertSettings = { rules: [], webhooks: [], pollMs: 500, sweepBlocks: 20, retryInitialMs: 500, retryMaxMs: 60_000, allowPrivateWebhooks: false };

@@ -1,12 +1,15 @@
 import { createHash } from "node:crypto";
+import type { BlockChanges, Holding } from "../exposure/block-changes";
 import type { BlockRef, WalletExposure } from "../exposure/service";
 import type { AlertRule, AlertSettings } from "./config";
 import { deliverDue } from "./deliver";
 import { measure, transition, type Measurement, type Reading } from "./evaluate";
 import type { AlertStore, Sql } from "./store";
+import { WatchList } from "./watch";
 
-// The alert engine: after each block the indexer finishes, every rule is evaluated at that block
-// and what fires, resolves or is retracted goes into the outbox in the block's own transaction.
+// The alert engine: after each block the indexer finishes, the rules are evaluated at that block at
+// the wallets it touched (src/alerts/watch.ts), and what fires, resolves or is retracted goes into
+// the outbox in the block's own transaction.
 
 export type AlertEvent = {
   id: string;
@@ -36,8 +39,15 @@ export type EngineDeps = {
   /** The chain's block at a height (hash and time), and its latest height, from its RPC. */
   block(chainName: string, number: bigint): Promise<{ hash: string; timestamp: bigint }>;
   chainTip(chainName: string): Promise<bigint>;
-  /** A wallet's answer at that block (read once per block, shared by the rules). */
-  exposureAt(wallet: string, block: BlockRef): Promise<WalletExposure>;
+  /**
+   * The wallets' answers at that block, in order (read once per block, shared by the rules): those
+   * in `fresh` read anew, the others as last read with the new marks of `pricedAssets`.
+   */
+  exposuresAt(wallets: string[], block: BlockRef, fresh: Set<string>, pricedAssets: string[]): Promise<WalletExposure[]>;
+  /** What a block changed: the wallets of its position events, the assets it priced. */
+  changesAt(chainId: number, number: bigint): Promise<BlockChanges>;
+  /** The assets each wallet has held on the chain. */
+  holdingsOf(chainId: number, wallets: string[]): Promise<Holding[]>;
   symbolOf(chainId: number, market: string): string;
   /** Called after each commit with the events it holds (subscriptions). */
   publish(events: AlertEvent[]): void;
@@ -71,47 +81,47 @@ async function record(tx: Sql, settings: AlertSettings, event: AlertEvent) {
   return true;
 }
 
-/** Evaluates every rule at one block and commits the outcome with the block. */
-async function evaluateBlock(deps: EngineDeps, rules: AlertRule[], chain: { chainId: number; name: string }, number: bigint): Promise<AlertEvent[]> {
-  const { hash, timestamp } = await deps.block(chain.name, number);
+/** Evaluates the rules at one block, at the wallets the watch list plans, and commits the outcome with the block. */
+async function evaluateBlock(deps: EngineDeps, watch: WatchList, rules: AlertRule[], chain: { chainId: number; name: string }, number: bigint): Promise<AlertEvent[]> {
+  const [{ hash, timestamp }, changes] = await Promise.all([deps.block(chain.name, number), deps.changesAt(chain.chainId, number)]);
   const at: BlockRef = { chainId: chain.chainId, name: chain.name, number, timestamp };
-  const exposures = new Map<string, Promise<WalletExposure>>();
-  const exposure = (wallet: string) => {
-    if (!exposures.has(wallet)) exposures.set(wallet, deps.exposureAt(wallet, at));
-    return exposures.get(wallet)!;
-  };
+  const plan = await watch.plan(rules, changes);
+  const evaluated = [...new Set([...plan.wallets.values()].flat())];
+  const answers = await deps.exposuresAt(evaluated, at, plan.fresh, changes.pricedAssets);
+  const exposure = new Map(evaluated.map((w, i) => [w, answers[i]!]));
   const readings = new Map<AlertRule, Measurement[]>();
-  for (const rule of rules) {
-    const perWallet = await Promise.all(rule.wallets.map(async (w) => measure(rule, await exposure(w), deps.symbolOf)));
-    readings.set(rule, perWallet.flat());
-  }
+  for (const [rule, wallets] of plan.wallets) readings.set(rule, wallets.flatMap((w) => measure(rule, exposure.get(w)!, deps.symbolOf)));
   const block = { number: number.toString(), hash };
-  return deps.store.transaction(async (tx) => {
+  const events = await deps.store.transaction(async (tx) => {
     const events: AlertEvent[] = [];
     const emit = async (event: AlertEvent) => {
       if (await record(tx, deps.settings, event)) events.push(event);
     };
+    type Open = { id: string; rule_id: string; subject: string; wallet: string; fired_event: string };
+    const open = await tx.query<Open>(`SELECT id, rule_id, subject, wallet, fired_event FROM alert WHERE chain_id = $1 AND status = 'firing' AND rule_id = ANY($2::text[])`, [
+      chain.chainId,
+      [...plan.wallets.keys()].map((r) => r.id),
+    ]);
     for (const [rule, measured] of readings) {
-      const open = await tx.query<{ id: string; subject: string; wallet: string; fired_event: string }>(
-        `SELECT id, subject, wallet, fired_event FROM alert WHERE rule_id = $1 AND chain_id = $2 AND status = 'firing'`,
-        [rule.id, chain.chainId],
-      );
-      const firing = new Map(open.map((a) => [a.subject, a]));
+      // The rule's alerts on the wallets evaluated here (all, when it was evaluated at all its wallets); the others wait for their wallets' turn.
+      const wallets = new Set(plan.wallets.get(rule));
+      const mine = (a: Open) => a.rule_id === rule.id && (plan.complete.has(rule) || wallets.has(a.wallet));
+      const firing = new Map(open.filter(mine).map((a) => [a.subject, a]));
       const base = { rule: rule.id, metric: rule.metric, chainId: chain.chainId, block, fireAt: rule.fireAt, clearAt: rule.clearAt };
       for (const m of measured) {
         const current = firing.get(m.subject);
         const change = transition(rule.metric, rule.fireAt, rule.clearAt, current !== undefined, m.reading);
         if (change === "fire") {
           const alertId = digest(rule.id, m.subject, chain.chainId, number, hash);
-          const event: AlertEvent = { ...base, id: `${alertId}:fire`, alertId, kind: "fire", wallet: m.wallet, subject: m.subject, value: readingText(m.reading), figures: m.figures };
+          const event: AlertEvent = { ...base, id: `${alertId}:fire`, alertId, kind: "fire", wallet: m.wallet, subject: m.subject, value: readingText(m.reading), figures: m.figures() };
           await tx.query(
             `INSERT INTO alert (id, rule_id, subject, wallet, chain_id, status, fired_block, fired_event, reading, figures)
              VALUES ($1, $2, $3, $4, $5, 'firing', $6, $7, $8, $9)`,
-            [alertId, rule.id, m.subject, m.wallet, chain.chainId, number.toString(), event.id, event.value, JSON.stringify(m.figures)],
+            [alertId, rule.id, m.subject, m.wallet, chain.chainId, number.toString(), event.id, event.value, JSON.stringify(event.figures)],
           );
           await emit(event);
         } else if (change === "resolve" && current) {
-          await resolve(tx, emit, { ...base, wallet: current.wallet, subject: m.subject, value: readingText(m.reading), figures: m.figures }, current.id, number);
+          await resolve(tx, emit, { ...base, wallet: current.wallet, subject: m.subject, value: readingText(m.reading), figures: m.figures() }, current.id, number);
         }
         firing.delete(m.subject);
       }
@@ -137,6 +147,8 @@ async function evaluateBlock(deps: EngineDeps, rules: AlertRule[], chain: { chai
     await tx.query(`DELETE FROM alert_block WHERE chain_id = $1 AND block_number < $2`, [chain.chainId, (number - KEPT_BLOCKS).toString()]);
     return events;
   });
+  plan.commit();
+  return events;
 }
 
 type EventBase = Omit<AlertEvent, "id" | "alertId" | "kind">;
@@ -213,38 +225,50 @@ async function forkPoint(deps: EngineDeps, chain: { chainId: number; name: strin
   return null;
 }
 
-async function tick(deps: EngineDeps) {
-  const rules = await deps.rules();
-  for (const head of await deps.heads()) {
-    const [last] = await deps.store.query<{ n: string; hash: string }>(
-      `SELECT block_number::text AS n, block_hash AS hash FROM alert_block WHERE chain_id = $1 ORDER BY block_number DESC LIMIT 1`,
-      [head.chainId],
-    );
-    if (!last) {
-      // A new store starts at the indexed head once the backfill is done: alerts are about now, not history.
-      if (head.number + CAUGHT_UP_BLOCKS >= (await deps.chainTip(head.name))) deps.publish(await evaluateBlock(deps, rules, head, head.number));
-      continue;
+/** The engine's state in this process: a watch list per chain. `tick` evaluates the blocks indexed since the last one evaluated. */
+export function alertEngine(deps: EngineDeps) {
+  const watches = new Map<number, WatchList>();
+  const watchOf = (chainId: number) => {
+    if (!watches.has(chainId)) watches.set(chainId, new WatchList(deps.settings.sweepBlocks, (wallets) => deps.holdingsOf(chainId, wallets)));
+    return watches.get(chainId)!;
+  };
+  async function tick() {
+    const rules = await deps.rules();
+    for (const head of await deps.heads()) {
+      const watch = watchOf(head.chainId);
+      const [last] = await deps.store.query<{ n: string; hash: string }>(
+        `SELECT block_number::text AS n, block_hash AS hash FROM alert_block WHERE chain_id = $1 ORDER BY block_number DESC LIMIT 1`,
+        [head.chainId],
+      );
+      if (!last) {
+        // A new store starts at the indexed head once the backfill is done: alerts are about now, not history.
+        if (head.number + CAUGHT_UP_BLOCKS >= (await deps.chainTip(head.name))) deps.publish(await evaluateBlock(deps, watch, rules, head, head.number));
+        continue;
+      }
+      const from = BigInt(last.n);
+      if ((await deps.block(head.name, from)).hash !== last.hash) {
+        const fork = await forkPoint(deps, head);
+        const base = fork ?? { number: from - KEPT_BLOCKS, hash: "" };
+        deps.log(`reorg on chain ${head.chainId}: evaluated blocks after ${base.number} are gone; retracting what they raised`);
+        deps.publish(await rewind(deps, rules, head.chainId, base.number, base.hash));
+        watch.reset();
+        continue; // the indexer handles the same reorg; evaluate the new blocks once it has (next tick)
+      }
+      const to = head.number < from + BLOCKS_PER_TICK ? head.number : from + BLOCKS_PER_TICK;
+      for (let n = from + 1n; n <= to; n++) deps.publish(await evaluateBlock(deps, watch, rules, head, n));
     }
-    const from = BigInt(last.n);
-    if ((await deps.block(head.name, from)).hash !== last.hash) {
-      const fork = await forkPoint(deps, head);
-      const base = fork ?? { number: from - KEPT_BLOCKS, hash: "" };
-      deps.log(`reorg on chain ${head.chainId}: evaluated blocks after ${base.number} are gone; retracting what they raised`);
-      deps.publish(await rewind(deps, rules, head.chainId, base.number, base.hash));
-      continue; // the indexer handles the same reorg; evaluate the new blocks once it has (next tick)
-    }
-    const to = head.number < from + BLOCKS_PER_TICK ? head.number : from + BLOCKS_PER_TICK;
-    for (let n = from + 1n; n <= to; n++) deps.publish(await evaluateBlock(deps, rules, head, n));
   }
+  return { tick };
 }
 
 /** Runs evaluation and delivery until stopped; only in the store's writer process. */
 export function startAlertEngine(deps: EngineDeps): { stop(): Promise<void> } {
   let stopped = false;
+  const engine = alertEngine(deps);
   const loop = async () => {
     while (!stopped) {
       try {
-        await tick(deps);
+        await engine.tick();
         await deliverDue(deps.store, deps.settings);
       } catch (error) {
         deps.log(`alert engine: ${(error as Error).message.split("\n")[0]} (retrying)`);

@@ -15,15 +15,39 @@ export type Measurement = {
   subject: string;
   wallet: string;
   reading: Reading;
-  figures: Record<string, string | number | boolean | null>;
+  /** What an event about it shows, worked out only for one (most readings change nothing). */
+  figures: () => Record<string, string | number | boolean | null>;
 };
 
-const scale = (text: string): bigint => parseUnits(text, USD_DECIMALS);
+/** Decimal text as 1e30 fixed point; thresholds repeat at every reading, so each is parsed once. */
+const scaled = new Map<string, bigint>();
+const scale = (text: string): bigint => {
+  let value = scaled.get(text);
+  if (value === undefined) {
+    value = parseUnits(text, USD_DECIMALS);
+    if (scaled.size < 10_000) scaled.set(text, value);
+  }
+  return value;
+};
+
+/** Plain decimal text (no exponent, at most 30 decimals) as 1e30 fixed point: parseUnits' answer, without its cost at every position of every block. */
+const decimalToScaled = (text: string): bigint => {
+  const negative = text.startsWith("-");
+  const [whole, fraction = ""] = (negative ? text.slice(1) : text).split(".");
+  const digits = BigInt(whole! + fraction.padEnd(USD_DECIMALS, "0"));
+  return negative ? -digits : digits;
+};
 
 /** A float shown to people as the decimal it prints as (1e-7 style included), exactly scaled. */
 const fromFloat = (x: number): Reading => {
+  if (!Number.isFinite(x)) return { kind: "unknown" };
+  if (Math.abs(x) >= 1e21) {
+    // Printed with an exponent even by toFixed: a float this large is a whole number.
+    const whole = BigInt(x);
+    return { kind: "value", scaled: whole * 10n ** BigInt(USD_DECIMALS), text: whole.toString() };
+  }
   const text = /e/i.test(String(x)) ? x.toFixed(USD_DECIMALS).replace(/\.?0+$/, "") : String(x);
-  return { kind: "value", scaled: scale(text), text };
+  return { kind: "value", scaled: decimalToScaled(text), text };
 };
 
 const fromUsd = (x: bigint): Reading => ({ kind: "value", scaled: x, text: formatUsd(x) });
@@ -42,7 +66,7 @@ export function measure(rule: AlertRule, w: WalletExposure, symbolOf: (chainId: 
           subject: row.positionId,
           wallet,
           reading: risk.liquidationDistance === null ? { kind: "unknown" as const } : fromFloat(risk.liquidationDistance),
-          figures: {
+          figures: () => ({
             positionId: row.positionId,
             protocol: row.protocol,
             asset: symbolOf(row.chainId, row.market),
@@ -52,7 +76,7 @@ export function measure(rule: AlertRule, w: WalletExposure, symbolOf: (chainId: 
             markPrice: mark ? formatUsd(mark.price) : null,
             notionalUsd: risk.notionalUsd === null ? null : formatUsd(risk.notionalUsd),
             liquidatableNow: risk.liquidatableNow,
-          },
+          }),
         }));
     case "healthFactor":
       // An account's health spans its assets: only the protocol filter applies.
@@ -69,14 +93,14 @@ export function measure(rule: AlertRule, w: WalletExposure, symbolOf: (chainId: 
               : a.healthFactor === null
                 ? { kind: "safe" as const }
                 : { kind: "value" as const, scaled: a.healthFactor * 10n ** 12n, text: formatUnits(a.healthFactor, 18) },
-          figures: {
+          figures: () => ({
             protocol: a.protocol,
             venue: a.venue,
             ...(a.isolatedMarket ? { marketId: a.isolatedMarket.id } : {}),
             healthFactor: a.healthFactor === null ? null : formatUnits(a.healthFactor, 18),
             collateralUsd: a.collateralUsd === null ? null : formatUsd(a.collateralUsd),
             debtUsd: a.debtUsd === null ? null : formatUsd(a.debtUsd),
-          },
+          }),
         }));
     case "leverage":
     case "grossNotionalUsd": {
@@ -98,12 +122,12 @@ export function measure(rule: AlertRule, w: WalletExposure, symbolOf: (chainId: 
           subject: wallet,
           wallet,
           reading,
-          figures: {
+          figures: () => ({
             grossNotionalUsd: t.grossNotionalUsd === null ? null : formatUsd(t.grossNotionalUsd),
             equityUsd: t.equityUsd === null ? null : formatUsd(t.equityUsd),
             leverage: t.leverage ? Number(t.leverage.numerator * 10_000n / t.leverage.denominator) / 10_000 : null,
             positionCount: items.length,
-          },
+          }),
         },
       ];
     }

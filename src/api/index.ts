@@ -4,7 +4,9 @@ import { Hono } from "hono";
 import { graphql } from "ponder";
 import { createExposureYoga, EXPOSURE_ENDPOINT } from "../../graphql";
 import { HEALTH_PATH, healthResponse } from "../../graphql/health";
-import { chainHeads, walletExposureAt, type ExposureDeps } from "../exposure/service";
+import { blockChanges, holdingsOf } from "../exposure/block-changes";
+import { keptWallets } from "../exposure/kept-wallets";
+import { chainHeads, type ExposureDeps } from "../exposure/service";
 import { startAlertEngine } from "../alerts/engine";
 import { rulesInForce } from "../alerts/rules";
 import { openAlertStore } from "../alerts/store";
@@ -29,6 +31,7 @@ async function runAlertEngine(store: NonNullable<typeof alertStore>) {
   const log = (message: string) => console.warn(`[alerts] ${redact(message)}`);
   while (!(await store.claimWriter().catch(() => false))) await new Promise((r) => setTimeout(r, 5_000));
   const clientOf = (name: string) => deps.publicClients[name]!;
+  const wallets = keptWallets(deps);
   startAlertEngine({
     settings: config.alerts,
     store,
@@ -36,7 +39,9 @@ async function runAlertEngine(store: NonNullable<typeof alertStore>) {
     heads: () => chainHeads(deps),
     block: (name, number) => clientOf(name).getBlock({ blockNumber: number }),
     chainTip: (name) => clientOf(name).getBlockNumber({ cacheTime: 0 }),
-    exposureAt: (wallet, block) => walletExposureAt(deps, wallet, [block]),
+    exposuresAt: (addresses, block, fresh, pricedAssets) => wallets.at(addresses, block, fresh, pricedAssets),
+    changesAt: (chainId, number) => blockChanges(deps, chainId, number),
+    holdingsOf: (chainId, wallets) => holdingsOf(deps, chainId, wallets),
     symbolOf: (chainId, market) => assetDirectory(config).symbol(chainId, market as `0x${string}`),
     publish: (events) => feed.publish(events),
     log,

@@ -67,6 +67,9 @@ export const nonNegativeInt = (value: unknown, where: string): number =>
     ? (value as number)
     : fail(where, `expected a non-negative integer, got ${JSON.stringify(value)}`);
 
+const positiveInt = (value: unknown, where: string): number =>
+  nonNegativeInt(value, where) > 0 ? (value as number) : fail(where, `expected a positive integer, got ${JSON.stringify(value)}`);
+
 const text = (value: unknown, where: string): string =>
   typeof value === "string" && value.length > 0 ? value : fail(where, "expected a non-empty string");
 
@@ -217,6 +220,7 @@ function parseAlerts(a: Record<string, unknown>, portfolios: Record<string, Addr
     rules,
     webhooks,
     pollMs: ms("pollMs", NO_ALERTS.pollMs),
+    sweepBlocks: a.sweepBlocks === undefined ? NO_ALERTS.sweepBlocks : positiveInt(a.sweepBlocks, "alerts.sweepBlocks"),
     retryInitialMs: ms("retryInitialMs", NO_ALERTS.retryInitialMs),
     retryMaxMs: ms("retryMaxMs", NO_ALERTS.retryMaxMs),
     allowPrivateWebhooks,

@@ -177,18 +177,19 @@ async function positionsAtHead(deps: ExposureDeps, accounts: Address[]): Promise
 /** The rows of the chains being answered. */
 const onChains = (rows: PositionRow[], blocks: BlockRef[]) => rows.filter((r) => blocks.some((b) => b.chainId === r.chainId));
 
-/** Open positions of `account` at the given blocks, from the history snapshots. */
-async function positionsAt(deps: ExposureDeps, account: Address, blocks: BlockRef[]): Promise<PositionRow[]> {
+/** Open positions of the accounts at the given blocks, from the history snapshots, grouped by account (lowercase): one statement per chain. */
+async function positionsAt(deps: ExposureDeps, accounts: Address[], blocks: BlockRef[]): Promise<Map<string, PositionRow[]>> {
   const { positionEvent: E } = deps.schema;
-  const lower = account.toLowerCase() as Address;
+  const byAccount = new Map<string, PositionRow[]>(accounts.map((a) => [a.toLowerCase(), []]));
+  const lower = [...byAccount.keys()] as Address[];
   const perChain = await Promise.all(
     blocks.map(async (block): Promise<PositionRow[]> => {
-      // Positions the wallet held at some point; each one's latest state decides whether it still does
-      // (a Derive subaccount, say, may have changed hands since).
+      // Positions the wallets held at some point; each one's latest state decides whether it still
+      // belongs to one (a Derive subaccount, say, may have changed hands since).
       const held = deps.db
         .select({ id: E.positionId })
         .from(E)
-        .where(and(eq(E.account, lower), eq(E.chainId, block.chainId), lte(E.blockNumber, block.number)));
+        .where(and(inArray(E.account, lower), eq(E.chainId, block.chainId), lte(E.blockNumber, block.number)));
       return deps.db
         .selectDistinctOn([E.positionId])
         .from(E)
@@ -196,14 +197,19 @@ async function positionsAt(deps: ExposureDeps, account: Address, blocks: BlockRe
         .orderBy(E.positionId, desc(E.blockNumber), desc(E.logIndex));
     }),
   );
-  return perChain.flat().filter((r) => r.status === "open" && r.account.toLowerCase() === lower);
+  for (const row of perChain.flat()) if (row.status === "open") byAccount.get(row.account.toLowerCase())?.push(row);
+  return byAccount;
 }
 
 /** Latest oracle answer at or before each block for the given assets: one statement per chain for those not looked up yet. */
-export async function priceBook(deps: ExposureDeps, assets: { chainId: number; asset: Address }[], blocks: BlockRef[]): Promise<PriceBook> {
+export async function priceBook(
+  deps: ExposureDeps,
+  assets: { chainId: number; asset: Address }[],
+  blocks: BlockRef[],
+  lookups = lookupsAt(deps, blocks),
+): Promise<PriceBook> {
   const { priceUpdate: U } = deps.schema;
   const feeds = feedDirectory(deps.config);
-  const lookups = lookupsAt(deps, blocks);
   const wanted = new Map<number, Set<string>>(blocks.map((b) => [b.chainId, new Set<string>()]));
   for (const a of assets) wanted.get(a.chainId)?.add(a.asset.toLowerCase());
   const marks = new Map<number, Map<string, MarkPrice>>(blocks.map((b) => [b.chainId, new Map()]));
@@ -236,26 +242,24 @@ export async function priceBook(deps: ExposureDeps, assets: { chainId: number; a
 }
 
 /** The prices the positions need: their markets and collateral tokens. */
-const priceBookFor = (deps: ExposureDeps, rows: PositionRow[], blocks: BlockRef[]) =>
+const priceBookFor = (deps: ExposureDeps, rows: PositionRow[], blocks: BlockRef[], lookups?: Lookups) =>
   priceBook(
     deps,
     rows.flatMap((r) => [r.market, r.collateralToken].map((asset) => ({ chainId: r.chainId, asset }))),
     blocks,
+    lookups,
   );
 
-/** What a wallet held at the given (past) blocks, and the prices its positions need. */
-async function loadWallet(deps: ExposureDeps, account: Address, blocks: BlockRef[]) {
-  const rows = await positionsAt(deps, account, blocks);
-  return { rows, prices: await priceBookFor(deps, rows, blocks) };
-}
-
-/** loadWallet for many wallets: at the head, every wallet's positions in one statement. */
-export async function loadWallets(deps: ExposureDeps, accounts: Address[], blocks: BlockRef[], atHead: boolean) {
-  if (!atHead) return eachWallet(accounts, async (address) => ({ address, ...(await loadWallet(deps, address, blocks)) }));
-  const held = await positionsAtHead(deps, accounts);
+/**
+ * What each wallet held at the given blocks (the indexed head: `atHead`), and the prices its
+ * positions need: every wallet's positions in one statement per chain. `lookups`: shared by the
+ * wallets' reads at past blocks (else each wallet reads its own prices).
+ */
+export async function loadWallets(deps: ExposureDeps, accounts: Address[], blocks: BlockRef[], atHead: boolean, lookups?: Lookups): Promise<LoadedWallet[]> {
+  const held = atHead ? await positionsAtHead(deps, accounts) : await positionsAt(deps, accounts, blocks);
   return eachWallet(accounts, async (address) => {
     const rows = onChains(held.get(address.toLowerCase())!, blocks);
-    return { address, rows, prices: await priceBookFor(deps, rows, blocks) };
+    return { address, rows, prices: await priceBookFor(deps, rows, blocks, lookups) };
   });
 }
 
@@ -385,10 +389,10 @@ function derived<A>(deps: ExposureDeps, assessedOf: () => AssessedPosition[], ac
   };
 }
 
-/** One wallet at given past blocks (`wallet` with atBlock / atTimestamp, and the alert engine): positions, accounts and totals. */
+/** One wallet at given past blocks (`wallet` with atBlock / atTimestamp): positions, accounts and totals. */
 async function assessWallet(deps: ExposureDeps, account: Address, blocks: BlockRef[]): Promise<WalletExposure> {
-  const { rows, prices } = await loadWallet(deps, account, blocks);
-  return assessRows(deps, account, rows, prices, blocks);
+  const [loaded] = await loadWallets(deps, [account], blocks, false);
+  return assessRows(deps, account, loaded!.rows, loaded!.prices, blocks);
 }
 
 const byNotionalDesc = (a: AssessedPosition, b: AssessedPosition) => {
@@ -469,10 +473,6 @@ export async function walletExposure(
   const rows = onChains(all.get(account.toLowerCase())!, blocks);
   return assessRows(deps, account, rows, await priceBookFor(deps, rows, blocks), blocks);
 }
-
-/** A wallet's answer at blocks already resolved, from the history (the alert engine's per-block read). */
-export const walletExposureAt = (deps: ExposureDeps, address: string, blocks: BlockRef[]): Promise<WalletExposure> =>
-  assessWallet(deps, parseWallet(address), blocks);
 
 /** At most this many wallets per portfolio query: beyond it, ask for a named portfolio in pages. */
 export const MAX_PORTFOLIO_WALLETS = 500;

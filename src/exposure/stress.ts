@@ -1,11 +1,12 @@
 import type { Address } from "viem";
-import type { AssessContext, Assessment, MarkPrice, PositionRisk, PositionRow, PreparedAssessment, PriceBook, ProtocolAdapter, Scenario } from "../core/adapter";
+import type { AssessContext, Assessment, MarkPrice, PositionRisk, PositionRow, PriceBook, ProtocolAdapter } from "../core/adapter";
 import { assetDirectory } from "../core/assets";
 import { userError } from "../core/errors";
 import { ExposureTally, LiquidatableTally, type LiquidatableSum } from "../core/exposure";
 import type { Lookups } from "../core/memo";
 import { noReadings, pointChanges, pointKey, recordingPrices, shockedPrices, type Readings, type Shock } from "../core/stress";
 import { adapterFor } from "../protocols";
+import { prepareRule, type Rule } from "./prepared-rule";
 import {
   blockMap,
   byProtocol,
@@ -109,7 +110,6 @@ type StressUnit = {
 type StressGroup = { readings: Readings; units: StressUnit[]; base: GroupAnswer; answers: Map<string, GroupAnswer>; liquidatable: Map<string, LiquidatableTally> };
 
 /** A unit's prepared rule: the adapter's, or its `assess` (asynchronous) at each scenario. */
-type Rule = { (scenario: Scenario): Assessment | Promise<Assessment>; liquidatable?: PreparedAssessment["liquidatable"] };
 type GroupAnswer = { assessments: Assessment[]; tally: ExposureTally };
 
 /** A wallet under stress: where each of its positions is worked out, in assessment order, and its accounts' units. */
@@ -122,26 +122,6 @@ type StressedWallet = {
 };
 
 const markKey = (chainId: number, asset: Address) => `${chainId}:${asset.toLowerCase()}`;
-
-/** The protocol's rule over `rows`, prepared: its own split when it has one, else `assess` at each scenario. */
-async function prepareRule(adapter: ProtocolAdapter, ctx: AssessContext, rows: PositionRow[]): Promise<Rule> {
-  if (adapter.prepare) return adapter.prepare(ctx, rows);
-  return (scenario) =>
-    adapter.assess(
-      {
-        db: ctx.db,
-        schema: ctx.schema,
-        blockByChain: ctx.blockByChain,
-        config: ctx.config,
-        lookups: ctx.lookups,
-        prices: scenario.prices,
-        get volatilityShift() {
-          return scenario.volatilityShift;
-        },
-      },
-      rows,
-    );
-}
 
 const notPrepared = (): never => {
   throw new Error("stress unit used before its rule was prepared");

@@ -1,5 +1,5 @@
 import { createHmac } from "node:crypto";
-import { getAddress } from "viem";
+import { getAddress, parseUnits } from "viem";
 import { describe, expect, it } from "vitest";
 import { retryDelay, signature } from "../../src/alerts/deliver";
 import type { AlertRule } from "../../src/alerts/config";
@@ -81,7 +81,29 @@ describe("what a rule measures in a wallet's answer", () => {
     const readings = measure(hf, wallet([], [isolated("0xaa", 10n ** 18n), isolated("0xbb", 2n * 10n ** 18n)]), symbol);
     expect(readings.map((r) => r.subject)).toEqual(["morpho-blue:1:0xmorpho:0xabc:0xaa", "morpho-blue:1:0xmorpho:0xabc:0xbb"]);
     expect(readings.map((r) => transition("healthFactor", "1.1", "1.2", false, r.reading))).toEqual(["fire", null]);
-    expect(readings[0]!.figures.marketId).toBe("0xaa");
+    expect(readings[0]!.figures().marketId).toBe("0xaa");
+  });
+
+  it("scales a distance exactly as the decimal it prints as, for floats of every size", () => {
+    const distance = (x: number) => {
+      const positions = [{ row: { positionId: "p", protocol: "gmx-v1", chainId: 1, market: "0xaa", isLong: true }, risk: { liquidationDistance: x, liquidationPrice: null, notionalUsd: null }, mark: undefined }];
+      return measure(rule({ metric: "liquidationDistance", fireAt: "0.05", clearAt: "0.08" }), { ...wallet([]), positions }, symbol)[0]!.reading;
+    };
+    let seed = 7;
+    const random = () => ((seed = (seed * 16807) % 2147483647) / 2147483647);
+    for (let i = 0; i < 5_000; i++) {
+      const x = (random() - 0.3) * 10 ** Math.floor(random() * 40 - 20);
+      const reading = distance(x);
+      if (reading.kind !== "value") throw new Error(`no value for ${x}`);
+      // The text is what people see; the scaled value is that decimal, exactly (viem's parse as the reference).
+      if (!/e/.test(String(x))) expect(reading.text).toBe(String(x));
+      expect(reading.scaled).toBe(parseUnits(reading.text, 30));
+    }
+    // 2^-30, exact in binary: printed in full, not as 9.3e-10.
+    expect(distance(2 ** -30)).toEqual({ kind: "value", scaled: 931322574615478515625n, text: "0.000000000931322574615478515625" });
+    expect(distance(-0.25)).toEqual({ kind: "value", scaled: -25n * 10n ** 28n, text: "-0.25" });
+    expect(distance(2 ** 80)).toEqual({ kind: "value", scaled: 2n ** 80n * 10n ** 30n, text: (2n ** 80n).toString() });
+    expect(distance(Number.POSITIVE_INFINITY)).toEqual({ kind: "unknown" });
   });
 });
 

@@ -1,0 +1,137 @@
+import type { Address } from "viem";
+import type { AccountRisk, MarkPrice, PositionRow, PriceBook } from "../core/adapter";
+import { parseWallet } from "../core/errors";
+import { lookupCache, type Lookups } from "../core/memo";
+import { adapterFor } from "../protocols";
+import { prepareRule, type Rule } from "./prepared-rule";
+import {
+  blockMap,
+  byProtocol,
+  eachWallet,
+  loadWallets,
+  priceBook,
+  unknownProtocol,
+  walletAnswer,
+  type AssessedPosition,
+  type BlockRef,
+  type ExposureDeps,
+  type LoadedWallet,
+  type WalletExposure,
+} from "./service";
+
+// Wallets' answers block after block (the alert engine's read). A wallet asked for `fresh` is read
+// from the history at the block, with its protocols' rules prepared there. Otherwise its rows and
+// prepared rules are kept from its last read, and only the marks the block moved are new: a block
+// that only moves prices runs again just the rules that read a moved mark, with no reads.
+
+/**
+ * Rows whose figures one prepared rule works out, with the marks it reads (its rows' markets and
+ * collateral) and its last answer: one margined protocol's rows, or one isolated protocol's rows on
+ * the same market and collateral.
+ */
+type Unit = { rows: PositionRow[]; rule: Rule; reads: string[]; last: { assessed: AssessedPosition[]; accounts: AccountRisk[] } | null };
+
+type KeptWallet = {
+  address: Address;
+  /** Its positions' marks (markets and collateral tokens), by chain and asset. */
+  marks: Map<string, MarkPrice | undefined>;
+  units: Unit[];
+  warnings: string[];
+};
+
+const markKey = (chainId: number, asset: string) => `${chainId}:${asset.toLowerCase()}`;
+
+/** Isolated positions by the marks they read: market and collateral. */
+function byMarkets(rows: PositionRow[]): PositionRow[][] {
+  const groups = new Map<string, PositionRow[]>();
+  for (const row of rows) {
+    const key = `${markKey(row.chainId, row.market)}|${markKey(row.chainId, row.collateralToken)}`;
+    const group = groups.get(key);
+    if (group) group.push(row);
+    else groups.set(key, [row]);
+  }
+  return [...groups.values()];
+}
+
+/**
+ * What kept wallets read at a block: the wallets' rows and marks, and the marks of some assets; the
+ * wallets of one read share `lookups()` (prices and protocol parameters at the block).
+ */
+export type KeptWalletReads = {
+  lookups(): Lookups;
+  wallets(addresses: Address[], block: BlockRef, lookups: Lookups): Promise<LoadedWallet[]>;
+  marks(assets: Address[], block: BlockRef): Promise<PriceBook>;
+};
+
+const fromHistory = (deps: ExposureDeps): KeptWalletReads => ({
+  lookups: () => lookupCache(),
+  wallets: (addresses, block, lookups) => loadWallets(deps, addresses, [block], false, lookups),
+  marks: (assets, block) => priceBook(deps, assets.map((asset) => ({ chainId: block.chainId, asset })), [block], lookupCache()),
+});
+
+export function keptWallets(deps: ExposureDeps, reads: KeptWalletReads = fromHistory(deps)) {
+  const kept = new Map<string, KeptWallet>();
+
+  /** Reads the wallets at the block and prepares their rules there. */
+  async function read(addresses: string[], block: BlockRef) {
+    const lookups = reads.lookups();
+    const loaded = await reads.wallets(addresses.map(parseWallet), block, lookups);
+    await eachWallet(loaded, async ({ address, rows, prices }) => {
+      const marks = new Map<string, MarkPrice | undefined>();
+      for (const row of rows) for (const asset of [row.market, row.collateralToken]) marks.set(markKey(row.chainId, asset), prices(row.chainId, asset));
+      const wallet: KeptWallet = { address, marks, units: [], warnings: [] };
+      const ctx = { db: deps.db, schema: deps.schema, blockByChain: blockMap([block]), config: deps.config, lookups, prices: pricesOf(wallet) };
+      for (const [protocol, group] of byProtocol(rows)) {
+        const adapter = adapterFor(protocol);
+        if (!adapter) {
+          wallet.warnings.push(unknownProtocol(protocol, group.length));
+          continue;
+        }
+        for (const unitRows of adapter.isolatedPositions ? byMarkets(group) : [group]) {
+          const reads = [...new Set(unitRows.flatMap((r) => [markKey(r.chainId, r.market), markKey(r.chainId, r.collateralToken)]))];
+          wallet.units.push({ rows: unitRows, rule: await prepareRule(adapter, ctx, unitRows), reads, last: null });
+        }
+      }
+      kept.set(address.toLowerCase(), wallet);
+    });
+  }
+
+  const pricesOf = (wallet: KeptWallet): PriceBook => (chainId, asset) => wallet.marks.get(markKey(chainId, asset));
+
+  /** The wallet's answer at its marks: each unit's last answer when it read no mark in `moved`. */
+  async function answer(wallet: KeptWallet, block: BlockRef, moved: Set<string>): Promise<WalletExposure> {
+    const prices = pricesOf(wallet);
+    const assessed: AssessedPosition[] = [];
+    const accounts: AccountRisk[] = [];
+    for (const unit of wallet.units) {
+      if (unit.last === null || unit.reads.some((k) => moved.has(k))) {
+        const result = await unit.rule({ prices });
+        unit.last = { assessed: unit.rows.map((row, i) => ({ row, risk: result.positions[i]!, mark: prices(row.chainId, row.market) })), accounts: result.accounts };
+      }
+      for (const a of unit.last.assessed) assessed.push(a);
+      for (const a of unit.last.accounts) accounts.push(a);
+    }
+    return walletAnswer(deps, wallet.address, [block], assessed, accounts, wallet.warnings);
+  }
+
+  return {
+    /**
+     * The wallets' answers at the block, in order: those in `fresh` (and any not kept) read anew,
+     * the others from what is kept, with the new marks of `pricedAssets` (lowercase) at the block.
+     */
+    async at(addresses: string[], block: BlockRef, fresh: Set<string>, pricedAssets: string[]): Promise<WalletExposure[]> {
+      const lower = addresses.map((a) => a.toLowerCase());
+      await read(lower.filter((a) => fresh.has(a) || !kept.has(a)), block);
+      const reused = lower.filter((a) => !fresh.has(a));
+      const moved = new Set(pricedAssets.map((asset) => markKey(block.chainId, asset)));
+      if (reused.length > 0 && pricedAssets.length > 0) {
+        const marks = await reads.marks(pricedAssets as Address[], block);
+        for (const a of reused) {
+          const held = kept.get(a)!.marks;
+          for (const asset of pricedAssets) if (held.has(markKey(block.chainId, asset))) held.set(markKey(block.chainId, asset), marks(block.chainId, asset as Address));
+        }
+      }
+      return Promise.all(lower.map((a) => answer(kept.get(a)!, block, moved)));
+    },
+  };
+}

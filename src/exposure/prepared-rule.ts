@@ -1,0 +1,24 @@
+import type { AssessContext, Assessment, PositionRow, PreparedAssessment, ProtocolAdapter, Scenario } from "../core/adapter";
+
+/** A protocol's rule over some rows with everything but the scenario read: run at any marks. */
+export type Rule = { (scenario: Scenario): Assessment | Promise<Assessment>; liquidatable?: PreparedAssessment["liquidatable"] };
+
+/** The protocol's rule over `rows`, prepared: its own split when it has one, else `assess` at each scenario (its reads memoized in `ctx.lookups`). */
+export async function prepareRule(adapter: ProtocolAdapter, ctx: AssessContext, rows: PositionRow[]): Promise<Rule> {
+  if (adapter.prepare) return adapter.prepare(ctx, rows);
+  return (scenario) =>
+    adapter.assess(
+      {
+        db: ctx.db,
+        schema: ctx.schema,
+        blockByChain: ctx.blockByChain,
+        config: ctx.config,
+        lookups: ctx.lookups,
+        prices: scenario.prices,
+        get volatilityShift() {
+          return scenario.volatilityShift;
+        },
+      },
+      rows,
+    );
+}
