@@ -159,7 +159,7 @@ for (const kind of kinds) {
   const runs: Awaited<ReturnType<typeof block>>[] = [];
   for (let i = 0; i < BLOCKS; i++) runs.push(await block(engine, kind.write));
   results.push({ name: kind.name, ms: median(runs.map((r) => r.ms)), max: Math.max(...runs.map((r) => r.ms)), wallets: median(runs.map((r) => r.wallets)), positions: median(runs.map((r) => r.positions)), read: median(runs.map((r) => r.read)) });
-  log(`${kind.name}: median ${results.at(-1)!.ms.toFixed(0)} ms over ${BLOCKS} blocks`);
+  log(`${kind.name}: median ${results.at(-1)!.ms.toFixed(0)} ms over ${BLOCKS} blocks (${runs.map((r) => r.ms.toFixed(0)).join(", ")})`);
 }
 
 const { rows: [{ n: openPositions }] } = await db.query(`SELECT count(*)::int AS n FROM "${schema}".position WHERE status = 'open'`);
@@ -176,3 +176,4 @@ for (const r of results) {
   console.log(`${r.name} | ${r.ms.toFixed(1)}, ${r.max.toFixed(1)} | ${r.wallets} (${r.read}) | ${r.positions} | ${fullMs.toFixed(1)} | ${r.ms < 200 ? "met" : "MISSED"}`);
 }
 console.log(`full pass: ${full.map((f) => f.ms.toFixed(1)).join(", ")} ms over ${full[0]!.wallets} wallets, ${full[0]!.positions} positions; ${events.length} alert events raised in the run`);
+console.log(`peak RSS of this process (the engine and what it keeps of the watched wallets): ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB`);

@@ -1,4 +1,5 @@
 import { formatUnits, parseUnits } from "viem";
+import type { PositionRisk } from "../core/adapter";
 import type { WalletExposure } from "../exposure/service";
 import { exposureTotals } from "../core/exposure";
 import { formatUsd, USD_DECIMALS } from "../core/fixed";
@@ -52,6 +53,17 @@ const fromFloat = (x: number): Reading => {
 
 const fromUsd = (x: bigint): Reading => ({ kind: "value", scaled: x, text: formatUsd(x) });
 
+/**
+ * A position's distance reading, once per figures: a wallet repriced at a block keeps the figures
+ * (the same object) of positions whose marks did not move.
+ */
+const distanceReadings = new WeakMap<PositionRisk, Reading>();
+const distanceReading = (risk: PositionRisk): Reading => {
+  let reading = distanceReadings.get(risk);
+  if (!reading) distanceReadings.set(risk, (reading = risk.liquidationDistance === null ? { kind: "unknown" } : fromFloat(risk.liquidationDistance)));
+  return reading;
+};
+
 /** The rule's readings in one wallet's answer at one block. */
 export function measure(rule: AlertRule, w: WalletExposure, symbolOf: (chainId: number, market: string) => string): Measurement[] {
   const keep = (protocol: string, chainId: number, market: string | null) =>
@@ -65,7 +77,7 @@ export function measure(rule: AlertRule, w: WalletExposure, symbolOf: (chainId: 
         .map(({ row, risk, mark }) => ({
           subject: row.positionId,
           wallet,
-          reading: risk.liquidationDistance === null ? { kind: "unknown" as const } : fromFloat(risk.liquidationDistance),
+          reading: distanceReading(risk),
           figures: () => ({
             positionId: row.positionId,
             protocol: row.protocol,
