@@ -31,11 +31,11 @@ export type AlertSettings = {
   /** How often the engine looks for newly indexed blocks and due deliveries. */
   pollMs: number;
   /**
-   * Every watched wallet is evaluated at least once in this many blocks, besides the blocks that
-   * touch it (a position event, a new price of an asset it holds): what moves without an event of
-   * ours (interest and funding accruing, parameters) fires within that many blocks.
+   * Every watched wallet is read anew at least once in this many seconds of chain time, besides the
+   * blocks that touch it (a position event, a new price of an asset it holds): what moves without an
+   * event of ours (interest and funding accruing, parameters) fires within about that long.
    */
-  sweepBlocks: number;
+  sweepSeconds: number;
   /** Delivery retries: the wait doubles from `retryInitialMs` up to `retryMaxMs`. */
   retryInitialMs: number;
   retryMaxMs: number;
@@ -43,4 +43,4 @@ export type AlertSettings = {
   allowPrivateWebhooks: boolean;
 };
 
-export const NO_ALERTS: AlertSettings = { rules: [], webhooks: [], pollMs: 500, sweepBlocks: 20, retryInitialMs: 500, retryMaxMs: 60_000, allowPrivateWebhooks: false };
+export const NO_ALERTS: AlertSettings = { rules: [], webhooks: [], pollMs: 500, sweepSeconds: 60, retryInitialMs: 500, retryMaxMs: 60_000, allowPrivateWebhooks: false };

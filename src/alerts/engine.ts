@@ -85,7 +85,7 @@ async function record(tx: Sql, settings: AlertSettings, event: AlertEvent) {
 async function evaluateBlock(deps: EngineDeps, watch: WatchList, rules: AlertRule[], chain: { chainId: number; name: string }, number: bigint): Promise<AlertEvent[]> {
   const [{ hash, timestamp }, changes] = await Promise.all([deps.block(chain.name, number), deps.changesAt(chain.chainId, number)]);
   const at: BlockRef = { chainId: chain.chainId, name: chain.name, number, timestamp };
-  const plan = await watch.plan(rules, changes);
+  const plan = await watch.plan(rules, changes, timestamp);
   const evaluated = [...new Set([...plan.wallets.values()].flat())];
   const answers = await deps.exposuresAt(evaluated, at, plan.fresh, changes.pricedAssets);
   const exposure = new Map(evaluated.map((w, i) => [w, answers[i]!]));
@@ -229,7 +229,7 @@ async function forkPoint(deps: EngineDeps, chain: { chainId: number; name: strin
 export function alertEngine(deps: EngineDeps) {
   const watches = new Map<number, WatchList>();
   const watchOf = (chainId: number) => {
-    if (!watches.has(chainId)) watches.set(chainId, new WatchList(deps.settings.sweepBlocks, (wallets) => deps.holdingsOf(chainId, wallets)));
+    if (!watches.has(chainId)) watches.set(chainId, new WatchList(deps.settings.sweepSeconds, (wallets) => deps.holdingsOf(chainId, wallets)));
     return watches.get(chainId)!;
   };
   async function tick() {

@@ -3,9 +3,10 @@ import type { AlertRule } from "./config";
 
 // Which wallets the engine evaluates at a block, per rule: a rule new to this process (or changed)
 // at all its wallets; the others at the wallets the block touched (a position event, a new price of
-// an asset they hold), plus a slice of a sweep that visits every watched wallet once every
-// `sweepBlocks` blocks. The sweep catches what moves without an event of ours: interest and funding
-// accruing with time, protocol parameters, feeds other than the positions' own marks.
+// an asset they hold), plus a slice of a sweep that reads every watched wallet anew once every
+// `sweepSeconds` of chain time (so a slice per block follows the chain's pace, not its block count).
+// The sweep catches what moves without an event of ours: interest and funding accruing with time,
+// protocol parameters, feeds other than the positions' own marks.
 
 /**
  * The rules to evaluate at a block and, for each, its wallets (lowercase); `complete`: the rules
@@ -17,16 +18,27 @@ export type Plan = { wallets: Map<AlertRule, string[]>; complete: Set<AlertRule>
 
 const fingerprint = (rule: AlertRule) => JSON.stringify(rule);
 
+/** FNV-1a of the address: the sweep's order, which spreads wallets with many positions over the cycle (sorted addresses bunch them). */
+function spread(address: string): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < address.length; i++) hash = Math.imul(hash ^ address.charCodeAt(i), 0x01000193) >>> 0;
+  return hash;
+}
+
 export class WatchList {
   /** Rules evaluated at all their wallets since this process started, by id, as they were then. */
   #seen = new Map<string, string>();
   /** asset -> watched wallets that have held it. */
   #holders = new Map<string, Set<string>>();
   #loaded = new Set<string>();
+  #spread = new Map<string, number>();
+  /** The sweep: where it is in the sorted watched wallets, the part of a wallet it owes, the last block's time. */
   #cursor = 0;
+  #owed = 0;
+  #lastTime: bigint | null = null;
 
   constructor(
-    private readonly sweepBlocks: number,
+    private readonly sweepSeconds: number,
     private readonly holdingsOf: (wallets: string[]) => Promise<Holding[]>,
   ) {}
 
@@ -45,7 +57,7 @@ export class WatchList {
     }
   }
 
-  async plan(rules: AlertRule[], changes: BlockChanges): Promise<Plan> {
+  async plan(rules: AlertRule[], changes: BlockChanges, timestamp: bigint): Promise<Plan> {
     const watched = new Set(rules.flatMap((r) => r.wallets.map((w) => w.toLowerCase())));
     const unknown = [...watched].filter((w) => !this.#loaded.has(w));
     this.#hold(await this.holdingsOf(unknown), watched);
@@ -53,8 +65,11 @@ export class WatchList {
     this.#hold(changes.holdings, watched);
 
     const fresh = new Set(changes.holdings.map((h) => h.account).filter((a) => watched.has(a)));
-    const order = [...watched].sort();
-    const slice = Math.ceil(order.length / Math.max(1, this.sweepBlocks));
+    for (const w of unknown) this.#spread.set(w, spread(w));
+    const order = [...watched].sort((a, b) => this.#spread.get(a)! - this.#spread.get(b)! || (a < b ? -1 : a > b ? 1 : 0));
+    const elapsed = this.#lastTime === null || timestamp < this.#lastTime ? 0 : Number(timestamp - this.#lastTime);
+    const due = this.#owed + (order.length * elapsed) / this.sweepSeconds;
+    const slice = Math.min(order.length, Math.floor(due));
     const start = order.length === 0 ? 0 : this.#cursor % order.length;
     for (let i = 0; i < slice; i++) fresh.add(order[(start + i) % order.length]!);
     const touched = new Set(fresh);
@@ -80,6 +95,8 @@ export class WatchList {
       commit: () => {
         for (const rule of complete) this.#seen.set(rule.id, fingerprint(rule));
         this.#cursor = start + slice;
+        this.#owed = Math.min(due - slice, order.length);
+        this.#lastTime = timestamp;
       },
     };
   }

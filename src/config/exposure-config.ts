@@ -220,7 +220,7 @@ function parseAlerts(a: Record<string, unknown>, portfolios: Record<string, Addr
     rules,
     webhooks,
     pollMs: ms("pollMs", NO_ALERTS.pollMs),
-    sweepBlocks: a.sweepBlocks === undefined ? NO_ALERTS.sweepBlocks : positiveInt(a.sweepBlocks, "alerts.sweepBlocks"),
+    sweepSeconds: a.sweepSeconds === undefined ? NO_ALERTS.sweepSeconds : positiveInt(a.sweepSeconds, "alerts.sweepSeconds"),
     retryInitialMs: ms("retryInitialMs", NO_ALERTS.retryInitialMs),
     retryMaxMs: ms("retryMaxMs", NO_ALERTS.retryMaxMs),
     allowPrivateWebhooks,

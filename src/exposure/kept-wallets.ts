@@ -70,7 +70,9 @@ const fromHistory = (deps: ExposureDeps): KeptWalletReads => ({
 });
 
 export function keptWallets(deps: ExposureDeps, reads: KeptWalletReads = fromHistory(deps)) {
+  /** By chain and wallet (lowercase): a wallet's answer at one chain's block holds that chain's positions. */
   const kept = new Map<string, KeptWallet>();
+  const keyOf = (chainId: number, address: string) => `${chainId}:${address.toLowerCase()}`;
 
   /** Reads the wallets at the block and prepares their rules there. */
   async function read(addresses: string[], block: BlockRef) {
@@ -92,7 +94,7 @@ export function keptWallets(deps: ExposureDeps, reads: KeptWalletReads = fromHis
           wallet.units.push({ rows: unitRows, rule: await prepareRule(adapter, ctx, unitRows), reads, last: null });
         }
       }
-      kept.set(address.toLowerCase(), wallet);
+      kept.set(keyOf(block.chainId, address), wallet);
     });
   }
 
@@ -123,17 +125,17 @@ export function keptWallets(deps: ExposureDeps, reads: KeptWalletReads = fromHis
      */
     async at(addresses: string[], block: BlockRef, fresh: Set<string>, pricedAssets: string[]): Promise<WalletExposure[]> {
       const lower = addresses.map((a) => a.toLowerCase());
-      await read(lower.filter((a) => fresh.has(a) || !kept.has(a)), block);
+      await read(lower.filter((a) => fresh.has(a) || !kept.has(keyOf(block.chainId, a))), block);
       const reused = lower.filter((a) => !fresh.has(a));
       const moved = new Set(pricedAssets.map((asset) => markKey(block.chainId, asset)));
       if (reused.length > 0 && pricedAssets.length > 0) {
         const marks = await reads.marks(pricedAssets as Address[], block);
         for (const a of reused) {
-          const held = kept.get(a)!.marks;
+          const held = kept.get(keyOf(block.chainId, a))!.marks;
           for (const asset of pricedAssets) if (held.has(markKey(block.chainId, asset))) held.set(markKey(block.chainId, asset), marks(block.chainId, asset as Address));
         }
       }
-      return Promise.all(lower.map((a) => answer(kept.get(a)!, block, moved)));
+      return Promise.all(lower.map((a) => answer(kept.get(keyOf(block.chainId, a))!, block, moved)));
     },
   };
 }

@@ -92,7 +92,7 @@ afterAll(async () => {
 });
 
 /** Runs the engine over the world block by block; the events it raised, and the wallets it evaluated per block. */
-async function run(states: BlockState[], rulesAt: (block: number) => AlertRule[], sweepBlocks: number) {
+async function run(states: BlockState[], rulesAt: (block: number) => AlertRule[], sweepSeconds: number) {
   const store = await openAlertStore({ PGLITE_DIR: join(mkdtempSync(join(tmpdir(), "alert-engine-")), "db") });
   stores.push(store);
   let head = 0;
@@ -101,7 +101,7 @@ async function run(states: BlockState[], rulesAt: (block: number) => AlertRule[]
   const holdings = (positions: Position[], wallets: string[]) =>
     wallets.map((account) => ({ account, assets: positions.filter((p) => p.wallet === account).map((p) => p.market) }));
   const deps: EngineDeps = {
-    settings: { ...NO_ALERTS, sweepBlocks },
+    settings: { ...NO_ALERTS, sweepSeconds },
     store,
     rules: async () => rulesAt(head),
     heads: async () => [{ ...CHAIN, number: BigInt(head), timestamp: BigInt(head) }],
