@@ -30,9 +30,10 @@ export class WatchList {
   #seen = new Map<string, string>();
   /** asset -> watched wallets that have held it. */
   #holders = new Map<string, Set<string>>();
-  #loaded = new Set<string>();
+  /** Each wallet whose holdings are loaded, with its place in the sweep's order (spread). */
   #spread = new Map<string, number>();
-  /** The sweep: where it is in the sorted watched wallets, the part of a wallet it owes, the last block's time. */
+  /** The sweep: the watched wallets in its order, where it is, the part of a wallet it owes, the last block's time. */
+  #order: string[] = [];
   #cursor = 0;
   #owed = 0;
   #lastTime: bigint | null = null;
@@ -59,14 +60,19 @@ export class WatchList {
 
   async plan(rules: AlertRule[], changes: BlockChanges, timestamp: bigint): Promise<Plan> {
     const watched = new Set(rules.flatMap((r) => r.wallets.map((w) => w.toLowerCase())));
-    const unknown = [...watched].filter((w) => !this.#loaded.has(w));
+    const unknown = [...watched].filter((w) => !this.#spread.has(w));
     this.#hold(await this.holdingsOf(unknown), watched);
-    for (const w of unknown) this.#loaded.add(w);
+    for (const w of unknown) this.#spread.set(w, spread(w));
     this.#hold(changes.holdings, watched);
 
     const fresh = new Set(changes.holdings.map((h) => h.account).filter((a) => watched.has(a)));
-    for (const w of unknown) this.#spread.set(w, spread(w));
-    const order = [...watched].sort((a, b) => this.#spread.get(a)! - this.#spread.get(b)! || (a < b ? -1 : a > b ? 1 : 0));
+    // Sorted again only when the watched wallets are not the ones it holds. A wallet no longer
+    // watched is forgotten: its holdings are not followed meanwhile, so they load again if it returns.
+    if (watched.size !== this.#order.length || !this.#order.every((w) => watched.has(w))) {
+      for (const w of this.#spread.keys()) if (!watched.has(w)) this.#spread.delete(w);
+      this.#order = [...watched].sort((a, b) => this.#spread.get(a)! - this.#spread.get(b)! || (a < b ? -1 : a > b ? 1 : 0));
+    }
+    const order = this.#order;
     const elapsed = this.#lastTime === null || timestamp < this.#lastTime ? 0 : Number(timestamp - this.#lastTime);
     const due = this.#owed + (order.length * elapsed) / this.sweepSeconds;
     const slice = Math.min(order.length, Math.floor(due));

@@ -3,7 +3,7 @@ import type { AccountRisk, MarkPrice, PositionRow, PriceBook } from "../core/ada
 import { parseWallet } from "../core/errors";
 import { lookupCache, type Lookups } from "../core/memo";
 import { adapterFor } from "../protocols";
-import { prepareRule, type Rule } from "./prepared-rule";
+import { markKey, prepareRule, type Rule } from "./prepared-rule";
 import {
   blockMap,
   byProtocol,
@@ -38,8 +38,6 @@ type KeptWallet = {
   units: Unit[];
   warnings: string[];
 };
-
-const markKey = (chainId: number, asset: string) => `${chainId}:${asset.toLowerCase()}`;
 
 /** Isolated positions by the marks they read: market and collateral. */
 function byMarkets(rows: PositionRow[]): PositionRow[][] {
@@ -125,8 +123,10 @@ export function keptWallets(deps: ExposureDeps, reads: KeptWalletReads = fromHis
      */
     async at(addresses: string[], block: BlockRef, fresh: Set<string>, pricedAssets: string[]): Promise<WalletExposure[]> {
       const lower = addresses.map((a) => a.toLowerCase());
-      await read(lower.filter((a) => fresh.has(a) || !kept.has(keyOf(block.chainId, a))), block);
-      const reused = lower.filter((a) => !fresh.has(a));
+      const toRead = new Set(lower.filter((a) => fresh.has(a) || !kept.has(keyOf(block.chainId, a))));
+      await read([...toRead], block);
+      // Wallets just read have the block's marks already.
+      const reused = lower.filter((a) => !toRead.has(a));
       const moved = new Set(pricedAssets.map((asset) => markKey(block.chainId, asset)));
       if (reused.length > 0 && pricedAssets.length > 0) {
         const marks = await reads.marks(pricedAssets as Address[], block);

@@ -1,5 +1,8 @@
 import type { AssessContext, Assessment, PositionRow, PreparedAssessment, ProtocolAdapter, Scenario } from "../core/adapter";
 
+/** A mark's key, by chain and asset (any case): what a prepared rule's unit notes it reads. */
+export const markKey = (chainId: number, asset: string) => `${chainId}:${asset.toLowerCase()}`;
+
 /** A protocol's rule over some rows with everything but the scenario read: run at any marks. */
 export type Rule = { (scenario: Scenario): Assessment | Promise<Assessment>; liquidatable?: PreparedAssessment["liquidatable"] };
 

@@ -6,7 +6,7 @@ import { ExposureTally, LiquidatableTally, type LiquidatableSum } from "../core/
 import type { Lookups } from "../core/memo";
 import { noReadings, pointChanges, pointKey, recordingPrices, shockedPrices, type Readings, type Shock } from "../core/stress";
 import { adapterFor } from "../protocols";
-import { prepareRule, type Rule } from "./prepared-rule";
+import { markKey, prepareRule, type Rule } from "./prepared-rule";
 import {
   blockMap,
   byProtocol,
@@ -109,7 +109,6 @@ type StressUnit = {
  */
 type StressGroup = { readings: Readings; units: StressUnit[]; base: GroupAnswer; answers: Map<string, GroupAnswer>; liquidatable: Map<string, LiquidatableTally> };
 
-/** A unit's prepared rule: the adapter's, or its `assess` (asynchronous) at each scenario. */
 type GroupAnswer = { assessments: Assessment[]; tally: ExposureTally };
 
 /** A wallet under stress: where each of its positions is worked out, in assessment order, and its accounts' units. */
@@ -120,8 +119,6 @@ type StressedWallet = {
   margined: StressUnit[];
   warnings: string[];
 };
-
-const markKey = (chainId: number, asset: Address) => `${chainId}:${asset.toLowerCase()}`;
 
 const notPrepared = (): never => {
   throw new Error("stress unit used before its rule was prepared");
