@@ -69,7 +69,8 @@ const firstBlock = (BigInt(latest.n) > m.head ? BigInt(latest.n) : m.head) + 1n;
 const timeOf = (n: bigint) => BigInt(latest.t) + (n - firstBlock) + 1n;
 let head = firstBlock;
 const symbolOf = assetDirectory(config).symbol;
-const evaluated: { wallets: number; positions: number; read: number }[] = [];
+/** Each evaluation's answers and how many wallets it read anew; positions are counted after the timing (answers make them when read). */
+const evaluated: { answers: { assessed: unknown[] }[]; read: number }[] = [];
 const kept = keptWallets(deps);
 const events: AlertEvent[] = [];
 const engineDeps = {
@@ -81,7 +82,7 @@ const engineDeps = {
   chainTip: async () => head,
   exposuresAt: async (wallets: string[], at: BlockRef, fresh: Set<string>, pricedAssets: string[]) => {
     const answers = await kept.at(wallets, at, fresh, pricedAssets);
-    evaluated.push({ wallets: wallets.length, positions: answers.reduce((n, a) => n + a.assessed.length, 0), read: wallets.filter((w) => fresh.has(w)).length });
+    evaluated.push({ answers, read: wallets.filter((w) => fresh.has(w)).length });
     return answers;
   },
   changesAt: (c: number, n: bigint) => blockChanges(deps, c, n),
@@ -137,11 +138,14 @@ const kinds: { name: string; write(n: bigint): Promise<void> }[] = [
 /** One block through the engine: its rows written, then one tick timed. */
 async function block(engine: ReturnType<typeof alertEngine>, write: (n: bigint) => Promise<void>) {
   await write(head);
-  const before = evaluated.length;
   const started = performance.now();
   await engine.tick();
   const ms = performance.now() - started;
-  const seen = evaluated.slice(before).reduce((a, e) => ({ wallets: a.wallets + e.wallets, positions: a.positions + e.positions, read: a.read + e.read }), { wallets: 0, positions: 0, read: 0 });
+  const seen = evaluated.reduce(
+    (a, e) => ({ wallets: a.wallets + e.answers.length, positions: a.positions + e.answers.reduce((n, w) => n + w.assessed.length, 0), read: a.read + e.read }),
+    { wallets: 0, positions: 0, read: 0 },
+  );
+  evaluated.length = 0;
   head++;
   return { ms, ...seen };
 }

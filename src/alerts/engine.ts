@@ -3,8 +3,9 @@ import type { BlockChanges, Holding } from "../exposure/block-changes";
 import type { BlockRef, WalletExposure } from "../exposure/service";
 import type { AlertRule, AlertSettings } from "./config";
 import { deliverDue } from "./deliver";
-import { measure, transition, type Measurement, type Reading } from "./evaluate";
+import { exactReading, measure, transition, type Measurement, type Reading } from "./evaluate";
 import type { AlertStore, Sql } from "./store";
+import { FiringAlerts, type FiringAlert } from "./firing";
 import { WatchList } from "./watch";
 
 // The alert engine: after each block the indexer finishes, the rules are evaluated at that block at
@@ -61,7 +62,10 @@ const CAUGHT_UP_BLOCKS = 2n;
 /** Most blocks evaluated per chain per tick, so delivery keeps its turn. */
 const BLOCKS_PER_TICK = 50n;
 
-const readingText = (r: Reading) => (r.kind === "value" ? r.text : r.kind === "unknown" ? null : r.kind);
+const readingText = (reading: Reading) => {
+  const r = exactReading(reading);
+  return r.kind === "value" ? r.text : r.kind === "unknown" ? null : r.kind;
+};
 const digest = (...parts: (string | number | bigint)[]) => createHash("sha256").update(parts.join("|")).digest("hex").slice(0, 32);
 
 async function record(tx: Sql, settings: AlertSettings, event: AlertEvent) {
@@ -81,8 +85,17 @@ async function record(tx: Sql, settings: AlertSettings, event: AlertEvent) {
   return true;
 }
 
+/** What the engine keeps of one chain: its watch list and its firing alerts. */
+type ChainState = { watch: WatchList; firing: FiringAlerts };
+
 /** Evaluates the rules at one block, at the wallets the watch list plans, and commits the outcome with the block. */
-async function evaluateBlock(deps: EngineDeps, watch: WatchList, rules: AlertRule[], chain: { chainId: number; name: string }, number: bigint): Promise<AlertEvent[]> {
+async function evaluateBlock(
+  deps: EngineDeps,
+  { watch, firing: firingAlerts }: ChainState,
+  rules: AlertRule[],
+  chain: { chainId: number; name: string },
+  number: bigint,
+): Promise<AlertEvent[]> {
   const [{ hash, timestamp }, changes] = await Promise.all([deps.block(chain.name, number), deps.changesAt(chain.chainId, number)]);
   const at: BlockRef = { chainId: chain.chainId, name: chain.name, number, timestamp };
   const plan = await watch.plan(rules, changes, timestamp);
@@ -92,21 +105,29 @@ async function evaluateBlock(deps: EngineDeps, watch: WatchList, rules: AlertRul
   const readings = new Map<AlertRule, Measurement[]>();
   for (const [rule, wallets] of plan.wallets) readings.set(rule, wallets.flatMap((w) => measure(rule, exposure.get(w)!, deps.symbolOf)));
   const block = { number: number.toString(), hash };
+  const open = await firingAlerts.all();
+  const fired: FiringAlert[] = [];
+  const resolved: string[] = [];
   const events = await deps.store.transaction(async (tx) => {
     const events: AlertEvent[] = [];
     const emit = async (event: AlertEvent) => {
       if (await record(tx, deps.settings, event)) events.push(event);
     };
-    type Open = { id: string; rule_id: string; subject: string; wallet: string; fired_event: string };
-    const open = await tx.query<Open>(`SELECT id, rule_id, subject, wallet, fired_event FROM alert WHERE chain_id = $1 AND status = 'firing' AND rule_id = ANY($2::text[])`, [
-      chain.chainId,
-      [...plan.wallets.keys()].map((r) => r.id),
-    ]);
+    const resolveAlert = async (base: EventBase, alertId: string) => {
+      await resolve(tx, emit, base, alertId, number);
+      resolved.push(alertId);
+    };
+    const openByRule = new Map<string, FiringAlert[]>();
+    for (const a of open) {
+      const ofRule = openByRule.get(a.rule_id);
+      if (ofRule) ofRule.push(a);
+      else openByRule.set(a.rule_id, [a]);
+    }
     for (const [rule, measured] of readings) {
       // The rule's alerts on the wallets evaluated here (all, when it was evaluated at all its wallets); the others wait for their wallets' turn.
       const wallets = new Set(plan.wallets.get(rule));
-      const mine = (a: Open) => a.rule_id === rule.id && (plan.complete.has(rule) || wallets.has(a.wallet));
-      const firing = new Map(open.filter(mine).map((a) => [a.subject, a]));
+      const mine = (a: FiringAlert) => plan.complete.has(rule) || wallets.has(a.wallet);
+      const firing = new Map((openByRule.get(rule.id) ?? []).filter(mine).map((a) => [a.subject, a]));
       const base = { rule: rule.id, metric: rule.metric, chainId: chain.chainId, block, fireAt: rule.fireAt, clearAt: rule.clearAt };
       for (const m of measured) {
         const current = firing.get(m.subject);
@@ -120,24 +141,22 @@ async function evaluateBlock(deps: EngineDeps, watch: WatchList, rules: AlertRul
             [alertId, rule.id, m.subject, m.wallet, chain.chainId, number.toString(), event.id, event.value, JSON.stringify(event.figures)],
           );
           await emit(event);
+          fired.push({ id: alertId, rule_id: rule.id, subject: m.subject, wallet: m.wallet, fired_event: event.id });
         } else if (change === "resolve" && current) {
-          await resolve(tx, emit, { ...base, wallet: current.wallet, subject: m.subject, value: readingText(m.reading), figures: m.figures() }, current.id, number);
+          await resolveAlert({ ...base, wallet: current.wallet, subject: m.subject, value: readingText(m.reading), figures: m.figures() }, current.id);
         }
         firing.delete(m.subject);
       }
       // Still firing but no longer measured (the position closed, the account emptied): resolved.
       for (const gone of firing.values()) {
-        await resolve(tx, emit, { ...base, wallet: gone.wallet, subject: gone.subject, value: null, figures: { gone: true } }, gone.id, number);
+        await resolveAlert({ ...base, wallet: gone.wallet, subject: gone.subject, value: null, figures: { gone: true } }, gone.id);
       }
     }
     // Alerts of a rule deleted since: resolved, saying so.
-    const orphans = await tx.query<{ id: string; rule_id: string; subject: string; wallet: string }>(
-      `SELECT id, rule_id, subject, wallet FROM alert WHERE chain_id = $1 AND status = 'firing' AND NOT (rule_id = ANY($2::text[]))`,
-      [chain.chainId, rules.map((r) => r.id)],
-    );
-    for (const o of orphans) {
+    const ruleIds = new Set(rules.map((r) => r.id));
+    for (const o of open.filter((a) => !ruleIds.has(a.rule_id))) {
       const base = { rule: o.rule_id, metric: "", chainId: chain.chainId, block, fireAt: "", clearAt: "", wallet: o.wallet, subject: o.subject };
-      await resolve(tx, emit, { ...base, value: null, figures: { ruleDeleted: true } }, o.id, number);
+      await resolveAlert({ ...base, value: null, figures: { ruleDeleted: true } }, o.id);
     }
     await tx.query(`INSERT INTO alert_block (chain_id, block_number, block_hash) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`, [
       chain.chainId,
@@ -148,6 +167,7 @@ async function evaluateBlock(deps: EngineDeps, watch: WatchList, rules: AlertRul
     return events;
   });
   plan.commit();
+  firingAlerts.committed(fired, resolved);
   return events;
 }
 
@@ -227,22 +247,26 @@ async function forkPoint(deps: EngineDeps, chain: { chainId: number; name: strin
 
 /** The engine's state in this process: a watch list per chain. `tick` evaluates the blocks indexed since the last one evaluated. */
 export function alertEngine(deps: EngineDeps) {
-  const watches = new Map<number, WatchList>();
-  const watchOf = (chainId: number) => {
-    if (!watches.has(chainId)) watches.set(chainId, new WatchList(deps.settings.sweepSeconds, (wallets) => deps.holdingsOf(chainId, wallets)));
-    return watches.get(chainId)!;
+  const chains = new Map<number, ChainState>();
+  const stateOf = (chainId: number) => {
+    let state = chains.get(chainId);
+    if (!state) {
+      const watch = new WatchList(deps.settings.sweepSeconds, (wallets) => deps.holdingsOf(chainId, wallets));
+      chains.set(chainId, (state = { watch, firing: new FiringAlerts(deps.store, chainId) }));
+    }
+    return state;
   };
   async function tick() {
     const rules = await deps.rules();
     for (const head of await deps.heads()) {
-      const watch = watchOf(head.chainId);
+      const state = stateOf(head.chainId);
       const [last] = await deps.store.query<{ n: string; hash: string }>(
         `SELECT block_number::text AS n, block_hash AS hash FROM alert_block WHERE chain_id = $1 ORDER BY block_number DESC LIMIT 1`,
         [head.chainId],
       );
       if (!last) {
         // A new store starts at the indexed head once the backfill is done: alerts are about now, not history.
-        if (head.number + CAUGHT_UP_BLOCKS >= (await deps.chainTip(head.name))) deps.publish(await evaluateBlock(deps, watch, rules, head, head.number));
+        if (head.number + CAUGHT_UP_BLOCKS >= (await deps.chainTip(head.name))) deps.publish(await evaluateBlock(deps, state, rules, head, head.number));
         continue;
       }
       const from = BigInt(last.n);
@@ -251,11 +275,12 @@ export function alertEngine(deps: EngineDeps) {
         const base = fork ?? { number: from - KEPT_BLOCKS, hash: "" };
         deps.log(`reorg on chain ${head.chainId}: evaluated blocks after ${base.number} are gone; retracting what they raised`);
         deps.publish(await rewind(deps, rules, head.chainId, base.number, base.hash));
-        watch.reset();
+        state.watch.reset();
+        state.firing.reset();
         continue; // the indexer handles the same reorg; evaluate the new blocks once it has (next tick)
       }
       const to = head.number < from + BLOCKS_PER_TICK ? head.number : from + BLOCKS_PER_TICK;
-      for (let n = from + 1n; n <= to; n++) deps.publish(await evaluateBlock(deps, watch, rules, head, n));
+      for (let n = from + 1n; n <= to; n++) deps.publish(await evaluateBlock(deps, state, rules, head, n));
     }
   }
   return { tick };

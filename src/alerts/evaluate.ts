@@ -1,6 +1,5 @@
 import { formatUnits, parseUnits } from "viem";
-import type { PositionRisk } from "../core/adapter";
-import type { WalletExposure } from "../exposure/service";
+import type { AssessedPosition, WalletExposure } from "../exposure/service";
 import { exposureTotals } from "../core/exposure";
 import { formatUsd, USD_DECIMALS } from "../core/fixed";
 import { lowIsRisky, type AlertMetric, type AlertRule } from "./config";
@@ -8,8 +7,12 @@ import { lowIsRisky, type AlertMetric, type AlertRule } from "./config";
 // Pure alert logic: what a rule measures in a wallet's answer, and when a measurement fires or
 // resolves an alert. Values compare exactly, as 1e30 fixed point.
 
-/** A measured value: a number, unknown (a missing or stale price: no change), or beyond any threshold. */
-export type Reading = { kind: "value"; scaled: bigint; text: string } | { kind: "unknown" } | { kind: "safe" } | { kind: "worst" };
+/**
+ * A measured value: a number, unknown (a missing or stale price: no change), or beyond any threshold.
+ * A ratio (a liquidation distance, a float) counts as the decimal it prints as; it is scaled only where
+ * a comparison needs it or an event shows it (most readings change nothing).
+ */
+export type Reading = { kind: "value"; scaled: bigint; text: string } | { kind: "ratio"; value: number } | { kind: "unknown" } | { kind: "safe" } | { kind: "worst" };
 
 export type Measurement = {
   /** What the alert is about: a position id, a lending account, or the wallet. */
@@ -40,7 +43,7 @@ const decimalToScaled = (text: string): bigint => {
 };
 
 /** A float shown to people as the decimal it prints as (1e-7 style included), exactly scaled. */
-const fromFloat = (x: number): Reading => {
+const fromFloat = (x: number): Exclude<Reading, { kind: "ratio" }> => {
   if (!Number.isFinite(x)) return { kind: "unknown" };
   if (Math.abs(x) >= 1e21) {
     // Printed with an exponent even by toFixed: a float this large is a whole number.
@@ -53,16 +56,59 @@ const fromFloat = (x: number): Reading => {
 
 const fromUsd = (x: bigint): Reading => ({ kind: "value", scaled: x, text: formatUsd(x) });
 
+/** A reading as an exact value: a ratio scaled as the decimal it prints as. */
+export const exactReading = (r: Reading): Exclude<Reading, { kind: "ratio" }> => (r.kind === "ratio" ? fromFloat(r.value) : r);
+
 /**
- * A position's distance reading, once per figures: a wallet repriced at a block keeps the figures
- * (the same object) of positions whose marks did not move.
+ * Whether a ratio reads at or beyond (`below`: at or below) a threshold, as exactly as scaling both
+ * would say. A float printed without an exponent prints as the shortest decimal that reads back as it,
+ * so the comparison of the floats decides unless the float is the threshold's own (then scaling does).
  */
-const distanceReadings = new WeakMap<PositionRisk, Reading>();
-const distanceReading = (risk: PositionRisk): Reading => {
-  let reading = distanceReadings.get(risk);
-  if (!reading) distanceReadings.set(risk, (reading = risk.liquidationDistance === null ? { kind: "unknown" } : fromFloat(risk.liquidationDistance)));
-  return reading;
+const ratioReaches = (x: number, threshold: string, below: boolean): boolean => {
+  const t = ratioThreshold(threshold);
+  const plain = x === 0 || (Math.abs(x) >= 1e-6 && Math.abs(x) < 1e21);
+  if (plain && x !== t) return below ? x < t : x > t;
+  const exact = fromFloat(x);
+  if (exact.kind !== "value") return false;
+  return below ? exact.scaled <= scale(threshold) : exact.scaled >= scale(threshold);
 };
+const ratioThresholds = new Map<string, number>();
+const ratioThreshold = (text: string): number => {
+  let value = ratioThresholds.get(text);
+  if (value === undefined) {
+    value = Number(text);
+    if (ratioThresholds.size < 10_000) ratioThresholds.set(text, value);
+  }
+  return value;
+};
+
+/** A position's distance reading (one per watched position and block: a class, not a closure per position). */
+class DistanceMeasurement implements Measurement {
+  readonly subject: string;
+  constructor(
+    readonly wallet: string,
+    readonly reading: Reading,
+    private readonly position: AssessedPosition,
+    private readonly symbolOf: (chainId: number, market: string) => string,
+  ) {
+    this.subject = position.row.positionId;
+  }
+
+  figures() {
+    const { row, risk, mark } = this.position;
+    return {
+      positionId: row.positionId,
+      protocol: row.protocol,
+      asset: this.symbolOf(row.chainId, row.market),
+      side: row.isLong ? "LONG" : "SHORT",
+      liquidationPrice: risk.liquidationPrice === null ? null : formatUsd(risk.liquidationPrice),
+      liquidationDistance: risk.liquidationDistance,
+      markPrice: mark ? formatUsd(mark.price) : null,
+      notionalUsd: risk.notionalUsd === null ? null : formatUsd(risk.notionalUsd),
+      liquidatableNow: risk.liquidatableNow,
+    };
+  }
+}
 
 /** The rule's readings in one wallet's answer at one block. */
 export function measure(rule: AlertRule, w: WalletExposure, symbolOf: (chainId: number, market: string) => string): Measurement[] {
@@ -71,25 +117,17 @@ export function measure(rule: AlertRule, w: WalletExposure, symbolOf: (chainId: 
   const wallet = w.address.toLowerCase();
 
   switch (rule.metric) {
-    case "liquidationDistance":
-      return w.positions
-        .filter(({ row }) => keep(row.protocol, row.chainId, row.market))
-        .map(({ row, risk, mark }) => ({
-          subject: row.positionId,
-          wallet,
-          reading: distanceReading(risk),
-          figures: () => ({
-            positionId: row.positionId,
-            protocol: row.protocol,
-            asset: symbolOf(row.chainId, row.market),
-            side: row.isLong ? "LONG" : "SHORT",
-            liquidationPrice: risk.liquidationPrice === null ? null : formatUsd(risk.liquidationPrice),
-            liquidationDistance: risk.liquidationDistance,
-            markPrice: mark ? formatUsd(mark.price) : null,
-            notionalUsd: risk.notionalUsd === null ? null : formatUsd(risk.notionalUsd),
-            liquidatableNow: risk.liquidatableNow,
-          }),
-        }));
+    case "liquidationDistance": {
+      const measured: Measurement[] = [];
+      for (const position of w.assessed) {
+        const { row, risk } = position;
+        if (!keep(row.protocol, row.chainId, row.market)) continue;
+        const x = risk.liquidationDistance;
+        const reading: Reading = x === null || !Number.isFinite(x) ? { kind: "unknown" } : { kind: "ratio", value: x };
+        measured.push(new DistanceMeasurement(wallet, reading, position, symbolOf));
+      }
+      return measured;
+    }
     case "healthFactor":
       // An account's health spans its assets: only the protocol filter applies.
       return w.accounts
@@ -116,8 +154,11 @@ export function measure(rule: AlertRule, w: WalletExposure, symbolOf: (chainId: 
         }));
     case "leverage":
     case "grossNotionalUsd": {
-      const items = w.items.filter((i) => (rule.protocol === undefined || i.protocol === rule.protocol) && (rule.asset === undefined || i.asset === rule.asset));
-      const t = exposureTotals(items);
+      // The wallet's own totals when the rule keeps every position (kept wallets add them up by parts).
+      const t =
+        rule.protocol === undefined && rule.asset === undefined
+          ? w.totals
+          : exposureTotals(w.items.filter((i) => (rule.protocol === undefined || i.protocol === rule.protocol) && (rule.asset === undefined || i.asset === rule.asset)));
       let reading: Reading;
       if (rule.metric === "grossNotionalUsd") {
         reading = t.grossNotionalUsd === null ? { kind: "unknown" } : fromUsd(t.grossNotionalUsd);
@@ -138,7 +179,7 @@ export function measure(rule: AlertRule, w: WalletExposure, symbolOf: (chainId: 
             grossNotionalUsd: t.grossNotionalUsd === null ? null : formatUsd(t.grossNotionalUsd),
             equityUsd: t.equityUsd === null ? null : formatUsd(t.equityUsd),
             leverage: t.leverage ? Number(t.leverage.numerator * 10_000n / t.leverage.denominator) / 10_000 : null,
-            positionCount: items.length,
+            positionCount: t.positionCount,
           }),
         },
       ];
@@ -152,11 +193,19 @@ export function measure(rule: AlertRule, w: WalletExposure, symbolOf: (chainId: 
  * reading changes nothing.
  */
 export function transition(metric: AlertMetric, fireAt: string, clearAt: string, firing: boolean, reading: Reading): "fire" | "resolve" | null {
-  if (reading.kind === "unknown") return null;
+  switch (reading.kind) {
+    case "unknown":
+      return null;
+    case "worst":
+      return firing ? null : "fire";
+    case "safe":
+      return firing ? "resolve" : null;
+  }
   const low = lowIsRisky(metric);
-  const risky = reading.kind === "worst" || (reading.kind === "value" && (low ? reading.scaled <= scale(fireAt) : reading.scaled >= scale(fireAt)));
-  const clear = reading.kind === "safe" || (reading.kind === "value" && (low ? reading.scaled > scale(clearAt) : reading.scaled < scale(clearAt)));
-  if (!firing && risky) return "fire";
-  if (firing && clear) return "resolve";
-  return null;
+  if (!firing) return reaches(reading, fireAt, low) ? "fire" : null;
+  return reaches(reading, clearAt, low) ? null : "resolve";
 }
+
+/** Whether a number reads at or past `threshold` on the risky side (`low`: at or below it). */
+const reaches = (reading: Extract<Reading, { kind: "value" | "ratio" }>, threshold: string, low: boolean): boolean =>
+  reading.kind === "ratio" ? ratioReaches(reading.value, threshold, low) : low ? reading.scaled <= scale(threshold) : reading.scaled >= scale(threshold);

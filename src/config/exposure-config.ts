@@ -158,8 +158,9 @@ export function parseExposureConfig(raw: unknown): ExposureConfig {
   };
 }
 
+// A number is taken as the decimal it prints as; one printed with an exponent (1e-7) is refused as text would be.
 const decimal = (value: unknown, where: string): string =>
-  (typeof value === "number" && Number.isFinite(value)) || (typeof value === "string" && /^-?\d{1,40}(\.\d{1,30})?$/.test(value))
+  (typeof value === "number" || typeof value === "string") && /^-?\d{1,40}(\.\d{1,30})?$/.test(String(value))
     ? String(value)
     : fail(where, `expected a decimal number, got ${JSON.stringify(value)}`);
 

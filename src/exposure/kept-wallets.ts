@@ -1,6 +1,9 @@
 import type { Address } from "viem";
 import type { AccountRisk, MarkPrice, PositionRow, PriceBook } from "../core/adapter";
 import { parseWallet } from "../core/errors";
+import { assetDirectory } from "../core/assets";
+import { ExposureTally } from "../core/exposure";
+import { once } from "../core/lazy";
 import { lookupCache, type Lookups } from "../core/memo";
 import { adapterFor } from "../protocols";
 import { markKey, prepareRule, type Rule } from "./prepared-rule";
@@ -29,11 +32,23 @@ import {
  * collateral) and its last answer: one margined protocol's rows, or one isolated protocol's rows on
  * the same market and collateral.
  */
-type Unit = { rows: PositionRow[]; rule: Rule; reads: string[]; last: { assessed: AssessedPosition[]; accounts: AccountRisk[] } | null };
+type Unit = {
+  rows: PositionRow[];
+  /** Each row's asset symbol, for its tally. */
+  assets: string[];
+  rule: Rule;
+  reads: string[];
+  /** Its answer at the wallet's marks when it last ran; positions and the tally are made when first read. */
+  last: { assessed: () => AssessedPosition[]; accounts: AccountRisk[]; tally: () => ExposureTally } | null;
+};
 
 type KeptWallet = {
   address: Address;
-  /** Its positions' marks (markets and collateral tokens), by chain and asset. */
+  chainId: number;
+  /**
+   * Its positions' marks (markets and collateral tokens) on the chain, by lowercase asset; replaced,
+   * not changed, when a block moves one (answers made before keep theirs).
+   */
   marks: Map<string, MarkPrice | undefined>;
   units: Unit[];
   warnings: string[];
@@ -71,6 +86,7 @@ export function keptWallets(deps: ExposureDeps, reads: KeptWalletReads = fromHis
   /** By chain and wallet (lowercase): a wallet's answer at one chain's block holds that chain's positions. */
   const kept = new Map<string, KeptWallet>();
   const keyOf = (chainId: number, address: string) => `${chainId}:${address.toLowerCase()}`;
+  const symbolOf = assetDirectory(deps.config).symbol;
 
   /** Reads the wallets at the block and prepares their rules there. */
   async function read(addresses: string[], block: BlockRef) {
@@ -78,8 +94,8 @@ export function keptWallets(deps: ExposureDeps, reads: KeptWalletReads = fromHis
     const loaded = await reads.wallets(addresses.map(parseWallet), block, lookups);
     await eachWallet(loaded, async ({ address, rows, prices }) => {
       const marks = new Map<string, MarkPrice | undefined>();
-      for (const row of rows) for (const asset of [row.market, row.collateralToken]) marks.set(markKey(row.chainId, asset), prices(row.chainId, asset));
-      const wallet: KeptWallet = { address, marks, units: [], warnings: [] };
+      for (const row of rows) for (const asset of [row.market, row.collateralToken]) marks.set(asset.toLowerCase(), prices(row.chainId, asset));
+      const wallet: KeptWallet = { address, chainId: block.chainId, marks, units: [], warnings: [] };
       const ctx = { db: deps.db, schema: deps.schema, blockByChain: blockMap([block]), config: deps.config, lookups, prices: pricesOf(wallet) };
       for (const [protocol, group] of byProtocol(rows)) {
         const adapter = adapterFor(protocol);
@@ -89,31 +105,55 @@ export function keptWallets(deps: ExposureDeps, reads: KeptWalletReads = fromHis
         }
         for (const unitRows of adapter.isolatedPositions ? byMarkets(group) : [group]) {
           const reads = [...new Set(unitRows.flatMap((r) => [markKey(r.chainId, r.market), markKey(r.chainId, r.collateralToken)]))];
-          wallet.units.push({ rows: unitRows, rule: await prepareRule(adapter, ctx, unitRows), reads, last: null });
+          const assets = unitRows.map((r) => symbolOf(r.chainId, r.market));
+          wallet.units.push({ rows: unitRows, assets, rule: await prepareRule(adapter, ctx, unitRows), reads, last: null });
         }
       }
       kept.set(keyOf(block.chainId, address), wallet);
     });
   }
 
-  const pricesOf = (wallet: KeptWallet): PriceBook => (chainId, asset) => wallet.marks.get(markKey(chainId, asset));
+  /** The wallet's marks as they are now (a later block's new marks make a new map). */
+  const pricesOf =
+    ({ chainId, marks }: KeptWallet): PriceBook =>
+    (onChain, asset) =>
+      onChain === chainId ? (marks.get(asset) ?? marks.get(asset.toLowerCase())) : undefined;
 
   /** The wallet's answer at its marks: each unit's last answer when it read no mark in `moved`. */
   async function answer(wallet: KeptWallet, block: BlockRef, moved: Set<string>): Promise<WalletExposure> {
     const prices = pricesOf(wallet);
-    const assessed: AssessedPosition[] = [];
     const accounts: AccountRisk[] = [];
     for (const unit of wallet.units) {
       if (unit.last === null || unit.reads.some((k) => moved.has(k))) {
         // Prepared rules answer synchronously; awaiting only a promise spares a turn per unit.
         const answered = unit.rule({ prices });
         const result = answered instanceof Promise ? await answered : answered;
-        unit.last = { assessed: unit.rows.map((row, i) => ({ row, risk: result.positions[i]!, mark: prices(row.chainId, row.market) })), accounts: result.accounts };
+        const positions = result.positions;
+        const { rows, assets } = unit;
+        unit.last = {
+          assessed: once(() => rows.map((row, i) => ({ row, risk: positions[i]!, mark: prices(row.chainId, row.market) }))),
+          accounts: result.accounts,
+          tally: once(() => {
+            const t = new ExposureTally();
+            for (let i = 0; i < rows.length; i++) t.add(assets[i]!, rows[i]!.isLong, positions[i]!);
+            return t;
+          }),
+        };
       }
-      for (const a of unit.last.assessed) assessed.push(a);
       for (const a of unit.last.accounts) accounts.push(a);
     }
-    return walletAnswer(deps, wallet.address, [block], assessed, accounts, wallet.warnings);
+    const units = wallet.units;
+    const assessedOf = () => {
+      const assessed: AssessedPosition[] = [];
+      for (const unit of units) for (const a of unit.last!.assessed()) assessed.push(a);
+      return assessed;
+    };
+    const tallyOf = () => {
+      const t = new ExposureTally();
+      for (const unit of units) t.merge(unit.last!.tally());
+      return t;
+    };
+    return walletAnswer(deps, wallet.address, [block], assessedOf, accounts, wallet.warnings, tallyOf);
   }
 
   return {
@@ -131,8 +171,11 @@ export function keptWallets(deps: ExposureDeps, reads: KeptWalletReads = fromHis
       if (reused.length > 0 && pricedAssets.length > 0) {
         const marks = await reads.marks(pricedAssets as Address[], block);
         for (const a of reused) {
-          const held = kept.get(keyOf(block.chainId, a))!.marks;
-          for (const asset of pricedAssets) if (held.has(markKey(block.chainId, asset))) held.set(markKey(block.chainId, asset), marks(block.chainId, asset as Address));
+          const wallet = kept.get(keyOf(block.chainId, a))!;
+          const held = pricedAssets.filter((asset) => wallet.marks.has(asset));
+          if (held.length === 0) continue;
+          wallet.marks = new Map(wallet.marks);
+          for (const asset of held) wallet.marks.set(asset, marks(block.chainId, asset as Address));
         }
       }
       return Promise.all(lower.map((a) => answer(kept.get(keyOf(block.chainId, a))!, block, moved)));

@@ -336,31 +336,34 @@ export async function assessRows(
   options: AssessOptions = {},
 ): Promise<WalletExposure> {
   const { assessed, accounts, warnings } = await assessPositions(deps, rows, prices, blocks, options);
-  return walletAnswer(deps, account, blocks, assessed, accounts, warnings);
+  return walletAnswer(deps, account, blocks, () => assessed, accounts, warnings);
 }
 
 /**
  * A wallet's answer from its assessed positions (in assessment order) and accounts (`warnings`: the
- * assessment's own). The sorted positions, items, totals and warnings are worked out when first read
- * (a stress point may need few of them); items and warnings follow the assessment order.
+ * assessment's own). The positions (sorted or not), items, totals and warnings are worked out when
+ * first read (a stress point or an alert rule may need few of them); items and warnings follow the
+ * assessment order. The totals come from `tallyOf` when given (the positions' own, added by parts).
  */
 export function walletAnswer(
   deps: ExposureDeps,
   address: Address,
   blocks: BlockRef[],
-  assessed: AssessedPosition[],
+  assessedOf: () => AssessedPosition[],
   accounts: AccountRisk[],
   assessWarnings: string[],
+  tallyOf?: () => ExposureTally,
 ): WalletExposure {
-  const d = derived(deps, () => assessed, () => accounts, () => {
+  const d = derived(deps, assessedOf, () => accounts, () => {
     const all = [...assessWarnings];
-    for (const { row, risk } of assessed) for (const w of risk.warnings) all.push(`${row.positionId}: ${w}`);
+    for (const { row, risk } of d.assessed()) for (const w of risk.warnings) all.push(`${row.positionId}: ${w}`);
     for (const a of accounts) for (const w of a.warnings) all.push(`${a.protocol} account at ${a.venue}: ${w}`);
     return all;
-  });
+  }, tallyOf);
   // prettier-ignore
   return {
-    address, blocks, assessed, accounts,
+    address, blocks, accounts,
+    get assessed() { return d.assessed(); },
     get positions() { return d.positions(); },
     get items() { return d.items(); },
     get totals() { return d.totals(); },
@@ -373,7 +376,7 @@ export function walletAnswer(
  * accounts and its warnings, each made when first read: the sorted positions, one item per position
  * in the same order, and the totals.
  */
-function derived<A>(deps: ExposureDeps, assessedOf: () => AssessedPosition[], accountsOf: () => A[], warningsOf: () => string[], tally?: ExposureTally) {
+function derived<A>(deps: ExposureDeps, assessedOf: () => AssessedPosition[], accountsOf: () => A[], warningsOf: () => string[], tallyOf?: () => ExposureTally) {
   const assessed = once(assessedOf);
   const items = once(() => {
     const assets = assetDirectory(deps.config);
@@ -384,7 +387,7 @@ function derived<A>(deps: ExposureDeps, assessedOf: () => AssessedPosition[], ac
     positions: once(() => [...assessed()].sort(byNotionalDesc)),
     accounts: once(accountsOf),
     items,
-    totals: once(() => (tally ? totalsOf(tally, items) : exposureTotals(items()))),
+    totals: once(() => (tallyOf ? totalsOf(tallyOf(), items) : exposureTotals(items()))),
     warnings: once(warningsOf),
   };
 }
@@ -549,7 +552,7 @@ export function combine(
     assessedOf ?? (() => concat(wallets().map((w) => w.assessed))),
     () => concat(wallets().map((w) => w.accounts.map((a) => ({ ...a, account: w.address })))),
     () => concat(wallets().map((w) => w.warnings.map((x) => `${w.address}: ${x}`))),
-    tally,
+    tally && (() => tally),
   );
   // prettier-ignore
   return {

@@ -257,7 +257,7 @@ export async function stressPoints(book: StressBook, scenarios: Shock[][], volat
         return position;
       });
     const walletOf = (wallet: StressedWallet) =>
-      walletAnswer(deps, wallet.w.address, blocks, positionsOf(wallet), concat(wallet.margined.map((u) => answerOf(u).accounts)), wallet.warnings);
+      walletAnswer(deps, wallet.w.address, blocks, () => positionsOf(wallet), concat(wallet.margined.map((u) => answerOf(u).accounts)), wallet.warnings);
     // A wallet none of whose units moved has its base answer.
     const moved = (wallet: StressedWallet) => walletBase === undefined || wallet.units.some((u) => answers[u.group] !== groups[u.group]!.base);
     const tally = new ExposureTally();

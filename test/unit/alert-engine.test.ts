@@ -5,6 +5,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { NO_ALERTS, type AlertRule } from "../../src/alerts/config";
 import { alertEngine, type AlertEvent, type EngineDeps } from "../../src/alerts/engine";
 import { openAlertStore, type AlertStore } from "../../src/alerts/store";
+import { exposureTotals } from "../../src/core/exposure";
 import type { BlockChanges } from "../../src/exposure/block-changes";
 import type { WalletExposure } from "../../src/exposure/service";
 import { createRng } from "../chain/rng";
@@ -83,7 +84,7 @@ function exposureIn(state: BlockState, address: string): WalletExposure {
     };
   });
   const items = mine.map((p) => taggedItem({ positionId: p.id, wallet: address as `0x${string}`, asset: SYMBOL[p.market]!, notionalUsd: p.sizeUsd }));
-  return { address, positions, assessed: positions, accounts: [], items, blocks: [], warnings: [] } as unknown as WalletExposure;
+  return { address, positions, assessed: positions, accounts: [], items, totals: exposureTotals(items), blocks: [], warnings: [] } as unknown as WalletExposure;
 }
 
 const stores: AlertStore[] = [];
@@ -92,9 +93,19 @@ afterAll(async () => {
 });
 
 /** Runs the engine over the world block by block; the events it raised, and the wallets it evaluated per block. */
-async function run(states: BlockState[], rulesAt: (block: number) => AlertRule[], sweepSeconds: number) {
-  const store = await openAlertStore({ PGLITE_DIR: join(mkdtempSync(join(tmpdir(), "alert-engine-")), "db") });
-  stores.push(store);
+async function run(states: BlockState[], rulesAt: (block: number) => AlertRule[], sweepSeconds: number, failing = new Set<number>()) {
+  const opened = await openAlertStore({ PGLITE_DIR: join(mkdtempSync(join(tmpdir(), "alert-engine-")), "db") });
+  stores.push(opened);
+  // At the `failing` blocks, the block's transaction does all its work and then fails (rolled back), once.
+  const store: AlertStore = {
+    ...opened,
+    transaction: (work) =>
+      opened.transaction(async (tx) => {
+        const result = await work(tx);
+        if (failing.delete(head)) throw new Error(`injected failure at block ${head}`);
+        return result;
+      }),
+  };
   let head = 0;
   const events: AlertEvent[] = [];
   const evaluated: number[] = [];
@@ -124,7 +135,10 @@ async function run(states: BlockState[], rulesAt: (block: number) => AlertRule[]
     log: () => {},
   };
   const engine = alertEngine(deps);
-  for (head = 0; head < states.length; head++) await engine.tick();
+  for (head = 0; head < states.length; head++) {
+    // As the engine's loop does: a failed tick is tried again.
+    await engine.tick().catch(() => engine.tick());
+  }
   return { events: events.map((e) => `${e.block.number} ${e.kind} ${e.rule} ${e.subject} ${e.wallet} ${e.value}`), evaluated };
 }
 
@@ -153,11 +167,27 @@ describe("the alert engine evaluates only what a block touched", () => {
     const added: AlertRule = { id: "added", wallets: [0, 2, 4, 6, 8, 10].map(wallet) as `0x${string}`[], metric: "liquidationDistance", fireAt: "0.1", clearAt: "0.12" };
     // `near` loses wallets 3-5 at block 30.
     const narrowed = { ...rules[0]!, wallets: rules[0]!.wallets.slice(0, 3) };
-    const rulesAt = (b: number) => (b < 20 ? rules : b < 30 ? [...rules, added] : [narrowed, ...rules.slice(1), added]);
+    // `added` is deleted at block 40.
+    const rulesAt = (b: number) => (b < 20 ? rules : b < 30 ? [...rules, added] : b < 40 ? [narrowed, ...rules.slice(1), added] : [narrowed, ...rules.slice(1)]);
     const incremental = await run(states, rulesAt, 1_000);
     const everything = await run(states, rulesAt, 1);
     expect(incremental.events.some((e) => e.startsWith("20 fire added"))).toBe(true);
     expect(incremental.events).toEqual(everything.events);
+    // A block whose transaction fails is evaluated again as if it had never run.
+    const failing = new Set(incremental.events.map((e) => Number(e.split(" ")[0])).filter((b) => b > 0));
+    expect(failing.size).toBeGreaterThan(5);
+    expect((await run(states, rulesAt, 1_000, failing)).events).toEqual(incremental.events);
+    expect(failing.size).toBe(0);
+    // What `added` had firing resolves at block 40, and nothing of it follows.
+    const addedFiring = new Set<string>();
+    for (const [b, kind, rule, subject] of incremental.events.map((x) => x.split(" "))) {
+      if (rule !== "added" || Number(b) >= 40) continue;
+      if (kind === "fire") addedFiring.add(subject!);
+      else addedFiring.delete(subject!);
+    }
+    expect(addedFiring.size).toBeGreaterThan(0);
+    const afterDeletion = incremental.events.filter((e) => e.split(" ")[2] === "added" && Number(e.split(" ")[0]) >= 40);
+    expect(afterDeletion.map((e) => e.split(" ").slice(0, 4).join(" ")).sort()).toEqual([...addedFiring].map((subject) => `40 resolve added ${subject}`).sort());
     // What `near` had firing on the wallets it dropped resolves at block 30, as gone.
     const dropped = new Set(rules[0]!.wallets.slice(3));
     const firing = new Map<string, string>();

@@ -3,9 +3,10 @@ import { getAddress, parseUnits } from "viem";
 import { describe, expect, it } from "vitest";
 import { retryDelay, signature } from "../../src/alerts/deliver";
 import type { AlertRule } from "../../src/alerts/config";
-import { measure, transition, type Reading } from "../../src/alerts/evaluate";
+import { exactReading, measure, transition, type Reading } from "../../src/alerts/evaluate";
 import type { TaggedItem } from "../../src/core/breakdown";
 import { taggedItem } from "../support/items";
+import { exposureTotals } from "../../src/core/exposure";
 import { parseExposureConfig } from "../../src/config/exposure-config";
 
 const value = (text: string): Reading => ({ kind: "value", scaled: BigInt(Math.round(Number(text) * 1e6)) * 10n ** 24n, text });
@@ -37,7 +38,7 @@ describe("what a rule measures in a wallet's answer", () => {
   const item = taggedItem;
 
   const wallet = (items: TaggedItem[], accounts: any[] = []) =>
-    ({ address: "0xAbC", positions: [], accounts, items, totals: null, blocks: [], warnings: [] }) as any;
+    ({ address: "0xAbC", positions: [], accounts, items, totals: exposureTotals(items), blocks: [], warnings: [] }) as any;
   const rule = (over: Partial<AlertRule>): AlertRule => ({ id: "r", wallets: [], metric: "leverage", fireAt: "10", clearAt: "8", ...over });
   const symbol = () => "ETH";
 
@@ -87,23 +88,45 @@ describe("what a rule measures in a wallet's answer", () => {
   it("scales a distance exactly as the decimal it prints as, for floats of every size", () => {
     const distance = (x: number) => {
       const positions = [{ row: { positionId: "p", protocol: "gmx-v1", chainId: 1, market: "0xaa", isLong: true }, risk: { liquidationDistance: x, liquidationPrice: null, notionalUsd: null }, mark: undefined }];
-      return measure(rule({ metric: "liquidationDistance", fireAt: "0.05", clearAt: "0.08" }), { ...wallet([]), positions }, symbol)[0]!.reading;
+      return measure(rule({ metric: "liquidationDistance", fireAt: "0.05", clearAt: "0.08" }), { ...wallet([]), assessed: positions }, symbol)[0]!.reading;
     };
     let seed = 7;
     const random = () => ((seed = (seed * 16807) % 2147483647) / 2147483647);
-    for (let i = 0; i < 5_000; i++) {
-      const x = (random() - 0.3) * 10 ** Math.floor(random() * 40 - 20);
-      const reading = distance(x);
+    const floats = Array.from({ length: 5_000 }, () => (random() - 0.3) * 10 ** Math.floor(random() * 40 - 20));
+    for (const x of floats) {
+      const reading = exactReading(distance(x));
       if (reading.kind !== "value") throw new Error(`no value for ${x}`);
       // The text is what people see; the scaled value is that decimal, exactly (viem's parse as the reference).
       if (!/e/.test(String(x))) expect(reading.text).toBe(String(x));
       expect(reading.scaled).toBe(parseUnits(reading.text, 30));
     }
     // 2^-30, exact in binary: printed in full, not as 9.3e-10.
-    expect(distance(2 ** -30)).toEqual({ kind: "value", scaled: 931322574615478515625n, text: "0.000000000931322574615478515625" });
-    expect(distance(-0.25)).toEqual({ kind: "value", scaled: -25n * 10n ** 28n, text: "-0.25" });
-    expect(distance(2 ** 80)).toEqual({ kind: "value", scaled: 2n ** 80n * 10n ** 30n, text: (2n ** 80n).toString() });
+    expect(exactReading(distance(2 ** -30))).toEqual({ kind: "value", scaled: 931322574615478515625n, text: "0.000000000931322574615478515625" });
+    expect(exactReading(distance(-0.25))).toEqual({ kind: "value", scaled: -25n * 10n ** 28n, text: "-0.25" });
+    expect(exactReading(distance(2 ** 80))).toEqual({ kind: "value", scaled: 2n ** 80n * 10n ** 30n, text: (2n ** 80n).toString() });
     expect(distance(Number.POSITIVE_INFINITY)).toEqual({ kind: "unknown" });
+
+    // A distance compares with thresholds as its scaled decimal does, at the thresholds' own floats and
+    // their neighbours too (where the floats tie and the decimals decide).
+    const thresholds = ["0.05", "0.1", "0.3", "0.000001", "0.0000001", "1", "0.050000000000000000000000000001", "0.049999999999999999999999999999", "0"];
+    const neighbours = (t: number) => [t, t * (1 + Number.EPSILON), t * (1 - Number.EPSILON), -t, t + 1e-300];
+    const cases = [...floats, ...thresholds.flatMap((t) => neighbours(Number(t)))];
+    const readings = cases.map((x) => ({ x, reading: distance(x) })).map(({ x, reading }) => ({ x, reading, exact: exactReading(reading) }));
+    const differing: string[] = [];
+    let ties = 0;
+    for (const fireAt of thresholds) {
+      for (const clearAt of thresholds.filter((c) => Number(c) >= Number(fireAt))) {
+        for (const { x, reading, exact } of readings) {
+          ties += reading.kind === "ratio" && reading.value === Number(fireAt) ? 1 : 0;
+          for (const firing of [false, true]) {
+            const [fast, scaled] = [transition("liquidationDistance", fireAt, clearAt, firing, reading), transition("liquidationDistance", fireAt, clearAt, firing, exact)];
+            if (fast !== scaled) differing.push(`${x} at ${fireAt}/${clearAt}: ${fast} vs ${scaled}`);
+          }
+        }
+      }
+    }
+    expect(differing).toEqual([]);
+    expect(ties).toBeGreaterThan(0);
   });
 });
 
