@@ -160,12 +160,14 @@ export function exposureTotals(items: ExposureItem[]): ExposureTotals {
  * a stress point or ladder step that asks for equity alone does neither.
  */
 export function totalsOf(tally: ExposureTally, itemsOf: () => ExposureItem[]): ExposureTotals {
-  const netNotional = [...tally.assets.entries()]
-    .sort(([a], [b]) => a.localeCompare(b))
-    .map(([asset, { long, short }]) => {
-      const [longUsd, shortUsd] = [long.known, short.known];
-      return { asset, longUsd, shortUsd, netUsd: longUsd === null || shortUsd === null ? null : longUsd - shortUsd };
-    });
+  const netNotional = once(() =>
+    [...tally.assets.entries()]
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([asset, { long, short }]) => {
+        const [longUsd, shortUsd] = [long.known, short.known];
+        return { asset, longUsd, shortUsd, netUsd: longUsd === null || shortUsd === null ? null : longUsd - shortUsd };
+      }),
+  );
   const grossNotionalUsd = tally.gross.known;
   const equityUsd = tally.equity.known;
   // Wallet leverage = gross notional / equity; undefined when equity is gone.
@@ -177,7 +179,9 @@ export function totalsOf(tally: ExposureTally, itemsOf: () => ExposureItem[]): E
   const unknownDistance = once(() => distances().some((i) => i.liquidationDistance === null) || tally.gross.unknown > 0);
   return {
     grossNotionalUsd,
-    netNotional,
+    get netNotional() {
+      return netNotional();
+    },
     get optionGreeks() {
       return optionGreeks();
     },

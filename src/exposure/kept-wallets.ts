@@ -54,6 +54,11 @@ type KeptWallet = {
   warnings: string[];
 };
 
+const readsMoved = (unit: Unit, moved: Set<string>) => {
+  for (const key of unit.reads) if (moved.has(key)) return true;
+  return false;
+};
+
 /** Isolated positions by the marks they read: market and collateral. */
 function byMarkets(rows: PositionRow[]): PositionRow[][] {
   const groups = new Map<string, PositionRow[]>();
@@ -124,14 +129,22 @@ export function keptWallets(deps: ExposureDeps, reads: KeptWalletReads = fromHis
     const prices = pricesOf(wallet);
     const accounts: AccountRisk[] = [];
     for (const unit of wallet.units) {
-      if (unit.last === null || unit.reads.some((k) => moved.has(k))) {
+      if (unit.last === null || readsMoved(unit, moved)) {
         // Prepared rules answer synchronously; awaiting only a promise spares a turn per unit.
         const answered = unit.rule({ prices });
         const result = answered instanceof Promise ? await answered : answered;
         const positions = result.positions;
         const { rows, assets } = unit;
         unit.last = {
-          assessed: once(() => rows.map((row, i) => ({ row, risk: positions[i]!, mark: prices(row.chainId, row.market) }))),
+          assessed: once(() => {
+            // A unit's rows mostly share one market: its mark is looked up once per run of rows.
+            let market: string | undefined;
+            let mark: MarkPrice | undefined;
+            return rows.map((row, i) => {
+              if (row.market !== market) mark = prices(row.chainId, (market = row.market));
+              return { row, risk: positions[i]!, mark };
+            });
+          }),
           accounts: result.accounts,
           tally: once(() => {
             const t = new ExposureTally();

@@ -10,7 +10,7 @@ import { markWarning, usableMark } from "../../core/marks";
 import { lookupMany } from "../../core/memo";
 import { lastIncreasedTimeOf, toGmxV1Position } from "./normalise";
 import { vaultPrice, withMark } from "./price-feed";
-import { liquidationPrice, marginFees, minProfitAt, priceDelta, signedDelta } from "./risk";
+import { liquidationPrice, marginFees, minProfitAt, priceDelta, signedDelta, type GmxV1LiquidationPrice, type GmxV1Position, type MinProfit } from "./risk";
 import { decodeTokens, type VaultReading } from "./vault-state";
 
 type StoredReading = Omit<VaultReading, "tokens"> & { blockNumber: bigint; tokens: unknown };
@@ -83,12 +83,12 @@ export async function prepareGmxV1(ctx: AssessContext, rows: PositionRow[]): Pro
   const { paramsOf, fundingOf } = await inputsAt(ctx, rows);
   // Positions of one Vault on the same index and collateral token read the same marks: looked up, and
   // priced as the Vault checks them, once per group at each call.
-  const groups = new Map<string, { row: PositionRow; params: VaultReading | undefined; timestamp: bigint; members: { index: number; rule: ReturnType<typeof positionRule> }[] }>();
+  const groups = new Map<string, { row: PositionRow; params: VaultReading | undefined; timestamp: bigint; members: { index: number; rule: PositionFigures }[] }>();
   rows.forEach((row, index) => {
     const key = `${row.chainId}:${row.venue}:${row.market}:${row.collateralToken}`.toLowerCase();
     let group = groups.get(key);
     if (!group) groups.set(key, (group = { row, params: paramsOf(row), timestamp: ctx.blockByChain.get(row.chainId)!.timestamp, members: [] }));
-    group.members.push({ index, rule: positionRule(row, group.params, fundingOf(row), group.timestamp, assets.get(row.chainId, row.collateralToken)?.decimals) });
+    group.members.push({ index, rule: new PositionFigures(row, group.params, fundingOf(row), group.timestamp, assets.get(row.chainId, row.collateralToken)?.decimals) });
   });
   // Each group's marks at a scenario.
   const marksOf = (prices: PriceBook, { row, params, timestamp }: { row: PositionRow; params: VaultReading | undefined; timestamp: bigint }): Marks => {
@@ -128,45 +128,76 @@ type Marks = { issue: string | undefined; price: bigint | undefined; checkedLong
 /**
  * One position's figures as a function of its group's marks: what does not depend on them (fees, the
  * liquidation price, the min-profit rule) is worked out once. `addIfLiquidatable`: the same check and
- * notional, alone.
+ * notional, alone. A class, not closures: a watched or stressed book keeps one per position.
  */
-function positionRule(row: PositionRow, params: VaultReading | undefined, fundingRate: bigint | undefined, timestamp: bigint, collateralDecimals: number | undefined) {
-  const fixedWarnings: string[] = [];
-  const p = toGmxV1Position(row);
-  // The entry rate is the cumulative rate at the last update; a later indexed rate supersedes it.
-  const cumulative = fundingRate ?? p.entryFundingRate;
-  const minProfit = minProfitAt(
-    params?.tokens[row.market.toLowerCase()]?.minProfitBasisPoints ?? 0n,
-    params?.minProfitTime ?? 0n,
-    lastIncreasedTimeOf(row),
-    timestamp,
-  );
-  if (minProfit.inForce) fixedWarnings.push(`min-profit rule in force until ${lastIncreasedTimeOf(row) + params!.minProfitTime}: a profit up to ${minProfit.basisPoints} bps of size counts as zero`);
-  const lev = p.collateral > 0n ? ratio(p.size, p.collateral) : null;
-  if (p.collateral === 0n) fixedWarnings.push("zero collateral: leverage undefined");
-  const liq = params ? liquidationPrice(p, params, cumulative, minProfit) : undefined;
-  if (!params) fixedWarnings.push("no Vault parameters indexed at or before this block: liquidation price unknown");
-  else if (liq!.kind === "always") fixedWarnings.push("fees and the leverage cap exceed the collateral: liquidatable at any price");
-  const fees = params ? marginFees(p, params, cumulative) : null;
-  const collateralUnit = collateralDecimals === undefined ? undefined : 10n ** BigInt(collateralDecimals);
-  const checkedOf = (marks: Marks) => (row.isLong ? marks.checkedLong : marks.checkedShort);
+class PositionFigures {
+  readonly #row: PositionRow;
+  readonly #p: GmxV1Position;
+  readonly #minProfit: MinProfit;
+  readonly #leverage: number | null;
+  readonly #liq: GmxV1LiquidationPrice | undefined;
+  readonly #fees: bigint | null;
+  readonly #collateralUnit: bigint | undefined;
+  readonly #fixedWarnings: string[];
+  /** The fixed warnings as every call without a mark issue shares them (a stress ladder or an alert block makes many). */
+  readonly #sharedWarnings: string[];
+
+  constructor(row: PositionRow, params: VaultReading | undefined, fundingRate: bigint | undefined, timestamp: bigint, collateralDecimals: number | undefined) {
+    const warnings: string[] = [];
+    const p = toGmxV1Position(row);
+    // The entry rate is the cumulative rate at the last update; a later indexed rate supersedes it.
+    const cumulative = fundingRate ?? p.entryFundingRate;
+    const minProfit = minProfitAt(
+      params?.tokens[row.market.toLowerCase()]?.minProfitBasisPoints ?? 0n,
+      params?.minProfitTime ?? 0n,
+      lastIncreasedTimeOf(row),
+      timestamp,
+    );
+    if (minProfit.inForce) warnings.push(`min-profit rule in force until ${lastIncreasedTimeOf(row) + params!.minProfitTime}: a profit up to ${minProfit.basisPoints} bps of size counts as zero`);
+    if (p.collateral === 0n) warnings.push("zero collateral: leverage undefined");
+    const liq = params ? liquidationPrice(p, params, cumulative, minProfit) : undefined;
+    if (!params) warnings.push("no Vault parameters indexed at or before this block: liquidation price unknown");
+    else if (liq!.kind === "always") warnings.push("fees and the leverage cap exceed the collateral: liquidatable at any price");
+    this.#row = row;
+    this.#p = p;
+    this.#minProfit = minProfit;
+    this.#leverage = p.collateral > 0n ? ratio(p.size, p.collateral) : null;
+    this.#liq = liq;
+    this.#fees = params ? marginFees(p, params, cumulative) : null;
+    this.#collateralUnit = collateralDecimals === undefined ? undefined : 10n ** BigInt(collateralDecimals);
+    this.#fixedWarnings = warnings;
+    this.#sharedWarnings = Object.freeze([...warnings]) as string[];
+  }
+
+  #checkedOf(marks: Marks) {
+    return this.#row.isLong ? marks.checkedLong : marks.checkedShort;
+  }
+
   // VaultUtils.validateLiquidation at the checked price, from its exact boundary (liquidationPrice: the
   // check is monotone in the price), which spares a stress ladder getDelta's division at every step.
-  const liquidatableAt = (checked: bigint | undefined) => {
+  #liquidatableAt(checked: bigint | undefined) {
+    const liq = this.#liq;
     if (checked === undefined || liq === undefined) return null;
     if (liq.kind !== "price") return liq.kind === "always";
-    return row.isLong ? checked <= liq.price : checked >= liq.price;
-  };
-  // Current notional = size in tokens at the mark = size * mark / averagePrice.
-  const notionalAt = (marks: Marks) => (marks.price === undefined ? null : (p.size * marks.price) / p.averagePrice);
+    return this.#row.isLong ? checked <= liq.price : checked >= liq.price;
+  }
 
-  const figures = (marks: Marks): PositionRisk => {
-    const warnings = marks.issue ? [marks.issue, ...fixedWarnings] : fixedWarnings.length === 0 ? [] : [...fixedWarnings];
-    const checked = checkedOf(marks);
+  // Current notional = size in tokens at the mark = size * mark / averagePrice.
+  #notionalAt(marks: Marks) {
+    return marks.price === undefined ? null : (this.#p.size * marks.price) / this.#p.averagePrice;
+  }
+
+  figures(marks: Marks): PositionRisk {
+    const row = this.#row;
+    const p = this.#p;
+    const liq = this.#liq;
+    const fees = this.#fees;
+    const warnings = marks.issue ? [marks.issue, ...this.#fixedWarnings] : this.#sharedWarnings;
+    const checked = this.#checkedOf(marks);
     // Vault.usdToTokenMin: usd * 10^decimals / price.
-    const collateralAmount = marks.collateral !== undefined && collateralUnit !== undefined ? (p.collateral * collateralUnit) / marks.collateral : null;
+    const collateralAmount = marks.collateral !== undefined && this.#collateralUnit !== undefined ? (p.collateral * this.#collateralUnit) / marks.collateral : null;
     // Vault.getDelta.
-    const pnl = checked === undefined ? null : signedDelta(priceDelta(p, checked, minProfit));
+    const pnl = checked === undefined ? null : signedDelta(priceDelta(p, checked, this.#minProfit));
     let liquidationDistance: number | null = null;
     if (checked !== undefined && liq?.kind === "price") {
       // From the price the Vault checks (its min or max price), which the liquidation price is in.
@@ -177,21 +208,21 @@ function positionRule(row: PositionRow, params: VaultReading | undefined, fundin
     // One literal with every field (no spreads): a stress point makes one per position it moves.
     return {
       sizeInTokens: row.sizeInTokens,
-      notionalUsd: notionalAt(marks),
+      notionalUsd: this.#notionalAt(marks),
       collateralUsd: p.collateral,
       collateralAmount,
       unrealizedPnlUsd: pnl,
-      leverage: lev,
+      leverage: this.#leverage,
       warnings,
       pendingFeesUsd: fees,
       equityUsd: pnl === null || fees === null ? null : p.collateral + pnl - fees,
       liquidationPrice: liq?.kind === "price" ? liq.price : null,
       liquidationDistance,
-      liquidatableNow: liquidatableAt(checked),
+      liquidatableNow: this.#liquidatableAt(checked),
     };
-  };
-  const addIfLiquidatable = (marks: Marks, into: LiquidatableTally) => {
-    if (liquidatableAt(checkedOf(marks)) === true) into.add(notionalAt(marks), p.collateral);
-  };
-  return { figures, addIfLiquidatable };
+  }
+
+  addIfLiquidatable(marks: Marks, into: LiquidatableTally) {
+    if (this.#liquidatableAt(this.#checkedOf(marks)) === true) into.add(this.#notionalAt(marks), this.#p.collateral);
+  }
 }
