@@ -3,8 +3,12 @@
 // (nothing, one price update, position events, every price), beside the full pass (every rule at all
 // its wallets, what the engine did at every block before it evaluated only what a block touches) in
 // the same run. New blocks are written straight into the tables, as the indexer would file them.
-// Options: --positions N (default 1000000), --blocks N per kind of block (default 10), --keep, --reuse SCHEMA.
+// Options: --positions N (default 1000000), --blocks N per kind of block (default 10), --keep, --reuse SCHEMA,
+// --soak MINUTES: then the kinds of block in turn for that long, with the heap after a full collection
+// and the RSS each minute (whether what the engine keeps stays flat).
 import { drizzle } from "drizzle-orm/node-postgres";
+import v8 from "node:v8";
+import { runInNewContext } from "node:vm";
 import pg from "pg";
 import type { Address } from "viem";
 import * as ponderSchema from "../ponder.schema";
@@ -28,6 +32,7 @@ const arg = (name: string, fallback: string) => {
 const POSITIONS = Number(arg("positions", "1000000"));
 const BLOCKS = Number(arg("blocks", "10"));
 const REUSE = arg("reuse", "");
+const SOAK_MINUTES = Number(arg("soak", "0"));
 const log = (msg: string) => logAs("bench:alerts", msg);
 /** The default sweep; blocks here are a second apart. */
 const SWEEP_SECONDS = 60;
@@ -72,7 +77,8 @@ const symbolOf = assetDirectory(config).symbol;
 /** Each evaluation's answers and how many wallets it read anew; positions are counted after the timing (answers make them when read). */
 const evaluated: { answers: { assessed: unknown[] }[]; read: number }[] = [];
 const kept = keptWallets(deps);
-const events: AlertEvent[] = [];
+/** Events raised, counted (a soak would otherwise keep every one). */
+let raised = 0;
 const engineDeps = {
   settings: { ...config.alerts, sweepSeconds: SWEEP_SECONDS },
   store,
@@ -88,7 +94,9 @@ const engineDeps = {
   changesAt: (c: number, n: bigint) => blockChanges(deps, c, n),
   holdingsOf: (c: number, wallets: string[]) => holdingsOf(deps, c, wallets),
   symbolOf: (c: number, market: string) => symbolOf(c, market as Address),
-  publish: (e: AlertEvent[]) => events.push(...e),
+  publish: (e: AlertEvent[]) => {
+    raised += e.length;
+  },
   log: (msg: string) => log(msg),
 };
 
@@ -168,6 +176,27 @@ for (const kind of kinds) {
   log(`${kind.name}: median ${results.at(-1)!.ms.toFixed(0)} ms over ${BLOCKS} blocks (${runs.map((r) => r.ms.toFixed(0)).join(", ")})`);
 }
 
+// The soak: live heap (after a full collection) and RSS each minute.
+type Sample = { minute: number; blocks: number; heapMb: number; rssMb: number; medianMs: number };
+const soak: Sample[] = [];
+if (SOAK_MINUTES > 0) {
+  v8.setFlagsFromString("--expose-gc");
+  const gc = runInNewContext("gc") as () => void;
+  const sample = (minute: number, ms: number[]) => {
+    gc();
+    const { heapUsed, rss } = process.memoryUsage();
+    soak.push({ minute, blocks: ms.length, heapMb: heapUsed / 1e6, rssMb: rss / 1e6, medianMs: ms.length ? median(ms) : 0 });
+    log(`soak minute ${minute}: ${ms.length} blocks, heap ${soak.at(-1)!.heapMb.toFixed(0)} MB, RSS ${soak.at(-1)!.rssMb.toFixed(0)} MB`);
+  };
+  sample(0, []);
+  const started = performance.now();
+  for (let minute = 1, k = 0; minute <= SOAK_MINUTES; minute++) {
+    const ms: number[] = [];
+    while (performance.now() - started < minute * 60_000) ms.push((await block(engine, kinds[k++ % kinds.length]!.write)).ms);
+    sample(minute, ms);
+  }
+}
+
 const { rows: [{ n: openPositions }] } = await db.query(`SELECT count(*)::int AS n FROM "${schema}".position WHERE status = 'open'`);
 await store.close();
 await pool.end();
@@ -181,5 +210,14 @@ console.log(`block holds | evaluation pass ms (median, max) | wallets evaluated 
 for (const r of results) {
   console.log(`${r.name} | ${r.ms.toFixed(1)}, ${r.max.toFixed(1)} | ${r.wallets} (${r.read}) | ${r.positions} | ${fullMs.toFixed(1)} | ${r.ms < 200 ? "met" : "MISSED"}`);
 }
-console.log(`full pass: ${full.map((f) => f.ms.toFixed(1)).join(", ")} ms over ${full[0]!.wallets} wallets, ${full[0]!.positions} positions; ${events.length} alert events raised in the run`);
+console.log(`full pass: ${full.map((f) => f.ms.toFixed(1)).join(", ")} ms over ${full[0]!.wallets} wallets, ${full[0]!.positions} positions; ${raised} alert events raised in the run`);
+if (soak.length > 0) {
+  const [first, last] = [soak[1] ?? soak[0]!, soak.at(-1)!];
+  const heaps = soak.slice(1).map((s) => s.heapMb);
+  console.log(
+    `soak: ${SOAK_MINUTES} min, ${soak.reduce((n, s) => n + s.blocks, 0)} blocks (the kinds above in turn); heap after a full collection ${soak[0]!.heapMb.toFixed(0)} MB before, ` +
+      `${first.heapMb.toFixed(0)} MB after minute 1 (baseline), ${last.heapMb.toFixed(0)} MB after minute ${last.minute} (min ${Math.min(...heaps).toFixed(0)}, max ${Math.max(...heaps).toFixed(0)}); ` +
+      `RSS ${first.rssMb.toFixed(0)} → ${last.rssMb.toFixed(0)} MB; median block ${first.medianMs.toFixed(0)} → ${last.medianMs.toFixed(0)} ms`,
+  );
+}
 console.log(`peak RSS of this process (the engine and what it keeps of the watched wallets): ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB`);
