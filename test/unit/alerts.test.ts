@@ -163,6 +163,10 @@ describe("the alerts section of the config", () => {
     expect(() => parse({ rules: [{ ...rule, metric: "vibes" }] })).toThrow(/expected one of/);
     expect(() => parse({ rules: [{ ...rule, portfolio: "nope" }] })).toThrow(/unknown portfolio 'nope'/);
     expect(() => parse({ rules: [rule, rule] })).toThrow(/a second rule 'r'/);
+    // A JSON number is the decimal it prints as: one printed with an exponent is refused, like such text.
+    expect(() => parse({ rules: [{ ...rule, metric: "liquidationDistance", fireAt: 1e-7, clearAt: 0.1 }] })).toThrow(/fireAt: expected a decimal number, got 1e-7/);
+    expect(() => parse({ rules: [{ ...rule, metric: "liquidationDistance", fireAt: "1e-7", clearAt: "0.1" }] })).toThrow(/fireAt: expected a decimal number/);
+    expect(parse({ rules: [{ ...rule, metric: "liquidationDistance", fireAt: 0.05, clearAt: 0.08 }] }).alerts.rules[0]).toMatchObject({ fireAt: "0.05", clearAt: "0.08" });
     expect(() => parse({ rules: [rule], webhooks: [{ id: "w", url: "ftp://x", secret: "s" }] })).toThrow(/http\(s\) URL/);
     expect(() => parse({ rules: [rule], webhooks: [{ id: "w", url: "http://x", secret: "s", rules: ["other"] }] })).toThrow(/unknown rule 'other'/);
   });
