@@ -23,16 +23,21 @@ export type Measurement = {
   figures: () => Record<string, string | number | boolean | null>;
 };
 
-/** Decimal text as 1e30 fixed point; thresholds repeat at every reading, so each is parsed once. */
-const scaled = new Map<string, bigint>();
-const scale = (text: string): bigint => {
-  let value = scaled.get(text);
-  if (value === undefined) {
-    value = parseUnits(text, USD_DECIMALS);
-    if (scaled.size < 10_000) scaled.set(text, value);
-  }
-  return value;
+/** `parse` remembered per text (up to 10,000 texts): thresholds repeat at every reading. */
+const perText = <T>(parse: (text: string) => T) => {
+  const known = new Map<string, T>();
+  return (text: string): T => {
+    let value = known.get(text);
+    if (value === undefined) {
+      value = parse(text);
+      if (known.size < 10_000) known.set(text, value);
+    }
+    return value;
+  };
 };
+
+/** Decimal text as 1e30 fixed point. */
+const scale = perText((text) => parseUnits(text, USD_DECIMALS));
 
 /** Plain decimal text (no exponent, at most 30 decimals) as 1e30 fixed point: parseUnits' answer, without its cost at every position of every block. */
 const decimalToScaled = (text: string): bigint => {
@@ -72,15 +77,8 @@ const ratioReaches = (x: number, threshold: string, below: boolean): boolean => 
   if (exact.kind !== "value") return false;
   return below ? exact.scaled <= scale(threshold) : exact.scaled >= scale(threshold);
 };
-const ratioThresholds = new Map<string, number>();
-const ratioThreshold = (text: string): number => {
-  let value = ratioThresholds.get(text);
-  if (value === undefined) {
-    value = Number(text);
-    if (ratioThresholds.size < 10_000) ratioThresholds.set(text, value);
-  }
-  return value;
-};
+/** A threshold as the float a ratio compares with. */
+const ratioThreshold = perText(Number);
 
 /** A position's distance reading (one per watched position and block: a class, not a closure per position). */
 class DistanceMeasurement implements Measurement {

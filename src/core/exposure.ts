@@ -132,6 +132,11 @@ export class ExposureTally {
     if (f.liquidatableNow === true) this.liquidatable.add(f.notionalUsd, f.collateralUsd);
   }
 
+  /** Positions side by side: each one's asset, side (`isLong`) and figures. */
+  addEach(assets: readonly string[], sides: readonly { isLong: boolean }[], figures: readonly TalliedFigures[]) {
+    for (let i = 0; i < sides.length; i++) this.add(assets[i]!, sides[i]!.isLong, figures[i]!);
+  }
+
   merge(other: ExposureTally) {
     for (const [asset, { long, short }] of other.assets) {
       const entry = this.#asset(asset);

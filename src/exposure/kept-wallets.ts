@@ -10,6 +10,7 @@ import { markKey, prepareRule, type Rule } from "./prepared-rule";
 import {
   blockMap,
   byProtocol,
+  concat,
   eachWallet,
   loadWallets,
   priceBook,
@@ -148,7 +149,7 @@ export function keptWallets(deps: ExposureDeps, reads: KeptWalletReads = fromHis
           accounts: result.accounts,
           tally: once(() => {
             const t = new ExposureTally();
-            for (let i = 0; i < rows.length; i++) t.add(assets[i]!, rows[i]!.isLong, positions[i]!);
+            t.addEach(assets, rows, positions);
             return t;
           }),
         };
@@ -156,11 +157,7 @@ export function keptWallets(deps: ExposureDeps, reads: KeptWalletReads = fromHis
       for (const a of unit.last.accounts) accounts.push(a);
     }
     const units = wallet.units;
-    const assessedOf = () => {
-      const assessed: AssessedPosition[] = [];
-      for (const unit of units) for (const a of unit.last!.assessed()) assessed.push(a);
-      return assessed;
-    };
+    const assessedOf = () => concat(units.map((unit) => unit.last!.assessed()));
     const tallyOf = () => {
       const t = new ExposureTally();
       for (const unit of units) t.merge(unit.last!.tally());

@@ -189,10 +189,7 @@ export async function bookOf(deps: ExposureDeps, name: string | null, loaded: Lo
 /** The tally of a group's answers: every position of every unit. */
 function tallyOf(units: StressUnit[], assessments: Assessment[]): ExposureTally {
   const tally = new ExposureTally();
-  units.forEach((unit, u) => {
-    const positions = assessments[u]!.positions;
-    for (let i = 0; i < unit.rows.length; i++) tally.add(unit.assets[i]!, unit.rows[i]!.isLong, positions[i]!);
-  });
+  units.forEach((unit, u) => tally.addEach(unit.assets, unit.rows, assessments[u]!.positions));
   return tally;
 }
 
