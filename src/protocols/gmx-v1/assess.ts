@@ -138,9 +138,8 @@ class PositionFigures {
   readonly #liq: GmxV1LiquidationPrice | undefined;
   readonly #fees: bigint | null;
   readonly #collateralUnit: bigint | undefined;
+  /** What holds at any marks; frozen, as every call without a mark issue shares it (a stress ladder or an alert block makes many). */
   readonly #fixedWarnings: string[];
-  /** The fixed warnings as every call without a mark issue shares them (a stress ladder or an alert block makes many). */
-  readonly #sharedWarnings: string[];
 
   constructor(row: PositionRow, params: VaultReading | undefined, fundingRate: bigint | undefined, timestamp: bigint, collateralDecimals: number | undefined) {
     const warnings: string[] = [];
@@ -165,8 +164,7 @@ class PositionFigures {
     this.#liq = liq;
     this.#fees = params ? marginFees(p, params, cumulative) : null;
     this.#collateralUnit = collateralDecimals === undefined ? undefined : 10n ** BigInt(collateralDecimals);
-    this.#fixedWarnings = warnings;
-    this.#sharedWarnings = Object.freeze([...warnings]) as string[];
+    this.#fixedWarnings = Object.freeze(warnings) as string[];
   }
 
   #checkedOf(marks: Marks) {
@@ -192,7 +190,7 @@ class PositionFigures {
     const p = this.#p;
     const liq = this.#liq;
     const fees = this.#fees;
-    const warnings = marks.issue ? [marks.issue, ...this.#fixedWarnings] : this.#sharedWarnings;
+    const warnings = marks.issue ? [marks.issue, ...this.#fixedWarnings] : this.#fixedWarnings;
     const checked = this.#checkedOf(marks);
     // Vault.usdToTokenMin: usd * 10^decimals / price.
     const collateralAmount = marks.collateral !== undefined && this.#collateralUnit !== undefined ? (p.collateral * this.#collateralUnit) / marks.collateral : null;
