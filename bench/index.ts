@@ -6,6 +6,7 @@
 // --refresh-cost (also runs the exposure app without GMX v1's per-block parameter refresh and reports its share).
 import { PGlite } from "@electric-sql/pglite";
 import { spawn } from "node:child_process";
+import { createServer, type AddressInfo } from "node:net";
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -102,7 +103,22 @@ type Run = { app: string; database: string; seconds: number; cpuSeconds: number;
 type App = "baseline" | "exposure" | "exposure-no-refresh";
 const APPS: App[] = REFRESH_COST ? ["baseline", "exposure", "exposure-no-refresh"] : ["baseline", "exposure"];
 
-async function run(app: App, database: "pglite" | "postgres", port: number): Promise<Run> {
+/**
+ * A port no process listens on now, from the OS. (ponder moves to the next port when its own is taken,
+ * and the bench would then wait on the first for ever: a Postgres run of 2026-12-07 did.)
+ */
+const freePort = () =>
+  new Promise<number>((resolvePort, reject) => {
+    const probe = createServer();
+    probe.once("error", reject);
+    probe.listen(0, "127.0.0.1", () => {
+      const { port } = probe.address() as AddressInfo;
+      probe.close(() => resolvePort(port));
+    });
+  });
+
+async function run(app: App, database: "pglite" | "postgres"): Promise<Run> {
+  const port = await freePort();
   const schema = `bench_${app.replaceAll("-", "_")}_${Date.now()}`;
   const env = {
     ...process.env,
@@ -134,6 +150,10 @@ async function run(app: App, database: "pglite" | "postgres", port: number): Pro
   };
   for (;;) {
     if (child.exitCode !== null) throw new Error(`${app} on ${database} exited early:\n${output.slice(-3000)}`);
+    if (Date.now() - started > 15 * 60_000) {
+      child.kill("SIGKILL");
+      throw new Error(`${app} on ${database} did not reach block ${head} in 15 minutes:\n${output.slice(-3000)}`);
+    }
     try {
       const status = await (await fetch(`http://127.0.0.1:${port}/status`)).json();
       if ((status.anvil?.block?.number ?? 0) >= Number(head)) break;
@@ -160,17 +180,16 @@ async function run(app: App, database: "pglite" | "postgres", port: number): Pro
 }
 
 const results: Run[] = [];
-let port = 42_500;
 for (const database of DATABASES) {
   for (const app of APPS) {
-    const warm = await run(app, database, port++);
+    const warm = await run(app, database);
     log(`${database}: sync cache filled by an unmeasured ${app} run (${warm.seconds.toFixed(1)} s)`);
   }
   for (let round = 0; round < REPEAT; round++) {
     // Alternating order, so a drift of the machine's speed during the run weighs on both apps alike.
     const order = round % 2 === 0 ? APPS : [...APPS].reverse();
     for (const app of order) {
-      const r = await run(app, database, port++);
+      const r = await run(app, database);
       log(`${app} on ${database}: ${r.seconds.toFixed(1)} s, ${(EVENTS / r.seconds).toFixed(0)} events/s, CPU ${r.cpuSeconds.toFixed(1)} s (machine ${r.machineCpuSeconds.toFixed(1)} s), peak RSS ${r.peakMb.toFixed(0)} MB`);
       results.push(r);
     }
