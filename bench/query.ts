@@ -2,8 +2,10 @@
 // under load from autocannon (the most it holds) and loadtest (steady rates below it), against ponder's own /graphql reading the same rows.
 // Options: --positions N (default 1000000), --duration S per run (default 20; three runs per scenario, after a 2 s warm-up), --connections C (default 8),
 // --only TEXT (just the scenarios whose name contains it), --profile DIR (a CPU profile of the API there),
-// --keep (leave the Postgres schema for inspection; its name is printed), --reuse SCHEMA (measure a kept schema again: no fill).
+// --keep (leave the Postgres schema for inspection; its name is printed), --reuse SCHEMA (measure a kept schema again: no fill),
+// --soak MINUTES (then the measured scenarios in turn, a minute each at half the rate each held, with the API's memory each minute).
 import type { ChildProcess } from "node:child_process";
+import { readFileSync } from "node:fs";
 import autocannon from "autocannon";
 import { loadTest } from "loadtest";
 import { benchWallet, BIG_WALLETS, log as logAs, millionPositions, WALLETS } from "./million";
@@ -19,6 +21,7 @@ const CONNECTIONS = Number(arg("connections", "8"));
 const ONLY = arg("only", "");
 const PROFILE = arg("profile", "");
 const REUSE = arg("reuse", "");
+const SOAK_MINUTES = Number(arg("soak", "0"));
 const log = (msg: string) => logAs("bench:query", msg);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const wallet = benchWallet;
@@ -119,6 +122,40 @@ async function saturate(s: (typeof scenarios)[number], apis: Api[], duration = D
   return { p50: at(0.5), p95: at(0.95), p99: at(0.99), rps: Math.round(times.length / duration), errors, apiCpuMs: Number(apiCpuMs.toFixed(2)) };
 }
 
+/** Resident and peak resident memory of a child process, from /proc (MB). */
+const procMb = (child: ChildProcess, field: "VmRSS" | "VmHWM") => {
+  const kb = new RegExp(`${field}:\\s+(\\d+) kB`).exec(readFileSync(`/proc/${child.pid}/status`, "utf8"));
+  return kb ? Math.round(Number(kb[1]) / 1024) : NaN;
+};
+
+/** The API's heap in use, from its /metrics (prom-client's default gauges, which ponder registers). */
+async function heapUsedMb(): Promise<number> {
+  const text = await (await fetch(`${base}/metrics`)).text();
+  const m = /^nodejs_heap_size_used_bytes (\S+)$/m.exec(text);
+  return m ? Math.round(Number(m[1]) / 2 ** 20) : NaN;
+}
+
+/**
+ * The API's memory over a long run: the measured scenarios in turn, a minute each, at half the most
+ * each held; its heap in use sampled every 2 s (the lowest of a minute is what outlived collections)
+ * and its RSS at the end of each minute.
+ */
+async function soakApi(minutes: number) {
+  const measured = rows.filter((r) => !r.name.startsWith("baseline"));
+  const out: { minute: number; name: string; load: Load; heapMb: number; rssMb: number }[] = [];
+  for (let minute = 1; minute <= minutes; minute++) {
+    const row = measured[(minute - 1) % measured.length]!;
+    const s = scenarios.find((x) => x.name === row.name)!;
+    let lowest = Infinity;
+    const sampler = setInterval(() => void heapUsedMb().then((mb) => (lowest = Math.min(lowest, mb)), () => {}), 2_000);
+    const load = await steady(s, Math.max(1, Math.round(row.max.rps * 0.5)), 60);
+    clearInterval(sampler);
+    out.push({ minute, name: row.name, load, heapMb: lowest, rssMb: procMb(server, "VmRSS") });
+    log(`soak minute ${minute}: ${row.name}: ${show(load)}; heap low-water ${lowest} MB, RSS ${out.at(-1)!.rssMb} MB`);
+  }
+  return { minutes: out, peakRssMb: procMb(server, "VmHWM") };
+}
+
 const sameLength = (bodies: string[]) => bodies.every((b) => Buffer.byteLength(b) === Buffer.byteLength(bodies[0]!));
 
 /**
@@ -126,7 +163,7 @@ const sameLength = (bodies: string[]) => bodies.every((b) => Buffer.byteLength(b
  * answered (loadtest's requestsPerSecond, open loop), so queueing behind a slow answer is counted.
  * (autocannon's rate limit sends each second's quota in a burst at the start of the second.)
  */
-async function steady(s: (typeof scenarios)[number], rate: number): Promise<Load> {
+async function steady(s: (typeof scenarios)[number], rate: number, seconds = DURATION): Promise<Load> {
   let next = 0;
   const result = await loadTest({
     url: `${base}${s.path}`,
@@ -136,7 +173,7 @@ async function steady(s: (typeof scenarios)[number], rate: number): Promise<Load
     headers: sameLength(s.bodies) ? { "content-length": String(Buffer.byteLength(s.bodies[0]!)) } : {},
     agentKeepAlive: true,
     requestsPerSecond: rate,
-    maxSeconds: DURATION,
+    maxSeconds: seconds,
     body: "BODY",
     indexParam: "BODY",
     indexParamCallback: () => s.bodies[next++ % s.bodies.length]!,
@@ -146,7 +183,7 @@ async function steady(s: (typeof scenarios)[number], rate: number): Promise<Load
     .flatMap(([ms, count]) => Array<number>(count).fill(Number(ms)))
     .sort((a, b) => a - b);
   const at = (q: number) => percentile(times, q);
-  return { p50: at(0.5), p95: at(0.95), p99: at(0.99), rps: Math.round(result.totalRequests / DURATION), errors: result.totalErrors };
+  return { p50: at(0.5), p95: at(0.95), p99: at(0.99), rps: Math.round(result.totalRequests / seconds), errors: result.totalErrors };
 }
 
 /** Steady loads, as fractions of the most this API held in the same run. */
@@ -196,12 +233,26 @@ if (walletScenario.name.includes(ONLY)) {
   await new Promise((r) => second.once("exit", r));
 }
 
+const soak = SOAK_MINUTES > 0 ? await soakApi(SOAK_MINUTES) : null;
+
 server.kill("SIGTERM");
 await new Promise((r) => server.once("exit", r));
 if (process.argv.includes("--keep") || REUSE) log(`schema kept: ${schema}`);
 else await db.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
 await db.end();
 await anvil.stop();
+
+if (soak) {
+  const { minutes, peakRssMb } = soak;
+  console.log(`\nsoak — ${SOAK_MINUTES} minutes, the scenarios above in turn, a minute each at 50% of the most each held; the API process (ponder serve)`);
+  console.log("minute | scenario | req/s, p99 ms, errors | heap used, lowest of the minute (MB) | RSS at its end (MB)");
+  for (const m of minutes) console.log(`${m.minute} | ${m.name} | ${m.load.rps}, ${m.load.p99}, ${m.load.errors} | ${m.heapMb} | ${m.rssMb}`);
+  // The lowest heap of a minute is close to what survives a collection: the two halves of the run side by side.
+  const span = (xs: number[]) => `${Math.min(...xs)}–${Math.max(...xs)}`;
+  const half = Math.max(1, Math.floor(minutes.length / 2));
+  const second = minutes.length > 1 ? minutes.slice(half) : minutes;
+  console.log(`heap low-water, first half: ${span(minutes.slice(0, half).map((m) => m.heapMb))} MB; second half: ${span(second.map((m) => m.heapMb))} MB; RSS ${minutes[0]!.rssMb} → ${minutes.at(-1)!.rssMb} MB, peak ${peakRssMb} MB`);
+}
 
 const shares = STEADY_SHARES.map((x) => `${x * 100}%`);
 console.log(`\nbench:query — ${POSITIONS} open positions, ${WALLETS} wallets, Postgres; most held: ${CONNECTIONS} connections (autocannon); steady: ${shares.join(" and ")} of that rate, open loop (loadtest); ${DURATION} s per run; node ${process.version}`);
