@@ -6,8 +6,7 @@
 // --refresh-cost (also runs the exposure app without GMX v1's per-block parameter refresh and reports its share).
 import { PGlite } from "@electric-sql/pglite";
 import { spawn } from "node:child_process";
-import { createServer, type AddressInfo } from "node:net";
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { createTestClient, http } from "viem";
@@ -16,8 +15,8 @@ import { anvilAccount, chainClients, deploy, send } from "../test/chain/clients"
 import { pickArtifacts } from "../test/chain/compile";
 import { deployFixtures, setPrice } from "../test/chain/deploy";
 import { fixtureExposureConfig, writeExposureConfig } from "../test/chain/exposure-config";
-import { dropSchema, POSTGRES_URL } from "../test/support/indexer";
-import { machineCpuMs, processCpuMs } from "./proc";
+import { dropSchema, freePort, POSTGRES_URL } from "../test/support/indexer";
+import { machineCpuMs, processCpuMs, processMemoryMb } from "./proc";
 
 const ROOT = resolve(import.meta.dirname, "..");
 const PONDER = resolve(ROOT, "node_modules/ponder/dist/esm/bin/ponder.js");
@@ -103,21 +102,9 @@ type Run = { app: string; database: string; seconds: number; cpuSeconds: number;
 type App = "baseline" | "exposure" | "exposure-no-refresh";
 const APPS: App[] = REFRESH_COST ? ["baseline", "exposure", "exposure-no-refresh"] : ["baseline", "exposure"];
 
-/**
- * A port no process listens on now, from the OS. (ponder moves to the next port when its own is taken,
- * and the bench would then wait on the first for ever: a Postgres run of 2026-12-07 did.)
- */
-const freePort = () =>
-  new Promise<number>((resolvePort, reject) => {
-    const probe = createServer();
-    probe.once("error", reject);
-    probe.listen(0, "127.0.0.1", () => {
-      const { port } = probe.address() as AddressInfo;
-      probe.close(() => resolvePort(port));
-    });
-  });
-
 async function run(app: App, database: "pglite" | "postgres"): Promise<Run> {
+  // A port the OS reports free: ponder moves to the next port when its own is taken, and the bench
+  // would then wait on the first for ever (a Postgres run of 2026-12-07 did).
   const port = await freePort();
   const schema = `bench_${app.replaceAll("-", "_")}_${Date.now()}`;
   const env = {
@@ -139,11 +126,11 @@ async function run(app: App, database: "pglite" | "postgres"): Promise<Run> {
   const stamp = (b: Buffer) => String(b).split("\n").filter(Boolean).map((line) => `${Date.now() - started} ${line}\n`).join("");
   child.stdout.on("data", (b) => (output += stamp(b)));
   child.stderr.on("data", (b) => (output += stamp(b)));
-  let peakKb = 0;
+  let peakMb = 0;
   const peak = () => {
     try {
-      const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, "utf8"));
-      if (m) peakKb = Math.max(peakKb, Number(m[1]));
+      const mb = processMemoryMb(child.pid!, "VmHWM");
+      if (!Number.isNaN(mb)) peakMb = Math.max(peakMb, mb);
     } catch {
       // process gone
     }
@@ -176,7 +163,7 @@ async function run(app: App, database: "pglite" | "postgres"): Promise<Run> {
   await Promise.race([exited, sleep(10_000).then(() => child.kill("SIGKILL"))]);
   await exited;
   await dropAppSchema(database, schema);
-  return { app, database, seconds, cpuSeconds, machineCpuSeconds, peakMb: peakKb / 1024 };
+  return { app, database, seconds, cpuSeconds, machineCpuSeconds, peakMb };
 }
 
 const results: Run[] = [];

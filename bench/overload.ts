@@ -6,7 +6,7 @@
 // timed out, latency percentiles of all answers, the API's peak RSS.
 // Options: --duration S (default 15 per run), --connections C (default 8), --factor F (default 2).
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, readFileSync } from "node:fs";
+import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import autocannon from "autocannon";
@@ -18,6 +18,7 @@ import { deployFixtures } from "../test/chain/deploy";
 import { fixtureExposureConfig, writeExposureConfig } from "../test/chain/exposure-config";
 import { simulate } from "../test/chain/simulate";
 import { POSTGRES_URL } from "../test/support/indexer";
+import { processMemoryMb } from "./proc";
 
 const ROOT = resolve(import.meta.dirname, "..");
 const PONDER = resolve(ROOT, "node_modules/ponder/dist/esm/bin/ponder.js");
@@ -53,7 +54,7 @@ const stop = async (child: ChildProcess) => {
   child.kill("SIGTERM");
   await new Promise((r) => child.once("exit", r));
 };
-const rssMb = (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1] ?? 0) / 1024;
+const rssMb = (pid: number) => processMemoryMb(pid, "VmRSS") || 0;
 
 const indexer = ponder("start", 42_700, baseEnv);
 await until(async () => ((await (await fetch("http://127.0.0.1:42700/status")).json()).anvil?.block?.number ?? 0) >= Number(head), "the indexer");

@@ -1,5 +1,6 @@
 // CPU time from /proc (Linux): a process's own, and the whole machine's, in milliseconds. Steadier than
 // wall time on a shared VM, and it counts what runs beside the process (Postgres, the load generator).
+// Also a process's memory figures.
 import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 
@@ -17,4 +18,10 @@ export function processCpuMs(pid: number): number {
 export function machineCpuMs(): number {
   const [user, nice, system, , , irq, softirq] = readFileSync("/proc/stat", "utf8").split("\n")[0]!.trim().split(/\s+/).slice(1).map(Number);
   return ticksToMs(user! + nice! + system! + irq! + softirq!);
+}
+
+/** A process's resident memory now (VmRSS) or at its peak (VmHWM), in MB; NaN when /proc does not list it. */
+export function processMemoryMb(pid: number, field: "VmRSS" | "VmHWM"): number {
+  const kb = new RegExp(`^${field}:\\s+(\\d+) kB`, "m").exec(readFileSync(`/proc/${pid}/status`, "utf8"));
+  return kb ? Number(kb[1]) / 1024 : NaN;
 }

@@ -5,11 +5,10 @@
 // --keep (leave the Postgres schema for inspection; its name is printed), --reuse SCHEMA (measure a kept schema again: no fill),
 // --soak MINUTES (then the measured scenarios in turn, a minute each at half the rate each held, with the API's memory each minute).
 import type { ChildProcess } from "node:child_process";
-import { readFileSync } from "node:fs";
 import autocannon from "autocannon";
 import { loadTest } from "loadtest";
 import { benchWallet, BIG_WALLETS, log as logAs, millionPositions, WALLETS } from "./million";
-import { processCpuMs } from "./proc";
+import { processCpuMs, processMemoryMb } from "./proc";
 
 const arg = (name: string, fallback: string) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -122,11 +121,7 @@ async function saturate(s: (typeof scenarios)[number], apis: Api[], duration = D
   return { p50: at(0.5), p95: at(0.95), p99: at(0.99), rps: Math.round(times.length / duration), errors, apiCpuMs: Number(apiCpuMs.toFixed(2)) };
 }
 
-/** Resident and peak resident memory of a child process, from /proc (MB). */
-const procMb = (child: ChildProcess, field: "VmRSS" | "VmHWM") => {
-  const kb = new RegExp(`${field}:\\s+(\\d+) kB`).exec(readFileSync(`/proc/${child.pid}/status`, "utf8"));
-  return kb ? Math.round(Number(kb[1]) / 1024) : NaN;
-};
+const procMb = (child: ChildProcess, field: "VmRSS" | "VmHWM") => Math.round(processMemoryMb(child.pid!, field));
 
 /** The API's heap in use, from its /metrics (prom-client's default gauges, which ponder registers). */
 async function heapUsedMb(): Promise<number> {
