@@ -1,8 +1,6 @@
 import { createRequire } from "node:module";
 import type { GraphiQLOptions } from "graphql-yoga";
 
-type RenderGraphiQL = (options?: GraphiQLOptions) => string;
-
 /**
  * GraphiQL's page with its script, styles, editor workers and icon inlined (from
  * @graphql-yoga/render-graphiql): it needs nothing but this server, where yoga's own page loads them
@@ -16,7 +14,7 @@ export function selfHostedGraphiQL(): (options?: GraphiQLOptions) => string {
   let page: string | undefined;
   return (options) => {
     if (page === undefined) {
-      const { renderGraphiQL } = createRequire(import.meta.url)("@graphql-yoga/render-graphiql") as { renderGraphiQL: RenderGraphiQL };
+      const { renderGraphiQL } = createRequire(import.meta.url)("@graphql-yoga/render-graphiql") as typeof import("@graphql-yoga/render-graphiql");
       page = renderGraphiQL(options);
     }
     return page;
