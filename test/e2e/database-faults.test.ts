@@ -1,14 +1,13 @@
-import { createServer, type Server } from "node:http";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { parseUnits, type Address } from "viem";
 import { afterAll, describe, expect, it } from "vitest";
 import { startAnvil, type AnvilHandle } from "../chain/anvil";
 import { chainClients } from "../chain/clients";
-import { deployFixtures, setPrice, type Deployment } from "../chain/deploy";
+import { deployFixtures, type Deployment } from "../chain/deploy";
 import { fixtureExposureConfig, writeExposureConfig } from "../chain/exposure-config";
 import { simulate } from "../chain/simulate";
+import { ADMIN_TOKEN, evaluatedBlock, until, watchPosition, webhookReceiver, type Watched } from "../support/alert-watch";
 import { DATABASES } from "../support/databases";
 import { dumpTables, startIndexer, type Indexer } from "../support/indexer";
 import { startPrivatePostgres, type PrivatePostgres } from "../support/private-postgres";
@@ -16,29 +15,12 @@ import { startPrivatePostgres, type PrivatePostgres } from "../support/private-p
 // Postgres restarts under the indexer, the API and the alert engine. A cluster of the test's own:
 // the shared server at 5432 is never restarted.
 
-const ADMIN_TOKEN = "db-faults-admin-token";
-const ORACLE_UNIT = 10n ** 22n; // 8-decimal feed answers in 1e30 prices
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** A webhook receiver that records every accepted delivery (event id and body). */
-function receiver() {
-  const accepted: { id: string; body: string }[] = [];
-  const server: Server = createServer((req, res) => {
-    let body = "";
-    req.on("data", (c) => (body += c));
-    req.on("end", () => {
-      accepted.push({ id: String(req.headers["x-exposure-event-id"]), body });
-      res.writeHead(200).end();
-    });
-  });
-  const port = new Promise<number>((ok) => server.listen(0, "127.0.0.1", () => ok((server.address() as { port: number }).port)));
-  return { accepted, port, close: () => new Promise((r) => server.close(r)) };
-}
 
 describe.skipIf(!DATABASES.includes("postgres"))("database restarts (a private Postgres cluster)", () => {
   let cluster: PrivatePostgres | undefined;
   let anvil: AnvilHandle | undefined;
-  let hook: ReturnType<typeof receiver> | undefined;
+  let hook: ReturnType<typeof webhookReceiver> | undefined;
   const started: Indexer[] = [];
   afterAll(async () => {
     for (const indexer of started) await indexer.stop();
@@ -53,12 +35,9 @@ describe.skipIf(!DATABASES.includes("postgres"))("database restarts (a private P
     const d: Deployment = await deployFixtures(anvil.rpcUrl);
     const rpc = chainClients(d.rpcUrl).publicClient;
     const { wallets } = await simulate(d, { wallets: 6, steps: 40, seed: 5 });
-    hook = receiver();
+    hook = webhookReceiver();
     const configPath = join(mkdtempSync(join(tmpdir(), "exposure-cfg-")), "exposure.config.json");
-    writeExposureConfig(configPath, {
-      ...fixtureExposureConfig(d),
-      alerts: { webhooks: [{ id: "bot", url: `http://127.0.0.1:${await hook.port}/hook`, secret: "s3cret" }], allowPrivateWebhooks: true, pollMs: 100, retryInitialMs: 200, retryMaxMs: 1_000 },
-    });
+    writeExposureConfig(configPath, { ...fixtureExposureConfig(d), alerts: await hook.alertsConfig() });
     const schema = `dbf_${Date.now().toString(36)}`;
     const start = async () => {
       const indexer = await startIndexer({ configPath, database: "postgres", databaseUrl: cluster!.url, schema, env: { ALERTS_ADMIN_TOKEN: ADMIN_TOKEN } });
@@ -81,30 +60,10 @@ describe.skipIf(!DATABASES.includes("postgres"))("database restarts (a private P
 
     // 2. An alert rule on the one ETH position of its wallet, so the price path below fixes its events.
     const found = await indexer.query(`query ($w: [String!]) { portfolio(wallets: $w) { positions { id account side liquidationPrice market { symbol } } } }`, { w: wallets });
-    const eth = (found.data.portfolio.positions as { id: string; account: Address; side: string; liquidationPrice: string | null; market: { symbol: string } }[]).filter((p) => p.market.symbol === "ETH");
+    const eth = (found.data.portfolio.positions as Watched[]).filter((p) => p.market.symbol === "ETH");
     const watched = eth.find((p) => p.liquidationPrice !== null && eth.filter((q) => q.account === p.account).length === 1)!;
-    const liquidationPrice = parseUnits(watched.liquidationPrice!, 30);
-    const moveTo = async (distance: number) => {
-      const ppm = BigInt(Math.round(distance * 1e6));
-      const price = watched.side === "LONG" ? (liquidationPrice * 1_000_000n) / (1_000_000n - ppm) : (liquidationPrice * 1_000_000n) / (1_000_000n + ppm);
-      return (await setPrice(d, "WETH", price / ORACLE_UNIT)).blockNumber;
-    };
-    await moveTo(0.1);
-    const created = await fetch(`${indexer.url}/exposure`, {
-      method: "POST",
-      headers: { "content-type": "application/json", authorization: `Bearer ${ADMIN_TOKEN}` },
-      body: JSON.stringify({ query: `mutation ($r: AlertRuleInput!) { createAlertRule(rule: $r) { id } }`, variables: { r: { id: "near", wallets: [watched.account], metric: "liquidationDistance", asset: "ETH", fireAt: "0.05", clearAt: "0.08" } } }),
-    }).then((r) => r.json() as Promise<any>);
-    expect(created.errors).toBeUndefined();
-    const evaluated = async () => BigInt((await indexer.query(`{ alertEngine { evaluatedBlock } }`)).data?.alertEngine?.[0]?.evaluatedBlock ?? -1);
-    const until = async (check: () => Promise<boolean> | boolean, what: string, ms = 60_000) => {
-      const deadline = Date.now() + ms;
-      while (!(await Promise.resolve(check()).catch(() => false))) {
-        if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}:\n${indexer.logs().slice(-3000)}`);
-        await sleep(200);
-      }
-    };
-    await until(async () => (await evaluated()) >= (await rpc.getBlockNumber({ cacheTime: 0 })), "the engine at the head");
+    const moveTo = await watchPosition(indexer, d, watched);
+    await until(indexer, async () => (await evaluatedBlock(indexer)) >= (await rpc.getBlockNumber({ cacheTime: 0 })), "the engine at the head");
 
     // 3. The database goes down while the API serves and the alert engine runs; blocks are mined
     // meanwhile. `ponder start` exits when its database goes away (a supervisor starts it again);
@@ -135,15 +94,11 @@ describe.skipIf(!DATABASES.includes("postgres"))("database restarts (a private P
     }
 
     // The replica answers again once the database is back, without a restart.
-    await until(async () => (await api.query(`{ chains { blockNumber } }`)).data?.chains?.length === 1, "the API replica to recover", 60_000);
+    await until(api, async () => (await api.query(`{ chains { blockNumber } }`)).data?.chains?.length === 1, "the API replica to recover", 60_000);
     const cleared = await moveTo(0.2);
     await indexer.waitForBlock(cleared, 120_000);
-    const ours = () => {
-      const seen = new Map<string, any>();
-      for (const a of hook!.accepted) if (!seen.has(a.id)) seen.set(a.id, JSON.parse(a.body));
-      return [...seen.values()].filter((e) => e.rule === "near");
-    };
-    await until(() => ours().length >= 4, "four alert events");
+    const ours = () => hook!.eventsOf("near");
+    await until(indexer, () => ours().length >= 4, "four alert events");
     await sleep(1_500); // nothing more may follow
     expect(ours().map((e) => [e.kind, BigInt(e.block.number)])).toEqual([
       ["fire", fired],
@@ -152,9 +107,7 @@ describe.skipIf(!DATABASES.includes("postgres"))("database restarts (a private P
       ["resolve", cleared],
     ]);
     // A delivery may be repeated (same id, same body) when its acknowledgement was lost; never a second event.
-    const bodies = new Map<string, Set<string>>();
-    for (const a of hook.accepted) bodies.set(a.id, (bodies.get(a.id) ?? new Set()).add(a.body));
-    for (const b of bodies.values()) expect(b.size).toBe(1);
+    expect(hook.conflictingDeliveries()).toEqual([]);
 
     await api.stop();
     expect(api.logs()).not.toContain("s3cret");

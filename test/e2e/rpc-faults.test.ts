@@ -7,7 +7,9 @@ import { startAnvil, type AnvilHandle } from "../chain/anvil";
 import { anvilAccount, chainClients, fixtureChain, send } from "../chain/clients";
 import { deployFixtures, fixtureAbis, type Deployment } from "../chain/deploy";
 import { fixtureExposureConfig, writeExposureConfig } from "../chain/exposure-config";
+import { openPosition } from "../chain/gmx-v1-positions";
 import { simulate } from "../chain/simulate";
+import { ADMIN_TOKEN, evaluatedBlock, until, watchPosition, webhookReceiver, type Watched } from "../support/alert-watch";
 import { DATABASES } from "../support/databases";
 import { ALL_FAULTS, startFaultProxy, type FaultProxy } from "../support/fault-proxy";
 import { dropSchema, dumpTables, startIndexer, type Indexer } from "../support/indexer";
@@ -26,6 +28,7 @@ async function tradeWithChangingFees(d: Deployment, seed: number) {
 describe.each(DATABASES)("indexing through a faulty RPC on %s", (database) => {
   let anvil: AnvilHandle | undefined;
   let proxy: FaultProxy | undefined;
+  let hook: ReturnType<typeof webhookReceiver> | undefined;
   const started: Indexer[] = [];
   afterEach(async () => {
     for (const indexer of started.splice(0)) {
@@ -33,31 +36,33 @@ describe.each(DATABASES)("indexing through a faulty RPC on %s", (database) => {
       await dropSchema(database, indexer.schema);
     }
     await proxy?.close();
+    await hook?.close();
     await anvil?.stop();
   });
 
-  const configFile = (d: Deployment, rpc: string) => {
+  const configFile = (d: Deployment, rpc: string, alerts?: unknown) => {
     const path = join(mkdtempSync(join(tmpdir(), "exposure-cfg-")), "exposure.config.json");
     const config = fixtureExposureConfig(d);
     // No RPC cache: on Postgres it is shared by chain id, and the fault-free run must read the chain itself.
-    writeExposureConfig(path, { ...config, chains: { anvil: { ...config.chains.anvil, rpc, disableCache: true } } });
+    writeExposureConfig(path, { ...config, chains: { anvil: { ...config.chains.anvil, rpc, disableCache: true } }, ...(alerts ? { alerts } : {}) });
     return path;
   };
   const start = async (configPath: string) => {
-    const indexer = await startIndexer({ configPath, database });
+    const indexer = await startIndexer({ configPath, database, env: { ALERTS_ADMIN_TOKEN: ADMIN_TOKEN } });
     started.push(indexer);
     return indexer;
   };
 
-  it("retries through errors, 429s, timeouts, broken bodies and dropped connections, and ends with a fault-free run's tables", async () => {
+  it("retries through errors, 429s, timeouts, broken bodies, dropped connections and a lagging node, delivers every alert once, and ends with a fault-free run's tables", async () => {
     anvil = await startAnvil();
     const d = await deployFixtures(anvil.rpcUrl);
     const rpc = chainClients(d.rpcUrl).publicClient;
     await tradeWithChangingFees(d, 1);
     proxy = await startFaultProxy(d.rpcUrl, { rate: 0.08, faults: ALL_FAULTS, seed: 26, lagBlocks: 3, holdMs: 11_000, maxTimeouts: 2 }, `/v2/${RPC_KEY}`);
 
-    // Backfill, then live blocks, both through the proxy.
-    const faulty = await start(configFile(d, proxy.url));
+    // Backfill, then live blocks, both through the proxy; the alert engine runs in the faulty run.
+    hook = webhookReceiver();
+    const faulty = await start(configFile(d, proxy.url, await hook.alertsConfig()));
     // Whether the indexed block ever goes back, for the docs.
     let highest = -1n;
     let deepestRegression = 0n;
@@ -67,23 +72,47 @@ describe.each(DATABASES)("indexing through a faulty RPC on %s", (database) => {
       else if (n >= 0n && highest - n > deepestRegression) deepestRegression = highest - n;
     }, 250);
     await faulty.waitForBlock(await rpc.getBlockNumber({ cacheTime: 0 }), 200_000);
+    // Live, the chain makes a block a second, as a live chain goes on making blocks: after a lagging
+    // answer, ponder indexes the blocks above the common ancestor again once the head moves on.
+    const tester = createTestClient({ mode: "anvil", chain: fixtureChain(d.rpcUrl), transport: httpTransport(d.rpcUrl) });
+    const ticker = setInterval(() => void tester.mine({ blocks: 1 }).catch(() => {}), 1_000);
     await tradeWithChangingFees(d, 2);
     await faulty.waitForBlock(await rpc.getBlockNumber({ cacheTime: 0 }), 200_000);
+
+    // Alerts through the faults: a rule on a position of its own, the oracle moved across its thresholds.
+    // Not through the lagging node: while ponder is stepped back its checkpoint still names the higher
+    // block, and the engine can evaluate a block without its reverted rows (docs/reliability.md; open).
+    proxy.setFaults(ALL_FAULTS.filter((f) => f !== "lagging"));
+    // At about 3x, far from the rule's thresholds wherever the simulations left WETH.
+    const opened = await openPosition(d, await fixtureAbis(), { accountIndex: 12, index: "WETH", isLong: true, collateralUsd: 2_000n, sizeUsd: 5_000n * 10n ** 30n, priceUsd: 3_000n });
+    let mine: Watched | undefined;
+    await until(faulty, async () => {
+      const answer = await faulty.query(`query ($w: String!) { wallet(address: $w) { positions { id account side liquidationPrice market { symbol } } } }`, { w: opened.trader.address });
+      mine = answer.data?.wallet?.positions?.[0];
+      return mine !== undefined;
+    }, "the new position in the index");
+    const moveTo = await watchPosition(faulty, d, mine!);
+    await until(faulty, async () => (await evaluatedBlock(faulty)) >= (await rpc.getBlockNumber({ cacheTime: 0 })), "the engine at the head", 120_000);
+    const moves = [["fire", await moveTo(0.04)], ["resolve", await moveTo(0.09)], ["fire", await moveTo(0.03)], ["resolve", await moveTo(0.2)]];
+    await until(faulty, async () => (await evaluatedBlock(faulty)) >= (moves.at(-1)![1] as bigint), "the engine past the last move", 120_000);
     for (const fault of ALL_FAULTS) expect([fault, proxy.counts[fault]]).not.toEqual([fault, 0]);
 
     // Freshness: as of the head, the API says so, by GraphQL and over HTTP.
     proxy.setRate(0);
+    clearInterval(ticker);
     // Past the longest a faulted request is held: an answer faulted before the rate went to 0 has been
-    // taken in and retried by then.
+    // taken in and retried by then. One more block after it, for the same reason as the ticker's.
     await new Promise((r) => setTimeout(r, 12_000));
-    // A lagging answer taken in until then may have stepped ponder back to the common ancestor: it
-    // indexes the blocks above it again only once the chain's head moves on (docs/reliability.md), as a
-    // live chain's does within a block. So one more block, which the run must reach.
-    await createTestClient({ mode: "anvil", chain: fixtureChain(d.rpcUrl), transport: httpTransport(d.rpcUrl) }).mine({ blocks: 1 });
+    await tester.mine({ blocks: 1 });
     const head = await rpc.getBlockNumber({ cacheTime: 0 });
     clearInterval(watch);
     console.log(`faults met: ${JSON.stringify(proxy.counts)}; deepest step back of the indexed block: ${deepestRegression}`);
     await faulty.waitForBlock(head, 60_000);
+    // Every alert once, at the block of its move.
+    await until(faulty, () => hook!.eventsOf("near").length >= moves.length, "the alert events", 60_000);
+    await new Promise((r) => setTimeout(r, 1_500)); // nothing more may follow
+    expect(hook.eventsOf("near").map((e) => [e.kind, BigInt(e.block.number)])).toEqual(moves);
+    expect(hook.conflictingDeliveries()).toEqual([]);
     const health = await faulty.query(`{ health { status chains { indexedBlock headBlock lagBlocks staleFeeds { symbol } reasons } } }`);
     expect(health.errors).toBeUndefined();
     expect(health.data.health.chains[0]).toMatchObject({ indexedBlock: head.toString(), headBlock: head.toString(), lagBlocks: "0" });
