@@ -88,7 +88,7 @@ describe.each(DATABASES)("the dashboard in Chromium, with only our server reacha
     console.log(`dashboard (${database}): first contentful paint ${paint?.toFixed(0)} ms`);
     const block = await shownBlock();
     const { portfolio } = await api(
-      `query ($b: BigInt) { portfolio(name: "treasury", atBlock: $b) { totals { ${TOTAL_FIELDS.join(" ")} positionCount netNotional { asset netUsd } } byProtocol { key } } }`,
+      `query ($b: BigInt) { portfolio(name: "treasury", atBlock: $b) { totals { ${TOTAL_FIELDS.join(" ")} positionCount netNotional { asset longUsd shortUsd netUsd } } byProtocol { key } } }`,
       { b: block },
     );
     const shown = await shownTotals();
@@ -110,10 +110,14 @@ describe.each(DATABASES)("the dashboard in Chromium, with only our server reacha
     // The charts drew (ECharts renders to canvas), the ladder with both directions of every step.
     for (const id of ["exposure-chart", "ladder-chart", "stress-chart"]) expect(await page.locator(`#${id} canvas`).count(), id).toBeGreaterThan(0);
     expect(await page.$eval("#ladder-chart", (e) => (e as HTMLElement).dataset.steps)).toBe("60");
-    // The heat map is the grid of the two largest assets: every pair of moves, rows outer, as the API prices it.
+    // The heat map is the grid of the two largest assets by gross (which two depends on the run's
+    // prices): every pair of moves, rows outer, as the API prices it.
+    const grossOf = (n: { longUsd: string | null; shortUsd: string | null }) =>
+      [n.longUsd, n.shortUsd].reduce((sum, x) => sum + (x === null ? 0n : parseUnits(x.replace("-", ""), 30)), 0n);
+    const byGross = [...portfolio.totals.netNotional].sort((x: any, y: any) => (grossOf(y) > grossOf(x) ? 1 : grossOf(y) < grossOf(x) ? -1 : 0));
     const moves = ["-0.3", "-0.2", "-0.1", "0", "0.1", "0.2", "0.3"];
     const [rows, columns] = (await page.locator("#stress-assets").innerText()).replace(/[()]/g, "").split(" x ");
-    expect([rows, columns].sort()).toEqual(["BTC", "ETH"]);
+    expect([rows, columns].sort()).toEqual(byGross.slice(0, 2).map((n: any) => n.asset).sort());
     const { stress } = await api(
       `query ($b: BigInt, $s: [ShockSeries!]!) { stress(portfolio: "treasury", shocks: $s, joint: true, atBlock: $b) { points { shocks { asset move } pnlUsd } } }`,
       { b: block, s: [{ asset: rows, moves: moves.flatMap((m) => moves.map(() => m)) }, { asset: columns, moves: moves.flatMap(() => moves) }] },
