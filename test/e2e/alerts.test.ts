@@ -7,15 +7,15 @@ import { parseUnits, type Address } from "viem";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startAnvil, type AnvilHandle } from "../chain/anvil";
 import { chainClients } from "../chain/clients";
-import { deployFixtures, setPrice, type Deployment } from "../chain/deploy";
+import { deployFixtures, type Deployment } from "../chain/deploy";
 import { fixtureExposureConfig, writeExposureConfig } from "../chain/exposure-config";
 import { simulate } from "../chain/simulate";
+import { moveWethTo } from "../support/alert-watch";
 import { DATABASES } from "../support/databases";
 import { dropSchema, startIndexer, type Indexer } from "../support/indexer";
 
 const SECRET = "receiver-secret";
 const ADMIN_TOKEN = "admin-token-for-tests";
-const ORACLE_UNIT = 10n ** 22n; // 8-decimal feed answers in 1e30 prices
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 type Received = { id: string; signature: string; body: string; accepted: boolean };
@@ -56,11 +56,7 @@ describe.each(DATABASES)("liquidation-risk alerts on %s", (database) => {
   const head = () => rpc().getBlockNumber({ cacheTime: 0 });
 
   /** Moves WETH so the watched position is `distance` (a fraction) from liquidation; returns the block. */
-  const moveTo = async (distance: number) => {
-    const ppm = BigInt(Math.round(distance * 1e6));
-    const price = watched.isLong ? (watched.liquidationPrice * 1_000_000n) / (1_000_000n - ppm) : (watched.liquidationPrice * 1_000_000n) / (1_000_000n + ppm);
-    return (await setPrice(d, "WETH", price / ORACLE_UNIT)).blockNumber;
-  };
+  const moveTo = (distance: number) => moveWethTo(d, watched.liquidationPrice, watched.isLong, distance);
   const ours = () => hook.events().filter((e) => e.subject === watched.positionId);
   const until = async (check: () => boolean | Promise<boolean>, what: string, ms = 60_000) => {
     const deadline = Date.now() + ms;

@@ -112,12 +112,12 @@ describe.each(DATABASES)("the dashboard in Chromium, with only our server reacha
     expect(await page.$eval("#ladder-chart", (e) => (e as HTMLElement).dataset.steps)).toBe("60");
     // The heat map is the grid of the two largest assets by gross (which two depends on the run's
     // prices): every pair of moves, rows outer, as the API prices it.
-    const grossOf = (n: { longUsd: string | null; shortUsd: string | null }) =>
-      [n.longUsd, n.shortUsd].reduce((sum, x) => sum + (x === null ? 0n : parseUnits(x.replace("-", ""), 30)), 0n);
-    const byGross = [...portfolio.totals.netNotional].sort((x: any, y: any) => (grossOf(y) > grossOf(x) ? 1 : grossOf(y) < grossOf(x) ? -1 : 0));
+    const byGross = (portfolio.totals.netNotional as { asset: string; longUsd: string | null; shortUsd: string | null }[])
+      .map((n) => ({ asset: n.asset, gross: [n.longUsd, n.shortUsd].reduce((sum, x) => sum + (x === null ? 0n : parseUnits(x.replace("-", ""), 30)), 0n) }))
+      .sort((x, y) => (y.gross > x.gross ? 1 : y.gross < x.gross ? -1 : 0));
     const moves = ["-0.3", "-0.2", "-0.1", "0", "0.1", "0.2", "0.3"];
     const [rows, columns] = (await page.locator("#stress-assets").innerText()).replace(/[()]/g, "").split(" x ");
-    expect([rows, columns].sort()).toEqual(byGross.slice(0, 2).map((n: any) => n.asset).sort());
+    expect([rows, columns].sort()).toEqual(byGross.slice(0, 2).map((n) => n.asset).sort());
     const { stress } = await api(
       `query ($b: BigInt, $s: [ShockSeries!]!) { stress(portfolio: "treasury", shocks: $s, joint: true, atBlock: $b) { points { shocks { asset move } pnlUsd } } }`,
       { b: block, s: [{ asset: rows, moves: moves.flatMap((m) => moves.map(() => m)) }, { asset: columns, moves: moves.flatMap(() => moves) }] },

@@ -29,8 +29,10 @@ describe.each(DATABASES)("indexing through a faulty RPC on %s", (database) => {
   let anvil: AnvilHandle | undefined;
   let proxy: FaultProxy | undefined;
   let hook: ReturnType<typeof webhookReceiver> | undefined;
+  let ticker: ReturnType<typeof setInterval> | undefined;
   const started: Indexer[] = [];
   afterEach(async () => {
+    clearInterval(ticker);
     for (const indexer of started.splice(0)) {
       await indexer.stop();
       await dropSchema(database, indexer.schema);
@@ -75,7 +77,7 @@ describe.each(DATABASES)("indexing through a faulty RPC on %s", (database) => {
     // Live, the chain makes a block a second, as a live chain goes on making blocks: after a lagging
     // answer, ponder indexes the blocks above the common ancestor again once the head moves on.
     const tester = createTestClient({ mode: "anvil", chain: fixtureChain(d.rpcUrl), transport: httpTransport(d.rpcUrl) });
-    const ticker = setInterval(() => void tester.mine({ blocks: 1 }).catch(() => {}), 1_000);
+    ticker = setInterval(() => void tester.mine({ blocks: 1 }).catch(() => {}), 1_000);
     await tradeWithChangingFees(d, 2);
     await faulty.waitForBlock(await rpc.getBlockNumber({ cacheTime: 0 }), 200_000);
 

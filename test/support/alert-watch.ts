@@ -44,6 +44,13 @@ export function webhookReceiver() {
   return { accepted, port, alertsConfig, eventsOf, conflictingDeliveries, close: () => new Promise((r) => server.close(r)) };
 }
 
+/** Sets the WETH oracle `distance` (a fraction) from a position's liquidation price (1e30); returns the block. */
+export async function moveWethTo(d: Deployment, liquidationPrice: bigint, isLong: boolean, distance: number): Promise<bigint> {
+  const ppm = BigInt(Math.round(distance * 1e6));
+  const price = isLong ? (liquidationPrice * 1_000_000n) / (1_000_000n - ppm) : (liquidationPrice * 1_000_000n) / (1_000_000n + ppm);
+  return (await setPrice(d, "WETH", price / ORACLE_UNIT)).blockNumber;
+}
+
 export type Watched = { id: string; account: Address; side: string; liquidationPrice: string | null; market: { symbol: string } };
 
 /**
@@ -53,11 +60,7 @@ export type Watched = { id: string; account: Address; side: string; liquidationP
  */
 export async function watchPosition(indexer: Indexer, d: Deployment, watched: Watched, id = "near") {
   const liquidationPrice = parseUnits(watched.liquidationPrice!, 30);
-  const moveTo = async (distance: number) => {
-    const ppm = BigInt(Math.round(distance * 1e6));
-    const price = watched.side === "LONG" ? (liquidationPrice * 1_000_000n) / (1_000_000n - ppm) : (liquidationPrice * 1_000_000n) / (1_000_000n + ppm);
-    return (await setPrice(d, "WETH", price / ORACLE_UNIT)).blockNumber;
-  };
+  const moveTo = (distance: number) => moveWethTo(d, liquidationPrice, watched.side === "LONG", distance);
   await moveTo(0.1);
   const created = await fetch(`${indexer.url}/exposure`, {
     method: "POST",
