@@ -35,8 +35,11 @@ export type EngineDeps = {
   store: AlertStore;
   /** The rules in force: the config's and those created through the API. */
   rules(): Promise<AlertRule[]>;
-  /** Indexed head per chain. */
-  heads(): Promise<{ chainId: number; name: string; number: bigint }[]>;
+  /**
+   * Indexed head per chain; `reverts`: how many times the indexer has reverted blocks of it (rows
+   * gone until it indexes them again: src/exposure/revert-marks.ts).
+   */
+  heads(): Promise<Head[]>;
   /** The chain's block at a height (hash and time), and its latest height, from its RPC. */
   block(chainName: string, number: bigint): Promise<{ hash: string; timestamp: bigint }>;
   chainTip(chainName: string): Promise<bigint>;
@@ -85,15 +88,17 @@ async function record(tx: Sql, settings: AlertSettings, event: AlertEvent) {
   return true;
 }
 
-/** What the engine keeps of one chain: its watch list and its firing alerts. */
-type ChainState = { watch: WatchList; firing: FiringAlerts };
+type Head = { chainId: number; name: string; number: bigint; reverts?: number };
+
+/** What the engine keeps of one chain: its watch list, its firing alerts and the indexer's reverts it has seen. */
+type ChainState = { watch: WatchList; firing: FiringAlerts; reverts: number | undefined };
 
 /** Evaluates the rules at one block, at the wallets the watch list plans, and commits the outcome with the block. */
 async function evaluateBlock(
   deps: EngineDeps,
   { watch, firing: firingAlerts }: ChainState,
   rules: AlertRule[],
-  chain: { chainId: number; name: string },
+  chain: Head,
   number: bigint,
 ): Promise<AlertEvent[]> {
   const [{ hash, timestamp }, changes] = await Promise.all([deps.block(chain.name, number), deps.changesAt(chain.chainId, number)]);
@@ -101,6 +106,11 @@ async function evaluateBlock(
   const plan = await watch.plan(rules, changes, timestamp);
   const evaluated = [...new Set([...plan.wallets.values()].flat())];
   const answers = await deps.exposuresAt(evaluated, at, plan.fresh, changes.pricedAssets);
+  // Reads a revert of the indexer overtook are dropped: the block is evaluated again once the tables hold it.
+  const now = (await deps.heads()).find((h) => h.chainId === chain.chainId);
+  if (!now || now.number < number || now.reverts !== chain.reverts) {
+    throw new Error(`chain ${chain.chainId}'s indexer reverted blocks while block ${number} was read; evaluating it again`);
+  }
   const exposure = new Map(evaluated.map((w, i) => [w, answers[i]!]));
   const readings = new Map<AlertRule, Measurement[]>();
   for (const [rule, wallets] of plan.wallets) readings.set(rule, wallets.flatMap((w) => measure(rule, exposure.get(w)!, deps.symbolOf)));
@@ -252,7 +262,7 @@ export function alertEngine(deps: EngineDeps) {
     let state = chains.get(chainId);
     if (!state) {
       const watch = new WatchList(deps.settings.sweepSeconds, (wallets) => deps.holdingsOf(chainId, wallets));
-      chains.set(chainId, (state = { watch, firing: new FiringAlerts(deps.store, chainId) }));
+      chains.set(chainId, (state = { watch, firing: new FiringAlerts(deps.store, chainId), reverts: undefined }));
     }
     return state;
   };
@@ -260,6 +270,11 @@ export function alertEngine(deps: EngineDeps) {
     const rules = await deps.rules();
     for (const head of await deps.heads()) {
       const state = stateOf(head.chainId);
+      if (state.reverts !== head.reverts) {
+        // Wallets kept from reads during a revert may lack rows: every wallet is read anew.
+        if (state.reverts !== undefined) state.watch.reset();
+        state.reverts = head.reverts;
+      }
       const [last] = await deps.store.query<{ n: string; hash: string }>(
         `SELECT block_number::text AS n, block_hash AS hash FROM alert_block WHERE chain_id = $1 ORDER BY block_number DESC LIMIT 1`,
         [head.chainId],

@@ -14,6 +14,7 @@ import { isStale } from "../core/marks";
 import { feedDirectory } from "../prices/feeds";
 import { parseWallet, UnavailableError, userError } from "../core/errors";
 import { adapterFor } from "../protocols";
+import { installRevertMarks, REVERT_TABLE } from "./revert-marks";
 
 export type ExposureDeps = {
   db: ReadonlyDb;
@@ -25,7 +26,7 @@ export type ExposureDeps = {
 };
 
 /** A block an answer is for; `version`: of the indexed data it was resolved against (see chainHeads). */
-export type BlockRef = { chainId: number; name: string; number: bigint; timestamp: bigint; version?: string };
+export type BlockRef = { chainId: number; name: string; number: bigint; timestamp: bigint; version?: string; reverts?: number };
 export type AssessedPosition = { row: PositionRow; risk: PositionRisk; mark: MarkPrice | undefined };
 export type WalletExposure = {
   address: Address;
@@ -63,6 +64,31 @@ async function hasReorgSequence(deps: ExposureDeps): Promise<boolean> {
   return Boolean(found?.exists);
 }
 
+const rpcFailure = (chainId: number, what: string, error: unknown) =>
+  new UnavailableError(`cannot read ${what} of chain ${chainId} from its RPC: ${(error as Error).message.split("\n")[0]}`);
+
+/** A block's timestamp, from the chain's RPC. */
+async function timeOfBlock(deps: ExposureDeps, chain: { chainId: number; name: string }, number: bigint): Promise<bigint> {
+  try {
+    return (await deps.publicClients[chain.name]!.getBlock({ blockNumber: number })).timestamp;
+  } catch (error) {
+    throw rpcFailure(chain.chainId, `block ${number}`, error);
+  }
+}
+
+/** Whether this process has installed the revert marks (src/exposure/revert-marks.ts); retried while ponder has no tables. */
+const marksInstalled = new WeakMap<ExposureDeps, Promise<boolean>>();
+function revertMarks(deps: ExposureDeps): Promise<boolean> {
+  let installed = marksInstalled.get(deps);
+  if (!installed) {
+    installed = installRevertMarks(deps.db).catch(() => false);
+    marksInstalled.set(deps, installed);
+    // Not yet (no tables) or failed (a lock held by indexing): asked again on a later call.
+    void installed.then((done) => done || setTimeout(() => marksInstalled.delete(deps), 1_000).unref());
+  }
+  return installed;
+}
+
 /**
  * Latest indexed block per chain, read from ponder's own checkpoint table, each with the version of
  * the indexed data: every chain's checkpoint and the last value of ponder's reorg-log sequence. A new
@@ -70,17 +96,33 @@ async function hasReorgSequence(deps: ExposureDeps): Promise<boolean> {
  * reorg's new branch differs from the dropped one even at the same height. Lookups at a block are
  * shared between queries of the same version. (One sequence read, not a max over every reorg-log
  * table: that statement took milliseconds to plan on each query.)
+ *
+ * After a revert and until ponder indexes the next block, its checkpoint is ahead of its tables: the
+ * head is then the block before the first one reverted (src/exposure/revert-marks.ts), and `reverts`
+ * counts the reverts seen, so a reader can tell its reads straddled one.
  */
 export async function chainHeads(deps: ExposureDeps): Promise<BlockRef[]> {
   const versioned = deps.sharedLookups !== undefined && (await hasReorgSequence(deps));
   const sequence = versioned ? sql`(SELECT last_value FROM operation_id)` : sql`NULL`;
-  const rows = rowsOf<{ chain_name: string; latest_checkpoint: string; sequence: unknown }>(
-    await deps.db.execute(sql`SELECT chain_name, latest_checkpoint, ${sequence} AS sequence FROM _ponder_checkpoint`),
+  const marked = await revertMarks(deps);
+  const mark = marked ? sql`r.first_lost_block::text AS first_lost, coalesce(r.reverts, 0)::text AS reverts` : sql`NULL AS first_lost, '0' AS reverts`;
+  const join = marked ? sql`LEFT JOIN ${sql.raw(REVERT_TABLE)} r ON r.chain_id = c.chain_id` : sql``;
+  type Row = { chain_name: string; latest_checkpoint: string; sequence: unknown; first_lost: string | null; reverts: string };
+  const rows = rowsOf<Row>(
+    await deps.db.execute(
+      sql`SELECT c.chain_name, c.latest_checkpoint, ${sequence} AS sequence, ${mark} FROM _ponder_checkpoint c ${join}`,
+    ),
   );
-  const version = versioned ? `${rows.map((r) => r.latest_checkpoint).sort().join(",")}|${rows[0]?.sequence ?? "-"}` : undefined;
-  return rows
-    .map((r) => ({ name: r.chain_name, ...decodeCheckpoint(r.latest_checkpoint), version }))
-    .sort((a, b) => a.chainId - b.chainId);
+  const version = versioned
+    ? `${rows.map((r) => `${r.latest_checkpoint}:${r.first_lost ?? ""}`).sort().join(",")}|${rows[0]?.sequence ?? "-"}`
+    : undefined;
+  const heads = rows.map(async (r) => {
+    const head = { name: r.chain_name, ...decodeCheckpoint(r.latest_checkpoint), version, reverts: Number(r.reverts) };
+    if (r.first_lost === null || BigInt(r.first_lost) > head.number) return head;
+    const number = BigInt(r.first_lost) - 1n;
+    return { ...head, number, timestamp: await timeOfBlock(deps, head, number) };
+  });
+  return (await Promise.all(heads)).sort((a, b) => a.chainId - b.chainId);
 }
 
 /** The lookups of an answer at these blocks: shared with other queries while the data's version holds. */
@@ -92,20 +134,10 @@ export const lookupsAt = (deps: ExposureDeps, blocks: BlockRef[]): Lookups =>
 /** When an answer is for: the indexed head (null), a block of one chain, or a unix time (each chain's last block at or before it). */
 export type At = { block: bigint } | { timestamp: bigint } | null;
 
-const rpcFailure = (chainId: number, what: string, error: unknown) =>
-  new UnavailableError(`cannot read ${what} of chain ${chainId} from its RPC: ${(error as Error).message.split("\n")[0]}`);
-
 /** The last block at or before `timestamp`, by bisection over block timestamps (which never decrease). */
 async function blockAtTime(deps: ExposureDeps, head: BlockRef, timestamp: bigint): Promise<BlockRef> {
   if (timestamp >= head.timestamp) return head;
-  const client = deps.publicClients[head.name]!;
-  const timeOf = async (number: bigint) => {
-    try {
-      return (await client.getBlock({ blockNumber: number })).timestamp;
-    } catch (error) {
-      throw rpcFailure(head.chainId, `block ${number}`, error);
-    }
-  };
+  const timeOf = (number: bigint) => timeOfBlock(deps, head, number);
   const first = await timeOf(0n);
   if (timestamp < first) throw userError(`atTimestamp ${timestamp} is before chain ${head.chainId}'s first block (${first})`);
   let [low, lowTime, high] = [0n, first, head.number]; // timeOf(low) <= timestamp < timeOf(high)

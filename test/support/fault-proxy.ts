@@ -33,8 +33,6 @@ export type FaultProxy = {
   /** Requests seen and faults injected, by kind. */
   counts: Record<Fault | "requests", number>;
   setRate(rate: number): void;
-  /** The classes drawn from from now on. */
-  setFaults(faults: readonly Fault[]): void;
   close(): Promise<void>;
 };
 
@@ -53,7 +51,6 @@ const readBody = (req: IncomingMessage) =>
 export async function startFaultProxy(upstream: string, plan: FaultPlan, path = "/"): Promise<FaultProxy> {
   const rng = createRng(plan.seed);
   let rate = plan.rate;
-  let faults = plan.faults;
   const counts = Object.fromEntries([...ALL_FAULTS, "requests"].map((k) => [k, 0])) as FaultProxy["counts"];
   const forward = async (body: unknown) => {
     const res = await fetch(upstream, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
@@ -111,7 +108,7 @@ export async function startFaultProxy(upstream: string, plan: FaultPlan, path = 
     }
     const calls = Array.isArray(parsed) ? parsed : [parsed];
     const spared = calls.every((c) => plan.spare?.includes(c.method));
-    let fault: Fault | null = !spared && rng.chance(rate) ? rng.pick(faults) : null;
+    let fault: Fault | null = !spared && rng.chance(rate) ? rng.pick(plan.faults) : null;
     if (fault === "timeout" && counts.timeout >= plan.maxTimeouts) fault = "error";
     if (fault) counts[fault]++;
     const send = (status: number, body: string, headers: Record<string, string> = {}) => res.writeHead(status, { "content-type": "application/json", ...headers }).end(body);
@@ -152,7 +149,6 @@ export async function startFaultProxy(upstream: string, plan: FaultPlan, path = 
     url: `http://127.0.0.1:${port}${path}`,
     counts,
     setRate: (r) => (rate = r),
-    setFaults: (f) => (faults = f),
     close: () =>
       new Promise((ok) => {
         server.closeAllConnections();
