@@ -92,7 +92,7 @@ afterAll(async () => {
   for (const s of stores) await s.close();
 });
 
-/** Runs the engine over the world block by block; the events it raised, and the wallets it evaluated per block. */
+/** Runs the engine over the world block by block; the events it raised, and the wallets it evaluated and read anew per block. */
 async function run(states: BlockState[], rulesAt: (block: number) => AlertRule[], sweepSeconds: number, failing = new Set<number>(), reverting = new Set<number>()) {
   const opened = await openAlertStore({ PGLITE_DIR: join(mkdtempSync(join(tmpdir(), "alert-engine-")), "db") });
   stores.push(opened);
@@ -113,6 +113,7 @@ async function run(states: BlockState[], rulesAt: (block: number) => AlertRule[]
   let steppedBack: number | null = null;
   const events: AlertEvent[] = [];
   const evaluated: number[] = [];
+  const fresh: number[] = [];
   const holdings = (positions: Position[], wallets: string[]) =>
     wallets.map((account) => ({ account, assets: positions.filter((p) => p.wallet === account).map((p) => p.market) }));
   const deps: EngineDeps = {
@@ -122,8 +123,9 @@ async function run(states: BlockState[], rulesAt: (block: number) => AlertRule[]
     heads: async () => [{ ...CHAIN, number: BigInt(steppedBack ?? head), timestamp: BigInt(head), reverts }],
     block: async (_, n) => ({ hash: `0x${n.toString(16)}`, timestamp: n }),
     chainTip: async () => BigInt(head),
-    exposuresAt: async (wallets, at) => {
+    exposuresAt: async (wallets, at, readAnew) => {
       evaluated[Number(at.number)] = wallets.length;
+      fresh[Number(at.number)] = readAnew.size;
       let tables = Number(at.number);
       if (reverting.delete(tables)) {
         reverts++;
@@ -149,7 +151,7 @@ async function run(states: BlockState[], rulesAt: (block: number) => AlertRule[]
     // As the engine's loop does: a failed tick is tried again.
     await engine.tick().catch(() => engine.tick());
   }
-  return { events: events.map((e) => `${e.block.number} ${e.kind} ${e.rule} ${e.subject} ${e.wallet} ${e.value}`), evaluated };
+  return { events: events.map((e) => `${e.block.number} ${e.kind} ${e.rule} ${e.subject} ${e.wallet} ${e.value}`), evaluated, fresh };
 }
 
 const rules: AlertRule[] = [
@@ -193,8 +195,14 @@ describe("the alert engine evaluates only what a block touched", () => {
     const sameRulesNext = (b: number) => JSON.stringify(rulesAt(b)) === JSON.stringify(rulesAt(b + 1));
     const reverting = new Set(incremental.events.map((e) => Number(e.split(" ")[0])).filter((b) => b > 3 && b < states.length - 1 && sameRulesNext(b)));
     expect(reverting.size).toBeGreaterThan(5);
-    expect((await run(states, rulesAt, 1_000, new Set(), reverting)).events).toEqual(incremental.events);
+    const blocks = [...reverting];
+    const overtaken = await run(states, rulesAt, 1_000, new Set(), reverting);
+    expect(overtaken.events).toEqual(incremental.events);
     expect(reverting.size).toBe(0);
+    // Each evaluated again with every watched wallet read anew, not repriced from reads that may lack rows.
+    const watched = (b: number) => new Set(rulesAt(b).flatMap((r) => r.wallets)).size;
+    expect(blocks.map((b) => overtaken.fresh[b])).toEqual(blocks.map(watched));
+    expect(blocks.filter((b) => incremental.fresh[b]! < watched(b)).length).toBeGreaterThan(3);
     // What `added` had firing resolves at block 40, and nothing of it follows.
     const addedFiring = new Set<string>();
     for (const [b, kind, rule, subject] of incremental.events.map((x) => x.split(" "))) {
