@@ -12,14 +12,17 @@ import { rowsOf, type ReadonlyDb } from "../core/db";
 
 export const REVERT_TABLE = "exposure_reverted";
 
+const ident = (name: string) => `"${name.replace(/"/g, '""')}"`;
+
 const installScript = (schema: string, reorgTables: string[]) => {
-  const s = `"${schema.replace(/"/g, '""')}"`;
+  const s = ident(schema);
   return `
 SET TRANSACTION READ WRITE;
 CREATE TABLE IF NOT EXISTS ${s}.${REVERT_TABLE} (
   chain_id bigint PRIMARY KEY, first_lost_block numeric, reverts bigint NOT NULL);
 CREATE OR REPLACE FUNCTION ${s}.exposure_mark_revert() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
+  -- The join keeps indexed chains: rows of a block not yet committed carry ponder's all-nines checkpoint.
   INSERT INTO ${s}.${REVERT_TABLE} AS r (chain_id, first_lost_block, reverts)
   SELECT substring(gone.checkpoint, 11, 16)::bigint, min(substring(gone.checkpoint, 27, 16)::numeric), 1
   FROM gone JOIN ${s}._ponder_checkpoint c ON c.chain_id = substring(gone.checkpoint, 11, 16)::bigint
@@ -35,7 +38,7 @@ BEGIN
 END $$;
 ${reorgTables
   .map(
-    (t) => `CREATE OR REPLACE TRIGGER exposure_revert_mark AFTER DELETE ON ${s}."${t}"
+    (t) => `CREATE OR REPLACE TRIGGER exposure_revert_mark AFTER DELETE ON ${s}.${ident(t)}
   REFERENCING OLD TABLE AS gone FOR EACH STATEMENT EXECUTE FUNCTION ${s}.exposure_mark_revert();`,
   )
   .join("\n")}
