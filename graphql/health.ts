@@ -1,6 +1,7 @@
 import type { Address } from "viem";
 import type { AlertStore } from "../src/alerts/store";
 import { assetDirectory } from "../src/core/assets";
+import { UnavailableError } from "../src/core/errors";
 import { assessChain, DEFAULT_THRESHOLDS, healthReport, type BlockReading, type HealthReport, type HealthThresholds } from "../src/core/health";
 import { chainHeads, priceBook, type ExposureDeps } from "../src/exposure/service";
 
@@ -80,8 +81,9 @@ async function check(deps: ExposureDeps, alertStore: AlertStore | null, threshol
   let heads: Awaited<ReturnType<typeof chainHeads>>;
   try {
     heads = await chainHeads(deps);
-  } catch {
-    return healthReport([], now, "the database did not answer");
+  } catch (error) {
+    // After a revert the head's time comes from the RPC (chainHeads): say which one failed.
+    return healthReport([], now, error instanceof UnavailableError ? error.message : "the database did not answer");
   }
   const evaluated = alertStore ? await alertEvaluated(alertStore).catch(() => null) : undefined;
   const assets = assetDirectory(deps.config);

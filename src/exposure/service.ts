@@ -78,10 +78,20 @@ async function timeOfBlock(deps: ExposureDeps, chain: { chainId: number; name: s
 
 /** Whether this process has installed the revert marks (src/exposure/revert-marks.ts); retried while ponder has no tables. */
 const marksInstalled = new WeakMap<ExposureDeps, Promise<boolean>>();
+const marksFailures = new WeakMap<ExposureDeps, number>();
+/** Failures in a row after which the cause is reported (once): a passing lock does not last that long. */
+const MARKS_FAILURES_REPORTED = 10;
 function revertMarks(deps: ExposureDeps): Promise<boolean> {
   let installed = marksInstalled.get(deps);
   if (!installed) {
-    installed = installRevertMarks(deps.db).catch(() => false);
+    installed = installRevertMarks(deps.db).catch((error: Error) => {
+      const failures = (marksFailures.get(deps) ?? 0) + 1;
+      marksFailures.set(deps, failures);
+      if (failures === MARKS_FAILURES_REPORTED) {
+        console.warn(`[exposure] cannot install the revert marks (answers may name a reverted block until the next one is indexed): ${error.message}`);
+      }
+      return false;
+    });
     marksInstalled.set(deps, installed);
     // Not yet (no tables) or failed (a lock held by indexing): asked again on a later call.
     void installed.then((done) => done || setTimeout(() => marksInstalled.delete(deps), 1_000).unref());

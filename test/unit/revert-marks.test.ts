@@ -1,11 +1,12 @@
 import { PGlite } from "@electric-sql/pglite";
 import { drizzle } from "drizzle-orm/pglite";
 import { onchainTable, type PgTable } from "ponder";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { installRevertMarks } from "../../src/exposure/revert-marks";
 import { chainHeads, type ExposureDeps } from "../../src/exposure/service";
 import { sharedLookups } from "../../src/core/memo";
 import type { ReadonlyDb } from "../../src/core/db";
+import { healthCheck } from "../../graphql/health";
 
 // The revert marks against ponder's own statements: its reorg-log triggers, block commit, revert,
 // finalization and crash recovery (ponder/dist/esm/database/actions.js, the release we run), on a
@@ -87,6 +88,30 @@ describe("revert marks (ponder's revert, finalization and crash recovery)", () =
     await empty.close();
   });
 
+  it("are reported once when they keep failing, and the heads are read without them", async () => {
+    const other = new PGlite();
+    await other.exec(`
+      CREATE TABLE _ponder_checkpoint (chain_name text PRIMARY KEY, chain_id bigint NOT NULL, safe_checkpoint varchar(75) NOT NULL,
+        latest_checkpoint varchar(75) NOT NULL, finalized_checkpoint varchar(75) NOT NULL);
+      CREATE TABLE _reorg__item (id text, checkpoint varchar(75) NOT NULL);
+      CREATE FUNCTION exposure_mark_revert() RETURNS integer LANGUAGE sql AS 'SELECT 1';`);
+    await other.query("INSERT INTO _ponder_checkpoint VALUES ('anvil', $1, $2, $2, $2)", [CHAIN, checkpoint(10)]);
+    const failing = { ...deps, db: drizzle(other, { casing: "snake_case" }) } as unknown as ExposureDeps;
+    const warn = vi.spyOn(console, "warn").mockImplementation(() => {});
+    vi.useFakeTimers({ toFake: ["setTimeout"] });
+    try {
+      for (let i = 0; i < 12; i++) {
+        expect(await chainHeads(failing)).toMatchObject([{ number: 10n, reverts: 0 }]);
+        vi.advanceTimersByTime(1_000); // the next call tries again
+      }
+      expect(warn.mock.calls).toEqual([[expect.stringMatching(/cannot install the revert marks .*: cannot change return type of existing function$/)]]);
+    } finally {
+      vi.useRealTimers();
+      warn.mockRestore();
+      await other.close();
+    }
+  });
+
   it("put the head before the first reverted block until ponder indexes a block again, and count the reverts", async () => {
     await indexBlock(11, [["a", 1n]]);
     await indexBlock(12, [["a", 2n], ["b", 5n]]);
@@ -128,6 +153,13 @@ describe("revert marks (ponder's revert, finalization and crash recovery)", () =
     await actions.createTriggers(qb, { tables: [item] });
     expect(await values()).toEqual([{ id: "a", value: "1" }]);
     expect(await head()).toMatchObject({ number: 11n, reverts: 2 });
+
+    // The marked head's time comes from the RPC: with it down, health names the RPC, not the database.
+    const rpcDown = { ...deps, publicClients: { anvil: { getBlock: async () => Promise.reject(new Error("connection refused")) } } } as ExposureDeps;
+    expect(await healthCheck(rpcDown, null)()).toMatchObject({
+      status: "down",
+      reasons: [`cannot read block 11 of chain ${CHAIN} from its RPC: connection refused`],
+    });
     await indexBlock(12, [["a", 2n]]);
     expect(await head()).toMatchObject({ number: 12n, reverts: 2 });
   });
