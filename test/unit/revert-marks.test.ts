@@ -155,7 +155,7 @@ describe("revert marks (ponder's revert, finalization and crash recovery)", () =
     expect(await head()).toMatchObject({ number: 11n, reverts: 2 });
 
     // The marked head's time comes from the RPC: with it down, health names the RPC, not the database.
-    const rpcDown = { ...deps, publicClients: { anvil: { getBlock: async () => Promise.reject(new Error("connection refused")) } } } as ExposureDeps;
+    const rpcDown = { ...deps, publicClients: { anvil: { getBlock: async () => Promise.reject(new Error("connection refused")) } } } as unknown as ExposureDeps;
     expect(await healthCheck(rpcDown, null)()).toMatchObject({
       status: "down",
       reasons: [`cannot read block 11 of chain ${CHAIN} from its RPC: connection refused`],
