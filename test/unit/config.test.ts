@@ -23,6 +23,7 @@ describe("exposure config", () => {
         vault: "0x489ee077994B6658eAfA855C308275EAd8097C4A",
         startBlock: 10,
         paramsRefreshBlocks: 1,
+        readAheadBlocks: 4,
         multicall: "0xcA11bde05977b3631167028862bE2a173976CA11",
         liquidationRule: "earlier",
         vaultUtilsRules: {},
@@ -41,6 +42,8 @@ describe("exposure config", () => {
       'config protocols.gmx-v1[0].liquidationRule: expected "earlier" or "current", got "2025"',
     );
     expect(() => gmxV1Deployments(parseExposureConfig(section({ paramsRefreshBlocks: -1 })))).toThrow("protocols.gmx-v1[0].paramsRefreshBlocks");
+    expect(gmxV1Deployments(parseExposureConfig(section({ readAheadBlocks: 0 })))[0]!.readAheadBlocks).toBe(0);
+    expect(() => gmxV1Deployments(parseExposureConfig(section({ readAheadBlocks: 1.5 })))).toThrow("protocols.gmx-v1[0].readAheadBlocks");
   });
 
   it("says which field is wrong", () => {

@@ -2,6 +2,7 @@ import type { Address } from "viem";
 import { GmxV1VaultAbi } from "../../../abis/GmxV1Vault";
 import { blockChains, contractChains, multicallOf, protocolDeployments } from "../../config/contract-chains";
 import { address, ConfigError, nonNegativeInt, perConfig, type ExposureConfig } from "../../config/exposure-config";
+import { READ_AHEAD_BLOCKS } from "./read-ahead";
 
 export type VaultUtilsRule = "earlier" | "current";
 
@@ -11,6 +12,8 @@ export type GmxV1Deployment = {
   startBlock: number;
   /** Blocks between re-reads of the parameters that change without an event (1: every block; 0: only at position activity). */
   paramsRefreshBlocks: number;
+  /** Refresh blocks whose read is started while earlier blocks are indexed, during a backfill (./read-ahead.ts); 0: none. */
+  readAheadBlocks: number;
   /** Multicall3-compatible contract the parameters are read through. */
   multicall: Address;
   /**
@@ -38,6 +41,7 @@ export const gmxV1Deployments = perConfig((config: ExposureConfig): GmxV1Deploym
     return {
       ...d,
       paramsRefreshBlocks: nonNegativeInt(entry.paramsRefreshBlocks ?? 1, `${where}.paramsRefreshBlocks`),
+      readAheadBlocks: nonNegativeInt(entry.readAheadBlocks ?? READ_AHEAD_BLOCKS, `${where}.readAheadBlocks`),
       multicall: multicallOf(entry, where),
       liquidationRule: rule(entry.liquidationRule ?? "earlier", `${where}.liquidationRule`),
       vaultUtilsRules: Object.fromEntries(

@@ -13,7 +13,8 @@ import type { PositionRow } from "../../core/adapter";
 import { gmxV1Deployment, gmxV1Deployments } from "./contracts";
 import { encodeState, GMX_V1, gmxV1PositionId, gmxV1RowId, lastIncreasedTimeOf, sizeInTokens, toGmxV1Position } from "./normalise";
 import { liquidationLevel, minProfitAt, type GmxV1Position } from "./risk";
-import { decodeTokens, encodeTokens, readVaultState, type VaultReading } from "./vault-state";
+import { blocksToReadAhead, knownHead } from "./read-ahead";
+import { decodeTokens, encodeTokens, readVaultState, readVaultStateAhead, type VaultReading } from "./vault-state";
 
 const config = loadExposureConfig();
 const assets = assetDirectory(config);
@@ -223,7 +224,13 @@ async function recordVaultParams(context: Ctx, vault: Address, block: Block): Pr
   if (current?.blockNumber === block.number) return current.reading;
   const tokens = assets.onChain(context.chain.id).map((a) => a.address);
   const known = current && { priceFeed: current.reading.priceFeed ?? zeroAddress, secondary: current.reading.secondaryPriceFeed ?? zeroAddress };
-  const reading = await readVaultState(context.client, gmxV1Deployment(config, context.chain.id, vault), vault, tokens, block.number, block.timestamp, known ?? undefined);
+  const deployment = gmxV1Deployment(config, context.chain.id, vault);
+  if (known && deployment && deployment.readAheadBlocks > 0) {
+    const head = knownHead(context.chain.id, context.client);
+    const ahead = blocksToReadAhead(block.number, head.number, head.finality, deployment.startBlock, deployment.paramsRefreshBlocks, deployment.readAheadBlocks);
+    readVaultStateAhead(context.client, deployment, vault, tokens, ahead, known);
+  }
+  const reading = await readVaultState(context.client, deployment, vault, tokens, block.number, block.timestamp, known ?? undefined);
   const row = { ...reading, chainId: context.chain.id, vault, blockNumber: block.number, tokens: encodeTokens(reading.tokens) };
   if (!current || readingValues(current.reading) !== readingValues(reading)) {
     await context.db.insert(gmxV1VaultParams).values({ id: `${vaultKey}:${block.number}`, ...row }).onConflictDoUpdate(row);

@@ -74,16 +74,55 @@ const fastCalls = (fast: Address, tokens: Address[]): Call[] => {
   return [...FAST_SETTINGS.map((name) => f(name)), ...tokens.flatMap((t) => [f("prices", [t]), f("favorFastPrice", [t])])];
 };
 
+const sourceCalls = (vault: Address, tokens: Address[], sources: Sources) => [
+  vaultCalls(vault, tokens),
+  feedCalls(sources.priceFeed, tokens),
+  fastCalls(sources.secondary, tokens),
+];
+
+/** Per Vault (chain:vault): multicalls started before their block was indexed (readVaultStateAhead), each taken by that block's reading. */
+const started = new Map<string, Map<string, { blockNumber: bigint; flat: Promise<unknown[] | undefined> }>>();
+const vaultScope = (deployment: GmxV1Deployment, vault: Address) => `${deployment.chain}:${vault.toLowerCase()}`;
+const readKey = (tokens: Address[], sources: Sources, blockNumber: bigint) =>
+  `${tokens.join(",")}:${sources.priceFeed}:${sources.secondary}:${blockNumber}`.toLowerCase();
+
+/** The results of the multicall started for this block and these feeds, if one was and it answered. */
+async function takeStarted(scope: string, tokens: Address[], sources: Sources, blockNumber: bigint) {
+  const reads = started.get(scope);
+  const found = reads?.get(readKey(tokens, sources, blockNumber));
+  // Reads for this or earlier blocks are this one or can no longer be taken (the feeds changed).
+  for (const [key, read] of reads ?? []) if (read.blockNumber <= blockNumber) reads!.delete(key);
+  return found && (await found.flat);
+}
+
+/**
+ * Starts the multicalls `readVaultState` will make at these blocks, with the feeds known now; a
+ * reading that finds other feeds, or whose early read failed, reads again itself. Only for blocks
+ * that exist and cannot be reverted (./read-ahead.ts).
+ */
+export function readVaultStateAhead(client: Client, deployment: GmxV1Deployment | undefined, vault: Address, tokens: Address[], blocks: bigint[], known: Sources) {
+  if (!deployment?.multicall) return;
+  const scope = vaultScope(deployment, vault);
+  const reads = started.get(scope) ?? new Map();
+  started.set(scope, reads);
+  for (const blockNumber of blocks) {
+    const key = readKey(tokens, known, blockNumber);
+    if (reads.has(key)) continue;
+    const flat = multicall(client, deployment.multicall, blockNumber, sourceCalls(vault, tokens, known).flat()).catch(() => undefined);
+    reads.set(key, { blockNumber, flat });
+  }
+}
+
 /**
  * The Vault's, its price feed's and the fast feed's reads in one multicall, addressed to the feeds the
  * last reading found (`known`); when the Vault or the feed now names another, again with those (at
  * most three rounds, as reading them one after the other would take).
  */
-async function readSources(client: Client, at: Address, blockNumber: bigint, vault: Address, tokens: Address[], known: Sources) {
+async function readSources(client: Client, scope: string, at: Address, blockNumber: bigint, vault: Address, tokens: Address[], known: Sources) {
   let sources = known;
   for (;;) {
-    const groups = [vaultCalls(vault, tokens), feedCalls(sources.priceFeed, tokens), fastCalls(sources.secondary, tokens)];
-    const flat = await multicall(client, at, blockNumber, groups.flat());
+    const groups = sourceCalls(vault, tokens, sources);
+    const flat = (await takeStarted(scope, tokens, sources, blockNumber)) ?? (await multicall(client, at, blockNumber, groups.flat()));
     const v = flat.slice(0, groups[0]!.length);
     const f = flat.slice(groups[0]!.length, groups[0]!.length + groups[1]!.length);
     const s = flat.slice(groups[0]!.length + groups[1]!.length);
@@ -117,7 +156,7 @@ export async function readVaultState(
 ): Promise<VaultReading> {
   const at = deployment?.multicall;
   if (!at) throw new Error(`GMX v1 Vault ${vault} is not configured`);
-  const { sources, v, f, s } = await readSources(client, at, blockNumber, vault, tokens, known);
+  const { sources, v, f, s } = await readSources(client, vaultScope(deployment, vault), at, blockNumber, vault, tokens, known);
   const [maxLeverage, liquidationFeeUsd, marginFeeBasisPoints, minProfitTime, vaultUtils, , includeAmmPrice] = v;
   if (maxLeverage === undefined || liquidationFeeUsd === undefined || marginFeeBasisPoints === undefined) {
     throw new Error(`GMX v1 Vault ${vault}: maxLeverage, liquidationFeeUsd or marginFeeBasisPoints unreadable at block ${blockNumber}`);
