@@ -3,9 +3,11 @@
 // Options: --events N (default 200000), --databases pglite,postgres, --repeat N (default 2: each app N times,
 // in alternating order, medians reported), --profile DIR (a CPU profile, ponder's /metrics and its debug log, each line
 // stamped with the ms since spawn, of each app there),
-// --refresh-cost (also runs the exposure app without GMX v1's per-block parameter refresh and reports its share).
+// --refresh-cost (also runs the exposure app without GMX v1's per-block parameter refresh and reports its share),
+// --rpc-latency MS (also a cold backfill on PGlite through an RPC MS farther away, with and without GMX v1's read-ahead).
 import { PGlite } from "@electric-sql/pglite";
 import { spawn } from "node:child_process";
+import { createServer } from "node:http";
 import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -25,16 +27,44 @@ const arg = (name: string, fallback: string) => {
   return i > 0 ? process.argv[i + 1]! : fallback;
 };
 const EVENTS = Number(arg("events", "200000"));
-const DATABASES = arg("databases", "pglite,postgres").split(",") as ("pglite" | "postgres")[];
+// `--databases none` with `--rpc-latency`: only the cold comparison.
+const DATABASES = arg("databases", "pglite,postgres")
+  .split(",")
+  .filter((d): d is "pglite" | "postgres" => d === "pglite" || d === "postgres");
 const PROFILE = arg("profile", "");
 const REPEAT = Number(arg("repeat", "2"));
 const REFRESH_COST = process.argv.includes("--refresh-cost");
+const RPC_LATENCY_MS = Number(arg("rpc-latency", "0"));
 if (PROFILE) mkdirSync(PROFILE, { recursive: true });
 const PAIRS_PER_TX = 1_000; // 2,000 events per transaction
 const POSITIONS = 20_000;
 const WALLETS = 5_000;
 const log = (msg: string) => console.log(`[bench:index] ${msg}`);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const median = (values: number[]) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+};
+
+/** An HTTP JSON-RPC endpoint in front of `target` that answers each request `ms` later than `target` would. */
+async function slowRpc(target: string, ms: number) {
+  const server = createServer((req, res) => {
+    const body: Buffer[] = [];
+    req.on("data", (chunk: Buffer) => body.push(chunk));
+    req.on("end", async () => {
+      await sleep(ms);
+      try {
+        const answer = await fetch(target, { method: "POST", headers: { "content-type": "application/json" }, body: Buffer.concat(body) });
+        res.writeHead(answer.status, { "content-type": "application/json" }).end(Buffer.from(await answer.arrayBuffer()));
+      } catch (error) {
+        res.writeHead(502).end(String(error));
+      }
+    });
+  });
+  await new Promise<void>((ready) => server.listen(0, "127.0.0.1", ready));
+  return { url: `http://127.0.0.1:${(server.address() as { port: number }).port}`, close: () => server.close() };
+}
 
 // ------------------------------------------------------------------ the chain
 const anvil = await startAnvil();
@@ -73,6 +103,21 @@ writeExposureConfig(exposureConfig, config);
 // The same app with GMX v1's parameters read only at blocks with position events (paramsRefreshBlocks 0).
 const noRefreshConfig = join(work, "exposure-no-refresh.config.json");
 writeExposureConfig(noRefreshConfig, { ...config, protocols: { ...config.protocols, "gmx-v1": [{ ...gmxV1, paramsRefreshBlocks: 0 }] } });
+// A remote RPC: the same chain behind a proxy that holds each request RPC_LATENCY_MS before anvil sees it.
+const remoteRpc = RPC_LATENCY_MS > 0 ? await slowRpc(anvil.rpcUrl, RPC_LATENCY_MS) : null;
+const remoteConfig = (readAheadBlocks?: number) => {
+  const path = join(work, `exposure-remote-${readAheadBlocks ?? "default"}.config.json`);
+  const gmx = readAheadBlocks === undefined ? gmxV1 : { ...gmxV1, readAheadBlocks };
+  writeExposureConfig(path, { ...config, chains: { anvil: { ...config.chains.anvil, rpc: remoteRpc?.url } }, protocols: { ...config.protocols, "gmx-v1": [gmx] } });
+  return path;
+};
+const configOf: Record<App, string> = {
+  baseline: exposureConfig,
+  exposure: exposureConfig,
+  "exposure-no-refresh": noRefreshConfig,
+  "remote": remoteRpc ? remoteConfig() : exposureConfig,
+  "remote-no-read-ahead": remoteRpc ? remoteConfig(0) : exposureConfig,
+};
 const targets = join(work, "targets.json");
 writeFileSync(
   targets,
@@ -99,10 +144,11 @@ type Run = { app: string; database: string; seconds: number; cpuSeconds: number;
  * Runs one app until its checkpoint reaches the head: wall time from spawn, the app's own CPU time,
  * the whole machine's busy CPU time (Postgres, anvil and this script included), peak resident memory.
  */
-type App = "baseline" | "exposure" | "exposure-no-refresh";
+type App = "baseline" | "exposure" | "exposure-no-refresh" | "remote" | "remote-no-read-ahead";
 const APPS: App[] = REFRESH_COST ? ["baseline", "exposure", "exposure-no-refresh"] : ["baseline", "exposure"];
 
-async function run(app: App, database: "pglite" | "postgres"): Promise<Run> {
+/** `pglite`: the app's PGlite directory (its sync cache with it); the shared one by default. */
+async function run(app: App, database: "pglite" | "postgres", pglite = pgliteDir): Promise<Run> {
   // A port the OS reports free: ponder moves to the next port when its own is taken, and the bench
   // would then wait on the first for ever (a Postgres run of 2026-12-07 did).
   const port = await freePort();
@@ -112,8 +158,8 @@ async function run(app: App, database: "pglite" | "postgres"): Promise<Run> {
     PONDER_TELEMETRY_DISABLED: "true",
     ...(PROFILE ? { PONDER_LOG_LEVEL: "debug" } : {}),
     DATABASE_URL: database === "postgres" ? POSTGRES_URL : "",
-    PGLITE_DIR: pgliteDir,
-    EXPOSURE_CONFIG: app === "exposure-no-refresh" ? noRefreshConfig : exposureConfig,
+    PGLITE_DIR: pglite,
+    EXPOSURE_CONFIG: configOf[app],
     BENCH_TARGETS: targets,
   };
   const profile = PROFILE ? ["--cpu-prof", "--cpu-prof-dir", join(resolve(PROFILE), `${app}-${database}`)] : [];
@@ -162,7 +208,7 @@ async function run(app: App, database: "pglite" | "postgres"): Promise<Run> {
   // Once a ponder start on Postgres did not exit on SIGTERM after its run (2026-12-05): measured, so kill it.
   await Promise.race([exited, sleep(10_000).then(() => child.kill("SIGKILL"))]);
   await exited;
-  await dropAppSchema(database, schema);
+  if (pglite === pgliteDir) await dropAppSchema(database, schema);
   return { app, database, seconds, cpuSeconds, machineCpuSeconds, peakMb };
 }
 
@@ -182,15 +228,28 @@ for (const database of DATABASES) {
     }
   }
 }
+if (remoteRpc) {
+  // Cold: each run in a new PGlite directory, so every RPC answer comes through the slow proxy.
+  const remote: Record<string, number[]> = {};
+  for (let round = 0; round < REPEAT; round++) {
+    const order: App[] = round % 2 === 0 ? ["remote", "remote-no-read-ahead"] : ["remote-no-read-ahead", "remote"];
+    for (const app of order) {
+      const r = await run(app, "pglite", mkdtempSync(join(work, "cold-")));
+      log(`${app} on pglite, cold, RPC +${RPC_LATENCY_MS} ms: ${r.seconds.toFixed(1)} s`);
+      (remote[app] ??= []).push(r.seconds);
+    }
+  }
+  remoteRpc.close();
+  const withReads = median(remote["remote"]!);
+  const without = median(remote["remote-no-read-ahead"]!);
+  console.log(
+    `\nCold backfill on PGlite through an RPC ${RPC_LATENCY_MS} ms away (medians of ${REPEAT}): GMX v1 reads ahead ${withReads.toFixed(1)} s, without read-ahead (readAheadBlocks 0) ${without.toFixed(1)} s: ${(without / withReads).toFixed(2)}x`,
+  );
+}
 await anvil.stop();
 
-const median = (values: number[]) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
-};
-console.log(`\nbench:index — ${EVENTS} events, ${POSITIONS} positions over ${WALLETS} wallets, 3 markets; medians of ${REPEAT} run(s) per app; machine: ${process.platform} ${process.arch}, node ${process.version}`);
-console.log("database | app | seconds | events/s | app CPU s | machine CPU s | peak RSS MB | vs baseline: time | vs baseline: machine CPU | target time <= 1.3x");
+if (DATABASES.length > 0) console.log(`\nbench:index — ${EVENTS} events, ${POSITIONS} positions over ${WALLETS} wallets, 3 markets; medians of ${REPEAT} run(s) per app; machine: ${process.platform} ${process.arch}, node ${process.version}`);
+if (DATABASES.length > 0) console.log("database | app | seconds | events/s | app CPU s | machine CPU s | peak RSS MB | vs baseline: time | vs baseline: machine CPU | target time <= 1.3x");
 for (const database of DATABASES) {
   const summary = (app: string) => {
     const runs = results.filter((r) => r.database === database && r.app === app);
