@@ -127,13 +127,23 @@ function renderExposure(byProtocol: { key: string; totals: { netNotional: { asse
   );
 }
 
+/** Renders of one chart overlap when its choice changes again before an answer: only the last one started draws. */
+const renders = new Map<string, number>();
+function startRender(id: string): () => boolean {
+  const n = (renders.get(id) ?? 0) + 1;
+  renders.set(id, n);
+  return () => renders.get(id) === n;
+}
+
 async function renderLadder() {
+  const current = startRender("ladder-chart");
   const asset = $<HTMLSelectElement>("ladder-asset").value;
   if (!asset) return chart("ladder-chart").clear();
   const data = await gql<{ ladder: { move: number; liquidatableNotionalUsd: string | null; liquidatableCount: number }[] }>(
     `query (${SELECTION_VARS}, $asset: String!, $steps: Int) { ladder(${SELECTION}, asset: $asset, steps: $steps) { move liquidatableCount liquidatableNotionalUsd } }`,
     { ...state.selection, asset, steps: LADDER_STEPS },
   );
+  if (!current()) return;
   $("ladder-chart").dataset.steps = String(data.ladder.length);
   chart("ladder-chart").setOption(
     {
@@ -147,10 +157,29 @@ async function renderLadder() {
   );
 }
 
-async function renderStress(assets: string[]) {
-  const [a, b] = assets;
-  $("stress-assets").textContent = a && b ? `(${a} x ${b})` : a ? `(${a})` : "";
-  if (!a) return chart("stress-chart").clear();
+/** Fills an asset choice: what the user chose while the selection still holds it, else `fallback`; `none` adds an empty choice first. */
+function fillAssetChoice(id: string, assets: string[], fallback: string | undefined, none?: string) {
+  const select = $<HTMLSelectElement>(id);
+  const chosen = select.dataset.chosen;
+  const kept = chosen !== undefined && (chosen === "" ? none !== undefined : assets.includes(chosen));
+  select.replaceChildren(...(none === undefined ? [] : [new Option(none, "")]), ...assets.map((a) => new Option(a, a)));
+  select.value = kept ? chosen : (fallback ?? "");
+}
+
+/** The grid's assets: rows, and columns unless none is chosen or it repeats the rows. */
+function stressAssets(): string[] {
+  const a = $<HTMLSelectElement>("stress-rows").value;
+  const b = $<HTMLSelectElement>("stress-columns").value;
+  return [a, ...(b && b !== a ? [b] : [])].filter(Boolean);
+}
+
+async function renderStress() {
+  const current = startRender("stress-chart");
+  const [a, b] = stressAssets();
+  if (!a) {
+    $("stress-assets").textContent = "";
+    return chart("stress-chart").clear();
+  }
   const other = b ?? a;
   // The API's grid: every pair of moves, rows (a) outer. With one asset, each row is that asset's move alone.
   const n = STRESS_MOVES.length;
@@ -159,6 +188,8 @@ async function renderStress(assets: string[]) {
     `query (${SELECTION_VARS}, $shocks: [ShockSeries!]!) { stress(${SELECTION}, shocks: $shocks, grid: true) { points { pnlUsd } } }`,
     { ...state.selection, shocks },
   );
+  if (!current()) return;
+  $("stress-assets").textContent = b ? `(${a} x ${b})` : `(${a})`;
   const grid = Array.from({ length: n * n }, (_, i) => data.stress.points[b ? i : Math.floor(i / n)]!);
   const cells = grid.map((p, i) => [i % n, Math.floor(i / n), p.pnlUsd === null ? "-" : parseDecimal(p.pnlUsd)]);
   $("stress-chart").dataset.pnl = JSON.stringify(grid.map((p) => p.pnlUsd));
@@ -257,16 +288,16 @@ async function load() {
     $("as-of").textContent = `at block ${p.blocks.map((b) => b.number).join(", ")}`;
     $("as-of").dataset.blocks = p.blocks.map((b) => b.number).join(",");
     renderTotals(p.totals);
-    // Assets by gross size: the two largest go on the stress grid, all in the ladder's choice.
+    // Assets by gross size: the two largest go on the stress grid unless others are chosen, all in the choices.
     const assets = p.totals.netNotional
       .map((n) => ({ asset: n.asset, gross: Math.abs(parseDecimal(n.longUsd ?? "0")) + Math.abs(parseDecimal(n.shortUsd ?? "0")) }))
       .sort((x, y) => y.gross - x.gross)
       .map((x) => x.asset);
     renderExposure(p.byProtocol, assets);
-    const ladderAsset = $<HTMLSelectElement>("ladder-asset");
-    const chosen = assets.includes(ladderAsset.value) ? ladderAsset.value : assets[0];
-    ladderAsset.replaceChildren(...assets.map((a) => new Option(a, a, false, a === chosen)));
-    await Promise.all([renderLadder(), renderStress(assets.slice(0, 2)), renderAtRisk()]);
+    fillAssetChoice("ladder-asset", assets, assets[0]);
+    fillAssetChoice("stress-rows", assets, assets[0]);
+    fillAssetChoice("stress-columns", assets, assets[1], "none");
+    await Promise.all([renderLadder(), renderStress(), renderAtRisk()]);
     if (p.totals.positionCount === 0) setStatus("empty", "No open positions for this selection at this block.");
     else if (!p.totals.complete) setStatus("stale", `Some prices are stale or missing: totals that need them are left out. ${p.totals.warnings.join(" ")}`);
     else setStatus("", "");
@@ -384,7 +415,13 @@ async function start() {
     $<HTMLInputElement>("at-block").value = "";
     apply();
   });
-  $("ladder-asset").addEventListener("change", () => void renderLadder().catch((e) => setStatus("error", e.message)));
+  const choices: [string, () => Promise<void>][] = [["ladder-asset", renderLadder], ["stress-rows", renderStress], ["stress-columns", renderStress]];
+  for (const [id, render] of choices) {
+    $(id).addEventListener("change", () => {
+      $(id).dataset.chosen = $<HTMLSelectElement>(id).value;
+      void render().catch((e) => setStatus("error", e.message));
+    });
+  }
   $("at-risk-next").addEventListener("click", () => {
     state.cursors.push($("at-risk-next").dataset.cursor || null);
     void renderAtRisk().catch((e) => setStatus("error", e.message));

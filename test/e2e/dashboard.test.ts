@@ -127,6 +127,24 @@ describe.each(DATABASES)("the dashboard in Chromium, with only our server reacha
     expect(joint.length).toBe(49);
     expect(joint.map((p: any) => p.shocks.map((x: any) => Number(x.move)))).toEqual(moves.flatMap((r) => moves.map((c) => [Number(r), Number(c)])));
     expect(JSON.parse(await page.$eval("#stress-chart", (e) => (e as HTMLElement).dataset.pnl!))).toEqual(joint.map((p: any) => p.pnlUsd));
+    const shownPnl = async (assets: string) => {
+      await page.waitForFunction((want) => document.querySelector("#stress-assets")!.textContent === want, assets);
+      return JSON.parse(await page.$eval("#stress-chart", (e) => (e as HTMLElement).dataset.pnl!));
+    };
+    // Other assets on the grid: the pair the other way round (its transpose), then one asset alone
+    // (a stablecoin need not be shocked with another): each row is that asset's move, as the API prices it.
+    await page.selectOption("#stress-rows", columns!);
+    await page.selectOption("#stress-columns", rows!);
+    const transposed = moves.flatMap((_, c) => moves.map((__, r) => joint[r * moves.length + c].pnlUsd));
+    expect(await shownPnl(`(${columns} x ${rows})`)).toEqual(transposed);
+    await page.selectOption("#stress-columns", "");
+    const alone = (
+      await api(`query ($b: BigInt, $s: [ShockSeries!]!) { stress(portfolio: "treasury", shocks: $s, atBlock: $b) { points { pnlUsd } } }`, {
+        b: block,
+        s: [{ asset: columns, moves }],
+      })
+    ).stress.points.map((p: any) => p.pnlUsd);
+    expect(await shownPnl(`(${columns})`)).toEqual(alone.flatMap((pnl: string | null) => moves.map(() => pnl)));
     expect(await page.locator("#indexed").innerText()).toMatch(/anvil #\d+ \(lag \d+ s\)/);
     if (process.env.DASHBOARD_SCREENSHOT) await page.screenshot({ path: process.env.DASHBOARD_SCREENSHOT, fullPage: true });
     expect(pageErrors).toEqual([]);
