@@ -248,8 +248,10 @@ if (remoteRpc) {
 }
 await anvil.stop();
 
-if (DATABASES.length > 0) console.log(`\nbench:index — ${EVENTS} events, ${POSITIONS} positions over ${WALLETS} wallets, 3 markets; medians of ${REPEAT} run(s) per app; machine: ${process.platform} ${process.arch}, node ${process.version}`);
-if (DATABASES.length > 0) console.log("database | app | seconds | events/s | app CPU s | machine CPU s | peak RSS MB | vs baseline: time | vs baseline: machine CPU | target time <= 1.3x");
+if (DATABASES.length > 0) {
+  console.log(`\nbench:index — ${EVENTS} events, ${POSITIONS} positions over ${WALLETS} wallets, 3 markets; medians of ${REPEAT} run(s) per app; machine: ${process.platform} ${process.arch}, node ${process.version}`);
+  console.log("database | app | seconds | events/s | app CPU s | machine CPU s | peak RSS MB | vs baseline: time | vs baseline: machine CPU | target time <= 1.3x");
+}
 for (const database of DATABASES) {
   const summary = (app: string) => {
     const runs = results.filter((r) => r.database === database && r.app === app);

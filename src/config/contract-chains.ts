@@ -62,6 +62,12 @@ export const dueAt = (block: bigint, startBlock: number, interval: number) => {
   return since >= 0n && since % BigInt(interval) === 0n;
 };
 
+/** The first block after `block` at which that deployment is due (`dueAt`). */
+export const nextDueAfter = (block: bigint, startBlock: number, interval: number) => {
+  const since = block - BigInt(startBlock);
+  return since < 0n ? BigInt(startBlock) : block + BigInt(interval) - (since % BigInt(interval));
+};
+
 /** Ponder's per-chain contract entry: all addresses of one chain, from the earliest start block. */
 export function contractChains(entries: { chain: string; address: Address; startBlock: number }[]) {
   const chain: Record<string, { address: Address[]; startBlock: number }> = {};

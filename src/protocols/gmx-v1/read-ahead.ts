@@ -1,3 +1,4 @@
+import { nextDueAfter } from "../../config/contract-chains";
 import { finalityBlocks } from "../../config/finality";
 
 // Reading the Vault at a block waits on an RPC answer (or ponder's cache of it). During a backfill
@@ -13,11 +14,8 @@ const HEAD_REFRESH_MS = 5_000;
 export function blocksToReadAhead(block: bigint, head: bigint | null, finality: number, startBlock: number, interval: number, depth: number): bigint[] {
   if (head === null || interval <= 0) return [];
   const lastFinal = head - BigInt(finality);
-  const since = block - BigInt(startBlock);
-  // The first refresh block after `block` (dueAt in config/contract-chains.ts).
-  let next = since < 0n ? BigInt(startBlock) : block + BigInt(interval) - (since % BigInt(interval));
   const blocks: bigint[] = [];
-  for (; blocks.length < depth && next <= lastFinal; next += BigInt(interval)) blocks.push(next);
+  for (let next = nextDueAfter(block, startBlock, interval); blocks.length < depth && next <= lastFinal; next += BigInt(interval)) blocks.push(next);
   return blocks;
 }
 
