@@ -1,5 +1,5 @@
 import { abs } from "./fixed";
-import { once } from "./lazy";
+import { lazyFields, once } from "./lazy";
 
 /** One assessed position, reduced to what wallet totals need. */
 export type ExposureItem = {
@@ -182,29 +182,30 @@ export function totalsOf(tally: ExposureTally, itemsOf: () => ExposureItem[]): E
   const distances = once(() => itemsOf().filter((i) => i.hasLiquidationPrice || i.liquidationDistance !== null));
   // An unpriced position may be the nearest one: then the wallet's nearest distance is unknown.
   const unknownDistance = once(() => distances().some((i) => i.liquidationDistance === null) || tally.gross.unknown > 0);
-  return {
-    grossNotionalUsd,
-    get netNotional() {
-      return netNotional();
+  return new Totals(
+    {
+      grossNotionalUsd,
+      totalCollateralUsd: tally.collateral.known,
+      unrealizedPnlUsd: tally.pnl.known,
+      pendingFeesUsd: tally.fees.known,
+      equityUsd,
+      leverage,
+      positionCount: tally.positionCount,
     },
-    get optionGreeks() {
-      return optionGreeks();
+    {
+      netNotional,
+      optionGreeks,
+      nearestLiquidationDistance: () => {
+        const known = distances();
+        return unknownDistance() || known.length === 0 ? null : known.reduce((m, i) => Math.min(m, i.liquidationDistance!), Number.POSITIVE_INFINITY);
+      },
+      complete: () => grossNotionalUsd !== null && equityUsd !== null && !unknownDistance(),
     },
-    totalCollateralUsd: tally.collateral.known,
-    unrealizedPnlUsd: tally.pnl.known,
-    pendingFeesUsd: tally.fees.known,
-    equityUsd,
-    leverage,
-    get nearestLiquidationDistance() {
-      const known = distances();
-      return unknownDistance() || known.length === 0 ? null : known.reduce((m, i) => Math.min(m, i.liquidationDistance!), Number.POSITIVE_INFINITY);
-    },
-    get complete() {
-      return grossNotionalUsd !== null && equityUsd !== null && !unknownDistance();
-    },
-    positionCount: tally.positionCount,
-  };
+  );
 }
+
+type LazyTotals = "netNotional" | "optionGreeks" | "nearestLiquidationDistance" | "complete";
+const Totals = lazyFields<Omit<ExposureTotals, LazyTotals>, Pick<ExposureTotals, LazyTotals>>(["netNotional", "optionGreeks", "nearestLiquidationDistance", "complete"]);
 
 function optionGreeksByAsset(items: ExposureItem[]): AssetGreeks[] {
   const byAsset = new Map<string, AssetGreeks>();

@@ -9,7 +9,7 @@ import { latestPerKey } from "../core/history";
 import { lookupCache, lookupMany, type Lookups, type sharedLookups } from "../core/memo";
 import { assetDirectory } from "../core/assets";
 import { inBatches } from "../core/batches";
-import { once } from "../core/lazy";
+import { lazyFields, once } from "../core/lazy";
 import { isStale } from "../core/marks";
 import { feedDirectory } from "../prices/feeds";
 import { parseWallet, UnavailableError, userError } from "../core/errors";
@@ -402,16 +402,12 @@ export function walletAnswer(
     for (const a of accounts) for (const w of a.warnings) all.push(`${a.protocol} account at ${a.venue}: ${w}`);
     return all;
   }, tallyOf);
-  // prettier-ignore
-  return {
-    address, blocks, accounts,
-    get assessed() { return d.assessed(); },
-    get positions() { return d.positions(); },
-    get items() { return d.items(); },
-    get totals() { return d.totals(); },
-    get warnings() { return d.warnings(); },
-  };
+  return new WalletAnswer({ address, blocks, accounts }, d);
 }
+
+const WalletAnswer = lazyFields<Pick<WalletExposure, "address" | "blocks" | "accounts">, Pick<WalletExposure, "assessed" | "positions" | "items" | "totals" | "warnings">>(
+  ["assessed", "positions", "items", "totals", "warnings"],
+);
 
 /**
  * What an answer (a wallet's or a portfolio's) derives from its positions in assessment order, its
@@ -592,21 +588,23 @@ export function combine(
     deps,
     // The wallets' positions, in wallet order (`assessedOf`: the same without making each wallet's answer).
     assessedOf ?? (() => concat(wallets().map((w) => w.assessed))),
-    () => concat(wallets().map((w) => w.accounts.map((a) => ({ ...a, account: w.address })))),
+    () => concat(wallets().map((w) => w.accounts.map((a) => withAccount(a, w.address)))),
     () => concat(wallets().map((w) => w.warnings.map((x) => `${w.address}: ${x}`))),
     tally && (() => tally),
   );
-  // prettier-ignore
-  return {
-    name, blocks,
-    get wallets() { return wallets(); },
-    get assessed() { return d.assessed(); },
-    get positions() { return d.positions(); },
-    get accounts() { return d.accounts(); },
-    get items() { return d.items(); },
-    get totals() { return d.totals(); },
-    get warnings() { return d.warnings(); },
-  };
+  return new PortfolioAnswer({ name, blocks }, { ...d, wallets });
+}
+
+type LazyPortfolio = "wallets" | "assessed" | "positions" | "accounts" | "items" | "totals" | "warnings";
+const PortfolioAnswer = lazyFields<Omit<PortfolioExposure, LazyPortfolio>, Pick<PortfolioExposure, LazyPortfolio>>(
+  ["wallets", "assessed", "positions", "accounts", "items", "totals", "warnings"],
+);
+
+/** The account's figures with its wallet: for-in also reads the lazy ones (a lazyFields prototype's getters), which a spread leaves out. */
+function withAccount(risk: AccountRisk, account: Address): AccountRisk & { account: Address } {
+  const copy: Record<string, unknown> = {};
+  for (const field in risk) copy[field] = risk[field as keyof AccountRisk];
+  return Object.assign(copy as AccountRisk, { account });
 }
 
 /** The arrays one after another (flatMap builds an intermediate per element: slower where points repeat it). */

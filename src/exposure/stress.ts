@@ -6,7 +6,7 @@ import { ExposureTally, LiquidatableTally, type LiquidatableSum } from "../core/
 import type { Lookups } from "../core/memo";
 import { noReadings, pointChanges, pointKey, recordingPrices, shockedPrices, type Readings, type Shock } from "../core/stress";
 import { adapterFor } from "../protocols";
-import { markKey, prepareRule, type Rule } from "./prepared-rule";
+import { markKey, prepareRule, ScenarioWithLazyShift, type Rule } from "./prepared-rule";
 import {
   blockMap,
   byProtocol,
@@ -175,13 +175,17 @@ export async function bookOf(deps: ExposureDeps, name: string | null, loaded: Lo
   await eachWallet(units, async ({ unit, adapter }) => {
     unit.at = await prepareRule(adapter, { ...ctx, prices: unit.prices }, unit.rows);
     const readings = unit.readings;
-    unit.base = await unit.at({
-      prices: recordingPrices(unit.prices, readings, symbolOf),
-      get volatilityShift() {
-        readings.volatility = true;
-        return 0;
-      },
-    });
+    unit.base = await unit.at(
+      new ScenarioWithLazyShift(
+        { prices: recordingPrices(unit.prices, readings, symbolOf) },
+        {
+          volatilityShift: () => {
+            readings.volatility = true;
+            return 0;
+          },
+        },
+      ),
+    );
   });
   return { deps, name, blocks, wallets, groups: groupUnits(units.map((u) => u.unit)) };
 }

@@ -5,7 +5,7 @@ import type { LiquidatableTally } from "../../core/exposure";
 import { ratio, USD_DECIMALS } from "../../core/fixed";
 import { inBatches } from "../../core/batches";
 import { latestAtOrBefore } from "../../core/history";
-import { once } from "../../core/lazy";
+import { lazyFields, once } from "../../core/lazy";
 import { markWarning, usableMark } from "../../core/marks";
 import {
   accountData,
@@ -25,6 +25,11 @@ import {
 import { aaveV3Deployments } from "./contracts";
 import { decodeState, sideOf } from "./normalise";
 import { releaseRules, type AaveRelease } from "./releases";
+
+/** A position's figures; its liquidation price (a search over the account's health factor) is worked out when read. */
+const RiskWithLazyLiquidation = lazyFields<Omit<PositionRisk, "liquidationPrice" | "liquidationDistance">, Pick<PositionRisk, "liquidationPrice" | "liquidationDistance">>(
+  ["liquidationPrice", "liquidationDistance"],
+);
 
 // Aave's base currency is USD with 8 decimals; our marks are USD at 1e30.
 const BASE_DECIMALS = 8;
@@ -182,25 +187,30 @@ async function prepareAccount(ctx: AssessContext, group: PositionRow[], releaseO
         const relevant = liq.kind === "price" && (row.isLong ? liq.direction === "down" : liq.direction === "up");
         return relevant && liq.kind === "price" ? liq.price * BASE_TO_USD : null;
       });
-      risks.set(row, {
-        sizeInTokens: amount ?? null,
-        notionalUsd: value,
-        collateralUsd: value === null ? null : counts ? value : 0n,
-        collateralAmount: row.isLong ? (amount ?? null) : null,
-        unrealizedPnlUsd: value === null ? null : 0n,
-        pendingFeesUsd: value === null ? null : 0n,
-        leverage: null,
-        liquidatableNow,
-        equityUsd: value === null ? null : row.isLong ? value : -value,
-        warnings: [],
-        get liquidationPrice() {
-          return liquidationPriceUsd();
-        },
-        get liquidationDistance() {
-          const price = liquidationPriceUsd();
-          return price !== null && mark !== undefined ? ratio(row.isLong ? mark - price : price - mark, mark) : null;
-        },
-      });
+      risks.set(
+        row,
+        new RiskWithLazyLiquidation(
+          {
+            sizeInTokens: amount ?? null,
+            notionalUsd: value,
+            collateralUsd: value === null ? null : counts ? value : 0n,
+            collateralAmount: row.isLong ? (amount ?? null) : null,
+            unrealizedPnlUsd: value === null ? null : 0n,
+            pendingFeesUsd: value === null ? null : 0n,
+            leverage: null,
+            liquidatableNow,
+            equityUsd: value === null ? null : row.isLong ? value : -value,
+            warnings: [],
+          },
+          {
+            liquidationPrice: liquidationPriceUsd,
+            liquidationDistance: () => {
+              const price = liquidationPriceUsd();
+              return price !== null && mark !== undefined ? ratio(row.isLong ? mark - price : price - mark, mark) : null;
+            },
+          },
+        ),
+      );
     }
 
     return {

@@ -2,6 +2,7 @@ import { and, desc, eq, like, lte, or } from "ponder";
 import type { AccountRisk, Assessment, AssessContext, OptionRisk, PositionRisk, PositionRow, PreparedAssessment } from "../../core/adapter";
 import { abs, ratio, USD_ONE } from "../../core/fixed";
 import { markWarning, usableMark } from "../../core/marks";
+import { lazyFields } from "../../core/lazy";
 import { lookupMany } from "../../core/memo";
 import { deriveAssetDirectory, type DeriveDeployment } from "./contracts";
 import { optionFromSubId } from "./encoding";
@@ -10,6 +11,13 @@ import { decodeState, DERIVE, subaccountPositionPrefix, type DeriveState } from 
 import { WAD } from "./standard-margin";
 import { perpUnsettledCash, subaccountMargin, type Holding, type SubaccountMargin } from "./subaccount-margin";
 import { feedsOf, type DeriveFeeds } from "./feeds";
+
+/** A position's figures; the liquidation point nearest the mark (a search over the subaccount's margin) is worked out when read. */
+type LazyLiquidation = "liquidationPrice" | "liquidationDistance" | "liquidationSide";
+const RiskWithLazyLiquidation = lazyFields<Omit<PositionRisk, LazyLiquidation>, Pick<PositionRisk, LazyLiquidation>>(["liquidationPrice", "liquidationDistance", "liquidationSide"]);
+/** A subaccount's figures; its initial margin and the joint moves to liquidation are worked out when read. */
+type LazyMargin = "initialMarginUsd" | "collateralDropToLiquidation" | "priceRiseToLiquidation";
+const AccountWithLazyMargin = lazyFields<Omit<AccountRisk, LazyMargin>, Pick<AccountRisk, LazyMargin>>(["initialMarginUsd", "collateralDropToLiquidation", "priceRiseToLiquidation"]);
 
 const BALANCE_ONE = 10n ** 18n;
 /** 18-decimal Derive amounts to our 1e30 USD. */
@@ -116,31 +124,31 @@ function valuePosition(ctx: Priced, row: PositionRow, s: DeriveState, feeds: Der
   const price = usableMark(mark);
   // Contracts x spot: one contract is one whole underlying token.
   const notional = price === undefined ? null : (abs(s.balance) * price) / BALANCE_ONE;
-  // Every figure in one literal: spreads cost more than the model here, and a stress point values each position at every point.
+  // Every figure in one object, without spreads: they cost more than the model here, and a stress point values each position at every point.
   type Figures = Pick<PositionRisk, "collateralUsd" | "unrealizedPnlUsd" | "equityUsd" | "netNotionalUsd" | "option"> & { notionalUsd?: bigint };
-  const figures = (f: Figures): PositionRisk => ({
-    sizeInTokens: row.sizeInTokens,
-    notionalUsd: f.notionalUsd ?? notional,
-    collateralUsd: f.collateralUsd,
-    collateralAmount: null,
-    unrealizedPnlUsd: f.unrealizedPnlUsd,
-    pendingFeesUsd: null,
-    leverage: null,
-    liquidatableNow: liquidation.now,
-    get liquidationPrice() {
-      return liquidation.nearest().liquidationPrice;
-    },
-    get liquidationDistance() {
-      return liquidation.nearest().liquidationDistance;
-    },
-    get liquidationSide() {
-      return liquidation.nearest().liquidationSide;
-    },
-    equityUsd: f.equityUsd,
-    netNotionalUsd: f.netNotionalUsd,
-    option: f.option,
-    warnings,
-  });
+  const nearest = {
+    liquidationPrice: () => liquidation.nearest().liquidationPrice,
+    liquidationDistance: () => liquidation.nearest().liquidationDistance,
+    liquidationSide: () => liquidation.nearest().liquidationSide,
+  };
+  const figures = (f: Figures): PositionRisk =>
+    new RiskWithLazyLiquidation(
+      {
+        sizeInTokens: row.sizeInTokens,
+        notionalUsd: f.notionalUsd ?? notional,
+        collateralUsd: f.collateralUsd,
+        collateralAmount: null,
+        unrealizedPnlUsd: f.unrealizedPnlUsd,
+        pendingFeesUsd: null,
+        leverage: null,
+        liquidatableNow: liquidation.now,
+        equityUsd: f.equityUsd,
+        netNotionalUsd: f.netNotionalUsd,
+        option: f.option,
+        warnings,
+      },
+      nearest,
+    );
 
   if (s.kind === "cash" || s.kind === "base") {
     const value = price === undefined ? null : (s.balance * price) / BALANCE_ONE;
@@ -250,28 +258,28 @@ export async function prepareDerive(ctx: AssessContext, rows: PositionRow[]): Pr
       for (const position of positions) risks.set(position.row, riskOf(at, feeds, margin, position, liquidationAt(at, margin, position)));
       const move = (m: bigint | null) => (m === null ? null : ratio(abs(m), WAD));
       // Initial margin and the joint moves are worked out when read (the latter is a search; the margin keeps both).
-      accounts.push({
-        protocol: DERIVE,
-        chainId: first.chainId,
-        venue: first.venue,
-        subaccountId: positions[0]!.state.accountId,
-        healthFactor: null,
-        collateralUsd: margin.ok ? margin.markToMarket * TO_USD : null,
-        debtUsd: margin.ok ? (margin.cash < 0n ? -margin.cash * TO_USD : 0n) : null,
-        liquidationThresholdBps: null,
-        maintenanceMarginUsd: margin.ok ? margin.maintenance * TO_USD : null,
-        liquidatableNow: margin.ok ? margin.maintenance < 0n : null,
-        warnings: margin.ok ? margin.assumptions : [margin.reason],
-        get initialMarginUsd() {
-          return margin.ok ? margin.initial * TO_USD : null;
-        },
-        get collateralDropToLiquidation() {
-          return margin.ok ? (margin.maintenance < 0n ? 0 : move(margin.joint.below)) : null;
-        },
-        get priceRiseToLiquidation() {
-          return margin.ok ? (margin.maintenance < 0n ? 0 : move(margin.joint.above)) : null;
-        },
-      });
+      accounts.push(
+        new AccountWithLazyMargin(
+          {
+            protocol: DERIVE,
+            chainId: first.chainId,
+            venue: first.venue,
+            subaccountId: positions[0]!.state.accountId,
+            healthFactor: null,
+            collateralUsd: margin.ok ? margin.markToMarket * TO_USD : null,
+            debtUsd: margin.ok ? (margin.cash < 0n ? -margin.cash * TO_USD : 0n) : null,
+            liquidationThresholdBps: null,
+            maintenanceMarginUsd: margin.ok ? margin.maintenance * TO_USD : null,
+            liquidatableNow: margin.ok ? margin.maintenance < 0n : null,
+            warnings: margin.ok ? margin.assumptions : [margin.reason],
+          },
+          {
+            initialMarginUsd: () => (margin.ok ? margin.initial * TO_USD : null),
+            collateralDropToLiquidation: () => (margin.ok ? (margin.maintenance < 0n ? 0 : move(margin.joint.below)) : null),
+            priceRiseToLiquidation: () => (margin.ok ? (margin.maintenance < 0n ? 0 : move(margin.joint.above)) : null),
+          },
+        ),
+      );
     }
     return { positions: rows.map((r) => risks.get(r)!), accounts };
   };

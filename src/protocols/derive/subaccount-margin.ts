@@ -1,5 +1,5 @@
 import { minBig } from "../../core/fixed";
-import { once } from "../../core/lazy";
+import { lazyFields, once } from "../../core/lazy";
 import type { PortfolioManagerSettings, StandardManagerSettings, StandardMarketSettings } from "./contracts";
 import { optionFromSubId } from "./encoding";
 import { moveBoundaries, priceBoundaries, type Boundaries } from "./liquidation-search";
@@ -104,23 +104,16 @@ export function subaccountMargin(inputs: MarginInputs): SubaccountMargin {
   const initial = once(() => (marginAt(inputs.spots, true) as { margin: bigint }).margin);
   const boundaries = once(byUnderlying);
   const jointBoundaries = once(joint);
-  return {
-    ok: true as const,
-    maintenance: now.margin,
-    markToMarket: now.markToMarket,
-    cash,
-    assumptions,
-    get initial() {
-      return initial();
-    },
-    get byUnderlying() {
-      return boundaries();
-    },
-    get joint() {
-      return jointBoundaries();
-    },
-  };
+  return new MarginWithLazySearches(
+    { ok: true as const, maintenance: now.margin, markToMarket: now.markToMarket, cash, assumptions },
+    { initial, byUnderlying: boundaries, joint: jointBoundaries },
+  );
 }
+
+type FoundMargin = Extract<SubaccountMargin, { ok: true }>;
+type LazyMargin = "initial" | "byUnderlying" | "joint";
+/** A margin whose initial margin and boundaries (searches) are worked out when read. */
+const MarginWithLazySearches = lazyFields<Omit<FoundMargin, LazyMargin>, Pick<FoundMargin, LazyMargin>>(["initial", "byUnderlying", "joint"]);
 
 /** Each live option's vol, through one function whether the inputs give one vol or a vol per option. */
 function volatilities({ volatility, holdings, timestamp }: MarginInputs): Map<Holding, OptionVolatility> {
