@@ -2,7 +2,7 @@
 // indexed by ponder (its feeds and Vault settings), then one million open GMX v1 positions and their
 // opening events written straight into the tables. A kept schema (--keep) can be measured again (--reuse).
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, openSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import pg from "pg";
@@ -37,7 +37,8 @@ export type Million = {
   /** How many positions are within 5% of liquidation at the starting marks. */
   withinBound: number;
   /** ponder over the schema, in a child process (`profile`: a CPU profile of a `serve` there). */
-  ponder(command: "start" | "serve", port: number, profile?: string): ChildProcess;
+  /** `profile`: a CPU profile of an API process there; `gcLog`: its V8 GC trace (--trace-gc-nvp) and output in that file. */
+  ponder(command: "start" | "serve", port: number, options?: { profile?: string; gcLog?: string }): ChildProcess;
   until(check: () => Promise<boolean>, what: string): Promise<void>;
 };
 
@@ -56,9 +57,11 @@ export async function millionPositions(name: string, positions: number, reuse: s
   writeExposureConfig(configPath, fixtureExposureConfig(d, { portfolios }));
   const schema = reuse || `${name.replace(":", "_")}_${Date.now()}`;
   const env = { ...process.env, PONDER_TELEMETRY_DISABLED: "true", DATABASE_URL: POSTGRES_URL, EXPOSURE_CONFIG: configPath };
-  const ponder = (command: "start" | "serve", port: number, profile = "") => {
+  const ponder = (command: "start" | "serve", port: number, { profile = "", gcLog = "" } = {}) => {
     const profiling = profile && command === "serve" ? ["--cpu-prof", "--cpu-prof-dir", profile] : [];
-    return spawn(process.execPath, [...profiling, PONDER, command, "--schema", schema, "--port", String(port)], { cwd: ROOT, env, stdio: "ignore" });
+    const tracing = gcLog ? ["--trace-gc-nvp"] : [];
+    const output = gcLog ? openSync(gcLog, "w") : "ignore";
+    return spawn(process.execPath, [...profiling, ...tracing, PONDER, command, "--schema", schema, "--port", String(port)], { cwd: ROOT, env, stdio: ["ignore", output, output] });
   };
   const until = async (check: () => Promise<boolean>, what: string) => {
     for (let i = 0; i < 1200; i++) {

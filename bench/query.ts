@@ -3,8 +3,12 @@
 // Options: --positions N (default 1000000), --duration S per run (default 20; three runs per scenario, after a 2 s warm-up), --connections C (default 8),
 // --only TEXT (just the scenarios whose name contains it), --profile DIR (a CPU profile of the API there),
 // --keep (leave the Postgres schema for inspection; its name is printed), --reuse SCHEMA (measure a kept schema again: no fill),
-// --soak MINUTES (then the measured scenarios in turn, a minute each at half the rate each held, with the API's memory each minute).
+// --soak MINUTES (then the measured scenarios in turn, a minute each at half the rate each held, with the API's memory each minute),
+// --gc-trace (the API runs with V8's GC trace: each steady load also reports the bytes its young collections promoted per second).
 import type { ChildProcess } from "node:child_process";
+import { mkdtempSync, readFileSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import autocannon from "autocannon";
 import { loadTest } from "loadtest";
 import { benchWallet, BIG_WALLETS, log as logAs, millionPositions, WALLETS } from "./million";
@@ -21,6 +25,7 @@ const ONLY = arg("only", "");
 const PROFILE = arg("profile", "");
 const REUSE = arg("reuse", "");
 const SOAK_MINUTES = Number(arg("soak", "0"));
+const GC_LOG = process.argv.includes("--gc-trace") ? join(mkdtempSync(join(tmpdir(), "bench-query-")), "api-gc.log") : "";
 const log = (msg: string) => logAs("bench:query", msg);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const wallet = benchWallet;
@@ -28,10 +33,8 @@ const wallet = benchWallet;
 // Steps 1 and 2: the tables, and one million positions in them.
 const m = await millionPositions("bench:query", POSITIONS, REUSE, { fifty: Array.from({ length: 50 }, (_, i) => wallet(BIG_WALLETS + i)) });
 const { db, anvil, schema, until, withinBound } = m;
-const ponder = (command: "start" | "serve", port: number) => m.ponder(command, port, PROFILE);
-
 // 3. The API alone (ponder serve) over those tables, and the load.
-const server = ponder("serve", 42_601);
+const server = m.ponder("serve", 42_601, { profile: PROFILE, gcLog: GC_LOG });
 const base = "http://127.0.0.1:42601";
 await until(async () => (await fetch(`${base}/exposure`, { method: "POST", headers: { "content-type": "application/json" }, body: '{"query":"{ chains { blockNumber } }"}' })).ok, "the API");
 
@@ -73,7 +76,17 @@ const scenarios = [
   { name: "baseline: ponder /graphql, 200 rows", target: null, ...gql("/graphql", rawQuery(200), bigWallets) },
 ];
 
-type Load = { p50: number; p95: number; p99: number; rps: number; errors: number; apiCpuMs?: number; apiP99AtMostMs?: number };
+type Load = {
+  p50: number;
+  p95: number;
+  p99: number;
+  rps: number;
+  errors: number;
+  apiCpuMs?: number;
+  apiP99AtMostMs?: number;
+  apiMajorGcs?: number;
+  apiPromotedMbPerS?: number;
+};
 type Api = { url: string; process: ChildProcess };
 const cpuMs = (child: ChildProcess) => processCpuMs(child.pid!);
 
@@ -151,14 +164,17 @@ async function soakApi(minutes: number) {
   return { minutes: out, peakRssMb: procMb(server, "VmHWM") };
 }
 
-/** The API's own count of answered requests on `path` by duration bucket (ponder's request histogram, 2XX). */
-async function apiDurationBuckets(path: string): Promise<Map<string, number>> {
+/**
+ * From the API's /metrics: its own count of answered requests on `path` by duration bucket (ponder's
+ * request histogram, 2XX), and its major garbage collections so far (prom-client's GC histogram).
+ */
+async function apiCounts(path: string): Promise<{ buckets: Map<string, number>; majorGcs: number }> {
   const text = await (await fetch(`${base}/metrics`)).text();
   const buckets = new Map<string, number>();
   for (const m of text.matchAll(/^ponder_http_server_request_duration_ms_bucket\{le="([^"]+)",method="POST",path="([^"]+)",status="2XX"\} (\S+)$/gm)) {
     if (m[2] === path) buckets.set(m[1]!, Number(m[3]));
   }
-  return buckets;
+  return { buckets, majorGcs: Number(/^nodejs_gc_duration_seconds_count\{kind="major"\} (\S+)$/m.exec(text)?.[1] ?? NaN) };
 }
 
 /**
@@ -181,7 +197,8 @@ const sameLength = (bodies: string[]) => bodies.every((b) => Buffer.byteLength(b
  */
 async function steady(s: (typeof scenarios)[number], rate: number, seconds = DURATION): Promise<Load> {
   let next = 0;
-  const bucketsBefore = await apiDurationBuckets(s.path);
+  const before = await apiCounts(s.path);
+  const gcLogFrom = GC_LOG ? statSync(GC_LOG).size : 0;
   const result = await loadTest({
     url: `${base}${s.path}`,
     method: "POST",
@@ -200,8 +217,25 @@ async function steady(s: (typeof scenarios)[number], rate: number, seconds = DUR
     .flatMap(([ms, count]) => Array<number>(count).fill(Number(ms)))
     .sort((a, b) => a - b);
   const at = (q: number) => percentile(times, q);
-  const apiP99 = apiP99AtMostMs(bucketsBefore, await apiDurationBuckets(s.path));
-  return { p50: at(0.5), p95: at(0.95), p99: at(0.99), rps: Math.round(result.totalRequests / seconds), errors: result.totalErrors, apiP99AtMostMs: apiP99 };
+  const after = await apiCounts(s.path);
+  return {
+    p50: at(0.5),
+    p95: at(0.95),
+    p99: at(0.99),
+    rps: Math.round(result.totalRequests / seconds),
+    errors: result.totalErrors,
+    apiP99AtMostMs: apiP99AtMostMs(before.buckets, after.buckets),
+    apiMajorGcs: after.majorGcs - before.majorGcs,
+    ...(GC_LOG ? { apiPromotedMbPerS: Number((promotedBytes(GC_LOG, gcLogFrom) / 2 ** 20 / seconds).toFixed(2)) } : {}),
+  };
+}
+
+/** What the API's young collections promoted to its old generation, from its GC trace past byte `from`. */
+function promotedBytes(log: string, from: number): number {
+  const text = readFileSync(log).subarray(from).toString();
+  let bytes = 0;
+  for (const m of text.matchAll(/ gc=s .*? promoted=(\d+)/g)) bytes += Number(m[1]);
+  return bytes;
 }
 
 /** Steady loads, as fractions of the most this API held in the same run. */
@@ -210,7 +244,9 @@ type Row = { name: string; max: Load; steady: (Load & { offered: number })[]; ta
 const rows: Row[] = [];
 const show = (l: Load) =>
   `p50 ${l.p50} ms, p95 ${l.p95} ms, p99 ${l.p99} ms, ${l.rps} req/s, ${l.errors} errors${l.apiCpuMs === undefined ? "" : `, API CPU ${l.apiCpuMs} ms/request`}` +
-  (l.apiP99AtMostMs === undefined ? "" : `; inside the API, p99 ≤ ${l.apiP99AtMostMs} ms`);
+  (l.apiP99AtMostMs === undefined ? "" : `; inside the API, p99 ≤ ${l.apiP99AtMostMs} ms`) +
+  (l.apiMajorGcs === undefined ? "" : `, ${l.apiMajorGcs} major GCs`) +
+  (l.apiPromotedMbPerS === undefined ? "" : `, ${l.apiPromotedMbPerS} MB/s promoted`);
 const api: Api = { url: base, process: server };
 for (const s of scenarios.filter((x) => x.name.includes(ONLY))) {
   for (const body of [s.bodies[0]!, s.bodies[s.bodies.length - 1]!]) {
@@ -240,7 +276,7 @@ for (const s of scenarios.filter((x) => x.name.includes(ONLY))) {
 let replicas: Load | null = null;
 const walletScenario = scenarios[0]!;
 if (walletScenario.name.includes(ONLY)) {
-  const second = ponder("serve", 42_602);
+  const second = m.ponder("serve", 42_602, { profile: PROFILE });
   const secondBase = "http://127.0.0.1:42602";
   await until(async () => (await fetch(`${secondBase}/exposure`, { method: "POST", headers: { "content-type": "application/json" }, body: '{"query":"{ chains { blockNumber } }"}' })).ok, "the second API");
   const apis = [api, { url: secondBase, process: second }];
@@ -275,11 +311,11 @@ if (soak) {
 
 const shares = STEADY_SHARES.map((x) => `${x * 100}%`);
 console.log(`\nbench:query — ${POSITIONS} open positions, ${WALLETS} wallets, Postgres; most held: ${CONNECTIONS} connections (autocannon); steady: ${shares.join(" and ")} of that rate, open loop (loadtest); ${DURATION} s per run; node ${process.version}`);
-console.log(`scenario | most held: req/s, p99 ms, API CPU ms/request | ${shares.map((x) => `steady ${x}: req/s, p50, p95, p99 ms (inside the API: p99 at most)`).join(" | ")} | errors | target p99 (${shares.join(" / ")})`);
+console.log(`scenario | most held: req/s, p99 ms, API CPU ms/request | ${shares.map((x) => `steady ${x}: req/s, p50, p95, p99 ms (inside the API: p99 at most; its major GCs)`).join(" | ")} | errors | target p99 (${shares.join(" / ")})`);
 for (const r of rows) {
   const verdict = r.target === null ? "-" : `${r.target} ms: ${r.steady.map((l) => (l.p99 < r.target! ? "met" : "MISSED")).join(" / ")}`;
   const errors = r.max.errors + r.steady.reduce((sum, l) => sum + l.errors, 0);
-  const steadyColumns = r.steady.map((l) => `${l.rps} of ${l.offered}, ${l.p50}, ${l.p95}, ${l.p99} (≤ ${l.apiP99AtMostMs ?? "?"})`).join(" | ");
+  const steadyColumns = r.steady.map((l) => `${l.rps} of ${l.offered}, ${l.p50}, ${l.p95}, ${l.p99} (≤ ${l.apiP99AtMostMs ?? "?"}; ${l.apiMajorGcs ?? "?"} GC)`).join(" | ");
   console.log(`${r.name} | ${r.max.rps}, ${r.max.p99}, ${r.max.apiCpuMs} | ${steadyColumns} | ${errors} | ${verdict}`);
 }
 if (replicas) {

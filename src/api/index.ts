@@ -1,3 +1,4 @@
+import "./gc-tuning";
 import { db, publicClients } from "ponder:api";
 import schema from "ponder:schema";
 import { Hono } from "hono";
