@@ -44,3 +44,10 @@ export function lazyFields<Fields extends object, Lazy extends object>(names: re
   }
   return WithLazyFields as unknown as new (fields: Fields, computations: LazyComputations<Lazy>) => Fields & Lazy;
 }
+
+/** Every field a for-in sees: the object's own and a lazyFields prototype's (read, so worked out), which a spread leaves out. */
+export function allFields(value: object): Record<string, unknown> {
+  const fields: Record<string, unknown> = {};
+  for (const name in value) fields[name] = (value as Record<string, unknown>)[name];
+  return fields;
+}

@@ -9,7 +9,7 @@ import { latestPerKey } from "../core/history";
 import { lookupCache, lookupMany, type Lookups, type sharedLookups } from "../core/memo";
 import { assetDirectory } from "../core/assets";
 import { inBatches } from "../core/batches";
-import { lazyFields, once } from "../core/lazy";
+import { allFields, lazyFields, once } from "../core/lazy";
 import { isStale } from "../core/marks";
 import { feedDirectory } from "../prices/feeds";
 import { parseWallet, UnavailableError, userError } from "../core/errors";
@@ -600,12 +600,8 @@ const PortfolioAnswer = lazyFields<Omit<PortfolioExposure, LazyPortfolio>, Pick<
   ["wallets", "assessed", "positions", "accounts", "items", "totals", "warnings"],
 );
 
-/** The account's figures with its wallet: for-in also reads the lazy ones (a lazyFields prototype's getters), which a spread leaves out. */
-function withAccount(risk: AccountRisk, account: Address): AccountRisk & { account: Address } {
-  const copy: Record<string, unknown> = {};
-  for (const field in risk) copy[field] = risk[field as keyof AccountRisk];
-  return Object.assign(copy as AccountRisk, { account });
-}
+/** The account's figures, lazy ones included, with its wallet. */
+const withAccount = (risk: AccountRisk, account: Address) => ({ ...(allFields(risk) as AccountRisk), account });
 
 /** The arrays one after another (flatMap builds an intermediate per element: slower where points repeat it). */
 export const concat = <T>(arrays: T[][]): T[] => ([] as T[]).concat(...arrays);

@@ -2,6 +2,7 @@
 // class's prototype. Deep equality (toEqual) compares those figures too, as a for-in sees them: a test
 // comparing two answers compares everything they say.
 import { expect } from "vitest";
+import { allFields } from "../../src/core/lazy";
 
 type Tester = Parameters<typeof expect.addEqualityTesters>[0][number];
 
@@ -12,16 +13,10 @@ const hasLazyFields = (value: unknown): value is object => {
   return Object.values(Object.getOwnPropertyDescriptors(prototype)).some((d) => d.enumerable && d.get !== undefined);
 };
 
-const fieldsOf = (value: object) => {
-  const fields: Record<string, unknown> = {};
-  for (const name in value) fields[name] = (value as Record<string, unknown>)[name];
-  return fields;
-};
-
 const lazyAnswersEqual: Tester = function (a, b, testers) {
   if (!hasLazyFields(a) && !hasLazyFields(b)) return undefined;
   if (typeof a !== "object" || a === null || typeof b !== "object" || b === null) return false;
-  return this.equals(fieldsOf(a), fieldsOf(b), testers);
+  return this.equals(allFields(a), allFields(b), testers);
 };
 
 expect.addEqualityTesters([lazyAnswersEqual]);
